@@ -1,0 +1,68 @@
+/**
+ * federated-mcp: federate many MCP servers from one Deno program. Register members, authenticate to each with a
+ * JWT, keep a WebSocket control channel and a Streamable HTTP data channel open to each, watch their health,
+ * recover from faults, and use all their tools, resources and prompts as one.
+ *
+ * @example Validate a member's registration
+ * ```ts
+ * import { validateConfig } from "@federated-mcp/federation";
+ *
+ * const config = validateConfig({
+ *   serverId: "server-1",
+ *   endpoints: { control: "ws://localhost:3000", data: "http://localhost:3001" },
+ *   auth: { type: "jwt", config: { secret: "a-secret-of-at-least-thirty-two-bytes!!" } },
+ * });
+ * console.log(config.serverId);
+ * ```
+ * @module
+ */
+
+export {
+  AuthenticationError,
+  AuthManager,
+  CancelledError,
+  checkSecretStrength,
+  CloseCode,
+  ConfigError,
+  ConnectionError,
+  consoleLogger,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  FederationError,
+  MAX_TOKEN_LENGTH,
+  MCP_SUBPROTOCOL,
+  MIN_SECRET_BYTES,
+  parseDuration,
+  ProtocolError,
+  SERVER_ID_PATTERN,
+  ServerNotFoundError,
+  TimeoutError,
+  validateConfig,
+  validateServerId,
+  WebSocketTransport,
+} from "./packages/core/mod.ts";
+export type {
+  AsymmetricAlgorithm,
+  AuthenticationErrorCode,
+  AuthenticationErrorOptions,
+  AuthManagerOptions,
+  Channel,
+  ConfigErrorOptions,
+  CreateTokenOptions,
+  FederationAuth,
+  FederationConfig,
+  FederationEndpoints,
+  FederationErrorCode,
+  FederationErrorOptions,
+  HmacAlgorithm,
+  JsonWebKeySet,
+  JwtAuthSettings,
+  Logger,
+  LogLevel,
+  SecretProvider,
+  SigningAlgorithm,
+  TokenPayload,
+  ValidateConfigOptions,
+  VerifyTokenOptions,
+  WebSocketConnectOptions,
+  WebSocketTransportOptions,
+} from "./packages/core/mod.ts";

@@ -1,0 +1,191 @@
+/**
+ * Validation of {@link FederationConfig} values from code, files or the network.
+ *
+ * @example
+ * ```ts
+ * import { validateConfig } from "@federated-mcp/federation/core";
+ *
+ * const config = validateConfig({
+ *   serverId: "server-1",
+ *   endpoints: { control: "ws://localhost:3000", data: "http://localhost:3001" },
+ *   auth: { type: "jwt", config: { secret: "a-secret-of-at-least-thirty-two-bytes!!" } },
+ * });
+ * console.log(config.serverId);
+ * ```
+ * @module
+ */
+
+import { ConfigError } from "./errors.ts";
+import { parseDuration } from "./duration.ts";
+import type { FederationConfig, JwtAuthSettings } from "./types.ts";
+
+/** Pattern every serverId must match (and it must not contain `__`). */
+export const SERVER_ID_PATTERN: RegExp = /^[A-Za-z0-9_-]{1,32}$/;
+/** Shortest shared secret accepted without a warning, in bytes. */
+export const MIN_SECRET_BYTES = 32;
+
+const HMAC_ALGORITHMS = new Set(["HS256", "HS384", "HS512"]);
+const SECRET_QUERY_NAMES =
+  /^(token|access_token|id_token|jwt|auth|authorization|key|api_key|apikey|secret|password|bearer)$/i;
+
+/** Options of {@link validateConfig}. */
+export interface ValidateConfigOptions {
+  /** Reject secrets shorter than {@link MIN_SECRET_BYTES} instead of warning. @default {false} */
+  strictSecrets?: boolean;
+  /** Receives the one-time weak-secret warning. @default {console.warn} */
+  warn?: (message: string) => void;
+}
+
+let weakSecretWarned = false;
+
+/**
+ * Checks a short shared secret: throws in strict mode, otherwise warns once per process.
+ *
+ * @param secret The secret.
+ * @param field Where it came from, for the message.
+ * @param options `strictSecrets`, `warn`.
+ * @throws {ConfigError} When empty, or short in strict mode.
+ * @example
+ * ```ts
+ * import { checkSecretStrength } from "@federated-mcp/federation/core";
+ *
+ * checkSecretStrength("a-secret-of-at-least-thirty-two-bytes!!", "secret");
+ * ```
+ */
+export function checkSecretStrength(secret: string, field: string, options: ValidateConfigOptions = {}): void {
+  if (secret.length === 0) throw new ConfigError(`Invalid ${field}: must not be empty`, { field });
+  const bytes = new TextEncoder().encode(secret).byteLength;
+  if (bytes >= MIN_SECRET_BYTES) return;
+  const message = `Weak ${field}: ${bytes} bytes, at least ${MIN_SECRET_BYTES} are recommended for HMAC`;
+  if (options.strictSecrets) {
+    throw new ConfigError(`Invalid ${field}: at least ${MIN_SECRET_BYTES} bytes required`, { field });
+  }
+  if (weakSecretWarned) return;
+  weakSecretWarned = true;
+  (options.warn ?? console.warn)(message);
+}
+
+function fail(field: string, rule: string, serverId?: string): never {
+  const who = serverId === undefined ? "" : ` of server '${serverId}'`;
+  throw new ConfigError(`Invalid ${field}${who}: ${rule}`, serverId === undefined ? { field } : { field, serverId });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Checks a serverId.
+ *
+ * @param serverId The candidate.
+ * @returns The serverId.
+ * @throws {ConfigError} When it is not a string matching {@link SERVER_ID_PATTERN} or contains `__`.
+ * @example
+ * ```ts
+ * import { validateServerId } from "@federated-mcp/federation/core";
+ *
+ * validateServerId("server-1");
+ * ```
+ */
+export function validateServerId(serverId: unknown): string {
+  if (typeof serverId !== "string") fail("serverId", "must be a string");
+  if (!SERVER_ID_PATTERN.test(serverId) || serverId.includes("__")) {
+    fail("serverId", `${JSON.stringify(serverId)} must match ^[A-Za-z0-9_-]{1,32}$ and not contain '__'`);
+  }
+  return serverId;
+}
+
+function validateUrl(value: unknown, field: string, schemes: string[], serverId: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.length === 0) fail(field, "must be a non-empty URL string", serverId);
+  if (!URL.canParse(value)) fail(field, "is not a valid URL", serverId);
+  const url = new URL(value);
+  if (!schemes.includes(url.protocol)) {
+    fail(field, `scheme '${url.protocol}' not allowed, use ${schemes.map((s) => s + "//").join(" or ")}`, serverId);
+  }
+  if (url.username || url.password) fail(field, "must not contain credentials; use auth.config", serverId);
+  for (const name of url.searchParams.keys()) {
+    if (SECRET_QUERY_NAMES.test(name)) {
+      fail(
+        field,
+        `must not carry a credential in its query ('${name}'); tokens go in the Authorization header`,
+        serverId,
+      );
+    }
+  }
+  if (url.hash) fail(field, "must not have a fragment", serverId);
+  return value;
+}
+
+function validateJwtSettings(input: unknown, serverId: string, options: ValidateConfigOptions): JwtAuthSettings {
+  if (input === undefined) return {};
+  if (!isRecord(input)) fail("auth.config", "must be an object", serverId);
+  const { secret, expiresIn, algorithm, subject } = input;
+  if (secret !== undefined && typeof secret !== "function") {
+    if (typeof secret !== "string") fail("auth.config.secret", "must be a string or a function", serverId);
+    if (secret.length === 0) fail("auth.config.secret", "must not be empty", serverId);
+    checkSecretStrength(secret, "auth.config.secret", options);
+  }
+  if (expiresIn !== undefined) {
+    if (typeof expiresIn !== "string" && typeof expiresIn !== "number") {
+      fail("auth.config.expiresIn", 'must be seconds or a duration like "1h"', serverId);
+    }
+    try {
+      parseDuration(expiresIn);
+    } catch {
+      fail(
+        "auth.config.expiresIn",
+        `${JSON.stringify(expiresIn)} is not a duration (e.g. 3600, "90s", "1h", "24h")`,
+        serverId,
+      );
+    }
+  }
+  if (algorithm !== undefined && !HMAC_ALGORITHMS.has(algorithm as string)) {
+    fail("auth.config.algorithm", `${JSON.stringify(algorithm)} is not one of HS256, HS384, HS512`, serverId);
+  }
+  if (subject !== undefined && (typeof subject !== "string" || subject.length === 0)) {
+    fail("auth.config.subject", "must be a non-empty string", serverId);
+  }
+  return input as JwtAuthSettings;
+}
+
+/**
+ * Validates a member registration. Unknown top-level keys are rejected so that typos do not pass silently.
+ *
+ * @param input Anything: a literal, parsed JSON, a request body.
+ * @param options `strictSecrets`, `warn`.
+ * @returns The same value, typed.
+ * @throws {ConfigError} Naming the field and the rule, for every bad input.
+ * @example
+ * ```ts
+ * import { ConfigError, validateConfig } from "@federated-mcp/federation/core";
+ *
+ * try {
+ *   validateConfig({ serverId: "a", endpoints: { control: "http://127.0.0.1:3000" } });
+ * } catch (err) {
+ *   if (err instanceof ConfigError) console.log(err.field); // "endpoints.control"
+ * }
+ * ```
+ */
+export function validateConfig(input: unknown, options: ValidateConfigOptions = {}): FederationConfig {
+  if (!isRecord(input)) fail("config", "must be an object");
+  const serverId = validateServerId(input.serverId);
+  for (const key of Object.keys(input)) {
+    if (!["serverId", "endpoints", "auth"].includes(key)) fail(key, "is not a known field", serverId);
+  }
+  const endpoints = input.endpoints;
+  if (!isRecord(endpoints)) fail("endpoints", "must be an object with control and/or data", serverId);
+  for (const key of Object.keys(endpoints)) {
+    if (key !== "control" && key !== "data") fail(`endpoints.${key}`, "is not a known endpoint", serverId);
+  }
+  const control = validateUrl(endpoints.control, "endpoints.control", ["ws:", "wss:"], serverId);
+  const data = validateUrl(endpoints.data, "endpoints.data", ["http:", "https:"], serverId);
+  if (control === undefined && data === undefined) fail("endpoints", "needs control and/or data", serverId);
+  const auth = input.auth;
+  if (auth !== undefined) {
+    if (!isRecord(auth)) fail("auth", "must be an object", serverId);
+    if (auth.type === "jwt") validateJwtSettings(auth.config, serverId, options);
+    else if (auth.type !== "none") fail("auth.type", `${JSON.stringify(auth.type)} is not "jwt" or "none"`, serverId);
+  }
+  return input as unknown as FederationConfig;
+}

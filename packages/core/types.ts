@@ -1,0 +1,58 @@
+/**
+ * The shape of a member's registration: {@link FederationConfig}, as the usage guide writes it.
+ *
+ * @example
+ * ```ts
+ * import type { FederationConfig } from "@federated-mcp/federation/core";
+ *
+ * const config: FederationConfig = {
+ *   serverId: "server-1",
+ *   endpoints: { control: "ws://localhost:3000", data: "http://localhost:3001" },
+ *   auth: { type: "jwt", config: { secret: "dev-secret", expiresIn: "1h" } },
+ * };
+ * console.log(config.serverId);
+ * ```
+ * @module
+ */
+
+/** A credential, or a function called on every connect and reconnect that returns it. */
+export type SecretProvider = string | (() => string | Promise<string>);
+
+/** HMAC algorithms a shared secret may sign with. */
+export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
+
+/** Where a member listens. At least one of the two must be given. */
+export interface FederationEndpoints {
+  /** WebSocket control endpoint (`ws://` or `wss://`). */
+  control?: string | undefined;
+  /** MCP Streamable HTTP data endpoint (`http://` or `https://`). */
+  data?: string | undefined;
+}
+
+/** Settings of the JWTs the proxy mints for one member. */
+export interface JwtAuthSettings {
+  /** Shared secret for this member; overrides the proxy's own. May be a provider function. */
+  secret?: SecretProvider | undefined;
+  /** Token lifetime: seconds or a duration like `"1h"`, `"24h"`. @default {"1h"} */
+  expiresIn?: string | number | undefined;
+  /** HMAC algorithm. @default {"HS512"} */
+  algorithm?: HmacAlgorithm | undefined;
+  /** `sub` claim of the tokens. @default {"federation-proxy"} */
+  subject?: string | undefined;
+}
+
+/** How the proxy authenticates to a member. */
+export type FederationAuth =
+  | { type: "jwt"; config: JwtAuthSettings }
+  /** No `Authorization` header: for a plain public MCP server. */
+  | { type: "none"; config?: Record<string, never> };
+
+/** One member's registration. */
+export interface FederationConfig {
+  /** Unique id, `^[A-Za-z0-9_-]{1,32}$` without `__`: the prefix of the member's names in the catalog. */
+  serverId: string;
+  /** The member's control and/or data endpoint. */
+  endpoints: FederationEndpoints;
+  /** Authentication. When omitted, JWTs signed with the proxy's secret. */
+  auth?: FederationAuth | undefined;
+}

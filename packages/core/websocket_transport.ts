@@ -1,0 +1,305 @@
+/**
+ * An MCP SDK `Transport` over a WebSocket: one JSON-RPC 2.0 message per text frame, subprotocol `mcp`.
+ *
+ * The SDK has no WebSocket server transport and its client transport cannot send headers; this one serves both
+ * sides: wrap a socket from `Deno.upgradeWebSocket` on a member, or {@link WebSocketTransport.connect} from a
+ * proxy with an `Authorization` header.
+ *
+ * @example Connect an SDK client over a WebSocket
+ * ```ts ignore
+ * import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
+ * import { WebSocketTransport } from "@federated-mcp/federation/core";
+ *
+ * const transport = await WebSocketTransport.connect("ws://localhost:3000", {
+ *   headers: { Authorization: `Bearer ${Deno.env.get("MCP_TOKEN")}` },
+ * });
+ * const client = new Client({ name: "demo", version: "1.0.0" });
+ * await client.connect(transport);
+ * ```
+ * @module
+ */
+
+import type { JSONRPCMessage, Transport } from "./_sdk.ts";
+import { AuthenticationError, CancelledError, ConnectionError, TimeoutError } from "./errors.ts";
+
+/** WebSocket subprotocol of the control channel. */
+export const MCP_SUBPROTOCOL = "mcp";
+/** Default largest message accepted, in bytes (4 MiB). */
+export const DEFAULT_MAX_MESSAGE_BYTES: number = 4 * 1024 * 1024;
+
+/** Close codes the control channel uses. */
+export const CloseCode = {
+  /** Normal closure. */
+  NORMAL: 1000,
+  /** The endpoint is going away (shutdown). */
+  GOING_AWAY: 1001,
+  /** A message was larger than the limit. */
+  MESSAGE_TOO_BIG: 1009,
+  /** The member has too many sessions. */
+  TRY_AGAIN_LATER: 1013,
+  /** The connection's token expired (member side). */
+  TOKEN_EXPIRED: 4001,
+  /** The session was idle for too long (member side). */
+  IDLE_TIMEOUT: 4002,
+} as const;
+
+/** Options of a {@link WebSocketTransport}. */
+export interface WebSocketTransportOptions {
+  /** Largest message accepted, in bytes; larger ones close the socket with 1009. @default {4194304} */
+  maxMessageBytes?: number;
+}
+
+/** Options of {@link WebSocketTransport.connect}. */
+export interface WebSocketConnectOptions extends WebSocketTransportOptions {
+  /** Headers of the upgrade request, e.g. `Authorization`. */
+  headers?: Record<string, string>;
+  /** Give up after this many milliseconds. @default {10000} */
+  timeout?: number;
+  /** Abort the attempt. */
+  signal?: AbortSignal;
+}
+
+const encoder = new TextEncoder();
+
+function isJsonRpc(value: unknown): value is JSONRPCMessage {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const msg = value as Record<string, unknown>;
+  if (msg.jsonrpc !== "2.0") return false;
+  if (typeof msg.method === "string") return msg.params === undefined || typeof msg.params === "object";
+  const id = msg.id;
+  return (typeof id === "string" || typeof id === "number") && ("result" in msg || "error" in msg);
+}
+
+/**
+ * A WebSocket `Transport` for the MCP SDK.
+ *
+ * @example Serve an MCP server on an upgraded socket
+ * ```ts ignore
+ * import { WebSocketTransport } from "@federated-mcp/federation/core";
+ *
+ * Deno.serve((req) => {
+ *   const { socket, response } = Deno.upgradeWebSocket(req, { protocol: "mcp" });
+ *   void mcpServer.connect(new WebSocketTransport(socket));
+ *   return response;
+ * });
+ * ```
+ */
+export class WebSocketTransport implements Transport {
+  /** Called once when the socket has closed. */
+  onclose?: (() => void) | undefined;
+  /** Called on a transport error (bad frame, socket error). */
+  onerror?: ((error: Error) => void) | undefined;
+  /** Called with each incoming JSON-RPC message. */
+  onmessage?: (<T extends JSONRPCMessage>(message: T) => void) | undefined;
+  /** Not used by WebSocket sessions. */
+  sessionId?: string | undefined;
+
+  #socket: WebSocket;
+  #maxBytes: number;
+  #closeCode: number | undefined;
+  #closeReason = "";
+  #closed = false;
+
+  /**
+   * Wraps a socket (open or still connecting).
+   *
+   * @param socket The WebSocket.
+   * @param options `maxMessageBytes`.
+   */
+  constructor(socket: WebSocket, options: WebSocketTransportOptions = {}) {
+    this.#socket = socket;
+    this.#maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    socket.addEventListener("message", (event) => this.#receive(event));
+    socket.addEventListener("close", (event) => {
+      this.#closeCode = event.code;
+      this.#closeReason = event.reason;
+      this.#finish();
+    });
+    socket.addEventListener("error", (event) => {
+      const message = (event as ErrorEvent).message ?? "WebSocket error";
+      this.onerror?.(new ConnectionError(`WebSocket error: ${message}`, { channel: "control" }));
+    });
+  }
+
+  /**
+   * Opens a client connection with subprotocol `mcp` and the given headers, and waits until it is open.
+   *
+   * @param url `ws://` or `wss://` URL.
+   * @param options Headers, timeout, signal, size limit.
+   * @returns The open transport.
+   * @throws {AuthenticationError} `ERR_AUTH_REJECTED` when the server answers 401 or 403.
+   * @throws {ConnectionError} When the server is unreachable or refuses the upgrade.
+   * @throws {TimeoutError} When the upgrade does not complete in time.
+   * @throws {CancelledError} When `signal` aborts.
+   */
+  static connect(url: string, options: WebSocketConnectOptions = {}): Promise<WebSocketTransport> {
+    const timeout = options.timeout ?? 10_000;
+    return new Promise((resolve, reject) => {
+      if (options.signal?.aborted) {
+        return reject(
+          new CancelledError("Connection attempt was cancelled", { channel: "control", cause: options.signal.reason }),
+        );
+      }
+      const socket = new WebSocket(url, { protocols: [MCP_SUBPROTOCOL], headers: options.headers ?? {} });
+      let failure: Error | undefined;
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        socket.removeEventListener("open", onOpen);
+        socket.removeEventListener("error", onError);
+        socket.removeEventListener("close", onClose);
+        if (error) {
+          if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close();
+          reject(error);
+        } else resolve(new WebSocketTransport(socket, options));
+      };
+      const onOpen = () => {
+        if (socket.protocol !== MCP_SUBPROTOCOL) {
+          settle(new ConnectionError(`Server at ${url} did not accept subprotocol 'mcp'`, { channel: "control" }));
+        } else settle();
+      };
+      const onError = (event: Event) => {
+        const message = (event as ErrorEvent).message ?? "";
+        const status = /status code: (\d{3})/.exec(message)?.[1];
+        failure = status === "401" || status === "403"
+          ? new AuthenticationError("ERR_AUTH_REJECTED", `Server at ${url} rejected the token (HTTP ${status})`, {
+            channel: "control",
+          })
+          : new ConnectionError(`Cannot connect to ${url}: ${message.replace(/^NetworkError: /, "")}`, {
+            channel: "control",
+            cause: event,
+          });
+      };
+      const onClose = () =>
+        settle(failure ?? new ConnectionError(`Connection to ${url} closed during upgrade`, { channel: "control" }));
+      const onAbort = () =>
+        settle(
+          new CancelledError("Connection attempt was cancelled", { channel: "control", cause: options.signal?.reason }),
+        );
+      const timer = setTimeout(
+        () =>
+          settle(
+            new TimeoutError(`WebSocket upgrade to ${url} timed out after ${timeout}ms`, {
+              channel: "control",
+              timeoutMs: timeout,
+            }),
+          ),
+        timeout,
+      );
+      socket.addEventListener("open", onOpen);
+      socket.addEventListener("error", onError);
+      socket.addEventListener("close", onClose);
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** The close code once closed (e.g. 1009, {@link CloseCode.TOKEN_EXPIRED}). */
+  get closeCode(): number | undefined {
+    return this.#closeCode;
+  }
+
+  /** The close reason once closed. */
+  get closeReason(): string {
+    return this.#closeReason;
+  }
+
+  /** Whether the socket is open. */
+  get isOpen(): boolean {
+    return this.#socket.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * Resolves once the socket is open (the SDK calls this on `connect`).
+   *
+   * @returns When open.
+   * @throws {ConnectionError} When the socket closes first.
+   */
+  start(): Promise<void> {
+    if (this.#socket.readyState === WebSocket.OPEN) return Promise.resolve();
+    if (this.#socket.readyState !== WebSocket.CONNECTING) {
+      return Promise.reject(new ConnectionError("WebSocket is already closed", { channel: "control" }));
+    }
+    return new Promise((resolve, reject) => {
+      this.#socket.addEventListener("open", () => resolve(), { once: true });
+      this.#socket.addEventListener(
+        "close",
+        () => reject(new ConnectionError("WebSocket closed before opening", { channel: "control" })),
+        { once: true },
+      );
+    });
+  }
+
+  /**
+   * Sends one message as one text frame.
+   *
+   * @param message The JSON-RPC message.
+   * @returns When handed to the socket.
+   * @throws {ConnectionError} `ERR_CONNECTION_CLOSED` when the socket is not open.
+   */
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.#socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(
+        new ConnectionError("WebSocket is not open", { channel: "control", code: "ERR_CONNECTION_CLOSED" }),
+      );
+    }
+    this.#socket.send(JSON.stringify(message));
+    return Promise.resolve();
+  }
+
+  /**
+   * Closes the socket.
+   *
+   * @param code Close code. @default {1000}
+   * @param reason Close reason (at most 123 bytes).
+   * @returns When the close was started (`onclose` follows).
+   */
+  close(code: number = CloseCode.NORMAL, reason = ""): Promise<void> {
+    const state = this.#socket.readyState;
+    if (state === WebSocket.OPEN || state === WebSocket.CONNECTING) {
+      try {
+        this.#socket.close(code, reason);
+      } catch {
+        this.#socket.close();
+      }
+    }
+    if (state === WebSocket.CONNECTING || state === WebSocket.CLOSED) this.#finish();
+    return Promise.resolve();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onclose?.();
+  }
+
+  #reply(id: unknown, code: number, message: string): void {
+    const replyId = typeof id === "string" || typeof id === "number" ? id : null;
+    if (this.#socket.readyState !== WebSocket.OPEN) return;
+    this.#socket.send(JSON.stringify({ jsonrpc: "2.0", id: replyId, error: { code, message } }));
+  }
+
+  #receive(event: MessageEvent): void {
+    const data = event.data;
+    if (typeof data !== "string") {
+      this.#reply(null, -32600, "Invalid Request: binary frames are not accepted, send JSON text frames");
+      return;
+    }
+    if (data.length > this.#maxBytes / 3 && encoder.encode(data).byteLength > this.#maxBytes) {
+      this.onerror?.(new RangeError(`Message of ${data.length} characters exceeds ${this.#maxBytes} bytes`));
+      this.close(CloseCode.MESSAGE_TOO_BIG, "Message too big");
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      this.#reply(null, -32700, "Parse error: frame is not valid JSON");
+      return;
+    }
+    if (!isJsonRpc(parsed)) {
+      this.#reply((parsed as { id?: unknown } | null)?.id, -32600, "Invalid Request: not a JSON-RPC 2.0 message");
+      return;
+    }
+    this.onmessage?.(parsed);
+  }
+}
