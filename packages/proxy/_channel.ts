@@ -1,0 +1,197 @@
+// Internal: one channel (control or data) to one member: an MCP SDK Client over a WebSocket or Streamable HTTP.
+import { z } from "zod";
+import type { Channel } from "../core/errors.ts";
+import { ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
+import { WebSocketTransport } from "../core/websocket_transport.ts";
+import {
+  Client,
+  type ClientCapabilities,
+  type Implementation,
+  type RequestOptions,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from "../core/_sdk.ts";
+import { toFederationError } from "./_errors.ts";
+import type { ChannelState } from "./status.ts";
+import type { TokenSource } from "./_token_source.ts";
+
+export interface ChannelSettings {
+  serverId: string;
+  kind: Channel;
+  url: string;
+  tokens: TokenSource;
+  clientInfo: Implementation;
+  capabilities: ClientCapabilities;
+  connectTimeout: number;
+  /** Called with the new client before `initialize`, to install handlers. */
+  setup: (client: Client, channel: MemberChannel) => void;
+  /** Called once per connection when it goes down. */
+  onDown: (channel: MemberChannel, cause: FederationError) => void;
+}
+
+const RenewResultSchema = z.object({ expiresAt: z.number() }).loose();
+const LATENCY_WEIGHT = 0.2;
+
+/** One of a member's two channels. The client is replaced on each reconnection. */
+export class MemberChannel {
+  readonly kind: Channel;
+  readonly url: string;
+  state: ChannelState = "down";
+  client: Client | undefined;
+  /** Moving average of request latency, in ms. */
+  latency: number | undefined;
+  lastError: FederationError | undefined;
+  upSince: number | undefined;
+  lastSuccess = 0;
+  attempts = 0;
+  reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #settings: ChannelSettings;
+  #transport: Transport | undefined;
+
+  constructor(settings: ChannelSettings) {
+    this.#settings = settings;
+    this.kind = settings.kind;
+    this.url = settings.url;
+  }
+
+  get isUp(): boolean {
+    return this.state === "up" && this.client !== undefined;
+  }
+
+  /** Opens a new connection and runs `initialize`; the previous client, if any, is kept until `adopt`. */
+  async open(signal?: AbortSignal): Promise<Client> {
+    const { kind, url, tokens, connectTimeout, serverId } = this.#settings;
+    const started = performance.now();
+    const deadline = AbortSignal.timeout(connectTimeout);
+    const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    let transport: Transport | undefined;
+    let connectSignal: AbortSignal | undefined = abort;
+    const client = new Client(this.#settings.clientInfo, { capabilities: this.#settings.capabilities });
+    try {
+      if (kind === "control") {
+        const authorization = await tokens.authorization();
+        transport = await WebSocketTransport.connect(url, {
+          headers: authorization ? { Authorization: authorization } : {},
+          timeout: connectTimeout,
+          signal: abort,
+        });
+      } else {
+        // Requests made while connecting are bound to the connect deadline, later ones are not.
+        transport = new StreamableHTTPClientTransport(new URL(url), {
+          fetch: this.#authorizedFetch(() => connectSignal),
+        });
+      }
+      this.#settings.setup(client, this);
+      await client.connect(transport, { timeout: connectTimeout, signal: abort });
+    } catch (error) {
+      await client.close().catch(() => {});
+      await transport?.close().catch(() => {});
+      if (deadline.aborted && !signal?.aborted) {
+        throw new TimeoutError(`Connecting to server '${serverId}' (${kind}) timed out after ${connectTimeout}ms`, {
+          serverId,
+          channel: kind,
+          timeoutMs: connectTimeout,
+          cause: error,
+        });
+      }
+      throw toFederationError(error, { serverId, channel: kind, what: "connect", signal });
+    }
+    connectSignal = undefined;
+    this.recordLatency(performance.now() - started);
+    return client;
+  }
+
+  /** Makes `client` the channel's client and watches it for closure. Returns the client it replaced. */
+  adopt(client: Client): Client | undefined {
+    const previous = this.client;
+    this.client = client;
+    this.state = "up";
+    this.upSince = performance.now();
+    this.lastSuccess = performance.now();
+    client.onclose = () => {
+      if (this.client !== client) return;
+      const socket = client.transport as WebSocketTransport | undefined;
+      const detail = socket instanceof WebSocketTransport && socket.closeCode !== undefined
+        ? ` (close ${socket.closeCode}${socket.closeReason ? ` ${socket.closeReason}` : ""})`
+        : "";
+      this.fail(
+        new ConnectionError(`Connection to server '${this.#settings.serverId}' (${this.kind}) closed${detail}`, {
+          serverId: this.#settings.serverId,
+          channel: this.kind,
+          code: "ERR_CONNECTION_CLOSED",
+        }),
+      );
+    };
+    return previous;
+  }
+
+  /** Marks the channel down (once per connection) and closes its client. */
+  fail(cause: FederationError): void {
+    if (this.state !== "up") return;
+    this.state = "down";
+    this.lastError = cause;
+    const client = this.client;
+    this.client = undefined;
+    client?.close().catch(() => {});
+    this.#settings.onDown(this, cause);
+  }
+
+  recordLatency(ms: number): void {
+    this.latency = this.latency === undefined ? ms : this.latency + LATENCY_WEIGHT * (ms - this.latency);
+    this.lastSuccess = performance.now();
+  }
+
+  /** Sends an MCP ping within `timeout`; marks the channel down on failure. */
+  async heartbeat(timeout: number): Promise<void> {
+    const client = this.client;
+    if (!client || this.state !== "up") return;
+    const started = performance.now();
+    try {
+      await client.ping({ timeout });
+      this.recordLatency(performance.now() - started);
+    } catch (error) {
+      if (this.client !== client) return;
+      this.fail(toFederationError(error, { serverId: this.#settings.serverId, channel: this.kind, what: "heartbeat" }));
+    }
+  }
+
+  /** Asks the member to accept a fresh token for this control connection (`federation/renewToken`). */
+  async renewToken(token: string, options: RequestOptions): Promise<number> {
+    const client = this.client;
+    if (!client) throw new ConnectionError("Control channel is not up", { channel: "control" });
+    const result = await client.request(
+      { method: "federation/renewToken", params: { token } },
+      RenewResultSchema,
+      options,
+    );
+    return result.expiresAt;
+  }
+
+  /** Closes the channel for good. */
+  async close(): Promise<void> {
+    this.state = "closed";
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    const transport = client.transport;
+    if (transport instanceof StreamableHTTPClientTransport) {
+      await transport.terminateSession().catch(() => {});
+    }
+    await client.close().catch(() => {});
+  }
+
+  #authorizedFetch(
+    extraSignal: () => AbortSignal | undefined,
+  ): (url: string | URL, init?: RequestInit) => Promise<Response> {
+    const tokens = this.#settings.tokens;
+    return async (url, init) => {
+      const headers = new Headers(init?.headers);
+      const authorization = await tokens.authorization();
+      if (authorization) headers.set("Authorization", authorization);
+      const signal = extraSignal();
+      const requestSignal = signal && init?.signal ? AbortSignal.any([signal, init.signal]) : signal ?? init?.signal;
+      return await fetch(url, { ...init, headers, ...(requestSignal ? { signal: requestSignal } : {}) });
+    };
+  }
+}

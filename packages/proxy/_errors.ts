@@ -1,0 +1,96 @@
+// Internal: turns what the SDK, fetch and sockets throw into the library's typed errors.
+import {
+  AuthenticationError,
+  CancelledError,
+  type Channel,
+  ConnectionError,
+  FederationError,
+  ProtocolError,
+  TimeoutError,
+} from "../core/errors.ts";
+import { ErrorCode, McpError, StreamableHTTPError } from "../core/_sdk.ts";
+
+export interface ErrorContext {
+  serverId: string;
+  channel: Channel;
+  what: string;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** Whether the error means the channel itself is broken (as opposed to one request failing). */
+export function isChannelFailure(error: FederationError): boolean {
+  return error instanceof ConnectionError || error instanceof AuthenticationError;
+}
+
+/** Whether a data-channel error means the member lost our HTTP session (HTTP 404 on a session id). */
+export function isSessionLost(error: unknown): boolean {
+  return error instanceof StreamableHTTPError && error.code === 404;
+}
+
+/** Maps anything thrown while talking to a member to a {@link FederationError}. */
+export function toFederationError(error: unknown, context: ErrorContext): FederationError {
+  const { serverId, channel, what } = context;
+  if (error instanceof FederationError) {
+    return error.serverId === undefined ? attribute(error, serverId, channel) : error;
+  }
+  const base = { serverId, channel, cause: error };
+  if (context.signal?.aborted) return new CancelledError(`${what} on server '${serverId}' was cancelled`, base);
+  if (error instanceof McpError) {
+    const data = error.data as { timeout?: number } | undefined;
+    if (error.code === ErrorCode.RequestTimeout && data?.timeout !== undefined) {
+      return new TimeoutError(`${what} on server '${serverId}' timed out after ${data.timeout}ms`, {
+        ...base,
+        timeoutMs: data.timeout,
+      });
+    }
+    if (error.code === ErrorCode.ConnectionClosed) {
+      return new ConnectionError(`Connection to server '${serverId}' (${channel}) was lost during ${what}`, {
+        ...base,
+        code: "ERR_CONNECTION_CLOSED",
+      });
+    }
+    const message = error.message.replace(/^MCP error -?\d+: /, "");
+    return new ProtocolError(`Server '${serverId}' answered ${what} with error ${error.code}: ${message}`, {
+      ...base,
+      rpcCode: error.code,
+      data: error.data,
+    });
+  }
+  if (error instanceof StreamableHTTPError) {
+    if (error.code === 401 || error.code === 403) {
+      return new AuthenticationError(
+        "ERR_AUTH_REJECTED",
+        `Server '${serverId}' rejected the token (HTTP ${error.code})`,
+        base,
+      );
+    }
+    return new ConnectionError(`Server '${serverId}' (${channel}) failed ${what}: HTTP ${error.code}`, base);
+  }
+  if (error instanceof TypeError || (error instanceof Error && /connect|network|socket|closed/i.test(error.message))) {
+    return new ConnectionError(`Cannot reach server '${serverId}' (${channel}) for ${what}: ${error.message}`, base);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProtocolError(`Server '${serverId}' sent an invalid answer to ${what}: ${message}`, {
+    ...base,
+    rpcCode: ErrorCode.InternalError,
+  });
+}
+
+/** Re-issues an error raised below the member level (e.g. by the WebSocket transport) with its member attached. */
+function attribute(error: FederationError, serverId: string, channel: Channel): FederationError {
+  const options = { serverId, channel, cause: error };
+  const message = `Server '${serverId}' (${channel}): ${error.message}`;
+  if (error instanceof AuthenticationError) return new AuthenticationError(error.code, message, options);
+  if (error instanceof TimeoutError) {
+    return new TimeoutError(message, {
+      ...options,
+      ...(error.timeoutMs === undefined ? {} : { timeoutMs: error.timeoutMs }),
+    });
+  }
+  if (error instanceof CancelledError) return new CancelledError(message, options);
+  if (error instanceof ConnectionError) {
+    return new ConnectionError(message, { ...options, code: error.code as "ERR_CONNECTION_FAILED" });
+  }
+  return error;
+}

@@ -1,0 +1,416 @@
+// Internal: one registered member: its channels, state machine, routing, failover, reconnection, heartbeat and
+// token renewal.
+import { ConnectionError, type FederationError } from "../core/errors.ts";
+import type { Channel } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import type { FederationConfig } from "../core/types.ts";
+import {
+  type Client,
+  type ClientCapabilities,
+  ErrorCode,
+  type Implementation,
+  McpError,
+  type RequestOptions,
+  type ServerCapabilities,
+  type Tool,
+} from "../core/_sdk.ts";
+import { backoffDelay } from "./_backoff.ts";
+import { MemberChannel } from "./_channel.ts";
+import { isChannelFailure, isSessionLost, toFederationError } from "./_errors.ts";
+import type { TokenSource } from "./_token_source.ts";
+import type { CallOptions } from "./call_options.ts";
+import type { FederationEventInit, FederationEventType, MemberState } from "./events.ts";
+import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
+import type { ServerRequestHandler } from "./server_requests.ts";
+import type { ChannelStatus, ServerStatus } from "./status.ts";
+
+export interface MemberSettings {
+  clientInfo: Implementation;
+  connectTimeout: number;
+  requestTimeout: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  backoff: BackoffPolicy;
+  routing: RoutingPolicy;
+  logger: Logger;
+  onServerRequest: ServerRequestHandler | undefined;
+  emit: (type: FederationEventType, init: FederationEventInit) => void;
+}
+
+/** What a request needs to run on a channel. */
+export type RequestRunner<T> = (client: Client, options: RequestOptions) => Promise<T>;
+
+export class Member {
+  readonly serverId: string;
+  readonly config: FederationConfig;
+  state: MemberState = "connecting";
+  serverInfo: Implementation | undefined;
+  capabilities: ServerCapabilities | undefined;
+  lastError: FederationError | undefined;
+  readonly channels: Partial<Record<Channel, MemberChannel>> = {};
+  #settings: MemberSettings;
+  #tokens: TokenSource;
+  #inFlight = 0;
+  #idle: (() => void)[] = [];
+  #closing = false;
+  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #reinitializing = new Map<Channel, Promise<void>>();
+  #toolSafety = new Map<string, boolean>();
+
+  constructor(config: FederationConfig, tokens: TokenSource, settings: MemberSettings) {
+    this.serverId = config.serverId;
+    this.config = config;
+    this.#settings = settings;
+    this.#tokens = tokens;
+    const capabilities: ClientCapabilities = settings.onServerRequest
+      ? { sampling: {}, elicitation: {}, roots: { listChanged: true } }
+      : {};
+    for (const kind of ["control", "data"] as const) {
+      const url = config.endpoints[kind];
+      if (url === undefined) continue;
+      this.channels[kind] = new MemberChannel({
+        serverId: this.serverId,
+        kind,
+        url,
+        tokens,
+        clientInfo: settings.clientInfo,
+        capabilities,
+        connectTimeout: settings.connectTimeout,
+        setup: (client, channel) => this.#setupClient(client, channel),
+        onDown: (channel, cause) => this.#channelDown(channel, cause),
+      });
+    }
+  }
+
+  #list(): MemberChannel[] {
+    return [this.channels.control, this.channels.data].filter((c): c is MemberChannel => c !== undefined);
+  }
+
+  /** Whether calls can be made now. */
+  get usable(): boolean {
+    return !this.#closing && this.#list().some((c) => c.isUp);
+  }
+
+  /** Connects every offered channel; resolves when at least one is up, rejects (and cleans up) when none is. */
+  async start(signal?: AbortSignal): Promise<void> {
+    this.#emit("connecting", {});
+    const channels = this.#list();
+    const results = await Promise.allSettled(channels.map((channel) => this.#connect(channel, signal)));
+    if (this.#closing) {
+      throw new ConnectionError(`Server '${this.serverId}' was removed while connecting`, {
+        serverId: this.serverId,
+        code: "ERR_CLOSED",
+      });
+    }
+    const failures = results.flatMap((r) => r.status === "rejected" ? [r.reason as FederationError] : []);
+    if (failures.length === channels.length) {
+      throw failures.find((e) => e.name === "AuthenticationError") ?? failures.find((e) =>
+        e.name === "CancelledError"
+      ) ??
+        failures.find((e) => e.name === "TimeoutError") ?? failures[0]!;
+    }
+    channels.forEach((channel, i) => {
+      if (results[i]!.status === "rejected") {
+        channel.lastError = failures[0];
+        this.#emit("error", { channel: channel.kind, cause: channel.lastError });
+        this.#scheduleReconnect(channel);
+      }
+    });
+    this.#updateState(undefined, undefined);
+    this.#scheduleHeartbeat();
+  }
+
+  async #connect(channel: MemberChannel, signal?: AbortSignal): Promise<void> {
+    if (!channel.isUp) channel.state = "connecting";
+    try {
+      const client = await channel.open(signal);
+      if (this.#closing) {
+        await client.close().catch(() => {});
+        return;
+      }
+      this.serverInfo ??= client.getServerVersion();
+      this.capabilities ??= client.getServerCapabilities();
+      const previous = channel.adopt(client);
+      previous?.close().catch(() => {});
+      if (channel.kind === "control") this.#scheduleRenewal();
+    } catch (error) {
+      if (!channel.isUp) channel.state = "down";
+      channel.lastError = error as FederationError;
+      throw error;
+    }
+  }
+
+  #setupClient(client: Client, channel: MemberChannel): void {
+    client.fallbackNotificationHandler = (notification) => {
+      if (client !== channel.client) return Promise.resolve();
+      const preferred = this.channels.control?.isUp ? "control" : "data";
+      if (channel.kind !== preferred) return Promise.resolve();
+      if (notification.method.endsWith("/list_changed") && notification.method.startsWith("notifications/tools")) {
+        this.#toolSafety.clear();
+      }
+      this.#emit("notification", {
+        channel: channel.kind,
+        method: notification.method,
+        params: notification.params as Record<string, unknown> | undefined,
+      });
+      return Promise.resolve();
+    };
+    client.fallbackRequestHandler = async (request, extra) => {
+      const handler = this.#settings.onServerRequest;
+      if (!handler) {
+        throw new McpError(ErrorCode.MethodNotFound, `No client behind the federation can answer '${request.method}'`);
+      }
+      return await handler({
+        serverId: this.serverId,
+        method: request.method,
+        params: request.params as Record<string, unknown> | undefined,
+        signal: extra.signal,
+      }) as never;
+    };
+  }
+
+  #route(preferred: Channel | undefined, exclude?: MemberChannel): MemberChannel | undefined {
+    const up = this.#list().filter((c) => c.isUp && c !== exclude);
+    if (up.length <= 1) return up[0];
+    const want = preferred ?? (this.#settings.routing === "auto" ? undefined : this.#settings.routing);
+    if (want) return up.find((c) => c.kind === want) ?? up[0];
+    const [a, b] = up as [MemberChannel, MemberChannel];
+    return (b.latency ?? Infinity) < (a.latency ?? Infinity) ? b : a;
+  }
+
+  /** Records which tools may be retried, from a `tools/list` result. */
+  learnTools(tools: Tool[]): void {
+    for (const tool of tools) {
+      this.#toolSafety.set(
+        tool.name,
+        tool.annotations?.readOnlyHint === true || tool.annotations?.idempotentHint === true,
+      );
+    }
+  }
+
+  isToolSafe(name: string): boolean {
+    return this.#toolSafety.get(name) ?? false;
+  }
+
+  /** Runs one request on the routed channel with failover; always ends in a result or a FederationError. */
+  async request<T>(what: string, run: RequestRunner<T>, options: CallOptions & { safe: boolean }): Promise<T> {
+    if (this.#closing) {
+      throw new ConnectionError(`Server '${this.serverId}' is being removed`, {
+        serverId: this.serverId,
+        code: "ERR_CLOSED",
+      });
+    }
+    const first = this.#route(options.channel);
+    if (!first) {
+      throw new ConnectionError(`Server '${this.serverId}' has no usable channel (${this.state})`, {
+        serverId: this.serverId,
+        ...(this.lastError ? { cause: this.lastError } : {}),
+      });
+    }
+    this.#inFlight++;
+    try {
+      return await this.#attempt(what, run, options, first, true);
+    } finally {
+      if (--this.#inFlight === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
+    }
+  }
+
+  async #attempt<T>(
+    what: string,
+    run: RequestRunner<T>,
+    options: CallOptions & { safe: boolean },
+    channel: MemberChannel,
+    mayRetry: boolean,
+  ): Promise<T> {
+    const client = channel.client!;
+    const timeout = options.timeout ?? this.#settings.requestTimeout;
+    const requestOptions: RequestOptions = { timeout, resetTimeoutOnProgress: true };
+    if (options.signal) requestOptions.signal = options.signal;
+    if (options.onprogress) requestOptions.onprogress = options.onprogress;
+    const started = performance.now();
+    try {
+      const result = await run(client, requestOptions);
+      channel.recordLatency(performance.now() - started);
+      return result;
+    } catch (raw) {
+      const context = {
+        serverId: this.serverId,
+        channel: channel.kind,
+        what,
+        signal: options.signal,
+        timeoutMs: timeout,
+      };
+      if (mayRetry && isSessionLost(raw)) {
+        // The member forgot our HTTP session (it restarted): the request never ran, so re-initialize and retry.
+        await this.#reinitialize(channel);
+        if (channel.isUp) return await this.#attempt(what, run, options, channel, false);
+      }
+      const error = toFederationError(raw, context);
+      if (isChannelFailure(error) && channel.client === client) channel.fail(error);
+      const other = this.#route(undefined, channel);
+      if (mayRetry && other && error instanceof ConnectionError && options.safe) {
+        this.#settings.logger.debug("Retrying on the other channel", {
+          serverId: this.serverId,
+          what,
+          channel: other.kind,
+        });
+        return await this.#attempt(what, run, options, other, false);
+      }
+      throw error;
+    }
+  }
+
+  #reinitialize(channel: MemberChannel): Promise<void> {
+    let pending = this.#reinitializing.get(channel.kind);
+    if (!pending) {
+      pending = this.#connect(channel).catch((error) => {
+        channel.lastError = error;
+        this.#scheduleReconnect(channel);
+      }).finally(() => this.#reinitializing.delete(channel.kind));
+      this.#reinitializing.set(channel.kind, pending);
+    }
+    return pending;
+  }
+
+  #channelDown(channel: MemberChannel, cause: FederationError): void {
+    this.lastError = cause;
+    if (this.#closing) return;
+    const stableFor = channel.upSince === undefined ? 0 : performance.now() - channel.upSince;
+    if (stableFor >= this.#settings.backoff.resetAfter) channel.attempts = 0;
+    if (channel.kind === "control") clearTimeout(this.#renewTimer);
+    this.#scheduleReconnect(channel);
+    this.#updateState(channel.kind, cause);
+  }
+
+  #scheduleReconnect(channel: MemberChannel): void {
+    if (this.#closing || channel.reconnectTimer !== undefined) return;
+    const policy = this.#settings.backoff;
+    if (channel.attempts >= policy.maxAttempts) {
+      channel.state = "down";
+      this.#updateState(channel.kind, channel.lastError);
+      return;
+    }
+    const delay = backoffDelay(policy, channel.attempts++);
+    channel.state = "connecting";
+    channel.reconnectTimer = setTimeout(async () => {
+      channel.reconnectTimer = undefined;
+      try {
+        await this.#connect(channel);
+        if (!this.#closing) this.#updateState(channel.kind, undefined);
+      } catch (error) {
+        if (this.#closing) return;
+        this.#emit("error", { channel: channel.kind, cause: error as Error });
+        this.#scheduleReconnect(channel);
+      }
+    }, delay);
+  }
+
+  #updateState(channel: Channel | undefined, cause: Error | undefined): void {
+    if (this.#closing) return;
+    const channels = this.#list();
+    const up = channels.filter((c) => c.isUp).length;
+    let next: MemberState;
+    if (up === channels.length) next = "connected";
+    else if (up > 0) next = "degraded";
+    else if (channels.some((c) => c.reconnectTimer !== undefined || c.state === "connecting")) next = "reconnecting";
+    else next = "disconnected";
+    if (next === this.state) return;
+    this.state = next;
+    this.#emit(next, { channel, cause });
+  }
+
+  #emit(type: FederationEventType, init: Omit<FederationEventInit, "serverId">): void {
+    this.#settings.emit(type, { serverId: this.serverId, ...init });
+  }
+
+  #scheduleHeartbeat(): void {
+    if (this.#closing) return;
+    this.#heartbeatTimer = setTimeout(async () => {
+      const { heartbeatInterval, heartbeatTimeout } = this.#settings;
+      const idleSince = performance.now() - heartbeatInterval;
+      await Promise.all(
+        this.#list().map((channel) =>
+          // The control channel is pinged every interval; the data channel only when idle (requests prove it alive).
+          channel.kind === "control" || channel.lastSuccess <= idleSince
+            ? channel.heartbeat(heartbeatTimeout)
+            : Promise.resolve()
+        ),
+      );
+      this.#scheduleHeartbeat();
+    }, this.#settings.heartbeatInterval);
+  }
+
+  #scheduleRenewal(): void {
+    clearTimeout(this.#renewTimer);
+    if (!this.#tokens.enabled || this.#closing) return;
+    void this.#tokens.current().then((issued) => {
+      if (!issued || this.#closing) return;
+      const delay = Math.max(0, issued.renewAt - Date.now());
+      clearTimeout(this.#renewTimer);
+      this.#renewTimer = setTimeout(() => void this.#renew(), delay);
+    });
+  }
+
+  async #renew(): Promise<void> {
+    const channel = this.channels.control;
+    if (!channel?.isUp || this.#closing) return;
+    try {
+      const issued = await this.#tokens.fresh();
+      await channel.renewToken(issued.token, { timeout: this.#settings.heartbeatTimeout });
+      this.#scheduleRenewal();
+    } catch (raw) {
+      if (this.#closing) return;
+      const error = toFederationError(raw, { serverId: this.serverId, channel: "control", what: "token renewal" });
+      this.#settings.logger.debug("In-band token renewal failed, reconnecting before expiry", {
+        serverId: this.serverId,
+        code: error.code,
+      });
+      // Make before break: a new connection with the fresh token replaces the old one.
+      await this.#connect(channel).catch((e) => this.#emit("error", { channel: "control", cause: e }));
+    }
+  }
+
+  status(): ServerStatus {
+    const channels: ServerStatus["channels"] = {};
+    for (const channel of this.#list()) {
+      const status: ChannelStatus = {
+        url: channel.url,
+        state: channel.isUp ? "up" : channel.state,
+        latencyMs: channel.latency,
+        reconnectAttempts: channel.attempts,
+        lastError: channel.lastError,
+      };
+      channels[channel.kind] = status;
+    }
+    return {
+      serverId: this.serverId,
+      state: this.state,
+      channels,
+      serverInfo: this.serverInfo,
+      capabilities: this.capabilities,
+      lastError: this.lastError,
+      inFlight: this.#inFlight,
+    };
+  }
+
+  /** Stops new calls, waits up to `drainTimeout` for in-flight ones, then closes both channels. */
+  async close(drainTimeout: number): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearTimeout(this.#heartbeatTimer);
+    clearTimeout(this.#renewTimer);
+    for (const channel of this.#list()) clearTimeout(channel.reconnectTimer);
+    if (this.#inFlight > 0 && drainTimeout > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idle.push(resolve)),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, drainTimeout)),
+      ]);
+      clearTimeout(timer);
+    }
+    await Promise.all(this.#list().map((channel) => channel.close()));
+    this.state = "closed";
+    this.#emit("closed", {});
+  }
+}

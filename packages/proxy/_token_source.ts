@@ -1,0 +1,107 @@
+// Internal: mints the JWTs one member is addressed with, and knows when to renew them.
+import { AuthManager } from "../core/auth.ts";
+import { parseDuration } from "../core/duration.ts";
+import type { FederationConfig, HmacAlgorithm, SecretProvider } from "../core/types.ts";
+
+/** A token and its lifetime, in ms since the epoch. */
+export interface IssuedToken {
+  token: string;
+  issuedAt: number;
+  renewAt: number;
+  expiresAt: number;
+}
+
+/** Shared AuthManagers, keyed by algorithm and secret, so keys are imported once per secret. */
+export class AuthManagerCache {
+  #managers = new Map<string, AuthManager>();
+  #strict: boolean;
+  #now: () => number;
+
+  constructor(strictSecrets: boolean, now: () => number) {
+    this.#strict = strictSecrets;
+    this.#now = now;
+  }
+
+  get(secret: string, algorithm: HmacAlgorithm): AuthManager {
+    const key = `${algorithm}\u0000${secret}`;
+    let manager = this.#managers.get(key);
+    if (!manager) {
+      manager = new AuthManager(secret, { algorithm, strictSecrets: this.#strict, now: this.#now });
+      this.#managers.set(key, manager);
+    }
+    return manager;
+  }
+}
+
+export interface TokenSourceOptions {
+  proxySecret: SecretProvider;
+  issuer: string;
+  subject: string;
+  defaultLifetime: string | number;
+  renewAt: number;
+  managers: AuthManagerCache;
+  now: () => number;
+}
+
+/** Tokens for one member: `aud` = serverId, `iss` = proxy id; `undefined` for `auth.type: "none"`. */
+export class TokenSource {
+  #config: FederationConfig;
+  #options: TokenSourceOptions;
+  #current: IssuedToken | undefined;
+  #pending: Promise<IssuedToken> | undefined;
+
+  constructor(config: FederationConfig, options: TokenSourceOptions) {
+    this.#config = config;
+    this.#options = options;
+  }
+
+  /** Whether this member gets tokens at all. */
+  get enabled(): boolean {
+    return this.#config.auth?.type !== "none";
+  }
+
+  /** A token valid for a while yet: the cached one until its renewal time, then a fresh one. */
+  async current(): Promise<IssuedToken | undefined> {
+    if (!this.enabled) return undefined;
+    const now = this.#options.now();
+    if (this.#current && now < this.#current.renewAt) return this.#current;
+    return await this.fresh();
+  }
+
+  /** A newly minted token (the secret provider is called again). Concurrent callers share one mint. */
+  fresh(): Promise<IssuedToken> {
+    this.#pending ??= this.#mint().finally(() => this.#pending = undefined);
+    return this.#pending;
+  }
+
+  /** The `Authorization` header value, or `undefined` without auth. */
+  async authorization(): Promise<string | undefined> {
+    const issued = await this.current();
+    return issued && `Bearer ${issued.token}`;
+  }
+
+  async #mint(): Promise<IssuedToken> {
+    const auth = this.#config.auth;
+    const settings = auth?.type === "jwt" ? auth.config : {};
+    const provider = settings.secret ?? this.#options.proxySecret;
+    const secret = typeof provider === "function" ? await provider() : provider;
+    const algorithm = settings.algorithm ?? "HS512";
+    const lifetimeSeconds = parseDuration(settings.expiresIn ?? this.#options.defaultLifetime);
+    const manager = this.#options.managers.get(secret, algorithm);
+    const issuedAt = this.#options.now();
+    const token = await manager.createToken({}, {
+      audience: this.#config.serverId,
+      issuer: this.#options.issuer,
+      subject: settings.subject ?? this.#options.subject,
+      expiresIn: lifetimeSeconds,
+    });
+    const lifetimeMs = Math.max(1, Math.round(lifetimeSeconds)) * 1000;
+    this.#current = {
+      token,
+      issuedAt,
+      renewAt: issuedAt + lifetimeMs * this.#options.renewAt,
+      expiresAt: issuedAt + lifetimeMs,
+    };
+    return this.#current;
+  }
+}

@@ -1,0 +1,544 @@
+/**
+ * {@link FederationProxy}: registers MCP servers (members), keeps a control and a data channel open to each,
+ * watches their health, recovers from faults, and calls their tools, resources and prompts.
+ *
+ * @example Register a member and call a tool
+ * ```ts ignore
+ * import { FederationProxy } from "@federated-mcp/federation/proxy";
+ *
+ * await using proxy = new FederationProxy(Deno.env.get("MCP_SECRET_KEY")!);
+ * await proxy.registerServer({
+ *   serverId: "server-1",
+ *   endpoints: { control: "ws://localhost:3000", data: "http://localhost:3001" },
+ *   auth: { type: "jwt", config: { expiresIn: "1h" } },
+ * });
+ * const result = await proxy.callTool("server-1", "echo", { text: "hello" });
+ * console.log(result.content);
+ * ```
+ * @module
+ */
+
+import { checkSecretStrength, validateConfig } from "../core/config.ts";
+import { ConfigError, ConnectionError, FederationError, ServerNotFoundError } from "../core/errors.ts";
+import { consoleLogger, type Logger } from "../core/logger.ts";
+import type { FederationConfig, SecretProvider } from "../core/types.ts";
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  type GetPromptResult,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplate,
+  type Tool,
+} from "../core/_sdk.ts";
+import { Member, type RequestRunner } from "./_member.ts";
+import { AuthManagerCache, TokenSource } from "./_token_source.ts";
+import type { CallOptions } from "./call_options.ts";
+import { FederationEvent, type FederationEventInit, type FederationEventType } from "./events.ts";
+import { DEFAULT_BACKOFF, type FederationProxyOptions } from "./options.ts";
+import type { ServerStatus } from "./status.ts";
+
+/** Options of {@link FederationProxy.registerServer}. */
+export interface RegisterOptions {
+  /** Abandons the registration (nothing is left registered). */
+  signal?: AbortSignal;
+}
+
+type PageRunner<T> = (
+  client: Parameters<RequestRunner<T>>[0],
+  cursor: string | undefined,
+  options: Parameters<RequestRunner<T>>[1],
+) => Promise<{ items: T[]; nextCursor?: string | undefined }>;
+
+type Listener = ((event: FederationEvent) => void) | { handleEvent(event: FederationEvent): void } | null;
+
+/**
+ * Federates many MCP servers. Members are tracked in a map keyed by serverId.
+ *
+ * Lifecycle: `close()` stops now, `drain()` lets in-flight calls finish first, `closed()` resolves when done,
+ * and `await using` closes it at the end of the scope.
+ *
+ * @example Health at a glance
+ * ```ts
+ * import { FederationProxy } from "@federated-mcp/federation/proxy";
+ *
+ * await using proxy = new FederationProxy("a-secret-of-at-least-thirty-two-bytes!!");
+ * console.log(proxy.getConnectedServers()); // []
+ * ```
+ */
+export class FederationProxy extends EventTarget implements AsyncDisposable {
+  #members = new Map<string, Member>();
+  #secret: SecretProvider;
+  #options: FederationProxyOptions;
+  #logger: Logger;
+  #managers: AuthManagerCache;
+  #now: () => number;
+  #closing: Promise<void> | undefined;
+  #closedResolve!: () => void;
+  #closedPromise: Promise<void> = new Promise((resolve) => this.#closedResolve = resolve);
+  #onAbort = () => void this.close();
+
+  /**
+   * Creates a proxy.
+   *
+   * @param secret The shared secret that signs member tokens (a member's `auth.config.secret` overrides it), or a
+   *   function returning it, called on every connect and reconnect.
+   * @param options Timeouts, heartbeat, backoff, routing, logger, signal.
+   * @throws {ConfigError} When the secret is empty (or short, with `strictSecrets`).
+   */
+  constructor(secret: SecretProvider, options: FederationProxyOptions = {}) {
+    super();
+    if (typeof secret === "string") {
+      checkSecretStrength(secret, "secret", {
+        strictSecrets: options.strictSecrets ?? false,
+        warn: (message) => (options.logger ?? consoleLogger("warn")).warn(message),
+      });
+    } else if (typeof secret !== "function") {
+      throw new ConfigError("Invalid secret: must be a string or a function returning one", { field: "secret" });
+    }
+    this.#secret = secret;
+    this.#options = options;
+    this.#logger = options.logger ?? consoleLogger("warn");
+    this.#now = options.now ?? Date.now;
+    this.#managers = new AuthManagerCache(options.strictSecrets ?? false, this.#now);
+    options.signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (options.signal?.aborted) void this.close();
+  }
+
+  /**
+   * Registers a member: validates the config, mints its token, opens both channels and runs `initialize`.
+   * Resolves when the member is usable (at least one channel up).
+   *
+   * @param config The member's registration.
+   * @param options `signal`.
+   * @returns The member's status.
+   * @throws {ConfigError} Invalid config (`ERR_CONFIG_INVALID`) or duplicate serverId (`ERR_SERVER_EXISTS`).
+   * @throws {ConnectionError} Unreachable or refused (`ERR_CONNECTION_FAILED`); proxy closed (`ERR_CLOSED`).
+   * @throws {AuthenticationError} The member rejected the token (`ERR_AUTH_REJECTED`).
+   * @throws {TimeoutError} Connecting took longer than `connectTimeout`.
+   */
+  async registerServer(config: FederationConfig, options: RegisterOptions = {}): Promise<ServerStatus> {
+    if (this.#closing) throw new ConnectionError("The federation proxy is closed", { code: "ERR_CLOSED" });
+    validateConfig(config, {
+      strictSecrets: this.#options.strictSecrets ?? false,
+      warn: (message) => this.#logger.warn(message),
+    });
+    const { serverId } = config;
+    if (this.#members.has(serverId)) {
+      throw new ConfigError(`Cannot register server '${serverId}': a server with this id is already registered`, {
+        code: "ERR_SERVER_EXISTS",
+        field: "serverId",
+        serverId,
+      });
+    }
+    const proxyId = this.#options.proxyId ?? "federation-proxy";
+    const tokens = new TokenSource(config, {
+      proxySecret: this.#secret,
+      issuer: proxyId,
+      subject: this.#options.subject ?? proxyId,
+      defaultLifetime: this.#options.tokenLifetime ?? "1h",
+      renewAt: this.#options.renewAt ?? 0.75,
+      managers: this.#managers,
+      now: this.#now,
+    });
+    const member = new Member(config, tokens, {
+      clientInfo: this.#options.clientInfo ?? { name: "federated-mcp", version: "0.1.0" },
+      connectTimeout: this.#options.connectTimeout ?? 10_000,
+      requestTimeout: this.#options.requestTimeout ?? 60_000,
+      heartbeatInterval: this.#options.heartbeatInterval ?? 15_000,
+      heartbeatTimeout: this.#options.heartbeatTimeout ?? 5_000,
+      backoff: { ...DEFAULT_BACKOFF, ...this.#options.backoff },
+      routing: this.#options.routing ?? "auto",
+      logger: this.#logger,
+      onServerRequest: this.#options.onServerRequest,
+      emit: (type, init) => this.#emit(type, init),
+    });
+    this.#members.set(serverId, member);
+    try {
+      await member.start(options.signal);
+    } catch (error) {
+      if (this.#members.get(serverId) === member) this.#members.delete(serverId);
+      await member.close(0);
+      throw error;
+    }
+    this.#logger.info("Server registered", { serverId, state: member.state });
+    return member.status();
+  }
+
+  /**
+   * Removes a member: new calls are refused, in-flight ones may finish (up to `drainTimeout`), both channels close,
+   * and a `closed` event follows.
+   *
+   * @param serverId The member.
+   * @returns `false` when no such member was registered.
+   */
+  async removeServer(serverId: string): Promise<boolean> {
+    const member = this.#members.get(serverId);
+    if (!member) return false;
+    this.#members.delete(serverId);
+    await member.close(this.#options.drainTimeout ?? 5_000);
+    return true;
+  }
+
+  /**
+   * Ids of the members usable now (connected, or degraded with one channel up).
+   *
+   * @returns The ids, in registration order.
+   */
+  getConnectedServers(): string[] {
+    return [...this.#members.values()].filter((m) => m.usable).map((m) => m.serverId);
+  }
+
+  /**
+   * Whether a member is registered (usable or not).
+   *
+   * @param serverId The member.
+   * @returns Whether it is registered.
+   */
+  hasServer(serverId: string): boolean {
+    return this.#members.has(serverId);
+  }
+
+  /**
+   * One member's state, per-channel state and latency, last error, reconnect attempts and serverInfo.
+   *
+   * @param serverId The member.
+   * @returns Its status, or `undefined` when not registered.
+   */
+  getServerStatus(serverId: string): ServerStatus | undefined {
+    return this.#members.get(serverId)?.status();
+  }
+
+  /**
+   * Every member's status.
+   *
+   * @returns One entry per registered member.
+   */
+  getStatus(): ServerStatus[] {
+    return [...this.#members.values()].map((m) => m.status());
+  }
+
+  #member(serverId: string): Member {
+    const member = this.#members.get(serverId);
+    if (!member) {
+      throw new ServerNotFoundError(`No server registered as '${serverId}'`, { serverId });
+    }
+    return member;
+  }
+
+  /**
+   * Runs any MCP request on a member with routing, failover, timeout and cancellation. The building block of the
+   * typed calls below and of the gateway's pass-through.
+   *
+   * @param serverId The member.
+   * @param what A short description for errors, e.g. the method.
+   * @param run Gets the channel's SDK client and request options.
+   * @param options Call options; `idempotent` allows a retry on the other channel.
+   * @returns What `run` returns.
+   * @throws {ServerNotFoundError} Unknown member.
+   * @throws {FederationError} `ConnectionError`, `TimeoutError`, `CancelledError`, `ProtocolError`.
+   */
+  request<T>(serverId: string, what: string, run: RequestRunner<T>, options: CallOptions = {}): Promise<T> {
+    try {
+      return this.#member(serverId).request(what, run, { ...options, safe: options.idempotent ?? false });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Calls a tool on a member. A tool error (`isError: true`) is a result, not an exception.
+   *
+   * @param serverId The member.
+   * @param name The tool's name on the member.
+   * @param args The tool's arguments.
+   * @param options `signal`, `timeout`, `onprogress`, `channel`, `idempotent`.
+   * @returns The tool's result.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  callTool(
+    serverId: string,
+    name: string,
+    args: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): Promise<CallToolResult> {
+    try {
+      const member = this.#member(serverId);
+      return member.request(
+        `tools/call '${name}'`,
+        (client, requestOptions) =>
+          client.request(
+            { method: "tools/call", params: { name, arguments: args } },
+            CallToolResultSchema,
+            requestOptions,
+          ) as Promise<CallToolResult>,
+        { ...options, safe: options.idempotent ?? member.isToolSafe(name) },
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #paginate<T>(serverId: string, what: string, page: PageRunner<T>, options: CallOptions): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    const seen = new Set<string>();
+    do {
+      const result = await this.request(serverId, what, (client, o) => page(client, cursor, o), {
+        ...options,
+        idempotent: true,
+      });
+      items.push(...result.items);
+      cursor = result.nextCursor;
+      if (cursor !== undefined && seen.has(cursor)) break;
+      if (cursor !== undefined) seen.add(cursor);
+    } while (cursor !== undefined);
+    return items;
+  }
+
+  /**
+   * Lists a member's tools, following pagination cursors.
+   *
+   * @param serverId The member.
+   * @param options Call options.
+   * @returns Every tool.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  async listTools(serverId: string, options: CallOptions = {}): Promise<Tool[]> {
+    const tools = await this.#paginate<Tool>(serverId, "tools/list", async (client, cursor, o) => {
+      const r = await client.listTools(cursor === undefined ? {} : { cursor }, o);
+      return { items: r.tools, nextCursor: r.nextCursor };
+    }, options);
+    this.#member(serverId).learnTools(tools);
+    return tools;
+  }
+
+  /**
+   * Lists a member's resources, following pagination cursors.
+   *
+   * @param serverId The member.
+   * @param options Call options.
+   * @returns Every resource.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  listResources(serverId: string, options: CallOptions = {}): Promise<Resource[]> {
+    return this.#paginate<Resource>(serverId, "resources/list", async (client, cursor, o) => {
+      const r = await client.listResources(cursor === undefined ? {} : { cursor }, o);
+      return { items: r.resources, nextCursor: r.nextCursor };
+    }, options);
+  }
+
+  /**
+   * Lists a member's resource templates, following pagination cursors.
+   *
+   * @param serverId The member.
+   * @param options Call options.
+   * @returns Every resource template.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  listResourceTemplates(serverId: string, options: CallOptions = {}): Promise<ResourceTemplate[]> {
+    return this.#paginate<ResourceTemplate>(serverId, "resources/templates/list", async (client, cursor, o) => {
+      const r = await client.listResourceTemplates(cursor === undefined ? {} : { cursor }, o);
+      return { items: r.resourceTemplates, nextCursor: r.nextCursor };
+    }, options);
+  }
+
+  /**
+   * Reads a resource from a member.
+   *
+   * @param serverId The member.
+   * @param uri The resource URI.
+   * @param options Call options.
+   * @returns The contents.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  readResource(serverId: string, uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
+    return this.request(serverId, `resources/read '${uri}'`, (client, o) => client.readResource({ uri }, o), {
+      ...options,
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Lists a member's prompts, following pagination cursors.
+   *
+   * @param serverId The member.
+   * @param options Call options.
+   * @returns Every prompt.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  listPrompts(serverId: string, options: CallOptions = {}): Promise<Prompt[]> {
+    return this.#paginate<Prompt>(serverId, "prompts/list", async (client, cursor, o) => {
+      const r = await client.listPrompts(cursor === undefined ? {} : { cursor }, o);
+      return { items: r.prompts, nextCursor: r.nextCursor };
+    }, options);
+  }
+
+  /**
+   * Gets a prompt from a member.
+   *
+   * @param serverId The member.
+   * @param name The prompt's name on the member.
+   * @param args The prompt's arguments.
+   * @param options Call options.
+   * @returns The prompt's messages.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  getPrompt(
+    serverId: string,
+    name: string,
+    args: Record<string, string> = {},
+    options: CallOptions = {},
+  ): Promise<GetPromptResult> {
+    return this.request(
+      serverId,
+      `prompts/get '${name}'`,
+      (client, o) => client.getPrompt({ name, arguments: args }, o),
+      {
+        ...options,
+        idempotent: true,
+      },
+    );
+  }
+
+  /**
+   * Pings a member over the routed channel.
+   *
+   * @param serverId The member.
+   * @param options Call options (`channel` to pick one).
+   * @returns The round-trip time in ms.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  async ping(serverId: string, options: CallOptions = {}): Promise<number> {
+    const started = performance.now();
+    await this.request(serverId, "ping", (client, o) => client.ping(o), { ...options, idempotent: true });
+    return performance.now() - started;
+  }
+
+  #emit(type: FederationEventType, init: FederationEventInit): void {
+    if (type !== "notification") {
+      const level = type === "error" || type === "reconnecting" || type === "disconnected" ? "warn" : "debug";
+      const data: Record<string, unknown> = { serverId: init.serverId };
+      if (init.channel) data.channel = init.channel;
+      if (init.cause) data.cause = init.cause instanceof FederationError ? init.cause.code : init.cause.name;
+      this.#logger[level](`Server '${init.serverId}' ${type}${init.cause ? `: ${init.cause.message}` : ""}`, data);
+    }
+    this.dispatchEvent(new FederationEvent(type, init));
+  }
+
+  /**
+   * Listens for status events (`connecting`, `connected`, `degraded`, `reconnecting`, `disconnected`, `closed`,
+   * `error`) and members' `notification`s.
+   *
+   * @param type The event type.
+   * @param listener Receives a {@link FederationEvent}.
+   * @param options Standard listener options.
+   */
+  override addEventListener(
+    type: FederationEventType,
+    listener: Listener,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  /**
+   * Removes a listener added with {@link FederationProxy.addEventListener}.
+   *
+   * @param type The event type.
+   * @param listener The listener.
+   * @param options Standard listener options.
+   */
+  override removeEventListener(
+    type: FederationEventType,
+    listener: Listener,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
+  }
+
+  /**
+   * Every status event from now on, in order, as an async iterator; it ends when the proxy closes or the loop
+   * breaks.
+   *
+   * @param options `signal` ends the iteration.
+   * @returns The events.
+   */
+  async *status(options: { signal?: AbortSignal } = {}): AsyncGenerator<FederationEvent, void, undefined> {
+    const queue: FederationEvent[] = [];
+    let wake: (() => void) | undefined;
+    const types: FederationEventType[] = [
+      "connecting",
+      "connected",
+      "degraded",
+      "reconnecting",
+      "disconnected",
+      "closed",
+      "error",
+    ];
+    const onEvent = (event: FederationEvent) => {
+      queue.push(event);
+      wake?.();
+    };
+    const stop = () => wake?.();
+    for (const type of types) this.addEventListener(type, onEvent);
+    options.signal?.addEventListener("abort", stop);
+    const closed = this.#closedPromise.then(stop);
+    try {
+      while (true) {
+        while (queue.length > 0) yield queue.shift()!;
+        if (this.#closing || options.signal?.aborted) return;
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+      }
+    } finally {
+      for (const type of types) this.removeEventListener(type, onEvent);
+      options.signal?.removeEventListener("abort", stop);
+      void closed;
+    }
+  }
+
+  /**
+   * Closes every member now; pending calls end with `ConnectionError`. Idempotent.
+   *
+   * @returns When everything is closed.
+   */
+  close(): Promise<void> {
+    return this.#shutdown(0);
+  }
+
+  /**
+   * Refuses new registrations, lets in-flight calls finish (up to `drainTimeout` each), then closes.
+   *
+   * @returns When everything is closed.
+   */
+  drain(): Promise<void> {
+    return this.#shutdown(this.#options.drainTimeout ?? 5_000);
+  }
+
+  #shutdown(drainTimeout: number): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#options.signal?.removeEventListener("abort", this.#onAbort);
+      const members = [...this.#members.values()];
+      this.#members.clear();
+      await Promise.all(members.map((member) => member.close(drainTimeout)));
+      this.#closedResolve();
+    })();
+    return this.#closing;
+  }
+
+  /**
+   * Resolves when the proxy has closed; never rejects.
+   *
+   * @returns When closed.
+   */
+  closed(): Promise<void> {
+    return this.#closedPromise;
+  }
+
+  /** Same as {@link FederationProxy.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Options of a {@link FederationProxy}: timeouts, heartbeat, backoff and routing policies as plain data.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BACKOFF, type FederationProxyOptions } from "@federated-mcp/federation/proxy";
+ *
+ * const options: FederationProxyOptions = {
+ *   proxyId: "proxy-eu-1",
+ *   heartbeatInterval: 5_000,
+ *   backoff: { ...DEFAULT_BACKOFF, initialDelay: 100 },
+ *   routing: "auto",
+ * };
+ * console.log(options.routing);
+ * ```
+ * @module
+ */
+
+import type { Logger } from "../core/logger.ts";
+import type { Implementation } from "../core/_sdk.ts";
+import type { ServerRequestHandler } from "./server_requests.ts";
+
+/** Which channel carries requests: the data channel, the control channel, or the faster healthy one. */
+export type RoutingPolicy = "auto" | "data" | "control";
+
+/** Reconnection policy: exponential backoff with full jitter. */
+export interface BackoffPolicy {
+  /** First delay cap, in ms. @default {250} */
+  initialDelay: number;
+  /** Largest delay, in ms. @default {30000} */
+  maxDelay: number;
+  /** Growth factor per attempt. @default {2} */
+  multiplier: number;
+  /** Attempts before giving up on a channel (`Infinity`: never). @default {Infinity} */
+  maxAttempts: number;
+  /** Uptime after which the attempt count resets, in ms. @default {10000} */
+  resetAfter: number;
+}
+
+/** The default {@link BackoffPolicy}. */
+export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  initialDelay: 250,
+  maxDelay: 30_000,
+  multiplier: 2,
+  maxAttempts: Infinity,
+  resetAfter: 10_000,
+});
+
+/** Options of a {@link FederationProxy}. Every field has a documented default. */
+export interface FederationProxyOptions {
+  /** This proxy's id: the `iss` of the tokens it mints. @default {"federation-proxy"} */
+  proxyId?: string;
+  /** The `sub` of the tokens it mints. @default {proxyId} */
+  subject?: string;
+  /** Name and version announced in MCP `initialize`. @default {{ name: "federated-mcp", version: "0.1.0" }} */
+  clientInfo?: Implementation;
+  /** Time allowed to connect and initialize one channel, in ms. @default {10000} */
+  connectTimeout?: number;
+  /** Default per-request timeout, in ms (progress notifications reset it). @default {60000} */
+  requestTimeout?: number;
+  /** Interval between heartbeats (`ping`) on each channel, in ms. @default {15000} */
+  heartbeatInterval?: number;
+  /** Time a heartbeat may take before the channel is marked down, in ms. @default {5000} */
+  heartbeatTimeout?: number;
+  /** How long `removeServer`/`drain` let in-flight calls finish, in ms. @default {5000} */
+  drainTimeout?: number;
+  /** Reconnection policy. @default {DEFAULT_BACKOFF} */
+  backoff?: Partial<BackoffPolicy>;
+  /** Routing policy. @default {"auto"} */
+  routing?: RoutingPolicy;
+  /** Default token lifetime when a config gives none. @default {"1h"} */
+  tokenLifetime?: string | number;
+  /** Renew a token when this fraction of its lifetime has passed. @default {0.75} */
+  renewAt?: number;
+  /** Reject shared secrets shorter than 32 bytes. @default {false} */
+  strictSecrets?: boolean;
+  /** Where log lines go. @default {consoleLogger("warn")} */
+  logger?: Logger;
+  /** Answers members' server-to-client requests (sampling, elicitation, roots). @default {none: such requests get an error} */
+  onServerRequest?: ServerRequestHandler;
+  /** Closes the proxy when aborted. */
+  signal?: AbortSignal;
+  /** Clock in ms, for token lifetimes. @default {Date.now} */
+  now?: () => number;
+}
