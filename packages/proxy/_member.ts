@@ -33,7 +33,8 @@ export interface MemberSettings {
   backoff: BackoffPolicy;
   routing: RoutingPolicy;
   logger: Logger;
-  onServerRequest: ServerRequestHandler | undefined;
+  /** The current handler of members' server-to-client requests (it may change after registration). */
+  serverRequestHandler: () => ServerRequestHandler | undefined;
   emit: (type: FederationEventType, init: FederationEventInit) => void;
 }
 
@@ -63,9 +64,9 @@ export class Member {
     this.config = config;
     this.#settings = settings;
     this.#tokens = tokens;
-    const capabilities: ClientCapabilities = settings.onServerRequest
-      ? { sampling: {}, elicitation: {}, roots: { listChanged: true } }
-      : {};
+    // Declared always: whether a request can be answered depends on the handler (and the client behind it) at the
+    // time it arrives, and one that cannot gets a clear JSON-RPC error.
+    const capabilities: ClientCapabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
     for (const kind of ["control", "data"] as const) {
       const url = config.endpoints[kind];
       if (url === undefined) continue;
@@ -157,7 +158,7 @@ export class Member {
       return Promise.resolve();
     };
     client.fallbackRequestHandler = async (request, extra) => {
-      const handler = this.#settings.onServerRequest;
+      const handler = this.#settings.serverRequestHandler();
       if (!handler) {
         throw new McpError(ErrorCode.MethodNotFound, `No client behind the federation can answer '${request.method}'`);
       }

@@ -38,6 +38,7 @@ import type { CallOptions } from "./call_options.ts";
 import { FederationEvent, type FederationEventInit, type FederationEventType } from "./events.ts";
 import { DEFAULT_BACKOFF, type FederationProxyOptions } from "./options.ts";
 import type { ServerStatus } from "./status.ts";
+import type { ServerRequestHandler } from "./server_requests.ts";
 
 /** Options of {@link FederationProxy.registerServer}. */
 export interface RegisterOptions {
@@ -68,6 +69,11 @@ type Listener = ((event: FederationEvent) => void) | { handleEvent(event: Federa
  * ```
  */
 export class FederationProxy extends EventTarget implements AsyncDisposable {
+  /**
+   * Answers members' server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`);
+   * without one they get a JSON-RPC error. The gateway sets it to forward them to its MCP clients.
+   */
+  onServerRequest: ServerRequestHandler | undefined;
   #members = new Map<string, Member>();
   #secret: SecretProvider;
   #options: FederationProxyOptions;
@@ -99,6 +105,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
     }
     this.#secret = secret;
     this.#options = options;
+    this.onServerRequest = options.onServerRequest;
     this.#logger = options.logger ?? consoleLogger("warn");
     this.#now = options.now ?? Date.now;
     this.#managers = new AuthManagerCache(options.strictSecrets ?? false, this.#now);
@@ -151,7 +158,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
       backoff: { ...DEFAULT_BACKOFF, ...this.#options.backoff },
       routing: this.#options.routing ?? "auto",
       logger: this.#logger,
-      onServerRequest: this.#options.onServerRequest,
+      serverRequestHandler: () => this.onServerRequest,
       emit: (type, init) => this.#emit(type, init),
     });
     this.#members.set(serverId, member);
