@@ -40,6 +40,23 @@ export {
   validateServerId,
   WebSocketTransport,
 } from "./packages/core/mod.ts";
+export { DEFAULT_BACKOFF, FederationEvent, FederationProxy } from "./packages/proxy/mod.ts";
+export type {
+  BackoffPolicy,
+  CallOptions,
+  ChannelState,
+  ChannelStatus,
+  FederationEventInit,
+  FederationEventType,
+  FederationProxyOptions,
+  MemberState,
+  Progress,
+  RegisterOptions,
+  RoutingPolicy,
+  ServerRequest,
+  ServerRequestHandler,
+  ServerStatus,
+} from "./packages/proxy/mod.ts";
 export type {
   AsymmetricAlgorithm,
   AuthenticationErrorCode,

@@ -15,6 +15,12 @@ export { Client } from "@modelcontextprotocol/sdk/client/index.js";
 export { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/protocol"
 export type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
+// @ts-types="@modelcontextprotocol/sdk/shared/uriTemplate"
+export { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio"
+export { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+// @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
+export type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport"
 export type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
@@ -24,7 +30,10 @@ export {
   CancelledNotificationSchema,
   CompleteRequestSchema,
   CreateMessageRequestSchema,
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
   ElicitRequestSchema,
+  ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
   isJSONRPCError,
@@ -34,6 +43,7 @@ export {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListRootsRequestSchema,
+  ListRootsResultSchema,
   ListToolsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
@@ -42,6 +52,7 @@ export {
   ReadResourceRequestSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
+  RootsListChangedNotificationSchema,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   ToolListChangedNotificationSchema,
@@ -51,6 +62,9 @@ export {
 export type {
   CallToolResult,
   ClientCapabilities,
+  CompleteRequestParams,
+  CompleteResult,
+  ContentBlock,
   GetPromptResult,
   Implementation,
   JSONRPCMessage,
@@ -58,8 +72,11 @@ export type {
   ListResourcesResult,
   ListResourceTemplatesResult,
   ListToolsResult,
+  LoggingLevel,
   Prompt,
+  PromptMessage,
   ReadResourceResult,
+  RequestId,
   Resource,
   ResourceTemplate,
   ServerCapabilities,

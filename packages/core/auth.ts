@@ -179,11 +179,10 @@ export class AuthManager {
       return;
     }
     const alg = options.algorithm ?? "HS512";
-    if (typeof secret === "string") {
-      checkSecretStrength(secret, "secret", { strictSecrets: options.strictSecrets ?? false });
-    } else if (!(secret instanceof Uint8Array) || secret.byteLength === 0) {
-      checkSecretStrength("", "secret");
+    if (typeof secret !== "string" && !(secret instanceof Uint8Array)) {
+      throw new TypeError("AuthManager secret must be a string or a Uint8Array");
     }
+    checkSecretStrength(secret, "secret", { strictSecrets: options.strictSecrets ?? false });
     const entry = this.#addHmac(secret, alg, options.kid);
     this.#signing = entry;
     entry.catch(() => {});
@@ -298,9 +297,7 @@ export class AuthManager {
     options: { kid?: string; algorithm?: HmacAlgorithm } = {},
   ): Promise<string> {
     if (typeof key === "string" || key instanceof Uint8Array) {
-      if (typeof key === "string") {
-        checkSecretStrength(key, "secret", { strictSecrets: this.#options.strictSecrets ?? false });
-      }
+      checkSecretStrength(key, "secret", { strictSecrets: this.#options.strictSecrets ?? false });
       return (await this.#addHmac(key, options.algorithm ?? this.#options.algorithm ?? "HS512", options.kid)).kid;
     }
     if (key.d !== undefined || key.kty === "oct") throw new TypeError("Only public asymmetric JWKs can verify");

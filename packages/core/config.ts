@@ -52,9 +52,13 @@ let weakSecretWarned = false;
  * checkSecretStrength("a-secret-of-at-least-thirty-two-bytes!!", "secret");
  * ```
  */
-export function checkSecretStrength(secret: string, field: string, options: ValidateConfigOptions = {}): void {
-  if (secret.length === 0) throw new ConfigError(`Invalid ${field}: must not be empty`, { field });
-  const bytes = new TextEncoder().encode(secret).byteLength;
+export function checkSecretStrength(
+  secret: string | Uint8Array,
+  field: string,
+  options: ValidateConfigOptions = {},
+): void {
+  const bytes = typeof secret === "string" ? new TextEncoder().encode(secret).byteLength : secret.byteLength;
+  if (bytes === 0) throw new ConfigError(`Invalid ${field}: must not be empty`, { field });
   if (bytes >= MIN_SECRET_BYTES) return;
   const message = `Weak ${field}: ${bytes} bytes, at least ${MIN_SECRET_BYTES} are recommended for HMAC`;
   if (options.strictSecrets) {
@@ -118,13 +122,16 @@ function validateUrl(value: unknown, field: string, schemes: string[], serverId:
 }
 
 function validateJwtSettings(input: unknown, serverId: string, options: ValidateConfigOptions): JwtAuthSettings {
-  if (input === undefined) return {};
-  if (!isRecord(input)) fail("auth.config", "must be an object", serverId);
+  if (!isRecord(input)) fail("auth.config", "must be an object (it may be empty)", serverId);
   const { secret, expiresIn, algorithm, subject } = input;
   if (secret !== undefined && typeof secret !== "function") {
     if (typeof secret !== "string") fail("auth.config.secret", "must be a string or a function", serverId);
     if (secret.length === 0) fail("auth.config.secret", "must not be empty", serverId);
-    checkSecretStrength(secret, "auth.config.secret", options);
+    try {
+      checkSecretStrength(secret, "auth.config.secret", options);
+    } catch {
+      fail("auth.config.secret", `at least ${MIN_SECRET_BYTES} bytes required`, serverId);
+    }
   }
   if (expiresIn !== undefined) {
     if (typeof expiresIn !== "string" && typeof expiresIn !== "number") {
@@ -186,6 +193,9 @@ export function validateConfig(input: unknown, options: ValidateConfigOptions = 
     if (!isRecord(auth)) fail("auth", "must be an object", serverId);
     if (auth.type === "jwt") validateJwtSettings(auth.config, serverId, options);
     else if (auth.type !== "none") fail("auth.type", `${JSON.stringify(auth.type)} is not "jwt" or "none"`, serverId);
+    else if (auth.config !== undefined && !(isRecord(auth.config) && Object.keys(auth.config).length === 0)) {
+      fail("auth.config", 'must be absent or empty with type "none"', serverId);
+    }
   }
   return input as unknown as FederationConfig;
 }

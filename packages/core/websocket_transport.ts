@@ -61,13 +61,23 @@ export interface WebSocketConnectOptions extends WebSocketTransportOptions {
 
 const encoder = new TextEncoder();
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 function isJsonRpc(value: unknown): value is JSONRPCMessage {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const msg = value as Record<string, unknown>;
-  if (msg.jsonrpc !== "2.0") return false;
-  if (typeof msg.method === "string") return msg.params === undefined || typeof msg.params === "object";
-  const id = msg.id;
-  return (typeof id === "string" || typeof id === "number") && ("result" in msg || "error" in msg);
+  if (!isRecord(value) || value.jsonrpc !== "2.0") return false;
+  const id = value.id;
+  if (typeof value.method === "string") {
+    return (id === undefined || typeof id === "string" || typeof id === "number") &&
+      (value.params === undefined || isRecord(value.params));
+  }
+  return (typeof id === "string" || typeof id === "number") && ("result" in value || "error" in value);
+}
+
+/** A response (or error response) is never answered, even when invalid: two peers would otherwise loop. */
+function isResponseShaped(value: unknown): boolean {
+  return isRecord(value) && value.method === undefined && ("result" in value || "error" in value);
 }
 
 /**
@@ -297,7 +307,11 @@ export class WebSocketTransport implements Transport {
       return;
     }
     if (!isJsonRpc(parsed)) {
-      this.#reply((parsed as { id?: unknown } | null)?.id, -32600, "Invalid Request: not a JSON-RPC 2.0 message");
+      if (isResponseShaped(parsed)) {
+        this.onerror?.(new TypeError("Received an invalid JSON-RPC response; ignored"));
+        return;
+      }
+      this.#reply(isRecord(parsed) ? parsed.id : null, -32600, "Invalid Request: not a JSON-RPC 2.0 message");
       return;
     }
     this.onmessage?.(parsed);

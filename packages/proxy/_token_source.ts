@@ -1,4 +1,5 @@
 // Internal: mints the JWTs one member is addressed with, and knows when to renew them.
+import { decodeJwt } from "jose";
 import { AuthManager } from "../core/auth.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { FederationConfig, HmacAlgorithm, SecretProvider } from "../core/types.ts";
@@ -95,12 +96,13 @@ export class TokenSource {
       subject: settings.subject ?? this.#options.subject,
       expiresIn: lifetimeSeconds,
     });
-    const lifetimeMs = Math.max(1, Math.round(lifetimeSeconds)) * 1000;
+    // `iat`/`exp` are whole seconds, so the real remaining lifetime can be up to a second shorter than asked.
+    const expiresAt = decodeJwt(token).exp! * 1000;
     this.#current = {
       token,
       issuedAt,
-      renewAt: issuedAt + lifetimeMs * this.#options.renewAt,
-      expiresAt: issuedAt + lifetimeMs,
+      renewAt: issuedAt + (expiresAt - issuedAt) * this.#options.renewAt,
+      expiresAt,
     };
     return this.#current;
   }

@@ -1,0 +1,105 @@
+/**
+ * The MCP server the integration tests federate: tools that count their executions, sleep (honouring
+ * cancellation), report progress, and say which channel they were called on.
+ *
+ * @module
+ */
+
+import { z } from "zod";
+import { McpServer } from "../../packages/core/_sdk.ts";
+
+/** What a test server saw, shared by all its sessions. */
+export interface ServerStats {
+  /** Executions per tool name. */
+  executions: Map<string, number>;
+  /** Calls whose signal was aborted (the proxy sent `notifications/cancelled`). */
+  cancelled: number;
+}
+
+/** Creates empty {@link ServerStats}. */
+export function newStats(): ServerStats {
+  return { executions: new Map(), cancelled: 0 };
+}
+
+function count(stats: ServerStats, tool: string): number {
+  const n = (stats.executions.get(tool) ?? 0) + 1;
+  stats.executions.set(tool, n);
+  return n;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+/** A new test server (one per session), recording into `stats`. */
+export function createTestServer(serverId: string, stats: ServerStats): McpServer {
+  const server = new McpServer({ name: `test-${serverId}`, version: "1.0.0" });
+  server.registerTool("echo", {
+    description: "Echoes the text",
+    inputSchema: { text: z.string() },
+    annotations: { readOnlyHint: true },
+  }, ({ text }) => {
+    count(stats, "echo");
+    return { content: [{ type: "text", text }] };
+  });
+  server.registerTool("increment", {
+    description: "Not idempotent: counts its executions",
+    inputSchema: {},
+  }, () => ({ content: [{ type: "text", text: String(count(stats, "increment")) }] }));
+  server.registerTool("slow", {
+    description: "Waits `ms` milliseconds (not idempotent)",
+    inputSchema: { ms: z.number() },
+  }, async ({ ms }, extra) => {
+    count(stats, "slow");
+    try {
+      await sleep(ms, extra.signal);
+    } catch (error) {
+      stats.cancelled++;
+      throw error;
+    }
+    return { content: [{ type: "text", text: `slept ${ms}` }] };
+  });
+  server.registerTool("slow_read", {
+    description: "Waits `ms` milliseconds (read-only)",
+    inputSchema: { ms: z.number() },
+    annotations: { readOnlyHint: true },
+  }, async ({ ms }, extra) => {
+    count(stats, "slow_read");
+    await sleep(ms, extra.signal);
+    return { content: [{ type: "text", text: `read after ${ms}` }] };
+  });
+  server.registerTool("progress", {
+    description: "Reports `steps` progress notifications, `interval` ms apart",
+    inputSchema: { steps: z.number(), interval: z.number() },
+  }, async ({ steps, interval }, extra) => {
+    const token = extra._meta?.progressToken;
+    for (let i = 1; i <= steps; i++) {
+      await sleep(interval, extra.signal);
+      if (token !== undefined) {
+        await extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, progress: i, total: steps },
+        });
+      }
+    }
+    return { content: [{ type: "text", text: "done" }] };
+  });
+  server.registerTool("channel", {
+    description: "Says which channel carried the call",
+    inputSchema: {},
+    annotations: { readOnlyHint: true },
+  }, (_args, extra) => ({ content: [{ type: "text", text: extra.sessionId ? "data" : "control" }] }));
+  server.registerResource("info", "info://server", { mimeType: "text/plain" }, (uri) => ({
+    contents: [{ uri: uri.href, text: `server ${serverId}` }],
+  }));
+  server.registerPrompt("greet", { argsSchema: { name: z.string() } }, ({ name }) => ({
+    messages: [{ role: "user", content: { type: "text", text: `Hello ${name} from ${serverId}` } }],
+  }));
+  return server;
+}

@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import {
+  CancelledError,
+  ConnectionError,
+  FederationProxy,
+  type FederationProxyOptions,
+  ProtocolError,
+  ServerNotFoundError,
+  TimeoutError,
+} from "../../mod.ts";
+import { SECRET, TestMember } from "../_support/members.ts";
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+function newProxy(options: FederationProxyOptions = {}): FederationProxy {
+  return new FederationProxy(SECRET, { logger: quiet, ...options });
+}
+function text(result: { content: unknown }): string {
+  return (result.content as { text: string }[])[0]!.text;
+}
+
+Deno.test("FederationProxy routes calls by policy: data, control, and auto", async () => {
+  await using member = await TestMember.start("server-1");
+  for (const routing of ["data", "control"] as const) {
+    await using proxy = newProxy({ routing });
+    await proxy.registerServer(member.config);
+    assert.equal(text(await proxy.callTool("server-1", "channel")), routing);
+  }
+  await using proxy = newProxy();
+  await proxy.registerServer(member.config);
+  for (let i = 0; i < 20; i++) await proxy.callTool("server-1", "echo", { text: "warm" });
+  const status = proxy.getServerStatus("server-1")!;
+  const faster = status.channels.control!.latencyMs! <= status.channels.data!.latencyMs! ? "control" : "data";
+  assert.equal(text(await proxy.callTool("server-1", "channel")), faster);
+  assert.equal(text(await proxy.callTool("server-1", "channel", {}, { channel: "data" })), "data");
+});
+
+Deno.test("FederationProxy lists and gets tools, resources and prompts of a member", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy();
+  await proxy.registerServer(member.config);
+  const tools = await proxy.listTools("server-1");
+  assert.ok(tools.some((t) => t.name === "echo"));
+  const resources = await proxy.listResources("server-1");
+  assert.deepEqual(resources.map((r) => r.uri), ["info://server"]);
+  const read = await proxy.readResource("server-1", "info://server");
+  assert.deepEqual(read.contents, [{ uri: "info://server", text: "server server-1" }]);
+  const prompts = await proxy.listPrompts("server-1");
+  assert.deepEqual(prompts.map((p) => p.name), ["greet"]);
+  const prompt = await proxy.getPrompt("server-1", "greet", { name: "Ada" });
+  assert.deepEqual(prompt.messages[0]?.content, { type: "text", text: "Hello Ada from server-1" });
+  assert.ok(await proxy.ping("server-1") >= 0);
+});
+
+Deno.test("FederationProxy calls reject with ServerNotFoundError for an unknown serverId", async () => {
+  await using proxy = newProxy();
+  await assert.rejects(
+    proxy.callTool("ghost", "echo"),
+    (e) => e instanceof ServerNotFoundError && e.serverId === "ghost",
+  );
+  await assert.rejects(proxy.listTools("ghost"), ServerNotFoundError);
+});
+
+Deno.test("FederationProxy turns a member's JSON-RPC error into ProtocolError with its code", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy();
+  await proxy.registerServer(member.config);
+  await assert.rejects(
+    proxy.request(
+      "server-1",
+      "bogus/method",
+      (client, o) => client.request({ method: "bogus/method" }, z.object({}), o),
+    ),
+    (e) => e instanceof ProtocolError && e.rpcCode === -32601 && e.serverId === "server-1",
+  );
+});
+
+Deno.test("FederationProxy.callTool() times out with TimeoutError and cancels the call at the member", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy();
+  await proxy.registerServer(member.config);
+  for (const channel of ["control", "data"] as const) {
+    const before = member.stats.cancelled;
+    await assert.rejects(
+      proxy.callTool("server-1", "slow", { ms: 5_000 }, { timeout: 100, channel }),
+      (e) => e instanceof TimeoutError && e.timeoutMs === 100,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(member.stats.cancelled, before + 1, `cancellation reached the member over ${channel}`);
+  }
+});
+
+Deno.test("FederationProxy.callTool() with an aborted signal rejects with CancelledError and cancels at the member", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy();
+  await proxy.registerServer(member.config);
+  const controller = new AbortController();
+  const call = proxy.callTool("server-1", "slow", { ms: 5_000 }, { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 100));
+  controller.abort(new Error("user gave up"));
+  await assert.rejects(call, (e) => e instanceof CancelledError && e.serverId === "server-1");
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(member.stats.cancelled, 1);
+  await assert.rejects(
+    proxy.callTool("server-1", "echo", { text: "x" }, { signal: controller.signal }),
+    CancelledError,
+  );
+});
+
+Deno.test("FederationProxy.callTool() delivers progress, and progress resets the timeout", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy();
+  await proxy.registerServer(member.config);
+  for (const channel of ["control", "data"] as const) {
+    const seen: number[] = [];
+    const result = await proxy.callTool("server-1", "progress", { steps: 5, interval: 80 }, {
+      channel,
+      timeout: 250,
+      onprogress: (p) => seen.push(p.progress),
+    });
+    assert.equal(text(result), "done");
+    assert.deepEqual(seen, [1, 2, 3, 4, 5]);
+  }
+});
+
+Deno.test("FederationProxy.removeServer() with 20 calls in flight: each ends in a result or ConnectionError", async () => {
+  await using member = await TestMember.start("server-1");
+  for (const [drainTimeout, expectAllOk] of [[2_000, true], [50, false]] as const) {
+    await using proxy = newProxy({ drainTimeout });
+    await proxy.registerServer(member.config);
+    const calls = Array.from(
+      { length: 20 },
+      (_, i) => proxy.callTool("server-1", "slow", { ms: 300 }, { channel: i % 2 ? "data" : "control" }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const removed = proxy.removeServer("server-1");
+    await assert.rejects(proxy.callTool("server-1", "echo", { text: "late" }), ServerNotFoundError);
+    const results = await Promise.allSettled(calls);
+    assert.equal(await removed, true);
+    for (const r of results) {
+      if (r.status === "rejected") assert.ok(r.reason instanceof ConnectionError, String(r.reason));
+    }
+    const ok = results.filter((r) => r.status === "fulfilled").length;
+    if (expectAllOk) assert.equal(ok, 20);
+    else assert.ok(ok < 20, "a short drain cuts slow calls");
+  }
+});
