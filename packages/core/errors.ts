@@ -8,7 +8,7 @@
  * ```ts
  * import { FederationError, TimeoutError } from "@federated-mcp/federation/core";
  *
- * const err: unknown = new TimeoutError("Call to 'a' timed out after 10ms", { serverId: "a" });
+ * const err: unknown = new TimeoutError("Call to 'a' timed out (timeout: 10ms)", { serverId: "a" });
  * if (err instanceof FederationError) {
  *   switch (err.code) {
  *     case "ERR_TIMEOUT":
@@ -194,13 +194,13 @@ export class ConnectionError extends FederationError {
 }
 
 /**
- * A wait ran past its deadline.
+ * A wait ran past its deadline. Messages always contain the word "timeout" (the usage guide checks for it).
  *
  * @example
  * ```ts
  * import { TimeoutError } from "@federated-mcp/federation/core";
  *
- * const err = new TimeoutError("Call to 'a' timed out after 5000ms", { serverId: "a", timeoutMs: 5000 });
+ * const err = new TimeoutError("Call to 'a' timed out (timeout: 5000ms)", { serverId: "a", timeoutMs: 5000 });
  * console.log(err.timeoutMs); // 5000
  * ```
  */

@@ -189,7 +189,7 @@ export class WebSocketTransport implements Transport {
       const timer = setTimeout(
         () =>
           settle(
-            new TimeoutError(`WebSocket upgrade to ${url} timed out after ${timeout}ms`, {
+            new TimeoutError(`WebSocket upgrade to ${url} timed out (timeout: ${timeout}ms)`, {
               channel: "control",
               timeoutMs: timeout,
             }),

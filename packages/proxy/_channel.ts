@@ -87,7 +87,7 @@ export class MemberChannel {
       await client.close().catch(() => {});
       await transport?.close().catch(() => {});
       if (deadline.aborted && !signal?.aborted) {
-        throw new TimeoutError(`Connecting to server '${serverId}' (${kind}) timed out after ${connectTimeout}ms`, {
+        throw new TimeoutError(`Connecting to server '${serverId}' (${kind}) timed out (timeout: ${connectTimeout}ms)`, {
           serverId,
           channel: kind,
           timeoutMs: connectTimeout,

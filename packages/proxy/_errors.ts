@@ -39,7 +39,7 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
   if (error instanceof McpError) {
     const data = error.data as { timeout?: number } | undefined;
     if (error.code === ErrorCode.RequestTimeout && data?.timeout !== undefined) {
-      return new TimeoutError(`${what} on server '${serverId}' timed out after ${data.timeout}ms`, {
+      return new TimeoutError(`${what} on server '${serverId}' timed out (timeout: ${data.timeout}ms)`, {
         ...base,
         timeoutMs: data.timeout,
       });

@@ -83,7 +83,8 @@ Deno.test("FederationProxy.callTool() times out with TimeoutError and cancels th
     const before = member.stats.cancelled;
     await assert.rejects(
       proxy.callTool("server-1", "slow", { ms: 5_000 }, { timeout: 100, channel }),
-      (e) => e instanceof TimeoutError && e.timeoutMs === 100,
+      // The usage guide classifies errors with `error.message.includes("timeout")`.
+      (e) => e instanceof TimeoutError && e.timeoutMs === 100 && e.message.includes("timeout"),
     );
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(member.stats.cancelled, before + 1, `cancellation reached the member over ${channel}`);
