@@ -1,7 +1,7 @@
 // Internal: one channel (control or data) to one member: an MCP SDK Client over a WebSocket or Streamable HTTP.
 import { z } from "zod";
 import type { Channel } from "../core/errors.ts";
-import { ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
+import { AuthenticationError, ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
 import { WebSocketTransport } from "../core/websocket_transport.ts";
 import {
   Client,
@@ -66,10 +66,20 @@ export class MemberChannel {
     const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
     let transport: Transport | undefined;
     let connectSignal: AbortSignal | undefined = abort;
+    let authorization: string | undefined;
+    try {
+      authorization = await tokens.authorization(true);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new AuthenticationError("ERR_AUTH_NO_KEY", `Cannot mint a token for server '${serverId}': ${reason}`, {
+        serverId,
+        channel: kind,
+        cause: error,
+      });
+    }
     const client = new Client(this.#settings.clientInfo, { capabilities: this.#settings.capabilities });
     try {
       if (kind === "control") {
-        const authorization = await tokens.authorization();
         transport = await WebSocketTransport.connect(url, {
           headers: authorization ? { Authorization: authorization } : {},
           timeout: connectTimeout,
@@ -87,12 +97,15 @@ export class MemberChannel {
       await client.close().catch(() => {});
       await transport?.close().catch(() => {});
       if (deadline.aborted && !signal?.aborted) {
-        throw new TimeoutError(`Connecting to server '${serverId}' (${kind}) timed out (timeout: ${connectTimeout}ms)`, {
-          serverId,
-          channel: kind,
-          timeoutMs: connectTimeout,
-          cause: error,
-        });
+        throw new TimeoutError(
+          `Connecting to server '${serverId}' (${kind}) timed out (timeout: ${connectTimeout}ms)`,
+          {
+            serverId,
+            channel: kind,
+            timeoutMs: connectTimeout,
+            cause: error,
+          },
+        );
       }
       throw toFederationError(error, { serverId, channel: kind, what: "connect", signal });
     }

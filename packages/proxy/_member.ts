@@ -345,12 +345,12 @@ export class Member {
   #scheduleRenewal(): void {
     clearTimeout(this.#renewTimer);
     if (!this.#tokens.enabled || this.#closing) return;
-    void this.#tokens.current().then((issued) => {
+    this.#tokens.current().then((issued) => {
       if (!issued || this.#closing) return;
       const delay = Math.max(0, issued.renewAt - Date.now());
       clearTimeout(this.#renewTimer);
       this.#renewTimer = setTimeout(() => void this.#renew(), delay);
-    });
+    }, (error) => this.#emit("error", { channel: "control", cause: error }));
   }
 
   async #renew(): Promise<void> {

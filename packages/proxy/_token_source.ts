@@ -75,9 +75,13 @@ export class TokenSource {
     return this.#pending;
   }
 
-  /** The `Authorization` header value, or `undefined` without auth. */
-  async authorization(): Promise<string | undefined> {
-    const issued = await this.current();
+  /**
+   * The `Authorization` header value, or `undefined` without auth. `fresh` mints a new token (calling the secret
+   * provider again): used on every connect and reconnect.
+   */
+  async authorization(fresh = false): Promise<string | undefined> {
+    if (!this.enabled) return undefined;
+    const issued = fresh ? await this.fresh() : await this.current();
     return issued && `Bearer ${issued.token}`;
   }
 

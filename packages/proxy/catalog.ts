@@ -17,7 +17,7 @@
  * @module
  */
 
-import { ConnectionError, type FederationError, ProtocolError, ServerNotFoundError } from "../core/errors.ts";
+import { type FederationError, ProtocolError, ServerNotFoundError } from "../core/errors.ts";
 import {
   type CallToolResult,
   CallToolResultSchema,
@@ -318,7 +318,9 @@ export class FederatedCatalog extends EventTarget {
    */
   async resolveTool(name: string): Promise<NameOrigin> {
     const owner = await this.#owner("tools", name);
-    if (!owner) throw new ServerNotFoundError(`No tool named '${name}' in the federated catalog`, { code: "ERR_NOT_FOUND" });
+    if (!owner) {
+      throw new ServerNotFoundError(`No tool named '${name}' in the federated catalog`, { code: "ERR_NOT_FOUND" });
+    }
     return { serverId: owner.serverId, name: owner.key };
   }
 
@@ -382,7 +384,9 @@ export class FederatedCatalog extends EventTarget {
     options: CatalogCallOptions = {},
   ): Promise<CallToolResult> {
     const owner = await this.#owner("tools", name);
-    if (!owner) throw new ServerNotFoundError(`No tool named '${name}' in the federated catalog`, { code: "ERR_NOT_FOUND" });
+    if (!owner) {
+      throw new ServerNotFoundError(`No tool named '${name}' in the federated catalog`, { code: "ERR_NOT_FOUND" });
+    }
     const { meta, ...callOptions } = options;
     const params: Record<string, unknown> = { name: owner.key, arguments: args };
     if (meta) {
@@ -440,7 +444,11 @@ export class FederatedCatalog extends EventTarget {
    * @throws {ServerNotFoundError} `ERR_NOT_FOUND` for an unknown name.
    * @throws {FederationError} As `FederationProxy.request`.
    */
-  async getPrompt(name: string, args: Record<string, string> = {}, options: CallOptions = {}): Promise<GetPromptResult> {
+  async getPrompt(
+    name: string,
+    args: Record<string, string> = {},
+    options: CallOptions = {},
+  ): Promise<GetPromptResult> {
     const origin = await this.resolvePrompt(name);
     const result = await this.#observe(
       origin.serverId,
@@ -476,7 +484,9 @@ export class FederatedCatalog extends EventTarget {
       ref = { ...params.ref, name: origin.name };
     } else {
       const template = await this.#owner("resourceTemplates", params.ref.uri);
-      const origin = template ? { serverId: template.serverId, uri: template.key } : await this.resolveResource(params.ref.uri);
+      const origin = template
+        ? { serverId: template.serverId, uri: template.key }
+        : await this.resolveResource(params.ref.uri);
       serverId = origin.serverId;
       ref = { ...params.ref, uri: origin.uri };
     }
@@ -569,7 +579,11 @@ export class FederatedCatalog extends EventTarget {
    * @param listener Receives a {@link CatalogEvent}.
    * @param options Standard listener options.
    */
-  override addEventListener(type: CatalogEventType, listener: Listener, options?: boolean | AddEventListenerOptions): void {
+  override addEventListener(
+    type: CatalogEventType,
+    listener: Listener,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
@@ -601,7 +615,6 @@ export class FederatedCatalog extends EventTarget {
   }
 
   #offers(entry: MemberEntry, list: CatalogList): boolean {
-    entry.capabilities ??= undefined;
     return entry.capabilities === undefined || entry.capabilities[CAPABILITY[list]] !== undefined;
   }
 
@@ -620,7 +633,10 @@ export class FederatedCatalog extends EventTarget {
     for (const serverId of usable) {
       if (this.#needsFetch(serverId, list)) (pending ??= []).push(this.#ensureFresh(serverId, list));
     }
-    if (pending) await Promise.all(pending);
+    if (pending) {
+      await Promise.all(pending);
+      this.#reconcile(list);
+    }
     return this.#view(list).items;
   }
 
@@ -711,7 +727,9 @@ export class FederatedCatalog extends EventTarget {
     };
     sources.forEach((source, i) => {
       const key = keys[i]!;
-      const origin = isUri ? { serverId: source.serverId, uri: source.key } : { serverId: source.serverId, name: source.key };
+      const origin = isUri
+        ? { serverId: source.serverId, uri: source.key }
+        : { serverId: source.serverId, name: source.key };
       view.items.push(withKey(list, source.item, key, origin));
       view.owners.set(key, { serverId: source.serverId, key: source.key, safe: isSafeTool(source.item) });
       view.reverse.set(pairKey(source.serverId, source.key), key);
@@ -794,7 +812,8 @@ export class FederatedCatalog extends EventTarget {
       this.#proxy.request(
         serverId,
         `resources/${action} '${uri}'`,
-        (client, o) => action === "subscribe" ? client.subscribeResource({ uri }, o) : client.unsubscribeResource({ uri }, o),
+        (client, o) =>
+          action === "subscribe" ? client.subscribeResource({ uri }, o) : client.unsubscribeResource({ uri }, o),
         { ...options, idempotent: true },
       ),
     );
@@ -891,9 +910,4 @@ export class FederatedCatalog extends EventTarget {
       this.dispatchEvent(new CatalogEvent("message", { serverId, params }));
     }
   }
-}
-
-/** Whether an error means the member could not be reached (as opposed to answering with an error). */
-export function isUnreachable(error: unknown): boolean {
-  return error instanceof ConnectionError;
 }

@@ -35,6 +35,7 @@ import {
 import { Member, type RequestRunner } from "./_member.ts";
 import { AuthManagerCache, TokenSource } from "./_token_source.ts";
 import type { CallOptions } from "./call_options.ts";
+import { FederatedCatalog } from "./catalog.ts";
 import { FederationEvent, type FederationEventInit, type FederationEventType } from "./events.ts";
 import { DEFAULT_BACKOFF, type FederationProxyOptions } from "./options.ts";
 import type { ServerStatus } from "./status.ts";
@@ -84,6 +85,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
   #closedResolve!: () => void;
   #closedPromise: Promise<void> = new Promise((resolve) => this.#closedResolve = resolve);
   #onAbort = () => void this.close();
+  #catalog: FederatedCatalog | undefined;
 
   /**
    * Creates a proxy.
@@ -111,6 +113,20 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
     this.#managers = new AuthManagerCache(options.strictSecrets ?? false, this.#now);
     options.signal?.addEventListener("abort", this.#onAbort, { once: true });
     if (options.signal?.aborted) void this.close();
+  }
+
+  /**
+   * The federated catalog: every member's tools, resources and prompts under federated names, cached, kept fresh,
+   * and routed back to their member. Created on first use with the `catalog` option.
+   *
+   * @example
+   * ```ts ignore
+   * const tools = await proxy.catalog.listTools(); // server-1__echo, server-2__echo, …
+   * await proxy.catalog.callTool("server-1__echo", { text: "hi" });
+   * ```
+   */
+  get catalog(): FederatedCatalog {
+    return this.#catalog ??= new FederatedCatalog(this, this.#options.catalog);
   }
 
   /**
@@ -166,6 +182,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
       await member.start(options.signal);
     } catch (error) {
       if (this.#members.get(serverId) === member) this.#members.delete(serverId);
+      this.#emit("error", { serverId, cause: error as Error });
       await member.close(0);
       throw error;
     }

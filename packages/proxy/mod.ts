@@ -18,3 +18,5 @@ export * from "./events.ts";
 export * from "./status.ts";
 export * from "./call_options.ts";
 export * from "./server_requests.ts";
+export * from "./catalog.ts";
+export * from "./catalog_events.ts";

@@ -19,6 +19,7 @@
 import type { Logger } from "../core/logger.ts";
 import type { Implementation } from "../core/_sdk.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
+import type { CatalogOptions } from "./catalog.ts";
 
 /** Which channel carries requests: the data channel, the control channel, or the faster healthy one. */
 export type RoutingPolicy = "auto" | "data" | "control";
@@ -78,6 +79,8 @@ export interface FederationProxyOptions {
   logger?: Logger;
   /** Answers members' server-to-client requests (sampling, elicitation, roots). @default {none: such requests get an error} */
   onServerRequest?: ServerRequestHandler;
+  /** Options of the federated catalog, `proxy.catalog` (naming, list timeouts). @default {{}} */
+  catalog?: CatalogOptions;
   /** Closes the proxy when aborted. */
   signal?: AbortSignal;
   /** Clock in ms, for token lifetimes. @default {Date.now} */

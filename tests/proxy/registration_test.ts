@@ -191,3 +191,33 @@ Deno.test("FederationProxy registers 200 members concurrently and removes them a
     await Promise.all(members.map((m) => m.stop()));
   }
 });
+
+Deno.test("FederationProxy calls a secret provider on every connect, and a failing provider rejects with ERR_AUTH_NO_KEY", async () => {
+  await using member = await TestMember.start("server-1");
+  let calls = 0;
+  await using proxy = new FederationProxy(() => {
+    calls++;
+    return Promise.resolve(SECRET);
+  }, { logger: quiet, backoff: { initialDelay: 10, maxDelay: 20 } });
+  await proxy.registerServer(member.config);
+  assert.ok(calls >= 1);
+  const before = calls;
+  await member.stop();
+  await member.restart();
+  const deadline = performance.now() + 3_000;
+  while (proxy.getServerStatus("server-1")?.state !== "connected" && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(proxy.getServerStatus("server-1")?.state, "connected");
+  assert.ok(calls > before, "the provider was called again on reconnect");
+
+  await using failing = new FederationProxy(() => Promise.reject(new Error("vault unreachable")), { logger: quiet });
+  const errors: string[] = [];
+  failing.addEventListener("error", (e) => errors.push(e.serverId));
+  await assert.rejects(
+    failing.registerServer(member.config),
+    (e) => e instanceof AuthenticationError && e.code === "ERR_AUTH_NO_KEY" && /vault unreachable/.test(e.message),
+  );
+  assert.deepEqual(errors, ["server-1"]);
+  assert.equal(failing.hasServer("server-1"), false);
+});
