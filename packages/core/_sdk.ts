@@ -17,6 +17,8 @@ export { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 export type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/uriTemplate"
 export { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
+// @ts-types="@modelcontextprotocol/sdk/client/sse"
+export { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 export { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"

@@ -24,6 +24,7 @@ import type { AuthenticationErrorCode } from "./errors.ts";
 import { checkSecretStrength } from "./config.ts";
 import { parseDuration } from "./duration.ts";
 import type { HmacAlgorithm } from "./types.ts";
+import type { JWK, JWTPayload } from "./mcp_types.ts";
 
 /** Asymmetric algorithms a generated manager may use. */
 export type AsymmetricAlgorithm = "EdDSA" | "ES256";
@@ -33,11 +34,11 @@ export type SigningAlgorithm = HmacAlgorithm | AsymmetricAlgorithm;
 /** A JSON Web Key Set, as published by {@link AuthManager.publicJwks}. */
 export interface JsonWebKeySet {
   /** The public keys. */
-  keys: jose.JWK[];
+  keys: JWK[];
 }
 
 /** The verified claims of a token. */
-export interface TokenPayload extends jose.JWTPayload {
+export interface TokenPayload extends JWTPayload {
   /** Expiry, seconds since the epoch (always present after verification). */
   exp: number;
 }
@@ -293,7 +294,7 @@ export class AuthManager {
    * ```
    */
   async addVerificationKey(
-    key: string | Uint8Array | jose.JWK,
+    key: string | Uint8Array | JWK,
     options: { kid?: string; algorithm?: HmacAlgorithm } = {},
   ): Promise<string> {
     if (typeof key === "string" || key instanceof Uint8Array) {

@@ -116,6 +116,8 @@ export class ConfigError extends FederationError {
   readonly field: string | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param message What is wrong and the rule.
    * @param options `field`, `serverId`, `cause`; `code` defaults to `ERR_CONFIG_INVALID`.
    */
@@ -156,9 +158,12 @@ export interface AuthenticationErrorOptions extends FederationErrorOptions {
 export class AuthenticationError extends FederationError {
   /** The claim that failed, if any (`exp`, `aud`, `iss`, `nbf`, …). */
   readonly claim: string | undefined;
+  /** Which check failed. */
   declare readonly code: AuthenticationErrorCode;
 
   /**
+   * Creates the error.
+   *
    * @param code Which check failed.
    * @param message What failed (never the token).
    * @param options `claim`, `serverId`, `channel`, `cause`.
@@ -182,6 +187,8 @@ export class AuthenticationError extends FederationError {
  */
 export class ConnectionError extends FederationError {
   /**
+   * Creates the error.
+   *
    * @param message What failed.
    * @param options `code` (default `ERR_CONNECTION_FAILED`), `serverId`, `channel`, `cause`.
    */
@@ -209,6 +216,8 @@ export class TimeoutError extends FederationError {
   readonly timeoutMs: number | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param message What timed out and after how long.
    * @param options `timeoutMs`, `serverId`, `channel`, `cause`.
    */
@@ -231,6 +240,8 @@ export class TimeoutError extends FederationError {
  */
 export class CancelledError extends FederationError {
   /**
+   * Creates the error.
+   *
    * @param message What was cancelled.
    * @param options `serverId`, `channel`, `cause`.
    */
@@ -252,6 +263,8 @@ export class CancelledError extends FederationError {
  */
 export class ServerNotFoundError extends FederationError {
   /**
+   * Creates the error.
+   *
    * @param message What was looked up.
    * @param options `code` (`ERR_SERVER_NOT_FOUND` by default, `ERR_NOT_FOUND` for a catalog name), `serverId`.
    */
@@ -281,6 +294,8 @@ export class ProtocolError extends FederationError {
   readonly data: unknown;
 
   /**
+   * Creates the error.
+   *
    * @param message The member's message, prefixed with the member.
    * @param options `rpcCode`, `data`, `serverId`, `channel`, `cause`.
    */

@@ -25,3 +25,4 @@ export * from "./auth.ts";
 export * from "./duration.ts";
 export * from "./logger.ts";
 export * from "./websocket_transport.ts";
+export type * from "./mcp_types.ts";

@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { JSONRPCMessage, Transport } from "./_sdk.ts";
+import type { JSONRPCMessage, Transport } from "./mcp_types.ts";
 import { AuthenticationError, CancelledError, ConnectionError, TimeoutError } from "./errors.ts";
 
 /** WebSocket subprotocol of the control channel. */

@@ -1,0 +1,119 @@
+// Internal: bearer-token checks shared by the control and data endpoints.
+
+import { AuthenticationError } from "../core/errors.ts";
+import type { AuthManager, TokenPayload } from "../core/auth.ts";
+import type { Channel } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+
+/** Who a token speaks for: connections and sessions are bound to it. */
+export interface Identity {
+  /** `sub` claim. */
+  sub: string | undefined;
+  /** `iss` claim. */
+  iss: string | undefined;
+}
+
+/** A verified token: its identity and its expiry in milliseconds. */
+export interface Grant extends Identity {
+  /** `exp` in seconds since the epoch. */
+  exp: number;
+}
+
+/** Result of {@link AuthGuard.authenticate}: a grant, or the 401 response to send. */
+export type AuthResult = { ok: true; grant: Grant } | { ok: false; response: Response };
+
+const BEARER = /^Bearer +([^\s,]+) *$/i;
+
+/** The 401 every refused request gets: the same for every cause, so that it tells an attacker nothing. */
+export function unauthorized(): Response {
+  return new Response('{"error":"invalid_token"}', {
+    status: 401,
+    headers: {
+      "content-type": "application/json",
+      "www-authenticate": 'Bearer error="invalid_token"',
+      "cache-control": "no-store",
+    },
+  });
+}
+
+/** Whether two identities are the same principal. */
+export function sameIdentity(a: Identity, b: Identity): boolean {
+  return a.sub === b.sub && a.iss === b.iss;
+}
+
+/**
+ * Verifies bearer tokens for one member: pinned algorithm and key (the AuthManager's), required `exp` strictly in
+ * the future on the member's clock, `aud` = serverId, `iss` when configured. Logs refusals at debug with the
+ * error code only, never the token.
+ */
+export class AuthGuard {
+  #manager: AuthManager;
+  #audience: string;
+  #issuer: string | undefined;
+  #now: () => number;
+  #logger: Logger;
+
+  constructor(
+    manager: AuthManager,
+    options: { audience: string; issuer: string | undefined; now: () => number; logger: Logger },
+  ) {
+    this.#manager = manager;
+    this.#audience = options.audience;
+    this.#issuer = options.issuer;
+    this.#now = options.now;
+    this.#logger = options.logger;
+  }
+
+  /**
+   * Verifies one token.
+   *
+   * @throws {AuthenticationError} With the precise code.
+   */
+  async verify(token: unknown): Promise<Grant> {
+    if (typeof token !== "string") {
+      throw new AuthenticationError("ERR_AUTH_MALFORMED", "Token is missing or not a string");
+    }
+    let claims: TokenPayload;
+    try {
+      claims = await this.#manager.verifyToken(
+        token,
+        this.#issuer === undefined ? { audience: this.#audience } : { audience: this.#audience, issuer: this.#issuer },
+      );
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw error;
+      throw new AuthenticationError("ERR_AUTH_MALFORMED", "Token could not be verified", { cause: error });
+    }
+    // The AuthManager tolerates a few seconds of clock skew; a connection must not start on a token that is
+    // already past its `exp` on this member's clock, since it would be closed at once.
+    if (typeof claims.exp !== "number" || claims.exp * 1000 <= this.#now()) {
+      throw new AuthenticationError("ERR_AUTH_EXPIRED", "Token has expired", { claim: "exp" });
+    }
+    return {
+      exp: claims.exp,
+      sub: typeof claims.sub === "string" ? claims.sub : undefined,
+      iss: typeof claims.iss === "string" ? claims.iss : undefined,
+    };
+  }
+
+  /**
+   * Checks the `Authorization: Bearer` header of a request (a token anywhere else, such as the query string, is
+   * ignored).
+   */
+  async authenticate(req: Request, channel: Channel): Promise<AuthResult> {
+    const match = BEARER.exec(req.headers.get("authorization") ?? "");
+    try {
+      if (!match) throw new AuthenticationError("ERR_AUTH_MALFORMED", "No bearer token in the Authorization header");
+      return { ok: true, grant: await this.verify(match[1]) };
+    } catch (error) {
+      const code = error instanceof AuthenticationError ? error.code : "ERR_AUTH_MALFORMED";
+      this.#logger.debug("Refused a request with an invalid token", {
+        serverId: this.#audience,
+        channel,
+        code,
+        method: req.method,
+        path: new URL(req.url).pathname,
+      });
+      return { ok: false, response: unauthorized() };
+    }
+  }
+}

@@ -1,0 +1,43 @@
+// Internal: what both endpoints of a member share.
+
+import type { Logger } from "../core/logger.ts";
+import type { AuthGuard } from "./_auth_guard.ts";
+import type { InflightCounter } from "./_inflight.ts";
+import type { SessionServer } from "./serve_member.ts";
+
+/** Settings and shared state handed to each endpoint. */
+export interface EndpointContext {
+  serverId: string;
+  factory: () => SessionServer;
+  guard: AuthGuard;
+  logger: Logger;
+  maxMessageBytes: number;
+  maxSessions: number;
+  idleTimeout: number;
+  now: () => number;
+  inflight: InflightCounter;
+  draining: () => boolean;
+}
+
+/** A small JSON response. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+/** A JSON-RPC error response without an id, as the SDK's HTTP transport sends them. */
+export function rpcErrorResponse(status: number, code: number, message: string, headers?: Record<string, string>) {
+  return jsonResponse(status, { jsonrpc: "2.0", error: { code, message }, id: null }, headers);
+}
+
+/** Resolves after `ms`, or at once when `promise` settles first; never leaves a timer behind. */
+export async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise.then(() => {}, () => {}),
+    new Promise<void>((resolve) => timer = setTimeout(resolve, ms)),
+  ]);
+  clearTimeout(timer);
+}

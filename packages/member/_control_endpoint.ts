@@ -1,0 +1,116 @@
+// Internal: the control endpoint. One MCP session per WebSocket connection (subprotocol `mcp`), each with a new
+// server from the factory, connected to a RenewingTransport around the core WebSocketTransport.
+
+import { CloseCode, MCP_SUBPROTOCOL, WebSocketTransport } from "../core/websocket_transport.ts";
+import type { Grant } from "./_auth_guard.ts";
+import { jsonResponse, within } from "./_context.ts";
+import type { EndpointContext } from "./_context.ts";
+import type { SessionServer } from "./serve_member.ts";
+import { RenewingTransport } from "./_renewing_transport.ts";
+
+interface Closable {
+  close(code: number, reason: string): Promise<void>;
+  closed: Promise<void>;
+}
+
+function offersMcp(req: Request): boolean {
+  const offered = req.headers.get("sec-websocket-protocol") ?? "";
+  return offered.split(",").some((p) => p.trim() === MCP_SUBPROTOCOL);
+}
+
+/** Serves MCP sessions over WebSocket upgrades that passed authentication. */
+export class ControlEndpoint {
+  #ctx: EndpointContext;
+  #sessions = new Set<Closable>();
+  #refused = new Set<Closable>();
+
+  constructor(ctx: EndpointContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Open sessions. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Upgrades an authenticated request and starts a session on it. */
+  handle(req: Request, grant: Grant): Response {
+    const ctx = this.#ctx;
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return jsonResponse(426, { error: "upgrade_required" }, { upgrade: "websocket", connection: "Upgrade" });
+    }
+    if (!offersMcp(req)) return jsonResponse(400, { error: "subprotocol 'mcp' required" });
+    const full = this.#sessions.size >= ctx.maxSessions;
+    let server: SessionServer | undefined;
+    if (!full) {
+      try {
+        server = ctx.factory();
+      } catch (error) {
+        ctx.logger.error("The server factory threw", { serverId: ctx.serverId, error: String(error) });
+        return jsonResponse(500, { error: "internal_error" });
+      }
+    }
+    let upgrade: { socket: WebSocket; response: Response };
+    try {
+      upgrade = Deno.upgradeWebSocket(req, { protocol: MCP_SUBPROTOCOL });
+    } catch {
+      return jsonResponse(400, { error: "invalid WebSocket upgrade" });
+    }
+    const socket = new WebSocketTransport(upgrade.socket, { maxMessageBytes: ctx.maxMessageBytes });
+    if (server === undefined) {
+      this.#refuse(socket);
+      return upgrade.response;
+    }
+    const transport = new RenewingTransport(socket, {
+      grant,
+      verify: (token) => ctx.guard.verify(token),
+      idleTimeout: ctx.idleTimeout,
+      now: ctx.now,
+      inflight: ctx.inflight,
+      draining: ctx.draining,
+      logger: ctx.logger,
+      serverId: ctx.serverId,
+    });
+    const { promise: closed, resolve } = Promise.withResolvers<void>();
+    const session: Closable = { close: (code, reason) => transport.close(code, reason), closed };
+    transport.onclose = () => {
+      this.#sessions.delete(session);
+      resolve();
+      ctx.logger.debug("Control session closed", { serverId: ctx.serverId, sessions: this.#sessions.size });
+    };
+    this.#sessions.add(session);
+    ctx.logger.debug("Control session opened", { serverId: ctx.serverId, sessions: this.#sessions.size });
+    server.connect(transport).catch((error) => {
+      ctx.logger.warn("Control session failed to start", { serverId: ctx.serverId, error: String(error) });
+      void transport.close(1011, "Internal error");
+    });
+    return upgrade.response;
+  }
+
+  /** Closes every socket with `code` and waits (at most `timeoutMs`) for the closing handshakes. */
+  async closeAll(code: number, reason: string, timeoutMs: number): Promise<void> {
+    const all = [...this.#sessions, ...this.#refused];
+    for (const session of all) session.close(code, reason).catch(() => {});
+    await within(Promise.all(all.map((s) => s.closed)), timeoutMs);
+  }
+
+  // Over maxSessions: accept the upgrade (a WebSocket client cannot read an HTTP error body) and close at once
+  // with 1013 "Try again later".
+  #refuse(socket: WebSocketTransport): void {
+    const { promise: closed, resolve } = Promise.withResolvers<void>();
+    const entry: Closable = { close: (code, reason) => socket.close(code, reason), closed };
+    socket.onclose = () => {
+      this.#refused.delete(entry);
+      resolve();
+    };
+    this.#refused.add(entry);
+    this.#ctx.logger.warn("Refused a control session: too many sessions", {
+      serverId: this.#ctx.serverId,
+      maxSessions: this.#ctx.maxSessions,
+    });
+    socket.start().then(
+      () => socket.close(CloseCode.TRY_AGAIN_LATER, "Too many sessions"),
+      () => socket.close(),
+    ).catch(() => {});
+  }
+}

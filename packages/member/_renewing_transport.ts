@@ -1,0 +1,188 @@
+// Internal: the server-side transport of one control session. It wraps the core WebSocketTransport and adds what
+// a member needs around the MCP server: token renewal (`federation/renewToken`, answered here, never seen by the
+// MCP server), the token deadline (close 4001), the idle timeout (close 4002), in-flight request accounting for
+// drain(), and refusal of new requests while draining.
+
+import type { JSONRPCMessage, Transport } from "../core/_sdk.ts";
+import { AuthenticationError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { CloseCode } from "../core/websocket_transport.ts";
+import type { WebSocketTransport } from "../core/websocket_transport.ts";
+import { sameIdentity } from "./_auth_guard.ts";
+import type { Grant } from "./_auth_guard.ts";
+import { Deadline } from "./_deadline.ts";
+import type { InflightCounter } from "./_inflight.ts";
+import { MemberRpcErrorCode, RENEW_TOKEN_METHOD } from "./control_protocol.ts";
+
+/** Options of a {@link RenewingTransport}. */
+export interface RenewingTransportOptions {
+  /** The verified token of the upgrade request. */
+  grant: Grant;
+  /** Verifies a renewal token exactly like an upgrade token. */
+  verify(token: unknown): Promise<Grant>;
+  /** Milliseconds without traffic (and without a request in progress) before the socket is closed. */
+  idleTimeout: number;
+  /** Clock in milliseconds. */
+  now: () => number;
+  /** Shared count of requests in progress. */
+  inflight: InflightCounter;
+  /** Whether the member is draining: new requests are refused. */
+  draining: () => boolean;
+  /** Where to log. */
+  logger: Logger;
+  /** The member, for log lines. */
+  serverId: string;
+}
+
+type RequestId = string | number;
+
+function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
+  const m = message as { method?: unknown; id?: unknown };
+  return typeof m.method === "string" && (typeof m.id === "string" || typeof m.id === "number") ? m.id : undefined;
+}
+
+function responseIdOf(message: JSONRPCMessage): RequestId | undefined {
+  const m = message as { method?: unknown; id?: unknown };
+  if (m.method !== undefined || !("result" in message || "error" in message)) return undefined;
+  return typeof m.id === "string" || typeof m.id === "number" ? m.id : undefined;
+}
+
+/**
+ * The transport an MCP server of a control session is connected to. See the module doc of `control_protocol.ts`
+ * for the renewal protocol.
+ */
+export class RenewingTransport implements Transport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: (<T extends JSONRPCMessage>(message: T) => void) | undefined;
+  sessionId?: string | undefined;
+
+  #inner: WebSocketTransport;
+  #options: RenewingTransportOptions;
+  #grant: Grant;
+  #expiry: Deadline;
+  #idle: Deadline;
+  #pending = new Set<RequestId>();
+  #closed = false;
+
+  constructor(inner: WebSocketTransport, options: RenewingTransportOptions) {
+    this.#inner = inner;
+    this.#options = options;
+    this.#grant = options.grant;
+    inner.onmessage = (message) => this.#receive(message);
+    inner.onerror = (error) => this.onerror?.(error);
+    inner.onclose = () => this.#finish();
+    this.#expiry = new Deadline(options.now, () => {
+      options.logger.info("Closing a control session: its token expired", { serverId: options.serverId });
+      void this.#inner.close(CloseCode.TOKEN_EXPIRED, "Token expired");
+    });
+    this.#idle = new Deadline(options.now, () => {
+      if (this.#pending.size > 0) return this.#touch();
+      options.logger.info("Closing an idle control session", { serverId: options.serverId });
+      void this.#inner.close(CloseCode.IDLE_TIMEOUT, "Idle timeout");
+    });
+    this.#expiry.set(this.#grant.exp * 1000);
+    this.#touch();
+  }
+
+  /** The connection's deadline: `exp` of its current token, in seconds since the epoch. */
+  get expiresAt(): number {
+    return this.#grant.exp;
+  }
+
+  /** Requests received and not yet answered. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  start(): Promise<void> {
+    return this.#inner.start();
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    this.#touch();
+    const id = responseIdOf(message);
+    if (id !== undefined && this.#pending.delete(id)) this.#options.inflight.done();
+    return this.#inner.send(message);
+  }
+
+  /**
+   * Closes the socket.
+   *
+   * @param code WebSocket close code. @default {1000}
+   * @param reason Close reason.
+   */
+  close(code: number = CloseCode.NORMAL, reason = ""): Promise<void> {
+    return this.#inner.close(code, reason);
+  }
+
+  #touch(): void {
+    if (!this.#closed) this.#idle.set(this.#options.now() + this.#options.idleTimeout);
+  }
+
+  #receive(message: JSONRPCMessage): void {
+    this.#touch();
+    const id = requestIdOf(message);
+    if (id !== undefined) {
+      const method = (message as { method: string }).method;
+      if (method === RENEW_TOKEN_METHOD) {
+        this.#renew(id, (message as { params?: { token?: unknown } }).params?.token).catch((error) =>
+          this.#options.logger.error("Token renewal failed", { serverId: this.#options.serverId, error: String(error) })
+        );
+        return;
+      }
+      if (this.#options.draining()) {
+        this.#reply({
+          jsonrpc: "2.0",
+          id,
+          error: { code: MemberRpcErrorCode.DRAINING, message: "Server is shutting down: request not accepted" },
+        });
+        return;
+      }
+      if (!this.#pending.has(id)) {
+        this.#pending.add(id);
+        this.#options.inflight.add();
+      }
+    }
+    this.onmessage?.(message);
+  }
+
+  async #renew(id: RequestId, token: unknown): Promise<void> {
+    let reply: JSONRPCMessage;
+    try {
+      const grant = await this.#options.verify(token);
+      if (!sameIdentity(grant, this.#grant)) {
+        throw new AuthenticationError("ERR_AUTH_CLAIM_INVALID", "Token is for another subject", { claim: "sub" });
+      }
+      if (this.#closed) return;
+      this.#grant = grant;
+      this.#expiry.set(grant.exp * 1000);
+      reply = { jsonrpc: "2.0", id, result: { expiresAt: grant.exp } };
+    } catch (error) {
+      const code = error instanceof AuthenticationError ? error.code : "ERR_AUTH_MALFORMED";
+      this.#options.logger.debug("Refused a token renewal", { serverId: this.#options.serverId, code });
+      reply = {
+        jsonrpc: "2.0",
+        id,
+        error: { code: MemberRpcErrorCode.RENEWAL_REFUSED, message: `Token renewal refused: ${code}` },
+      };
+    }
+    this.#reply(reply);
+  }
+
+  #reply(message: JSONRPCMessage): void {
+    if (this.#closed || !this.#inner.isOpen) return;
+    this.#touch();
+    this.#inner.send(message).catch(() => {});
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#expiry.clear();
+    this.#idle.clear();
+    for (const _ of this.#pending) this.#options.inflight.done();
+    this.#pending.clear();
+    this.onclose?.();
+  }
+}
