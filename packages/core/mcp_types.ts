@@ -29,6 +29,12 @@ export type CallToolResult = Sdk.CallToolResult;
 export type ReadResourceResult = Sdk.ReadResourceResult;
 /** The result of `prompts/get`. */
 export type GetPromptResult = Sdk.GetPromptResult;
+/** The params of `completion/complete`: a prompt or resource-template reference and the argument to complete. */
+export type CompleteRequestParams = Sdk.CompleteRequestParams;
+/** The result of `completion/complete`. */
+export type CompleteResult = Sdk.CompleteResult;
+/** An MCP logging level, `debug` (lowest) to `emergency`. */
+export type LoggingLevel = Sdk.LoggingLevel;
 /** A client's or server's name and version, as sent in `initialize`. */
 export type Implementation = Sdk.Implementation;
 /** What a member announced it can do in `initialize`. */

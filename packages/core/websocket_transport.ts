@@ -65,14 +65,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A JSON-RPC id the MCP SDK accepts: a string or a safe integer (a fractional id would go unanswered). */
+function isRequestId(id: unknown): id is string | number {
+  return typeof id === "string" || Number.isSafeInteger(id);
+}
+
 function isJsonRpc(value: unknown): value is JSONRPCMessage {
   if (!isRecord(value) || value.jsonrpc !== "2.0") return false;
   const id = value.id;
   if (typeof value.method === "string") {
-    return (id === undefined || typeof id === "string" || typeof id === "number") &&
-      (value.params === undefined || isRecord(value.params));
+    return (id === undefined || isRequestId(id)) && (value.params === undefined || isRecord(value.params));
   }
-  return (typeof id === "string" || typeof id === "number") && ("result" in value || "error" in value);
+  return isRequestId(id) && ("result" in value || "error" in value);
 }
 
 /** A response (or error response) is never answered, even when invalid: two peers would otherwise loop. */
@@ -283,7 +287,7 @@ export class WebSocketTransport implements Transport {
   }
 
   #reply(id: unknown, code: number, message: string): void {
-    const replyId = typeof id === "string" || typeof id === "number" ? id : null;
+    const replyId = isRequestId(id) ? id : null;
     if (this.#socket.readyState !== WebSocket.OPEN) return;
     this.#socket.send(JSON.stringify({ jsonrpc: "2.0", id: replyId, error: { code, message } }));
   }

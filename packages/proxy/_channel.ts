@@ -3,6 +3,8 @@ import { z } from "zod";
 import type { Channel } from "../core/errors.ts";
 import { AuthenticationError, ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
 import { WebSocketTransport } from "../core/websocket_transport.ts";
+import { LazyJsonSchemaValidator } from "../core/_lazy_validator.ts";
+import { timeoutSignal } from "../core/_timeout_signal.ts";
 import {
   Client,
   type ClientCapabilities,
@@ -23,6 +25,8 @@ export interface ChannelSettings {
   clientInfo: Implementation;
   capabilities: ClientCapabilities;
   connectTimeout: number;
+  /** Whether the data channel opens the Streamable HTTP GET stream for server-initiated messages. */
+  serverStream: boolean;
   /** Called with the new client before `initialize`, to install handlers. */
   setup: (client: Client, channel: MemberChannel) => void;
   /** Called once per connection when it goes down. */
@@ -61,11 +65,6 @@ export class MemberChannel {
   /** Opens a new connection and runs `initialize`; the previous client, if any, is kept until `adopt`. */
   async open(signal?: AbortSignal): Promise<Client> {
     const { kind, url, tokens, connectTimeout, serverId } = this.#settings;
-    const started = performance.now();
-    const deadline = AbortSignal.timeout(connectTimeout);
-    const abort = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    let transport: Transport | undefined;
-    let connectSignal: AbortSignal | undefined = abort;
     let authorization: string | undefined;
     try {
       authorization = await tokens.authorization(true);
@@ -77,7 +76,14 @@ export class MemberChannel {
         cause: error,
       });
     }
-    const client = new Client(this.#settings.clientInfo, { capabilities: this.#settings.capabilities });
+    const deadline = timeoutSignal(connectTimeout, signal);
+    const abort = deadline.signal;
+    let transport: Transport | undefined;
+    let connectSignal: AbortSignal | undefined = abort;
+    const client = new Client(this.#settings.clientInfo, {
+      capabilities: this.#settings.capabilities,
+      jsonSchemaValidator: new LazyJsonSchemaValidator(),
+    });
     try {
       if (kind === "control") {
         transport = await WebSocketTransport.connect(url, {
@@ -93,10 +99,15 @@ export class MemberChannel {
       }
       this.#settings.setup(client, this);
       await client.connect(transport, { timeout: connectTimeout, signal: abort });
+      // Seed the latency with one round trip: the handshake time would overstate it for a long while.
+      const pinged = performance.now();
+      await client.ping({ timeout: connectTimeout, signal: abort });
+      this.latency = undefined;
+      this.recordLatency(performance.now() - pinged);
     } catch (error) {
       await client.close().catch(() => {});
       await transport?.close().catch(() => {});
-      if (deadline.aborted && !signal?.aborted) {
+      if (deadline.expired) {
         throw new TimeoutError(
           `Connecting to server '${serverId}' (${kind}) timed out (timeout: ${connectTimeout}ms)`,
           {
@@ -108,9 +119,10 @@ export class MemberChannel {
         );
       }
       throw toFederationError(error, { serverId, channel: kind, what: "connect", signal });
+    } finally {
+      deadline.clear();
     }
     connectSignal = undefined;
-    this.recordLatency(performance.now() - started);
     return client;
   }
 
@@ -189,7 +201,14 @@ export class MemberChannel {
     if (!client) return;
     const transport = client.transport;
     if (transport instanceof StreamableHTTPClientTransport) {
-      await transport.terminateSession().catch(() => {});
+      // A courtesy DELETE, bounded: a member that accepts and never answers must not hold close() forever.
+      // client.close() below aborts it if it is still pending.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        transport.terminateSession().catch(() => {}),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, Math.min(this.#settings.connectTimeout, 1_000))),
+      ]);
+      clearTimeout(timer);
     }
     await client.close().catch(() => {});
   }
@@ -197,8 +216,10 @@ export class MemberChannel {
   #authorizedFetch(
     extraSignal: () => AbortSignal | undefined,
   ): (url: string | URL, init?: RequestInit) => Promise<Response> {
-    const tokens = this.#settings.tokens;
+    const { tokens, serverStream } = this.#settings;
     return async (url, init) => {
+      // The SDK treats 405 as "no GET stream offered" and carries on with POSTs alone.
+      if (!serverStream && init?.method === "GET") return new Response(null, { status: 405 });
       const headers = new Headers(init?.headers);
       const authorization = await tokens.authorization();
       if (authorization) headers.set("Authorization", authorization);

@@ -50,7 +50,7 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
         code: "ERR_CONNECTION_CLOSED",
       });
     }
-    const message = error.message.replace(/^MCP error -?\d+: /, "");
+    const message = error.message.replace(/^(MCP error -?\d+: )+/, "");
     return new ProtocolError(`Server '${serverId}' answered ${what} with error ${error.code}: ${message}`, {
       ...base,
       rpcCode: error.code,

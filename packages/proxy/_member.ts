@@ -38,8 +38,13 @@ export interface MemberSettings {
   emit: (type: FederationEventType, init: FederationEventInit) => void;
 }
 
-/** What a request needs to run on a channel. */
-export type RequestRunner<T> = (client: Client, options: RequestOptions) => Promise<T>;
+/** How long `auto` routing trusts a channel's latency without a fresh sample, in ms. */
+const LATENCY_REFRESH_MS = 1_000;
+
+/** Window within which the same notification on the other channel is a duplicate, in ms. */
+const DUPLICATE_WINDOW_MS = 2_000;
+
+import type { RequestRunner } from "./request_runner.ts";
 
 export class Member {
   readonly serverId: string;
@@ -58,6 +63,7 @@ export class Member {
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #reinitializing = new Map<Channel, Promise<void>>();
   #toolSafety = new Map<string, boolean>();
+  #recentNotifications = new Map<string, { channel: Channel; at: number }>();
 
   constructor(config: FederationConfig, tokens: TokenSource, settings: MemberSettings) {
     this.serverId = config.serverId;
@@ -66,7 +72,13 @@ export class Member {
     this.#tokens = tokens;
     // Declared always: whether a request can be answered depends on the handler (and the client behind it) at the
     // time it arrives, and one that cannot gets a clear JSON-RPC error.
-    const capabilities: ClientCapabilities = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+    // Both elicitation modes and sampling with tools are declared explicitly: the SDK's `elicitInput` on a member
+    // requires `elicitation.form` (an empty object is not enough), and `createMessage` with tools `sampling.tools`.
+    const capabilities: ClientCapabilities = {
+      sampling: { tools: {} },
+      elicitation: { form: {}, url: {} },
+      roots: { listChanged: true },
+    };
     for (const kind of ["control", "data"] as const) {
       const url = config.endpoints[kind];
       if (url === undefined) continue;
@@ -78,6 +90,9 @@ export class Member {
         clientInfo: settings.clientInfo,
         capabilities,
         connectTimeout: settings.connectTimeout,
+        // Notifications ride the control channel when there is one: the data channel then needs no standing GET
+        // stream (it costs about half of a member's memory). A data-only member keeps it.
+        serverStream: kind === "control" || config.endpoints.control === undefined,
         setup: (client, channel) => this.#setupClient(client, channel),
         onDown: (channel, cause) => this.#channelDown(channel, cause),
       });
@@ -145,8 +160,10 @@ export class Member {
   #setupClient(client: Client, channel: MemberChannel): void {
     client.fallbackNotificationHandler = (notification) => {
       if (client !== channel.client) return Promise.resolve();
-      const preferred = this.channels.control?.isUp ? "control" : "data";
-      if (channel.kind !== preferred) return Promise.resolve();
+      // A member may send the same notification on both channels (a broadcast to its sessions): drop the copy from
+      // the other channel. A notification tied to a request (a log message during a call) arrives only on the
+      // request's channel, so it must not be dropped for coming on the "wrong" one.
+      if (this.#isDuplicate(channel.kind, notification.method, notification.params)) return Promise.resolve();
       if (notification.method.endsWith("/list_changed") && notification.method.startsWith("notifications/tools")) {
         this.#toolSafety.clear();
       }
@@ -171,13 +188,34 @@ export class Member {
     };
   }
 
+  /** Whether the same notification came on the other channel within {@link DUPLICATE_WINDOW_MS}. */
+  #isDuplicate(kind: Channel, method: string, params: unknown): boolean {
+    const key = `${method}\u0000${JSON.stringify(params ?? {})}`;
+    const now = performance.now();
+    const seen = this.#recentNotifications.get(key);
+    if (seen && seen.channel !== kind && now - seen.at < DUPLICATE_WINDOW_MS) {
+      this.#recentNotifications.delete(key);
+      return true;
+    }
+    this.#recentNotifications.set(key, { channel: kind, at: now });
+    if (this.#recentNotifications.size > 256) {
+      for (const [k, v] of this.#recentNotifications) {
+        if (now - v.at >= DUPLICATE_WINDOW_MS) this.#recentNotifications.delete(k);
+      }
+    }
+    return false;
+  }
+
   #route(preferred: Channel | undefined, exclude?: MemberChannel): MemberChannel | undefined {
     const up = this.#list().filter((c) => c.isUp && c !== exclude);
     if (up.length <= 1) return up[0];
     const want = preferred ?? (this.#settings.routing === "auto" ? undefined : this.#settings.routing);
     if (want) return up.find((c) => c.kind === want) ?? up[0];
     const [a, b] = up as [MemberChannel, MemberChannel];
-    return (b.latency ?? Infinity) < (a.latency ?? Infinity) ? b : a;
+    const [fast, slow] = (b.latency ?? Infinity) < (a.latency ?? Infinity) ? [b, a] : [a, b];
+    // Only the chosen channel gets fresh samples: now and then, let the other one carry a call so that its
+    // estimate cannot go stale and lock routing onto the slower channel.
+    return performance.now() - slow.lastSuccess > LATENCY_REFRESH_MS ? slow : fast;
   }
 
   /** Records which tools may be retried, from a `tools/list` result. */
@@ -284,7 +322,7 @@ export class Member {
     this.#updateState(channel.kind, cause);
   }
 
-  #scheduleReconnect(channel: MemberChannel): void {
+  #scheduleReconnect(channel: MemberChannel, delay?: number): void {
     if (this.#closing || channel.reconnectTimer !== undefined) return;
     const policy = this.#settings.backoff;
     if (channel.attempts >= policy.maxAttempts) {
@@ -292,13 +330,22 @@ export class Member {
       this.#updateState(channel.kind, channel.lastError);
       return;
     }
-    const delay = backoffDelay(policy, channel.attempts++);
+    delay ??= backoffDelay(policy, channel.attempts);
+    channel.attempts++;
     channel.state = "connecting";
     channel.reconnectTimer = setTimeout(async () => {
       channel.reconnectTimer = undefined;
       try {
         await this.#connect(channel);
-        if (!this.#closing) this.#updateState(channel.kind, undefined);
+        if (this.#closing) return;
+        this.#updateState(channel.kind, undefined);
+        // The member is back: a sibling channel still waiting out its backoff tries again now.
+        for (const sibling of this.#list()) {
+          if (sibling === channel || sibling.reconnectTimer === undefined) continue;
+          clearTimeout(sibling.reconnectTimer);
+          sibling.reconnectTimer = undefined;
+          this.#scheduleReconnect(sibling, 0);
+        }
       } catch (error) {
         if (this.#closing) return;
         this.#emit("error", { channel: channel.kind, cause: error as Error });

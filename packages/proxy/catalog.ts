@@ -18,23 +18,20 @@
  */
 
 import { type FederationError, ProtocolError, ServerNotFoundError } from "../core/errors.ts";
-import {
-  type CallToolResult,
-  CallToolResultSchema,
-  type CompleteRequestParams,
-  type CompleteResult,
-  type ContentBlock,
-  ErrorCode,
-  type GetPromptResult,
-  type LoggingLevel,
-  type Prompt,
-  type ReadResourceResult,
-  type Resource,
-  type ResourceTemplate,
-  type ServerCapabilities,
-  type Tool,
-  UriTemplate,
-} from "../core/_sdk.ts";
+import { CallToolResultSchema, type ContentBlock, ErrorCode, UriTemplate } from "../core/_sdk.ts";
+import type {
+  CallToolResult,
+  CompleteRequestParams,
+  CompleteResult,
+  GetPromptResult,
+  LoggingLevel,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  ServerCapabilities,
+  Tool,
+} from "../core/mcp_types.ts";
 import { toFederationError } from "./_errors.ts";
 import { assignNames, fnv1a, type PrefixMode } from "./_naming.ts";
 import { assignUris, parseRewrittenUri, rewriteUri } from "./_uris.ts";
@@ -164,7 +161,11 @@ interface View {
   matchers: { template: UriTemplate; serverId: string }[];
 }
 
-type Listener = ((event: CatalogEvent) => void) | { handleEvent(event: CatalogEvent): void } | null;
+/** A listener of {@link CatalogEvent}s: a function or an object with `handleEvent`. */
+export type CatalogEventListener =
+  | ((event: CatalogEvent) => void)
+  | { handleEvent(event: CatalogEvent): void }
+  | null;
 
 function keyOf(list: CatalogList, item: Item): string {
   if (list === "resources") return (item as Resource).uri;
@@ -581,7 +582,7 @@ export class FederatedCatalog extends EventTarget {
    */
   override addEventListener(
     type: CatalogEventType,
-    listener: Listener,
+    listener: CatalogEventListener,
     options?: boolean | AddEventListenerOptions,
   ): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
@@ -596,7 +597,7 @@ export class FederatedCatalog extends EventTarget {
    */
   override removeEventListener(
     type: CatalogEventType,
-    listener: Listener,
+    listener: CatalogEventListener,
     options?: boolean | EventListenerOptions,
   ): void {
     super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);

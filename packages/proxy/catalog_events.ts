@@ -82,6 +82,8 @@ export class CatalogEvent extends Event {
   readonly error: FederationError | undefined;
 
   /**
+   * Creates the event.
+   *
    * @param type The event type.
    * @param init Its fields.
    */

@@ -59,6 +59,8 @@ export class FederationEvent extends Event {
   readonly at: number;
 
   /**
+   * Creates the event.
+   *
    * @param type The state entered, `error` or `notification`.
    * @param init Member, channel, cause.
    */

@@ -22,18 +22,20 @@ import { checkSecretStrength, validateConfig } from "../core/config.ts";
 import { ConfigError, ConnectionError, FederationError, ServerNotFoundError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import type { FederationConfig, SecretProvider } from "../core/types.ts";
-import {
-  type CallToolResult,
-  CallToolResultSchema,
-  type GetPromptResult,
-  type Prompt,
-  type ReadResourceResult,
-  type Resource,
-  type ResourceTemplate,
-  type Tool,
-} from "../core/_sdk.ts";
-import { Member, type RequestRunner } from "./_member.ts";
+import { CallToolResultSchema } from "../core/_sdk.ts";
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  Tool,
+} from "../core/mcp_types.ts";
+import { Member } from "./_member.ts";
+import type { RequestRunner } from "./request_runner.ts";
 import { AuthManagerCache, TokenSource } from "./_token_source.ts";
+import { guardEndpoints } from "./outbound_guard.ts";
 import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog.ts";
 import { FederationEvent, type FederationEventInit, type FederationEventType } from "./events.ts";
@@ -53,7 +55,11 @@ type PageRunner<T> = (
   options: Parameters<RequestRunner<T>>[1],
 ) => Promise<{ items: T[]; nextCursor?: string | undefined }>;
 
-type Listener = ((event: FederationEvent) => void) | { handleEvent(event: FederationEvent): void } | null;
+/** A listener of {@link FederationEvent}s: a function or an object with `handleEvent`. */
+export type FederationEventListener =
+  | ((event: FederationEvent) => void)
+  | { handleEvent(event: FederationEvent): void }
+  | null;
 
 /**
  * Federates many MCP servers. Members are tracked in a map keyed by serverId.
@@ -136,7 +142,8 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    * @param config The member's registration.
    * @param options `signal`.
    * @returns The member's status.
-   * @throws {ConfigError} Invalid config (`ERR_CONFIG_INVALID`) or duplicate serverId (`ERR_SERVER_EXISTS`).
+   * @throws {ConfigError} Invalid config or an endpoint refused by `outboundGuard` (`ERR_CONFIG_INVALID`), or a
+   *   duplicate serverId (`ERR_SERVER_EXISTS`).
    * @throws {ConnectionError} Unreachable or refused (`ERR_CONNECTION_FAILED`); proxy closed (`ERR_CLOSED`).
    * @throws {AuthenticationError} The member rejected the token (`ERR_AUTH_REJECTED`).
    * @throws {TimeoutError} Connecting took longer than `connectTimeout`.
@@ -147,6 +154,8 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
       strictSecrets: this.#options.strictSecrets ?? false,
       warn: (message) => this.#logger.warn(message),
     });
+    await guardEndpoints(config, this.#options.outboundGuard, options.signal);
+    if (this.#closing) throw new ConnectionError("The federation proxy is closed", { code: "ERR_CLOSED" });
     const { serverId } = config;
     if (this.#members.has(serverId)) {
       throw new ConfigError(`Cannot register server '${serverId}': a server with this id is already registered`, {
@@ -182,7 +191,8 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
       await member.start(options.signal);
     } catch (error) {
       if (this.#members.get(serverId) === member) this.#members.delete(serverId);
-      this.#emit("error", { serverId, cause: error as Error });
+      // Dispatched without a log line: the caller gets the same error thrown.
+      this.dispatchEvent(new FederationEvent("error", { serverId, cause: error as Error }));
       await member.close(0);
       throw error;
     }
@@ -461,7 +471,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    */
   override addEventListener(
     type: FederationEventType,
-    listener: Listener,
+    listener: FederationEventListener,
     options?: boolean | AddEventListenerOptions,
   ): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
@@ -476,7 +486,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    */
   override removeEventListener(
     type: FederationEventType,
-    listener: Listener,
+    listener: FederationEventListener,
     options?: boolean | EventListenerOptions,
   ): void {
     super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);

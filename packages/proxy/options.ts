@@ -17,9 +17,10 @@
  */
 
 import type { Logger } from "../core/logger.ts";
-import type { Implementation } from "../core/_sdk.ts";
+import type { Implementation } from "../core/mcp_types.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import type { CatalogOptions } from "./catalog.ts";
+import type { OutboundGuardOptions } from "./outbound_guard.ts";
 
 /** Which channel carries requests: the data channel, the control channel, or the faster healthy one. */
 export type RoutingPolicy = "auto" | "data" | "control";
@@ -81,6 +82,13 @@ export interface FederationProxyOptions {
   onServerRequest?: ServerRequestHandler;
   /** Options of the federated catalog, `proxy.catalog` (naming, list timeouts). @default {{}} */
   catalog?: CatalogOptions;
+  /**
+   * Which member URLs `registerServer` accepts, checked before any connection: link-local and cloud-metadata
+   * addresses are refused unless `allowMetadata` is set, and `allowHosts` restricts members to a list (see
+   * `outbound_guard.ts`). `false` turns the guard off.
+   * @default {{}}: on, refusing only link-local and metadata addresses (loopback, private and public hosts pass)
+   */
+  outboundGuard?: OutboundGuardOptions | false;
   /** Closes the proxy when aborted. */
   signal?: AbortSignal;
   /** Clock in ms, for token lifetimes. @default {Date.now} */

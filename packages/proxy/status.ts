@@ -10,7 +10,7 @@
  */
 
 import type { FederationError } from "../core/errors.ts";
-import type { Implementation, ServerCapabilities } from "../core/_sdk.ts";
+import type { Implementation, ServerCapabilities } from "../core/mcp_types.ts";
 import type { MemberState } from "./events.ts";
 
 /** State of one channel: `up`, `connecting` (first attempt or reconnecting), `down` (waiting to retry), `closed`. */

@@ -14,11 +14,15 @@ export interface ServerStats {
   executions: Map<string, number>;
   /** Calls whose signal was aborted (the proxy sent `notifications/cancelled`). */
   cancelled: number;
+  /** Ids `record` has seen (each call of a test carries a unique id). */
+  ids: Set<string>;
+  /** `record` calls whose id had been seen before: executions of one call beyond the first. */
+  duplicates: number;
 }
 
 /** Creates empty {@link ServerStats}. */
 export function newStats(): ServerStats {
-  return { executions: new Map(), cancelled: 0 };
+  return { executions: new Map(), cancelled: 0, ids: new Set(), duplicates: 0 };
 }
 
 function count(stats: ServerStats, tool: string): number {
@@ -52,6 +56,15 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
     description: "Not idempotent: counts its executions",
     inputSchema: {},
   }, () => ({ content: [{ type: "text", text: String(count(stats, "increment")) }] }));
+  server.registerTool("record", {
+    description: "Not idempotent: records the call's unique id and counts repeated ids",
+    inputSchema: { id: z.string() },
+  }, ({ id }) => {
+    count(stats, "record");
+    if (stats.ids.has(id)) stats.duplicates++;
+    else stats.ids.add(id);
+    return { content: [{ type: "text", text: id }] };
+  });
   server.registerTool("slow", {
     description: "Waits `ms` milliseconds (not idempotent)",
     inputSchema: { ms: z.number() },

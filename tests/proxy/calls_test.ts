@@ -146,3 +146,20 @@ Deno.test("FederationProxy.removeServer() with 20 calls in flight: each ends in 
     else assert.ok(ok < 20, "a short drain cuts slow calls");
   }
 });
+
+Deno.test("FederationProxy auto routing favours the faster channel but keeps sampling the other", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
+  await proxy.registerServer(member.config);
+  const seen = { control: 0, data: 0 };
+  const end = performance.now() + 2_500;
+  while (performance.now() < end) {
+    const channel = text(await proxy.callTool("server-1", "channel")) as "control" | "data";
+    seen[channel]++;
+  }
+  assert.ok(seen.control > 0 && seen.data > 0, JSON.stringify(seen));
+  const status = proxy.getServerStatus("server-1")!;
+  const faster = status.channels.control!.latencyMs! <= status.channels.data!.latencyMs! ? "control" : "data";
+  const slower = faster === "control" ? "data" : "control";
+  assert.ok(seen[faster] > 10 * seen[slower], JSON.stringify(seen));
+});

@@ -1,0 +1,34 @@
+// Internal: a deadline as an AbortSignal whose timer is always cleared. `AbortSignal.timeout()` keeps Deno's event
+// loop alive until it fires whenever a listener stays attached (the MCP SDK leaves one), which held processes open
+// for the whole connect timeout after everything had closed.
+
+/** A signal that aborts after `ms` or when `parent` aborts. Call `clear()` when done waiting. */
+export interface TimeoutSignal {
+  readonly signal: AbortSignal;
+  /** Whether the deadline (not the parent) aborted it. */
+  readonly expired: boolean;
+  /** Stops the timer and detaches from the parent. Idempotent. */
+  clear(): void;
+}
+
+export function timeoutSignal(ms: number, parent?: AbortSignal): TimeoutSignal {
+  const controller = new AbortController();
+  let expired = false;
+  const onParent = () => controller.abort(parent?.reason);
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new DOMException(`Timed out after ${ms}ms`, "TimeoutError"));
+  }, ms);
+  if (parent?.aborted) onParent();
+  else parent?.addEventListener("abort", onParent, { once: true });
+  return {
+    signal: controller.signal,
+    get expired() {
+      return expired;
+    },
+    clear() {
+      clearTimeout(timer);
+      parent?.removeEventListener("abort", onParent);
+    },
+  };
+}

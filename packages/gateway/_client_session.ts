@@ -1,0 +1,182 @@
+// Internal: one client session's MCP server. A low-level SDK `Server` whose handlers call the federated catalog,
+// passing progress, cancellation and `_meta` through, and recording which member each call is on (for routing
+// members' requests back to this client).
+import {
+  CallToolRequestSchema,
+  CompleteRequestSchema,
+  GetPromptRequestSchema,
+  type Implementation,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+  RootsListChangedNotificationSchema,
+  Server,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from "../core/_sdk.ts";
+import type { CatalogCallOptions } from "../proxy/catalog.ts";
+import type { Progress } from "../proxy/call_options.ts";
+import { ClientSession, type SessionHub } from "./_hub.ts";
+import { toMcpError } from "./_errors.ts";
+
+/** What a session's server needs from its gateway. */
+export interface ClientSessionSettings {
+  hub: SessionHub;
+  serverInfo: Implementation;
+  instructions: string | undefined;
+  callTimeout: number | undefined;
+}
+
+interface Extra {
+  signal: AbortSignal;
+  requestId: string | number;
+  sendNotification: (notification: { method: "notifications/progress"; params: Record<string, unknown> }) => Promise<
+    void
+  >;
+}
+
+type Meta = Record<string, unknown> & { progressToken?: string | number };
+
+/** Call options of one client request: its cancellation, its progress token and `_meta`, the timeout. */
+function callOptions(meta: Meta | undefined, extra: Extra, callTimeout: number | undefined): CatalogCallOptions {
+  const options: CatalogCallOptions = { signal: extra.signal };
+  if (callTimeout !== undefined) options.timeout = callTimeout;
+  if (meta) options.meta = meta;
+  const token = meta?.progressToken;
+  if (token !== undefined) {
+    options.onprogress = (progress: Progress) => {
+      const params: Record<string, unknown> = { progressToken: token, progress: progress.progress };
+      if (progress.total !== undefined) params.total = progress.total;
+      if (progress.message !== undefined) params.message = progress.message;
+      extra.sendNotification({ method: "notifications/progress", params }).catch(() => {});
+    };
+  }
+  return options;
+}
+
+/** Creates the MCP server of one client session. */
+export function createClientSession(settings: ClientSessionSettings): ClientSession {
+  const { hub, callTimeout } = settings;
+  const catalog = hub.catalog;
+  const server = new Server(settings.serverInfo, {
+    capabilities: {
+      tools: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      prompts: { listChanged: true },
+      logging: {},
+      completions: {},
+    },
+    ...(settings.instructions === undefined ? {} : { instructions: settings.instructions }),
+  });
+  const session = new ClientSession(server);
+
+  /** Runs a handler: the session marked active, failures mapped to JSON-RPC errors. */
+  async function run<T>(work: () => Promise<T>): Promise<T> {
+    session.lastActive = performance.now();
+    try {
+      return await work();
+    } catch (error) {
+      throw toMcpError(error);
+    }
+  }
+
+  /** Runs a call routed to one member, recorded as in progress on it. */
+  async function routed<T>(serverId: string, extra: Extra, work: () => Promise<T>): Promise<T> {
+    const end = session.begin(extra.requestId, serverId);
+    try {
+      return await work();
+    } finally {
+      end();
+    }
+  }
+
+  server.setRequestHandler(ListToolsRequestSchema, () => run(async () => ({ tools: await catalog.listTools() })));
+  server.setRequestHandler(
+    ListResourcesRequestSchema,
+    () => run(async () => ({ resources: await catalog.listResources() })),
+  );
+  server.setRequestHandler(
+    ListResourceTemplatesRequestSchema,
+    () => run(async () => ({ resourceTemplates: await catalog.listResourceTemplates() })),
+  );
+  server.setRequestHandler(ListPromptsRequestSchema, () => run(async () => ({ prompts: await catalog.listPrompts() })));
+
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+    run(async () => {
+      const { name, arguments: args = {}, _meta } = request.params;
+      const origin = await catalog.resolveTool(name);
+      return await routed(
+        origin.serverId,
+        extra,
+        () => catalog.callTool(name, args, callOptions(_meta as Meta | undefined, extra, callTimeout)),
+      );
+    }));
+
+  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
+    run(async () => {
+      const origin = await catalog.resolveResource(request.params.uri);
+      const { meta: _meta, onprogress: _onprogress, ...options } = callOptions(undefined, extra, callTimeout);
+      return await routed(origin.serverId, extra, () => catalog.readResource(request.params.uri, options));
+    }));
+
+  server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
+    run(async () => {
+      const origin = await catalog.resolvePrompt(request.params.name);
+      const options = callOptions(undefined, extra, callTimeout);
+      return await routed(
+        origin.serverId,
+        extra,
+        () => catalog.getPrompt(request.params.name, request.params.arguments ?? {}, options),
+      );
+    }));
+
+  server.setRequestHandler(
+    CompleteRequestSchema,
+    (request, extra) => run(() => catalog.complete(request.params, callOptions(undefined, extra, callTimeout))),
+  );
+
+  // A client subscribes to a URI once, however often it asks; concurrent requests share the first one's work.
+  const subscribing = new Map<string, Promise<unknown>>();
+  server.setRequestHandler(SubscribeRequestSchema, (request) =>
+    run(async () => {
+      const { uri } = request.params;
+      if (session.subscriptions.has(uri)) return {};
+      let pending = subscribing.get(uri);
+      if (!pending) {
+        pending = catalog.subscribe(uri).then((origin) => void session.subscriptions.set(uri, origin));
+        subscribing.set(uri, pending);
+        pending.then(() => subscribing.delete(uri), () => subscribing.delete(uri));
+      }
+      await pending;
+      return {};
+    }));
+
+  server.setRequestHandler(UnsubscribeRequestSchema, (request) =>
+    run(async () => {
+      const { uri } = request.params;
+      await subscribing.get(uri)?.catch(() => {});
+      if (session.subscriptions.delete(uri)) await catalog.unsubscribe(uri);
+      return {};
+    }));
+
+  server.setRequestHandler(SetLevelRequestSchema, (request) =>
+    run(async () => {
+      session.loggingLevel = request.params.level;
+      await hub.applyLoggingLevel();
+      return {};
+    }));
+
+  server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+    await Promise.all(
+      hub.proxy.getConnectedServers().map((serverId) =>
+        hub.proxy.request(serverId, "notifications/roots/list_changed", (client) => client.sendRootsListChanged())
+          .catch(() => {})
+      ),
+    );
+  });
+
+  return session;
+}

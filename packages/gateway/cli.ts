@@ -1,0 +1,212 @@
+/**
+ * The gateway's command line: federate the members listed in a config file and serve them as one MCP server.
+ *
+ * ```sh
+ * deno task start --config federation.json            # Streamable HTTP at http://127.0.0.1:8080/mcp
+ * deno task start --config federation.json --stdio    # one MCP client over stdio (logs on stderr)
+ * deno task start --config federation.json --check    # validate the file and exit
+ * deno task start --config federation.json --token    # print a gateway token for a client, and exit
+ * ```
+ *
+ * Exit codes: `0` after SIGINT/SIGTERM (in-flight requests drained) or `--check`, `2` for a bad command line or
+ * config file (the message names the file, the member and the field), `1` for any other failure.
+ *
+ * @example Run it from another program
+ * ```ts ignore
+ * import { main } from "@federated-mcp/federation/gateway/cli";
+ *
+ * Deno.exit(await main(["--config", "federation.json", "--check"]));
+ * ```
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { AuthManager } from "../core/auth.ts";
+import { ConfigError } from "../core/errors.ts";
+import { consoleLogger, type LogLevel } from "../core/logger.ts";
+import { FederationProxy } from "../proxy/federation_proxy.ts";
+import { loadGatewayConfig } from "./config_file.ts";
+import { registerMembers } from "./_register_members.ts";
+import { serveGateway } from "./serve_gateway.ts";
+import { serveGatewayStdio } from "./serve_gateway_stdio.ts";
+import type { GatewayHandle } from "./options.ts";
+
+const USAGE = `Usage: deno task start --config <file.json> [--stdio | --check | --token] [options]
+
+Options:
+  --config <file>      The federation's config file (required)
+  --stdio              Serve one MCP client over stdio instead of Streamable HTTP
+  --check              Validate the config file (and its environment variables) and exit
+  --token              Print a token for the gateway (signed with gateway.auth's secret) and exit
+  --subject <sub>      Subject of the --token token (default: "mcp-client")
+  --expires <time>     Lifetime of the --token token, e.g. 3600, "8h" (default: "24h")
+  --port <n>           Override gateway.port
+  --log-level <level>  debug | info | warn | error (default: info)
+  --help               Show this help`;
+
+class UsageError extends Error {}
+
+function write(stdio: boolean, line: string): void {
+  if (stdio) console.error(line);
+  else console.log(line);
+}
+
+/** The first SIGINT or SIGTERM; a second one while draining exits at once (code 130). */
+function waitForSignal(stdio: boolean): { promise: Promise<string>; dispose: () => void } {
+  let resolve!: (signal: string) => void;
+  let received = false;
+  const promise = new Promise<string>((r) => resolve = r);
+  const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const handler = () => {
+      if (received) {
+        write(stdio, `${signal} again: exiting without draining`);
+        Deno.exit(130);
+      }
+      received = true;
+      resolve(signal);
+    };
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler];
+  });
+  return { promise, dispose: () => handlers.forEach(([s, h]) => Deno.removeSignalListener(s, h)) };
+}
+
+/**
+ * Runs the command line.
+ *
+ * @param args The arguments (without the program).
+ * @returns The exit code.
+ * @example
+ * ```ts ignore
+ * const code = await main(["--config", "examples/federation.json", "--check"]);
+ * console.log(code); // 0
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        config: { type: "string" },
+        stdio: { type: "boolean", default: false },
+        check: { type: "boolean", default: false },
+        token: { type: "boolean", default: false },
+        subject: { type: "string", default: "mcp-client" },
+        expires: { type: "string", default: "24h" },
+        port: { type: "string" },
+        "log-level": { type: "string", default: "info" },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (!values.config) throw new UsageError("Missing --config <file.json>");
+    if (!["debug", "info", "warn", "error"].includes(values["log-level"])) {
+      throw new UsageError(`Invalid --log-level '${values["log-level"]}': use debug, info, warn or error`);
+    }
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n\n${USAGE}`);
+    return 2;
+  }
+  const stdio = values.stdio;
+  try {
+    const config = await loadGatewayConfig(values.config, { stdio });
+    if (values.port !== undefined) {
+      const port = Number(values.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new ConfigError(`Invalid --port '${values.port}': must be an integer from 0 to 65535`, { field: "port" });
+      }
+      config.gateway.port = port;
+    }
+    if (values.check) {
+      console.log(`Config file '${config.file}' is valid: ${config.members.length} member(s)`);
+      return 0;
+    }
+    if (values.token) {
+      const auth = config.gateway.auth;
+      if (auth === false || auth instanceof AuthManager) {
+        throw new ConfigError(`Cannot mint a token: gateway.auth in '${config.file}' has no secret`, {
+          field: "gateway.auth",
+        });
+      }
+      const manager = new AuthManager(auth.secret, auth.algorithm ? { algorithm: auth.algorithm } : {});
+      console.log(
+        await manager.createToken({}, {
+          subject: values.subject,
+          expiresIn: values.expires,
+          ...(auth.audience ? { audience: auth.audience } : {}),
+          ...(auth.issuer ? { issuer: auth.issuer } : {}),
+        }),
+      );
+      return 0;
+    }
+    return await serve(config, stdio, values["log-level"] as LogLevel);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof RangeError) {
+      console.error(error.message);
+      return 2;
+    }
+    console.error(`Gateway failed: ${error instanceof Error ? error.message : error}`);
+    return 1;
+  }
+}
+
+async function serve(
+  config: Awaited<ReturnType<typeof loadGatewayConfig>>,
+  stdio: boolean,
+  level: LogLevel,
+): Promise<number> {
+  const logger = consoleLogger(level);
+  const signals = waitForSignal(stdio);
+  const secret = config.proxySecret ?? (() => {
+    throw new ConfigError("No proxy secret: set MCP_SECRET_KEY or proxy.secretEnv", { field: "proxy.secretEnv" });
+  });
+  const proxy = new FederationProxy(secret, { ...config.proxy, catalog: config.catalog, logger });
+  const stop = new AbortController();
+  let gateway: GatewayHandle | undefined;
+  try {
+    const registering = registerMembers(proxy, config.members, {
+      signal: stop.signal,
+      logger,
+      report: (line) => write(stdio, line),
+    });
+    await registering.initial;
+    gateway = stdio
+      ? await serveGatewayStdio(proxy, {
+        logger,
+        ...(config.gateway.instructions ? { instructions: config.gateway.instructions } : {}),
+      })
+      : await serveGateway(proxy, { ...config.gateway, logger });
+    const usable = proxy.getConnectedServers().length;
+    const tools = usable > 0 ? (await proxy.catalog.listTools()).length : 0;
+    write(
+      stdio,
+      `gateway ${gateway.url}  members ${usable}/${config.members.length} usable  tools ${tools}  auth ${
+        config.gateway.auth === false || stdio ? "off" : "jwt"
+      }`,
+    );
+    const ended = await Promise.race([signals.promise, gateway.finished.then(() => "finished")]);
+    if (ended !== "finished") write(stdio, `${ended}: draining`);
+    stop.abort();
+    await gateway.drain();
+    await registering.done;
+    await proxy.drain();
+    return 0;
+  } catch (error) {
+    stop.abort();
+    await gateway?.shutdown();
+    await proxy.close();
+    throw error;
+  } finally {
+    signals.dispose();
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,132 @@
+/**
+ * Options of {@link serveGateway} and {@link serveGatewayStdio}, and the handle they return.
+ *
+ * @example Loopback gateway with a shared-secret JWT check
+ * ```ts
+ * import type { GatewayOptions } from "@federated-mcp/federation/gateway";
+ *
+ * const options: GatewayOptions = {
+ *   auth: { secret: "a-secret-of-at-least-thirty-two-bytes!!", audience: "gateway" },
+ *   hostname: "127.0.0.1",
+ *   port: 8080,
+ *   allowedOrigins: ["https://app.example.com"],
+ * };
+ * console.log(options.port);
+ * ```
+ * @module
+ */
+
+import type { AuthManager } from "../core/auth.ts";
+import type { Logger } from "../core/logger.ts";
+import type { HmacAlgorithm } from "../core/types.ts";
+import type { Implementation } from "../core/mcp_types.ts";
+
+/** A shared secret the gateway verifies inbound tokens with, and the claims it requires. */
+export interface GatewaySecretAuth {
+  /** The shared secret (at least 32 bytes recommended). */
+  secret: string | Uint8Array;
+  /** HMAC algorithm tokens must be signed with. @default {"HS512"} */
+  algorithm?: HmacAlgorithm | undefined;
+  /** Required `aud` claim. @default {none required} */
+  audience?: string | undefined;
+  /** Required `iss` claim. @default {none required} */
+  issuer?: string | undefined;
+}
+
+/**
+ * How inbound requests are authenticated: an {@link AuthManager} (its `audience`/`issuer` options are required
+ * claims), a shared secret, or `false` (no authentication: only for loopback or stdio use, and it must be said).
+ */
+export type GatewayAuth = AuthManager | GatewaySecretAuth | false;
+
+/** Options shared by the HTTP and stdio gateways. */
+export interface GatewayBaseOptions {
+  /** Name and version announced to clients in `initialize`. @default {{ name: "federated-mcp-gateway", version: "0.1.0" }} */
+  serverInfo?: Implementation | undefined;
+  /** Instructions announced to clients in `initialize`. @default {none} */
+  instructions?: string | undefined;
+  /**
+   * Time a client may take to answer a member's request (sampling, elicitation, roots) forwarded to it, in ms.
+   * Elicitation waits for a person, so this is long.
+   * @default {300000}
+   */
+  serverRequestTimeout?: number | undefined;
+  /** Per-call timeout of calls to members, in ms (progress resets it). @default {the proxy's requestTimeout} */
+  callTimeout?: number | undefined;
+  /** How long {@link GatewayHandle.drain} waits for requests in progress, in ms. @default {10000} */
+  drainTimeout?: number | undefined;
+  /** Where log lines go; none contains a token. @default {consoleLogger("warn")} */
+  logger?: Logger | undefined;
+  /** Aborting it shuts the gateway down. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link serveGateway}. */
+export interface GatewayOptions extends GatewayBaseOptions {
+  /** Inbound authentication; required. `false` turns it off and must be given explicitly. */
+  auth: GatewayAuth;
+  /** Interface to listen on. @default {"127.0.0.1"} */
+  hostname?: string | undefined;
+  /** TCP port; `0` picks a free one. @default {8080} */
+  port?: number | undefined;
+  /** Path of the MCP endpoint. @default {"/mcp"} */
+  path?: string | undefined;
+  /**
+   * Origins allowed to call the MCP endpoint, besides loopback ones (`http://localhost:*`, `http://127.0.0.1:*`,
+   * `http://[::1]:*`) and requests without an `Origin` header. Others get 403 (DNS-rebinding protection).
+   * `"*"` allows every origin.
+   * @default {[]}
+   */
+  allowedOrigins?: string[] | undefined;
+  /**
+   * `Host` header values allowed besides loopback names when the gateway listens on a loopback interface; others get
+   * 403. On other interfaces the `Host` header is checked only when this is set.
+   * @default {[]}
+   */
+  allowedHosts?: string[] | undefined;
+  /** Most concurrent client sessions; more get 503. @default {1000} */
+  maxSessions?: number | undefined;
+  /** A session without any request for this long is closed (its client re-initializes), in ms. @default {1800000} */
+  sessionIdleTimeout?: number | undefined;
+  /** Events kept per session so that a client resumes a cut SSE stream with `Last-Event-ID`; `0` disables. @default {256} */
+  replayBuffer?: number | undefined;
+  /** Reconnection delay suggested to clients in SSE `retry:` fields, in ms. @default {1000} */
+  sseRetryInterval?: number | undefined;
+  /** PEM certificate chain and key: serve `https://`. */
+  tls?: { cert: string; key: string } | undefined;
+}
+
+/** Options of {@link serveGatewayStdio}. */
+export interface GatewayStdioOptions extends GatewayBaseOptions {
+  /** Where JSON-RPC messages are read from. @default {process.stdin} */
+  stdin?: import("node:stream").Readable | undefined;
+  /** Where JSON-RPC messages are written to. @default {process.stdout} */
+  stdout?: import("node:stream").Writable | undefined;
+}
+
+/** A running gateway. */
+export interface GatewayHandle extends AsyncDisposable {
+  /** The MCP endpoint, e.g. `http://127.0.0.1:8080/mcp` (`stdio:` for the stdio gateway). */
+  readonly url: string;
+  /** Resolves when the gateway has stopped. Never rejects. */
+  readonly finished: Promise<void>;
+  /**
+   * Number of client sessions open now.
+   *
+   * @returns The count.
+   */
+  sessionCount(): number;
+  /**
+   * Closes every session and stops listening now. Does not close the proxy. Idempotent.
+   *
+   * @returns When stopped.
+   */
+  shutdown(): Promise<void>;
+  /**
+   * Refuses new sessions and requests (503), lets requests in progress finish (up to `drainTimeout`), then shuts
+   * down.
+   *
+   * @returns When stopped.
+   */
+  drain(): Promise<void>;
+}

@@ -1,0 +1,198 @@
+/**
+ * Case 4: a peer aggregator side by side. The same member (its Streamable HTTP endpoint) federated by `mcp-hub`
+ * (npm, legacy SSE downstream at `/mcp`) and by our gateway; the same SDK client calls the same tool through each:
+ * p50 and p99 one call at a time, and calls/s with 50 in flight. The hub is started and stopped here (temporary
+ * config, free port); when it cannot be installed or started in time, the case says so and skips.
+ *
+ * @module
+ */
+
+import { type Client, Client as SdkClient, SSEClientTransport } from "../../packages/core/_sdk.ts";
+import type { Channel } from "../../packages/core/errors.ts";
+import type { RoutingPolicy } from "../../packages/proxy/options.ts";
+import type { ServedMember } from "./bench_member.ts";
+import {
+  bearer,
+  closeClient,
+  ECHO_TEXT,
+  gatewayPending,
+  httpClient,
+  sleep,
+  startGateway,
+  startMembers,
+} from "./_clients.ts";
+import { ChildProcess, freePort } from "./_process.ts";
+import {
+  type BenchCase,
+  type BenchContext,
+  type BenchRow,
+  formatLatency,
+  formatRate,
+  formatRatio,
+  skippedRow,
+} from "./_report.ts";
+import { compareInterleaved, compareThroughput, type Comparison, type ThroughputComparison } from "./_stats.ts";
+
+/** The peer, pinned. */
+export const MCP_HUB = "npm:mcp-hub@4.2.1";
+const IN_FLIGHT = 50;
+const GOAL_RATE = 2;
+const GOAL_P50 = 0.5;
+const MEASURE = `same tool via our gateway vs ${MCP_HUB.slice(4)}`;
+
+interface Hub {
+  child: ChildProcess;
+  url: string;
+}
+
+async function hubReady(port: number, serverName: string): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/api/health`);
+    if (!response.ok) {
+      await response.body?.cancel();
+      return false;
+    }
+    const health = await response.json() as { servers?: { name: string; status: string }[] };
+    return health.servers?.some((s) => s.name === serverName && s.status === "connected") ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts mcp-hub federating `member`; a note saying why instead when it does not come up in time. */
+async function startHub(member: ServedMember, context: BenchContext): Promise<Hub | string> {
+  const port = freePort();
+  const config = `${context.tempDir}/mcp-hub.json`;
+  const name = "bench";
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      mcpServers: { [name]: { url: member.data, headers: { Authorization: await bearer(member.serverId) } } },
+    }),
+  );
+  const state = `${context.tempDir}/mcp-hub-home`;
+  const child = ChildProcess.spawn("mcp-hub", Deno.execPath(), [
+    "run",
+    "-A",
+    "--quiet",
+    MCP_HUB,
+    "--port",
+    String(port),
+    "--config",
+    config,
+  ], { XDG_STATE_HOME: `${state}/state`, XDG_CONFIG_HOME: `${state}/config`, XDG_DATA_HOME: `${state}/data` });
+  const deadline = performance.now() + (context.quick ? 40_000 : 90_000);
+  while (performance.now() < deadline) {
+    if (await hubReady(port, name)) return { child, url: `http://127.0.0.1:${port}/mcp` };
+    await sleep(100);
+  }
+  await child.kill("SIGKILL");
+  const reason = child.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 300);
+  return `skipped: ${MCP_HUB} did not serve within the timeout${reason ? ` (${reason})` : ""}`;
+}
+
+async function sseClient(url: string): Promise<Client> {
+  const client = new SdkClient({ name: "bench-sdk", version: "1.0.0" });
+  await client.connect(new SSEClientTransport(new URL(url)));
+  return client;
+}
+
+async function toolNamed(client: Client, suffix: string): Promise<string> {
+  const { tools } = await client.listTools();
+  const tool = tools.find((t) => t.name.endsWith(suffix));
+  if (!tool) throw new Error(`No tool named *${suffix} among ${tools.map((t) => t.name).join(", ")}`);
+  return tool.name;
+}
+
+async function compareWith(
+  hub: { client: Client; tool: string },
+  ours: { client: Client; tool: string },
+  context: BenchContext,
+): Promise<{ latency: Comparison; load: ThroughputComparison }> {
+  const args = { text: ECHO_TEXT };
+  const viaOurs = () => ours.client.callTool({ name: ours.tool, arguments: args });
+  const viaHub = () => hub.client.callTool({ name: hub.tool, arguments: args });
+  const latency = await compareInterleaved(
+    viaOurs,
+    viaHub,
+    context.quick ? { rounds: 4, perRound: 25 } : { rounds: 12, perRound: 100, warmup: 500 },
+  );
+  const load = await compareThroughput(
+    viaOurs,
+    viaHub,
+    context.quick
+      ? { rounds: 2, inFlight: IN_FLIGHT, perRound: 250, warmup: 500 }
+      : { rounds: 6, inFlight: IN_FLIGHT, perRound: 1_000, warmup: 3_000 },
+  );
+  return { latency, load };
+}
+
+async function run(context: BenchContext): Promise<BenchRow[]> {
+  const goal = `≥ ${GOAL_RATE}× calls/s, ≤ ${GOAL_P50}× p50`;
+  const pending = await gatewayPending();
+  if (pending) return [skippedRow(MEASURE, goal, pending)];
+  await using members = await startMembers();
+  const member = members.info.members[0]!;
+  context.log(`peer: starting ${MCP_HUB}`);
+  const hub = await startHub(member, context);
+  if (typeof hub === "string") return [skippedRow(MEASURE, goal, hub)];
+  const rows: BenchRow[] = [];
+  const hubClient = await sseClient(hub.url);
+  try {
+    const peerSide = { client: hubClient, tool: await toolNamed(hubClient, "echo") };
+    const variants: { channels: Channel[]; routing?: RoutingPolicy; label: string; judged: boolean }[] = [
+      { channels: ["control", "data"], label: "member with control + data, routing auto (default)", judged: true },
+      {
+        channels: ["control", "data"],
+        routing: "control",
+        label: "member with control + data, routing control (upstream on the WebSocket)",
+        judged: false,
+      },
+      {
+        channels: ["data"],
+        label: "the same member registered data-only (plain Streamable HTTP, like the hub)",
+        judged: false,
+      },
+    ];
+    // Quick runs (CI) keep only the judged variant.
+    for (const variant of variants.filter((v) => v.judged || !context.quick)) {
+      context.log(`peer: ours, ${variant.channels.join("+")}, routing ${variant.routing ?? "auto"}`);
+      const gateway = await startGateway([member], {
+        channels: variant.channels,
+        ...(variant.routing ? { routing: variant.routing } : {}),
+      });
+      const ours = await httpClient(gateway.url);
+      try {
+        const { latency, load } = await compareWith(
+          peerSide,
+          { client: ours, tool: `${member.serverId}__echo` },
+          context,
+        );
+        const p50Ratio = latency.ratio;
+        rows.push({
+          measure: `${MEASURE}: ${variant.label}`,
+          ours: formatLatency(latency.a),
+          baseline: formatLatency(latency.b),
+          throughput: `${formatRate(load.a)} vs ${formatRate(load.b)} (${IN_FLIGHT} in flight)`,
+          ratio: `p50 ${formatRatio(p50Ratio)}, calls/s ${formatRatio(load.ratio)}`,
+          goal: variant.judged ? goal : "report",
+          met: variant.judged ? load.ratio >= GOAL_RATE && p50Ratio <= GOAL_P50 : undefined,
+          note: `hub: SSE client on /mcp; ours: Streamable HTTP; p50 / p99 under load ${
+            formatLatency(load.aLatency)
+          } vs ${formatLatency(load.bLatency)}`,
+          data: { channels: variant.channels, routing: variant.routing ?? "auto", latency, load },
+        });
+      } finally {
+        await closeClient(ours);
+        await gateway.child.kill();
+      }
+    }
+  } finally {
+    await hubClient.close().catch(() => {});
+    await hub.child.kill();
+  }
+  return rows;
+}
+
+/** Case 4. */
+export const peer: BenchCase = { id: "peer", title: "4 Peer (mcp-hub) side by side", run };

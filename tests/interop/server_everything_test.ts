@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { CallToolResultSchema } from "../../packages/core/_sdk.ts";
+import { connectClient, textOf } from "../_support/catalog_members.ts";
+import { Federation, freePort, retry, ServerProcess } from "./_support.ts";
+
+const EVERYTHING = "npm:@modelcontextprotocol/server-everything@2026.8.31";
+
+Deno.test("server-everything (streamableHttp) federates as a data-only member: its tools are called through the gateway", async () => {
+  const port = freePort();
+  await using _server = new ServerProcess(["run", "-A", EVERYTHING, "streamableHttp"], { PORT: String(port) });
+  await using federation = await Federation.start({ proxy: { connectTimeout: 2_000 } });
+  const status = await retry(
+    () =>
+      federation.proxy.registerServer({
+        serverId: "everything",
+        endpoints: { data: `http://127.0.0.1:${port}/mcp` },
+        auth: { type: "none" },
+      }),
+    90_000,
+  );
+  assert.equal(status.state, "connected");
+  assert.equal(status.serverInfo?.name, "mcp-servers/everything");
+  const client = await connectClient(federation.gateway.url);
+  try {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    for (const name of ["everything__echo", "everything__get-sum", "everything__trigger-long-running-operation"]) {
+      assert.ok(names.includes(name), `${name} in ${names.join()}`);
+    }
+    assert.equal(
+      textOf(await client.callTool({ name: "everything__echo", arguments: { message: "federated" } })),
+      "Echo: federated",
+    );
+    assert.match(textOf(await client.callTool({ name: "everything__get-sum", arguments: { a: 2, b: 40 } })), /42/);
+    const progress: number[] = [];
+    const long = await client.callTool(
+      { name: "everything__trigger-long-running-operation", arguments: { duration: 1, steps: 4 } },
+      CallToolResultSchema,
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    assert.match(textOf(long), /completed/i);
+    assert.ok(progress.length >= 4, `progress through both hops: ${progress.join()}`);
+    const resources = (await client.listResources()).resources;
+    assert.ok(resources.length > 0, "its resources are listed too");
+    const read = await client.readResource({ uri: resources[0]!.uri });
+    assert.equal(read.contents[0]?.uri, resources[0]!.uri);
+  } finally {
+    await client.close();
+  }
+});

@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import {
+  CancelledError,
+  checkOutboundUrl,
+  ConfigError,
+  FederationProxy,
+  type FederationProxyOptions,
+} from "../../mod.ts";
+import type { FederationConfig } from "../../packages/core/types.ts";
+import { FaultRelay } from "../_support/fault_relay.ts";
+import { SECRET, TestMember } from "../_support/members.ts";
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+function newProxy(options: FederationProxyOptions = {}): FederationProxy {
+  return new FederationProxy(SECRET, { logger: quiet, connectTimeout: 1_000, ...options });
+}
+/**
+ * Every test here runs with network access to 127.0.0.1 only: were the guard to let a refused URL through, the
+ * connection attempt would fail with a permission error instead of leaving the machine.
+ */
+const loopbackOnly: Deno.PermissionOptions = { net: ["127.0.0.1"] };
+
+/** Member URLs the guard refuses by default, each with the host URL parsing turns it into. */
+const BLOCKED: [url: string, what: string][] = [
+  ["http://169.254.169.254/latest/meta-data/", "IPv4 link-local (AWS/GCP/Azure metadata)"],
+  ["ws://169.254.0.1:3000/", "IPv4 link-local, ws"],
+  ["http://169.254.255.255/", "top of 169.254.0.0/16"],
+  ["http://2852039166/", "decimal IPv4 (169.254.169.254)"],
+  ["http://0xA9FEA9FE/", "hex IPv4"],
+  ["http://0251.0376.0251.0376/", "octal IPv4"],
+  ["http://169.254.43518/", "two-part IPv4"],
+  ["http://169.254.169.254./", "IPv4 with a trailing dot"],
+  ["http://100.100.100.200/", "Alibaba Cloud metadata"],
+  ["http://[fe80::1]/", "IPv6 link-local in brackets"],
+  ["ws://[FE80::a:b:c:d]:8080/", "IPv6 link-local, upper case"],
+  ["http://[febf:ffff::1]/", "top of fe80::/10"],
+  ["http://[fd00:ec2::254]/", "AWS IMDS over IPv6"],
+  ["http://[::ffff:169.254.169.254]/", "IPv4-mapped IPv6"],
+  ["http://[::ffff:a9fe:a9fe]/", "IPv4-mapped IPv6, hex"],
+  ["http://[64:ff9b::169.254.169.254]/", "NAT64"],
+  ["http://[2002:a9fe:a9fe::]/", "6to4"],
+  ["http://metadata.google.internal/computeMetadata/v1/", "GCP metadata name"],
+  ["http://METADATA.Google.Internal./", "GCP metadata name, mixed case, trailing dot"],
+  ["http://metadata%2Egoogle%2Einternal/", "percent-encoded name"],
+  ["http://ｍｅｔａｄａｔａ.google.internal/", "full-width name (IDNA-mapped)"],
+  ["http://metadata/", "bare metadata name"],
+  ["http://metadata.goog/", "GCP metadata alias"],
+];
+
+Deno.test({
+  name: "Outbound guard: registerServer() refuses link-local and metadata URLs with ConfigError, before connecting",
+  permissions: loopbackOnly,
+}, async () => {
+  // The other endpoint of each config goes through a relay: it sees no connection, so nothing was attempted.
+  await using member = await TestMember.start("guarded");
+  await using relay = new FaultRelay(Number(new URL(member.handle.dataUrl!).port));
+  await using proxy = newProxy();
+  for (const [url, what] of BLOCKED) {
+    const kind = url.startsWith("ws") ? "control" : "data";
+    const endpoints = kind === "control"
+      ? { control: url, data: `http://127.0.0.1:${relay.port}/` }
+      : { data: url, control: `ws://127.0.0.1:${relay.port}/` };
+    const started = performance.now();
+    await assert.rejects(
+      proxy.registerServer({ serverId: "guarded", endpoints }),
+      (e) =>
+        e instanceof ConfigError && e.code === "ERR_CONFIG_INVALID" && e.field === `endpoints.${kind}` &&
+        e.serverId === "guarded",
+      what,
+    );
+    assert.ok(performance.now() - started < 100, `${what}: refused after ${performance.now() - started}ms`);
+  }
+  assert.deepEqual(proxy.getStatus(), []);
+  assert.equal(relay.accepted, 0, "no connection was attempted");
+  assert.deepEqual(member.handle.sessionCount(), { control: 0, data: 0 });
+});
+
+Deno.test({
+  name: "Outbound guard: loopback, private and ordinary hosts pass by default; the guard can be turned off",
+  permissions: loopbackOnly,
+}, async () => {
+  for (
+    const url of [
+      "ws://127.0.0.1:1/",
+      "http://localhost:1/",
+      "http://[::1]:1/",
+      "http://10.0.0.1/",
+      "http://app.localhost/",
+    ]
+  ) {
+    await checkOutboundUrl(url);
+  }
+  // A member on loopback registers as ever.
+  await using member = await TestMember.start("loop");
+  await using proxy = newProxy();
+  assert.equal((await proxy.registerServer(member.config)).state, "connected");
+  // With the guard off, a metadata URL is no longer refused by the guard: it gets as far as connecting, which this
+  // test's permissions stop (nothing leaves the machine).
+  await using open = newProxy({ outboundGuard: false });
+  const error = await open.registerServer({ serverId: "imds", endpoints: { data: "http://169.254.169.254/" } }).then(
+    () => undefined,
+    (e) => e,
+  );
+  assert.ok(!(error instanceof ConfigError), String(error));
+  assert.equal(open.hasServer("imds"), false);
+});
+
+Deno.test({
+  name: "Outbound guard: allowHosts admits only listed hosts; allowMetadata admits link-local explicitly",
+  permissions: loopbackOnly,
+}, async () => {
+  await using member = await TestMember.start("listed");
+  const controlPort = new URL(member.handle.controlUrl!).port;
+  const dataPort = new URL(member.handle.dataUrl!).port;
+  await using proxy = newProxy({ outboundGuard: { allowHosts: ["127.0.0.1", "*.mcp.internal"] } });
+  // Not listed: refused, even on loopback, and whatever the other endpoint is.
+  await assert.rejects(
+    proxy.registerServer({
+      serverId: "listed",
+      endpoints: { control: `ws://127.0.0.1:${controlPort}/`, data: `http://localhost:${dataPort}/` },
+    }),
+    (e) => e instanceof ConfigError && e.field === "endpoints.data" && /allowHosts/.test(e.message),
+  );
+  for (const url of ["http://mcp.internal/", "http://evil.com/", "http://mcp.internal.evil.com/", "http://[::1]/"]) {
+    await assert.rejects(
+      checkOutboundUrl(url, { allowHosts: ["127.0.0.1", "*.mcp.internal"] }),
+      (e) => e instanceof ConfigError && e.field === "url",
+      url,
+    );
+  }
+  await checkOutboundUrl("http://a.b.mcp.internal:8/", { allowHosts: ["*.mcp.internal"], resolve: false });
+  // Listed hosts are compared as URL parsing normalizes them.
+  await checkOutboundUrl("http://2130706433/", { allowHosts: ["127.0.0.1"] });
+  await checkOutboundUrl("http://[0:0::1]/", { allowHosts: ["::1"] });
+  assert.deepEqual(proxy.getStatus(), []);
+  assert.equal((await proxy.registerServer(member.config)).state, "connected");
+  // Listing a metadata address is not enough: both rules apply until allowMetadata says so.
+  await assert.rejects(
+    checkOutboundUrl("http://169.254.10.1/", { allowHosts: ["169.254.10.1"] }),
+    (e) => e instanceof ConfigError && /link-local/.test(e.message),
+  );
+  await checkOutboundUrl("http://169.254.10.1/", { allowHosts: ["169.254.10.1"], allowMetadata: true });
+  await checkOutboundUrl("http://metadata.google.internal/", { allowMetadata: true });
+  await assert.rejects(
+    checkOutboundUrl("http://169.254.10.2/", { allowHosts: ["169.254.10.1"], allowMetadata: true }),
+    ConfigError,
+  );
+});
+
+Deno.test({
+  name: "Outbound guard: DNS names are refused when they resolve to a metadata address; resolution is bounded",
+  permissions: loopbackOnly,
+}, async () => {
+  const zone: Record<string, string[]> = {
+    "imds.attacker.test": ["93.184.216.34", "169.254.169.254"],
+    "v6.attacker.test": ["fe80::1"],
+    "mapped.attacker.test": ["::ffff:169.254.169.254"],
+    "fine.example.test": ["93.184.216.34", "2606:2800:220:1::1"],
+  };
+  const asked: string[] = [];
+  const resolve = (hostname: string) => {
+    asked.push(hostname);
+    return Promise.resolve(zone[hostname] ?? []);
+  };
+  for (const host of ["imds.attacker.test", "v6.attacker.test", "mapped.attacker.test"]) {
+    await assert.rejects(
+      checkOutboundUrl(`http://${host}/`, { resolve, field: "endpoints.data", serverId: "dns" }),
+      (e) => e instanceof ConfigError && e.field === "endpoints.data" && e.message.includes("resolves to"),
+      host,
+    );
+  }
+  await checkOutboundUrl("http://fine.example.test/", { resolve });
+  await checkOutboundUrl("http://unknown.example.test/", { resolve });
+  // Literal addresses and localhost are never resolved.
+  await checkOutboundUrl("http://127.0.0.1/", { resolve });
+  await checkOutboundUrl("http://api.localhost/", { resolve });
+  assert.deepEqual(asked, [
+    "imds.attacker.test",
+    "v6.attacker.test",
+    "mapped.attacker.test",
+    "fine.example.test",
+    "unknown.example.test",
+  ]);
+  // A resolver that never answers (and ignores the signal) holds registration for resolveTimeout, no longer.
+  const hanging = () => new Promise<string[]>(() => {});
+  await using proxy = newProxy({ outboundGuard: { resolve: hanging, resolveTimeout: 150 } });
+  const started = performance.now();
+  await assert.rejects(
+    proxy.registerServer({ serverId: "slowdns", endpoints: { control: "ws://127.0.0.1:1/" } }),
+    (e) => !(e instanceof ConfigError), // literal: not resolved, refused only by the closed port
+  );
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  const unresolved = await proxy.registerServer({
+    serverId: "slowdns",
+    endpoints: { data: `http://never-answers.test:${port}/` },
+  }).then(() => undefined, (e) => e);
+  const elapsed = performance.now() - started;
+  assert.ok(!(unresolved instanceof ConfigError), "unresolved names are let through to the connect attempt");
+  assert.ok(elapsed >= 150 && elapsed < 1_500, `took ${elapsed}ms`);
+  // The registration's signal cuts resolution short.
+  const controller = new AbortController();
+  const pending = checkOutboundUrl("http://slow.example.test/", { resolve: hanging, signal: controller.signal });
+  controller.abort(new Error("gave up"));
+  await assert.rejects(pending, CancelledError);
+});
+
+Deno.test({
+  name: "Outbound guard: an invalid outboundGuard option is a TypeError, and nothing is registered",
+  permissions: loopbackOnly,
+}, async () => {
+  const config: FederationConfig = { serverId: "x", endpoints: { data: "http://127.0.0.1:1/" } };
+  for (
+    const outboundGuard of [{ allowHosts: "127.0.0.1" }, { allowHosts: [1] }, { resolveTimeout: -1 }, { resolve: 1 }]
+  ) {
+    await using proxy = newProxy({ outboundGuard: outboundGuard as never });
+    await assert.rejects(proxy.registerServer(config), TypeError);
+    assert.deepEqual(proxy.getStatus(), []);
+  }
+});
