@@ -394,6 +394,11 @@ export class AuthManager {
         ...(audience === undefined ? {} : { audience }),
         ...(issuer === undefined ? {} : { issuer }),
       });
+      // jose does not check `iat`: a token issued in the future (beyond the tolerance) is refused too.
+      const tolerance = this.#options.clockTolerance ?? 5;
+      if (typeof payload.iat === "number" && payload.iat > this.#now() / 1000 + tolerance) {
+        throw new AuthenticationError("ERR_AUTH_CLAIM_INVALID", "Token claim 'iat' is in the future", { claim: "iat" });
+      }
       return payload as TokenPayload;
     } catch (error) {
       throw mapJoseError(error);

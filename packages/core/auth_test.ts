@@ -480,3 +480,16 @@ Deno.test("new AuthManager() with strictSecrets rejects a secret shorter than 32
   );
   new AuthManager("x".repeat(32), { strictSecrets: true });
 });
+
+Deno.test("AuthManager.verifyToken() refuses a token issued in the future", async () => {
+  const t0 = Date.UTC(2026, 0, 1);
+  const issuer = new AuthManager("a-secret-of-at-least-thirty-two-bytes!!", { now: () => t0 + 60_000 });
+  const verifier = new AuthManager("a-secret-of-at-least-thirty-two-bytes!!", { now: () => t0 });
+  const token = await issuer.createToken({}, { expiresIn: "1h" });
+  await assert.rejects(
+    verifier.verifyToken(token),
+    (e) => e instanceof AuthenticationError && e.code === "ERR_AUTH_CLAIM_INVALID" && e.claim === "iat",
+  );
+  const skewed = new AuthManager("a-secret-of-at-least-thirty-two-bytes!!", { now: () => t0 + 57_000 });
+  assert.equal(typeof (await skewed.verifyToken(token)).iat, "number");
+});

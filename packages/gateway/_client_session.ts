@@ -118,14 +118,14 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
     run(async () => {
       const origin = await catalog.resolveResource(request.params.uri);
-      const { meta: _meta, onprogress: _onprogress, ...options } = callOptions(undefined, extra, callTimeout);
+      const options = callOptions(request.params._meta as Meta | undefined, extra, callTimeout);
       return await routed(origin.serverId, extra, () => catalog.readResource(request.params.uri, options));
     }));
 
   server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
     run(async () => {
       const origin = await catalog.resolvePrompt(request.params.name);
-      const options = callOptions(undefined, extra, callTimeout);
+      const options = callOptions(request.params._meta as Meta | undefined, extra, callTimeout);
       return await routed(
         origin.serverId,
         extra,
@@ -135,7 +135,10 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
 
   server.setRequestHandler(
     CompleteRequestSchema,
-    (request, extra) => run(() => catalog.complete(request.params, callOptions(undefined, extra, callTimeout))),
+    (request, extra) =>
+      run(() =>
+        catalog.complete(request.params, callOptions(request.params._meta as Meta | undefined, extra, callTimeout))
+      ),
   );
 
   // A client subscribes to a URI once, however often it asks; concurrent requests share the first one's work.

@@ -2,7 +2,7 @@
 // updates and members' log messages to sessions, and answers members' server-to-client requests (sampling,
 // elicitation, roots) by asking the right client: the one with a call in progress to that member, else the most
 // recently active one that supports the request.
-import type { FederatedCatalog } from "../proxy/catalog.ts";
+import type { FederatedCatalog, UriOrigin } from "../proxy/catalog.ts";
 import type { CatalogEvent } from "../proxy/catalog_events.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import type { ServerRequest, ServerRequestHandler } from "../proxy/server_requests.ts";
@@ -18,7 +18,6 @@ import {
   type RequestId,
   type Server,
 } from "../core/_sdk.ts";
-import type { UriOrigin } from "../proxy/catalog.ts";
 
 const LEVELS: LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 

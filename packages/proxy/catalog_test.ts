@@ -171,12 +171,12 @@ Deno.test("FederatedCatalog follows pagination and a warm listTools() of 2,000 t
 Deno.test("FederatedCatalog returns the other members' tools when one member hangs, and records the failure", async () => {
   await using a = await TestMember.start("a");
   await using hanging = await startHangingMember("slowpoke");
-  await using proxy = newProxy({ catalog: { listTimeout: 200, retryAfter: 60_000 } });
+  await using proxy = newProxy({ catalog: { listTimeout: 1_000, retryAfter: 60_000 } });
   await proxy.registerServer(a.config);
   await proxy.registerServer(hanging.config);
   const started = performance.now();
   const names = (await proxy.catalog.listTools()).map((t) => t.name);
-  assert.ok(performance.now() - started < 2_000);
+  assert.ok(performance.now() - started < 5_000, "the hanging member is given up on after listTimeout");
   assert.ok(names.includes("a__echo"));
   assert.ok(!names.some((n) => n.startsWith("slowpoke__")));
   const failures = proxy.catalog.failures();
@@ -184,10 +184,10 @@ Deno.test("FederatedCatalog returns the other members' tools when one member han
   assert.equal(failures[0]!.serverId, "slowpoke");
   assert.equal(failures[0]!.list, "tools");
   assert.equal(failures[0]!.error.code, "ERR_TIMEOUT");
-  // Within retryAfter the failing member is not asked again: the next list is immediate.
+  // Within retryAfter the failing member is not asked again: the next list does not wait for listTimeout.
   const again = performance.now();
   await proxy.catalog.listTools();
-  assert.ok(performance.now() - again < 100);
+  assert.ok(performance.now() - again < 500);
 });
 
 Deno.test("FederatedCatalog refreshes on a member's tools/list_changed and dispatches toolsChanged", async () => {

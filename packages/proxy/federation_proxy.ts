@@ -254,6 +254,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
   }
 
   #member(serverId: string): Member {
+    if (this.#closing) throw new ConnectionError("The federation proxy is closed", { serverId, code: "ERR_CLOSED" });
     const member = this.#members.get(serverId);
     if (!member) {
       throw new ServerNotFoundError(`No server registered as '${serverId}'`, { serverId });

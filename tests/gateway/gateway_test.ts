@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConnectionError, FederationProxy, type FederationProxyOptions } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
-import { StreamableHTTPClientTransport, ToolListChangedNotificationSchema } from "../../packages/core/_sdk.ts";
+import { type StreamableHTTPClientTransport, ToolListChangedNotificationSchema } from "../../packages/core/_sdk.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { connectClient, gatewayToken, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 

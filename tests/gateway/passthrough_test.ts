@@ -46,13 +46,15 @@ Deno.test("Progress crosses both hops with the client's progress token, and rese
   await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
   const client = await connectClient(gateway.url);
   try {
+    await client.listTools(); // the catalog is warm: the call's own time is what the timeout measures
     const progress: { progress: number; message?: string | undefined }[] = [];
-    const result = await client.callTool({ name: "d__wait", arguments: { ms: 300 } }, CallToolResultSchema, {
+    // Without progress resetting it, the 400 ms timeout would end this 1.2 s call.
+    const result = await client.callTool({ name: "d__wait", arguments: { ms: 1_200 } }, CallToolResultSchema, {
       onprogress: (p) => progress.push(p),
-      timeout: 150,
+      timeout: 400,
       resetTimeoutOnProgress: true,
     });
-    assert.equal(textOf(result), "waited 300");
+    assert.equal(textOf(result), "waited 1200");
     assert.ok(progress.length >= 5, `got ${progress.length} progress notifications`);
     assert.deepEqual(progress[0], { progress: 1, message: "step 1" });
     assert.ok(progress.every((p, i) => i === 0 || p.progress > progress[i - 1]!.progress));

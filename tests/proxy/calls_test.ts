@@ -9,7 +9,7 @@ import {
   ServerNotFoundError,
   TimeoutError,
 } from "../../mod.ts";
-import { SECRET, TestMember } from "../_support/members.ts";
+import { SECRET, TestMember, waitFor } from "../_support/members.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
@@ -86,8 +86,7 @@ Deno.test("FederationProxy.callTool() times out with TimeoutError and cancels th
       // The usage guide classifies errors with `error.message.includes("timeout")`.
       (e) => e instanceof TimeoutError && e.timeoutMs === 100 && e.message.includes("timeout"),
     );
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(member.stats.cancelled, before + 1, `cancellation reached the member over ${channel}`);
+    await waitFor(() => member.stats.cancelled === before + 1, 2_000, `cancellation over ${channel}`);
   }
 });
 

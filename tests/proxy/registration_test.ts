@@ -221,3 +221,15 @@ Deno.test("FederationProxy calls a secret provider on every connect, and a faili
   assert.deepEqual(errors, ["server-1"]);
   assert.equal(failing.hasServer("server-1"), false);
 });
+
+Deno.test("FederationProxy calls after close() reject with ConnectionError ERR_CLOSED", async () => {
+  await using member = await TestMember.start("server-1");
+  const proxy = newProxy();
+  await proxy.registerServer(member.config);
+  await proxy.close();
+  await assert.rejects(
+    proxy.callTool("server-1", "echo", { text: "x" }),
+    (e) => e instanceof ConnectionError && e.code === "ERR_CLOSED",
+  );
+  await assert.rejects(proxy.listTools("server-1"), (e) => e instanceof ConnectionError && e.code === "ERR_CLOSED");
+});

@@ -219,3 +219,59 @@ Deno.test({
     assert.deepEqual(proxy.getStatus(), []);
   }
 });
+
+Deno.test("Outbound guard: the gateway CLI has it on: a metadata member in federation.json is refused, the others serve", async () => {
+  await using member = await TestMember.start("live");
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/federation.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } },
+      members: [{ serverId: "imds", endpoints: { data: "http://169.254.169.254/latest/" } }, member.config],
+    }),
+  );
+  // Network access to loopback only: a guard that let the URL through could not reach past the machine.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+      new URL("../../packages/gateway/cli.ts", import.meta.url).pathname,
+      "--config",
+      file,
+      "--log-level",
+      "error",
+    ],
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: SECRET },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const lines: string[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  try {
+    let buffer = "";
+    while (!lines.some((l) => l.startsWith("gateway "))) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const parts = buffer.split("\n");
+      buffer = parts.pop()!;
+      lines.push(...parts);
+    }
+    const output = lines.join("\n");
+    assert.match(output, /^member imds {2}refused {2}ERR_CONFIG_INVALID: Invalid endpoints\.data of server 'imds'/m);
+    assert.match(output, /^member live {2}connected/m);
+    assert.match(output, /members 1\/2 usable/);
+    child.kill("SIGTERM");
+    while (!(await reader.read()).done) { /* drain */ }
+    assert.equal((await child.status).code, 0);
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
