@@ -41,12 +41,26 @@ export {
   WebSocketTransport,
 } from "./packages/core/mod.ts";
 export {
+  CatalogEvent,
   checkOutboundUrl,
   DEFAULT_BACKOFF,
+  FederatedCatalog,
   FederationEvent,
   FederationProxy,
   METADATA_HOSTNAMES,
+  ORIGIN_META_KEY,
 } from "./packages/proxy/mod.ts";
+export { loadGatewayConfig, parseGatewayConfig, serveGateway, serveGatewayStdio } from "./packages/gateway/mod.ts";
+export type {
+  GatewayAuth,
+  GatewayBaseOptions,
+  GatewayConfig,
+  GatewayHandle,
+  GatewayOptions,
+  GatewaySecretAuth,
+  GatewayStdioOptions,
+  LoadGatewayConfigOptions,
+} from "./packages/gateway/mod.ts";
 export { MemberRpcErrorCode, RENEW_TOKEN_METHOD, serveMember } from "./packages/member/mod.ts";
 export type {
   MemberDataEndpointOptions,
@@ -61,6 +75,13 @@ export type {
 export type {
   BackoffPolicy,
   CallOptions,
+  CatalogCallOptions,
+  CatalogEventInit,
+  CatalogEventListener,
+  CatalogEventType,
+  CatalogFailure,
+  CatalogList,
+  CatalogOptions,
   ChannelState,
   ChannelStatus,
   CheckOutboundUrlOptions,
@@ -70,14 +91,18 @@ export type {
   FederationProxyOptions,
   HostResolver,
   MemberState,
+  NameOrigin,
   OutboundGuardOptions,
+  PrefixMode,
   Progress,
   RegisterOptions,
+  RequestOutcome,
   RequestRunner,
   RoutingPolicy,
   ServerRequest,
   ServerRequestHandler,
   ServerStatus,
+  UriOrigin,
 } from "./packages/proxy/mod.ts";
 export type {
   AsymmetricAlgorithm,
@@ -86,6 +111,8 @@ export type {
   AuthManagerOptions,
   CallToolResult,
   Channel,
+  CompleteRequestParams,
+  CompleteResult,
   ConfigErrorOptions,
   CreateTokenOptions,
   FederationAuth,
@@ -102,6 +129,7 @@ export type {
   JwtAuthSettings,
   JWTPayload,
   Logger,
+  LoggingLevel,
   LogLevel,
   McpClient,
   McpRequestOptions,

@@ -20,6 +20,7 @@ import type { AuthManager } from "../core/auth.ts";
 import type { Logger } from "../core/logger.ts";
 import type { HmacAlgorithm } from "../core/types.ts";
 import type { Implementation } from "../core/mcp_types.ts";
+import type { GatewayClusterOptions } from "./cluster_options.ts";
 
 /** A shared secret the gateway verifies inbound tokens with, and the claims it requires. */
 export interface GatewaySecretAuth {
@@ -94,6 +95,12 @@ export interface GatewayOptions extends GatewayBaseOptions {
   sseRetryInterval?: number | undefined;
   /** PEM certificate chain and key: serve `https://`. */
   tls?: { cert: string; key: string } | undefined;
+  /**
+   * What this gateway shares with other replicas of it: the registry store (members added through
+   * `/admin/members`, live replicas, the message bus) and the key that makes session ids valid on every replica.
+   * @default {{}}: an in-process store and a random key (one replica)
+   */
+  cluster?: GatewayClusterOptions | undefined;
 }
 
 /** Options of {@link serveGatewayStdio}. */

@@ -21,18 +21,24 @@ import { ConfigError, ConnectionError } from "../core/errors.ts";
 import { consoleLogger } from "../core/logger.ts";
 import { type JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import type { SessionClaims } from "../cluster/session_tokens.ts";
+import { ADMIN_PREFIX, AdminApi } from "./_admin_api.ts";
 import { createClientSession } from "./_client_session.ts";
+import { ClusterRuntime } from "./_cluster_runtime.ts";
 import { MemoryEventStore } from "./_event_store.ts";
 import { HttpGuard, isLoopback, rpcError } from "./_http_guard.ts";
 import { type ClientSession, hubFor } from "./_hub.ts";
 import { GatewayMetrics } from "./_metrics.ts";
 import { RequestTracker } from "./_request_tracker.ts";
 import { DEFAULT_SERVER_INFO } from "./_server_info.ts";
+import type { SessionLink } from "./_session_link.ts";
+import { initializeParams, SharedSessions } from "./_shared_sessions.ts";
 import type { GatewayHandle, GatewayOptions } from "./options.ts";
 
 interface HttpSession {
   id: string;
-  transport: WebStandardStreamableHTTPServerTransport;
+  /** The session's transport on this replica (in front of the SDK's). */
+  link: SessionLink;
   client: ClientSession;
   /** The `sub` of the token that opened the session: later requests must carry the same. */
   subject: string | undefined;
@@ -71,6 +77,10 @@ function positive(value: number | undefined, fallback: number, field: string, al
  * Requests to the MCP endpoint need `Authorization: Bearer <JWT>` (401 otherwise) unless `auth` is `false`, and an
  * allowed `Origin`/`Host` (403 otherwise). A session is bound to the `sub` of the token that opened it.
  *
+ * Session ids are sealed tokens that carry the client's `initialize` parameters, so any replica sharing
+ * `cluster.key` serves any session (see {@link GatewayClusterOptions}); `/admin/members` is the membership API
+ * (tokens with the `federation:admin` scope) and `/readyz` and `/metrics` report the registry store.
+ *
  * @param proxy The federation to serve. The gateway never closes it.
  * @param options `auth` (required), listen address, origins, limits, timeouts.
  * @returns The running gateway.
@@ -85,7 +95,6 @@ function positive(value: number | undefined, fallback: number, field: string, al
  * await gateway.drain();
  * ```
  */
-// deno-lint-ignore require-await
 export async function serveGateway(proxy: FederationProxy, options: GatewayOptions): Promise<GatewayHandle> {
   const logger = options.logger ?? consoleLogger("warn");
   const hostname = options.hostname ?? "127.0.0.1";
@@ -115,6 +124,16 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
   const hub = hubFor(proxy);
   hub.acquire(serverRequestTimeout);
   const sessions = new Map<string, HttpSession>();
+  let cluster: ClusterRuntime;
+  try {
+    cluster = await ClusterRuntime.create(proxy, options.cluster ?? {}, { logger, sessions: () => sessions.size });
+  } catch (error) {
+    hub.release();
+    throw error;
+  }
+  const shared = new SharedSessions(cluster, logger);
+  const admin = new AdminApi({ guard, proxy, runtime: cluster, logger });
+  const restoring = new Map<string, Promise<HttpSession | Response>>();
   const metrics = new GatewayMetrics(proxy, () => sessions.size);
   const requests = new RequestTracker();
   let draining = false;
@@ -129,7 +148,22 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
     await session.client.server.close().catch(() => {});
   }
 
-  async function openSession(request: Request, subject: string | undefined): Promise<Response> {
+  /** Opens a session from its initialize request: a new one, or (`identity` given) one rebuilt on this replica. */
+  async function openSession(
+    request: Request,
+    subject: string | undefined,
+    identity?: { token: string; claims: SessionClaims },
+  ): Promise<Response> {
+    let body: unknown;
+    try {
+      body = await request.json();
+    } catch {
+      return rpcError(400, -32700, "Parse error: invalid JSON");
+    }
+    const init = initializeParams(body);
+    if (!init) return rpcError(400, -32000, "Bad Request: Server not initialized");
+    identity ??= await shared.issue(init, subject);
+    const { token } = identity;
     const client = createClientSession({
       hub,
       serverInfo: options.serverInfo ?? DEFAULT_SERVER_INFO,
@@ -137,25 +171,55 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
       callTimeout: options.callTimeout,
     });
     let session: HttpSession | undefined;
-    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
+    const events = replayBuffer > 0 ? shared.eventStore(new MemoryEventStore(replayBuffer)) : undefined;
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => token,
       onsessioninitialized: (id) => {
-        session = { id, transport, client, subject };
+        session = { id, link, client, subject };
         sessions.set(id, session);
         hub.add(client);
         logger.debug("Client session opened", { sessions: sessions.size });
       },
-      ...(replayBuffer > 0 ? { eventStore: new MemoryEventStore(replayBuffer), retryInterval } : {}),
+      ...(events ? { eventStore: events, retryInterval } : {}),
     });
-    transport.onclose = () => {
-      requests.forget(transport);
+    const link = shared.link(transport, { ...identity, events });
+    link.onclose = () => {
+      requests.forget(link);
       if (session) void closeSession(session);
     };
-    await client.server.connect(transport);
-    requests.watch(transport);
-    const response = await transport.handleRequest(request);
+    await client.server.connect(link);
+    requests.watch(link);
+    const response = await transport.handleRequest(request, { parsedBody: body as JSONRPCMessage });
     if (!session) await client.server.close().catch(() => {});
     return response;
+  }
+
+  /** A session seen for the first time on this replica: rebuilt from its id, or refused (404, 403, 503). */
+  function restoreSession(
+    request: Request,
+    token: string,
+    subject: string | undefined,
+  ): Promise<HttpSession | Response> {
+    let pending = restoring.get(token);
+    if (pending) return pending;
+    pending = (async (): Promise<HttpSession | Response> => {
+      const claims = await shared.open(token);
+      if (!claims) return rpcError(404, -32001, "Session not found");
+      if (claims.subject !== subject) return rpcError(403, -32000, "Forbidden: the session belongs to another subject");
+      if (draining) return rpcError(503, -32000, "The gateway is shutting down", { "retry-after": "1" });
+      if (sessions.size >= maxSessions) {
+        return rpcError(503, -32000, `Too many sessions (limit ${maxSessions})`, { "retry-after": "5" });
+      }
+      const [initialize, initialized] = shared.restoreRequests(request.url, token, claims);
+      await (await openSession(initialize, claims.subject, { token, claims })).text();
+      const session = sessions.get(token);
+      if (!session) return rpcError(404, -32001, "Session not found");
+      await (await session.link.handleRequest(initialized)).text();
+      logger.debug("Client session rebuilt on this replica", { sessions: sessions.size });
+      return session;
+    })().finally(() => restoring.delete(token));
+    restoring.set(token, pending);
+    return pending;
   }
 
   async function handleMcp(request: Request): Promise<Response> {
@@ -167,8 +231,12 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
     const subject = typeof claims.sub === "string" ? claims.sub : undefined;
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId !== null) {
-      const session = sessions.get(sessionId);
-      if (!session) return rpcError(404, -32001, "Session not found");
+      let session = sessions.get(sessionId);
+      if (!session) {
+        const restored = await restoreSession(request, sessionId, subject);
+        if (restored instanceof Response) return restored;
+        session = restored;
+      }
       if (session.subject !== subject) {
         return rpcError(403, -32000, "Forbidden: the session belongs to another subject");
       }
@@ -184,9 +252,9 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
         if ((Array.isArray(body) ? body : [body]).some(isRequest)) {
           return rpcError(503, -32000, "The gateway is shutting down", { "retry-after": "1" });
         }
-        return await session.transport.handleRequest(request, { parsedBody: body as JSONRPCMessage });
+        return await session.link.handleRequest(request, { parsedBody: body });
       }
-      return await session.transport.handleRequest(request);
+      return await session.link.handleRequest(request);
     }
     if (request.method === "GET" || request.method === "DELETE") {
       return rpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
@@ -222,6 +290,7 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
   async function handle(request: Request): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname === path) return withCors(request, await handleMcp(request));
+    if (pathname.startsWith(ADMIN_PREFIX)) return await admin.handle(request, pathname);
     if (request.method !== "GET") return json(405, { error: "Method not allowed" });
     switch (pathname) {
       case "/healthz":
@@ -232,10 +301,11 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
         return json(ready ? 200 : 503, {
           status: ready ? "ready" : "not ready",
           members: { usable, registered: proxy.getStatus().length },
+          store: cluster.readiness(),
         });
       }
       case "/metrics":
-        return new Response(metrics.render(), {
+        return new Response(metrics.render() + [...cluster.metricLines(), ...shared.metricLines()].join("\n") + "\n", {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
         });
       default:
@@ -258,9 +328,13 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
   } catch (error) {
     metrics.close();
     hub.release();
+    await cluster.close();
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConnectionError(`Cannot listen on ${hostname}:${port}: ${reason}`, { cause: error });
   }
+
+  cluster.start();
+  shared.start();
 
   const sweep = Number.isFinite(idleTimeout)
     ? setInterval(() => {
@@ -279,6 +353,8 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
       clearInterval(sweep);
       options.signal?.removeEventListener("abort", onAbort);
       await Promise.all([...sessions.values()].map(closeSession));
+      await shared.close();
+      await cluster.close();
       metrics.close();
       hub.release();
       await listener.shutdown();

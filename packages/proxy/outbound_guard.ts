@@ -35,6 +35,8 @@
  * @module
  */
 
+import { timeoutSignal } from "../core/_timeout_signal.ts";
+
 import { CancelledError, ConfigError } from "../core/errors.ts";
 import type { FederationConfig } from "../core/types.ts";
 
@@ -191,8 +193,8 @@ async function resolveWithin(
   timeout: number,
   signal: AbortSignal | undefined,
 ): Promise<string[]> {
-  const deadline = AbortSignal.timeout(timeout);
-  const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const deadline = timeoutSignal(timeout, signal);
+  const combined = deadline.signal;
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<string[]>((resolveAborted) => {
     onAbort = () => resolveAborted([]);
@@ -203,6 +205,7 @@ async function resolveWithin(
     return await Promise.race([resolve(host, combined).catch(() => []), aborted]);
   } finally {
     combined.removeEventListener("abort", onAbort!);
+    deadline.clear();
   }
 }
 

@@ -1,0 +1,243 @@
+// Internal: the transport a client session's MCP server talks through on one replica. It sits in front of the SDK's
+// Streamable HTTP transport (which it owns and drives only through its public API) and makes the session work
+// across replicas:
+// - requests the server sends to the client get ids that name this replica (`<replica>~<n>`), so that the client's
+//   answer, whichever replica it reaches, is forwarded here;
+// - a message for the client's GET stream that this replica does not hold goes to the replica that does (a
+//   notification every replica emits anyway, like `list_changed`, is not forwarded: the holder sends its own);
+// - a GET stream resumed with another replica's `Last-Event-ID` opens a fresh stream here instead of failing.
+import type { SessionClaims } from "../cluster/session_tokens.ts";
+import type {
+  JSONRPCMessage,
+  Transport,
+  TransportSendOptions,
+  WebStandardStreamableHTTPServerTransport,
+} from "../core/_sdk.ts";
+import { rpcError } from "./_http_guard.ts";
+import type { ReplicaEventStore } from "./_replica_event_store.ts";
+
+/** What a link needs from its replica's shared-session layer. */
+export interface SessionBus {
+  /** This replica's id. */
+  readonly replicaId: string;
+  /**
+   * Sends messages of a client's POST that belong elsewhere (answers to another replica's requests, cancellations)
+   * and returns those this replica handles.
+   */
+  route(link: SessionLink, messages: JSONRPCMessage[]): Promise<JSONRPCMessage[]>;
+  /** Hands a message to the replica holding the session's GET stream; whether one took it. */
+  toStream(sessionId: string, message: JSONRPCMessage): Promise<boolean>;
+  /** Starts receiving messages for this session's GET stream; returns the end of it. */
+  holdStream(link: SessionLink): () => void;
+  /** Records that the client ended the session (DELETE). */
+  revoke(claims: SessionClaims): Promise<void>;
+  /** Forgets a closed link. */
+  forget(link: SessionLink): void;
+}
+
+/** Notifications every replica sends by itself: a replica without the GET stream keeps them local. */
+const EVERY_REPLICA = new Set([
+  "notifications/tools/list_changed",
+  "notifications/resources/list_changed",
+  "notifications/prompts/list_changed",
+  "notifications/message",
+]);
+
+type Message = { method?: unknown; id?: unknown; result?: unknown; error?: unknown };
+
+function isRequest(message: JSONRPCMessage): boolean {
+  const m = message as Message;
+  return typeof m.method === "string" && m.id !== undefined;
+}
+
+function isResponse(message: JSONRPCMessage): boolean {
+  const m = message as Message;
+  return m.method === undefined && m.id !== undefined && (m.result !== undefined || m.error !== undefined);
+}
+
+/** The replica a tagged request id names, or `undefined` for an untagged id. */
+export function replicaOfId(id: unknown): string | undefined {
+  if (typeof id !== "string") return undefined;
+  const at = id.lastIndexOf("~");
+  return at > 0 && /^\d+$/.test(id.slice(at + 1)) ? id.slice(0, at) : undefined;
+}
+
+function isEventStream(response: Response): boolean {
+  return response.ok && response.body !== null &&
+    (response.headers.get("content-type") ?? "").includes("text/event-stream");
+}
+
+/** One client session's transport on this replica. */
+export class SessionLink implements Transport {
+  onmessage?: ((message: JSONRPCMessage, extra?: unknown) => void) | undefined;
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  /** The session id the client sends (the token). */
+  readonly token: string;
+  /** What the token carries. */
+  readonly claims: SessionClaims;
+  #inner: WebStandardStreamableHTTPServerTransport;
+  #events: ReplicaEventStore | undefined;
+  #bus: SessionBus;
+  #tag: string;
+  #streams = new Set<() => void>();
+
+  constructor(
+    inner: WebStandardStreamableHTTPServerTransport,
+    session: { token: string; claims: SessionClaims; events: ReplicaEventStore | undefined },
+    bus: SessionBus,
+  ) {
+    this.#inner = inner;
+    this.token = session.token;
+    this.claims = session.claims;
+    this.#events = session.events;
+    this.#bus = bus;
+    this.#tag = `${bus.replicaId}~`;
+  }
+
+  /** The SDK transport's session id (the token, once initialized). */
+  get sessionId(): string | undefined {
+    return this.#inner.sessionId;
+  }
+
+  /** Whether this replica holds one of the session's GET streams now. */
+  get holdsStream(): boolean {
+    return this.#streams.size > 0;
+  }
+
+  start(): Promise<void> {
+    this.#inner.onmessage = (message, extra) => this.onmessage?.(this.#inbound(message), extra);
+    this.#inner.onerror = (error) => this.onerror?.(error);
+    this.#inner.onclose = () => {
+      for (const end of [...this.#streams]) end();
+      this.#bus.forget(this);
+      this.onclose?.();
+    };
+    return this.#inner.start();
+  }
+
+  /** A client's answer to a request this replica sent carries a tagged id: give the server its own id back. */
+  #inbound(message: JSONRPCMessage): JSONRPCMessage {
+    const m = message as Message;
+    if (!isResponse(message) || typeof m.id !== "string" || !m.id.startsWith(this.#tag)) return message;
+    return { ...message, id: Number(m.id.slice(this.#tag.length)) } as JSONRPCMessage;
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (isRequest(message)) {
+      message = { ...message, id: this.#tag + String((message as Message).id) } as JSONRPCMessage;
+    }
+    const related = options?.relatedRequestId;
+    const inner = related === undefined ? undefined : { relatedRequestId: related };
+    const standalone = related === undefined && !isResponse(message);
+    if (!standalone || this.holdsStream || EVERY_REPLICA.has((message as Message).method as string)) {
+      return await this.#inner.send(message, inner);
+    }
+    if (await this.#bus.toStream(this.claims.id, message)) return;
+    await this.#inner.send(message, inner);
+  }
+
+  /** A message from another replica for this session (an answer, a cancellation): as if the client sent it here. */
+  deliver(message: JSONRPCMessage): void {
+    this.onmessage?.(this.#inbound(message));
+  }
+
+  /** A message from another replica for the client's GET stream held here. */
+  async push(message: JSONRPCMessage): Promise<void> {
+    await this.#inner.send(message);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  /**
+   * Serves one HTTP request of this session: a POST's messages are routed (answers to other replicas' requests
+   * forwarded there), a GET stream is recorded as held here, a DELETE revokes the session on every replica.
+   */
+  async handleRequest(request: Request, options: { parsedBody?: unknown } = {}): Promise<Response> {
+    switch (request.method) {
+      case "POST":
+        return await this.#post(request, options.parsedBody);
+      case "GET":
+        return await this.#get(request);
+      case "DELETE": {
+        const response = await this.#inner.handleRequest(request);
+        if (response.ok) await this.#bus.revoke(this.claims);
+        return response;
+      }
+      default:
+        return await this.#inner.handleRequest(request);
+    }
+  }
+
+  async #post(request: Request, parsedBody: unknown): Promise<Response> {
+    let body = parsedBody;
+    if (body === undefined) {
+      // Anything but JSON is left to the SDK transport, which answers with the right status.
+      if (!/^application\/json\b/i.test(request.headers.get("content-type") ?? "")) {
+        return await this.#inner.handleRequest(request);
+      }
+      try {
+        body = await request.json();
+      } catch {
+        return rpcError(400, -32700, "Parse error: invalid JSON");
+      }
+    }
+    if (typeof body !== "object" || body === null) {
+      return await this.#inner.handleRequest(request, { parsedBody: body });
+    }
+    const batch = Array.isArray(body);
+    const messages = (batch ? body : [body]) as JSONRPCMessage[];
+    let local: JSONRPCMessage[];
+    try {
+      local = await this.#bus.route(this, messages);
+    } catch {
+      return rpcError(503, -32000, "Cannot forward the message to the replica waiting for it", { "retry-after": "1" });
+    }
+    if (local.length === 0) return new Response(null, { status: 202 });
+    const parsed = batch ? local : local[0];
+    return await this.#inner.handleRequest(request, { parsedBody: parsed });
+  }
+
+  async #get(request: Request): Promise<Response> {
+    const lastEventId = request.headers.get("last-event-id");
+    if (lastEventId !== null && !this.#events?.owns(lastEventId)) {
+      // Issued by another replica (or unknown): what it missed is not here; open a fresh stream.
+      const headers = new Headers(request.headers);
+      headers.delete("last-event-id");
+      request = new Request(request.url, { method: "GET", headers, signal: request.signal });
+    }
+    const response = await this.#inner.handleRequest(request);
+    if (!isEventStream(response)) return response;
+    const reader = response.body!.getReader();
+    const release = this.#bus.holdStream(this);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.#streams.delete(end);
+      release();
+    };
+    this.#streams.add(end);
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const { value, done } = await reader.read();
+          if (done) {
+            end();
+            controller.close();
+          } else controller.enqueue(value);
+        } catch (error) {
+          end();
+          controller.error(error);
+        }
+      },
+      cancel: async (reason) => {
+        end();
+        await reader.cancel(reason).catch(() => {});
+      },
+    });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+}

@@ -1,0 +1,337 @@
+// Internal: client sessions any replica can serve. A session id is a sealed token (SessionTokens) carrying the
+// client's `initialize` parameters, so a replica that sees it for the first time rebuilds the session by replaying
+// that `initialize` into a fresh SDK server and transport. Replicas exchange, over the registry store's bus:
+// answers to server-to-client requests (to the replica that sent the request), messages for a client's GET stream
+// (to the replica holding it), client cancellations, and revocations (a DELETE ends the session everywhere).
+import { CHANNELS } from "../cluster/registry_store.ts";
+import type { SessionClaims, SessionInit } from "../cluster/session_tokens.ts";
+import type { Logger } from "../core/logger.ts";
+import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
+import type { ClusterRuntime } from "./_cluster_runtime.ts";
+import { ReplicaEventStore } from "./_replica_event_store.ts";
+import { replicaOfId, type SessionBus, SessionLink } from "./_session_link.ts";
+
+type Message = {
+  jsonrpc?: unknown;
+  method?: unknown;
+  id?: unknown;
+  result?: unknown;
+  error?: unknown;
+  params?: unknown;
+};
+
+interface SessionNotice {
+  t: "revoke" | "cancel";
+  s: string;
+  from: string;
+  m?: JSONRPCMessage;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The `initialize` parameters of a POST body, when it is an initialize request that names them. */
+export function initializeParams(body: unknown): SessionInit | undefined {
+  const messages = Array.isArray(body) ? body : [body];
+  const init = messages.find((m) => isRecord(m) && m.method === "initialize") as Message | undefined;
+  const params = init?.params;
+  if (!isRecord(params) || typeof params.protocolVersion !== "string" || !isRecord(params.capabilities)) {
+    return undefined;
+  }
+  const info = params.clientInfo;
+  if (!isRecord(info) || typeof info.name !== "string" || typeof info.version !== "string") return undefined;
+  return params as unknown as SessionInit;
+}
+
+function isForwardableResponse(message: Message): boolean {
+  return message.jsonrpc === "2.0" && message.method === undefined &&
+    (typeof message.id === "string" || typeof message.id === "number") &&
+    (isRecord(message.result) || isRecord(message.error));
+}
+
+/** Counters for `/metrics`. */
+export interface SharedSessionCounters {
+  restored: number;
+  forwarded: number;
+  streamed: number;
+  revoked: number;
+}
+
+/** The shared-session layer of one replica. */
+export class SharedSessions implements SessionBus {
+  readonly replicaId: string;
+  readonly counters: SharedSessionCounters = { restored: 0, forwarded: 0, streamed: 0, revoked: 0 };
+  #runtime: ClusterRuntime;
+  #logger: Logger;
+  #links = new Map<string, SessionLink>();
+  /** Session id → when its revocation can be forgotten (ms since the epoch). */
+  #revoked = new Map<string, number>();
+  /** Revocations the store has not acknowledged yet, retried until it does. */
+  #pending = new Map<string, SessionClaims>();
+  #unsubscribe: (() => Promise<void>)[] = [];
+  #subscribing: Promise<void> | undefined;
+  #streams = new Map<string, { holders: number; unsubscribe: Promise<(() => Promise<void>) | undefined> }>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  #onHealth = (event: Event) => {
+    if ((event as CustomEvent).detail?.state === "ok") void this.#maintain();
+  };
+
+  constructor(runtime: ClusterRuntime, logger: Logger) {
+    this.#runtime = runtime;
+    this.replicaId = runtime.replicaId;
+    this.#logger = logger;
+  }
+
+  /** Subscribes to this replica's channel and the session notices (retried while the store is unreachable). */
+  start(): void {
+    this.#runtime.store.addEventListener("health", this.#onHealth);
+    this.#timer = setInterval(() => void this.#maintain(), 1_000);
+    void this.#maintain();
+  }
+
+  async #maintain(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#unsubscribe.length === 0) {
+      await (this.#subscribing ??= this.#subscribe().finally(() => this.#subscribing = undefined));
+    }
+    for (const claims of [...this.#pending.values()]) await this.#record(claims);
+    const now = Date.now();
+    for (const [id, until] of this.#revoked) if (until <= now) this.#revoked.delete(id);
+  }
+
+  async #subscribe(): Promise<void> {
+    const store = this.#runtime.store;
+    try {
+      const own = await store.subscribe(CHANNELS.replica(this.replicaId), (text) => this.#onReplicaMessage(text));
+      try {
+        const notices = await store.subscribe(CHANNELS.sessions, (text) => this.#onNotice(text));
+        this.#unsubscribe = [own, notices];
+      } catch (error) {
+        await own();
+        throw error;
+      }
+      if (this.#closed) await this.#dropSubscriptions();
+    } catch (error) {
+      this.#logger.debug("Cannot subscribe to session messages yet", { error: String(error) });
+    }
+  }
+
+  async #dropSubscriptions(): Promise<void> {
+    const all = this.#unsubscribe.splice(0);
+    await Promise.all(all.map((u) => u().catch(() => {})));
+  }
+
+  #parse(text: string): Record<string, unknown> | undefined {
+    try {
+      const value = JSON.parse(text);
+      return isRecord(value) ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #onReplicaMessage(text: string): void {
+    const envelope = this.#parse(text);
+    if (typeof envelope?.s !== "string" || !isRecord(envelope.m)) return;
+    this.#links.get(envelope.s)?.deliver(envelope.m as JSONRPCMessage);
+  }
+
+  #onNotice(text: string): void {
+    const notice = this.#parse(text) as SessionNotice | undefined;
+    if (typeof notice?.s !== "string" || notice.from === this.replicaId) return;
+    const link = this.#links.get(notice.s);
+    if (notice.t === "revoke") {
+      this.#revoked.set(notice.s, Date.now() + this.#runtime.tokens.maxAge);
+      if (link) void link.close();
+    } else if (notice.t === "cancel" && isRecord(notice.m)) {
+      link?.deliver(notice.m as JSONRPCMessage);
+    }
+  }
+
+  /** Issues the session id of a new session, from its initialize request. */
+  async issue(init: SessionInit, subject: string | undefined): Promise<{ token: string; claims: SessionClaims }> {
+    const token = await this.#runtime.tokens.issue({ subject, init });
+    const claims = await this.#runtime.tokens.open(token);
+    return { token, claims: claims! };
+  }
+
+  /**
+   * Opens a session id seen for the first time on this replica.
+   *
+   * @returns Its claims, or `undefined` when it is forged, altered, expired or revoked. When the store cannot say
+   *   whether it was revoked, it is accepted (availability first; revocations are also broadcast).
+   */
+  async open(token: string): Promise<SessionClaims | undefined> {
+    const claims = await this.#runtime.tokens.open(token);
+    if (!claims) return undefined;
+    const until = this.#revoked.get(claims.id);
+    if (until !== undefined) {
+      if (until > Date.now()) return undefined;
+      this.#revoked.delete(claims.id);
+    }
+    try {
+      if (await this.#runtime.store.isRevoked(claims.id)) return undefined;
+    } catch (error) {
+      this.#logger.debug("Cannot check a session's revocation; accepting it", { error: String(error) });
+    }
+    return claims;
+  }
+
+  /** The two requests that rebuild a session here: its `initialize`, then `notifications/initialized`. */
+  restoreRequests(url: string, token: string, claims: SessionClaims): [Request, Request] {
+    const headers = {
+      accept: "application/json, text/event-stream",
+      "content-type": "application/json",
+    };
+    const initialize = new Request(url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ jsonrpc: "2.0", id: "restore", method: "initialize", params: claims.init }),
+    });
+    const initialized = new Request(url, {
+      method: "POST",
+      headers: { ...headers, "mcp-session-id": token, "mcp-protocol-version": claims.init.protocolVersion },
+      body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+    });
+    this.counters.restored++;
+    return [initialize, initialized];
+  }
+
+  /** An event store whose ids name this replica. */
+  eventStore(inner: EventStore): ReplicaEventStore {
+    return new ReplicaEventStore(inner, this.replicaId);
+  }
+
+  /** The transport of a session on this replica. */
+  link(
+    transport: WebStandardStreamableHTTPServerTransport,
+    session: { token: string; claims: SessionClaims; events: ReplicaEventStore | undefined },
+  ): SessionLink {
+    const link = new SessionLink(transport, session, this);
+    this.#links.set(session.claims.id, link);
+    return link;
+  }
+
+  forget(link: SessionLink): void {
+    if (this.#links.get(link.claims.id) === link) this.#links.delete(link.claims.id);
+  }
+
+  async route(link: SessionLink, messages: JSONRPCMessage[]): Promise<JSONRPCMessage[]> {
+    const local: JSONRPCMessage[] = [];
+    const sends: Promise<unknown>[] = [];
+    const store = this.#runtime.store;
+    for (const message of messages) {
+      const m = message as Message;
+      const owner = isForwardableResponse(m) ? replicaOfId(m.id) : undefined;
+      if (owner !== undefined && owner !== this.replicaId) {
+        this.counters.forwarded++;
+        // An answer for a replica that is gone has no one waiting for it: it is dropped there.
+        sends.push(store.publish(CHANNELS.replica(owner), JSON.stringify({ s: link.claims.id, m: message })));
+        continue;
+      }
+      if (m.method === "notifications/cancelled") {
+        const notice: SessionNotice = { t: "cancel", s: link.claims.id, from: this.replicaId, m: message };
+        store.publish(CHANNELS.sessions, JSON.stringify(notice)).catch(() => {});
+      }
+      local.push(message);
+    }
+    await Promise.all(sends);
+    return local;
+  }
+
+  async toStream(sessionId: string, message: JSONRPCMessage): Promise<boolean> {
+    try {
+      const receivers = await this.#runtime.store.publish(CHANNELS.stream(sessionId), JSON.stringify({ m: message }));
+      if (receivers > 0) this.counters.streamed++;
+      return receivers > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  holdStream(link: SessionLink): () => void {
+    const id = link.claims.id;
+    let entry = this.#streams.get(id);
+    if (!entry) {
+      const unsubscribe = this.#runtime.store.subscribe(CHANNELS.stream(id), (text) => {
+        const envelope = this.#parse(text);
+        if (isRecord(envelope?.m)) void this.#links.get(id)?.push(envelope.m as JSONRPCMessage).catch(() => {});
+      }).catch((error) => {
+        this.#logger.debug("Cannot receive other replicas' messages for a stream", { error: String(error) });
+        return undefined;
+      });
+      entry = { holders: 0, unsubscribe };
+      this.#streams.set(id, entry);
+    }
+    entry.holders++;
+    const held = entry;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--held.holders > 0 || this.#streams.get(id) !== held) return;
+      this.#streams.delete(id);
+      void held.unsubscribe.then((u) => u?.()).catch(() => {});
+    };
+  }
+
+  async revoke(claims: SessionClaims): Promise<void> {
+    this.counters.revoked++;
+    this.#revoked.set(claims.id, claims.issuedAt + this.#runtime.tokens.maxAge);
+    await this.#record(claims);
+  }
+
+  /** Writes a revocation to the store and tells every replica; kept for a retry when the store does not answer. */
+  async #record(claims: SessionClaims): Promise<void> {
+    const ttl = claims.issuedAt + this.#runtime.tokens.maxAge - Date.now();
+    if (ttl <= 0) {
+      this.#pending.delete(claims.id);
+      return;
+    }
+    try {
+      await this.#runtime.store.revokeSession(claims.id, ttl);
+      const notice: SessionNotice = { t: "revoke", s: claims.id, from: this.replicaId };
+      await this.#runtime.store.publish(CHANNELS.sessions, JSON.stringify(notice));
+      this.#pending.delete(claims.id);
+    } catch (error) {
+      if (!this.#pending.has(claims.id)) {
+        this.#logger.warn("Session revocation not recorded yet; retrying", { error: String(error) });
+      }
+      this.#pending.set(claims.id, claims);
+    }
+  }
+
+  /** Prometheus lines about shared sessions. */
+  metricLines(): string[] {
+    const c = this.counters;
+    return [
+      "# HELP federation_sessions_restored_total Client sessions rebuilt on this replica from their session id.",
+      "# TYPE federation_sessions_restored_total counter",
+      `federation_sessions_restored_total ${c.restored}`,
+      "# HELP federation_sessions_forwarded_total Client answers forwarded to the replica that sent the request.",
+      "# TYPE federation_sessions_forwarded_total counter",
+      `federation_sessions_forwarded_total ${c.forwarded}`,
+      "# HELP federation_sessions_streamed_total Messages handed to the replica holding a client's GET stream.",
+      "# TYPE federation_sessions_streamed_total counter",
+      `federation_sessions_streamed_total ${c.streamed}`,
+      "# HELP federation_sessions_revoked_total Client sessions ended by DELETE on this replica.",
+      "# TYPE federation_sessions_revoked_total counter",
+      `federation_sessions_revoked_total ${c.revoked}`,
+    ];
+  }
+
+  /** Drops subscriptions and timers; sessions are closed by the gateway. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    this.#runtime.store.removeEventListener("health", this.#onHealth);
+    await this.#subscribing;
+    await this.#dropSubscriptions();
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    await Promise.all(streams.map((s) => s.unsubscribe.then((u) => u?.()).catch(() => {})));
+  }
+}
