@@ -22,6 +22,7 @@ import type { CallOptions } from "./call_options.ts";
 import type { FederationEventInit, FederationEventType, MemberState } from "./events.ts";
 import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
+import type { RequestRunner } from "./request_runner.ts";
 import type { ChannelStatus, ServerStatus } from "./status.ts";
 
 export interface MemberSettings {
@@ -43,8 +44,6 @@ const LATENCY_REFRESH_MS = 1_000;
 
 /** Window within which the same notification on the other channel is a duplicate, in ms. */
 const DUPLICATE_WINDOW_MS = 2_000;
-
-import type { RequestRunner } from "./request_runner.ts";
 
 export class Member {
   readonly serverId: string;

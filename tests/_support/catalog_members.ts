@@ -21,6 +21,7 @@ import {
 } from "../../packages/core/_sdk.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
 import { SECRET, TestMember } from "./members.ts";
+import { sleep } from "./sleep.ts";
 
 /** A member whose sessions all get tools added or removed at run time. */
 export interface DynamicMember extends AsyncDisposable {
@@ -29,16 +30,6 @@ export interface DynamicMember extends AsyncDisposable {
   addTool(name: string): void;
   /** URIs the member was subscribed to, with their subscribers' count. */
   subscriptions: Map<string, number>;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }
 
 /**

@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import { McpServer } from "../../packages/core/_sdk.ts";
+import { sleep } from "./sleep.ts";
 
 /** What a test server saw, shared by all its sessions. */
 export interface ServerStats {
@@ -29,16 +30,6 @@ function count(stats: ServerStats, tool: string): number {
   const n = (stats.executions.get(tool) ?? 0) + 1;
   stats.executions.set(tool, n);
   return n;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }
 
 /** A new test server (one per session), recording into `stats`. */
