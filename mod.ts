@@ -50,17 +50,33 @@ export {
   METADATA_HOSTNAMES,
   ORIGIN_META_KEY,
 } from "./packages/proxy/mod.ts";
-export { loadGatewayConfig, parseGatewayConfig, serveGateway, serveGatewayStdio } from "./packages/gateway/mod.ts";
+export {
+  DEFAULT_ADMIN_SCOPE,
+  loadGatewayConfig,
+  parseGatewayConfig,
+  serveGateway,
+  serveGatewayStdio,
+  storeConfig,
+} from "./packages/gateway/mod.ts";
 export type {
   GatewayAuth,
   GatewayBaseOptions,
+  GatewayClusterOptions,
   GatewayConfig,
   GatewayHandle,
   GatewayOptions,
   GatewaySecretAuth,
   GatewayStdioOptions,
+  GatewayStoreConfig,
   LoadGatewayConfigOptions,
 } from "./packages/gateway/mod.ts";
+export { MemoryRegistryStore, RedisRegistryStore } from "./packages/cluster/mod.ts";
+export type {
+  MemoryRegistryStoreOptions,
+  RedisRegistryStoreOptions,
+  RegistryStore,
+  StoreHealth,
+} from "./packages/cluster/mod.ts";
 export { MemberRpcErrorCode, RENEW_TOKEN_METHOD, serveMember } from "./packages/member/mod.ts";
 export type {
   MemberDataEndpointOptions,

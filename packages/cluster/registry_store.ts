@@ -183,7 +183,16 @@ export interface RegistryStore extends AsyncDisposable, EventTarget {
   close(): Promise<void>;
 }
 
-/** Channel names replicas agree on. */
+/**
+ * Channel names replicas agree on (the store adds its namespace).
+ *
+ * @example
+ * ```ts
+ * import { CHANNELS } from "@federated-mcp/federation/cluster";
+ *
+ * console.log(CHANNELS.members, CHANNELS.replica("r1")); // members replica:r1
+ * ```
+ */
 export const CHANNELS: {
   readonly members: string;
   readonly sessions: string;

@@ -55,7 +55,7 @@ export class SecretBox {
    */
   static async create(key: SharedKey, options: SecretBoxOptions = {}): Promise<SecretBox> {
     const keys = await Promise.all(
-      [key, ...options.previousKeys ?? []].map((k) => deriveAesKey(k, PURPOSE, "store key")),
+      [key, ...options.previousKeys ?? []].map((k) => deriveAesKey(k, PURPOSE, "key")),
     );
     return new SecretBox(keys);
   }

@@ -118,7 +118,7 @@ export class SessionTokens {
     const maxAge = options.maxAge ?? 86_400_000;
     if (!(maxAge > 0)) throw new RangeError(`Invalid maxAge ${maxAge}: must be > 0`);
     const keys = await Promise.all(
-      [key, ...options.previousKeys ?? []].map((k) => deriveAesKey(k, PURPOSE, "store key")),
+      [key, ...options.previousKeys ?? []].map((k) => deriveAesKey(k, PURPOSE, "key")),
     );
     return new SessionTokens(keys, maxAge, options.now ?? Date.now);
   }

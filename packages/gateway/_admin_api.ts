@@ -159,7 +159,7 @@ export class AdminApi {
     let stored;
     try {
       stored = await toStoredMember(body, { box: runtime.box, env: runtime.env });
-      await guardEndpoints(stored, runtime.outboundGuard, request.signal);
+      await guardEndpoints(stored, runtime.outboundGuard, undefined);
     } catch (error) {
       if (error instanceof ConfigError) {
         return problem(400, error.code, error.message, error.field === undefined ? {} : { field: error.field });

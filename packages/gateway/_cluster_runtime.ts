@@ -6,6 +6,7 @@ import type { RegistryStore } from "../cluster/registry_store.ts";
 import { ReplicaHeartbeat } from "../cluster/replica_heartbeat.ts";
 import { SecretBox } from "../cluster/secret_box.ts";
 import { SessionTokens } from "../cluster/session_tokens.ts";
+import { MIN_SECRET_BYTES } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { OutboundGuardOptions } from "../proxy/outbound_guard.ts";
@@ -77,6 +78,18 @@ export class ClusterRuntime {
       throw new ConfigError(`Invalid cluster.replicaId '${replicaId}': must match ^[A-Za-z0-9_-]{1,64}$`, {
         field: "cluster.replicaId",
       });
+    }
+    for (
+      const [field, given] of [
+        ["cluster.key", options.key],
+        ...(options.previousKeys ?? []).map((k) => ["cluster.previousKeys", k] as const),
+      ] as const
+    ) {
+      if (given === undefined) continue;
+      const bytes = typeof given === "string" ? new TextEncoder().encode(given).byteLength : given.byteLength;
+      if (bytes < MIN_SECRET_BYTES) {
+        throw new ConfigError(`Invalid ${field}: at least ${MIN_SECRET_BYTES} bytes required`, { field });
+      }
     }
     const key = options.key ?? crypto.getRandomValues(new Uint8Array(32));
     const previousKeys = options.previousKeys ?? [];

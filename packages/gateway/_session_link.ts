@@ -5,7 +5,9 @@
 //   answer, whichever replica it reaches, is forwarded here;
 // - a message for the client's GET stream that this replica does not hold goes to the replica that does (a
 //   notification every replica emits anyway, like `list_changed`, is not forwarded: the holder sends its own);
-// - a GET stream resumed with another replica's `Last-Event-ID` opens a fresh stream here instead of failing.
+// - a GET stream resumed with another replica's `Last-Event-ID` opens a fresh stream here instead of failing, and
+//   starts with `list_changed` for tools, resources and prompts: what the client missed while it had no stream
+//   cannot be replayed from here, so it is told to list again.
 import type { SessionClaims } from "../cluster/session_tokens.ts";
 import type {
   JSONRPCMessage,
@@ -34,6 +36,13 @@ export interface SessionBus {
   /** Forgets a closed link. */
   forget(link: SessionLink): void;
 }
+
+/** Sent at the start of a stream that moved here from another replica: the client lists again. */
+const CATCH_UP: JSONRPCMessage[] = [
+  { jsonrpc: "2.0", method: "notifications/tools/list_changed" },
+  { jsonrpc: "2.0", method: "notifications/resources/list_changed" },
+  { jsonrpc: "2.0", method: "notifications/prompts/list_changed" },
+];
 
 /** Notifications every replica sends by itself: a replica without the GET stream keeps them local. */
 const EVERY_REPLICA = new Set([
@@ -202,14 +211,16 @@ export class SessionLink implements Transport {
 
   async #get(request: Request): Promise<Response> {
     const lastEventId = request.headers.get("last-event-id");
-    if (lastEventId !== null && !this.#events?.owns(lastEventId)) {
+    const moved = lastEventId !== null && !this.#events?.owns(lastEventId);
+    if (moved) {
       // Issued by another replica (or unknown): what it missed is not here; open a fresh stream.
       const headers = new Headers(request.headers);
       headers.delete("last-event-id");
-      request = new Request(request.url, { method: "GET", headers, signal: request.signal });
+      request = new Request(request.url, { method: "GET", headers });
     }
     const response = await this.#inner.handleRequest(request);
     if (!isEventStream(response)) return response;
+    if (moved) { for (const message of CATCH_UP) await this.#inner.send(message); }
     const reader = response.body!.getReader();
     const release = this.#bus.holdStream(this);
     let ended = false;

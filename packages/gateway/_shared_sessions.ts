@@ -6,6 +6,7 @@
 import { CHANNELS } from "../cluster/registry_store.ts";
 import type { SessionClaims, SessionInit } from "../cluster/session_tokens.ts";
 import type { Logger } from "../core/logger.ts";
+import type { FederatedCatalog } from "../proxy/catalog.ts";
 import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import { ReplicaEventStore } from "./_replica_event_store.ts";
@@ -73,15 +74,18 @@ export class SharedSessions implements SessionBus {
   #subscribing: Promise<void> | undefined;
   #streams = new Map<string, { holders: number; unsubscribe: Promise<(() => Promise<void>) | undefined> }>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #catalog: FederatedCatalog;
+  #warm: Promise<void> | undefined;
   #closed = false;
   #onHealth = (event: Event) => {
     if ((event as CustomEvent).detail?.state === "ok") void this.#maintain();
   };
 
-  constructor(runtime: ClusterRuntime, logger: Logger) {
+  constructor(runtime: ClusterRuntime, settings: { logger: Logger; catalog: FederatedCatalog }) {
     this.#runtime = runtime;
     this.replicaId = runtime.replicaId;
-    this.#logger = logger;
+    this.#logger = settings.logger;
+    this.#catalog = settings.catalog;
   }
 
   /** Subscribes to this replica's channel and the session notices (retried while the store is unreachable). */
@@ -223,6 +227,10 @@ export class SharedSessions implements SessionBus {
     const sends: Promise<unknown>[] = [];
     const store = this.#runtime.store;
     for (const message of messages) {
+      if (!isRecord(message)) {
+        local.push(message); // not JSON-RPC: the SDK transport answers it
+        continue;
+      }
       const m = message as Message;
       const owner = isForwardableResponse(m) ? replicaOfId(m.id) : undefined;
       if (owner !== undefined && owner !== this.replicaId) {
@@ -252,6 +260,10 @@ export class SharedSessions implements SessionBus {
   }
 
   holdStream(link: SessionLink): () => void {
+    // The catalog announces changes only of lists it serves; a replica holding a client's stream must announce
+    // them even when the client listed tools through another replica.
+    this.#warm ??= Promise.all([this.#catalog.listTools(), this.#catalog.listResources(), this.#catalog.listPrompts()])
+      .then(() => {}, () => void (this.#warm = undefined));
     const id = link.claims.id;
     let entry = this.#streams.get(id);
     if (!entry) {

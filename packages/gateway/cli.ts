@@ -6,6 +6,7 @@
  * deno task start --config federation.json --stdio    # one MCP client over stdio (logs on stderr)
  * deno task start --config federation.json --check    # validate the file and exit
  * deno task start --config federation.json --token    # print a gateway token for a client, and exit
+ * deno task start --config federation.json --store redis://127.0.0.1:6379   # one replica of several
  * ```
  *
  * Exit codes: `0` after SIGINT/SIGTERM (in-flight requests drained) or `--check`, `2` for a bad command line or
@@ -25,7 +26,8 @@ import { AuthManager } from "../core/auth.ts";
 import { ConfigError } from "../core/errors.ts";
 import { consoleLogger, type LogLevel } from "../core/logger.ts";
 import { FederationProxy } from "../proxy/federation_proxy.ts";
-import { loadGatewayConfig } from "./config_file.ts";
+import { RedisRegistryStore } from "../cluster/redis_store.ts";
+import { loadGatewayConfig, storeConfig } from "./config_file.ts";
 import { registerMembers } from "./_register_members.ts";
 import { serveGateway } from "./serve_gateway.ts";
 import { serveGatewayStdio } from "./serve_gateway_stdio.ts";
@@ -39,8 +41,12 @@ Options:
   --check              Validate the config file (and its environment variables) and exit
   --token              Print a token for the gateway (signed with gateway.auth's secret) and exit
   --subject <sub>      Subject of the --token token (default: "mcp-client")
+  --scope <scopes>     Scope claim of the --token token, e.g. "federation:admin" for /admin/members
   --expires <time>     Lifetime of the --token token, e.g. 3600, "8h" (default: "24h")
   --port <n>           Override gateway.port
+  --store <url>        Share members and sessions with other replicas through Redis (redis://host:port),
+                       overriding the file's store; "memory" keeps everything in this process (the default).
+                       The key every replica shares is read from MCP_STORE_KEY (or store.keyEnv)
   --log-level <level>  debug | info | warn | error (default: info)
   --help               Show this help`;
 
@@ -93,6 +99,8 @@ export async function main(args: string[]): Promise<number> {
         check: { type: "boolean", default: false },
         token: { type: "boolean", default: false },
         subject: { type: "string", default: "mcp-client" },
+        scope: { type: "string" },
+        store: { type: "string" },
         expires: { type: "string", default: "24h" },
         port: { type: "string" },
         "log-level": { type: "string", default: "info" },
@@ -123,6 +131,15 @@ export async function main(args: string[]): Promise<number> {
       }
       config.gateway.port = port;
     }
+    if (values.store === "memory") config.store = undefined;
+    else if (values.store !== undefined) {
+      const { namespace, reconcileInterval } = config.store ?? {};
+      config.store = {
+        ...storeConfig(values.store, (name) => Deno.env.get(name), "MCP_STORE_KEY", "--store"),
+        ...(namespace === undefined ? {} : { namespace }),
+        ...(reconcileInterval === undefined ? {} : { reconcileInterval }),
+      };
+    }
     if (values.check) {
       console.log(`Config file '${config.file}' is valid: ${config.members.length} member(s)`);
       return 0;
@@ -136,7 +153,7 @@ export async function main(args: string[]): Promise<number> {
       }
       const manager = new AuthManager(auth.secret, auth.algorithm ? { algorithm: auth.algorithm } : {});
       console.log(
-        await manager.createToken({}, {
+        await manager.createToken(values.scope === undefined ? {} : { scope: values.scope }, {
           subject: values.subject,
           expiresIn: values.expires,
           ...(auth.audience ? { audience: auth.audience } : {}),
@@ -169,7 +186,14 @@ async function serve(
   const proxy = new FederationProxy(secret, { ...config.proxy, catalog: config.catalog, logger });
   const stop = new AbortController();
   let gateway: GatewayHandle | undefined;
+  const store = config.store && !stdio
+    ? new RedisRegistryStore(config.store.url, {
+      logger,
+      ...(config.store.namespace === undefined ? {} : { namespace: config.store.namespace }),
+    })
+    : undefined;
   try {
+    await store?.ready(2_000).catch(() => write(stdio, "store unreachable at start-up: retrying in the background"));
     const registering = registerMembers(proxy, config.members, {
       signal: stop.signal,
       logger,
@@ -181,14 +205,28 @@ async function serve(
         logger,
         ...(config.gateway.instructions ? { instructions: config.gateway.instructions } : {}),
       })
-      : await serveGateway(proxy, { ...config.gateway, logger });
+      : await serveGateway(proxy, {
+        ...config.gateway,
+        logger,
+        ...(config.store && store
+          ? {
+            cluster: {
+              store,
+              key: config.store.key,
+              ...(config.store.reconcileInterval === undefined
+                ? {}
+                : { reconcileInterval: config.store.reconcileInterval }),
+            },
+          }
+          : {}),
+      });
     const usable = proxy.getConnectedServers().length;
     const tools = usable > 0 ? (await proxy.catalog.listTools()).length : 0;
     write(
       stdio,
       `gateway ${gateway.url}  members ${usable}/${config.members.length} usable  tools ${tools}  auth ${
         config.gateway.auth === false || stdio ? "off" : "jwt"
-      }`,
+      }  store ${store ? `redis (${store.health().state})` : "memory"}`,
     );
     const ended = await Promise.race([signals.promise, gateway.finished.then(() => "finished")]);
     if (ended !== "finished") write(stdio, `${ended}: draining`);
@@ -204,6 +242,7 @@ async function serve(
     throw error;
   } finally {
     signals.dispose();
+    await store?.close();
   }
 }
 

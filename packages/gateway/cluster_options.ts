@@ -21,8 +21,20 @@ import type { RegistryStore } from "../cluster/registry_store.ts";
 import type { SharedKey } from "../cluster/_keys.ts";
 import type { OutboundGuardOptions } from "../proxy/outbound_guard.ts";
 
-/** The scope claim an admin token must carry for the membership API, by default. */
-export const DEFAULT_ADMIN_SCOPE = "federation:admin";
+/**
+ * The scope claim an admin token must carry for the membership API (`/admin/members`), by default.
+ *
+ * @example Mint an admin token
+ * ```ts
+ * import { AuthManager } from "@federated-mcp/federation/core";
+ * import { DEFAULT_ADMIN_SCOPE } from "@federated-mcp/federation/gateway";
+ *
+ * const auth = new AuthManager("a-secret-of-at-least-thirty-two-bytes!!");
+ * const token = await auth.createToken({ scope: DEFAULT_ADMIN_SCOPE }, { subject: "operator", expiresIn: "5m" });
+ * console.log(token.split(".").length); // 3
+ * ```
+ */
+export const DEFAULT_ADMIN_SCOPE: string = "federation:admin";
 
 /** Options of a gateway replica ({@link GatewayOptions.cluster}). */
 export interface GatewayClusterOptions {

@@ -8,12 +8,18 @@
  *   "gateway": { "hostname": "127.0.0.1", "port": 8080, "auth": { "secretEnv": "MCP_GATEWAY_SECRET" } },
  *   "proxy": { "secretEnv": "MCP_SECRET_KEY" },
  *   "catalog": { "prefix": "always" },
+ *   "store": { "url": "redis://127.0.0.1:6379", "keyEnv": "MCP_STORE_KEY" },
  *   "members": [
  *     { "serverId": "server-1", "endpoints": { "control": "ws://localhost:3000", "data": "http://localhost:3001" } },
  *     { "serverId": "docs", "endpoints": { "data": "https://docs.example.com/mcp" }, "auth": { "type": "none" } }
  *   ]
  * }
  * ```
+ *
+ * `store` is optional: without it the gateway keeps members added at run time in its own memory (one replica);
+ * with a Redis URL, every replica of the gateway shares them and serves every client session (see
+ * `docs/deployment.md`). `keyEnv` names the variable holding the key every replica shares (default
+ * `MCP_STORE_KEY`); `urlEnv` may name a variable holding the URL instead of `url` (when it has a password).
  *
  * @example Load and validate a config file
  * ```ts ignore
@@ -55,6 +61,8 @@ export interface GatewayConfig {
   >;
   /** Catalog options from the file. */
   catalog: CatalogOptions;
+  /** Where replicas share state (`store`); `undefined`: in-process, nothing shared. */
+  store: GatewayStoreConfig | undefined;
   /** Gateway options from the file. */
   gateway: {
     hostname: string;
@@ -65,6 +73,18 @@ export interface GatewayConfig {
     allowedHosts: string[];
     instructions?: string;
   };
+}
+
+/** The `store` section of a config file, with its key resolved from the environment. */
+export interface GatewayStoreConfig {
+  /** `redis://…` or `rediss://…`. */
+  url: string;
+  /** The key every replica shares (from `keyEnv`). */
+  key: string;
+  /** Prefix of Redis keys and channels. @default {"fmcp:"} */
+  namespace?: string;
+  /** Interval of the full member reconcile, in ms. @default {5000} */
+  reconcileInterval?: number;
 }
 
 /** Options of {@link loadGatewayConfig}. */
@@ -82,7 +102,8 @@ export interface LoadGatewayConfigOptions {
 type Env = (name: string) => string | undefined;
 type Json = Record<string, unknown>;
 
-const TOP_LEVEL = ["$schema", "gateway", "proxy", "catalog", "members"];
+const TOP_LEVEL = ["$schema", "gateway", "proxy", "catalog", "store", "members"];
+const STORE_KEYS = ["url", "urlEnv", "keyEnv", "namespace", "reconcileInterval"];
 const GATEWAY_KEYS = ["hostname", "port", "path", "auth", "allowedOrigins", "allowedHosts", "instructions"];
 const PROXY_KEYS = [
   "secretEnv",
@@ -186,6 +207,74 @@ function parseMember(problems: Problems, raw: unknown, index: number, env: Env):
     const rule = error.message.replace(/^Invalid [^:]*: /, "");
     problems.fail(`members[${index}].${field}`, rule, serverId);
   }
+}
+
+/**
+ * Builds the store config from a URL and the environment (the `store` section, or the CLI's `--store`).
+ *
+ * @param url `redis://…` / `rediss://…`.
+ * @param env Reads environment variables.
+ * @param keyEnv The variable holding the shared key.
+ * @param field Where the URL came from, for messages.
+ * @returns The store config (without namespace and interval).
+ * @throws {ConfigError} For another scheme, or when the key variable is not set.
+ * @example
+ * ```ts
+ * import { storeConfig } from "@federated-mcp/federation/gateway";
+ *
+ * const env = (name: string) => name === "MCP_STORE_KEY" ? "k".repeat(32) : undefined;
+ * console.log(storeConfig("redis://127.0.0.1:6379", env).url); // redis://127.0.0.1:6379
+ * ```
+ */
+export function storeConfig(
+  url: string,
+  env: (name: string) => string | undefined,
+  keyEnv = "MCP_STORE_KEY",
+  field = "store.url",
+): GatewayStoreConfig {
+  if (!URL.canParse(url) || !["redis:", "rediss:"].includes(new URL(url).protocol)) {
+    throw new ConfigError(`Invalid ${field}: must be redis://host:port or rediss://host:port`, { field });
+  }
+  const key = env(keyEnv);
+  if (key === undefined || key === "") {
+    throw new ConfigError(
+      `Invalid store.keyEnv: environment variable ${keyEnv} is not set (every replica needs the same key)`,
+      { field: "store.keyEnv" },
+    );
+  }
+  return { url, key };
+}
+
+function parseStore(problems: Problems, raw: unknown, env: Env): GatewayStoreConfig {
+  if (!isRecord(raw)) problems.fail("store", 'must be an object like { "url": "redis://127.0.0.1:6379" }');
+  problems.keys(raw, STORE_KEYS, "store.");
+  if ((raw.url === undefined) === (raw.urlEnv === undefined)) {
+    problems.fail("store", "needs url or urlEnv (one of them)");
+  }
+  let url = raw.url;
+  if (raw.urlEnv !== undefined) url = problems.secret(raw.urlEnv, "store.urlEnv", env);
+  if (typeof url !== "string") problems.fail("store.url", "must be a string");
+  const keyEnv = raw.keyEnv ?? "MCP_STORE_KEY";
+  if (typeof keyEnv !== "string" || !ENV_NAME.test(keyEnv)) {
+    problems.fail("store.keyEnv", `${JSON.stringify(keyEnv)} must be the name of an environment variable`);
+  }
+  let store: GatewayStoreConfig;
+  try {
+    store = storeConfig(url, env, keyEnv, raw.urlEnv === undefined ? "store.url" : "store.urlEnv");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.fail(error.field ?? "store", error.message.replace(/^Invalid [^:]*: /, ""));
+  }
+  if (raw.namespace !== undefined) {
+    if (typeof raw.namespace !== "string" || raw.namespace === "") {
+      problems.fail("store.namespace", "must be a non-empty string");
+    }
+    store.namespace = raw.namespace;
+  }
+  if (raw.reconcileInterval !== undefined) {
+    store.reconcileInterval = problems.number(raw.reconcileInterval, "store.reconcileInterval", { min: 1 });
+  }
+  return store;
 }
 
 /**
@@ -328,6 +417,8 @@ export function parseGatewayConfig(
     if (catalogRaw[key] !== undefined) catalog[key] = problems.number(catalogRaw[key], `catalog.${key}`);
   }
 
+  const store = input.store === undefined ? undefined : parseStore(problems, input.store, env);
+
   if (!Array.isArray(input.members)) problems.fail("members", "must be an array of member registrations");
   const members = input.members.map((raw, index) => parseMember(problems, raw, index, env));
   const seen = new Set<string>();
@@ -343,7 +434,7 @@ export function parseGatewayConfig(
       );
     }
   });
-  return { file, members, proxySecret, proxy, catalog, gateway };
+  return { file, members, proxySecret, proxy, catalog, store, gateway };
 }
 
 /**

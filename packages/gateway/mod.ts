@@ -27,8 +27,8 @@
 
 export { serveGateway } from "./serve_gateway.ts";
 export { serveGatewayStdio } from "./serve_gateway_stdio.ts";
-export { loadGatewayConfig, parseGatewayConfig } from "./config_file.ts";
-export type { GatewayConfig, LoadGatewayConfigOptions } from "./config_file.ts";
+export { loadGatewayConfig, parseGatewayConfig, storeConfig } from "./config_file.ts";
+export type { GatewayConfig, GatewayStoreConfig, LoadGatewayConfigOptions } from "./config_file.ts";
 export { DEFAULT_ADMIN_SCOPE } from "./cluster_options.ts";
 export type { GatewayClusterOptions } from "./cluster_options.ts";
 export type {

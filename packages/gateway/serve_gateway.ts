@@ -131,7 +131,7 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
     hub.release();
     throw error;
   }
-  const shared = new SharedSessions(cluster, logger);
+  const shared = new SharedSessions(cluster, { logger, catalog: proxy.catalog });
   const admin = new AdminApi({ guard, proxy, runtime: cluster, logger });
   const restoring = new Map<string, Promise<HttpSession | Response>>();
   const metrics = new GatewayMetrics(proxy, () => sessions.size);

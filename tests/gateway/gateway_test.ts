@@ -115,7 +115,10 @@ Deno.test("Gateway serves /healthz, /readyz (503 without a usable member) and Pr
   await health.body?.cancel();
   const notReady = await fetch(`${base}/readyz`);
   assert.equal(notReady.status, 503);
-  assert.deepEqual(await notReady.json(), { status: "not ready", members: { usable: 0, registered: 0 } });
+  const { store, ...readiness } = await notReady.json();
+  assert.deepEqual(readiness, { status: "not ready", members: { usable: 0, registered: 0 } });
+  assert.equal(store.backend, "memory");
+  assert.equal(store.state, "ok");
   await proxy.registerServer(a.config);
   const ready = await fetch(`${base}/readyz`);
   assert.equal(ready.status, 200);
@@ -135,6 +138,7 @@ Deno.test("Gateway serves /healthz, /readyz (503 without a usable member) and Pr
     /^federation_request_duration_seconds_bucket\{server_id="a",method="tools\/list",le="\+Inf"\} 1$/m,
   );
   assert.match(body, /^# TYPE federation_request_duration_seconds histogram$/m);
+  assert.match(body, /^federation_store_up\{backend="memory"\} 1$/m);
 });
 
 Deno.test("Gateway ends a session on DELETE and answers 404 to its id afterwards", async () => {
