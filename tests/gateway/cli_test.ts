@@ -3,6 +3,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { Client, StdioClientTransport } from "../../packages/core/_sdk.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
 import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
+import { LineReader } from "../_support/lines.ts";
 
 const CLI = fromFileUrl(new URL("../../packages/gateway/cli.ts", import.meta.url));
 const EXAMPLE = fromFileUrl(new URL("../../examples/federation.json", import.meta.url));
@@ -89,18 +90,9 @@ Deno.test("CLI serves the federation over HTTP, reports each member, and drains 
     stderr: "piped",
   }).spawn();
   const stderr = new Response(child.stderr).text();
-  const lines: string[] = [];
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
+  const output = new LineReader(child.stdout);
   try {
-    while (!lines.some((l) => l.startsWith("gateway "))) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      const parts = buffer.split("\n");
-      buffer = parts.pop()!;
-      lines.push(...parts);
-    }
+    const lines = await output.until((l) => l.startsWith("gateway "));
     assert.ok(
       lines.some((l) => /^member live {2}connected {2}control ws:\/\/127\.0\.0\.1:\d+\/ {2}data http/.test(l)),
       lines.join("\n"),
@@ -115,15 +107,9 @@ Deno.test("CLI serves the federation over HTTP, reports each member, and drains 
     child.kill("SIGTERM");
     const status = await child.status;
     assert.equal(status.code, 0);
-    let rest = buffer;
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += value;
-    }
-    assert.match(rest, /SIGTERM: draining/);
+    assert.match(await output.rest(), /SIGTERM: draining/);
   } finally {
-    reader.releaseLock();
+    output.release();
     await stderr;
     await Deno.remove(dir, { recursive: true });
   }

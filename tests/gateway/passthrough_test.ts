@@ -39,11 +39,27 @@ async function conformanceFederation() {
   };
 }
 
-Deno.test("Progress crosses both hops with the client's progress token, and resets the client's timeout", async () => {
-  await using d = await startDynamicMember("d");
-  await using proxy = new FederationProxy(SECRET, { logger: quiet });
+/** A dynamic member "d" behind a proxy and a gateway, closed in reverse order. */
+async function dynamicFederation() {
+  const d = await startDynamicMember("d");
+  const proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(d.member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  const gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  return {
+    d,
+    proxy,
+    gateway,
+    async [Symbol.asyncDispose]() {
+      await gateway.shutdown();
+      await proxy.close();
+      await d[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("Progress crosses both hops with the client's progress token, and resets the client's timeout", async () => {
+  await using federation = await dynamicFederation();
+  const { gateway } = federation;
   const client = await connectClient(gateway.url);
   try {
     await client.listTools(); // the catalog is warm: the call's own time is what the timeout measures
@@ -64,10 +80,8 @@ Deno.test("Progress crosses both hops with the client's progress token, and rese
 });
 
 Deno.test("Cancellation crosses both hops: aborting the client's call aborts the member's handler", async () => {
-  await using d = await startDynamicMember("d");
-  await using proxy = new FederationProxy(SECRET, { logger: quiet });
-  await proxy.registerServer(d.member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using federation = await dynamicFederation();
+  const { d, proxy, gateway } = federation;
   const client = await connectClient(gateway.url);
   try {
     const controller = new AbortController();
@@ -134,10 +148,8 @@ Deno.test("A member's request goes to the client whose call is in progress on th
 });
 
 Deno.test("A member's roots/list reaches a client that declares roots", async () => {
-  await using d = await startDynamicMember("d");
-  await using proxy = new FederationProxy(SECRET, { logger: quiet });
-  await proxy.registerServer(d.member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using federation = await dynamicFederation();
+  const { gateway } = federation;
   const client = await connectClient(gateway.url, { capabilities: { roots: { listChanged: true } } });
   try {
     client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: "file:///work", name: "work" }] }));
@@ -197,10 +209,8 @@ Deno.test("A member's log messages reach the client during the call, filtered by
 });
 
 Deno.test("Resource subscriptions cross the gateway: updates arrive with the federated URI", async () => {
-  await using d = await startDynamicMember("d");
-  await using proxy = new FederationProxy(SECRET, { logger: quiet });
-  await proxy.registerServer(d.member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using federation = await dynamicFederation();
+  const { d, gateway } = federation;
   const client = await connectClient(gateway.url);
   try {
     const updates: string[] = [];

@@ -9,6 +9,7 @@ import {
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { FaultRelay } from "../_support/fault_relay.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
+import { LineReader } from "../_support/lines.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
@@ -249,29 +250,19 @@ Deno.test("Outbound guard: the gateway CLI has it on: a metadata member in feder
     stdout: "piped",
     stderr: "null",
   }).spawn();
-  const lines: string[] = [];
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = new LineReader(child.stdout);
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   try {
-    let buffer = "";
-    while (!lines.some((l) => l.startsWith("gateway "))) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      const parts = buffer.split("\n");
-      buffer = parts.pop()!;
-      lines.push(...parts);
-    }
-    const output = lines.join("\n");
+    const output = (await reader.until((l) => l.startsWith("gateway "))).join("\n");
     assert.match(output, /^member imds {2}refused {2}ERR_CONFIG_INVALID: Invalid endpoints\.data of server 'imds'/m);
     assert.match(output, /^member live {2}connected/m);
     assert.match(output, /members 1\/2 usable/);
     child.kill("SIGTERM");
-    while (!(await reader.read()).done) { /* drain */ }
+    await reader.rest();
     assert.equal((await child.status).code, 0);
   } finally {
     clearTimeout(timer);
-    reader.releaseLock();
+    reader.release();
     await Deno.remove(dir, { recursive: true });
   }
 });
