@@ -519,7 +519,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
     const stop = () => wake?.();
     for (const type of types) this.addEventListener(type, onEvent);
     options.signal?.addEventListener("abort", stop);
-    const closed = this.#closedPromise.then(stop);
+    void this.#closedPromise.then(stop);
     try {
       while (true) {
         while (queue.length > 0) yield queue.shift()!;
@@ -530,7 +530,6 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
     } finally {
       for (const type of types) this.removeEventListener(type, onEvent);
       options.signal?.removeEventListener("abort", stop);
-      void closed;
     }
   }
 
