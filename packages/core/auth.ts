@@ -61,6 +61,8 @@ export interface AuthManagerOptions {
   now?: () => number;
   /** Reject shared secrets shorter than 32 bytes instead of warning once. @default {false} */
   strictSecrets?: boolean;
+  /** Receives the one-time weak-secret warning (pass your logger's `warn`). @default {console.warn} */
+  warn?: (message: string) => void;
 }
 
 /** Options of {@link AuthManager.createToken}. */
@@ -183,7 +185,7 @@ export class AuthManager {
     if (typeof secret !== "string" && !(secret instanceof Uint8Array)) {
       throw new TypeError("AuthManager secret must be a string or a Uint8Array");
     }
-    checkSecretStrength(secret, "secret", { strictSecrets: options.strictSecrets ?? false });
+    checkSecretStrength(secret, "secret", this.#secretChecks());
     const entry = this.#addHmac(secret, alg, options.kid);
     this.#signing = entry;
     entry.catch(() => {});
@@ -298,7 +300,7 @@ export class AuthManager {
     options: { kid?: string; algorithm?: HmacAlgorithm } = {},
   ): Promise<string> {
     if (typeof key === "string" || key instanceof Uint8Array) {
-      checkSecretStrength(key, "secret", { strictSecrets: this.#options.strictSecrets ?? false });
+      checkSecretStrength(key, "secret", this.#secretChecks());
       return (await this.#addHmac(key, options.algorithm ?? this.#options.algorithm ?? "HS512", options.kid)).kid;
     }
     if (key.d !== undefined || key.kty === "oct") throw new TypeError("Only public asymmetric JWKs can verify");
@@ -320,6 +322,11 @@ export class AuthManager {
    */
   removeVerificationKey(kid: string): boolean {
     return this.#verifying.delete(kid);
+  }
+
+  #secretChecks(): { strictSecrets: boolean; warn?: (message: string) => void } {
+    const { strictSecrets = false, warn } = this.#options;
+    return warn ? { strictSecrets, warn } : { strictSecrets };
   }
 
   #now(): number {

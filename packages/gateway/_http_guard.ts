@@ -57,6 +57,7 @@ export class HttpGuard {
     else if (auth instanceof AuthManager) this.#auth = auth;
     else if (typeof auth === "object" && (typeof auth.secret === "string" || auth.secret instanceof Uint8Array)) {
       this.#auth = new AuthManager(auth.secret, {
+        warn: (message) => settings.logger.warn(message),
         ...(auth.algorithm ? { algorithm: auth.algorithm } : {}),
         ...(auth.audience ? { audience: auth.audience } : {}),
         ...(auth.issuer ? { issuer: auth.issuer } : {}),

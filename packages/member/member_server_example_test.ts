@@ -93,3 +93,27 @@ Deno.test("examples/member_server.ts refuses to start without MCP_SECRET_KEY", a
   assert.match(new TextDecoder().decode(output.stderr), /MCP_SECRET_KEY is not set/);
   assert.equal(new TextDecoder().decode(output.stdout), "");
 });
+
+Deno.test("examples/member_server.ts reports a weak secret once, through its logger", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", EXAMPLE, "--control-port", String(freePort()), "--data-port", String(freePort())],
+    env: { ...baseEnv(), MCP_SECRET_KEY: "short-dev-secret" },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = collect(child.stderr);
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  while (!output.includes("listening")) {
+    const { value, done } = await stdout.read();
+    if (done) break;
+    output += value;
+  }
+  child.kill("SIGTERM");
+  while (!(await stdout.read()).done) { /* drain */ }
+  assert.equal((await child.status).code, 0);
+  const warnings = (await stderr).split("\n").filter((line) => line.includes("Weak secret"));
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0]!, /^\[federated-mcp\] warn: Weak secret: 16 bytes, at least 32/);
+});

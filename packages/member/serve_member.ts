@@ -178,11 +178,11 @@ function isUpgrade(req: Request): boolean {
 }
 
 async function buildManager(resolved: ResolvedOptions): Promise<AuthManager> {
-  const { verifier, algorithm, now, serverId } = resolved;
+  const { verifier, algorithm, now, serverId, logger } = resolved;
   if (verifier instanceof AuthManager) return verifier;
   try {
     if (typeof verifier === "string" || verifier instanceof Uint8Array) {
-      return new AuthManager(verifier, { algorithm, now });
+      return new AuthManager(verifier, { algorithm, now, warn: (message) => logger.warn(message) });
     }
     return await AuthManager.fromJwks(verifier, { now });
   } catch (error) {

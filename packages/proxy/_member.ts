@@ -144,8 +144,9 @@ export class Member {
         await client.close().catch(() => {});
         return;
       }
-      this.serverInfo ??= client.getServerVersion();
-      this.capabilities ??= client.getServerCapabilities();
+      // A member restarted with another version or capabilities is described as it is now.
+      this.serverInfo = client.getServerVersion();
+      this.capabilities = client.getServerCapabilities();
       const previous = channel.adopt(client);
       previous?.close().catch(() => {});
       if (channel.kind === "control") this.#scheduleRenewal();

@@ -40,11 +40,31 @@ export const CASES: readonly BenchCase[] = [
 /** Where the results go. */
 export const RESULTS_PATH: URL = new URL("./results/latest.json", import.meta.url);
 
+const USAGE = `Usage: deno task bench [--quick] [--only ${CASES.map((c) => c.id).join(",")}] [--out FILE]
+  --quick   small counts (under a minute), as CI runs it
+  --only    run only these cases (comma-separated)
+  --out     write the JSON results here (default tests/bench/results/latest.json)`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { quick: { type: "boolean", default: false }, only: { type: "string" }, out: { type: "string" } },
-  });
+  let values: { quick?: boolean; only?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        quick: { type: "boolean", default: false },
+        only: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const only = values.only?.split(",").map((id) => id.trim());
   const unknown = only?.filter((id) => !CASES.some((c) => c.id === id)) ?? [];
   if (unknown.length > 0) {
