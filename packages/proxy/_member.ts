@@ -120,14 +120,15 @@ export class Member {
     }
     const failures = results.flatMap((r) => r.status === "rejected" ? [r.reason as FederationError] : []);
     if (failures.length === channels.length) {
-      throw failures.find((e) => e.name === "AuthenticationError") ?? failures.find((e) =>
-        e.name === "CancelledError"
-      ) ??
-        failures.find((e) => e.name === "TimeoutError") ?? failures[0]!;
+      // The most telling failure: a refused token or a cancellation explains more than a timeout or a refusal.
+      const priority = ["AuthenticationError", "CancelledError", "TimeoutError"];
+      const rank = (e: FederationError) => priority.includes(e.name) ? priority.indexOf(e.name) : priority.length;
+      throw failures.reduce((best, e) => rank(e) < rank(best) ? e : best);
     }
     channels.forEach((channel, i) => {
-      if (results[i]!.status === "rejected") {
-        channel.lastError = failures[0];
+      const result = results[i]!;
+      if (result.status === "rejected") {
+        channel.lastError = result.reason as FederationError;
         this.#emit("error", { channel: channel.kind, cause: channel.lastError });
         this.#scheduleReconnect(channel);
       }
