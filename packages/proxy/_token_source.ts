@@ -35,7 +35,8 @@ export class AuthManagerCache {
 }
 
 export interface TokenSourceOptions {
-  proxySecret: SecretProvider;
+  /** The proxy's signer: a shared secret (or its provider), or a signing AuthManager (e.g. EdDSA). */
+  proxySecret: SecretProvider | AuthManager;
   issuer: string;
   subject: string;
   defaultLifetime: string | number;
@@ -89,10 +90,11 @@ export class TokenSource {
     const auth = this.#config.auth;
     const settings = auth?.type === "jwt" ? auth.config : {};
     const provider = settings.secret ?? this.#options.proxySecret;
-    const secret = typeof provider === "function" ? await provider() : provider;
-    const algorithm = settings.algorithm ?? "HS512";
     const lifetimeSeconds = parseDuration(settings.expiresIn ?? this.#options.defaultLifetime);
-    const manager = this.#options.managers.get(secret, algorithm);
+    const manager = provider instanceof AuthManager ? provider : this.#options.managers.get(
+      typeof provider === "function" ? await provider() : provider,
+      settings.algorithm ?? "HS512",
+    );
     const issuedAt = this.#options.now();
     const token = await manager.createToken({}, {
       audience: this.#config.serverId,

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { AuthManager } from "../core/auth.ts";
 import { checkSecretStrength, validateConfig } from "../core/config.ts";
 import { ConfigError, ConnectionError, FederationError, ServerNotFoundError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
@@ -82,7 +83,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    */
   onServerRequest: ServerRequestHandler | undefined;
   #members = new Map<string, Member>();
-  #secret: SecretProvider;
+  #secret: SecretProvider | AuthManager;
   #options: FederationProxyOptions;
   #logger: Logger;
   #managers: AuthManagerCache;
@@ -96,20 +97,23 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
   /**
    * Creates a proxy.
    *
-   * @param secret The shared secret that signs member tokens (a member's `auth.config.secret` overrides it), or a
-   *   function returning it, called on every connect and reconnect.
+   * @param secret What signs member tokens (a member's `auth.config.secret` overrides it): a shared secret, a
+   *   function returning it (called on every connect and reconnect), or a signing {@link AuthManager} such as
+   *   `await AuthManager.generate("EdDSA")`, whose `publicJwks()` members verify with, unable to mint tokens.
    * @param options Timeouts, heartbeat, backoff, routing, logger, signal.
    * @throws {ConfigError} When the secret is empty (or short, with `strictSecrets`).
    */
-  constructor(secret: SecretProvider, options: FederationProxyOptions = {}) {
+  constructor(secret: SecretProvider | AuthManager, options: FederationProxyOptions = {}) {
     super();
     if (typeof secret === "string") {
       checkSecretStrength(secret, "secret", {
         strictSecrets: options.strictSecrets ?? false,
         warn: (message) => (options.logger ?? consoleLogger("warn")).warn(message),
       });
-    } else if (typeof secret !== "function") {
-      throw new ConfigError("Invalid secret: must be a string or a function returning one", { field: "secret" });
+    } else if (typeof secret !== "function" && !(secret instanceof AuthManager)) {
+      throw new ConfigError("Invalid secret: must be a string, a function returning one, or a signing AuthManager", {
+        field: "secret",
+      });
     }
     this.#secret = secret;
     this.#options = options;

@@ -46,7 +46,7 @@ const USAGE = `Usage: deno task bench [--quick] [--only ${CASES.map((c) => c.id)
   --out     write the JSON results here (default tests/bench/results/latest.json)`;
 
 async function main(): Promise<number> {
-  let values: { quick?: boolean; only?: string; out?: string; help?: boolean };
+  let values: { quick: boolean; only?: string | undefined; out?: string | undefined; help: boolean };
   try {
     ({ values } = parseArgs({
       args: Deno.args,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   AuthenticationError,
+  AuthManager,
   ConfigError,
   ConnectionError,
   FederationProxy,
@@ -233,4 +234,28 @@ Deno.test("FederationProxy calls after close() reject with ConnectionError ERR_C
     (e) => e instanceof ConnectionError && e.code === "ERR_CLOSED",
   );
   await assert.rejects(proxy.listTools("server-1"), (e) => e instanceof ConnectionError && e.code === "ERR_CLOSED");
+});
+
+Deno.test("FederationProxy signs with an asymmetric AuthManager; a member holding only the JWKS accepts it", async () => {
+  const signer = await AuthManager.generate("EdDSA");
+  const jwks = await signer.publicJwks();
+  await using member = await TestMember.start("jwks-member", { extra: { verifier: jwks } });
+  await using proxy = new FederationProxy(signer, { logger: quiet });
+  const status = await proxy.registerServer(member.config);
+  assert.equal(status.state, "connected");
+  for (const channel of ["control", "data"] as const) {
+    const result = await proxy.callTool("jwks-member", "echo", { text: channel }, { channel });
+    assert.deepEqual(result.content, [{ type: "text", text: channel }]);
+  }
+  // A proxy holding only the public keys cannot mint, and an HMAC proxy is refused by the JWKS member.
+  await using verifyOnly = new FederationProxy(await AuthManager.fromJwks(jwks), { logger: quiet });
+  await assert.rejects(
+    verifyOnly.registerServer(member.config),
+    (e) => e instanceof AuthenticationError && e.code === "ERR_AUTH_NO_KEY",
+  );
+  await using hmac = newProxy();
+  await assert.rejects(
+    hmac.registerServer(member.config),
+    (e) => e instanceof AuthenticationError && e.code === "ERR_AUTH_REJECTED",
+  );
 });
