@@ -26,6 +26,9 @@ const member = await LocalMember.start(flags.string("server-id") ?? "server-1", 
   ports: { control: flags.number("control-port", 0), data: flags.number("data-port", 0) },
   extra: { logger: consoleLogger("error") },
 });
+// Signals are handled before the endpoints line, which the demo reads as "ready".
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
 console.log(JSON.stringify(member.endpoints));
 
 function stop(): void {
@@ -33,5 +36,3 @@ function stop(): void {
   Deno.removeSignalListener("SIGTERM", stop);
   void member.stop();
 }
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);

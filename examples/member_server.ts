@@ -77,6 +77,10 @@ try {
   fail(error instanceof Error ? error.message : String(error));
 }
 
+// Signals are handled before the "listening" line, so a supervisor that stops the member as soon as it is ready gets
+// a drain and exit 0.
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
 console.log(`Member '${serverId}' listening: control ${member.controlUrl} data ${member.dataUrl}`);
 
 function stop(): void {
@@ -85,6 +89,4 @@ function stop(): void {
     Deno.exit(1);
   });
 }
-Deno.addSignalListener("SIGINT", stop);
-Deno.addSignalListener("SIGTERM", stop);
 await member.finished;

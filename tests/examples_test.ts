@@ -255,7 +255,7 @@ const cases: Case[] = [
         ? /^production: prod-server connected over wss:\/\/ and https:\/\/ \(echo: over TLS\)$/m
         : /^production: not connected/m,
     ],
-    stderr: [/^Weak secret: 10 bytes/m],
+    stderr: [/^\[federated-mcp\] warn: Weak secret: 10 bytes/m],
   },
   {
     name: "connection_testing.ts passes for real members and fails for unreachable or mis-keyed ones",
