@@ -13,6 +13,7 @@ import {
   StreamableHTTPClientTransport,
   type Transport,
 } from "../core/_sdk.ts";
+import { RENEW_TOKEN_METHOD } from "../member/control_protocol.ts";
 import { toFederationError } from "./_errors.ts";
 import type { ChannelState } from "./status.ts";
 import type { TokenSource } from "./_token_source.ts";
@@ -180,12 +181,12 @@ export class MemberChannel {
     }
   }
 
-  /** Asks the member to accept a fresh token for this control connection (`federation/renewToken`). */
+  /** Asks the member to accept a fresh token for this control connection ({@link RENEW_TOKEN_METHOD}). */
   async renewToken(token: string, options: RequestOptions): Promise<number> {
     const client = this.client;
     if (!client) throw new ConnectionError("Control channel is not up", { channel: "control" });
     const result = await client.request(
-      { method: "federation/renewToken", params: { token } },
+      { method: RENEW_TOKEN_METHOD, params: { token } },
       RenewResultSchema,
       options,
     );

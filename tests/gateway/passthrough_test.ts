@@ -9,20 +9,12 @@ import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from "../../packages/core/_sdk.ts";
-import { serveMember } from "../../packages/member/mod.ts";
 import { SECRET, waitFor } from "../_support/members.ts";
 import { connectClient, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
-import { createConformanceServer } from "../fixtures/conformance_member.ts";
+import { serveConformanceMember } from "../fixtures/conformance_member.ts";
 
 async function conformanceFederation() {
-  const member = await serveMember({
-    serverId: "fixtures",
-    server: createConformanceServer,
-    verifier: SECRET,
-    control: { port: 0 },
-    data: { port: 0 },
-    logger: quiet,
-  });
+  const member = await serveConformanceMember("fixtures", SECRET, quiet);
   const proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer({
     serverId: "fixtures",

@@ -1,22 +1,14 @@
 import assert from "node:assert/strict";
-import { serveMember } from "../../packages/member/mod.ts";
 import { SECRET } from "../_support/members.ts";
 import { quiet } from "../_support/catalog_members.ts";
-import { createConformanceServer } from "../fixtures/conformance_member.ts";
+import { serveConformanceMember } from "../fixtures/conformance_member.ts";
 import { Federation, runProgram } from "./_support.ts";
 
 const CONFORMANCE = "npm:@modelcontextprotocol/conformance@0.1.16";
 
 for (const suite of ["active", "pending"] as const) {
   Deno.test(`The official MCP conformance suite (${suite} scenarios) passes through the gateway`, async () => {
-    await using member = await serveMember({
-      serverId: "conformance",
-      server: createConformanceServer,
-      verifier: SECRET,
-      control: { port: 0 },
-      data: { port: 0 },
-      logger: quiet,
-    });
+    await using member = await serveConformanceMember("conformance", SECRET, quiet);
     // The suite cannot send a bearer token: the gateway runs without authentication, on loopback only.
     await using federation = await Federation.start({
       proxy: { catalog: { prefix: "on-collision" } },

@@ -10,10 +10,9 @@ import {
   StreamableHTTPClientTransport,
   ToolListChangedNotificationSchema,
 } from "../../packages/core/_sdk.ts";
-import { serveMember } from "../../packages/member/mod.ts";
 import { gatewayToken, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
-import { createConformanceServer } from "../fixtures/conformance_member.ts";
+import { serveConformanceMember } from "../fixtures/conformance_member.ts";
 import {
   admin,
   eventually,
@@ -100,14 +99,7 @@ Deno.test({
     // A member with a subscribable resource (its tool `touch` updates it).
     await using notes = await startDynamicMember("notes");
     // A member whose tools ask the client questions (elicitation) and report progress.
-    await using fixtures = await serveMember({
-      serverId: "fixtures",
-      server: createConformanceServer,
-      verifier: SECRET,
-      control: { port: 0 },
-      data: { port: 0 },
-      logger: quiet,
-    });
+    await using fixtures = await serveConformanceMember("fixtures", SECRET, quiet);
     const dir = await Deno.makeTempDir();
     const config = await writeReplicaConfig(dir, redis.url);
     const replicas = await Promise.all(["r1", "r2", "r3"].map((name) => Replica.start(name, config, redis.url)));
