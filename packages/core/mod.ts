@@ -23,6 +23,7 @@ export * from "./types.ts";
 export * from "./config.ts";
 export * from "./auth.ts";
 export * from "./duration.ts";
+export * from "./backoff.ts";
 export * from "./logger.ts";
 export * from "./websocket_transport.ts";
 export type * from "./mcp_types.ts";

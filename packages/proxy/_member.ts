@@ -14,7 +14,7 @@ import {
   type ServerCapabilities,
   type Tool,
 } from "../core/_sdk.ts";
-import { backoffDelay } from "./_backoff.ts";
+import { backoffDelay } from "../core/backoff.ts";
 import { MemberChannel } from "./_channel.ts";
 import { isChannelFailure, isSessionLost, toFederationError } from "./_errors.ts";
 import type { TokenSource } from "./_token_source.ts";

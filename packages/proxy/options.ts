@@ -21,32 +21,12 @@ import type { Implementation } from "../core/mcp_types.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import type { CatalogOptions } from "./catalog.ts";
 import type { OutboundGuardOptions } from "./outbound_guard.ts";
+import type { BackoffPolicy } from "../core/backoff.ts";
+
+export { type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
 
 /** Which channel carries requests: the data channel, the control channel, or the faster healthy one. */
 export type RoutingPolicy = "auto" | "data" | "control";
-
-/** Reconnection policy: exponential backoff with full jitter. */
-export interface BackoffPolicy {
-  /** First delay cap, in ms. @default {250} */
-  initialDelay: number;
-  /** Largest delay, in ms. @default {30000} */
-  maxDelay: number;
-  /** Growth factor per attempt. @default {2} */
-  multiplier: number;
-  /** Attempts before giving up on a channel (`Infinity`: never). @default {Infinity} */
-  maxAttempts: number;
-  /** Uptime after which the attempt count resets, in ms. @default {10000} */
-  resetAfter: number;
-}
-
-/** The default {@link BackoffPolicy}. */
-export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
-  initialDelay: 250,
-  maxDelay: 30_000,
-  multiplier: 2,
-  maxAttempts: Infinity,
-  resetAfter: 10_000,
-});
 
 /** Options of a {@link FederationProxy}. Every field has a documented default. */
 export interface FederationProxyOptions {

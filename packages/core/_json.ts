@@ -1,0 +1,6 @@
+// Internal: the library's one guard for "a JSON object" (not null, not an array).
+
+/** Whether `value` is a plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
