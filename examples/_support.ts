@@ -244,7 +244,7 @@ export class LocalMember implements ExampleMember, AsyncDisposable {
   async stop(): Promise<void> {
     const handle = this.#handle;
     this.#handle = undefined;
-    await handle?.shutdown();
+    await handle?.close();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -89,4 +89,4 @@ function stop(): void {
     Deno.exit(1);
   });
 }
-await member.finished;
+await member.closed();

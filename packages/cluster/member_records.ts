@@ -23,6 +23,7 @@
  * @module
  */
 
+import { isRecord } from "../core/_json.ts";
 import { validateConfig } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { FederationConfig, JwtAuthSettings } from "../core/types.ts";
@@ -41,10 +42,6 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const JWT_KEYS = ["secret", "secretEnv", "expiresIn", "algorithm", "subject"];
 
 type JwtStoredSettings = Extract<NonNullable<StoredMemberConfig["auth"]>, { type: "jwt" }>["config"];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function fail(field: string, rule: string, serverId: string | undefined): never {
   const who = serverId === undefined ? "" : ` of server '${serverId}'`;

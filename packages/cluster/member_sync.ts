@@ -20,6 +20,8 @@
  * @module
  */
 
+import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
+import { sleep } from "../core/_sleep.ts";
 import { ConfigError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
@@ -72,17 +74,16 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
+/**
+ * Retries of an unreachable stored member: 250 ms doubling to 30 s, full jitter, never below 10 ms, never giving up
+ * while the member is stored. `retryDelay` and `maxRetryDelay` set the first and largest caps.
+ */
+const SYNC_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  ...DEFAULT_BACKOFF,
+  initialDelay: 250,
+  maxDelay: 30_000,
+  minDelay: 10,
+});
 
 /**
  * Applies a registry store's members to a proxy.
@@ -235,8 +236,11 @@ export class MemberSync implements AsyncDisposable {
     const signal = entry.abort.signal;
     // A replacement starts once its predecessor is removed.
     await predecessor?.catch(() => {});
-    const first = this.#options.retryDelay ?? 250;
-    const max = this.#options.maxRetryDelay ?? 30_000;
+    const backoff: BackoffPolicy = {
+      ...SYNC_BACKOFF,
+      initialDelay: this.#options.retryDelay ?? SYNC_BACKOFF.initialDelay,
+      maxDelay: this.#options.maxRetryDelay ?? SYNC_BACKOFF.maxDelay,
+    };
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         if (this.#proxy.hasServer(serverId)) {
@@ -271,7 +275,7 @@ export class MemberSync implements AsyncDisposable {
         }
         entry.synced.state = "retrying";
         this.#logger.debug("Stored member unavailable; retrying", { serverId, error: reason(error) });
-        await sleep(Math.max(10, Math.random() * Math.min(max, first * 2 ** attempt)), signal);
+        await sleep(backoffDelay(backoff, attempt), signal);
       }
     }
   }

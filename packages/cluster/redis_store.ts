@@ -23,6 +23,7 @@
  */
 
 import { createClient } from "@redis/client";
+import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
 import { ConfigError, ConnectionError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import { HealthTracker } from "./_health.ts";
@@ -71,6 +72,17 @@ redis.call('PUBLISH', ARGV[2], tostring(revision))
 return revision`;
 
 type Client = ReturnType<typeof createClient>;
+
+/**
+ * Reconnection to Redis: 100 ms doubling to 5 s, full jitter, never below 10 ms, never giving up while the store is
+ * open. `reconnectDelay` and `maxReconnectDelay` set the first and largest caps.
+ */
+const REDIS_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  ...DEFAULT_BACKOFF,
+  initialDelay: 100,
+  maxDelay: 5_000,
+  minDelay: 10,
+});
 
 /** The URL without its password, for messages. */
 function redact(url: string): string {
@@ -128,16 +140,18 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
     this.#logger = options.logger ?? consoleLogger("warn");
     this.#now = options.now ?? Date.now;
     this.#health = new HealthTracker(this, this.#now);
-    const first = options.reconnectDelay ?? 100;
-    const max = options.maxReconnectDelay ?? 5_000;
+    const backoff: BackoffPolicy = {
+      ...REDIS_BACKOFF,
+      initialDelay: options.reconnectDelay ?? REDIS_BACKOFF.initialDelay,
+      maxDelay: options.maxReconnectDelay ?? REDIS_BACKOFF.maxDelay,
+    };
     const settings = {
       url,
       disableOfflineQueue: true,
       socket: {
         connectTimeout: options.connectTimeout ?? 2_000,
-        // Exponential backoff with full jitter, never giving up while the store is open.
-        reconnectStrategy: (retries: number) =>
-          this.#closed ? false : Math.max(10, Math.floor(Math.random() * Math.min(max, first * 2 ** retries))),
+        // Never giving up while the store is open.
+        reconnectStrategy: (retries: number) => this.#closed ? false : backoffDelay(backoff, retries),
       },
     };
     this.#client = createClient(settings);

@@ -16,6 +16,7 @@
  */
 
 import { ConfigError } from "./errors.ts";
+import { isRecord } from "./_json.ts";
 import { parseDuration } from "./duration.ts";
 import type { FederationConfig, JwtAuthSettings } from "./types.ts";
 
@@ -72,10 +73,6 @@ export function checkSecretStrength(
 function fail(field: string, rule: string, serverId?: string): never {
   const who = serverId === undefined ? "" : ` of server '${serverId}'`;
   throw new ConfigError(`Invalid ${field}${who}: ${rule}`, serverId === undefined ? { field } : { field, serverId });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**

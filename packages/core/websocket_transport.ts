@@ -21,6 +21,8 @@
 
 import type { JSONRPCMessage, Transport } from "./mcp_types.ts";
 import { AuthenticationError, CancelledError, ConnectionError, TimeoutError } from "./errors.ts";
+import { isRecord } from "./_json.ts";
+import { isJsonRpcMessage, isRequestId, isResponse } from "./_jsonrpc.ts";
 
 /** WebSocket subprotocol of the control channel. */
 export const MCP_SUBPROTOCOL = "mcp";
@@ -60,29 +62,6 @@ export interface WebSocketConnectOptions extends WebSocketTransportOptions {
 }
 
 const encoder = new TextEncoder();
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A JSON-RPC id the MCP SDK accepts: a string or a safe integer (a fractional id would go unanswered). */
-function isRequestId(id: unknown): id is string | number {
-  return typeof id === "string" || Number.isSafeInteger(id);
-}
-
-function isJsonRpc(value: unknown): value is JSONRPCMessage {
-  if (!isRecord(value) || value.jsonrpc !== "2.0") return false;
-  const id = value.id;
-  if (typeof value.method === "string") {
-    return (id === undefined || isRequestId(id)) && (value.params === undefined || isRecord(value.params));
-  }
-  return isRequestId(id) && ("result" in value || "error" in value);
-}
-
-/** A response (or error response) is never answered, even when invalid: two peers would otherwise loop. */
-function isResponseShaped(value: unknown): boolean {
-  return isRecord(value) && value.method === undefined && ("result" in value || "error" in value);
-}
 
 /**
  * A WebSocket `Transport` for the MCP SDK.
@@ -310,8 +289,9 @@ export class WebSocketTransport implements Transport {
       this.#reply(null, -32700, "Parse error: frame is not valid JSON");
       return;
     }
-    if (!isJsonRpc(parsed)) {
-      if (isResponseShaped(parsed)) {
+    if (!isJsonRpcMessage(parsed)) {
+      // A response (or error response) is never answered, even when invalid: two peers would otherwise loop.
+      if (isResponse(parsed)) {
         this.onerror?.(new TypeError("Received an invalid JSON-RPC response; ignored"));
         return;
       }

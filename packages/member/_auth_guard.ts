@@ -1,5 +1,6 @@
 // Internal: bearer-token checks shared by the control and data endpoints.
 
+import { jsonResponse } from "../core/_http.ts";
 import { AuthenticationError } from "../core/errors.ts";
 import type { AuthManager, TokenPayload } from "../core/auth.ts";
 import type { Channel } from "../core/errors.ts";
@@ -24,16 +25,14 @@ export type AuthResult = { ok: true; grant: Grant } | { ok: false; response: Res
 
 const BEARER = /^Bearer +([^\s,]+) *$/i;
 
-/** The 401 every refused request gets: the same for every cause, so that it tells an attacker nothing. */
+/**
+ * The 401 every refused request gets: the same for every cause, so that it tells an attacker nothing. The
+ * `WWW-Authenticate` header (RFC 6750) is what clients act on; the body keeps the member's documented and tested
+ * `{"error":"invalid_token"}`, the RFC 6750 error name as a string, rather than the `{ "error": { "code", … } }`
+ * body of other routes.
+ */
 export function unauthorized(): Response {
-  return new Response('{"error":"invalid_token"}', {
-    status: 401,
-    headers: {
-      "content-type": "application/json",
-      "www-authenticate": 'Bearer error="invalid_token"',
-      "cache-control": "no-store",
-    },
-  });
+  return jsonResponse(401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' });
 }
 
 /** Whether two identities are the same principal. */

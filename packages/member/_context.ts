@@ -3,7 +3,7 @@
 import type { Logger } from "../core/logger.ts";
 import type { AuthGuard } from "./_auth_guard.ts";
 import type { InflightCounter } from "./_inflight.ts";
-import type { SessionServer } from "./serve_member.ts";
+import type { SessionServer } from "./types.ts";
 
 /** Settings and shared state handed to each endpoint. */
 export interface EndpointContext {
@@ -17,19 +17,6 @@ export interface EndpointContext {
   now: () => number;
   inflight: InflightCounter;
   draining: () => boolean;
-}
-
-/** A small JSON response. */
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
-}
-
-/** A JSON-RPC error response without an id, as the SDK's HTTP transport sends them. */
-export function rpcErrorResponse(status: number, code: number, message: string, headers?: Record<string, string>) {
-  return jsonResponse(status, { jsonrpc: "2.0", error: { code, message }, id: null }, headers);
 }
 
 /** Resolves after `ms`, or at once when `promise` settles first; never leaves a timer behind. */

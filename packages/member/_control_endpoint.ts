@@ -3,9 +3,10 @@
 
 import { CloseCode, MCP_SUBPROTOCOL, WebSocketTransport } from "../core/websocket_transport.ts";
 import type { Grant } from "./_auth_guard.ts";
-import { jsonResponse, within } from "./_context.ts";
+import { errorResponse } from "../core/_http.ts";
+import { within } from "./_context.ts";
 import type { EndpointContext } from "./_context.ts";
-import type { SessionServer } from "./serve_member.ts";
+import type { SessionServer } from "./types.ts";
 import { RenewingTransport } from "./_renewing_transport.ts";
 
 interface Closable {
@@ -37,9 +38,13 @@ export class ControlEndpoint {
   handle(req: Request, grant: Grant): Response {
     const ctx = this.#ctx;
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return jsonResponse(426, { error: "upgrade_required" }, { upgrade: "websocket", connection: "Upgrade" });
+      return errorResponse(426, "upgrade_required", "This endpoint only accepts WebSocket upgrades", {
+        headers: { upgrade: "websocket", connection: "Upgrade" },
+      });
     }
-    if (!offersMcp(req)) return jsonResponse(400, { error: "subprotocol 'mcp' required" });
+    if (!offersMcp(req)) {
+      return errorResponse(400, "subprotocol_required", "The WebSocket subprotocol 'mcp' is required");
+    }
     const full = this.#sessions.size >= ctx.maxSessions;
     let server: SessionServer | undefined;
     if (!full) {
@@ -47,14 +52,14 @@ export class ControlEndpoint {
         server = ctx.factory();
       } catch (error) {
         ctx.logger.error("The server factory threw", { serverId: ctx.serverId, error: String(error) });
-        return jsonResponse(500, { error: "internal_error" });
+        return errorResponse(500, "internal_error", "Internal error");
       }
     }
     let upgrade: { socket: WebSocket; response: Response };
     try {
       upgrade = Deno.upgradeWebSocket(req, { protocol: MCP_SUBPROTOCOL });
     } catch {
-      return jsonResponse(400, { error: "invalid WebSocket upgrade" });
+      return errorResponse(400, "invalid_upgrade", "Invalid WebSocket upgrade");
     }
     const socket = new WebSocketTransport(upgrade.socket, { maxMessageBytes: ctx.maxMessageBytes });
     if (server === undefined) {

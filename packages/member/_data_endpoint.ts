@@ -5,9 +5,10 @@
 import { WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import { sameIdentity } from "./_auth_guard.ts";
 import type { Grant, Identity } from "./_auth_guard.ts";
-import { rpcErrorResponse } from "./_context.ts";
+import { isRequest } from "../core/_jsonrpc.ts";
+import { rpcErrorResponse } from "../core/_http.ts";
 import type { EndpointContext } from "./_context.ts";
-import type { SessionServer } from "./serve_member.ts";
+import type { SessionServer } from "./types.ts";
 import { Deadline } from "./_deadline.ts";
 import { readLimited } from "./_read_body.ts";
 import { TrackedBody } from "./_tracked_body.ts";
@@ -25,9 +26,10 @@ interface HttpSession {
   closing: Promise<void> | undefined;
 }
 
+// A session starts with an `initialize` request, alone or as a batch of one.
 function isInitialize(body: unknown): boolean {
   const message = Array.isArray(body) && body.length === 1 ? body[0] : body;
-  return typeof message === "object" && message !== null && (message as { method?: unknown }).method === "initialize";
+  return isRequest(message) && message.method === "initialize";
 }
 
 // The member's MCP server sees the request without the Authorization header, so that a tool that logs its

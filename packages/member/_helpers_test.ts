@@ -6,7 +6,7 @@ import type { Logger } from "../core/logger.ts";
 import { WebSocketTransport } from "../core/websocket_transport.ts";
 import { createDemoServer } from "../../examples/_demo_server.ts";
 import { serveMember } from "./serve_member.ts";
-import type { MemberHandle, ServeMemberOptions } from "./serve_member.ts";
+import type { MemberHandle, ServeMemberOptions } from "./types.ts";
 
 export const SECRET = "member-test-secret-of-at-least-32-bytes!";
 export const OTHER_SECRET = "another-secret-of-at-least-thirty-two-bytes";

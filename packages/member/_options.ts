@@ -1,6 +1,7 @@
 // Internal: validation of ServeMemberOptions into a resolved plan (endpoints, listeners, limits).
 
 import { AuthManager } from "../core/auth.ts";
+import { isRecord } from "../core/_json.ts";
 import type { JsonWebKeySet } from "../core/auth.ts";
 import { validateServerId } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -8,7 +9,7 @@ import { consoleLogger } from "../core/logger.ts";
 import type { Logger } from "../core/logger.ts";
 import type { HmacAlgorithm } from "../core/types.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
-import type { ServeMemberOptions } from "./serve_member.ts";
+import type { ServeMemberOptions } from "./types.ts";
 
 /** Default {@link ServeMemberOptions.maxSessions}. */
 export const DEFAULT_MAX_SESSIONS = 1000;
@@ -48,10 +49,6 @@ function fail(field: string, rule: string, serverId?: string): never {
     `Invalid ${field}${serverId === undefined ? "" : ` of member '${serverId}'`}: ${rule}`,
     serverId === undefined ? { field } : { field, serverId },
   );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function positiveInteger(value: unknown, field: string, fallback: number, serverId: string): number {

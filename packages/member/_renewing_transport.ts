@@ -4,6 +4,7 @@
 // drain(), and refusal of new requests while draining.
 
 import type { JSONRPCMessage, Transport } from "../core/_sdk.ts";
+import { isRequest, isRequestId, isResponse } from "../core/_jsonrpc.ts";
 import { AuthenticationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { CloseCode } from "../core/websocket_transport.ts";
@@ -37,14 +38,11 @@ export interface RenewingTransportOptions {
 type RequestId = string | number;
 
 function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
-  const m = message as { method?: unknown; id?: unknown };
-  return typeof m.method === "string" && (typeof m.id === "string" || typeof m.id === "number") ? m.id : undefined;
+  return isRequest(message) ? message.id : undefined;
 }
 
 function responseIdOf(message: JSONRPCMessage): RequestId | undefined {
-  const m = message as { method?: unknown; id?: unknown };
-  if (m.method !== undefined || !("result" in message || "error" in message)) return undefined;
-  return typeof m.id === "string" || typeof m.id === "number" ? m.id : undefined;
+  return isResponse(message) && isRequestId(message.id) ? message.id : undefined;
 }
 
 /**

@@ -93,7 +93,7 @@ Deno.test("both endpoints answer every bad credential with 401 before any upgrad
   assert.equal(textOf(await ws.callTool({ name: "echo", arguments: { text: "here" } })), "here");
   await http.close();
   await ws.close();
-  await member.shutdown();
+  await member.close();
 
   // Refusals are logged at debug with their code, and no token appears in any logged line or data.
   const logged = JSON.stringify(lines);
@@ -118,7 +118,7 @@ Deno.test("a token with a past exp inside the verifier's clock tolerance is refu
   });
   assert.equal(response.status, 401);
   await response.body?.cancel();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("an issuer option requires that iss", async () => {
@@ -137,7 +137,7 @@ Deno.test("an issuer option requires that iss", async () => {
     assert.equal(response.status, status);
     await response.body?.cancel();
   }
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("a JWKS verifier accepts the key owner's tokens only; an AuthManager verifier is used as given", async () => {
@@ -154,7 +154,7 @@ Deno.test("a JWKS verifier accepts the key owner's tokens only; an AuthManager v
   assert.equal(hmac.status, 401);
   await hmac.body?.cancel();
   await http.close();
-  await member.shutdown();
+  await member.close();
 
   const { member: second } = await startMember({ verifier: new AuthManager(SECRET, { algorithm: "HS256" }) });
   const hs256 = await new AuthManager(SECRET, { algorithm: "HS256" }).createToken({}, { audience: SERVER_ID });
@@ -168,7 +168,7 @@ Deno.test("a JWKS verifier accepts the key owner's tokens only; an AuthManager v
   });
   assert.equal(hs512.status, 401);
   await hs512.body?.cancel();
-  await second.shutdown();
+  await second.close();
 });
 
 Deno.test("the algorithm option pins the HMAC algorithm of a shared secret", async () => {
@@ -182,7 +182,7 @@ Deno.test("the algorithm option pins the HMAC algorithm of a shared secret", asy
     upgradeHeaders({ Authorization: `Bearer ${await mint()}` }),
   );
   assert.equal(refused.status, 401);
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("an upgrade that does not offer subprotocol mcp gets 400", async () => {
@@ -199,7 +199,7 @@ Deno.test("an upgrade that does not offer subprotocol mcp gets 400", async () =>
   );
   assert.equal(accepted.status, 101);
   assert.equal(accepted.headers.get("sec-websocket-protocol"), "mcp");
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("a control session is closed with 4001 when its token expires", async () => {
@@ -213,7 +213,7 @@ Deno.test("a control session is closed with 4001 when its token expires", async 
   assert.ok(Date.now() >= exp * 1000, "closed at, not before, exp");
   assert.ok(Date.now() < exp * 1000 + 1000, "closed soon after exp");
   await client.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("federation/renewToken moves a control session's deadline; refused renewals leave it unchanged", async () => {
@@ -250,7 +250,7 @@ Deno.test("federation/renewToken moves a control session's deadline; refused ren
   assert.equal(textOf(await a.client.callTool({ name: "echo", arguments: { text: "renewed" } })), "renewed");
   await a.client.close();
   await b.client.close();
-  await member.shutdown();
+  await member.close();
   const logged = JSON.stringify(lines);
   assert.ok(!logged.includes(fresh) && !logged.includes(renewed.token));
 });
@@ -288,7 +288,7 @@ Deno.test("a data session is bound to its token's subject: another subject gets 
   const own = await call(await mint({ subject: "proxy-a" }));
   assert.equal(own.status, 200);
   assert.match(await own.text(), /"echo"/);
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("a GET stream ends when the token that opened it expires, and the session stays usable", async () => {
@@ -315,7 +315,7 @@ Deno.test("a GET stream ends when the token that opened it expires, and the sess
   });
   assert.equal(again.status, 200);
   await again.body?.cancel();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("the now option is the member's clock for token expiry", async () => {
@@ -334,5 +334,5 @@ Deno.test("the now option is the member's clock for token expiry", async () => {
   });
   assert.equal(accepted.status, 200);
   await accepted.body?.cancel();
-  await member.shutdown();
+  await member.close();
 });

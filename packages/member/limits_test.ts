@@ -33,7 +33,7 @@ Deno.test("a WebSocket frame over maxMessageBytes closes that socket with 1009; 
   assert.equal(closed.code, CloseCode.MESSAGE_TOO_BIG);
   assert.equal(textOf(await other.client.callTool({ name: "echo", arguments: { text: "ok" } })), "ok");
   await other.client.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("a POST over maxMessageBytes gets 413, with or without Content-Length, on new and open sessions", async () => {
@@ -67,7 +67,7 @@ Deno.test("a POST over maxMessageBytes gets 413, with or without Content-Length,
   assert.equal(onSession.status, 413);
   await onSession.body?.cancel();
   assert.equal((await httpEcho(member.dataUrl!, token, sessionId)).status, 200);
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("malformed and non-JSON-RPC frames on the control socket get JSON-RPC errors; the session keeps working", async () => {
@@ -89,7 +89,7 @@ Deno.test("malformed and non-JSON-RPC frames on the control socket get JSON-RPC 
   const unknown = await raw.request(8, "no/such/method");
   assert.equal((unknown.error as { code: number }).code, -32601);
   await raw.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("malformed bodies on the data endpoint get 400 JSON-RPC errors; the session keeps working", async () => {
@@ -123,7 +123,7 @@ Deno.test("malformed bodies on the data endpoint get 400 JSON-RPC errors; the se
   assert.equal(put.status, 405);
   await put.body?.cancel();
   assert.equal((await httpEcho(member.dataUrl!, token, sessionId, "fine")).status, 200);
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("100 concurrent sessions, half WebSocket and half HTTP, each call echo", async () => {
@@ -148,7 +148,7 @@ Deno.test("100 concurrent sessions, half WebSocket and half HTTP, each call echo
   assert.deepEqual(member.sessionCount(), { control: 50, data: 50 });
   console.log(`100 concurrent sessions connected and called echo in ${elapsed.toFixed(0)} ms`);
   await Promise.all(results.map((r) => r.close()));
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("sessions over maxSessions get close 1013 on control and 503 on data", async () => {
@@ -179,7 +179,7 @@ Deno.test("sessions over maxSessions get close 1013 on control and 503 on data",
   assert.equal(textOf(await again.client.callTool({ name: "echo", arguments: { text: "slot" } })), "slot");
   await again.client.close();
   await open[1]!.client.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("idle sessions are reaped: WebSocket close 4002, HTTP session gone (404)", async () => {
@@ -195,7 +195,7 @@ Deno.test("idle sessions are reaped: WebSocket close 4002, HTTP session gone (40
   assert.equal((await httpEcho(member.dataUrl!, token, sessionId)).status, 404);
   assert.deepEqual(member.sessionCount(), { control: 0, data: 0 });
   await client.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("traffic, a request in progress or an open GET stream keep a session from being reaped", async () => {
@@ -227,5 +227,5 @@ Deno.test("traffic, a request in progress or an open GET stream keep a session f
   assert.equal(textOf(await http.callTool({ name: "fast" })), "fast");
   await ws.client.close();
   await http.close();
-  await member.shutdown();
+  await member.close();
 });

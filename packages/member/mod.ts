@@ -49,7 +49,7 @@ export type {
   ServeMemberOptions,
   SessionServer,
   SessionTransport,
-} from "./serve_member.ts";
+} from "./types.ts";
 export { MemberRpcErrorCode, RENEW_TOKEN_METHOD } from "./control_protocol.ts";
 export type { RenewTokenParams, RenewTokenResult } from "./control_protocol.ts";
 // Core types that ServeMemberOptions refers to, so that this entry point documents itself completely. The root

@@ -20,151 +20,22 @@
  */
 
 import { AuthManager } from "../core/auth.ts";
-import type { JsonWebKeySet } from "../core/auth.ts";
+import { errorResponse, jsonResponse } from "../core/_http.ts";
 import { CancelledError, ConfigError, ConnectionError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
-import type { Logger } from "../core/logger.ts";
-import type { HmacAlgorithm } from "../core/types.ts";
 import { CloseCode } from "../core/websocket_transport.ts";
 import { AuthGuard } from "./_auth_guard.ts";
-import { jsonResponse } from "./_context.ts";
 import type { EndpointContext } from "./_context.ts";
 import { ControlEndpoint } from "./_control_endpoint.ts";
 import { DataEndpoint } from "./_data_endpoint.ts";
 import { InflightCounter } from "./_inflight.ts";
 import { HEALTH_PATH, resolveOptions } from "./_options.ts";
 import type { ListenerPlan, ResolvedOptions } from "./_options.ts";
-
-/**
- * The transport a {@link SessionServer} is connected to: an MCP SDK `Transport` (the member's WebSocket transport
- * on the control endpoint, the SDK's `WebStandardStreamableHTTPServerTransport` on the data endpoint).
- */
-export interface SessionTransport {
-  /** Starts the transport (the SDK server calls it from `connect`). */
-  start(): Promise<void>;
-  /** Closes the transport. */
-  close(): Promise<void>;
-}
-
-/**
- * The MCP server of one session, as {@link serveMember} uses it: the MCP SDK's `McpServer` and its low-level
- * `Server` both fit.
- */
-export interface SessionServer {
-  /**
-   * Connects the server to the session's transport and starts it.
-   *
-   * @param transport The session's transport.
-   * @returns When started.
-   */
-  connect(transport: SessionTransport): Promise<void>;
-  /**
-   * Closes the server and its transport.
-   *
-   * @returns When closed.
-   */
-  close(): Promise<void>;
-}
-
-/** Where one endpoint listens. */
-export interface MemberEndpointOptions {
-  /**
-   * TCP port; `0` picks a free one. An endpoint without a port shares the other endpoint's listener; both
-   * endpoints on the same non-zero port share one listener; `port: 0` on both gives two listeners.
-   */
-  port?: number | undefined;
-  /** URL path of the endpoint. @default {"/"} */
-  path?: string | undefined;
-}
-
-/** Where the data endpoint listens, and how it answers. */
-export interface MemberDataEndpointOptions extends MemberEndpointOptions {
-  /**
-   * Answer POSTed requests with one JSON body instead of an SSE stream (Streamable HTTP allows both; clients
-   * accept both). Progress notifications of a request are dropped in this mode.
-   * @default {false}
-   */
-  jsonResponse?: boolean | undefined;
-}
-
-/** Options of {@link serveMember}. */
-export interface ServeMemberOptions {
-  /** The member's id (`^[A-Za-z0-9_-]{1,32}$`, no `__`); tokens must carry it as `aud`. */
-  serverId: string;
-  /** Builds a NEW MCP SDK server (`McpServer` or `Server`) for each session; a server serves one session. */
-  server: () => SessionServer;
-  /**
-   * How tokens are verified: the shared secret (string or bytes; keys are imported once), an {@link AuthManager},
-   * or a JWKS (verify-only: the member cannot mint tokens).
-   */
-  verifier: string | Uint8Array | AuthManager | JsonWebKeySet;
-  /** HMAC algorithm of tokens signed with a shared-secret `verifier`: pinned, no other is accepted. @default {"HS512"} */
-  algorithm?: HmacAlgorithm | undefined;
-  /** When set, tokens must carry this `iss`. */
-  issuer?: string | undefined;
-  /** Interface to listen on. @default {"127.0.0.1"} */
-  hostname?: string | undefined;
-  /** The WebSocket control endpoint, or `false` for none. @default {{ path: "/" }} */
-  control?: MemberEndpointOptions | false | undefined;
-  /** The Streamable HTTP data endpoint, or `false` for none. @default {{ path: "/" }} */
-  data?: MemberDataEndpointOptions | false | undefined;
-  /** Largest message, in bytes: a larger WebSocket frame closes the socket (1009), a larger POST gets 413. @default {4194304} */
-  maxMessageBytes?: number | undefined;
-  /** Most concurrent sessions per endpoint; more get WebSocket close 1013 or HTTP 503. @default {1000} */
-  maxSessions?: number | undefined;
-  /**
-   * Milliseconds without traffic after which a session is closed: a WebSocket with close 4002, an HTTP session
-   * deleted. A request in progress or an open GET stream keeps a session active. `Infinity` disables.
-   * @default {300000}
-   */
-  idleTimeout?: number | undefined;
-  /** Where log lines go; none contains a token or an `Authorization` header. @default {consoleLogger("warn")} */
-  logger?: Logger | undefined;
-  /** PEM certificate chain and key: serve `https://` and `wss://`. */
-  tls?: { cert: string; key: string } | undefined;
-  /** Aborting it shuts the member down, like {@link MemberHandle.shutdown}. */
-  signal?: AbortSignal | undefined;
-  /** Clock in milliseconds since the epoch, for token expiry and idle checks. @default {Date.now} */
-  now?: (() => number) | undefined;
-}
-
-/** A running member, from {@link serveMember}. */
-export interface MemberHandle extends AsyncDisposable {
-  /** The member's id. */
-  readonly serverId: string;
-  /** URL of the control endpoint (`ws://127.0.0.1:PORT/`, with the real port), or `undefined` when disabled. */
-  readonly controlUrl: string | undefined;
-  /** URL of the data endpoint (`http://127.0.0.1:PORT/`), or `undefined` when disabled. */
-  readonly dataUrl: string | undefined;
-  /** `GET` answers 200 `{"status":"ok"}` without authentication (503 `{"status":"draining"}` once draining). */
-  readonly healthUrl: string;
-  /** Resolves when every listener has stopped. Never rejects. */
-  readonly finished: Promise<void>;
-  /**
-   * Open sessions per endpoint.
-   *
-   * @returns The counts.
-   */
-  sessionCount(): { control: number; data: number };
-  /**
-   * Closes every session now (WebSocket close 1001 "Server shutting down", HTTP sessions and their streams
-   * ended) and stops listening. Idempotent.
-   *
-   * @returns When every listener has stopped.
-   */
-  shutdown(): Promise<void>;
-  /**
-   * Stops accepting sessions and requests (HTTP 503, JSON-RPC error -32003 on open control sessions), waits for
-   * the requests in progress (at most 5 s), then shuts down.
-   *
-   * @returns When every listener has stopped.
-   */
-  drain(): Promise<void>;
-}
+import type { MemberHandle, ServeMemberOptions } from "./types.ts";
 
 /** Longest drain() waits for requests in progress. */
 const DRAIN_TIMEOUT_MS = 5_000;
-/** Longest shutdown() waits for WebSocket closing handshakes. */
+/** Longest close() waits for WebSocket closing handshakes. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
 function urlHost(hostname: string): string {
@@ -195,7 +66,6 @@ async function buildManager(resolved: ResolvedOptions): Promise<AuthManager> {
 
 class Member implements MemberHandle {
   readonly serverId: string;
-  readonly finished: Promise<void>;
 
   #options: ResolvedOptions;
   #guard: AuthGuard;
@@ -206,11 +76,11 @@ class Member implements MemberHandle {
   #stopped = Promise.withResolvers<void>();
   #urls: { control: string | undefined; data: string | undefined; health: string } | undefined;
   #draining = false;
-  #shutdown: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
   #drain: Promise<void> | undefined;
   #onAbort = () => {
-    this.shutdown().catch((error) =>
-      this.#options.logger.error("Shutdown failed", { serverId: this.serverId, error: String(error) })
+    this.close().catch((error) =>
+      this.#options.logger.error("Close failed", { serverId: this.serverId, error: String(error) })
     );
   };
 
@@ -251,7 +121,6 @@ class Member implements MemberHandle {
   constructor(options: ResolvedOptions, manager: AuthManager) {
     this.#options = options;
     this.serverId = options.serverId;
-    this.finished = this.#stopped.promise;
     this.#guard = new AuthGuard(manager, {
       audience: options.serverId,
       issuer: options.issuer,
@@ -293,13 +162,17 @@ class Member implements MemberHandle {
     return { control: this.#control?.size ?? 0, data: this.#data?.size ?? 0 };
   }
 
-  shutdown(): Promise<void> {
-    this.#shutdown ??= this.#stop();
-    return this.#shutdown;
+  close(): Promise<void> {
+    this.#closing ??= this.#stop();
+    return this.#closing;
+  }
+
+  closed(): Promise<void> {
+    return this.#stopped.promise;
   }
 
   drain(): Promise<void> {
-    if (this.#shutdown) return this.#shutdown;
+    if (this.#closing) return this.#closing;
     this.#drain ??= (async () => {
       this.#draining = true;
       this.#options.logger.info("Draining", { serverId: this.serverId, inflight: this.#inflight.count });
@@ -310,13 +183,13 @@ class Member implements MemberHandle {
           inflight: this.#inflight.count,
         });
       }
-      await this.shutdown();
+      await this.close();
     })();
     return this.#drain;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
-    return this.shutdown();
+    return this.drain();
   }
 
   async #stop(): Promise<void> {
@@ -327,7 +200,7 @@ class Member implements MemberHandle {
       this.#data?.closeAll(),
     ]);
     await Promise.all(this.#listeners.map((listener) => listener.shutdown().catch(() => {})));
-    await this.finished;
+    await this.#stopped.promise;
     this.#options.logger.debug("Stopped", { serverId: this.serverId });
   }
 
@@ -338,7 +211,7 @@ class Member implements MemberHandle {
         return await this.#route(req, plan);
       } catch (error) {
         options.logger.error("Request failed", { serverId: this.serverId, error: String(error) });
-        return jsonResponse(500, { error: "internal_error" });
+        return errorResponse(500, "internal_error", "Internal error");
       }
     };
     const serveOptions: Deno.ServeTcpOptions & Partial<Deno.TlsCertifiedKeyPem> = {
@@ -347,7 +220,7 @@ class Member implements MemberHandle {
       onListen: () => {},
       onError: (error) => {
         options.logger.error("Request failed", { serverId: this.serverId, error: String(error) });
-        return jsonResponse(500, { error: "internal_error" });
+        return errorResponse(500, "internal_error", "Internal error");
       },
     };
     if (options.tls) {
@@ -370,12 +243,16 @@ class Member implements MemberHandle {
           ? jsonResponse(503, { status: "draining" }, { "retry-after": "1" })
           : jsonResponse(200, { status: "ok" });
       }
-      return jsonResponse(404, { error: "not_found" });
+      return errorResponse(404, "not_found", "Not found");
     }
-    if (this.#draining) return jsonResponse(503, { error: "unavailable" }, { "retry-after": "1" });
+    if (this.#draining) {
+      return errorResponse(503, "unavailable", "The member is shutting down", { headers: { "retry-after": "1" } });
+    }
     const auth = await this.#guard.authenticate(req, channel);
     if (!auth.ok) return auth.response;
-    if (this.#draining) return jsonResponse(503, { error: "unavailable" }, { "retry-after": "1" });
+    if (this.#draining) {
+      return errorResponse(503, "unavailable", "The member is shutting down", { headers: { "retry-after": "1" } });
+    }
     return channel === "control" ? this.#control!.handle(req, auth.grant) : await this.#data!.handle(req, auth.grant);
   }
 }
@@ -416,7 +293,7 @@ class Member implements MemberHandle {
  * });
  * console.log(member.controlUrl, member.dataUrl); // ws://127.0.0.1:3000/ http://127.0.0.1:3001/
  * Deno.addSignalListener("SIGTERM", () => void member.drain());
- * await member.finished;
+ * await member.closed();
  * ```
  */
 export async function serveMember(options: ServeMemberOptions): Promise<MemberHandle> {
@@ -429,6 +306,6 @@ export async function serveMember(options: ServeMemberOptions): Promise<MemberHa
   }
   const manager = await buildManager(resolved);
   const member = await Member.start(resolved, manager);
-  if (resolved.signal?.aborted) await member.shutdown();
+  if (resolved.signal?.aborted) await member.close();
   return member;
 }

@@ -43,7 +43,7 @@ Deno.test("serveMember() serves both channels on one port: SDK clients list and 
 
   await http.close();
   await ws.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("serveMember() serves control and data on two ports", async () => {
@@ -68,7 +68,7 @@ Deno.test("serveMember() serves control and data on two ports", async () => {
   }
   await http.close();
   await ws.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("serveMember() serves endpoints on distinct paths of one listener", async () => {
@@ -85,7 +85,7 @@ Deno.test("serveMember() serves endpoints on distinct paths of one listener", as
   await root.body?.cancel();
   await http.close();
   await ws.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("serveMember() serves a data-only and a control-only member", async () => {
@@ -97,7 +97,7 @@ Deno.test("serveMember() serves a data-only and a control-only member", async ()
   const upgrade = await rawHttp(dataOnly.dataUrl!, upgradeHeaders({ Authorization: `Bearer ${token}` }));
   assert.notEqual(upgrade.status, 101);
   await http.close();
-  await dataOnly.shutdown();
+  await dataOnly.close();
 
   const { member: controlOnly } = await startMember({ data: false });
   assert.equal(controlOnly.dataUrl, undefined);
@@ -105,7 +105,7 @@ Deno.test("serveMember() serves a data-only and a control-only member", async ()
   const { client } = await wsClient(controlOnly.controlUrl!, token);
   assert.equal(textOf(await client.callTool({ name: "echo", arguments: { text: "c" } })), "c");
   await client.close();
-  await controlOnly.shutdown();
+  await controlOnly.close();
 });
 
 Deno.test("serveMember() answers JSON instead of SSE with data.jsonResponse", async () => {
@@ -125,7 +125,7 @@ Deno.test("serveMember() answers JSON instead of SSE with data.jsonResponse", as
   const http = await httpClient(member.dataUrl!, token);
   assert.equal(textOf(await http.callTool({ name: "add", arguments: { a: 1, b: 1 } })), "2");
   await http.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("serveMember() hides the Authorization header from the MCP server's request info", async () => {
@@ -147,7 +147,7 @@ Deno.test("serveMember() hides the Authorization header from the MCP server's re
   assert.equal(seen["authorization"], undefined);
   assert.ok(!JSON.stringify(seen).includes(token));
   await http.close();
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("GET /healthz answers 200 without auth and reveals nothing; unknown paths get 404", async () => {
@@ -162,7 +162,7 @@ Deno.test("GET /healthz answers 200 without auth and reveals nothing; unknown pa
     assert.equal(response.status, 404, path);
     assert.ok(!(await response.text()).includes(SERVER_ID));
   }
-  await member.shutdown();
+  await member.close();
 });
 
 Deno.test("serveMember() rejects invalid options with ConfigError or TypeError naming the field", async () => {
@@ -204,10 +204,10 @@ Deno.test("serveMember() fails with ConnectionError when the port is taken, leav
     startMember({ control: { port: 0 }, data: { port } }),
     (error: unknown) => error instanceof ConnectionError && error.code === "ERR_CONNECTION_FAILED",
   );
-  await member.shutdown();
+  await member.close();
 });
 
-Deno.test("shutdown() closes open sessions with 1001, ends HTTP sessions and resolves finished", async () => {
+Deno.test("close() closes open sessions with 1001, ends HTTP sessions and resolves closed()", async () => {
   const { member } = await startMember();
   const token = await mint();
   const ws = await Promise.all([wsClient(member.controlUrl!, token), wsClient(member.controlUrl!, token)]);
@@ -215,12 +215,12 @@ Deno.test("shutdown() closes open sessions with 1001, ends HTTP sessions and res
   const sessionId = await openHttpSession(member.dataUrl!, token);
   assert.deepEqual(member.sessionCount(), { control: 2, data: 2 });
   const codes = ws.map(({ transport }) => closeCodeOf(transport));
-  await member.shutdown();
+  await member.close();
   assert.deepEqual(await Promise.all(codes), [CloseCode.GOING_AWAY, CloseCode.GOING_AWAY]);
   assert.equal(ws[0]!.transport.closeReason, "Server shutting down");
   assert.deepEqual(member.sessionCount(), { control: 0, data: 0 });
-  await member.finished;
-  await member.shutdown(); // idempotent
+  await member.closed();
+  await member.close(); // idempotent
   await member[Symbol.asyncDispose]();
   await assert.rejects(fetch(member.healthUrl));
   assert.ok(sessionId);
@@ -233,7 +233,7 @@ Deno.test("aborting the signal shuts the member down", async () => {
   const { transport } = await wsClient(member.controlUrl!, await mint());
   const code = closeCodeOf(transport);
   controller.abort();
-  await member.finished;
+  await member.closed();
   assert.equal(await code, CloseCode.GOING_AWAY);
 });
 
@@ -269,9 +269,41 @@ Deno.test("drain() lets a request in progress finish, refuses new work with 503 
   release.resolve();
   assert.equal(textOf(await slow), "done");
   await drained;
-  await member.finished;
+  await member.closed();
   await http.close();
   await ws.close();
+});
+
+Deno.test("[Symbol.asyncDispose]() drains: a request in progress finishes; a second dispose is a no-op", async () => {
+  const release = Promise.withResolvers<void>();
+  const started = Promise.withResolvers<void>();
+  const { member } = await startMember({
+    server: () => {
+      const server = new McpServer({ name: "slow", version: "1.0.0" });
+      server.registerTool("slow", {}, async () => {
+        started.resolve();
+        await release.promise;
+        return { content: [{ type: "text", text: "done" }] };
+      });
+      return server;
+    },
+  });
+  const http = await httpClient(member.dataUrl!, await mint());
+  const slow = http.callTool({ name: "slow" });
+  await started.promise;
+  let disposed = false;
+  const disposing = member[Symbol.asyncDispose]().then(() => disposed = true);
+  const again = member[Symbol.asyncDispose]();
+  // Draining: the health check says so, and the member is still up for the call in progress.
+  const health = await fetch(member.healthUrl);
+  assert.equal(health.status, 503);
+  await health.body?.cancel();
+  assert.equal(disposed, false);
+  release.resolve();
+  assert.equal(textOf(await slow), "done", "close() would have ended the call instead");
+  await Promise.all([disposing, again]);
+  await member.closed();
+  await http.close();
 });
 
 Deno.test("serveMember() serves https and wss with the tls option", async () => {
@@ -310,5 +342,5 @@ Deno.test("serveMember() serves https and wss with the tls option", async () => 
   }).output();
   assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
   assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), { jsonrpc: "2.0", id: 1, result: {} });
-  await member.shutdown();
+  await member.close();
 });

@@ -73,8 +73,8 @@ export class TestMember implements AsyncDisposable {
 
   /** Stops the member (every session is closed). */
   async stop(): Promise<void> {
-    await this.handle.shutdown();
-    await this.handle.finished;
+    await this.handle.close();
+    await this.handle.closed();
   }
 
   /** Starts it again on the same ports, with new sessions. */

@@ -26,7 +26,7 @@ async function conformanceFederation() {
     async [Symbol.asyncDispose]() {
       await gateway.shutdown();
       await proxy.close();
-      await member.shutdown();
+      await member.close();
     },
   };
 }
