@@ -25,6 +25,7 @@ import { checkSecretStrength } from "./config.ts";
 import { parseDuration } from "./duration.ts";
 import type { HmacAlgorithm } from "./types.ts";
 import type { JWK, JWTPayload } from "./mcp_types.ts";
+import { KeyRing } from "./_key_ring.ts";
 
 /** Asymmetric algorithms a generated manager may use. */
 export type AsymmetricAlgorithm = "EdDSA" | "ES256";
@@ -87,35 +88,8 @@ export interface VerifyTokenOptions {
   issuer?: string;
 }
 
-interface KeyEntry {
-  kid: string;
-  alg: SigningAlgorithm;
-  key: CryptoKey;
-}
-
-/** Keys handed from a static factory to the constructor (module-private). */
-let pendingInit: { signing: KeyEntry | undefined; verifying: KeyEntry[]; jwks: jose.JWK[] } | undefined;
-
-const HMAC_HASH: Record<HmacAlgorithm, string> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
 /** Longest token accepted, in characters; longer ones are refused before parsing. */
 export const MAX_TOKEN_LENGTH = 8192;
-
-function secretBytes(secret: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  return typeof secret === "string" ? new TextEncoder().encode(secret) : new Uint8Array(secret);
-}
-
-async function importHmac(secret: string | Uint8Array, alg: HmacAlgorithm): Promise<CryptoKey> {
-  const bytes = secretBytes(secret);
-  return await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: HMAC_HASH[alg] }, false, [
-    "sign",
-    "verify",
-  ]);
-}
-
-async function hmacKid(secret: string | Uint8Array, alg: HmacAlgorithm): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", secretBytes(secret)));
-  return `${alg.toLowerCase()}-${digest.subarray(0, 9).toBase64({ alphabet: "base64url", omitPadding: true })}`;
-}
 
 function mapJoseError(error: unknown): FederationError {
   if (error instanceof FederationError) return error;
@@ -159,9 +133,7 @@ function mapJoseError(error: unknown): FederationError {
  * ```
  */
 export class AuthManager {
-  #signing: Promise<KeyEntry | undefined>;
-  #verifying = new Map<string, Promise<KeyEntry>>();
-  #publicJwks: jose.JWK[] = [];
+  #keys: KeyRing;
   #options: AuthManagerOptions;
 
   /**
@@ -171,24 +143,26 @@ export class AuthManager {
    * @param options Algorithm, default claims, clock.
    * @throws {ConfigError} When the secret is empty (or short, with `strictSecrets`).
    */
-  constructor(secret: string | Uint8Array, options: AuthManagerOptions = {}) {
+  constructor(secret: string | Uint8Array, options?: AuthManagerOptions);
+  // The implementation also takes a KeyRing: the private path of the static factories. KeyRing is not exported,
+  // so only this module can take it.
+  constructor(secret: string | Uint8Array | KeyRing, options: AuthManagerOptions = {}) {
     this.#options = options;
-    const init = pendingInit;
-    pendingInit = undefined;
-    if (init) {
-      this.#signing = Promise.resolve(init.signing);
-      for (const entry of init.verifying) this.#verifying.set(entry.kid, Promise.resolve(entry));
-      this.#publicJwks = init.jwks;
+    if (secret instanceof KeyRing) {
+      this.#keys = secret;
       return;
     }
-    const alg = options.algorithm ?? "HS512";
     if (typeof secret !== "string" && !(secret instanceof Uint8Array)) {
       throw new TypeError("AuthManager secret must be a string or a Uint8Array");
     }
     checkSecretStrength(secret, "secret", this.#secretChecks());
-    const entry = this.#addHmac(secret, alg, options.kid);
-    this.#signing = entry;
-    entry.catch(() => {});
+    this.#keys = KeyRing.fromSecret(secret, options.algorithm ?? "HS512", options.kid);
+  }
+
+  /** A manager over a ready key ring (the factories' constructor path). */
+  static #withKeys(keys: KeyRing, options: AuthManagerOptions): AuthManager {
+    const construct = AuthManager as unknown as new (keys: KeyRing, options: AuthManagerOptions) => AuthManager;
+    return new construct(keys, options);
   }
 
   /**
@@ -212,12 +186,12 @@ export class AuthManager {
     const { privateKey, publicKey } = await jose.generateKeyPair(algorithm, { extractable: true });
     const jwk = await jose.exportJWK(publicKey);
     const kid = options.kid ?? await jose.calculateJwkThumbprint(jwk);
-    pendingInit = {
-      signing: { kid, alg: algorithm, key: privateKey as CryptoKey },
-      verifying: [{ kid, alg: algorithm, key: publicKey as CryptoKey }],
-      jwks: [{ ...jwk, kid, alg: algorithm, use: "sig" }],
-    };
-    return new AuthManager(new Uint8Array(0), options);
+    const keys = KeyRing.fromKeyPair(
+      { kid, alg: algorithm, key: privateKey as CryptoKey },
+      { kid, alg: algorithm, key: publicKey as CryptoKey },
+      { ...jwk, kid, alg: algorithm, use: "sig" },
+    );
+    return AuthManager.#withKeys(keys, options);
   }
 
   /**
@@ -238,26 +212,14 @@ export class AuthManager {
    */
   static async fromJwks(jwks: JsonWebKeySet, options: AuthManagerOptions = {}): Promise<AuthManager> {
     if (!jwks || !Array.isArray(jwks.keys) || jwks.keys.length === 0) throw new TypeError("JWKS has no keys");
-    pendingInit = { signing: undefined, verifying: [], jwks: [] };
-    const manager = new AuthManager(new Uint8Array(0), options);
+    const manager = AuthManager.#withKeys(new KeyRing(), options);
     for (const jwk of jwks.keys) await manager.addVerificationKey(jwk);
     return manager;
   }
 
-  #addHmac(secret: string | Uint8Array, alg: HmacAlgorithm, kid?: string): Promise<KeyEntry> {
-    const entry = (async () => ({ kid: kid ?? await hmacKid(secret, alg), alg, key: await importHmac(secret, alg) }))();
-    const placeholder = `pending-${this.#verifying.size}-${crypto.randomUUID()}`;
-    this.#verifying.set(placeholder, entry);
-    entry.then((e) => {
-      this.#verifying.delete(placeholder);
-      this.#verifying.set(e.kid, entry);
-    }, () => this.#verifying.delete(placeholder));
-    return entry;
-  }
-
   /** Whether this manager can mint tokens (false for one built from a JWKS). */
   async canSign(): Promise<boolean> {
-    return (await this.#signing) !== undefined;
+    return (await this.#keys.signing()) !== undefined;
   }
 
   /**
@@ -266,7 +228,7 @@ export class AuthManager {
    * @returns The kid.
    */
   async signingKid(): Promise<string | undefined> {
-    return (await this.#signing)?.kid;
+    return (await this.#keys.signing())?.kid;
   }
 
   /**
@@ -275,7 +237,7 @@ export class AuthManager {
    * @returns The key set.
    */
   publicJwks(): Promise<JsonWebKeySet> {
-    return Promise.resolve({ keys: this.#publicJwks.map((k) => ({ ...k })) });
+    return Promise.resolve({ keys: this.#keys.publicJwks() });
   }
 
   /**
@@ -301,7 +263,7 @@ export class AuthManager {
   ): Promise<string> {
     if (typeof key === "string" || key instanceof Uint8Array) {
       checkSecretStrength(key, "secret", this.#secretChecks());
-      return (await this.#addHmac(key, options.algorithm ?? this.#options.algorithm ?? "HS512", options.kid)).kid;
+      return (await this.#keys.addHmac(key, options.algorithm ?? this.#options.algorithm ?? "HS512", options.kid)).kid;
     }
     if (key.d !== undefined || key.kty === "oct") throw new TypeError("Only public asymmetric JWKs can verify");
     if (key.alg !== "EdDSA" && key.alg !== "ES256" && key.alg !== "Ed25519") {
@@ -310,7 +272,7 @@ export class AuthManager {
     const alg: AsymmetricAlgorithm = key.alg === "ES256" ? "ES256" : "EdDSA";
     const imported = await jose.importJWK(key, key.alg) as CryptoKey;
     const kid = options.kid ?? key.kid ?? await jose.calculateJwkThumbprint(key);
-    this.#verifying.set(kid, Promise.resolve({ kid, alg, key: imported }));
+    this.#keys.add({ kid, alg, key: imported });
     return kid;
   }
 
@@ -321,7 +283,7 @@ export class AuthManager {
    * @returns Whether the key was held.
    */
   removeVerificationKey(kid: string): boolean {
-    return this.#verifying.delete(kid);
+    return this.#keys.remove(kid);
   }
 
   #secretChecks(): { strictSecrets: boolean; warn?: (message: string) => void } {
@@ -343,7 +305,7 @@ export class AuthManager {
    * @throws {RangeError} For an invalid `expiresIn`.
    */
   async createToken(payload: Record<string, unknown> = {}, options: CreateTokenOptions = {}): Promise<string> {
-    const signing = await this.#signing;
+    const signing = await this.#keys.signing();
     if (!signing) {
       throw new AuthenticationError("ERR_AUTH_NO_KEY", "This AuthManager is verify-only: it has no signing key");
     }
@@ -378,8 +340,7 @@ export class AuthManager {
     }
     const audience = options.audience ?? this.#options.audience;
     const issuer = options.issuer ?? this.#options.issuer;
-    const entries = await Promise.all([...this.#verifying.values()].map((p) => p.catch(() => undefined)));
-    const keys = entries.filter((e): e is KeyEntry => e !== undefined);
+    const keys = await this.#keys.entries();
     try {
       const { payload } = await jose.jwtVerify(token, (header) => {
         const entry = header.kid === undefined
