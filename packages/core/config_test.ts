@@ -228,8 +228,21 @@ const BAD: BadCase[] = [
   { name: "a subject that is a number", input: withJwt({ subject: 7 }), field: "auth.config.subject" },
 ];
 
-Deno.test("the bad-config table has at least 25 cases", () => {
+Deno.test("the bad-config table has at least 25 cases, each one change away from a config validateConfig() accepts", () => {
   assert.ok(BAD.length >= 25, `only ${BAD.length} cases`);
+  // Each bad case changes one thing of good() (through withEndpoints, withAuth or withJwt): they prove a rejection
+  // only if the unchanged configs pass. A validator that refused too much would pass every case below.
+  const base = good();
+  assert.equal(validateConfig(base, { warn: () => {} }), base);
+  validateConfig(withEndpoints({ control: "ws://localhost:3000" }), { warn: () => {} });
+  validateConfig(withEndpoints({ data: "http://localhost:3001/mcp" }), { warn: () => {} });
+  validateConfig(withAuth({ type: "none" }), { warn: () => {} });
+  validateConfig(withAuth({ type: "jwt", config: {} }), { warn: () => {} });
+  validateConfig(
+    withJwt({ expiresIn: 3600, algorithm: "HS256", subject: "proxy-1" }),
+    { warn: () => {} },
+  );
+  validateConfig(withJwt({ expiresIn: "24h", algorithm: "HS512" }), { warn: () => {} });
 });
 
 for (const { name, input, field } of BAD) {

@@ -483,7 +483,21 @@ Deno.test("Fuzz: 300 random POST bodies at the gateway get proper JSON-RPC error
   );
 });
 
-Deno.test("Fuzz: report the bad inputs tried", () => {
+Deno.test("Fuzz: the frame generator reaches every outcome of the control endpoint's contract; report the inputs tried", () => {
+  // The frame fuzzer only proves something if its inputs reach every branch of the contract it checks: a reply
+  // to the request's id, a null-id error, silence (notifications, responses) and a close (over the size limit).
+  const outcomes: Record<string, number> = {};
+  for (const f of fc.sample(frame, { numRuns: 400, ...seedOption })) {
+    const want = expected(f, MAX_BYTES);
+    const kind = typeof want === "object" ? "reply" : want;
+    outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+  }
+  for (const kind of ["reply", "null-id error", "nothing", "close"]) {
+    assert.ok((outcomes[kind] ?? 0) > 0, `no generated frame expects '${kind}': ${JSON.stringify(outcomes)}`);
+  }
+  // Every property that ran went through all its runs to its last check.
+  const runs: Record<string, number> = { configs: 1_000, registrations: 300, controlFrames: 400, gatewayBodies: 300 };
+  for (const [kind, count] of Object.entries(tried)) assert.equal(count, runs[kind], `${kind} runs`);
   const total = Object.values(tried).reduce((a, b) => a + b, 0);
-  console.log(`fuzz: ${total} bad inputs tried ${JSON.stringify(tried)}`);
+  console.log(`fuzz: ${total} bad inputs tried ${JSON.stringify(tried)}; frame outcomes ${JSON.stringify(outcomes)}`);
 });
