@@ -7,7 +7,7 @@ import type { StoredMember } from "../cluster/registry_store.ts";
 import { ConfigError, ConnectionError, FederationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
-import { guardEndpoints } from "../proxy/outbound_guard.ts";
+import { failClosed, guardEndpoints } from "../proxy/outbound_guard.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import type { HttpGuard } from "./_http_guard.ts";
 
@@ -159,7 +159,7 @@ export class AdminApi {
     let stored;
     try {
       stored = await toStoredMember(body, { box: runtime.box, env: runtime.env });
-      await guardEndpoints(stored, runtime.outboundGuard, undefined);
+      await guardEndpoints(stored, failClosed(runtime.outboundGuard), undefined);
     } catch (error) {
       if (error instanceof ConfigError) {
         return problem(400, error.code, error.message, error.field === undefined ? {} : { field: error.field });

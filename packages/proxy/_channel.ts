@@ -32,6 +32,8 @@ export interface ChannelSettings {
   setup: (client: Client, channel: MemberChannel) => void;
   /** Called once per connection when it goes down. */
   onDown: (channel: MemberChannel, cause: FederationError) => void;
+  /** Runs before every connect (the outbound guard); a rejection fails the connect. */
+  beforeConnect?: ((url: string, signal: AbortSignal | undefined) => Promise<void>) | undefined;
 }
 
 const RenewResultSchema = z.object({ expiresAt: z.number() }).loose();
@@ -66,6 +68,7 @@ export class MemberChannel {
   /** Opens a new connection and runs `initialize`; the previous client, if any, is kept until `adopt`. */
   async open(signal?: AbortSignal): Promise<Client> {
     const { kind, url, tokens, connectTimeout, serverId } = this.#settings;
+    await this.#settings.beforeConnect?.(url, signal);
     let authorization: string | undefined;
     try {
       authorization = await tokens.authorization(true);

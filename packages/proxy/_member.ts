@@ -37,6 +37,8 @@ export interface MemberSettings {
   /** The current handler of members' server-to-client requests (it may change after registration). */
   serverRequestHandler: () => ServerRequestHandler | undefined;
   emit: (type: FederationEventType, init: FederationEventInit) => void;
+  /** Runs before every connect of a channel (the outbound guard). */
+  beforeConnect?: ((url: string, signal: AbortSignal | undefined) => Promise<void>) | undefined;
 }
 
 /** How long `auto` routing trusts a channel's latency without a fresh sample, in ms. */
@@ -94,6 +96,7 @@ export class Member {
         serverStream: kind === "control" || config.endpoints.control === undefined,
         setup: (client, channel) => this.#setupClient(client, channel),
         onDown: (channel, cause) => this.#channelDown(channel, cause),
+        beforeConnect: settings.beforeConnect,
       });
     }
   }

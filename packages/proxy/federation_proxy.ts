@@ -36,7 +36,7 @@ import type {
 import { Member } from "./_member.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import { AuthManagerCache, TokenSource } from "./_token_source.ts";
-import { guardEndpoints } from "./outbound_guard.ts";
+import { guardEndpoint, guardEndpoints } from "./outbound_guard.ts";
 import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog.ts";
 import { FederationEvent, type FederationEventInit, type FederationEventType } from "./events.ts";
@@ -189,6 +189,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
       logger: this.#logger,
       serverRequestHandler: () => this.onServerRequest,
       emit: (type, init) => this.#emit(type, init),
+      beforeConnect: (url, signal) => guardEndpoint(config, url, this.#options.outboundGuard, signal),
     });
     this.#members.set(serverId, member);
     try {

@@ -3,20 +3,36 @@
  * from a config file, an API or a gateway could otherwise be pointed at a cloud's metadata service (server-side
  * request forgery) and hand it a signed token.
  *
- * Rules, checked by `registerServer` after the config is validated and before any connection is made:
+ * Rules, checked by `registerServer` after the config is validated and before any connection is made, and again
+ * right before every connection to a member (the first and every reconnection), on the addresses the name resolves
+ * to then, so that a name that changes its answer after registration (DNS rebinding) is refused at the reconnect:
  * - **Link-local and cloud-metadata addresses are refused** unless `allowMetadata: true`: IPv4 `169.254.0.0/16`
- *   (AWS, GCP, Azure, OpenStack metadata at 169.254.169.254) and `100.100.100.200` (Alibaba Cloud), IPv6
- *   `fe80::/10` and `fd00:ec2::254` (AWS), IPv4 addresses embedded in IPv6 (`::ffff:169.254.169.254`, NAT64
- *   `64:ff9b::/96`, 6to4 `2002::/16`), and the names {@link METADATA_HOSTNAMES}. Hosts are compared after URL
+ *   (AWS, GCP, Azure, OCI metadata at 169.254.169.254), `100.100.100.200` (Alibaba Cloud), `168.63.129.16` (Azure
+ *   WireServer), `192.0.0.192` (Oracle Cloud Classic); IPv6 `fe80::/10`, `fd00:ec2::/32` (AWS IMDS
+ *   `fd00:ec2::254`, DNS, NTP), `fd20:ce::254` (GCP); the local-use NAT64 prefix `64:ff9b:1::/48` (RFC 8215: its
+ *   IPv4 embedding cannot be checked); IPv4 addresses embedded in IPv6 (mapped `::ffff:0:0/96`, compatible,
+ *   translated `::ffff:0:0:0/96`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, Teredo `2001::/32`, ISATAP), classified
+ *   as the IPv4 address they carry; and the names {@link METADATA_HOSTNAMES}. Hosts are compared after URL
  *   parsing, so `http://2852039166/`, `http://0xA9FEA9FE/`, `http://169.254.43518/`, percent-encoded and
  *   full-width names are caught as what they are.
+ * - **Addresses that are not unicast destinations are refused** always: multicast (`224.0.0.0/4`, `ff00::/8`),
+ *   reserved and broadcast (`240.0.0.0/4`), discard-only (`100::/64`).
+ * - **Private and special-purpose unicast ranges** (the IANA IPv4 and IPv6 Special-Purpose Address Registries,
+ *   RFC 6890): loopback, `0.0.0.0/8`, RFC 1918, shared `100.64.0.0/10`, `192.0.0.0/24`, documentation and
+ *   benchmarking ranges, unique local `fc00::/7`, site-local `fec0::/10`, and `localhost`, are allowed by default
+ *   and refused with `allowPrivate: false`.
  * - **DNS names are resolved** (A and AAAA, within `resolveTimeout`) and refused when an address is refused.
- *   A name that does not resolve, or not in time, is let through: the connection will fail or resolve through
- *   the system resolver (which may read `/etc/hosts`). `localhost` and `*.localhost` are loopback and never
- *   resolved. Use `allowHosts` when you need a closed list.
+ *   A name that does not resolve, or not in time, is let through unless `refuseUnresolved: true` (the connection
+ *   will fail, or resolve through the system resolver, which may read `/etc/hosts`). `localhost` and
+ *   `*.localhost` are loopback and never resolved. Use `allowHosts` when you need a closed list.
  * - **`allowHosts`**, when given, is the only hosts allowed: exact names or IP literals, or `*.example.com` for
  *   any subdomain of `example.com`. Both rules apply: a listed host must still not be a metadata address unless
  *   `allowMetadata` is set.
+ *
+ * What remains: the check resolves the name itself, then the WebSocket or HTTP client resolves it again to
+ * connect. A resolver that answers differently within that window (milliseconds) is not caught, and the data
+ * channel's HTTP client may open further pooled connections between two channel connects; `allowHosts` (names
+ * you control) or IP literals close both gaps.
  *
  * The proxy enables the guard by default with these defaults (so loopback, private networks and public hosts
  * work as before); `outboundGuard: false` turns it off. The gateway CLI builds its proxy with the default, so it
@@ -54,11 +70,26 @@ export interface OutboundGuardOptions {
   /** Allow link-local and cloud-metadata addresses (see the module doc for the list). @default {false} */
   allowMetadata?: boolean | undefined;
   /**
+   * Allow loopback (and `localhost`), private (RFC 1918, unique local) and the other special-purpose unicast
+   * ranges of RFC 6890 (see the module doc). `false` admits public addresses only.
+   * @default {true}
+   */
+  allowPrivate?: boolean | undefined;
+  /**
+   * Refuse a DNS name that does not resolve (no address, an error, or no answer within `resolveTimeout`) instead of
+   * letting the connection attempt decide. The gateway's membership API sets it for the members it adds.
+   * @default {false}
+   */
+  refuseUnresolved?: boolean | undefined;
+  /**
    * How DNS names are resolved before their addresses are checked, or `false` to check names literally only.
    * @default {A and AAAA records with Deno.resolveDns}
    */
   resolve?: HostResolver | false | undefined;
-  /** Longest wait for DNS resolution, in ms; a name not resolved in time is let through. @default {2000} */
+  /**
+   * Longest wait for DNS resolution, in ms; a name not resolved in time is let through (refused with
+   * `refuseUnresolved`). @default {2000}
+   */
   resolveTimeout?: number | undefined;
 }
 
@@ -122,31 +153,111 @@ function parseIpv6(text: string): number[] | undefined {
   return [...head.map((g) => parseInt(g, 16)), ...zeros, ...after.map((g) => parseInt(g, 16)), ...tail];
 }
 
-function blockedIpv4(bytes: number[]): boolean {
-  const [a, b, c, d] = bytes as [number, number, number, number];
-  return (a === 169 && b === 254) || (a === 100 && b === 100 && c === 100 && d === 200);
+/**
+ * Why an address is refused: `metadata` (link-local, a cloud metadata service, or a prefix that can hide one;
+ * refused unless `allowMetadata`), `private` (loopback, private and other non-public unicast ranges; refused only
+ * with `allowPrivate: false`), `unusable` (not a unicast destination: refused always).
+ */
+type AddressRule = "metadata" | "private" | "unusable";
+/** A refused range: its rule and what it is (for messages). */
+interface Refusal {
+  rule: AddressRule;
+  what: string;
 }
 
-function blockedIpv6(g: number[]): boolean {
-  if ((g[0]! & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
-  if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return true;
+function inV4(bytes: number[], base: [number, number, number, number], bits: number): boolean {
+  const value = (b: number[]) => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((value(bytes) & mask) >>> 0) === ((value(base) & mask) >>> 0);
+}
+
+// IPv4 ranges, from the IANA IPv4 Special-Purpose Address Registry (RFC 6890 and updates) and the clouds' docs.
+// First match wins: the metadata addresses inside private ranges come first.
+const V4_RANGES: [base: [number, number, number, number], bits: number, refusal: Refusal][] = [
+  [[169, 254, 0, 0], 16, { rule: "metadata", what: "IPv4 link-local, RFC 3927 (AWS, GCP, Azure, OCI metadata)" }],
+  [[100, 100, 100, 200], 32, { rule: "metadata", what: "Alibaba Cloud metadata" }],
+  [[168, 63, 129, 16], 32, { rule: "metadata", what: "Azure WireServer" }],
+  [[192, 0, 0, 192], 32, { rule: "metadata", what: "Oracle Cloud Classic metadata" }],
+  [[0, 0, 0, 0], 8, { rule: "private", what: '"this network", RFC 791 (0.0.0.0 reaches the local host)' }],
+  [[10, 0, 0, 0], 8, { rule: "private", what: "private, RFC 1918" }],
+  [[100, 64, 0, 0], 10, { rule: "private", what: "shared address space, RFC 6598" }],
+  [[127, 0, 0, 0], 8, { rule: "private", what: "loopback, RFC 1122" }],
+  [[172, 16, 0, 0], 12, { rule: "private", what: "private, RFC 1918" }],
+  [[192, 0, 0, 0], 24, { rule: "private", what: "IETF protocol assignments, RFC 6890" }],
+  [[192, 0, 2, 0], 24, { rule: "private", what: "documentation, RFC 5737" }],
+  [[192, 88, 99, 0], 24, { rule: "private", what: "6to4 relay anycast, RFC 7526" }],
+  [[192, 168, 0, 0], 16, { rule: "private", what: "private, RFC 1918" }],
+  [[198, 18, 0, 0], 15, { rule: "private", what: "benchmarking, RFC 2544" }],
+  [[198, 51, 100, 0], 24, { rule: "private", what: "documentation, RFC 5737" }],
+  [[203, 0, 113, 0], 24, { rule: "private", what: "documentation, RFC 5737" }],
+  [[224, 0, 0, 0], 4, { rule: "unusable", what: "multicast, RFC 5771" }],
+  [[240, 0, 0, 0], 4, { rule: "unusable", what: "reserved and limited broadcast, RFC 1112 and RFC 919" }],
+];
+
+function classifyIpv4(bytes: number[]): Refusal | undefined {
+  return V4_RANGES.find(([base, bits]) => inV4(bytes, base, bits))?.[2];
+}
+
+/** The IPv4 address an IPv6 address carries, by the embedding conventions an attacker can use to hide one. */
+function embeddedIpv4(g: number[]): { bytes: number[]; how: string } | undefined {
   const v4 = (hi: number, lo: number) => [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff];
-  const firstFive = g.slice(0, 5).every((x) => x === 0);
-  if (firstFive && (g[5] === 0xffff || g[5] === 0) && blockedIpv4(v4(g[6]!, g[7]!))) return true; // mapped, compatible
-  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0) && blockedIpv4(v4(g[6]!, g[7]!))) {
-    return true; // NAT64
-  }
-  if (g[0] === 0x2002 && blockedIpv4(v4(g[1]!, g[2]!))) return true; // 6to4
-  return false;
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && g[5] === 0xffff) return { bytes: v4(g[6]!, g[7]!), how: "IPv4-mapped, RFC 4291" };
+  if (zero(0, 6) && (g[6] !== 0 || g[7]! > 1)) return { bytes: v4(g[6]!, g[7]!), how: "IPv4-compatible, RFC 4291" };
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return { bytes: v4(g[6]!, g[7]!), how: "IPv4-translated, RFC 2765" };
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return { bytes: v4(g[6]!, g[7]!), how: "NAT64, RFC 6052" };
+  if (g[0] === 0x2002) return { bytes: v4(g[1]!, g[2]!), how: "6to4, RFC 3056" };
+  // Teredo carries the client's IPv4 address inverted in the last 32 bits.
+  if (g[0] === 0x2001 && g[1] === 0) return { bytes: v4(~g[6]! & 0xffff, ~g[7]! & 0xffff), how: "Teredo, RFC 4380" };
+  if ((g[4] === 0 || g[4] === 0x200) && g[5] === 0x5efe) return { bytes: v4(g[6]!, g[7]!), how: "ISATAP, RFC 5214" };
+  return undefined;
 }
 
-/** Whether an IP literal (v4 dotted or v6 textual, brackets allowed) is link-local or a metadata address. */
-function blockedAddress(address: string): boolean {
+function classifyIpv6(g: number[]): Refusal | undefined {
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  // From the IANA IPv6 Special-Purpose Address Registry (RFC 6890 and updates) and the clouds' docs.
+  if ((g[0]! & 0xffc0) === 0xfe80) return { rule: "metadata", what: "IPv6 link-local, RFC 4291" };
+  if (g[0] === 0xfd00 && g[1] === 0x0ec2) {
+    return { rule: "metadata", what: "AWS instance services (IMDS fd00:ec2::254, DNS, NTP)" };
+  }
+  if (g[0] === 0xfd20 && g[1] === 0x00ce && zero(2, 7) && g[7] === 0x254) {
+    return { rule: "metadata", what: "GCP metadata over IPv6" };
+  }
+  // The local-use NAT64 prefix may embed an IPv4 address at any of RFC 6052's offsets: it cannot be checked.
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) {
+    return { rule: "metadata", what: "local-use NAT64 prefix 64:ff9b:1::/48, RFC 8215" };
+  }
+  const embedded = embeddedIpv4(g);
+  if (embedded) {
+    const inner = classifyIpv4(embedded.bytes);
+    if (inner) return { rule: inner.rule, what: `${inner.what}, embedded (${embedded.how})` };
+  }
+  if (zero(0, 7) && g[7]! <= 1) return { rule: "private", what: "IPv6 loopback or unspecified, RFC 4291" };
+  if ((g[0]! & 0xfe00) === 0xfc00) return { rule: "private", what: "IPv6 unique local, RFC 4193" };
+  if ((g[0]! & 0xffc0) === 0xfec0) return { rule: "private", what: "IPv6 site-local (deprecated), RFC 3879" };
+  if (g[0] === 0x2001 && g[1] === 0x0db8) return { rule: "private", what: "IPv6 documentation, RFC 3849" };
+  if (g[0] === 0x2001 && g[1] === 0x0002 && g[2] === 0) return { rule: "private", what: "IPv6 benchmarking, RFC 5180" };
+  if (g[0] === 0x0100 && zero(1, 4)) return { rule: "unusable", what: "IPv6 discard-only, RFC 6666" };
+  if ((g[0]! & 0xff00) === 0xff00) return { rule: "unusable", what: "IPv6 multicast, RFC 4291" };
+  return undefined;
+}
+
+/** Why an IP literal (v4 dotted or v6 textual, brackets and zone allowed) is refused, or `undefined`. */
+function classifyAddress(address: string): Refusal | undefined {
   const bare = address.replace(/^\[|\]$/g, "");
   const v4 = parseIpv4(bare);
-  if (v4) return blockedIpv4(v4);
+  if (v4) return classifyIpv4(v4);
   const v6 = parseIpv6(bare.replace(/%.*$/, ""));
-  return v6 !== undefined && blockedIpv6(v6);
+  return v6 === undefined ? undefined : classifyIpv6(v6);
+}
+
+/** The refusal that applies under `options`, if any. */
+function refusalOf(address: string, options: OutboundGuardOptions): Refusal | undefined {
+  const refusal = classifyAddress(address);
+  if (refusal === undefined) return undefined;
+  if (refusal.rule === "metadata" && options.allowMetadata === true) return undefined;
+  if (refusal.rule === "private" && options.allowPrivate !== false) return undefined;
+  return refusal;
 }
 
 function isIpLiteral(host: string): boolean {
@@ -234,36 +345,49 @@ export async function checkOutboundUrl(url: string | URL, options: CheckOutbound
     const who = serverId === undefined ? "" : ` of server '${serverId}'`;
     throw new ConfigError(`Invalid ${field}${who}: ${rule}`, serverId === undefined ? { field } : { field, serverId });
   };
+  const describe = (refusal: Refusal) =>
+    refusal.rule === "metadata"
+      ? `link-local or a cloud metadata address (outboundGuard: ${refusal.what})`
+      : refusal.rule === "private"
+      ? `a private or special-purpose address (outboundGuard.allowPrivate: ${refusal.what})`
+      : `not a unicast host address (outboundGuard: ${refusal.what})`;
   if (!URL.canParse(url)) refuse("is not a valid URL");
   const host = normalizeHost(new URL(url).hostname);
   if (options.allowHosts !== undefined && !listed(host, options.allowHosts)) {
     refuse(`host '${host}' is not in outboundGuard.allowHosts`);
   }
-  if (options.allowMetadata === true) return;
-  if (METADATA_HOSTNAMES.includes(host)) refuse(`host '${host}' is a cloud metadata service (outboundGuard)`);
+  if (options.allowMetadata !== true && METADATA_HOSTNAMES.includes(host)) {
+    refuse(`host '${host}' is a cloud metadata service (outboundGuard)`);
+  }
   if (isIpLiteral(host)) {
-    if (blockedAddress(host)) refuse(`address '${host}' is link-local or a cloud metadata address (outboundGuard)`);
+    const refusal = refusalOf(host, options);
+    if (refusal) refuse(`address '${host}' is ${describe(refusal)}`);
     return;
   }
-  if (host === "localhost" || host.endsWith(".localhost") || options.resolve === false) return;
+  // `localhost` and its subdomains are loopback (RFC 6761): never resolved, refused only by allowPrivate: false.
+  if (host === "localhost" || host.endsWith(".localhost")) {
+    if (options.allowPrivate === false) refuse(`host '${host}' is loopback (outboundGuard.allowPrivate)`);
+    return;
+  }
+  if (options.resolve === false) return;
   if (options.signal?.aborted) {
     throw new CancelledError(`Checking ${field} was cancelled`, { ...(serverId ? { serverId } : {}) });
   }
-  const addresses = await resolveWithin(
-    host,
-    options.resolve ?? resolveDns,
-    options.resolveTimeout ?? DEFAULT_RESOLVE_TIMEOUT,
-    options.signal,
-  );
+  const timeout = options.resolveTimeout ?? DEFAULT_RESOLVE_TIMEOUT;
+  const addresses = await resolveWithin(host, options.resolve ?? resolveDns, timeout, options.signal);
   if (options.signal?.aborted) {
     throw new CancelledError(`Checking ${field} was cancelled`, {
       ...(serverId ? { serverId } : {}),
       cause: options.signal.reason,
     });
   }
-  const blocked = addresses.find((address) => typeof address === "string" && blockedAddress(address));
-  if (blocked !== undefined) {
-    refuse(`host '${host}' resolves to '${blocked}', a link-local or cloud metadata address (outboundGuard)`);
+  const valid = addresses.filter((address) => typeof address === "string" && isIpLiteral(address));
+  for (const address of valid) {
+    const refusal = refusalOf(address, options);
+    if (refusal) refuse(`host '${host}' resolves to '${address}', ${describe(refusal)}`);
+  }
+  if (valid.length === 0 && options.refuseUnresolved === true) {
+    refuse(`host '${host}' did not resolve within ${timeout}ms (outboundGuard.refuseUnresolved)`);
   }
 }
 
@@ -281,15 +405,46 @@ export async function guardEndpoints(
   guard: OutboundGuardOptions | false | undefined,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  if (guard === false) return;
   for (const kind of ["control", "data"] as const) {
     const url = config.endpoints[kind];
-    if (url === undefined) continue;
-    await checkOutboundUrl(url, {
-      ...guard,
-      field: `endpoints.${kind}`,
-      serverId: config.serverId,
-      ...(signal ? { signal } : {}),
-    });
+    if (url !== undefined) await guardEndpoint(config, url, guard, signal);
   }
+}
+
+/**
+ * The guard for members added through the gateway's membership API: a name that does not resolve is refused
+ * (`refuseUnresolved: true`) unless the options say otherwise.
+ *
+ * @param guard The configured guard.
+ * @returns The guard to check with.
+ */
+export function failClosed(guard: OutboundGuardOptions | false | undefined): OutboundGuardOptions | false {
+  return guard === false ? false : { refuseUnresolved: true, ...guard };
+}
+
+/**
+ * Checks one endpoint of a member right before a channel connects to it (internal: the proxy runs it at every
+ * connect, initial and reconnect, so that a name re-resolved to a refused address after registration is refused).
+ *
+ * @param config The member's config.
+ * @param url One of its endpoint URLs.
+ * @param guard The proxy's `outboundGuard` option.
+ * @param signal The connect's signal.
+ * @returns When the endpoint may be connected to.
+ * @throws {ConfigError} With `field` `endpoints.control` or `endpoints.data`.
+ */
+export async function guardEndpoint(
+  config: FederationConfig,
+  url: string,
+  guard: OutboundGuardOptions | false | undefined,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (guard === false) return;
+  const kind = url === config.endpoints.control ? "control" : "data";
+  await checkOutboundUrl(url, {
+    ...guard,
+    field: `endpoints.${kind}`,
+    serverId: config.serverId,
+    ...(signal ? { signal } : {}),
+  });
 }

@@ -8,7 +8,10 @@ import {
 } from "../../mod.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { FaultRelay } from "../_support/fault_relay.ts";
-import { SECRET, TestMember } from "../_support/members.ts";
+import { SECRET, TestMember, waitFor } from "../_support/members.ts";
+import { MemoryRegistryStore } from "../../packages/cluster/mod.ts";
+import { AuthManager } from "../../packages/core/auth.ts";
+import { serveGateway } from "../../packages/gateway/mod.ts";
 import { LineReader } from "../_support/lines.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -46,6 +49,22 @@ const BLOCKED: [url: string, what: string][] = [
   ["http://ｍｅｔａｄａｔａ.google.internal/", "full-width name (IDNA-mapped)"],
   ["http://metadata/", "bare metadata name"],
   ["http://metadata.goog/", "GCP metadata alias"],
+  // Issue 13, item 11: more metadata addresses, the local-use NAT64 prefix, more IPv4-in-IPv6 embeddings.
+  ["http://[fd20:ce::254]/", "GCP metadata over IPv6"],
+  ["http://168.63.129.16/", "Azure WireServer"],
+  ["http://192.0.0.192/", "Oracle Cloud Classic metadata"],
+  ["http://[fd00:ec2::23]/", "AWS instance services (DNS) over IPv6"],
+  ["http://[64:ff9b:1::a9fe:a9fe]/", "local-use NAT64 prefix (RFC 8215), metadata embedded"],
+  ["http://[64:ff9b:1:ffff::1]/", "local-use NAT64 prefix, any address"],
+  ["http://[::ffff:0:169.254.169.254]/", "IPv4-translated IPv6 (RFC 2765)"],
+  ["http://[::169.254.169.254]/", "IPv4-compatible IPv6"],
+  ["http://[2001:0:4136:e378:8000:63bf:5601:5601]/", "Teredo carrying 169.254.169.254 (inverted)"],
+  ["http://[2607:f8b0::5efe:a9fe:a9fe]/", "ISATAP interface id carrying 169.254.169.254"],
+  ["http://[64:ff9b::168.63.129.16]/", "NAT64 of Azure WireServer"],
+  ["http://224.0.0.1/", "IPv4 multicast: not a unicast destination"],
+  ["http://255.255.255.255/", "limited broadcast"],
+  ["http://[ff02::1]/", "IPv6 multicast"],
+  ["http://[100::1]/", "IPv6 discard-only prefix"],
 ];
 
 Deno.test({
@@ -265,4 +284,159 @@ Deno.test("Outbound guard: the gateway CLI has it on: a metadata member in feder
     reader.release();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "Outbound guard: allowPrivate: false refuses loopback, private and special-purpose ranges, by address or name",
+  permissions: loopbackOnly,
+}, async () => {
+  const strict = { allowPrivate: false, resolve: (host: string) => Promise.resolve(ZONE[host] ?? []) };
+  const ZONE: Record<string, string[]> = {
+    "intranet.example.test": ["93.184.216.34", "192.168.1.10"],
+    "public.example.test": ["93.184.216.34", "2606:2800:220:1::1"],
+  };
+  for (
+    const url of [
+      "http://127.0.0.1/",
+      "http://127.1.2.3/",
+      "http://0.0.0.0/",
+      "http://10.0.0.1/",
+      "http://172.16.5.4/",
+      "http://192.168.0.1/",
+      "http://100.64.0.1/",
+      "http://198.18.0.1/",
+      "http://192.0.2.1/",
+      "http://[::1]/",
+      "http://[::]/",
+      "http://[fd12:3456::1]/",
+      "http://[fec0::1]/",
+      "http://[2001:db8::1]/",
+      "http://[::ffff:127.0.0.1]/",
+      "http://[64:ff9b::10.0.0.1]/",
+      "http://localhost/",
+      "http://api.localhost/",
+      "http://intranet.example.test/",
+    ]
+  ) {
+    await assert.rejects(
+      checkOutboundUrl(url, strict),
+      (e) => e instanceof ConfigError && e.code === "ERR_CONFIG_INVALID" && /allowPrivate/.test(e.message),
+      url,
+    );
+    await checkOutboundUrl(url, { resolve: strict.resolve }); // allowed by default
+  }
+  await checkOutboundUrl("http://93.184.216.34/", strict);
+  await checkOutboundUrl("http://[2606:2800:220:1::1]/", strict);
+  await checkOutboundUrl("http://public.example.test/", strict);
+});
+
+Deno.test({
+  name:
+    "Outbound guard: refuseUnresolved refuses a name that does not resolve or times out; the membership API sets it",
+  permissions: loopbackOnly,
+}, async () => {
+  const hanging = () => new Promise<string[]>(() => {});
+  const nothing = () => Promise.resolve([]);
+  const failing = () => Promise.reject(new Error("SERVFAIL"));
+  for (const resolve of [hanging, nothing, failing]) {
+    await assert.rejects(
+      checkOutboundUrl("http://slow.example.test/", { resolve, resolveTimeout: 100, refuseUnresolved: true }),
+      (e) => e instanceof ConfigError && /did not resolve within 100ms/.test(e.message),
+      resolve.name,
+    );
+    await checkOutboundUrl("http://slow.example.test/", { resolve, resolveTimeout: 100 }); // fail-open by default
+  }
+  // Through the gateway's membership API: a member whose name does not resolve in time is refused (400).
+  const gatewaySecret = "gateway-secret-of-at-least-thirty-two-bytes";
+  await using proxy = new FederationProxy(SECRET, { logger: quiet });
+  const store = new MemoryRegistryStore();
+  await using gateway = await serveGateway(proxy, {
+    auth: { secret: gatewaySecret },
+    port: 0,
+    logger: quiet,
+    cluster: {
+      store,
+      key: "admin-test-store-key-of-at-least-32-bytes",
+      outboundGuard: { resolve: hanging, resolveTimeout: 100 },
+    },
+  });
+  const token = await new AuthManager(gatewaySecret).createToken({ scope: "federation:admin" }, {
+    subject: "operator",
+    expiresIn: "5m",
+  });
+  const response = await fetch(gateway.url.replace(/\/mcp$/, "/admin/members"), {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ serverId: "slowdns", endpoints: { data: "http://never-answers.test:1/" } }),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 400, JSON.stringify(body));
+  assert.equal(body.error.code, "ERR_CONFIG_INVALID");
+  assert.match(JSON.stringify(body), /did not resolve within 100ms/);
+  assert.deepEqual((await store.listMembers()).members, []);
+  await store.close();
+});
+
+/** A name of this machine that the system resolver maps to 127.0.0.1 (the host name, in /etc/hosts), if any. */
+const HOST = Deno.hostname();
+const hostIsLoopback = await (async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const conn = await Deno.connect({ hostname: HOST, port: listener.addr.port });
+    (await listener.accept()).close();
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    listener.close();
+  }
+})();
+
+Deno.test({
+  name: "Outbound guard: a name that resolves elsewhere after registration is refused at the reconnect (DNS rebinding)",
+  // Needs a host name the system resolves to 127.0.0.1 (the test resolver is only the guard's).
+  ignore: !hostIsLoopback,
+  permissions: { net: ["127.0.0.1", HOST] },
+}, async () => {
+  await using member = await TestMember.start("rebind");
+  await using relay = new FaultRelay(Number(new URL(member.handle.controlUrl!).port));
+  let answer = ["93.184.216.34"];
+  const asked: string[] = [];
+  const resolve = (host: string) => {
+    asked.push(`${host} -> ${answer.join(",")}`);
+    return Promise.resolve(answer);
+  };
+  await using proxy = newProxy({
+    outboundGuard: { resolve, allowPrivate: false },
+    backoff: { initialDelay: 20, maxDelay: 50, minDelay: 10 },
+  });
+  const url = `ws://${HOST}:${relay.port}/`;
+  assert.equal((await proxy.registerServer({ serverId: "rebind", endpoints: { control: url } })).state, "connected");
+  // Checked at registration and again at the connect itself.
+  assert.deepEqual(asked, [`${HOST} -> 93.184.216.34`, `${HOST} -> 93.184.216.34`]);
+  const accepted = relay.accepted;
+  const refused = new Promise<Error | undefined>((resolveRefused) => {
+    const timer = setTimeout(() => resolveRefused(undefined), 5_000);
+    proxy.addEventListener("error", (event) => {
+      const cause = (event as unknown as { cause?: Error }).cause;
+      if (cause instanceof ConfigError) {
+        clearTimeout(timer);
+        resolveRefused(cause);
+      }
+    });
+  });
+  answer = ["127.0.0.1"];
+  relay.cut();
+  const cause = await refused;
+  assert.ok(cause instanceof ConfigError, "the reconnect was not refused by the guard");
+  assert.equal(cause.field, "endpoints.control");
+  assert.equal(cause.serverId, "rebind");
+  assert.match(cause.message, /resolves to '127\.0\.0\.1'/);
+  assert.equal(relay.accepted, accepted, "no connection was made to the re-resolved address");
+  assert.notEqual(proxy.getServerStatus("rebind")?.state, "connected");
+  // Once the name resolves to an allowed address again, the member comes back.
+  answer = ["93.184.216.34"];
+  await waitFor(() => proxy.getServerStatus("rebind")?.state === "connected", 5_000);
+  assert.ok(relay.accepted > accepted);
 });
