@@ -24,6 +24,7 @@
  */
 
 import { isRecord } from "../core/_json.ts";
+import { redactUrl } from "../core/_redact.ts";
 import { validateConfig } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { FederationConfig, JwtAuthSettings } from "../core/types.ts";
@@ -157,7 +158,8 @@ export async function resolveMember(
 }
 
 /**
- * A stored member as the membership API shows it: a sealed secret becomes `"sealedSecret": "(sealed)"`.
+ * A stored member as the membership API shows it: a sealed secret becomes `"sealedSecret": "(sealed)"`, and
+ * every query value and password in its endpoint URLs becomes `***`.
  *
  * @param stored The stored registration.
  * @returns A copy without the ciphertext.
@@ -175,6 +177,11 @@ export async function resolveMember(
  */
 export function redactMember(stored: StoredMemberConfig): StoredMemberConfig {
   const copy = structuredClone(stored);
+  // Endpoint URLs may carry credentials in their query (pre-signed URLs, `?api-key=`): their values are hidden.
+  for (const kind of ["control", "data"] as const) {
+    const url = copy.endpoints[kind];
+    if (url !== undefined) copy.endpoints[kind] = redactUrl(url);
+  }
   if (copy.auth?.type === "jwt" && copy.auth.config.sealedSecret !== undefined) {
     copy.auth.config.sealedSecret = "(sealed)";
   }

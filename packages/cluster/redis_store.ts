@@ -25,6 +25,7 @@
 import { createClient } from "@redis/client";
 import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
 import { ConfigError, ConnectionError } from "../core/errors.ts";
+import { redactUrl } from "../core/_redact.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import { HealthTracker } from "./_health.ts";
 import {
@@ -84,14 +85,6 @@ const REDIS_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
   minDelay: 10,
 });
 
-/** The URL without its password, for messages. */
-function redact(url: string): string {
-  if (!URL.canParse(url)) return "(invalid URL)";
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = "***";
-  return parsed.href;
-}
-
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -131,7 +124,7 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
   constructor(url: string, options: RedisRegistryStoreOptions = {}) {
     super();
     if (!URL.canParse(url) || !["redis:", "rediss:"].includes(new URL(url).protocol)) {
-      throw new ConfigError(`Invalid store URL '${redact(url)}': must be redis://host:port or rediss://host:port`, {
+      throw new ConfigError(`Invalid store URL '${redactUrl(url)}': must be redis://host:port or rediss://host:port`, {
         field: "store",
       });
     }
@@ -156,7 +149,7 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
     };
     this.#client = createClient(settings);
     this.#subscriber = createClient(settings);
-    const where = redact(url);
+    const where = redactUrl(url);
     for (const [name, client] of [["commands", this.#client], ["subscriptions", this.#subscriber]] as const) {
       client.on("error", (error: unknown) => {
         if (this.#closed) return;

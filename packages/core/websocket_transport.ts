@@ -22,6 +22,7 @@
 import type { JSONRPCMessage, Transport } from "./mcp_types.ts";
 import { AuthenticationError, CancelledError, ConnectionError, TimeoutError } from "./errors.ts";
 import { isRecord } from "./_json.ts";
+import { redactUrl, redactUrls } from "./_redact.ts";
 import { isJsonRpcMessage, isRequestId, isResponse } from "./_jsonrpc.ts";
 
 /** WebSocket subprotocol of the control channel. */
@@ -148,23 +149,35 @@ export class WebSocketTransport implements Transport {
       };
       const onOpen = () => {
         if (socket.protocol !== MCP_SUBPROTOCOL) {
-          settle(new ConnectionError(`Server at ${url} did not accept subprotocol 'mcp'`, { channel: "control" }));
+          settle(
+            new ConnectionError(`Server at ${redactUrl(url)} did not accept subprotocol 'mcp'`, { channel: "control" }),
+          );
         } else settle();
       };
       const onError = (event: Event) => {
         const message = (event as ErrorEvent).message ?? "";
         const status = /status code: (\d{3})/.exec(message)?.[1];
         failure = status === "401" || status === "403"
-          ? new AuthenticationError("ERR_AUTH_REJECTED", `Server at ${url} rejected the token (HTTP ${status})`, {
-            channel: "control",
-          })
-          : new ConnectionError(`Cannot connect to ${url}: ${message.replace(/^NetworkError: /, "")}`, {
-            channel: "control",
-            cause: event,
-          });
+          ? new AuthenticationError(
+            "ERR_AUTH_REJECTED",
+            `Server at ${redactUrl(url)} rejected the token (HTTP ${status})`,
+            {
+              channel: "control",
+            },
+          )
+          : new ConnectionError(
+            `Cannot connect to ${redactUrl(url)}: ${redactUrls(message.replace(/^NetworkError: /, ""))}`,
+            {
+              channel: "control",
+              cause: event,
+            },
+          );
       };
       const onClose = () =>
-        settle(failure ?? new ConnectionError(`Connection to ${url} closed during upgrade`, { channel: "control" }));
+        settle(
+          failure ??
+            new ConnectionError(`Connection to ${redactUrl(url)} closed during upgrade`, { channel: "control" }),
+        );
       const onAbort = () =>
         settle(
           new CancelledError("Connection attempt was cancelled", { channel: "control", cause: options.signal?.reason }),
@@ -172,7 +185,7 @@ export class WebSocketTransport implements Transport {
       const timer = setTimeout(
         () =>
           settle(
-            new TimeoutError(`WebSocket upgrade to ${url} timed out (timeout: ${timeout}ms)`, {
+            new TimeoutError(`WebSocket upgrade to ${redactUrl(url)} timed out (timeout: ${timeout}ms)`, {
               channel: "control",
               timeoutMs: timeout,
             }),

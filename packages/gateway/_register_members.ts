@@ -2,6 +2,7 @@
 // gateway: it is reported, and registration is retried in the background (REGISTER_BACKOFF: full jitter, 1 s to
 // 30 s, never below 100 ms) until it succeeds or the gateway stops.
 import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
+import { redactUrl, redactUrls } from "../core/_redact.ts";
 import { sleep } from "../core/_sleep.ts";
 import { ConfigError, FederationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -29,11 +30,12 @@ export const REGISTER_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
 
 function describe(config: FederationConfig): string {
   const { control, data } = config.endpoints;
-  return [control ? `control ${control}` : "", data ? `data ${data}` : ""].filter(Boolean).join("  ");
+  return [control ? `control ${redactUrl(control)}` : "", data ? `data ${redactUrl(data)}` : ""].filter(Boolean)
+    .join("  ");
 }
 
 function reason(error: unknown): string {
-  return error instanceof FederationError ? `${error.code}: ${error.message}` : String(error);
+  return redactUrls(error instanceof FederationError ? `${error.code}: ${error.message}` : String(error));
 }
 
 /**

@@ -32,6 +32,7 @@ import { registerMembers } from "./_register_members.ts";
 import { serveGateway } from "./serve_gateway.ts";
 import { serveGatewayStdio } from "./serve_gateway_stdio.ts";
 import type { GatewayHandle } from "./options.ts";
+import { redactUrls } from "../core/_redact.ts";
 
 const USAGE = `Usage: deno task start --config <file.json> [--stdio | --check | --token] [options]
 
@@ -168,7 +169,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(error.message);
       return 2;
     }
-    console.error(`Gateway failed: ${error instanceof Error ? error.message : error}`);
+    console.error(`Gateway failed: ${redactUrls(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
 }

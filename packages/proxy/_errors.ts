@@ -9,6 +9,7 @@ import {
   TimeoutError,
 } from "../core/errors.ts";
 import { ErrorCode, McpError, StreamableHTTPError } from "../core/_sdk.ts";
+import { redactUrls } from "../core/_redact.ts";
 
 export interface ErrorContext {
   serverId: string;
@@ -68,9 +69,12 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
     return new ConnectionError(`Server '${serverId}' (${channel}) failed ${what}: HTTP ${error.code}`, base);
   }
   if (error instanceof TypeError || (error instanceof Error && /connect|network|socket|closed/i.test(error.message))) {
-    return new ConnectionError(`Cannot reach server '${serverId}' (${channel}) for ${what}: ${error.message}`, base);
+    return new ConnectionError(
+      `Cannot reach server '${serverId}' (${channel}) for ${what}: ${redactUrls(error.message)}`,
+      base,
+    );
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = redactUrls(error instanceof Error ? error.message : String(error));
   return new ProtocolError(`Server '${serverId}' sent an invalid answer to ${what}: ${message}`, {
     ...base,
     rpcCode: ErrorCode.InternalError,
