@@ -1,8 +1,11 @@
 /**
  * Where every retry delay in the library is decided: a {@link BackoffPolicy} (plain data) and
  * {@link backoffDelay}, exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And
- * Jitter"). Member channels, the gateway's start-up registration, the cluster's member sync and the Redis store all
- * retry through it, each with its own policy.
+ * Jitter"). Every retry loop of the library computes its delays here, each with its own policy (plain data):
+ * member channels ({@link DEFAULT_BACKOFF}, overridable by `FederationProxyOptions.backoff`), the gateway's start-up
+ * registration (`REGISTER_BACKOFF` in `gateway/_register_members.ts`: 1 s to 30 s, floor 100 ms), the cluster's
+ * member sync (`SYNC_BACKOFF` in `cluster/member_sync.ts`: 250 ms to 30 s, floor 10 ms) and the Redis store's
+ * reconnection (`REDIS_BACKOFF` in `cluster/redis_store.ts`: 100 ms to 5 s, floor 10 ms).
  *
  * @example The delay before the third attempt
  * ```ts

@@ -296,6 +296,11 @@ function checkOptions(options: OutboundGuardOptions): void {
   if (resolve !== undefined && resolve !== false && typeof resolve !== "function") {
     throw new TypeError("outboundGuard.resolve must be a function or false");
   }
+  for (const flag of ["allowMetadata", "allowPrivate", "refuseUnresolved"] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== "boolean") {
+      throw new TypeError(`outboundGuard.${flag} must be a boolean`);
+    }
+  }
 }
 
 async function resolveWithin(
