@@ -60,12 +60,11 @@ export interface MemberNotificationEventInit extends FederationEventInit {
  * ```ts
  * import { type FederationEventMap, MemberStateEvent } from "@federated-mcp/federation/proxy";
  *
- * const event: FederationEventMap[keyof FederationEventMap] = new MemberStateEvent("degraded", {
- *   serverId: "a",
- *   channel: "control",
- * });
- * if (event.type === "notification") console.log(event.method);
- * else console.log(event.type, event.serverId, event.channel, event.cause);
+ * function describe(event: FederationEventMap[keyof FederationEventMap]): string {
+ *   if (event.type === "notification") return `${event.serverId} sent ${event.method}`;
+ *   return `${event.serverId} ${event.type}${event.cause ? `: ${event.cause.message}` : ""}`;
+ * }
+ * console.log(describe(new MemberStateEvent("degraded", { serverId: "a", channel: "control" })));
  * ```
  */
 export class FederationEvent extends Event {

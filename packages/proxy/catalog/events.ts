@@ -50,12 +50,12 @@ export interface CatalogEventInit {
  * ```ts
  * import { type CatalogEventMap, ResourceUpdatedEvent } from "@federated-mcp/federation/proxy";
  *
- * const event: CatalogEventMap[keyof CatalogEventMap] = new ResourceUpdatedEvent({
- *   serverId: "a",
- *   uri: "file:///notes.txt",
- *   originalUri: "file:///notes.txt",
- * });
- * if (event.type === "resourceUpdated") console.log(event.serverId, event.uri);
+ * function describe(event: CatalogEventMap[keyof CatalogEventMap]): string {
+ *   if (event.type === "resourceUpdated") return `${event.serverId} updated ${event.uri}`;
+ *   if (event.type === "message") return `${event.serverId} logged ${event.params.data}`;
+ *   return event.type;
+ * }
+ * console.log(describe(new ResourceUpdatedEvent({ serverId: "a", uri: "x://1", originalUri: "x://1" })));
  * ```
  */
 export class CatalogEvent extends Event {
@@ -90,6 +90,7 @@ export class CatalogEvent extends Event {
  * ```
  */
 export class CatalogListChangedEvent extends CatalogEvent {
+  /** Always `undefined`: a list change concerns the federation as a whole. */
   declare readonly serverId: undefined;
 
   /**
@@ -129,6 +130,7 @@ export interface ResourceUpdatedEventInit {
  * ```
  */
 export class ResourceUpdatedEvent extends CatalogEvent {
+  /** The member concerned. */
   declare readonly serverId: string;
   /** The federated URI. */
   readonly uri: string;
@@ -172,6 +174,7 @@ export interface CatalogMessageEventInit {
  * ```
  */
 export class CatalogMessageEvent extends CatalogEvent {
+  /** The member concerned. */
   declare readonly serverId: string;
   /** The notification's params (`level`, `logger`, `data`). */
   readonly params: Record<string, unknown>;
@@ -218,6 +221,7 @@ export interface CatalogRequestEventInit {
  * ```
  */
 export class CatalogRequestEvent extends CatalogEvent {
+  /** The member concerned. */
   declare readonly serverId: string;
   /** The MCP method. */
   readonly method: string;
