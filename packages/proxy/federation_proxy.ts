@@ -17,16 +17,16 @@
  * ```
  *
  * Over 400 lines for a reason: this is the facade, one typed method per MCP request (each a line or two of code
- * and its documentation); how each request is sent is in `_requests.ts`, routing and failover in `_member.ts`.
+ * and its documentation); how each request is sent is in `_requests.ts`, routing and failover in `_member.ts`,
+ * events and their log lines in `_emit.ts`.
  * @module
  */
 
 import { AuthManager } from "../core/auth.ts";
 import { checkSecretStrength, validateConfig } from "../core/config.ts";
-import { ConfigError, ConnectionError, FederationError, ServerNotFoundError } from "../core/errors.ts";
+import { ConfigError, ConnectionError, ServerNotFoundError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import type { FederationConfig, SecretProvider } from "../core/types.ts";
-import { AsyncQueue } from "../core/_async_queue.ts";
 import type {
   CallToolResult,
   CompleteRequestParams,
@@ -40,6 +40,7 @@ import type {
   Tool,
 } from "../core/mcp_types.ts";
 import { Member, type MemberEventInit } from "./_member.ts";
+import { memberEvent, statusEvents } from "./_emit.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import { AuthManagerCache, TokenSource } from "./_token_source.ts";
 import { guardEndpoints } from "./outbound_guard.ts";
@@ -47,15 +48,7 @@ import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog/federated_catalog.ts";
 import type { CatalogCallOptions } from "./catalog/types.ts";
 import type { CatalogSource } from "./catalog/source.ts";
-import {
-  type FederationEventMap,
-  type FederationEventType,
-  MemberErrorEvent,
-  MemberNotificationEvent,
-  type MemberState,
-  MemberStateEvent,
-  type StatusEvent,
-} from "./events.ts";
+import { type FederationEventMap, type FederationEventType, MemberErrorEvent, type StatusEvent } from "./events.ts";
 import { DEFAULT_BACKOFF, type FederationProxyOptions } from "./options.ts";
 import type { ServerStatus } from "./status.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
@@ -75,17 +68,6 @@ export interface RegisterOptions {
   /** Abandons the registration (nothing is left registered). */
   signal?: AbortSignal;
 }
-
-/** The event types `status()` yields. */
-const STATUS_TYPES = [
-  "connecting",
-  "connected",
-  "degraded",
-  "reconnecting",
-  "disconnected",
-  "closed",
-  "error",
-] as const satisfies readonly (keyof FederationEventMap)[];
 
 /**
  * A listener of one type of {@link FederationEvent}: a function or an object with `handleEvent`, receiving that
@@ -532,28 +514,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
   }
 
   #emit(type: FederationEventType, init: MemberEventInit): void {
-    const { serverId, channel, cause } = init;
-    if (type === "notification") {
-      this.dispatchEvent(
-        new MemberNotificationEvent({
-          serverId,
-          channel: channel ?? "control",
-          method: init.method ?? "",
-          params: init.params,
-        }),
-      );
-      return;
-    }
-    const level = type === "error" || type === "reconnecting" || type === "disconnected" ? "warn" : "debug";
-    const data: Record<string, unknown> = { serverId };
-    if (channel) data.channel = channel;
-    if (cause) data.cause = cause instanceof FederationError ? cause.code : cause.name;
-    this.#logger[level](`Server '${serverId}' ${type}${cause ? `: ${cause.message}` : ""}`, data);
-    this.dispatchEvent(
-      type === "error"
-        ? new MemberErrorEvent({ serverId, channel, cause: cause ?? new Error("Unknown error") })
-        : new MemberStateEvent(type as MemberState, { serverId, channel, cause }),
-    );
+    this.dispatchEvent(memberEvent(this.#logger, type, init));
   }
 
   /**
@@ -594,16 +555,8 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
    * @param options `signal` ends the iteration.
    * @returns The events.
    */
-  async *status(options: { signal?: AbortSignal } = {}): AsyncGenerator<StatusEvent, void, undefined> {
-    const queue = new AsyncQueue<StatusEvent>({ signal: options.signal });
-    const onEvent = (event: StatusEvent) => queue.push(event);
-    for (const type of STATUS_TYPES) this.addEventListener(type, onEvent);
-    void this.#closedPromise.then(() => queue.end());
-    try {
-      yield* queue;
-    } finally {
-      for (const type of STATUS_TYPES) this.removeEventListener(type, onEvent);
-    }
+  status(options: { signal?: AbortSignal } = {}): AsyncGenerator<StatusEvent, void, undefined> {
+    return statusEvents(this, this.#closedPromise, options.signal);
   }
 
   /**

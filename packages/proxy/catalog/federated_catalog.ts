@@ -6,7 +6,8 @@
  *
  * The parts, one concern a file: `_lists.ts` (list cache), `_views.ts` (federated names and URIs, name
  * resolution tables), `_rewrite.ts` (URIs inside results), `_subscriptions.ts`, `_logging.ts`, `_announcer.ts`
- * (change events), `_member_events.ts` (following the members) and `_observe.ts` (the metrics tap).
+ * (change events), `_member_events.ts` (following the members), `_observe.ts` (the metrics tap) and
+ * `_options.ts`.
  *
  * @example List and call across the federation
  * ```ts ignore
@@ -36,7 +37,6 @@ import type {
   ResourceTemplate,
   Tool,
 } from "../../core/mcp_types.ts";
-import type { PrefixMode } from "../_naming.ts";
 import { parseRewrittenUri } from "../_uris.ts";
 import type { CallOptions } from "../call_options.ts";
 import { Announcer } from "./_announcer.ts";
@@ -44,6 +44,7 @@ import { ListCache } from "./_lists.ts";
 import { LoggingLevels } from "./_logging.ts";
 import { followMembers } from "./_member_events.ts";
 import { observe } from "./_observe.ts";
+import { resolveCatalogOptions } from "./_options.ts";
 import { federatePromptResult, federateReadResult, federateToolResult } from "./_rewrite.ts";
 import { Subscriptions } from "./_subscriptions.ts";
 import type { CatalogEventListener, CatalogEventType } from "./events.ts";
@@ -100,21 +101,9 @@ export class FederatedCatalog extends EventTarget {
   constructor(source: CatalogSource, options: CatalogOptions = {}) {
     super();
     this.#source = source;
-    const prefix: PrefixMode = options.prefix ?? "always";
-    if (prefix !== "always" && prefix !== "on-collision") {
-      throw new RangeError(`Invalid prefix ${JSON.stringify(prefix)}: use "always" or "on-collision"`);
-    }
-    const listTimeout = options.listTimeout ?? 5_000;
-    const retryAfter = options.retryAfter ?? 5_000;
-    for (const [name, value] of [["listTimeout", listTimeout], ["retryAfter", retryAfter]] as const) {
-      if (!Number.isFinite(value) || value < 0) throw new RangeError(`Invalid ${name} ${value}: must be ms >= 0`);
-    }
     const announcer = new Announcer(this);
     this.#lists = new ListCache(source, {
-      prefix,
-      listTimeout,
-      retryAfter,
-      now: options.now ?? (() => performance.now()),
+      ...resolveCatalogOptions(options),
       events: this,
       onChange: (list) => announcer.announce(list),
     });
