@@ -12,9 +12,9 @@ export function isSafeTool(tool: Tool): boolean {
 export class ToolSafety {
   #safe = new Map<string, boolean>();
 
-  /** Records the tools of a `tools/list` result. */
+  /** Records the tools of a complete `tools/list` result (every page), replacing what was known. */
   learn(tools: readonly Tool[]): void {
-    for (const tool of tools) this.#safe.set(tool.name, isSafeTool(tool));
+    this.#safe = new Map(tools.map((tool) => [tool.name, isSafeTool(tool)]));
   }
 
   /** Forgets everything (the member's tools changed). */
