@@ -322,12 +322,11 @@ export class FederatedCatalog extends EventTarget {
     }
     const capabilities = this.#lists.entry(serverId).capabilities;
     if (capabilities !== undefined && !capabilities.completions) return { completion: { values: [], hasMore: false } };
-    const { meta: _meta, ...callOptions } = options as UriCallOptions;
     return await observe(
       this,
       serverId,
       "completion/complete",
-      this.#source.complete(serverId, { ...params, ref }, callOptions),
+      this.#source.complete(serverId, { ...params, ref }, options),
     );
   }
 
