@@ -1,6 +1,7 @@
 // Internal: one client session's MCP server. A low-level SDK `Server` whose handlers call the federated catalog,
 // passing progress, cancellation and `_meta` through, and recording which member each call is on (for routing
-// members' requests back to this client).
+// members' requests back to this client). One path per request: the name or URI is resolved once here, the call
+// is recorded on its member, and the catalog is called with the resolved origin (it does not resolve again).
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
@@ -108,24 +109,21 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     run(async () => {
       const { name, arguments: args = {}, _meta } = request.params;
       const origin = await catalog.resolveTool(name);
-      return await routed(
-        origin.serverId,
-        extra,
-        () => catalog.callTool(name, args, callOptions(_meta as Meta | undefined, extra, callTimeout)),
-      );
+      const options = { ...callOptions(_meta as Meta | undefined, extra, callTimeout), origin };
+      return await routed(origin.serverId, extra, () => catalog.callTool(name, args, options));
     }));
 
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
     run(async () => {
       const origin = await catalog.resolveResource(request.params.uri);
-      const options = callOptions(request.params._meta as Meta | undefined, extra, callTimeout);
+      const options = { ...callOptions(request.params._meta as Meta | undefined, extra, callTimeout), origin };
       return await routed(origin.serverId, extra, () => catalog.readResource(request.params.uri, options));
     }));
 
   server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
     run(async () => {
       const origin = await catalog.resolvePrompt(request.params.name);
-      const options = callOptions(request.params._meta as Meta | undefined, extra, callTimeout);
+      const options = { ...callOptions(request.params._meta as Meta | undefined, extra, callTimeout), origin };
       return await routed(
         origin.serverId,
         extra,

@@ -2,8 +2,13 @@
 // updates and members' log messages to sessions, and answers members' server-to-client requests (sampling,
 // elicitation, roots) by asking the right client: the one with a call in progress to that member, else the most
 // recently active one that supports the request.
-import type { FederatedCatalog, UriOrigin } from "../proxy/catalog.ts";
-import type { CatalogEvent } from "../proxy/catalog_events.ts";
+import type {
+  CatalogListChangedEvent,
+  CatalogMessageEvent,
+  FederatedCatalog,
+  ResourceUpdatedEvent,
+  UriOrigin,
+} from "../proxy/catalog.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import type { ServerRequest, ServerRequestHandler } from "../proxy/server_requests.ts";
 import {
@@ -102,9 +107,9 @@ export class SessionHub {
   serverRequestTimeout = 300_000;
   #previousHandler: ServerRequestHandler | undefined;
   #handler: ServerRequestHandler = (request) => this.#forward(request);
-  #onListChanged = (event: CatalogEvent) => this.#broadcastListChanged(event);
-  #onResourceUpdated = (event: CatalogEvent) => this.#sendResourceUpdated(event);
-  #onMessage = (event: CatalogEvent) => this.#sendLogMessage(event);
+  #onListChanged = (event: CatalogListChangedEvent) => this.#broadcastListChanged(event);
+  #onResourceUpdated = (event: ResourceUpdatedEvent) => this.#sendResourceUpdated(event);
+  #onMessage = (event: CatalogMessageEvent) => this.#sendLogMessage(event);
   #users = 0;
   #appliedLevel: LoggingLevel | undefined;
 
@@ -168,7 +173,7 @@ export class SessionHub {
     await this.catalog.setLoggingLevel(level);
   }
 
-  #broadcastListChanged(event: CatalogEvent): void {
+  #broadcastListChanged(event: CatalogListChangedEvent): void {
     for (const session of this.sessions) {
       if (!session.capabilities) continue;
       const server = session.server;
@@ -181,7 +186,7 @@ export class SessionHub {
     }
   }
 
-  #sendResourceUpdated(event: CatalogEvent): void {
+  #sendResourceUpdated(event: ResourceUpdatedEvent): void {
     for (const session of this.sessions) {
       for (const [uri, origin] of session.subscriptions) {
         if (origin.serverId === event.serverId && origin.uri === event.originalUri) {
@@ -191,8 +196,8 @@ export class SessionHub {
     }
   }
 
-  #sendLogMessage(event: CatalogEvent): void {
-    const params = event.params!;
+  #sendLogMessage(event: CatalogMessageEvent): void {
+    const params = event.params;
     const level = params.level as LoggingLevel;
     const logger = typeof params.logger === "string" ? `${event.serverId}/${params.logger}` : event.serverId;
     const notification = { method: "notifications/message", params: { ...params, logger } };

@@ -1,7 +1,6 @@
 // Internal: the gateway's Prometheus metrics (text exposition format 0.0.4): member states, requests to members by
 // member, method and outcome, errors by code, a latency histogram, sessions, and catalog failures.
-import type { FederatedCatalog } from "../proxy/catalog.ts";
-import type { CatalogEvent } from "../proxy/catalog_events.ts";
+import type { CatalogRequestEvent, FederatedCatalog } from "../proxy/catalog.ts";
 import type { MemberState } from "../proxy/events.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 
@@ -10,7 +9,7 @@ const STATES: MemberState[] = ["connecting", "connected", "degraded", "reconnect
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** Outcome label of a request: `ok`, `timeout`, `cancelled` or `error`. */
-function outcomeOf(event: CatalogEvent): string {
+function outcomeOf(event: CatalogRequestEvent): string {
   if (event.outcome === "ok") return "ok";
   if (event.error?.code === "ERR_TIMEOUT") return "timeout";
   if (event.error?.code === "ERR_CANCELLED") return "cancelled";
@@ -41,7 +40,7 @@ export class GatewayMetrics {
   #requests = new Map<string, { serverId: string; method: string; outcome: string; value: number }>();
   #errors = new Map<string, { serverId: string; method: string; code: string; value: number }>();
   #histograms = new Map<string, Histogram>();
-  #onRequest = (event: CatalogEvent) => this.#record(event);
+  #onRequest = (event: CatalogRequestEvent) => this.#record(event);
 
   constructor(proxy: FederationProxy, sessions: () => number) {
     this.#proxy = proxy;
@@ -55,9 +54,9 @@ export class GatewayMetrics {
     this.#catalog.removeEventListener("request", this.#onRequest);
   }
 
-  #record(event: CatalogEvent): void {
-    const serverId = event.serverId ?? "";
-    const method = event.method ?? "";
+  #record(event: CatalogRequestEvent): void {
+    const serverId = event.serverId;
+    const method = event.method;
     const outcome = outcomeOf(event);
     const key = `${serverId}\u0000${method}`;
     const requestKey = `${key}\u0000${outcome}`;
@@ -76,7 +75,7 @@ export class GatewayMetrics {
       histogram = { serverId, method, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
       this.#histograms.set(key, histogram);
     }
-    const seconds = (event.durationMs ?? 0) / 1000;
+    const seconds = event.durationMs / 1000;
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]!) histogram.counts[i]!++;
     histogram.sum += seconds;
     histogram.count++;

@@ -12,14 +12,14 @@ import {
   McpError,
   type RequestOptions,
   type ServerCapabilities,
-  type Tool,
 } from "../core/_sdk.ts";
 import { backoffDelay } from "../core/backoff.ts";
 import { MemberChannel } from "./_channel.ts";
 import { isChannelFailure, isSessionLost, toFederationError } from "./_errors.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { CallOptions } from "./call_options.ts";
-import type { FederationEventInit, FederationEventType, MemberState } from "./events.ts";
+import type { FederationEventType, MemberState } from "./events.ts";
+import { ToolSafety } from "./_tool_safety.ts";
 import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import type { RequestRunner } from "./request_runner.ts";
@@ -36,16 +36,25 @@ export interface MemberSettings {
   logger: Logger;
   /** The current handler of members' server-to-client requests (it may change after registration). */
   serverRequestHandler: () => ServerRequestHandler | undefined;
-  emit: (type: FederationEventType, init: FederationEventInit) => void;
+  /** Reports a state change, an error or a notification; the proxy builds the typed event of its kind. */
+  emit: (type: FederationEventType, init: MemberEventInit) => void;
+  /** Uniform numbers in [0, 1) for backoff jitter. */
+  random: () => number;
   /** Runs before every connect of a channel (the outbound guard). */
   beforeConnect?: ((url: string, signal: AbortSignal | undefined) => Promise<void>) | undefined;
 }
 
+/** What a member reports with an event (which fields apply depends on the type; see `events.ts`). */
+export interface MemberEventInit {
+  serverId: string;
+  channel?: Channel | undefined;
+  cause?: Error | undefined;
+  method?: string | undefined;
+  params?: Record<string, unknown> | undefined;
+}
+
 /** How long `auto` routing trusts a channel's latency without a fresh sample, in ms. */
 const LATENCY_REFRESH_MS = 1_000;
-
-/** Window within which the same notification on the other channel is a duplicate, in ms. */
-const DUPLICATE_WINDOW_MS = 2_000;
 
 export class Member {
   readonly serverId: string;
@@ -63,8 +72,8 @@ export class Member {
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
   #reinitializing = new Map<Channel, Promise<void>>();
-  #toolSafety = new Map<string, boolean>();
-  #recentNotifications = new Map<string, { channel: Channel; at: number }>();
+  /** Which of its tools may be retried, as last listed. */
+  readonly tools: ToolSafety = new ToolSafety();
 
   constructor(config: FederationConfig, tokens: TokenSource, settings: MemberSettings) {
     this.serverId = config.serverId;
@@ -164,13 +173,10 @@ export class Member {
   #setupClient(client: Client, channel: MemberChannel): void {
     client.fallbackNotificationHandler = (notification) => {
       if (client !== channel.client) return Promise.resolve();
-      // A member may send the same notification on both channels (a broadcast to its sessions): drop the copy from
-      // the other channel. A notification tied to a request (a log message during a call) arrives only on the
-      // request's channel, so it must not be dropped for coming on the "wrong" one.
-      if (this.#isDuplicate(channel.kind, notification.method, notification.params)) return Promise.resolve();
-      if (notification.method.endsWith("/list_changed") && notification.method.startsWith("notifications/tools")) {
-        this.#toolSafety.clear();
-      }
+      // No de-duplication across channels: a member's unsolicited notifications come on one channel only (with a
+      // control channel, the data channel opens no standing GET stream), and a notification tied to a request
+      // comes on that request's channel, so two equal notifications on two channels are two notifications.
+      if (notification.method === "notifications/tools/list_changed") this.tools.forget();
       this.#emit("notification", {
         channel: channel.kind,
         method: notification.method,
@@ -192,24 +198,6 @@ export class Member {
     };
   }
 
-  /** Whether the same notification came on the other channel within {@link DUPLICATE_WINDOW_MS}. */
-  #isDuplicate(kind: Channel, method: string, params: unknown): boolean {
-    const key = `${method}\u0000${JSON.stringify(params ?? {})}`;
-    const now = performance.now();
-    const seen = this.#recentNotifications.get(key);
-    if (seen && seen.channel !== kind && now - seen.at < DUPLICATE_WINDOW_MS) {
-      this.#recentNotifications.delete(key);
-      return true;
-    }
-    this.#recentNotifications.set(key, { channel: kind, at: now });
-    if (this.#recentNotifications.size > 256) {
-      for (const [k, v] of this.#recentNotifications) {
-        if (now - v.at >= DUPLICATE_WINDOW_MS) this.#recentNotifications.delete(k);
-      }
-    }
-    return false;
-  }
-
   #route(preferred: Channel | undefined, exclude?: MemberChannel): MemberChannel | undefined {
     const up = this.#list().filter((c) => c.isUp && c !== exclude);
     if (up.length <= 1) return up[0];
@@ -220,20 +208,6 @@ export class Member {
     // Only the chosen channel gets fresh samples: now and then, let the other one carry a call so that its
     // estimate cannot go stale and lock routing onto the slower channel.
     return performance.now() - slow.lastSuccess > LATENCY_REFRESH_MS ? slow : fast;
-  }
-
-  /** Records which tools may be retried, from a `tools/list` result. */
-  learnTools(tools: Tool[]): void {
-    for (const tool of tools) {
-      this.#toolSafety.set(
-        tool.name,
-        tool.annotations?.readOnlyHint === true || tool.annotations?.idempotentHint === true,
-      );
-    }
-  }
-
-  isToolSafe(name: string): boolean {
-    return this.#toolSafety.get(name) ?? false;
   }
 
   /** Runs one request on the routed channel with failover; always ends in a result or a FederationError. */
@@ -334,7 +308,7 @@ export class Member {
       this.#updateState(channel.kind, channel.lastError);
       return;
     }
-    delay ??= backoffDelay(policy, channel.attempts);
+    delay ??= backoffDelay(policy, channel.attempts, this.#settings.random);
     channel.attempts++;
     channel.state = "connecting";
     channel.reconnectTimer = setTimeout(async () => {
@@ -372,7 +346,7 @@ export class Member {
     this.#emit(next, { channel, cause });
   }
 
-  #emit(type: FederationEventType, init: Omit<FederationEventInit, "serverId">): void {
+  #emit(type: FederationEventType, init: Omit<MemberEventInit, "serverId">): void {
     this.#settings.emit(type, { serverId: this.serverId, ...init });
   }
 

@@ -5,7 +5,7 @@ import { assignNames, FEDERATED_NAME_PATTERN, type NamingEntry, type PrefixMode 
 import { assignUris, parseRewrittenUri } from "./_uris.ts";
 import { FederationProxy } from "./federation_proxy.ts";
 import type { FederationProxyOptions } from "./options.ts";
-import type { CatalogEvent } from "./catalog_events.ts";
+import type { CatalogEvent } from "./catalog.ts";
 import { SECRET, TestMember, waitFor } from "../../tests/_support/members.ts";
 import {
   quiet,

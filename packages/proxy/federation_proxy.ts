@@ -15,34 +15,53 @@
  * const result = await proxy.callTool("server-1", "echo", { text: "hello" });
  * console.log(result.content);
  * ```
+ *
+ * Over 400 lines for a reason: this is the facade, one typed method per MCP request (each a line or two of code
+ * and its documentation); how each request is sent is in `_requests.ts`, routing and failover in `_member.ts`,
+ * events and their log lines in `_emit.ts`.
  * @module
  */
 
 import { AuthManager } from "../core/auth.ts";
 import { checkSecretStrength, validateConfig } from "../core/config.ts";
-import { ConfigError, ConnectionError, FederationError, ServerNotFoundError } from "../core/errors.ts";
+import { ConfigError, ConnectionError, ServerNotFoundError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import type { FederationConfig, SecretProvider } from "../core/types.ts";
-import { CallToolResultSchema } from "../core/_sdk.ts";
 import type {
   CallToolResult,
+  CompleteRequestParams,
+  CompleteResult,
   GetPromptResult,
+  LoggingLevel,
   Prompt,
   ReadResourceResult,
   Resource,
   ResourceTemplate,
   Tool,
 } from "../core/mcp_types.ts";
-import { Member } from "./_member.ts";
+import { Member, type MemberEventInit } from "./_member.ts";
+import { memberEvent, statusEvents } from "./_emit.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import { AuthManagerCache, TokenSource } from "./_token_source.ts";
 import { guardEndpoint, guardEndpoints } from "./outbound_guard.ts";
 import type { CallOptions } from "./call_options.ts";
-import { FederatedCatalog } from "./catalog.ts";
-import { FederationEvent, type FederationEventInit, type FederationEventType } from "./events.ts";
+import { FederatedCatalog } from "./catalog/federated_catalog.ts";
+import type { CatalogCallOptions } from "./catalog/types.ts";
+import type { CatalogSource } from "./catalog/source.ts";
+import { type FederationEventMap, type FederationEventType, MemberErrorEvent, type StatusEvent } from "./events.ts";
 import { DEFAULT_BACKOFF, type FederationProxyOptions } from "./options.ts";
 import type { ServerStatus } from "./status.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
+import {
+  type Page,
+  type PageRunner,
+  paginate,
+  promptsPage,
+  resourcesPage,
+  resourceTemplatesPage,
+  toolCall,
+  toolsPage,
+} from "./_requests.ts";
 
 /** Options of {@link FederationProxy.registerServer}. */
 export interface RegisterOptions {
@@ -50,23 +69,20 @@ export interface RegisterOptions {
   signal?: AbortSignal;
 }
 
-type PageRunner<T> = (
-  client: Parameters<RequestRunner<T>>[0],
-  cursor: string | undefined,
-  options: Parameters<RequestRunner<T>>[1],
-) => Promise<{ items: T[]; nextCursor?: string | undefined }>;
-
-/** A listener of {@link FederationEvent}s: a function or an object with `handleEvent`. */
-export type FederationEventListener =
-  | ((event: FederationEvent) => void)
-  | { handleEvent(event: FederationEvent): void }
+/**
+ * A listener of one type of {@link FederationEvent}: a function or an object with `handleEvent`, receiving that
+ * type's event class ({@link FederationEventMap}).
+ */
+export type FederationEventListener<K extends FederationEventType = FederationEventType> =
+  | ((event: FederationEventMap[K]) => void)
+  | { handleEvent(event: FederationEventMap[K]): void }
   | null;
 
 /**
  * Federates many MCP servers. Members are tracked in a map keyed by serverId.
  *
  * Lifecycle: `close()` stops now, `drain()` lets in-flight calls finish first, `closed()` resolves when done,
- * and `await using` closes it at the end of the scope.
+ * and `await using` drains it at the end of the scope.
  *
  * @example Health at a glance
  * ```ts
@@ -76,7 +92,7 @@ export type FederationEventListener =
  * console.log(proxy.getConnectedServers()); // []
  * ```
  */
-export class FederationProxy extends EventTarget implements AsyncDisposable {
+export class FederationProxy extends EventTarget implements AsyncDisposable, CatalogSource {
   /**
    * Answers members' server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`);
    * without one they get a JSON-RPC error. The gateway sets it to forward them to its MCP clients.
@@ -190,6 +206,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
       serverRequestHandler: () => this.onServerRequest,
       emit: (type, init) => this.#emit(type, init),
       beforeConnect: (url, signal) => guardEndpoint(config, url, this.#options.outboundGuard, signal),
+      random: this.#options.random ?? Math.random,
     });
     this.#members.set(serverId, member);
     try {
@@ -197,7 +214,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
     } catch (error) {
       if (this.#members.get(serverId) === member) this.#members.delete(serverId);
       // Dispatched without a log line: the caller gets the same error thrown.
-      this.dispatchEvent(new FederationEvent("error", { serverId, cause: error as Error }));
+      this.dispatchEvent(new MemberErrorEvent({ serverId, cause: error as Error }));
       await member.close(0);
       throw error;
     }
@@ -288,12 +305,14 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
   }
 
   /**
-   * Calls a tool on a member. A tool error (`isError: true`) is a result, not an exception.
+   * Calls a tool on a member: the one `tools/call` path (the catalog calls it too). A tool error (`isError: true`)
+   * is a result, not an exception. Retried on the other channel after a drop only when safe: `idempotent`, else
+   * the tool's `readOnlyHint`/`idempotentHint` as last listed (`_tool_safety.ts`).
    *
    * @param serverId The member.
    * @param name The tool's name on the member.
    * @param args The tool's arguments.
-   * @param options `signal`, `timeout`, `onprogress`, `channel`, `idempotent`.
+   * @param options `signal`, `timeout`, `onprogress`, `channel`, `idempotent`, and `meta` (sent as `_meta`).
    * @returns The tool's result.
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
@@ -301,40 +320,25 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
     serverId: string,
     name: string,
     args: Record<string, unknown> = {},
-    options: CallOptions = {},
+    options: CatalogCallOptions = {},
   ): Promise<CallToolResult> {
     try {
       const member = this.#member(serverId);
-      return member.request(
-        `tools/call '${name}'`,
-        (client, requestOptions) =>
-          client.request(
-            { method: "tools/call", params: { name, arguments: args } },
-            CallToolResultSchema,
-            requestOptions,
-          ) as Promise<CallToolResult>,
-        { ...options, safe: options.idempotent ?? member.isToolSafe(name) },
-      );
+      const { meta, ...callOptions } = options;
+      return member.request(`tools/call '${name}'`, toolCall(name, args, meta), {
+        ...callOptions,
+        safe: options.idempotent ?? member.tools.isSafe(name),
+      });
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  async #paginate<T>(serverId: string, what: string, page: PageRunner<T>, options: CallOptions): Promise<T[]> {
-    const items: T[] = [];
-    let cursor: string | undefined;
-    const seen = new Set<string>();
-    do {
-      const result = await this.request(serverId, what, (client, o) => page(client, cursor, o), {
-        ...options,
-        idempotent: true,
-      });
-      items.push(...result.items);
-      cursor = result.nextCursor;
-      if (cursor !== undefined && seen.has(cursor)) break;
-      if (cursor !== undefined) seen.add(cursor);
-    } while (cursor !== undefined);
-    return items;
+  #paginate<T>(serverId: string, what: string, page: PageRunner<T>, options: CallOptions): Promise<T[]> {
+    return paginate(
+      (run: RequestRunner<Page<T>>) => this.request(serverId, what, run, { ...options, idempotent: true }),
+      page,
+    );
   }
 
   /**
@@ -346,11 +350,8 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   async listTools(serverId: string, options: CallOptions = {}): Promise<Tool[]> {
-    const tools = await this.#paginate<Tool>(serverId, "tools/list", async (client, cursor, o) => {
-      const r = await client.listTools(cursor === undefined ? {} : { cursor }, o);
-      return { items: r.tools, nextCursor: r.nextCursor };
-    }, options);
-    this.#member(serverId).learnTools(tools);
+    const tools = await this.#paginate(serverId, "tools/list", toolsPage, options);
+    this.#member(serverId).tools.learn(tools);
     return tools;
   }
 
@@ -363,10 +364,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   listResources(serverId: string, options: CallOptions = {}): Promise<Resource[]> {
-    return this.#paginate<Resource>(serverId, "resources/list", async (client, cursor, o) => {
-      const r = await client.listResources(cursor === undefined ? {} : { cursor }, o);
-      return { items: r.resources, nextCursor: r.nextCursor };
-    }, options);
+    return this.#paginate(serverId, "resources/list", resourcesPage, options);
   }
 
   /**
@@ -378,10 +376,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   listResourceTemplates(serverId: string, options: CallOptions = {}): Promise<ResourceTemplate[]> {
-    return this.#paginate<ResourceTemplate>(serverId, "resources/templates/list", async (client, cursor, o) => {
-      const r = await client.listResourceTemplates(cursor === undefined ? {} : { cursor }, o);
-      return { items: r.resourceTemplates, nextCursor: r.nextCursor };
-    }, options);
+    return this.#paginate(serverId, "resources/templates/list", resourceTemplatesPage, options);
   }
 
   /**
@@ -409,10 +404,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   listPrompts(serverId: string, options: CallOptions = {}): Promise<Prompt[]> {
-    return this.#paginate<Prompt>(serverId, "prompts/list", async (client, cursor, o) => {
-      const r = await client.listPrompts(cursor === undefined ? {} : { cursor }, o);
-      return { items: r.prompts, nextCursor: r.nextCursor };
-    }, options);
+    return this.#paginate(serverId, "prompts/list", promptsPage, options);
   }
 
   /**
@@ -443,6 +435,72 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
   }
 
   /**
+   * Asks a member for argument completions (`completion/complete`), `ref` in the member's names.
+   *
+   * @param serverId The member.
+   * @param params `ref`, `argument`, `context`.
+   * @param options Call options.
+   * @returns The completion.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  complete(serverId: string, params: CompleteRequestParams, options: CallOptions = {}): Promise<CompleteResult> {
+    return this.request(serverId, "completion/complete", (client, o) => client.complete(params, o), {
+      ...options,
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Subscribes to updates of a member's resource (`resources/subscribe`); they arrive as `notification` events.
+   *
+   * @param serverId The member.
+   * @param uri The resource URI.
+   * @param options Call options.
+   * @returns When the member answered.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  async subscribeResource(serverId: string, uri: string, options: CallOptions = {}): Promise<void> {
+    await this.request(serverId, `resources/subscribe '${uri}'`, (client, o) => client.subscribeResource({ uri }, o), {
+      ...options,
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Ends a subscription made with {@link FederationProxy.subscribeResource} (`resources/unsubscribe`).
+   *
+   * @param serverId The member.
+   * @param uri The resource URI.
+   * @param options Call options.
+   * @returns When the member answered.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  async unsubscribeResource(serverId: string, uri: string, options: CallOptions = {}): Promise<void> {
+    await this.request(
+      serverId,
+      `resources/unsubscribe '${uri}'`,
+      (client, o) => client.unsubscribeResource({ uri }, o),
+      { ...options, idempotent: true },
+    );
+  }
+
+  /**
+   * Sets the level of the log messages a member sends (`logging/setLevel`).
+   *
+   * @param serverId The member.
+   * @param level The lowest level to send.
+   * @param options Call options.
+   * @returns When the member answered.
+   * @throws {FederationError} As {@link FederationProxy.request}.
+   */
+  async setLoggingLevel(serverId: string, level: LoggingLevel, options: CallOptions = {}): Promise<void> {
+    await this.request(serverId, "logging/setLevel", (client, o) => client.setLoggingLevel(level, o), {
+      ...options,
+      idempotent: true,
+    });
+  }
+
+  /**
    * Pings a member over the routed channel.
    *
    * @param serverId The member.
@@ -456,28 +514,21 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
     return performance.now() - started;
   }
 
-  #emit(type: FederationEventType, init: FederationEventInit): void {
-    if (type !== "notification") {
-      const level = type === "error" || type === "reconnecting" || type === "disconnected" ? "warn" : "debug";
-      const data: Record<string, unknown> = { serverId: init.serverId };
-      if (init.channel) data.channel = init.channel;
-      if (init.cause) data.cause = init.cause instanceof FederationError ? init.cause.code : init.cause.name;
-      this.#logger[level](`Server '${init.serverId}' ${type}${init.cause ? `: ${init.cause.message}` : ""}`, data);
-    }
-    this.dispatchEvent(new FederationEvent(type, init));
+  #emit(type: FederationEventType, init: MemberEventInit): void {
+    this.dispatchEvent(memberEvent(this.#logger, type, init));
   }
 
   /**
    * Listens for status events (`connecting`, `connected`, `degraded`, `reconnecting`, `disconnected`, `closed`,
-   * `error`) and members' `notification`s.
+   * `error`) and members' `notification`s; the listener gets that type's event class ({@link FederationEventMap}).
    *
    * @param type The event type.
-   * @param listener Receives a {@link FederationEvent}.
+   * @param listener Receives the event.
    * @param options Standard listener options.
    */
-  override addEventListener(
-    type: FederationEventType,
-    listener: FederationEventListener,
+  override addEventListener<K extends FederationEventType>(
+    type: K,
+    listener: FederationEventListener<K>,
     options?: boolean | AddEventListenerOptions,
   ): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
@@ -490,9 +541,9 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    * @param listener The listener.
    * @param options Standard listener options.
    */
-  override removeEventListener(
-    type: FederationEventType,
-    listener: FederationEventListener,
+  override removeEventListener<K extends FederationEventType>(
+    type: K,
+    listener: FederationEventListener<K>,
     options?: boolean | EventListenerOptions,
   ): void {
     super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
@@ -505,37 +556,8 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
    * @param options `signal` ends the iteration.
    * @returns The events.
    */
-  async *status(options: { signal?: AbortSignal } = {}): AsyncGenerator<FederationEvent, void, undefined> {
-    const queue: FederationEvent[] = [];
-    let wake: (() => void) | undefined;
-    const types: FederationEventType[] = [
-      "connecting",
-      "connected",
-      "degraded",
-      "reconnecting",
-      "disconnected",
-      "closed",
-      "error",
-    ];
-    const onEvent = (event: FederationEvent) => {
-      queue.push(event);
-      wake?.();
-    };
-    const stop = () => wake?.();
-    for (const type of types) this.addEventListener(type, onEvent);
-    options.signal?.addEventListener("abort", stop);
-    void this.#closedPromise.then(stop);
-    try {
-      while (true) {
-        while (queue.length > 0) yield queue.shift()!;
-        if (this.#closing || options.signal?.aborted) return;
-        await new Promise<void>((resolve) => wake = resolve);
-        wake = undefined;
-      }
-    } finally {
-      for (const type of types) this.removeEventListener(type, onEvent);
-      options.signal?.removeEventListener("abort", stop);
-    }
+  status(options: { signal?: AbortSignal } = {}): AsyncGenerator<StatusEvent, void, undefined> {
+    return statusEvents(this, this.#closedPromise, options.signal);
   }
 
   /**
@@ -576,8 +598,13 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
     return this.#closedPromise;
   }
 
-  /** Same as {@link FederationProxy.close}, for `await using`. */
+  /**
+   * Same as {@link FederationProxy.drain}, for `await using`: in-flight calls finish (up to `drainTimeout`), then
+   * everything closes. Idempotent.
+   *
+   * @returns When everything is closed.
+   */
   [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+    return this.drain();
   }
 }

@@ -19,7 +19,7 @@
 import type { Logger } from "../core/logger.ts";
 import type { Implementation } from "../core/mcp_types.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
-import type { CatalogOptions } from "./catalog.ts";
+import type { CatalogOptions } from "./catalog/types.ts";
 import type { OutboundGuardOptions } from "./outbound_guard.ts";
 import type { BackoffPolicy } from "../core/backoff.ts";
 
@@ -73,4 +73,9 @@ export interface FederationProxyOptions {
   signal?: AbortSignal;
   /** Clock in ms, for token lifetimes. @default {Date.now} */
   now?: () => number;
+  /**
+   * Uniform numbers in [0, 1) for the reconnection backoff's jitter (tests pass a fixed one to make delays exact).
+   * @default {Math.random}
+   */
+  random?: () => number;
 }

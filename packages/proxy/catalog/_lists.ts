@@ -1,0 +1,239 @@
+// Internal: the catalog's list cache. Each member's four lists are fetched on demand (each page within
+// `listTimeout`), cached with a fingerprint, marked stale by `list_changed` or a reconnection, and kept when a
+// fetch fails (retried after `retryAfter`). The federated view of a list is rebuilt only when the fingerprint of
+// its parts changes, and a change of a listed ("hot") list is reported through `onChange`.
+import type { FederationError } from "../../core/errors.ts";
+import type { ServerCapabilities } from "../../core/mcp_types.ts";
+import { fnv1a, type PrefixMode } from "../_naming.ts";
+import { observe } from "./_observe.ts";
+import type { CatalogSource } from "./source.ts";
+import type { CatalogFailure, CatalogList } from "./types.ts";
+import { buildView, type Item, keyOf, type Owner, type View } from "./_views.ts";
+
+/** Every list, in a fixed order. */
+export const LISTS: readonly CatalogList[] = ["tools", "resources", "resourceTemplates", "prompts"];
+
+const CAPABILITY: Record<CatalogList, "tools" | "resources" | "prompts"> = {
+  tools: "tools",
+  resources: "resources",
+  resourceTemplates: "resources",
+  prompts: "prompts",
+};
+
+/** One member's copy of one list. */
+class Slot {
+  items: Item[] | undefined;
+  fingerprint = "";
+  stale = true;
+  generation = 0;
+  pending: Promise<void> | undefined;
+  error: FederationError | undefined;
+  failedAt = -Infinity;
+}
+
+/** What the cache keeps per member. */
+export class MemberEntry {
+  readonly slots: Record<CatalogList, Slot> = {
+    tools: new Slot(),
+    resources: new Slot(),
+    resourceTemplates: new Slot(),
+    prompts: new Slot(),
+  };
+  capabilities: ServerCapabilities | undefined;
+  usable = false;
+}
+
+/** Settings of a {@link ListCache}. */
+export interface ListCacheSettings {
+  prefix: PrefixMode;
+  listTimeout: number;
+  retryAfter: number;
+  now: () => number;
+  /** Where `request` events of list fetches go. */
+  events: EventTarget;
+  /** A listed list's federated view changed. */
+  onChange: (list: CatalogList) => void;
+}
+
+/** The members' lists and their federated views. */
+export class ListCache {
+  #source: CatalogSource;
+  #settings: ListCacheSettings;
+  #members = new Map<string, MemberEntry>();
+  #views = new Map<CatalogList, View>();
+  /** Lists that someone has listed: they are refreshed eagerly and announced. */
+  #hot = new Set<CatalogList>();
+
+  constructor(source: CatalogSource, settings: ListCacheSettings) {
+    this.#source = source;
+    this.#settings = settings;
+  }
+
+  /** A member's entry, created (with its current capabilities) on first use. */
+  entry(serverId: string): MemberEntry {
+    let entry = this.#members.get(serverId);
+    if (!entry) {
+      entry = new MemberEntry();
+      entry.capabilities = this.#source.getServerStatus(serverId)?.capabilities;
+      this.#members.set(serverId, entry);
+    }
+    return entry;
+  }
+
+  /** Forgets a removed member; the listed views are re-checked. Returns whether it was known. */
+  forget(serverId: string): boolean {
+    if (!this.#members.delete(serverId)) return false;
+    this.reconcileHot();
+    return true;
+  }
+
+  /** Whether a member offers a list (unknown capabilities: assumed yes). */
+  offers(entry: MemberEntry, list: CatalogList): boolean {
+    return entry.capabilities === undefined || entry.capabilities[CAPABILITY[list]] !== undefined;
+  }
+
+  /** The members' lists that could not be fetched lately. */
+  failures(): CatalogFailure[] {
+    const failures: CatalogFailure[] = [];
+    for (const [serverId, entry] of this.#members) {
+      for (const list of LISTS) {
+        const slot = entry.slots[list];
+        if (slot.error) failures.push({ serverId, list, error: slot.error, at: slot.failedAt });
+      }
+    }
+    return failures;
+  }
+
+  /** The federated list: fetched from the usable members that need it, then (re)built if its parts changed. */
+  async list(list: CatalogList): Promise<Item[]> {
+    this.#hot.add(list);
+    let pending: Promise<void>[] | undefined;
+    for (const serverId of this.#source.getConnectedServers()) {
+      if (this.#needsFetch(serverId, list)) (pending ??= []).push(this.#ensureFresh(serverId, list));
+    }
+    if (pending) {
+      await Promise.all(pending);
+      this.#reconcile(list);
+    }
+    return this.#view(list).items;
+  }
+
+  /** The current view of a list, if it was ever built. */
+  cached(list: CatalogList): View | undefined {
+    return this.#views.get(list);
+  }
+
+  /** The owner of a federated name or URI: from the current view, else after (re)listing. */
+  async owner(list: CatalogList, key: string): Promise<Owner | undefined> {
+    const cached = this.#views.get(list)?.owners.get(key);
+    if (cached && this.#source.hasServer(cached.serverId)) return cached;
+    await this.list(list);
+    return this.#views.get(list)?.owners.get(key);
+  }
+
+  /** After a member's lists may have changed: mark them stale, refresh the listed ones, report changes. */
+  invalidate(serverId: string, lists: readonly CatalogList[]): void {
+    const entry = this.entry(serverId);
+    for (const list of lists) {
+      const slot = entry.slots[list];
+      slot.stale = true;
+      slot.generation++;
+      slot.failedAt = -Infinity;
+      if (!this.#hot.has(list)) continue;
+      if (entry.usable) void this.#ensureFresh(serverId, list).then(() => this.#reconcile(list));
+      else this.#reconcile(list);
+    }
+  }
+
+  /** Re-checks every listed list (after a member became unusable or left). */
+  reconcileHot(): void {
+    for (const list of this.#hot) this.#reconcile(list);
+  }
+
+  #needsFetch(serverId: string, list: CatalogList): boolean {
+    const entry = this.entry(serverId);
+    if (!this.offers(entry, list)) return false;
+    const slot = entry.slots[list];
+    if (!slot.stale && slot.items !== undefined) return false;
+    return this.#settings.now() - slot.failedAt >= this.#settings.retryAfter;
+  }
+
+  /** Fetches a member's list until it is current (a list_changed may arrive during a fetch), at most 3 times. */
+  async #ensureFresh(serverId: string, list: CatalogList): Promise<void> {
+    for (let i = 0; i < 3 && this.#needsFetch(serverId, list); i++) await this.#refresh(serverId, list);
+  }
+
+  #refresh(serverId: string, list: CatalogList): Promise<void> {
+    const slot = this.entry(serverId).slots[list];
+    if (slot.pending) return slot.pending;
+    const generation = slot.generation;
+    slot.pending = this.#fetch(serverId, list).then((items) => {
+      const seen = new Set<string>();
+      slot.items = items.filter((item) => {
+        const key = keyOf(list, item);
+        if (typeof key !== "string" || seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      slot.fingerprint = fnv1a(JSON.stringify(slot.items)).toString(36);
+      slot.error = undefined;
+      slot.failedAt = -Infinity;
+      slot.stale = slot.generation !== generation;
+    }, (error) => {
+      slot.error = error as FederationError;
+      slot.failedAt = this.#settings.now();
+    }).finally(() => slot.pending = undefined);
+    return slot.pending;
+  }
+
+  #fetch(serverId: string, list: CatalogList): Promise<Item[]> {
+    const options = { timeout: this.#settings.listTimeout };
+    const source = this.#source;
+    const events = this.#settings.events;
+    switch (list) {
+      case "tools":
+        return observe(events, serverId, "tools/list", source.listTools(serverId, options));
+      case "resources":
+        return observe(events, serverId, "resources/list", source.listResources(serverId, options));
+      case "resourceTemplates":
+        return observe(events, serverId, "resources/templates/list", source.listResourceTemplates(serverId, options));
+      case "prompts":
+        return observe(events, serverId, "prompts/list", source.listPrompts(serverId, options));
+    }
+  }
+
+  /** Fingerprint of what a list's view would be built from now. */
+  #fingerprint(list: CatalogList, usable: readonly string[]): string {
+    let fingerprint = "";
+    for (const serverId of usable) {
+      const entry = this.entry(serverId);
+      if (!this.offers(entry, list)) continue;
+      const slot = entry.slots[list];
+      if (slot.items !== undefined) fingerprint += `${serverId}:${slot.fingerprint};`;
+    }
+    return fingerprint;
+  }
+
+  #view(list: CatalogList): View {
+    const usable = this.#source.getConnectedServers();
+    const fingerprint = this.#fingerprint(list, usable);
+    const current = this.#views.get(list);
+    if (current && current.fingerprint === fingerprint) return current;
+    const parts = usable.flatMap((serverId) => {
+      const entry = this.entry(serverId);
+      return this.offers(entry, list) ? [{ serverId, items: entry.slots[list].items ?? [] }] : [];
+    });
+    const view = buildView(list, parts, this.#settings.prefix, fingerprint);
+    this.#views.set(list, view);
+    return view;
+  }
+
+  #reconcile(list: CatalogList): void {
+    const view = this.#views.get(list);
+    if (!view) return;
+    const fingerprint = this.#fingerprint(list, this.#source.getConnectedServers());
+    if (fingerprint === view.announced) return;
+    view.announced = fingerprint;
+    this.#settings.onChange(list);
+  }
+}
