@@ -8,7 +8,7 @@ import {
 } from "../../mod.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { FaultRelay } from "../_support/fault_relay.ts";
-import { SECRET, TestMember } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
 import { LineReader } from "../_support/lines.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -245,7 +245,7 @@ Deno.test("Outbound guard: the gateway CLI has it on: a metadata member in feder
       "--log-level",
       "error",
     ],
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: SECRET },
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: GATEWAY_SECRET },
     clearEnv: true,
     stdout: "piped",
     stderr: "null",

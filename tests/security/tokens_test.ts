@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { AuthManager, FederationProxy, type JsonWebKeySet, WebSocketTransport } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
-import { recordingLogger, SECRET, TestMember } from "../_support/members.ts";
+import { GATEWAY_SECRET, recordingLogger, SECRET, TestMember } from "../_support/members.ts";
 import { text } from "../_support/relayed.ts";
 import {
   goodClaims,
@@ -218,7 +218,7 @@ Deno.test("Security: bad tokens get 401 + WWW-Authenticate on both member endpoi
   await using proxy = new FederationProxy(SECRET, { logger: logs.proxy.logger, proxyId: PROXY_ID });
   await proxy.registerServer(memberA.config);
   await using gateway = await serveGateway(proxy, {
-    auth: { secret: SECRET, audience: "gateway", issuer: "gateway-clients" },
+    auth: { secret: GATEWAY_SECRET, audience: "gateway", issuer: "gateway-clients" },
     port: 0,
     logger: logs.gateway.logger,
   });
@@ -297,13 +297,13 @@ Deno.test("Security: bad tokens get 401 + WWW-Authenticate on both member endpoi
   );
   assert.equal(text(await viaControl.callTool({ name: "echo", arguments: { text: "j" } }) as never), "j");
   await viaControl.close();
-  const clientToken = await new AuthManager(SECRET).createToken({}, {
+  const clientToken = await new AuthManager(GATEWAY_SECRET).createToken({}, {
     audience: "gateway",
     issuer: "gateway-clients",
     subject: "client",
   });
   for (const url of [gateway.url, gatewayJ.url]) {
-    const token = url === gateway.url ? clientToken : await signer.createToken({}, { audience: "gateway" });
+    const token = url === gateway.url ? clientToken : await signer.createToken({}, { audience: "gateway", subject: "client" });
     const client = new Client({ name: "probe", version: "1" });
     await client.connect(
       new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: bearer(token) } } }),
