@@ -53,7 +53,12 @@ async function withGateway(
   await using member = await TestMember.start("a");
   await using proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet, ...options });
+  await using gateway = await serveGateway(proxy, {
+    auth: { secret: GATEWAY_SECRET },
+    port: 0,
+    logger: quiet,
+    ...options,
+  });
   await test(gateway.url, proxy);
 }
 

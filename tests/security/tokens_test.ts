@@ -308,7 +308,9 @@ Deno.test("Security: bad tokens get 401 + WWW-Authenticate on both member endpoi
     subject: "client",
   });
   for (const url of [gateway.url, gatewayJ.url]) {
-    const token = url === gateway.url ? clientToken : await signer.createToken({}, { audience: "gateway", subject: "client" });
+    const token = url === gateway.url
+      ? clientToken
+      : await signer.createToken({}, { audience: "gateway", subject: "client" });
     const client = new Client({ name: "probe", version: "1" });
     await client.connect(
       new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: bearer(token) } } }),
