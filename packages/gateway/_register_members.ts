@@ -1,7 +1,9 @@
 // Internal: registers the config file's members at start-up. A member that cannot be reached does not stop the
-// gateway: it is reported, and registration is retried in the background (backoff with full jitter, 1 s to 30 s)
-// until it succeeds or the gateway stops.
+// gateway: it is reported, and registration is retried in the background ({@link REGISTRATION_BACKOFF}: full
+// jitter, 100 ms floor, 1 s first cap, 30 s cap) until it succeeds or the gateway stops.
+import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
 import { ConfigError, FederationError } from "../core/errors.ts";
+import { sleep } from "../core/_sleep.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
@@ -13,10 +15,17 @@ export interface RegisterMembersOptions {
   logger: Logger;
   /** Receives one line per member (and per later success). */
   report: (line: string) => void;
+  /** How retries are paced. @default {REGISTRATION_BACKOFF} */
+  backoff?: BackoffPolicy;
 }
 
-const FIRST_DELAY = 1_000;
-const MAX_DELAY = 30_000;
+/** How a member that could not be registered at start-up is retried. */
+export const REGISTRATION_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  ...DEFAULT_BACKOFF,
+  initialDelay: 1_000,
+  maxDelay: 30_000,
+  minDelay: 100,
+});
 
 function describe(config: FederationConfig): string {
   const { control, data } = config.endpoints;
@@ -25,18 +34,6 @@ function describe(config: FederationConfig): string {
 
 function reason(error: unknown): string {
   return error instanceof FederationError ? `${error.code}: ${error.message}` : String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**
@@ -74,7 +71,7 @@ export function registerMembers(
           options.logger.debug("Member still unavailable", { serverId: config.serverId, reason: reason(error) });
         }
         settleFirst();
-        await sleep(Math.max(100, Math.random() * Math.min(MAX_DELAY, FIRST_DELAY * 2 ** attempt)), signal);
+        await sleep(backoffDelay(options.backoff ?? REGISTRATION_BACKOFF, attempt), signal);
       } finally {
         settleFirst();
       }
