@@ -20,7 +20,7 @@ import {
   UnsubscribeRequestSchema,
 } from "../../packages/core/_sdk.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
-import { GATEWAY_SECRET, SECRET, TestMember } from "./members.ts";
+import { GATEWAY_SECRET, TestMember } from "./members.ts";
 import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
 import { sleep } from "./sleep.ts";
 
