@@ -132,7 +132,7 @@ export class HttpGuard {
   }
 
   /** A 403 response when the Origin or Host is not allowed, else `undefined`. */
-  checkOrigin(request: Request, kind: RouteKind = "mcp"): Response | undefined {
+  checkOrigin(request: Request, kind: RouteKind = "api"): Response | undefined {
     const origin = request.headers.get("origin");
     if (origin !== null && !this.#anyOrigin && !this.#originAllowed(origin)) {
       this.#logger.warn("Refused a request from a foreign origin", { origin: origin.slice(0, 200) });
@@ -170,7 +170,7 @@ export class HttpGuard {
    */
   async authenticate(
     request: Request,
-    kind: RouteKind = "mcp",
+    kind: RouteKind = "api",
   ): Promise<TokenPayload | Record<string, never> | Response> {
     if (!this.#auth) return {};
     const header = request.headers.get("authorization");

@@ -73,7 +73,7 @@ export class McpEndpoint {
   async #handle(request: Request): Promise<Response> {
     const { guard, options } = this.#ctx;
     if (request.method === "OPTIONS") return new Response(null, { status: 204 });
-    const claims = await guard.authenticate(request);
+    const claims = await guard.authenticate(request, "mcp");
     if (claims instanceof Response) return claims;
     const subject = typeof claims.sub === "string" ? claims.sub : undefined;
     const sessionId = request.headers.get("mcp-session-id");
