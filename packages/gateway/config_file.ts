@@ -16,6 +16,10 @@
  * }
  * ```
  *
+ * `gateway.maxBodyBytes` (default 1 MiB) and `gateway.maxConcurrentRequests` (default 4096) bound request bodies and
+ * requests in progress. `gateway.auth.secretEnv` must name a secret different from the proxy's and every member's:
+ * a member holding the client-token secret could mint client and admin tokens.
+ *
  * `store` is optional: without it the gateway keeps members added at run time in its own memory (one replica);
  * with a Redis URL, every replica of the gateway shares them and serves every client session (see
  * `docs/deployment.md`). `keyEnv` names the variable holding the key every replica shares (default
