@@ -75,6 +75,12 @@ export class Gateway implements GatewayHandle {
         { field: "auth.secret" },
       );
     }
+    if (guard.audience !== undefined && proxy.hasServer(guard.audience)) {
+      throw new ConfigError(
+        `Invalid auth.audience '${guard.audience}': it is a member's serverId; client tokens need the gateway's own audience`,
+        { field: "auth.audience" },
+      );
+    }
     if (!guard.authenticates && !isLoopback(resolved.hostname)) {
       logger.warn("Gateway authentication is off on a non-loopback interface", { hostname: resolved.hostname });
     }

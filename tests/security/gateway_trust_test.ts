@@ -53,7 +53,7 @@ async function raw(base: string, lines: string[]): Promise<{ status: number; hea
   }
 }
 
-Deno.test("serveGateway() refuses a client secret the proxy or a member signs member tokens with", async () => {
+Deno.test("serveGateway() refuses a client secret the proxy or a member signs with, and a member's serverId as audience", async () => {
   await using member = await TestMember.start("own", { secret: MEMBER_SECRET });
   await using proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer({ ...member.config, auth: { type: "jwt", config: { secret: MEMBER_SECRET } } });
@@ -63,6 +63,10 @@ Deno.test("serveGateway() refuses a client secret the proxy or a member signs me
       (error: unknown) => error instanceof ConfigError && error.field === "auth.secret",
     );
   }
+  await assert.rejects(
+    serveGateway(proxy, { auth: { secret: GATEWAY_SECRET, audience: "own" }, port: 0, logger: quiet }),
+    (error: unknown) => error instanceof ConfigError && error.field === "auth.audience",
+  );
   await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   assert.match(gateway.url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
 });
