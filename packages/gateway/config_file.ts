@@ -25,6 +25,9 @@
  * `docs/deployment.md`). `keyEnv` names the variable holding the key every replica shares (default
  * `MCP_STORE_KEY`); `urlEnv` may name a variable holding the URL instead of `url` (when it has a password).
  *
+ * (About 500 lines: one validator per section of the file, kept together so that every field's rule and message is
+ * found in one place.)
+ *
  * @example Load and validate a config file
  * ```ts ignore
  * import { loadGatewayConfig } from "@federated-mcp/federation/gateway";
