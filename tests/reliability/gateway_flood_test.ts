@@ -27,7 +27,12 @@ Deno.test("Gateway survives 1,100 half-open connections under ulimit -n 1024 and
   const file = `${dir}/federation.json`;
   await Deno.writeTextFile(
     file,
-    JSON.stringify({ gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } }, members: [member.config] }),
+    // On [::1]: the flood's 1,100 ephemeral ports then never block another test's IPv4 listener from re-binding
+    // its port (tests run in parallel, and members restart on their old ports).
+    JSON.stringify({
+      gateway: { hostname: "::1", port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } },
+      members: [member.config],
+    }),
   );
   const child = new Deno.Command("bash", {
     args: ["-c", `ulimit -n 1024; exec "${Deno.execPath()}" run -A "${CLI}" --config "${file}" --log-level error`],
@@ -45,15 +50,16 @@ Deno.test("Gateway survives 1,100 half-open connections under ulimit -n 1024 and
     const lines = await output.until((l) => l.startsWith("gateway "));
     const url = /^gateway (\S+)/.exec(lines.find((l) => l.startsWith("gateway ")) ?? "")?.[1];
     assert.ok(url, lines.join("\n"));
-    const { hostname, port } = new URL(url);
-    const base = `http://${hostname}:${port}`;
+    const { hostname: bracketed, port } = new URL(url);
+    const hostname = bracketed.replace(/^\[|\]$/g, "");
+    const base = `http://${bracketed}:${port}`;
     assert.equal(await healthz(base), 200);
 
     let refused = 0;
     for (let i = 0; i < FLOOD; i++) {
       try {
         const conn = await Deno.connect({ hostname, port: Number(port) });
-        if (i % 2 === 1) await conn.write(new TextEncoder().encode(`GET /healthz HTTP/1.1\r\nHost: ${hostname}`));
+        if (i % 2 === 1) await conn.write(new TextEncoder().encode(`GET /healthz HTTP/1.1\r\nHost: ${bracketed}`));
         conns.push(conn);
       } catch {
         refused++;
