@@ -7,9 +7,10 @@
 // - `finished` is always observed: an accept failure is logged, never fatal;
 // - the listener is opened again on the same address (the port it was given, even when it was 0) with backoff
 //   until it succeeds, so the gateway serves again as soon as descriptors are free;
-// - requests in progress are bounded (`maxConcurrentRequests`): over the bound a request gets 503 at once, so a
-//   burst of real requests cannot pile up unbounded work. Half-open connections never reach the handler; they hold
-//   a descriptor until their peer closes them (what the operating system's limits and a front proxy bound).
+// - requests in progress are bounded (`maxConcurrentRequests`, a streamed answer counting until it ends): over the
+//   bound a request gets 503 at once, so a burst of real requests or open SSE streams cannot pile up unbounded work.
+//   Half-open connections never reach the handler; they hold a descriptor until their peer closes them (what the
+//   operating system's limits and a front proxy bound).
 import { backoffDelay, type BackoffPolicy } from "../core/backoff.ts";
 import { sleep } from "../core/_sleep.ts";
 import type { Logger } from "../core/logger.ts";
@@ -79,11 +80,45 @@ export class ResilientListener {
   async #serve(request: Request): Promise<Response> {
     if (this.#active >= this.#settings.maxConcurrentRequests) return this.#settings.overloaded();
     this.#active++;
-    try {
-      return await this.#handler(request);
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       this.#active--;
+    };
+    let response: Response;
+    try {
+      response = await this.#handler(request);
+    } catch (error) {
+      release();
+      throw error;
     }
+    if (response.body === null) {
+      release();
+      return response;
+    }
+    // A streamed answer (SSE) holds its slot until it ends or the client goes away.
+    request.signal.addEventListener("abort", release, { once: true });
+    const reader = response.body.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          const { value, done } = await reader.read();
+          if (done) {
+            release();
+            controller.close();
+          } else controller.enqueue(value);
+        } catch (error) {
+          release();
+          controller.error(error);
+        }
+      },
+      cancel: async (reason) => {
+        release();
+        await reader.cancel(reason).catch(() => {});
+      },
+    });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   /** Waits for the server to end; when it ended by itself (an accept failure), opens it again. */

@@ -1,10 +1,12 @@
-// Issue 13, item 5: a connection flood must not kill the gateway. The gateway CLI runs in a child process under
+// Issue 13, item 5: a connection flood must not kill the gateway, and requests in progress are bounded. The gateway CLI runs in a child process under
 // `ulimit -n 1024`; ~1,100 raw TCP connections that send nothing or half a request header exhaust its descriptors
 // (Deno's accept loop fails with EMFILE); once they close, the gateway answers `/healthz` and an MCP call again.
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
-import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
+import { FederationProxy } from "../../mod.ts";
+import { serveGateway } from "../../packages/gateway/mod.ts";
+import { connectClient, gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
 import { LineReader } from "../_support/lines.ts";
 
 const CLI = fromFileUrl(new URL("../../packages/gateway/cli.ts", import.meta.url));
@@ -104,4 +106,52 @@ Deno.test("Gateway survives 1,100 half-open connections under ulimit -n 1024 and
     await stderr;
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("Gateway bounds requests in progress: open SSE streams hold a slot, one more request gets 503 until one ends", async () => {
+  await using member = await TestMember.start("bounded");
+  await using proxy = new FederationProxy(SECRET, { logger: quiet });
+  await proxy.registerServer(member.config);
+  await using gateway = await serveGateway(proxy, {
+    auth: { secret: GATEWAY_SECRET },
+    port: 0,
+    logger: quiet,
+    maxConcurrentRequests: 1,
+  });
+  const base = gateway.url.replace(/\/mcp$/, "");
+  const headers = {
+    authorization: `Bearer ${await gatewayToken()}`,
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  };
+  const init = await fetch(gateway.url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bounded", version: "1" } },
+    }),
+  });
+  assert.equal(init.status, 200);
+  await init.text();
+  const session = init.headers.get("mcp-session-id")!;
+  const stream = await fetch(gateway.url, {
+    headers: { ...headers, accept: "text/event-stream", "mcp-session-id": session },
+  });
+  assert.equal(stream.status, 200, "the GET stream is open and holds the only slot");
+  const refused = await fetch(`${base}/healthz`);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get("retry-after"), "1");
+  assert.equal((await refused.json()).error.code, "ERR_OVERLOADED");
+  await stream.body!.cancel();
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    const health = await fetch(`${base}/healthz`);
+    status = health.status;
+    await health.body?.cancel();
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(status, 200, "the slot is free once the stream ended");
 });
