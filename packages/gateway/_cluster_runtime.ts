@@ -7,6 +7,7 @@ import { ReplicaHeartbeat } from "../cluster/replica_heartbeat.ts";
 import { SecretBox } from "../cluster/secret_box.ts";
 import { SessionTokens } from "../cluster/session_tokens.ts";
 import { MIN_SECRET_BYTES } from "../core/config.ts";
+import { PrometheusWriter } from "../core/_prometheus.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { OutboundGuardOptions } from "../proxy/outbound_guard.ts";
@@ -145,27 +146,29 @@ export class ClusterRuntime {
     };
   }
 
-  /** Prometheus lines about the store, the replicas and the stored members. */
+  /** Prometheus lines about the store, the replicas and the stored members (through the one writer). */
   metricLines(): string[] {
     const backend = this.store.backend;
     const members = this.sync.members();
-    const lines = [
-      "# HELP federation_store_up Whether the registry store answers (1) or the replica runs degraded (0).",
-      "# TYPE federation_store_up gauge",
-      `federation_store_up{backend="${backend}"} ${this.store.health().state === "ok" ? 1 : 0}`,
-      "# HELP federation_cluster_replicas Live replicas seen in the registry store at the last heartbeat.",
-      "# TYPE federation_cluster_replicas gauge",
-      `federation_cluster_replicas ${this.heartbeat.replicas}`,
-      "# HELP federation_store_revision Registry store revision applied on this replica.",
-      "# TYPE federation_store_revision gauge",
-      `federation_store_revision ${this.sync.revision ?? 0}`,
-      "# HELP federation_store_members Stored members by their state on this replica.",
-      "# TYPE federation_store_members gauge",
-    ];
-    for (const state of ["registering", "registered", "retrying", "refused", "conflict"] as const) {
-      lines.push(`federation_store_members{state="${state}"} ${members.filter((m) => m.state === state).length}`);
-    }
-    return lines;
+    const states = ["registering", "registered", "retrying", "refused", "conflict"] as const;
+    return new PrometheusWriter()
+      .gauge(
+        "federation_store_up",
+        "Whether the registry store answers (1) or the replica runs degraded (0).",
+        [[{ backend }, this.store.health().state === "ok" ? 1 : 0]],
+      )
+      .gauge("federation_cluster_replicas", "Live replicas seen in the registry store at the last heartbeat.", [
+        [undefined, this.heartbeat.replicas],
+      ])
+      .gauge("federation_store_revision", "Registry store revision applied on this replica.", [
+        [undefined, this.sync.revision ?? 0],
+      ])
+      .gauge(
+        "federation_store_members",
+        "Stored members by their state on this replica.",
+        states.map((state) => [{ state }, members.filter((m) => m.state === state).length]),
+      )
+      .lines();
   }
 
   /** Stops the loops; closes the store only when the runtime created it. */

@@ -1,5 +1,7 @@
-// Internal: the gateway's Prometheus metrics (text exposition format 0.0.4): member states, requests to members by
-// member, method and outcome, errors by code, a latency histogram, sessions, and catalog failures.
+// Internal: where the gateway counts its metrics: member states, requests to members by member, method and outcome
+// (from the catalog's `request` events), errors by code, a latency histogram, sessions, and catalog failures. They
+// are written through the one Prometheus writer (core/_prometheus.ts) by the probes (`/metrics`).
+import type { MetricLabels, PrometheusWriter } from "../core/_prometheus.ts";
 import type { CatalogRequestEvent, FederatedCatalog } from "../proxy/catalog.ts";
 import type { MemberState } from "../proxy/events.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
@@ -14,14 +16,6 @@ function outcomeOf(event: CatalogRequestEvent): string {
   if (event.error?.code === "ERR_TIMEOUT") return "timeout";
   if (event.error?.code === "ERR_CANCELLED") return "cancelled";
   return "error";
-}
-
-function escape(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
-function labels(pairs: Record<string, string>): string {
-  return `{${Object.entries(pairs).map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}`;
 }
 
 interface Histogram {
@@ -81,65 +75,53 @@ export class GatewayMetrics {
     histogram.count++;
   }
 
-  /** The metrics in Prometheus text format. */
-  render(): string {
-    const lines: string[] = [];
+  /** Writes the metrics as Prometheus families. */
+  write(out: PrometheusWriter): void {
     const status = this.#proxy.getStatus();
-    lines.push("# HELP federation_member_up Whether the member is usable (1) or not (0).");
-    lines.push("# TYPE federation_member_up gauge");
-    for (const s of status) {
-      const up = s.state === "connected" || s.state === "degraded" ? 1 : 0;
-      lines.push(`federation_member_up${labels({ server_id: s.serverId })} ${up}`);
-    }
-    lines.push("# HELP federation_member_state The member's state (1 for the current one).");
-    lines.push("# TYPE federation_member_state gauge");
-    for (const s of status) {
-      for (const state of STATES) {
-        lines.push(`federation_member_state${labels({ server_id: s.serverId, state })} ${s.state === state ? 1 : 0}`);
-      }
-    }
-    lines.push("# HELP federation_member_requests_in_flight Requests in progress on the member.");
-    lines.push("# TYPE federation_member_requests_in_flight gauge");
-    for (const s of status) {
-      lines.push(`federation_member_requests_in_flight${labels({ server_id: s.serverId })} ${s.inFlight}`);
-    }
-    lines.push("# HELP federation_requests_total Requests to members, by member, MCP method and outcome.");
-    lines.push("# TYPE federation_requests_total counter");
-    for (const r of this.#requests.values()) {
-      lines.push(
-        `federation_requests_total${
-          labels({ server_id: r.serverId, method: r.method, outcome: r.outcome })
-        } ${r.value}`,
-      );
-    }
-    lines.push("# HELP federation_request_errors_total Failed requests to members, by member, method and error code.");
-    lines.push("# TYPE federation_request_errors_total counter");
-    for (const e of this.#errors.values()) {
-      lines.push(
-        `federation_request_errors_total${
-          labels({ server_id: e.serverId, method: e.method, code: e.code })
-        } ${e.value}`,
-      );
-    }
-    lines.push("# HELP federation_request_duration_seconds Latency of requests to members.");
-    lines.push("# TYPE federation_request_duration_seconds histogram");
+    out.gauge(
+      "federation_member_up",
+      "Whether the member is usable (1) or not (0).",
+      status.map((s) => [{ server_id: s.serverId }, s.state === "connected" || s.state === "degraded" ? 1 : 0]),
+    );
+    out.gauge(
+      "federation_member_state",
+      "The member's state (1 for the current one).",
+      status.flatMap((s) =>
+        STATES.map((state): [MetricLabels, number] => [{ server_id: s.serverId, state }, s.state === state ? 1 : 0])
+      ),
+    );
+    out.gauge(
+      "federation_member_requests_in_flight",
+      "Requests in progress on the member.",
+      status.map((s) => [{ server_id: s.serverId }, s.inFlight]),
+    );
+    out.counter(
+      "federation_requests_total",
+      "Requests to members, by member, MCP method and outcome.",
+      [...this.#requests.values()].map((
+        r,
+      ) => [{ server_id: r.serverId, method: r.method, outcome: r.outcome }, r.value]),
+    );
+    out.counter(
+      "federation_request_errors_total",
+      "Failed requests to members, by member, method and error code.",
+      [...this.#errors.values()].map((e) => [{ server_id: e.serverId, method: e.method, code: e.code }, e.value]),
+    );
+    out.family("federation_request_duration_seconds", "histogram", "Latency of requests to members.");
     for (const h of this.#histograms.values()) {
-      const base = { server_id: h.serverId, method: h.method };
-      BUCKETS.forEach((le, i) => {
-        lines.push(`federation_request_duration_seconds_bucket${labels({ ...base, le: String(le) })} ${h.counts[i]}`);
+      out.histogram("federation_request_duration_seconds", {
+        labels: { server_id: h.serverId, method: h.method },
+        buckets: BUCKETS,
+        counts: h.counts,
+        sum: h.sum,
+        count: h.count,
       });
-      lines.push(`federation_request_duration_seconds_bucket${labels({ ...base, le: "+Inf" })} ${h.count}`);
-      lines.push(`federation_request_duration_seconds_sum${labels(base)} ${h.sum}`);
-      lines.push(`federation_request_duration_seconds_count${labels(base)} ${h.count}`);
     }
-    lines.push("# HELP federation_catalog_failures Member lists the catalog could not fetch lately.");
-    lines.push("# TYPE federation_catalog_failures gauge");
-    for (const f of this.#catalog.failures()) {
-      lines.push(`federation_catalog_failures${labels({ server_id: f.serverId, list: f.list, code: f.error.code })} 1`);
-    }
-    lines.push("# HELP federation_gateway_sessions Client sessions open on the gateway.");
-    lines.push("# TYPE federation_gateway_sessions gauge");
-    lines.push(`federation_gateway_sessions ${this.#sessions()}`);
-    return lines.join("\n") + "\n";
+    out.gauge(
+      "federation_catalog_failures",
+      "Member lists the catalog could not fetch lately.",
+      this.#catalog.failures().map((f) => [{ server_id: f.serverId, list: f.list, code: f.error.code }, 1]),
+    );
+    out.gauge("federation_gateway_sessions", "Client sessions open on the gateway.", [[undefined, this.#sessions()]]);
   }
 }

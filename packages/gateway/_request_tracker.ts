@@ -2,22 +2,23 @@
 // response has been handed to the transport (or the client cancelled it), so that drain() closes nothing that still
 // owes an answer.
 import type { JSONRPCMessage, Transport } from "../core/_sdk.ts";
+import { isRecord } from "../core/_json.ts";
+import { isNotification, isRequest, isRequestId, isResponse } from "../core/_jsonrpc.ts";
 
 type Id = string | number;
 
 function requestId(message: JSONRPCMessage): Id | undefined {
-  const m = message as { method?: unknown; id?: Id };
-  return typeof m.method === "string" && m.id !== undefined ? m.id : undefined;
+  return isRequest(message) ? message.id : undefined;
 }
 
 function responseId(message: JSONRPCMessage): Id | undefined {
-  const m = message as { method?: unknown; id?: Id };
-  return m.method === undefined && m.id !== undefined ? m.id : undefined;
+  return isResponse(message) && isRequestId(message.id) ? message.id : undefined;
 }
 
 function cancelledId(message: JSONRPCMessage): Id | undefined {
-  const m = message as { method?: unknown; params?: { requestId?: Id } };
-  return m.method === "notifications/cancelled" ? m.params?.requestId : undefined;
+  if (!isNotification(message) || message.method !== "notifications/cancelled") return undefined;
+  const requestId = isRecord(message.params) ? message.params.requestId : undefined;
+  return isRequestId(requestId) ? requestId : undefined;
 }
 
 /** Requests in progress, per transport. */

@@ -6,6 +6,7 @@
 import { CHANNELS } from "../cluster/registry_store.ts";
 import type { SessionClaims, SessionInit } from "../cluster/session_tokens.ts";
 import type { Logger } from "../core/logger.ts";
+import { PrometheusWriter } from "../core/_prometheus.ts";
 import type { FederatedCatalog } from "../proxy/catalog.ts";
 import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
@@ -315,23 +316,27 @@ export class SharedSessions implements SessionBus {
     }
   }
 
-  /** Prometheus lines about shared sessions. */
+  /** Prometheus lines about shared sessions (through the one writer). */
   metricLines(): string[] {
     const c = this.counters;
-    return [
-      "# HELP federation_sessions_restored_total Client sessions rebuilt on this replica from their session id.",
-      "# TYPE federation_sessions_restored_total counter",
-      `federation_sessions_restored_total ${c.restored}`,
-      "# HELP federation_sessions_forwarded_total Client answers forwarded to the replica that sent the request.",
-      "# TYPE federation_sessions_forwarded_total counter",
-      `federation_sessions_forwarded_total ${c.forwarded}`,
-      "# HELP federation_sessions_streamed_total Messages handed to the replica holding a client's GET stream.",
-      "# TYPE federation_sessions_streamed_total counter",
-      `federation_sessions_streamed_total ${c.streamed}`,
-      "# HELP federation_sessions_revoked_total Client sessions ended by DELETE on this replica.",
-      "# TYPE federation_sessions_revoked_total counter",
-      `federation_sessions_revoked_total ${c.revoked}`,
-    ];
+    return new PrometheusWriter()
+      .counter("federation_sessions_restored_total", "Client sessions rebuilt on this replica from their session id.", [
+        [undefined, c.restored],
+      ])
+      .counter(
+        "federation_sessions_forwarded_total",
+        "Client answers forwarded to the replica that sent the request.",
+        [[undefined, c.forwarded]],
+      )
+      .counter(
+        "federation_sessions_streamed_total",
+        "Messages handed to the replica holding a client's GET stream.",
+        [[undefined, c.streamed]],
+      )
+      .counter("federation_sessions_revoked_total", "Client sessions ended by DELETE on this replica.", [
+        [undefined, c.revoked],
+      ])
+      .lines();
   }
 
   /** Drops subscriptions and timers; sessions are closed by the gateway. */

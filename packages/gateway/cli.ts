@@ -28,6 +28,7 @@ import { consoleLogger, type LogLevel } from "../core/logger.ts";
 import { FederationProxy } from "../proxy/federation_proxy.ts";
 import { RedisRegistryStore } from "../cluster/redis_store.ts";
 import { loadGatewayConfig, storeConfig } from "./config_file.ts";
+import { DEFAULT_GATEWAY_AUDIENCE } from "./options.ts";
 import { registerMembers } from "./_register_members.ts";
 import { serveGateway } from "./serve_gateway.ts";
 import { serveGatewayStdio } from "./serve_gateway_stdio.ts";
@@ -157,7 +158,7 @@ export async function main(args: string[]): Promise<number> {
         await manager.createToken(values.scope === undefined ? {} : { scope: values.scope }, {
           subject: values.subject,
           expiresIn: values.expires,
-          ...(auth.audience ? { audience: auth.audience } : {}),
+          audience: auth.audience ?? DEFAULT_GATEWAY_AUDIENCE,
           ...(auth.issuer ? { issuer: auth.issuer } : {}),
         }),
       );
@@ -229,7 +230,7 @@ async function serve(
         config.gateway.auth === false || stdio ? "off" : "jwt"
       }  store ${store ? `redis (${store.health().state})` : "memory"}`,
     );
-    const ended = await Promise.race([signals.promise, gateway.finished.then(() => "finished")]);
+    const ended = await Promise.race([signals.promise, gateway.closed().then(() => "finished")]);
     if (ended !== "finished") write(stdio, `${ended}: draining`);
     stop.abort();
     await gateway.drain();
@@ -238,7 +239,7 @@ async function serve(
     return 0;
   } catch (error) {
     stop.abort();
-    await gateway?.shutdown();
+    await gateway?.close();
     await proxy.close();
     throw error;
   } finally {

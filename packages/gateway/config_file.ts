@@ -16,10 +16,17 @@
  * }
  * ```
  *
+ * `gateway.maxBodyBytes` (default 1 MiB) and `gateway.maxConcurrentRequests` (default 4096) bound request bodies and
+ * requests in progress. `gateway.auth.secretEnv` must name a secret different from the proxy's and every member's:
+ * a member holding the client-token secret could mint client and admin tokens.
+ *
  * `store` is optional: without it the gateway keeps members added at run time in its own memory (one replica);
  * with a Redis URL, every replica of the gateway shares them and serves every client session (see
  * `docs/deployment.md`). `keyEnv` names the variable holding the key every replica shares (default
  * `MCP_STORE_KEY`); `urlEnv` may name a variable holding the URL instead of `url` (when it has a password).
+ *
+ * (About 500 lines: one validator per section of the file, kept together so that every field's rule and message is
+ * found in one place.)
  *
  * @example Load and validate a config file
  * ```ts ignore
@@ -31,6 +38,7 @@
  * @module
  */
 
+import { AuthManager } from "../core/auth.ts";
 import { ConfigError } from "../core/errors.ts";
 import { validateConfig } from "../core/config.ts";
 import type { FederationConfig } from "../core/types.ts";
@@ -72,6 +80,10 @@ export interface GatewayConfig {
     allowedOrigins: string[];
     allowedHosts: string[];
     instructions?: string;
+    /** Largest request body, in bytes (`gateway.maxBodyBytes`). @default {1048576} */
+    maxBodyBytes?: number;
+    /** Requests handled at once (`gateway.maxConcurrentRequests`). @default {4096} */
+    maxConcurrentRequests?: number;
   };
 }
 
@@ -105,6 +117,8 @@ type Json = Record<string, unknown>;
 const TOP_LEVEL = ["$schema", "gateway", "proxy", "catalog", "store", "members"];
 const STORE_KEYS = ["url", "urlEnv", "keyEnv", "namespace", "reconcileInterval"];
 const GATEWAY_KEYS = ["hostname", "port", "path", "auth", "allowedOrigins", "allowedHosts", "instructions"];
+/** Request limits of the HTTP server (body size, concurrency): issue 13, items 4 and 5. */
+const GATEWAY_LIMIT_KEYS = ["maxBodyBytes", "maxConcurrentRequests"] as const;
 const PROXY_KEYS = [
   "secretEnv",
   "proxyId",
@@ -309,7 +323,7 @@ export function parseGatewayConfig(
 
   const gatewayRaw = input.gateway ?? {};
   if (!isRecord(gatewayRaw)) problems.fail("gateway", "must be an object");
-  problems.keys(gatewayRaw, GATEWAY_KEYS, "gateway.");
+  problems.keys(gatewayRaw, [...GATEWAY_KEYS, ...GATEWAY_LIMIT_KEYS], "gateway.");
   const hostname = gatewayRaw.hostname ?? "127.0.0.1";
   if (typeof hostname !== "string" || hostname === "") problems.fail("gateway.hostname", "must be a non-empty string");
   const port = problems.number(gatewayRaw.port ?? 8080, "gateway.port", { integer: true, max: 65535 });
@@ -369,6 +383,12 @@ export function parseGatewayConfig(
   if (gatewayRaw.instructions !== undefined) {
     if (typeof gatewayRaw.instructions !== "string") problems.fail("gateway.instructions", "must be a string");
     gateway.instructions = gatewayRaw.instructions;
+  }
+  // Request limits (body size, concurrency).
+  for (const key of GATEWAY_LIMIT_KEYS) {
+    if (gatewayRaw[key] !== undefined) {
+      gateway[key] = problems.number(gatewayRaw[key], `gateway.${key}`, { integer: true, min: 1 });
+    }
   }
 
   const proxyRaw = input.proxy ?? {};
@@ -434,6 +454,25 @@ export function parseGatewayConfig(
       );
     }
   });
+  // Client tokens need their own secret: with one the proxy signs member tokens with, a member could mint them.
+  if (auth !== false && !(auth instanceof AuthManager)) {
+    const clientSecret = typeof auth.secret === "string" ? auth.secret : new TextDecoder().decode(auth.secret);
+    if (proxySecret !== undefined && clientSecret === proxySecret) {
+      problems.fail(
+        "gateway.auth.secretEnv",
+        "holds the same secret as the proxy (proxy.secretEnv / MCP_SECRET_KEY): client tokens need their own secret, or a member could mint them",
+      );
+    }
+    members.forEach((member, index) => {
+      if (member.auth?.type === "jwt" && member.auth.config.secret === clientSecret) {
+        problems.fail(
+          `members[${index}].auth.config.secretEnv`,
+          "holds the same secret as gateway.auth.secretEnv: client tokens need their own secret, or this member could mint them",
+          member.serverId,
+        );
+      }
+    });
+  }
   return { file, members, proxySecret, proxy, catalog, store, gateway };
 }
 

@@ -12,15 +12,16 @@
  * import { FederationProxy } from "@federated-mcp/federation/proxy";
  * import { serveGateway } from "@federated-mcp/federation/gateway";
  *
- * const secret = Deno.env.get("MCP_SECRET_KEY")!;
- * await using proxy = new FederationProxy(secret);
+ * await using proxy = new FederationProxy(Deno.env.get("MCP_SECRET_KEY")!);
  * await proxy.registerServer({
  *   serverId: "server-1",
  *   endpoints: { control: "ws://localhost:3000", data: "http://localhost:3001" },
  * });
+ * // Client tokens have their own secret (never one the proxy signs member tokens with).
+ * const secret = Deno.env.get("MCP_GATEWAY_SECRET")!;
  * await using gateway = await serveGateway(proxy, { auth: { secret }, port: 8080 });
  * console.log(gateway.url); // http://127.0.0.1:8080/mcp
- * await gateway.finished;
+ * await gateway.closed();
  * ```
  * @module
  */
@@ -31,6 +32,7 @@ export { loadGatewayConfig, parseGatewayConfig, storeConfig } from "./config_fil
 export type { GatewayConfig, GatewayStoreConfig, LoadGatewayConfigOptions } from "./config_file.ts";
 export { DEFAULT_ADMIN_SCOPE } from "./cluster_options.ts";
 export type { GatewayClusterOptions } from "./cluster_options.ts";
+export { DEFAULT_GATEWAY_AUDIENCE } from "./options.ts";
 export type {
   GatewayAuth,
   GatewayBaseOptions,

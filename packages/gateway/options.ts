@@ -22,13 +22,33 @@ import type { HmacAlgorithm } from "../core/types.ts";
 import type { Implementation } from "../core/mcp_types.ts";
 import type { GatewayClusterOptions } from "./cluster_options.ts";
 
+/**
+ * The `aud` claim client tokens must carry when {@link GatewaySecretAuth.audience} is not set. Tokens the proxy
+ * sends to members carry the member's serverId instead, so they are never valid client tokens.
+ *
+ * @example Mint a client token for a gateway with the default audience
+ * ```ts
+ * import { AuthManager } from "@federated-mcp/federation/core";
+ * import { DEFAULT_GATEWAY_AUDIENCE } from "@federated-mcp/federation/gateway";
+ *
+ * const clients = new AuthManager("a-client-secret-of-at-least-thirty-two-bytes");
+ * const token = await clients.createToken({}, { subject: "alice", audience: DEFAULT_GATEWAY_AUDIENCE });
+ * console.log(token.split(".").length); // 3
+ * ```
+ */
+export const DEFAULT_GATEWAY_AUDIENCE: string = "federated-mcp-gateway";
+
 /** A shared secret the gateway verifies inbound tokens with, and the claims it requires. */
 export interface GatewaySecretAuth {
   /** The shared secret (at least 32 bytes recommended). */
   secret: string | Uint8Array;
   /** HMAC algorithm tokens must be signed with. @default {"HS512"} */
   algorithm?: HmacAlgorithm | undefined;
-  /** Required `aud` claim. @default {none required} */
+  /**
+   * Required `aud` claim. Client tokens must be addressed to the gateway: a token addressed to a member (its `aud`
+   * is the member's serverId, as every token the proxy sends) is refused even when it verifies.
+   * @default {"federated-mcp-gateway"}
+   */
   audience?: string | undefined;
   /** Required `iss` claim. @default {none required} */
   issuer?: string | undefined;
@@ -36,7 +56,8 @@ export interface GatewaySecretAuth {
 
 /**
  * How inbound requests are authenticated: an {@link AuthManager} (its `audience`/`issuer` options are required
- * claims), a shared secret, or `false` (no authentication: only for loopback or stdio use, and it must be said).
+ * claims; tokens without `aud` are refused), a shared secret, or `false` (no authentication: only for loopback or
+ * stdio use, and it must be said). The secret must differ from every secret the proxy signs member tokens with.
  */
 export type GatewayAuth = AuthManager | GatewaySecretAuth | false;
 
@@ -58,7 +79,7 @@ export interface GatewayBaseOptions {
   drainTimeout?: number | undefined;
   /** Where log lines go; none contains a token. @default {consoleLogger("warn")} */
   logger?: Logger | undefined;
-  /** Aborting it shuts the gateway down. */
+  /** Aborting it closes the gateway. */
   signal?: AbortSignal | undefined;
 }
 
@@ -93,6 +114,19 @@ export interface GatewayOptions extends GatewayBaseOptions {
   replayBuffer?: number | undefined;
   /** Reconnection delay suggested to clients in SSE `retry:` fields, in ms. @default {1000} */
   sseRetryInterval?: number | undefined;
+  /**
+   * Largest request body, in bytes, on every route (the MCP endpoint and the admin API). It is counted while the
+   * body streams; a larger body gets 413 and is not read further. Below the members' 4 MiB, so that a request the
+   * gateway accepts is never refused by a member for its size.
+   * @default {1048576}
+   */
+  maxBodyBytes?: number | undefined;
+  /**
+   * Requests handled at once across every connection; more get 503 (`Retry-After: 1`) without being read. Long
+   * SSE streams count while they are open.
+   * @default {4096}
+   */
+  maxConcurrentRequests?: number | undefined;
   /** PEM certificate chain and key: serve `https://`. */
   tls?: { cert: string; key: string } | undefined;
   /**
@@ -115,8 +149,6 @@ export interface GatewayStdioOptions extends GatewayBaseOptions {
 export interface GatewayHandle extends AsyncDisposable {
   /** The MCP endpoint, e.g. `http://127.0.0.1:8080/mcp` (`stdio:` for the stdio gateway). */
   readonly url: string;
-  /** Resolves when the gateway has stopped. Never rejects. */
-  readonly finished: Promise<void>;
   /**
    * Number of client sessions open now.
    *
@@ -126,14 +158,23 @@ export interface GatewayHandle extends AsyncDisposable {
   /**
    * Closes every session and stops listening now. Does not close the proxy. Idempotent.
    *
-   * @returns When stopped.
+   * @returns When closed.
    */
-  shutdown(): Promise<void>;
+  close(): Promise<void>;
   /**
-   * Refuses new sessions and requests (503), lets requests in progress finish (up to `drainTimeout`), then shuts
-   * down.
+   * Refuses new sessions and requests (503), lets requests in progress finish (up to `drainTimeout`), then closes.
+   * Idempotent.
    *
-   * @returns When stopped.
+   * @returns When closed.
    */
   drain(): Promise<void>;
+  /**
+   * Resolves when the gateway has closed (by {@link GatewayHandle.close}, {@link GatewayHandle.drain}, `signal`,
+   * or the end of stdin for the stdio gateway). Never rejects.
+   *
+   * @returns When closed.
+   */
+  closed(): Promise<void>;
+  /** Drains ({@link GatewayHandle.drain}), for `await using`. Idempotent. */
+  [Symbol.asyncDispose](): Promise<void>;
 }

@@ -10,7 +10,7 @@
  * const proxy = new FederationProxy(Deno.env.get("MCP_SECRET_KEY")!);
  * await proxy.registerServer({ serverId: "server-1", endpoints: { control: "ws://localhost:3000" } });
  * const gateway = await serveGatewayStdio(proxy);
- * await gateway.finished; // the client closed stdin
+ * await gateway.closed(); // the client closed stdin
  * await proxy.close();
  * ```
  * @module
@@ -28,8 +28,9 @@ import type { GatewayHandle, GatewayStdioOptions } from "./options.ts";
 
 /**
  * Serves a federation to one MCP client over stdio (newline-delimited JSON-RPC). Stdio needs no authentication:
- * the client started the process. The gateway stops when standard input ends, on `shutdown()`, or when `signal`
- * aborts; it never closes the proxy.
+ * the client started the process. The gateway stops when standard input ends, on `close()`/`drain()`, or when
+ * `signal` aborts; it never closes the proxy. It shares the HTTP gateway's client session, session hub, request
+ * tracker and server info; it has no listener, probes or cluster.
  *
  * @param proxy The federation to serve.
  * @param options Server info, timeouts, streams (default: the process's stdin and stdout).
@@ -38,7 +39,7 @@ import type { GatewayHandle, GatewayStdioOptions } from "./options.ts";
  * @example
  * ```ts ignore
  * await using gateway = await serveGatewayStdio(proxy, { instructions: "Tools of the whole federation" });
- * await gateway.finished;
+ * await gateway.closed();
  * ```
  */
 export async function serveGatewayStdio(
@@ -64,44 +65,48 @@ export async function serveGatewayStdio(
     callTimeout: options.callTimeout,
   });
   const transport = new StdioServerTransport(stdin, stdout);
-  let stopping: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+  let draining: Promise<void> | undefined;
   let open = true;
-  let resolveFinished!: () => void;
-  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
-  const onEnd = () => void shutdown();
-  const onAbort = () => void shutdown();
+  const closed = Promise.withResolvers<void>();
+  const onEnd = () => void close();
+  const onAbort = () => void close();
 
-  function shutdown(): Promise<void> {
-    stopping ??= (async () => {
+  function close(): Promise<void> {
+    closing ??= (async () => {
       stdin.off("end", onEnd);
       options.signal?.removeEventListener("abort", onAbort);
       open = false;
       await hub.remove(client);
       await client.server.close().catch(() => {});
       hub.release();
-      resolveFinished();
+      closed.resolve();
     })();
-    return stopping;
+    return closing;
   }
 
-  async function drain(): Promise<void> {
-    await requests.idle(drainTimeout);
-    await shutdown();
+  function drain(): Promise<void> {
+    if (closing) return closing;
+    draining ??= (async () => {
+      await requests.idle(drainTimeout);
+      await close();
+    })();
+    return draining;
   }
 
-  transport.onclose = () => void shutdown();
+  transport.onclose = () => void close();
   stdin.on("end", onEnd);
   options.signal?.addEventListener("abort", onAbort, { once: true });
   await client.server.connect(transport);
   requests.watch(transport);
   hub.add(client);
-  if (options.signal?.aborted) void shutdown();
+  if (options.signal?.aborted) void close();
   return {
     url: "stdio:",
-    finished,
     sessionCount: () => open ? 1 : 0,
-    shutdown,
+    close,
     drain,
-    [Symbol.asyncDispose]: shutdown,
+    closed: () => closed.promise,
+    [Symbol.asyncDispose]: drain,
   };
 }

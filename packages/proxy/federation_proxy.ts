@@ -561,6 +561,44 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
   }
 
   /**
+   * Whether `secret` is one this proxy signs member tokens with: its own secret (what its provider returns now) or
+   * a registered member's `auth.config.secret`. A gateway refuses such a secret for its client tokens: any member
+   * could then mint them.
+   *
+   * @param secret The candidate secret.
+   * @returns `true` when the proxy signs with it.
+   * @example
+   * ```ts
+   * import { FederationProxy } from "@federated-mcp/federation/proxy";
+   *
+   * await using proxy = new FederationProxy("proxy-secret-of-at-least-thirty-two-bytes");
+   * console.log(await proxy.signsWithSecret("proxy-secret-of-at-least-thirty-two-bytes")); // true
+   * ```
+   */
+  async signsWithSecret(secret: string | Uint8Array): Promise<boolean> {
+    const wanted = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+    const same = (candidate: string) => {
+      const bytes = new TextEncoder().encode(candidate);
+      if (bytes.byteLength !== wanted.byteLength) return false;
+      let diff = 0;
+      for (let i = 0; i < bytes.byteLength; i++) diff |= bytes[i]! ^ wanted[i]!;
+      return diff === 0;
+    };
+    const providers: (SecretProvider | undefined)[] = [];
+    if (!(this.#secret instanceof AuthManager)) providers.push(this.#secret);
+    for (const member of this.#members.values()) {
+      const auth = member.config.auth;
+      if (auth?.type === "jwt") providers.push(auth.config.secret);
+    }
+    for (const provider of providers) {
+      if (provider === undefined) continue;
+      const value = typeof provider === "string" ? provider : await Promise.resolve(provider()).catch(() => undefined);
+      if (typeof value === "string" && same(value)) return true;
+    }
+    return false;
+  }
+
+  /**
    * Closes every member now; pending calls end with `ConnectionError`. Idempotent.
    *
    * @returns When everything is closed.

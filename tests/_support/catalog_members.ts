@@ -20,7 +20,8 @@ import {
   UnsubscribeRequestSchema,
 } from "../../packages/core/_sdk.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
-import { SECRET, TestMember } from "./members.ts";
+import { GATEWAY_SECRET, TestMember } from "./members.ts";
+import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
 import { sleep } from "./sleep.ts";
 
 /** A member whose sessions all get tools added or removed at run time. */
@@ -187,8 +188,8 @@ export function startHangingMember(serverId: string): Promise<TestMember> {
 }
 
 /** A token the test gateways accept. */
-export function gatewayToken(subject = "test-client", secret = SECRET): Promise<string> {
-  return new AuthManager(secret).createToken({}, { subject, expiresIn: "5m" });
+export function gatewayToken(subject = "test-client", secret = GATEWAY_SECRET): Promise<string> {
+  return new AuthManager(secret).createToken({}, { subject, expiresIn: "5m", audience: DEFAULT_GATEWAY_AUDIENCE });
 }
 
 /** Connects an SDK client to a gateway with a bearer token (unless `token` is `null`). */

@@ -11,6 +11,8 @@ import { createTestServer, newStats, type ServerStats } from "./test_server.ts";
 
 /** The shared secret of test members and proxies (40 bytes). */
 export const SECRET = "test-secret-of-at-least-thirty-two-bytes!";
+/** The secret test gateways verify client tokens with: never one the proxy signs member tokens with. */
+export const GATEWAY_SECRET = "test-gateway-client-secret-of-32-bytes!!";
 
 /** Options of {@link startMember}. */
 export interface StartMemberOptions {

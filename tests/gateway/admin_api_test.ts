@@ -2,15 +2,19 @@ import assert from "node:assert/strict";
 import { MemoryRegistryStore, RedisRegistryStore } from "../../packages/cluster/mod.ts";
 import { ConfigError } from "../../packages/core/errors.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
-import { serveGateway } from "../../packages/gateway/mod.ts";
+import { DEFAULT_GATEWAY_AUDIENCE, serveGateway } from "../../packages/gateway/mod.ts";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { connectClient, gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
-import { SECRET, TestMember, waitFor } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET, TestMember, waitFor } from "../_support/members.ts";
 
 const KEY = "admin-test-store-key-of-at-least-32-bytes";
 
 function adminToken(scope = "federation:admin"): Promise<string> {
-  return new AuthManager(SECRET).createToken({ scope }, { subject: "operator", expiresIn: "5m" });
+  return new AuthManager(GATEWAY_SECRET).createToken({ scope }, {
+    subject: "operator",
+    expiresIn: "5m",
+    audience: DEFAULT_GATEWAY_AUDIENCE,
+  });
 }
 
 async function call(
@@ -35,7 +39,7 @@ async function call(
 async function gatewayWith(store = new MemoryRegistryStore(), env: Record<string, string> = {}) {
   const proxy = new FederationProxy(SECRET, { logger: quiet });
   const gateway = await serveGateway(proxy, {
-    auth: { secret: SECRET },
+    auth: { secret: GATEWAY_SECRET },
     port: 0,
     logger: quiet,
     cluster: { store, key: KEY, env: (name) => env[name] },
@@ -46,7 +50,7 @@ async function gatewayWith(store = new MemoryRegistryStore(), env: Record<string
     base: gateway.url.replace(/\/mcp$/, ""),
     url: gateway.url,
     async [Symbol.asyncDispose]() {
-      await gateway.shutdown();
+      await gateway.close();
       await proxy.close();
       await store.close();
     },

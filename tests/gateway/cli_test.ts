@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { Client, StdioClientTransport } from "../../packages/core/_sdk.ts";
-import { SECRET, TestMember } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
 import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
 import { LineReader } from "../_support/lines.ts";
 
 const CLI = fromFileUrl(new URL("../../packages/gateway/cli.ts", import.meta.url));
 const EXAMPLE = fromFileUrl(new URL("../../examples/federation.json", import.meta.url));
-const ENV = { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: SECRET };
+const ENV = { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: GATEWAY_SECRET };
 
 async function run(args: string[], env: Record<string, string> = ENV) {
   const output = await new Deno.Command(Deno.execPath(), {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ConnectionError, FederationProxy, type FederationProxyOptions } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { type StreamableHTTPClientTransport, ToolListChangedNotificationSchema } from "../../packages/core/_sdk.ts";
-import { SECRET, TestMember, waitFor } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { connectClient, gatewayToken, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
@@ -21,7 +21,7 @@ Deno.test("Gateway lists the tools of three members namespaced, and each is call
   await using c = await TestMember.start("gamma", { data: false });
   await using proxy = newProxy();
   for (const member of [a, b, c]) await proxy.registerServer(member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   const client = await connectClient(gateway.url);
   try {
     const names = (await client.listTools()).tools.map((t) => t.name);
@@ -44,7 +44,7 @@ Deno.test("Gateway sends tools/list_changed when a member is added or removed at
   await using b = await TestMember.start("b");
   await using proxy = newProxy();
   await proxy.registerServer(a.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   const client = await connectClient(gateway.url);
   let changes = 0;
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
@@ -65,7 +65,7 @@ Deno.test("Gateway passes a member's own tools/list_changed on to its clients", 
   await using d = await startDynamicMember("d");
   await using proxy = newProxy();
   await proxy.registerServer(d.member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   const client = await connectClient(gateway.url);
   let changes = 0;
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
@@ -86,7 +86,7 @@ Deno.test("Gateway keeps listing and calling the other members when one member d
   await using proxy = newProxy();
   await proxy.registerServer(a.config);
   await proxy.registerServer(b.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   const client = await connectClient(gateway.url);
   let changes = 0;
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++);
@@ -108,7 +108,7 @@ Deno.test("Gateway keeps listing and calling the other members when one member d
 Deno.test("Gateway serves /healthz, /readyz (503 without a usable member) and Prometheus /metrics", async () => {
   await using a = await TestMember.start("a");
   await using proxy = newProxy();
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   const base = gateway.url.replace(/\/mcp$/, "");
   const health = await fetch(`${base}/healthz`);
   assert.equal(health.status, 200);
@@ -145,7 +145,7 @@ Deno.test("Gateway ends a session on DELETE and answers 404 to its id afterwards
   await using a = await TestMember.start("a");
   await using proxy = newProxy();
   await proxy.registerServer(a.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   const client = await connectClient(gateway.url);
   const transport = client.transport as StreamableHTTPClientTransport;
   const sessionId = transport.sessionId!;
@@ -180,7 +180,7 @@ Deno.test("Gateway fails to start on a taken port with ConnectionError and gives
     assert.equal(proxy.onServerRequest, handler);
     await using gateway = await serveGateway(proxy, { auth: false, port: 0, logger: quiet });
     assert.notEqual(proxy.onServerRequest, handler, "a running gateway answers members' requests");
-    await gateway.shutdown();
+    await gateway.close();
     assert.equal(proxy.onServerRequest, handler, "and gives the handler back when it stops");
   } finally {
     taken.close();
@@ -191,7 +191,7 @@ Deno.test("Gateway drain() lets a call in progress finish and refuses new sessio
   await using a = await TestMember.start("a");
   await using proxy = newProxy();
   await proxy.registerServer(a.config);
-  const gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  const gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   const client = await connectClient(gateway.url);
   const call = client.callTool({ name: "a__slow", arguments: { ms: 300 } });
   await waitFor(() => a.stats.executions.get("slow") === 1, 5_000, "call started");
@@ -214,7 +214,7 @@ Deno.test("Gateway drain() lets a call in progress finish and refuses new sessio
   await refused.body?.cancel();
   assert.equal(textOf(await call), "slept 300");
   await drained;
-  await gateway.finished;
+  await gateway.closed();
   assert.equal(gateway.sessionCount(), 0);
   await client.close().catch(() => {});
 });

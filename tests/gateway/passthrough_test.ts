@@ -9,7 +9,7 @@ import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from "../../packages/core/_sdk.ts";
-import { SECRET, waitFor } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET, waitFor } from "../_support/members.ts";
 import { connectClient, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 import { serveConformanceMember } from "../fixtures/conformance_member.ts";
 
@@ -20,11 +20,11 @@ async function conformanceFederation() {
     serverId: "fixtures",
     endpoints: { control: member.controlUrl!, data: member.dataUrl! },
   });
-  const gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  const gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   return {
     url: gateway.url,
     async [Symbol.asyncDispose]() {
-      await gateway.shutdown();
+      await gateway.close();
       await proxy.close();
       await member.close();
     },
@@ -36,13 +36,13 @@ async function dynamicFederation() {
   const d = await startDynamicMember("d");
   const proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(d.member.config);
-  const gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
+  const gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
   return {
     d,
     proxy,
     gateway,
     async [Symbol.asyncDispose]() {
-      await gateway.shutdown();
+      await gateway.close();
       await proxy.close();
       await d[Symbol.asyncDispose]();
     },

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { AuthManager, ConfigError, FederationProxy } from "../../mod.ts";
-import { serveGateway } from "../../packages/gateway/mod.ts";
+import { DEFAULT_GATEWAY_AUDIENCE, serveGateway } from "../../packages/gateway/mod.ts";
 import type { GatewayOptions } from "../../packages/gateway/mod.ts";
-import { recordingLogger, SECRET, TestMember } from "../_support/members.ts";
+import { GATEWAY_SECRET, recordingLogger, SECRET, TestMember } from "../_support/members.ts";
 import { connectClient, gatewayToken, quiet } from "../_support/catalog_members.ts";
 
 const INITIALIZE = JSON.stringify({
@@ -53,7 +53,12 @@ async function withGateway(
   await using member = await TestMember.start("a");
   await using proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet, ...options });
+  await using gateway = await serveGateway(proxy, {
+    auth: { secret: GATEWAY_SECRET },
+    port: 0,
+    logger: quiet,
+    ...options,
+  });
   await test(gateway.url, proxy);
 }
 
@@ -63,8 +68,10 @@ Deno.test("Gateway answers 401 with WWW-Authenticate to missing, malformed, wron
     const wrong = await new AuthManager("another-secret-of-at-least-thirty-two-bytes").createToken({}, {
       subject: "x",
     });
-    const expired = await new AuthManager(SECRET, { now: () => Date.now() - 7_200_000 }).createToken({}, {
+    const expired = await new AuthManager(GATEWAY_SECRET, { now: () => Date.now() - 7_200_000 }).createToken({}, {
       expiresIn: "1h",
+      audience: DEFAULT_GATEWAY_AUDIENCE,
+      subject: "x",
     });
     for (
       const [what, headers, code] of [
@@ -135,11 +142,11 @@ Deno.test("Gateway requires auth to be given: an AuthManager, a secret, or an ex
     assert.ok((await client.listTools()).tools.some((t) => t.name === "a__echo"));
     await client.close();
   });
-  await withGateway({ auth: new AuthManager(SECRET, { audience: "gateway" }) }, async (url) => {
+  await withGateway({ auth: new AuthManager(GATEWAY_SECRET, { audience: "gateway" }) }, async (url) => {
     const noAudience = await post(url, { authorization: `Bearer ${await gatewayToken()}` });
     assert.equal(noAudience.status, 401);
     await noAudience.body?.cancel();
-    const token = await new AuthManager(SECRET).createToken({}, { audience: "gateway" });
+    const token = await new AuthManager(GATEWAY_SECRET).createToken({}, { audience: "gateway", subject: "x" });
     const ok = await post(url, { authorization: `Bearer ${token}` });
     assert.equal(ok.status, 200);
     await ok.body?.cancel();

@@ -8,7 +8,7 @@
 import { FederationProxy, type FederationProxyOptions } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import type { GatewayHandle, GatewayOptions } from "../../packages/gateway/mod.ts";
-import { SECRET } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 import { quiet } from "../_support/catalog_members.ts";
 
 /** Environment of every third-party program: readable errors, no colours. */
@@ -102,7 +102,7 @@ export class Federation implements AsyncDisposable {
   ): Promise<Federation> {
     const federation = new Federation(new FederationProxy(SECRET, { logger: quiet, ...options.proxy }));
     federation.gateway = await serveGateway(federation.proxy, {
-      auth: { secret: SECRET },
+      auth: { secret: GATEWAY_SECRET },
       port: 0,
       logger: quiet,
       ...options.gateway,
@@ -111,7 +111,7 @@ export class Federation implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.gateway.shutdown();
+    await this.gateway.close();
     await this.proxy.close();
   }
 }

@@ -8,7 +8,8 @@
 
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { AuthManager } from "../../packages/core/auth.ts";
-import { SECRET } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
+import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
 
 /** The key every replica of the tests shares (`MCP_STORE_KEY`). */
 export const STORE_KEY = "scale-out-test-store-key-of-at-least-32-bytes";
@@ -201,7 +202,7 @@ export class Replica implements AsyncDisposable {
         RUST_BACKTRACE: "0",
         NO_COLOR: "1",
         MCP_SECRET_KEY: SECRET,
-        MCP_GATEWAY_SECRET: SECRET,
+        MCP_GATEWAY_SECRET: GATEWAY_SECRET,
         MCP_STORE_KEY: STORE_KEY,
       },
       stdin: "null",
@@ -272,7 +273,11 @@ export class Replica implements AsyncDisposable {
 
 /** A token with the admin scope. */
 export function adminToken(): Promise<string> {
-  return new AuthManager(SECRET).createToken({ scope: "federation:admin" }, { subject: "operator", expiresIn: "5m" });
+  return new AuthManager(GATEWAY_SECRET).createToken({ scope: "federation:admin" }, {
+    subject: "operator",
+    expiresIn: "5m",
+    audience: DEFAULT_GATEWAY_AUDIENCE,
+  });
 }
 
 /** Calls the membership API of one replica. */

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { AuthManager, ConfigError, FederationProxy, validateConfig } from "../../mod.ts";
-import { serveGateway } from "../../packages/gateway/mod.ts";
+import { DEFAULT_GATEWAY_AUDIENCE, serveGateway } from "../../packages/gateway/mod.ts";
 import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
-import { SECRET, TestMember } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
 import { text } from "../_support/relayed.ts";
 import { INITIALIZE } from "./_probes.ts";
 
@@ -428,8 +428,12 @@ Deno.test("Fuzz: 300 random POST bodies at the gateway get proper JSON-RPC error
   await using member = await TestMember.start("behind");
   await using proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(member.config);
-  await using gateway = await serveGateway(proxy, { auth: { secret: SECRET }, port: 0, logger: quiet });
-  const token = await new AuthManager(SECRET).createToken({}, { subject: "fuzzer", expiresIn: "10m" });
+  await using gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
+  const token = await new AuthManager(GATEWAY_SECRET).createToken({}, {
+    subject: "fuzzer",
+    expiresIn: "10m",
+    audience: DEFAULT_GATEWAY_AUDIENCE,
+  });
   const headers = {
     authorization: `Bearer ${token}`,
     "content-type": "application/json",

@@ -8,7 +8,7 @@ import {
 } from "../../mod.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { FaultRelay } from "../_support/fault_relay.ts";
-import { SECRET, TestMember, waitFor } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { MemoryRegistryStore } from "../../packages/cluster/mod.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
@@ -264,7 +264,7 @@ Deno.test("Outbound guard: the gateway CLI has it on: a metadata member in feder
       "--log-level",
       "error",
     ],
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: SECRET },
+    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: GATEWAY_SECRET },
     clearEnv: true,
     stdout: "piped",
     stderr: "null",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { AuthManager, FederationProxy, type JsonWebKeySet, WebSocketTransport } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
-import { recordingLogger, SECRET, TestMember } from "../_support/members.ts";
+import { GATEWAY_SECRET, recordingLogger, SECRET, TestMember } from "../_support/members.ts";
 import { text } from "../_support/relayed.ts";
 import {
   goodClaims,
@@ -52,11 +52,16 @@ function bearer(token: string): string {
 }
 
 /** Bad tokens against an HMAC verifier (HS512 pinned) for `audience`, requiring `issuer`. */
-async function hmacCases(audience: string, issuer: string, other: string): Promise<{ good: string; cases: Case[] }> {
-  const kid = await hmacKid(SECRET);
+async function hmacCases(
+  audience: string,
+  issuer: string,
+  other: string,
+  secret: string = SECRET,
+): Promise<{ good: string; cases: Case[] }> {
+  const kid = await hmacKid(secret);
   const claims = goodClaims(audience, issuer);
   const header = { alg: "HS512", kid, typ: "JWT" };
-  const good = await hmacJwt(header, claims, SECRET, 512);
+  const good = await hmacJwt(header, claims, secret, 512);
   const ed = await AuthManager.generate("EdDSA", { issuer });
   const edWithHmacKid = await AuthManager.generate("EdDSA", { issuer, kid });
   const t = now();
@@ -66,37 +71,37 @@ async function hmacCases(audience: string, issuer: string, other: string): Promi
     ["alg NONE (upper case)", noneJwt({ kid }, claims).replace(/^[^.]+/, btoa('{"alg":"NONE"}').replace(/=+$/, ""))],
     [
       "HS256 where HS512 is pinned (same key, same kid)",
-      await hmacJwt({ ...header, alg: "HS256" }, claims, SECRET, 256),
+      await hmacJwt({ ...header, alg: "HS256" }, claims, secret, 256),
     ],
-    ["HS256 without kid", await hmacJwt({ alg: "HS256" }, claims, SECRET, 256)],
-    ["HS384 where HS512 is pinned", await hmacJwt({ ...header, alg: "HS384" }, claims, SECRET, 384)],
+    ["HS256 without kid", await hmacJwt({ alg: "HS256" }, claims, secret, 256)],
+    ["HS384 where HS512 is pinned", await hmacJwt({ ...header, alg: "HS384" }, claims, secret, 384)],
     ["EdDSA-signed to an HMAC verifier", await ed.createToken({}, { audience, subject: "probe" })],
     ["EdDSA-signed carrying the HMAC kid", await edWithHmacKid.createToken({}, { audience, subject: "probe" })],
-    ["expired an hour ago", await hmacJwt(header, { ...claims, iat: t - 7200, exp: t - 3600 }, SECRET, 512)],
-    ["nbf in the future", await hmacJwt(header, { ...claims, nbf: t + 600 }, SECRET, 512)],
-    [`minted for '${other}', replayed here`, await hmacJwt(header, { ...claims, aud: other }, SECRET, 512)],
-    ["audience list without this one", await hmacJwt(header, { ...claims, aud: [other, "x"] }, SECRET, 512)],
-    ["no aud", await hmacJwt(header, { ...claims, aud: undefined }, SECRET, 512)],
-    ["wrong issuer", await hmacJwt(header, { ...claims, iss: "evil-proxy" }, SECRET, 512)],
-    ["no iss", await hmacJwt(header, { ...claims, iss: undefined }, SECRET, 512)],
-    ["no exp", await hmacJwt(header, { ...claims, exp: undefined }, SECRET, 512)],
+    ["expired an hour ago", await hmacJwt(header, { ...claims, iat: t - 7200, exp: t - 3600 }, secret, 512)],
+    ["nbf in the future", await hmacJwt(header, { ...claims, nbf: t + 600 }, secret, 512)],
+    [`minted for '${other}', replayed here`, await hmacJwt(header, { ...claims, aud: other }, secret, 512)],
+    ["audience list without this one", await hmacJwt(header, { ...claims, aud: [other, "x"] }, secret, 512)],
+    ["no aud", await hmacJwt(header, { ...claims, aud: undefined }, secret, 512)],
+    ["wrong issuer", await hmacJwt(header, { ...claims, iss: "evil-proxy" }, secret, 512)],
+    ["no iss", await hmacJwt(header, { ...claims, iss: undefined }, secret, 512)],
+    ["no exp", await hmacJwt(header, { ...claims, exp: undefined }, secret, 512)],
     ["tampered payload (sub changed, signature kept)", withPayload(good, { ...claims, sub: "admin" })],
     ["tampered payload (exp extended, signature kept)", withPayload(good, { ...claims, exp: t + 86_400 * 365 })],
     ["tampered signature", good.replace(/\.(.)([^.]*)$/, (_, c, rest) => `.${c === "A" ? "B" : "A"}${rest}`)],
     ["signed with another secret", await hmacJwt(header, claims, OTHER_SECRET, 512)],
-    ["unknown kid (path injection)", await hmacJwt({ ...header, kid: "../../../../dev/null" }, claims, SECRET, 512)],
-    ["unknown crit header", await hmacJwt({ ...header, crit: ["x-unknown"], "x-unknown": 1 }, claims, SECRET, 512)],
+    ["unknown kid (path injection)", await hmacJwt({ ...header, kid: "../../../../dev/null" }, claims, secret, 512)],
+    ["unknown crit header", await hmacJwt({ ...header, crit: ["x-unknown"], "x-unknown": 1 }, claims, secret, 512)],
     [
       "RS256 with a jku pointing elsewhere",
-      await hmacJwt({ alg: "RS256", jku: "http://127.0.0.1:1/" }, claims, SECRET, 256),
+      await hmacJwt({ alg: "RS256", jku: "http://127.0.0.1:1/" }, claims, secret, 256),
     ],
     [
       "oversized: 64 KiB claim, validly signed",
-      await hmacJwt(header, { ...claims, pad: "x".repeat(64 * 1024) }, SECRET, 512),
+      await hmacJwt(header, { ...claims, pad: "x".repeat(64 * 1024) }, secret, 512),
     ],
     [
       "oversized: just over 8 KiB, validly signed",
-      await hmacJwt(header, { ...claims, pad: "x".repeat(6_200) }, SECRET, 512),
+      await hmacJwt(header, { ...claims, pad: "x".repeat(6_200) }, secret, 512),
     ],
     ["five parts (JWE shape)", `${good}.e30.e30`],
   ];
@@ -218,7 +223,7 @@ Deno.test("Security: bad tokens get 401 + WWW-Authenticate on both member endpoi
   await using proxy = new FederationProxy(SECRET, { logger: logs.proxy.logger, proxyId: PROXY_ID });
   await proxy.registerServer(memberA.config);
   await using gateway = await serveGateway(proxy, {
-    auth: { secret: SECRET, audience: "gateway", issuer: "gateway-clients" },
+    auth: { secret: GATEWAY_SECRET, audience: "gateway", issuer: "gateway-clients" },
     port: 0,
     logger: logs.gateway.logger,
   });
@@ -230,7 +235,7 @@ Deno.test("Security: bad tokens get 401 + WWW-Authenticate on both member endpoi
 
   const memberHmac = await hmacCases("member-a", PROXY_ID, "member-b");
   const memberJwks = await jwksCases(signer, jwks, "member-j", "member-a");
-  const gatewayHmac = await hmacCases("gateway", "gateway-clients", "member-a");
+  const gatewayHmac = await hmacCases("gateway", "gateway-clients", "member-a", GATEWAY_SECRET);
   const gatewayJwks = await jwksCases(signer, jwks, "gateway", "member-j");
   const upgrade = (url: string) => (authorization: string | string[] | undefined, query?: string) =>
     probeUpgrade(url, Array.isArray(authorization) ? authorization.join(", ") : authorization, query ? { query } : {});
@@ -297,13 +302,15 @@ Deno.test("Security: bad tokens get 401 + WWW-Authenticate on both member endpoi
   );
   assert.equal(text(await viaControl.callTool({ name: "echo", arguments: { text: "j" } }) as never), "j");
   await viaControl.close();
-  const clientToken = await new AuthManager(SECRET).createToken({}, {
+  const clientToken = await new AuthManager(GATEWAY_SECRET).createToken({}, {
     audience: "gateway",
     issuer: "gateway-clients",
     subject: "client",
   });
   for (const url of [gateway.url, gatewayJ.url]) {
-    const token = url === gateway.url ? clientToken : await signer.createToken({}, { audience: "gateway" });
+    const token = url === gateway.url
+      ? clientToken
+      : await signer.createToken({}, { audience: "gateway", subject: "client" });
     const client = new Client({ name: "probe", version: "1" });
     await client.connect(
       new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: bearer(token) } } }),

@@ -1,0 +1,33 @@
+// Internal: the gateway's request body limit, applied by the router to every route with a body (the MCP endpoint
+// and the admin API) before anything parses it. The body is counted while it streams (core/_limited_body.ts) and
+// the request is handed on with the bytes already read, so later `request.json()` calls (ours, the SDK's) only ever
+// see a bounded body. Over the limit the answer is 413 and nothing more is read.
+import { readLimitedBody } from "../core/_limited_body.ts";
+
+/** Default {@link GatewayOptions.maxBodyBytes}: 1 MiB, a quarter of what a member accepts (4 MiB). */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+
+/**
+ * The request with its body read (at most `maxBytes`), or `tooLarge(maxBytes)` when the body is larger. Requests
+ * without a body are returned as they are.
+ */
+export async function limitBody(
+  request: Request,
+  maxBytes: number,
+  tooLarge: (maxBytes: number) => Response,
+): Promise<Request | Response> {
+  if (request.body === null) return request;
+  const read = await readLimitedBody(request, maxBytes);
+  if (read.tooLarge) return tooLarge(maxBytes);
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: read.bytes as Uint8Array<ArrayBuffer>,
+    signal: request.signal,
+  });
+}
+
+/** The message of a 413 answer. */
+export function bodyTooLargeMessage(maxBytes: number): string {
+  return `Request body too large: the limit is ${maxBytes} bytes`;
+}

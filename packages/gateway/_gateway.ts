@@ -1,0 +1,247 @@
+// Internal: the HTTP gateway as a class, built the member's way: this file owns the lifecycle and the router; the
+// MCP endpoint (_mcp_endpoint.ts), the probes (_probes.ts), the admin API (_admin_api.ts), the listener
+// (_listener.ts), the inbound checks (_http_guard.ts) and the option plan (_options.ts) each live in their own file.
+//
+// One request's way: listener (bounded concurrency) → router: Host must be a bare authority (400), the path is the
+// request target's → Host/Origin allow-lists on every path (403) → body limit on the MCP endpoint and the admin API
+// (413) → the endpoint (which verifies the token through the guard).
+//
+// A single replica runs the cluster path too: the same ClusterRuntime and SharedSessions over an in-process
+// MemoryRegistryStore and a random key. There is one code path for one replica and for many (sealed session ids,
+// the admin API, revocation), so what a single-replica test exercises is what a deployment runs; the cost is a
+// few timers and an AEAD seal per session.
+import { ConfigError, ConnectionError } from "../core/errors.ts";
+import { errorResponse } from "../core/_http.ts";
+import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import { ADMIN_PREFIX, AdminApi } from "./_admin_api.ts";
+import { bodyTooLargeMessage, limitBody } from "./_body_limit.ts";
+import { ClusterRuntime } from "./_cluster_runtime.ts";
+import { HttpGuard, isBareAuthority, isLoopback, rpcError } from "./_http_guard.ts";
+import { hubFor, type SessionHub } from "./_hub.ts";
+import { ResilientListener } from "./_listener.ts";
+import { McpEndpoint } from "./_mcp_endpoint.ts";
+import { GatewayMetrics } from "./_metrics.ts";
+import { RELISTEN_BACKOFF, type ResolvedGatewayOptions } from "./_options.ts";
+import { PROBE_PATHS, Probes, type ServerCounters } from "./_probes.ts";
+import { RequestTracker } from "./_request_tracker.ts";
+import { SharedSessions } from "./_shared_sessions.ts";
+import type { GatewayHandle, GatewayOptions } from "./options.ts";
+
+/** A running HTTP gateway. */
+export class Gateway implements GatewayHandle {
+  #url = "";
+  #options: ResolvedGatewayOptions;
+  #guard: HttpGuard;
+  #hub: SessionHub;
+  #cluster: ClusterRuntime;
+  #shared: SharedSessions;
+  #metrics: GatewayMetrics;
+  #requests = new RequestTracker();
+  #mcp: McpEndpoint;
+  #admin: AdminApi;
+  #probes: Probes;
+  #listener!: ResilientListener;
+  #counters: ServerCounters;
+  #draining = false;
+  #closing: Promise<void> | undefined;
+  #drainPromise: Promise<void> | undefined;
+  #closed = Promise.withResolvers<void>();
+  #onAbort = () => void this.close();
+
+  /**
+   * Builds the gateway and starts listening; on failure releases what it took and throws.
+   *
+   * @throws {ConfigError} For a client secret the proxy signs member tokens with, or a bad cluster option.
+   * @throws {ConnectionError} When it cannot listen.
+   */
+  static async start(
+    proxy: FederationProxy,
+    options: GatewayOptions,
+    resolved: ResolvedGatewayOptions,
+  ): Promise<Gateway> {
+    const { logger } = resolved;
+    const guard = new HttpGuard({
+      auth: options.auth,
+      hostname: resolved.hostname,
+      allowedOrigins: options.allowedOrigins ?? [],
+      allowedHosts: options.allowedHosts ?? [],
+      logger,
+      isMember: (serverId) => proxy.hasServer(serverId),
+    });
+    const auth = options.auth;
+    if (auth && "secret" in auth && await proxy.signsWithSecret(auth.secret)) {
+      throw new ConfigError(
+        "Invalid auth.secret: it is a secret the proxy signs member tokens with; a member could mint client tokens. Use a separate secret for client tokens",
+        { field: "auth.secret" },
+      );
+    }
+    if (guard.audience !== undefined && proxy.hasServer(guard.audience)) {
+      throw new ConfigError(
+        `Invalid auth.audience '${guard.audience}': it is a member's serverId; client tokens need the gateway's own audience`,
+        { field: "auth.audience" },
+      );
+    }
+    if (!guard.authenticates && !isLoopback(resolved.hostname)) {
+      logger.warn("Gateway authentication is off on a non-loopback interface", { hostname: resolved.hostname });
+    }
+    const hub = hubFor(proxy);
+    hub.acquire(resolved.serverRequestTimeout);
+    let sessions = () => 0;
+    let cluster: ClusterRuntime;
+    try {
+      cluster = await ClusterRuntime.create(proxy, options.cluster ?? {}, { logger, sessions: () => sessions() });
+    } catch (error) {
+      hub.release();
+      throw error;
+    }
+    const gateway = new Gateway(proxy, { resolved, guard, hub, cluster });
+    sessions = () => gateway.sessionCount();
+    try {
+      gateway.#listener = new ResilientListener({
+        hostname: resolved.hostname,
+        port: resolved.port,
+        tls: resolved.tls,
+        logger,
+        maxConcurrentRequests: resolved.maxConcurrentRequests,
+        overloaded: () => {
+          gateway.#counters.overloaded++;
+          return errorResponse(503, "ERR_OVERLOADED", "Too many requests in progress", {
+            headers: { "retry-after": "1" },
+          });
+        },
+        failed: () => rpcError(500, -32603, "Internal error"),
+        relisten: RELISTEN_BACKOFF,
+      }, (request) => gateway.#route(request));
+    } catch (error) {
+      gateway.#metrics.close();
+      hub.release();
+      await cluster.close();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConnectionError(`Cannot listen on ${resolved.hostname}:${resolved.port}: ${reason}`, { cause: error });
+    }
+    cluster.start();
+    gateway.#shared.start();
+    const addr = gateway.#listener.addr;
+    const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+    gateway.#url = `${resolved.tls ? "https" : "http"}://${host}:${addr.port}${resolved.path}`;
+    resolved.signal?.addEventListener("abort", gateway.#onAbort, { once: true });
+    if (resolved.signal?.aborted) void gateway.close();
+    logger.info("Gateway listening", { url: gateway.url, auth: guard.authenticates });
+    return gateway;
+  }
+
+  private constructor(
+    proxy: FederationProxy,
+    parts: { resolved: ResolvedGatewayOptions; guard: HttpGuard; hub: SessionHub; cluster: ClusterRuntime },
+  ) {
+    const { resolved, guard, hub, cluster } = parts;
+    this.#options = resolved;
+    this.#guard = guard;
+    this.#hub = hub;
+    this.#cluster = cluster;
+    const logger = resolved.logger;
+    this.#shared = new SharedSessions(cluster, { logger, catalog: proxy.catalog });
+    this.#metrics = new GatewayMetrics(proxy, () => this.sessionCount());
+    this.#admin = new AdminApi({ guard, proxy, runtime: cluster, logger });
+    this.#mcp = new McpEndpoint({
+      options: resolved,
+      proxy,
+      hub,
+      guard,
+      shared: this.#shared,
+      requests: this.#requests,
+      logger,
+      draining: () => this.#draining,
+    });
+    this.#counters = {
+      active: () => this.#listener?.active ?? 0,
+      restarts: () => this.#listener?.restarts ?? 0,
+      bodiesRefused: 0,
+      badHosts: 0,
+      overloaded: 0,
+    };
+    this.#probes = new Probes({
+      proxy,
+      cluster,
+      shared: this.#shared,
+      metrics: this.#metrics,
+      server: this.#counters,
+      stopping: () => this.#draining || this.#closing !== undefined,
+    });
+  }
+
+  /** Routes one request on its request target (never on `Host`), after the checks every path passes. */
+  async #route(request: Request): Promise<Response> {
+    const host = request.headers.get("host");
+    if (host !== null && !isBareAuthority(host)) {
+      this.#counters.badHosts++;
+      return this.#guard.checkRequest(request, "api")!;
+    }
+    const { pathname } = new URL(request.url);
+    const mcp = pathname === this.#options.path;
+    const refused = this.#guard.checkOrigin(request, mcp ? "mcp" : "api");
+    if (refused) return refused;
+    if (mcp) {
+      const limited = await limitBody(request, this.#options.maxBodyBytes, (max) => {
+        this.#counters.bodiesRefused++;
+        return rpcError(413, -32600, bodyTooLargeMessage(max));
+      });
+      return limited instanceof Response ? limited : await this.#mcp.handle(limited);
+    }
+    if (pathname.startsWith(ADMIN_PREFIX)) {
+      const limited = await limitBody(request, this.#options.maxBodyBytes, (max) => {
+        this.#counters.bodiesRefused++;
+        return errorResponse(413, "ERR_BODY_TOO_LARGE", bodyTooLargeMessage(max));
+      });
+      return limited instanceof Response ? limited : await this.#admin.handle(limited, pathname);
+    }
+    if (PROBE_PATHS.has(pathname)) return this.#probes.handle(request, pathname);
+    return errorResponse(404, "ERR_NOT_FOUND", `Not found: ${pathname.slice(0, 200)}`);
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  sessionCount(): number {
+    return this.#mcp.size;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#draining = true;
+      this.#options.signal?.removeEventListener("abort", this.#onAbort);
+      await this.#mcp.closeAll();
+      await this.#shared.close();
+      await this.#cluster.close();
+      this.#metrics.close();
+      this.#hub.release();
+      await this.#listener.shutdown();
+      this.#options.logger.info("Gateway stopped", {});
+      this.#closed.resolve();
+    })();
+    return this.#closing;
+  }
+
+  drain(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#drainPromise ??= (async () => {
+      this.#draining = true;
+      if (!await this.#requests.idle(this.#options.drainTimeout)) {
+        this.#options.logger.warn("Drain timed out: closing sessions with requests in progress", {
+          requests: this.#requests.size,
+        });
+      }
+      await this.close();
+    })();
+    return this.#drainPromise;
+  }
+
+  closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.drain();
+  }
+}

@@ -1,0 +1,233 @@
+// Internal: the gateway's MCP endpoint (Streamable HTTP at `path`): client sessions (open, rebuild on this replica
+// from a sealed session id, idle sweep, close), the subject binding of every session, the draining rule, and CORS.
+// The router has already checked Host/Origin and limited the body (a request reaching here has a bounded body);
+// the token is checked here through the guard, the one place that verifies tokens.
+import type { Logger } from "../core/logger.ts";
+import { isRequest } from "../core/_jsonrpc.ts";
+import { type JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
+import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import type { SessionClaims } from "../cluster/session_tokens.ts";
+import { createClientSession } from "./_client_session.ts";
+import { MemoryEventStore } from "./_event_store.ts";
+import { type HttpGuard, rpcError } from "./_http_guard.ts";
+import type { ClientSession, SessionHub } from "./_hub.ts";
+import type { ResolvedGatewayOptions } from "./_options.ts";
+import type { RequestTracker } from "./_request_tracker.ts";
+import type { SessionLink } from "./_session_link.ts";
+import { initializeParams, type SharedSessions } from "./_shared_sessions.ts";
+
+interface HttpSession {
+  id: string;
+  /** The session's transport on this replica (in front of the SDK's). */
+  link: SessionLink;
+  client: ClientSession;
+  /** The `sub` of the token that opened the session: later requests must carry the same. */
+  subject: string | undefined;
+}
+
+const CORS_ALLOW_HEADERS = "authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id";
+const CORS_EXPOSE_HEADERS = "mcp-session-id, mcp-protocol-version, www-authenticate";
+
+/** What the endpoint works with. */
+export interface McpEndpointContext {
+  options: ResolvedGatewayOptions;
+  proxy: FederationProxy;
+  hub: SessionHub;
+  guard: HttpGuard;
+  shared: SharedSessions;
+  requests: RequestTracker;
+  logger: Logger;
+  /** Whether the gateway refuses new work (draining or closing). */
+  draining: () => boolean;
+}
+
+function shuttingDown(): Response {
+  return rpcError(503, -32000, "The gateway is shutting down", { "retry-after": "1" });
+}
+
+/** The MCP endpoint and its client sessions. */
+export class McpEndpoint {
+  #ctx: McpEndpointContext;
+  #sessions = new Map<string, HttpSession>();
+  #restoring = new Map<string, Promise<HttpSession | Response>>();
+  #sweep: ReturnType<typeof setInterval> | undefined;
+
+  constructor(ctx: McpEndpointContext) {
+    this.#ctx = ctx;
+    const idle = ctx.options.sessionIdleTimeout;
+    if (Number.isFinite(idle)) {
+      this.#sweep = setInterval(() => this.#closeIdle(), Math.min(Math.max(idle / 2, 10), 60_000));
+    }
+  }
+
+  /** Client sessions open on this replica. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Serves one request to the MCP endpoint, with CORS headers for allowed origins. */
+  async handle(request: Request): Promise<Response> {
+    return withCors(request, await this.#handle(request));
+  }
+
+  async #handle(request: Request): Promise<Response> {
+    const { guard, options } = this.#ctx;
+    if (request.method === "OPTIONS") return new Response(null, { status: 204 });
+    const claims = await guard.authenticate(request, "mcp");
+    if (claims instanceof Response) return claims;
+    const subject = typeof claims.sub === "string" ? claims.sub : undefined;
+    const sessionId = request.headers.get("mcp-session-id");
+    if (sessionId !== null) {
+      let session = this.#sessions.get(sessionId);
+      if (!session) {
+        const restored = await this.#restore(request, sessionId, subject);
+        if (restored instanceof Response) return restored;
+        session = restored;
+      }
+      if (session.subject !== subject) {
+        return rpcError(403, -32000, "Forbidden: the session belongs to another subject");
+      }
+      session.client.lastActive = performance.now();
+      if (this.#ctx.draining() && request.method === "POST") {
+        // Responses to members' requests and notifications (cancellations) still pass; new requests do not.
+        let body: unknown;
+        try {
+          body = await request.json();
+        } catch {
+          return rpcError(400, -32700, "Parse error: invalid JSON");
+        }
+        if ((Array.isArray(body) ? body : [body]).some(isRequest)) return shuttingDown();
+        return await session.link.handleRequest(request, { parsedBody: body });
+      }
+      return await session.link.handleRequest(request);
+    }
+    if (request.method === "GET" || request.method === "DELETE") {
+      return rpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
+    }
+    if (request.method !== "POST") {
+      return rpcError(405, -32000, "Method not allowed", { allow: "GET, POST, DELETE" });
+    }
+    if (this.#ctx.draining()) return shuttingDown();
+    if (this.#sessions.size >= options.maxSessions) {
+      return rpcError(503, -32000, `Too many sessions (limit ${options.maxSessions})`, { "retry-after": "5" });
+    }
+    return await this.#open(request, subject);
+  }
+
+  /** Opens a session from its initialize request: a new one, or (`identity` given) one rebuilt on this replica. */
+  async #open(
+    request: Request,
+    subject: string | undefined,
+    identity?: { token: string; claims: SessionClaims },
+  ): Promise<Response> {
+    const { hub, shared, options, requests, logger } = this.#ctx;
+    let body: unknown;
+    try {
+      body = await request.json();
+    } catch {
+      return rpcError(400, -32700, "Parse error: invalid JSON");
+    }
+    const init = initializeParams(body);
+    if (!init) return rpcError(400, -32000, "Bad Request: Server not initialized");
+    identity ??= await shared.issue(init, subject);
+    const { token } = identity;
+    const client = createClientSession({
+      hub,
+      serverInfo: options.serverInfo,
+      instructions: options.instructions,
+      callTimeout: options.callTimeout,
+    });
+    let session: HttpSession | undefined;
+    const events = options.replayBuffer > 0 ? shared.eventStore(new MemoryEventStore(options.replayBuffer)) : undefined;
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => token,
+      onsessioninitialized: (id) => {
+        session = { id, link, client, subject };
+        this.#sessions.set(id, session);
+        hub.add(client);
+        logger.debug("Client session opened", { sessions: this.#sessions.size });
+      },
+      ...(events ? { eventStore: events, retryInterval: options.sseRetryInterval } : {}),
+    });
+    const link = shared.link(transport, { ...identity, events });
+    link.onclose = () => {
+      requests.forget(link);
+      if (session) void this.#close(session);
+    };
+    await client.server.connect(link);
+    requests.watch(link);
+    const response = await transport.handleRequest(request, { parsedBody: body as JSONRPCMessage });
+    if (!session) await client.server.close().catch(() => {});
+    return response;
+  }
+
+  /** A session seen for the first time on this replica: rebuilt from its id, or refused (404, 403, 503). */
+  #restore(request: Request, token: string, subject: string | undefined): Promise<HttpSession | Response> {
+    let pending = this.#restoring.get(token);
+    if (pending) return pending;
+    const { shared, options, logger } = this.#ctx;
+    pending = (async (): Promise<HttpSession | Response> => {
+      const claims = await shared.open(token);
+      if (!claims) return rpcError(404, -32001, "Session not found");
+      if (claims.subject !== subject) return rpcError(403, -32000, "Forbidden: the session belongs to another subject");
+      if (this.#ctx.draining()) return shuttingDown();
+      if (this.#sessions.size >= options.maxSessions) {
+        return rpcError(503, -32000, `Too many sessions (limit ${options.maxSessions})`, { "retry-after": "5" });
+      }
+      const [initialize, initialized] = shared.restoreRequests(request.url, token, claims);
+      await (await this.#open(initialize, claims.subject, { token, claims })).text();
+      const session = this.#sessions.get(token);
+      if (!session) return rpcError(404, -32001, "Session not found");
+      await (await session.link.handleRequest(initialized)).text();
+      logger.debug("Client session rebuilt on this replica", { sessions: this.#sessions.size });
+      return session;
+    })().finally(() => this.#restoring.delete(token));
+    this.#restoring.set(token, pending);
+    return pending;
+  }
+
+  async #close(session: HttpSession): Promise<void> {
+    if (this.#sessions.get(session.id) !== session) return;
+    this.#sessions.delete(session.id);
+    await this.#ctx.hub.remove(session.client);
+    await session.client.server.close().catch(() => {});
+  }
+
+  #closeIdle(): void {
+    const now = performance.now();
+    for (const session of this.#sessions.values()) {
+      if (
+        session.client.inflight.size === 0 && now - session.client.lastActive > this.#ctx.options.sessionIdleTimeout
+      ) {
+        this.#ctx.logger.debug("Closing an idle client session", {
+          idleMs: Math.round(now - session.client.lastActive),
+        });
+        void this.#close(session);
+      }
+    }
+  }
+
+  /** Closes every session and stops the idle sweep. */
+  async closeAll(): Promise<void> {
+    clearInterval(this.#sweep);
+    await Promise.all([...this.#sessions.values()].map((session) => this.#close(session)));
+  }
+}
+
+function withCors(request: Request, response: Response): Response {
+  const origin = request.headers.get("origin");
+  if (origin === null || response.status === 403) return response;
+  try {
+    response.headers.set("access-control-allow-origin", origin);
+    response.headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS);
+    response.headers.append("vary", "origin");
+    if (request.method === "OPTIONS") {
+      response.headers.set("access-control-allow-methods", "GET, POST, DELETE, OPTIONS");
+      response.headers.set("access-control-allow-headers", CORS_ALLOW_HEADERS);
+      response.headers.set("access-control-max-age", "600");
+    }
+  } catch {
+    // immutable headers: serve the response as it is
+  }
+  return response;
+}
