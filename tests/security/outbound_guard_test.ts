@@ -12,6 +12,7 @@ import { GATEWAY_SECRET, SECRET, TestMember, waitFor } from "../_support/members
 import { MemoryRegistryStore } from "../../packages/cluster/mod.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
+import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
 import { LineReader } from "../_support/lines.ts";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -363,6 +364,7 @@ Deno.test({
   const token = await new AuthManager(gatewaySecret).createToken({ scope: "federation:admin" }, {
     subject: "operator",
     expiresIn: "5m",
+    audience: DEFAULT_GATEWAY_AUDIENCE,
   });
   const response = await fetch(gateway.url.replace(/\/mcp$/, "/admin/members"), {
     method: "POST",
