@@ -20,12 +20,31 @@
  */
 
 import type { JSONRPCMessage, Transport } from "./mcp_types.ts";
-import { AuthenticationError, CancelledError, ConnectionError, TimeoutError } from "./errors.ts";
+import type { TransportSendOptions } from "./_sdk.ts";
+import { exceedsBytes } from "./_byte_length.ts";
+import { AuthenticationError, CancelledError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
 
 /** WebSocket subprotocol of the control channel. */
 export const MCP_SUBPROTOCOL = "mcp";
 /** Default largest message accepted, in bytes (4 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES: number = 4 * 1024 * 1024;
+
+/**
+ * `_meta` key of a request or notification a member sends during a call: the JSON-RPC id of the call (the request
+ * the member is answering) on the same connection. {@link WebSocketTransport.send} adds it when the sender passes
+ * `relatedRequestId` (the MCP SDK does for everything a request handler sends through `extra.sendRequest` and
+ * `extra.sendNotification`), so that the proxy can route the message to the client that made the call and refuse
+ * what belongs to no call.
+ *
+ * @example Read the relation of a message
+ * ```ts
+ * import { RELATED_REQUEST_META_KEY } from "@federated-mcp/federation/core";
+ *
+ * const message = { jsonrpc: "2.0", id: 7, method: "roots/list", params: { _meta: { [RELATED_REQUEST_META_KEY]: 3 } } };
+ * console.log(message.params._meta[RELATED_REQUEST_META_KEY]); // 3: sent during the call with id 3
+ * ```
+ */
+export const RELATED_REQUEST_META_KEY = "io.github.federated-mcp/related-request";
 
 /** Close codes the control channel uses. */
 export const CloseCode = {
@@ -45,8 +64,11 @@ export const CloseCode = {
 
 /** Options of a {@link WebSocketTransport}. */
 export interface WebSocketTransportOptions {
-  /** Largest message accepted, in bytes; larger ones close the socket with 1009. @default {4194304} */
-  maxMessageBytes?: number;
+  /**
+   * Largest message, in bytes: a larger incoming one closes the socket with 1009, a larger outgoing one is refused
+   * before it is sent (`ProtocolError` `ERR_MESSAGE_TOO_LARGE`) and the socket stays open. @default {4194304}
+   */
+  maxMessageBytes?: number | undefined;
 }
 
 /** Options of {@link WebSocketTransport.connect}. */
@@ -80,6 +102,14 @@ function isJsonRpc(value: unknown): value is JSONRPCMessage {
 }
 
 /** A response (or error response) is never answered, even when invalid: two peers would otherwise loop. */
+/** A request or notification with the relation to `related` in its `_meta`; anything else unchanged. */
+function withRelation(message: JSONRPCMessage, related: string | number): JSONRPCMessage {
+  if (!("method" in message)) return message;
+  const params = isRecord(message.params) ? message.params : {};
+  const meta = isRecord(params._meta) ? params._meta : {};
+  return { ...message, params: { ...params, _meta: { ...meta, [RELATED_REQUEST_META_KEY]: related } } };
+}
+
 function isResponseShaped(value: unknown): boolean {
   return isRecord(value) && value.method === undefined && ("result" in value || "error" in value);
 }
@@ -244,19 +274,33 @@ export class WebSocketTransport implements Transport {
   }
 
   /**
-   * Sends one message as one text frame.
+   * Sends one message as one text frame. With `relatedRequestId`, a request or notification carries it under
+   * `_meta[`{@link RELATED_REQUEST_META_KEY}`]`.
    *
    * @param message The JSON-RPC message.
+   * @param options `relatedRequestId`: the request this message is sent for.
    * @returns When handed to the socket.
    * @throws {ConnectionError} `ERR_CONNECTION_CLOSED` when the socket is not open.
+   * @throws {ProtocolError} `ERR_MESSAGE_TOO_LARGE` when the message exceeds `maxMessageBytes` (nothing is sent).
    */
-  send(message: JSONRPCMessage): Promise<void> {
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.#socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(
         new ConnectionError("WebSocket is not open", { channel: "control", code: "ERR_CONNECTION_CLOSED" }),
       );
     }
-    this.#socket.send(JSON.stringify(message));
+    const related = options?.relatedRequestId;
+    const text = JSON.stringify(related === undefined ? message : withRelation(message, related));
+    if (exceedsBytes(text, this.#maxBytes)) {
+      return Promise.reject(
+        new ProtocolError(`Message is larger than the limit of ${this.#maxBytes} bytes: not sent`, {
+          channel: "control",
+          rpcCode: -32600,
+          code: "ERR_MESSAGE_TOO_LARGE",
+        }),
+      );
+    }
+    this.#socket.send(text);
     return Promise.resolve();
   }
 

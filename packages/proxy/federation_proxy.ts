@@ -184,6 +184,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable {
       requestTimeout: this.#options.requestTimeout ?? 60_000,
       heartbeatInterval: this.#options.heartbeatInterval ?? 15_000,
       heartbeatTimeout: this.#options.heartbeatTimeout ?? 5_000,
+      maxMessageBytes: this.#options.maxMessageBytes,
       backoff: { ...DEFAULT_BACKOFF, ...this.#options.backoff },
       routing: this.#options.routing ?? "auto",
       logger: this.#logger,
