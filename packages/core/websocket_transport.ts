@@ -19,8 +19,7 @@
  * @module
  */
 
-import type { JSONRPCMessage, Transport } from "./mcp_types.ts";
-import type { TransportSendOptions } from "./_sdk.ts";
+import type { JSONRPCMessage, Transport, TransportSendOptions } from "./mcp_types.ts";
 import { exceedsBytes } from "./_byte_length.ts";
 import { AuthenticationError, CancelledError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
 
