@@ -181,10 +181,7 @@ export class StreamRelations {
     if (!response.body) return response;
     const type = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
     if (type === "text/event-stream") {
-      const body = response.body
-        .pipeThrough(new TextDecoderStream())
-        .pipeThrough(this.#sseRelator(related))
-        .pipeThrough(new TextEncoderStream());
+      const body = response.body.pipeThrough(this.#sseRelator(related));
       return new Response(body, {
         status: response.status,
         statusText: response.statusText,
@@ -232,46 +229,62 @@ export class StreamRelations {
     }
   }
 
-  /** Rewrites the `data` of each SSE event (lines per the SSE format: CRLF, LF or CR). */
-  #sseRelator(related: RequestId | undefined): TransformStream<string, string> {
+  /**
+   * Rewrites the `data` of each SSE event (lines per the SSE format: CRLF, LF or CR). One stream that decodes and
+   * encodes itself: the common event (a result, no `"method"` in it) passes through as it came.
+   */
+  #sseRelator(related: RequestId | undefined): TransformStream<Uint8Array, Uint8Array> {
+    const decoder = new TextDecoder();
+    const encoder = new TextEncoder();
     let buffer = "";
-    let fields: string[] = [];
+    let lines: string[] = [];
     let data: string[] | undefined;
     let eventId: string | undefined;
-    const dispatch = (controller: TransformStreamDefaultController<string>) => {
-      let out = fields.map((line) => `${line}\n`).join("");
-      if (data !== undefined) out += `data: ${rewrite(data.join("\n"), related)}\n`;
+    let out = "";
+    const dispatch = () => {
+      if (data !== undefined && data.some((d) => d.includes('"method"'))) {
+        out += lines.filter((l) => !l.startsWith("data:")).map((l) => `${l}\n`).join("");
+        out += `data: ${rewrite(data.join("\n"), related)}\n`;
+      } else {
+        out += lines.map((l) => `${l}\n`).join("");
+      }
+      out += "\n";
       if (eventId !== undefined && related !== undefined) this.#remember(eventId, related);
-      controller.enqueue(`${out}\n`);
-      fields = [];
+      lines = [];
       data = undefined;
       eventId = undefined;
     };
-    const line = (text: string, controller: TransformStreamDefaultController<string>) => {
-      if (text === "") return dispatch(controller);
-      if (text.startsWith("data:")) {
-        (data ??= []).push(text.slice(text.startsWith("data: ") ? 6 : 5));
-        return;
-      }
-      if (text.startsWith("id:")) eventId = text.slice(text.startsWith("id: ") ? 4 : 3);
-      fields.push(text);
+    const line = (text: string) => {
+      if (text === "") return dispatch();
+      lines.push(text);
+      if (text.startsWith("data:")) (data ??= []).push(text.slice(text.startsWith("data: ") ? 6 : 5));
+      else if (text.startsWith("id:")) eventId = text.slice(text.startsWith("id: ") ? 4 : 3);
     };
-    return new TransformStream<string, string>({
+    const feed = (chunk: string) => {
+      buffer += chunk;
+      const parts = buffer.split(/\r\n|\n|\r/);
+      buffer = parts.pop() ?? "";
+      // A CR at the very end may be half of a CRLF: decide with the next chunk.
+      if (buffer === "" && chunk.endsWith("\r")) {
+        const last = parts.pop();
+        if (last !== undefined) buffer = `${last}\r`;
+      }
+      for (const part of parts) line(part);
+    };
+    return new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
-        buffer += chunk;
-        const parts = buffer.split(/\r\n|\n|\r/);
-        buffer = parts.pop() ?? "";
-        // A CR at the very end may be half of a CRLF: decide with the next chunk.
-        if (buffer === "" && chunk.endsWith("\r")) {
-          const last = parts.pop();
-          if (last !== undefined) buffer = `${last}\r`;
-        }
-        for (const part of parts) line(part, controller);
+        feed(decoder.decode(chunk, { stream: true }));
+        if (out !== "") controller.enqueue(encoder.encode(out));
+        out = "";
       },
       flush(controller) {
+        feed(decoder.decode());
         if (buffer.endsWith("\r")) buffer = buffer.slice(0, -1);
-        if (buffer !== "") line(buffer, controller);
-        if (data !== undefined || fields.length > 0) dispatch(controller);
+        if (buffer !== "") line(buffer);
+        buffer = "";
+        if (lines.length > 0) dispatch();
+        if (out !== "") controller.enqueue(encoder.encode(out));
+        out = "";
       },
     });
   }
