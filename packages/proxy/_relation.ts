@@ -181,7 +181,7 @@ export class StreamRelations {
     if (!response.body) return response;
     const type = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
     if (type === "text/event-stream") {
-      const body = response.body.pipeThrough(this.#sseRelator(related));
+      const body = this.#sseRelated(response.body, related);
       return new Response(body, {
         status: response.status,
         statusText: response.statusText,
@@ -230,11 +230,14 @@ export class StreamRelations {
   }
 
   /**
-   * Rewrites the `data` of each SSE event (lines per the SSE format: CRLF, LF or CR). One stream that decodes and
-   * encodes itself: the common event (a result, no `"method"` in it) passes through as it came.
+   * `source` with the `data` of each SSE event rewritten (lines per the SSE format: CRLF, LF or CR). A pull-based
+   * stream (a TransformStream costs several times more per response); an event without `"method"` in it (a result)
+   * is passed on as it came.
    */
-  #sseRelator(related: RequestId | undefined): TransformStream<Uint8Array, Uint8Array> {
+  #sseRelated(source: ReadableStream<Uint8Array>, related: RequestId | undefined): ReadableStream<Uint8Array> {
+    const reader = source.getReader();
     const decoder = new TextDecoder();
+    const ascii = new TextDecoder();
     const encoder = new TextEncoder();
     let buffer = "";
     let lines: string[] = [];
@@ -271,20 +274,42 @@ export class StreamRelations {
       }
       for (const part of parts) line(part);
     };
-    return new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        feed(decoder.decode(chunk, { stream: true }));
-        if (out !== "") controller.enqueue(encoder.encode(out));
-        out = "";
+    // Whole events with nothing to rewrite or remember (the usual result) go on as the same bytes, undecoded: only
+    // at an event boundary, with no character split across chunks on either side.
+    let split = false;
+    const passThrough = (chunk: Uint8Array): boolean => {
+      const last = chunk.at(-1) ?? 0;
+      const whole = !split && buffer === "" && lines.length === 0 && last < 0x80;
+      split = last >= 0x80;
+      if (!whole) return false;
+      const text = ascii.decode(chunk);
+      if (!text.endsWith("\n\n") || text.includes('"method"')) return false;
+      return related === undefined || !text.includes("id:");
+    };
+    const finish = () => {
+      feed(decoder.decode());
+      if (buffer.endsWith("\r")) buffer = buffer.slice(0, -1);
+      if (buffer !== "") line(buffer);
+      buffer = "";
+      if (lines.length > 0) dispatch();
+    };
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        while (true) {
+          const { done, value } = await reader.read();
+          if (done) finish();
+          else if (passThrough(value)) {
+            controller.enqueue(value);
+            return;
+          } else feed(decoder.decode(value, { stream: true }));
+          if (out !== "") controller.enqueue(encoder.encode(out));
+          out = "";
+          if (done) return controller.close();
+          if (controller.desiredSize === null || controller.desiredSize <= 0) return;
+        }
       },
-      flush(controller) {
-        feed(decoder.decode());
-        if (buffer.endsWith("\r")) buffer = buffer.slice(0, -1);
-        if (buffer !== "") line(buffer);
-        buffer = "";
-        if (lines.length > 0) dispatch();
-        if (out !== "") controller.enqueue(encoder.encode(out));
-        out = "";
+      cancel(reason) {
+        return reader.cancel(reason);
       },
     });
   }

@@ -97,3 +97,26 @@ Deno.test("takeRelation splits the relation off params and keeps the rest of _me
   assert.deepEqual(takeRelation({ a: 1 }), { named: false, related: undefined, params: { a: 1 } });
   assert.deepEqual(takeRelation(undefined), { named: false, related: undefined, params: undefined });
 });
+
+Deno.test("StreamRelations passes result events on byte for byte, also with a character split across chunks", async () => {
+  const relations = new StreamRelations();
+  const result = `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id: 1, result: { text: "€uro €" } })}\n\n`;
+  const log = `data: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { data: "€" } })}\n\n`;
+  const bytes = new TextEncoder().encode(result + log + result);
+  for (let cut = 1; cut < bytes.length; cut += 7) {
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.slice(0, cut));
+        controller.enqueue(bytes.slice(cut));
+        controller.close();
+      },
+    });
+    const response = new Response(body, { headers: { "content-type": "text/event-stream" } });
+    const text = await relations.relate(response, 4).text();
+    const expected = result +
+      `data: ${
+        JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { data: "€", _meta: { [KEY]: 4 } } })
+      }\n\n` + result;
+    assert.equal(text, expected, `cut at ${cut}`);
+  }
+});
