@@ -251,7 +251,7 @@ export class MemberChannel {
       const requestSignal = signal && init?.signal ? AbortSignal.any([signal, init.signal]) : signal ?? init?.signal;
       const response = await fetch(url, { ...init, headers, ...(requestSignal ? { signal: requestSignal } : {}) });
       // What the member sends on this response's stream belongs to this POST's request (and nothing else does).
-      return response.ok ? streams.relate(response, streams.relationOf(init)) : response;
+      return response.ok ? await streams.relate(response, streams.relationOf(init)) : response;
     };
   }
 }

@@ -177,48 +177,24 @@ export class StreamRelations {
   }
 
   /** `response` with every request and notification in it related to `related` (or to nothing). */
-  relate(response: Response, related: RequestId | undefined): Response {
+  async relate(response: Response, related: RequestId | undefined): Promise<Response> {
     if (!response.body) return response;
     const type = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
-    if (type === "text/event-stream") {
-      const body = this.#sseRelated(response.body, related);
-      return new Response(body, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
+    const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+    if (type === "text/event-stream") return new Response(this.#sseRelated(response.body, related), init);
+    if (type !== "application/json") return response;
+    const text = await response.text();
+    // Only a body with a request or notification in it needs rewriting (a plain result is the common case).
+    if (!text.includes('"method"')) return new Response(text, init);
+    try {
+      const parsed: unknown = JSON.parse(text);
+      const relatedBody = Array.isArray(parsed)
+        ? parsed.map((m) => relateMessage(m, related))
+        : relateMessage(parsed, related);
+      return new Response(JSON.stringify(relatedBody), init);
+    } catch {
+      return new Response(text, init);
     }
-    if (type === "application/json") {
-      const body = response.text().then((text) => {
-        // Only a body with a request or notification in it needs rewriting (a plain result is the common case).
-        if (!text.includes('"method"')) return text;
-        try {
-          const parsed: unknown = JSON.parse(text);
-          const relatedBody = Array.isArray(parsed)
-            ? parsed.map((m) => relateMessage(m, related))
-            : relateMessage(parsed, related);
-          return JSON.stringify(relatedBody);
-        } catch {
-          return text;
-        }
-      });
-      const stream = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          try {
-            controller.enqueue(new TextEncoder().encode(await body));
-            controller.close();
-          } catch (error) {
-            controller.error(error);
-          }
-        },
-      });
-      return new Response(stream, {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
-    }
-    return response;
   }
 
   #remember(eventId: string, related: RequestId): void {

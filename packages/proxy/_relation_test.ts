@@ -43,7 +43,7 @@ Deno.test("StreamRelations relates what a POST's stream carries to the POST's re
     body.slice(20, body.indexOf("\r\n\r\n") + 1),
     body.slice(body.indexOf("\r\n\r\n") + 1),
   ];
-  const out = await events(relations.relate(sse(chunks), relations.relationOf(init)));
+  const out = await events(await relations.relate(sse(chunks), relations.relationOf(init)));
   assert.deepEqual(out, [
     { jsonrpc: "2.0", id: 0, method: "roots/list", params: { _meta: { [KEY]: 7 } } },
     { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: 1, _meta: { [KEY]: 7 } } },
@@ -59,11 +59,11 @@ Deno.test("StreamRelations replaces a relation the member wrote itself, and stri
     method: "sampling/createMessage",
     params: { _meta: { [KEY]: 99, other: true } },
   });
-  const onPost = await events(relations.relate(sse([`data: ${forged}\n\n`]), relations.relationOf(post(3))));
+  const onPost = await events(await relations.relate(sse([`data: ${forged}\n\n`]), relations.relationOf(post(3))));
   assert.deepEqual((onPost[0] as { params: unknown }).params, { _meta: { other: true, [KEY]: 3 } });
   const get: RequestInit = { method: "GET", headers: { accept: "text/event-stream" } };
   assert.equal(relations.relationOf(get), undefined);
-  const onGet = await events(relations.relate(sse([`data: ${forged}\n\n`]), relations.relationOf(get)));
+  const onGet = await events(await relations.relate(sse([`data: ${forged}\n\n`]), relations.relationOf(get)));
   assert.deepEqual((onGet[0] as { params: unknown }).params, { _meta: { other: true } });
   assert.deepEqual(takeRelation((onGet[0] as { params: unknown }).params).named, false);
 });
@@ -71,7 +71,7 @@ Deno.test("StreamRelations replaces a relation the member wrote itself, and stri
 Deno.test("StreamRelations relates a resumed stream (Last-Event-ID) to the request of the stream that event was on", async () => {
   const relations = new StreamRelations();
   const log = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: 1 } });
-  await relations.relate(sse([`id: ev-1\ndata: ${log}\n\n`]), 5).text();
+  await (await relations.relate(sse([`id: ev-1\ndata: ${log}\n\n`]), 5)).text();
   const resume: RequestInit = { method: "GET", headers: { "last-event-id": "ev-1" } };
   assert.equal(relations.relationOf(resume), 5);
   assert.equal(relations.relationOf({ method: "GET", headers: { "last-event-id": "unknown" } }), undefined);
@@ -79,12 +79,13 @@ Deno.test("StreamRelations relates a resumed stream (Last-Event-ID) to the reque
 
 Deno.test("StreamRelations leaves non-JSON event data and plain JSON results as they are", async () => {
   const relations = new StreamRelations();
-  const text = await relations.relate(sse([": comment\n", "id: 1\ndata: not json\ndata: two lines\n\n"]), 1).text();
+  const response = await relations.relate(sse([": comment\n", "id: 1\ndata: not json\ndata: two lines\n\n"]), 1);
+  const text = await response.text();
   assert.equal(text, ": comment\nid: 1\ndata: not json\ndata: two lines\n\n");
   const json = new Response(JSON.stringify({ jsonrpc: "2.0", id: 1, result: {} }), {
     headers: { "content-type": "application/json" },
   });
-  assert.deepEqual(await relations.relate(json, 1).json(), { jsonrpc: "2.0", id: 1, result: {} });
+  assert.deepEqual(await (await relations.relate(json, 1)).json(), { jsonrpc: "2.0", id: 1, result: {} });
 });
 
 Deno.test("takeRelation splits the relation off params and keeps the rest of _meta", () => {
@@ -112,11 +113,24 @@ Deno.test("StreamRelations passes result events on byte for byte, also with a ch
       },
     });
     const response = new Response(body, { headers: { "content-type": "text/event-stream" } });
-    const text = await relations.relate(response, 4).text();
+    const text = await (await relations.relate(response, 4)).text();
     const expected = result +
       `data: ${
         JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { data: "€", _meta: { [KEY]: 4 } } })
       }\n\n` + result;
     assert.equal(text, expected, `cut at ${cut}`);
   }
+});
+
+Deno.test("StreamRelations relates a request inside a JSON response body to the POST's request", async () => {
+  const relations = new StreamRelations();
+  const body = JSON.stringify([
+    { jsonrpc: "2.0", id: 2, method: "roots/list", params: { _meta: { [KEY]: 99 } } },
+    { jsonrpc: "2.0", id: 1, result: {} },
+  ]);
+  const json = new Response(body, { headers: { "content-type": "application/json" } });
+  assert.deepEqual(await (await relations.relate(json, 1)).json(), [
+    { jsonrpc: "2.0", id: 2, method: "roots/list", params: { _meta: { [KEY]: 1 } } },
+    { jsonrpc: "2.0", id: 1, result: {} },
+  ]);
 });

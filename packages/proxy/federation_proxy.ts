@@ -78,8 +78,9 @@ export type FederationEventListener =
  */
 export class FederationProxy extends EventTarget implements AsyncDisposable {
   /**
-   * Answers members' server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`);
-   * without one they get a JSON-RPC error. The gateway sets it to forward them to its MCP clients.
+   * Answers members' server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`) that
+   * belong to no call, or to a call made without `CallOptions.onrequest` (a call's own handler gets its requests);
+   * without one they get a JSON-RPC error. The gateway sets it to refuse them.
    */
   onServerRequest: ServerRequestHandler | undefined;
   #members = new Map<string, Member>();
