@@ -118,10 +118,11 @@ export class RelatedTransport implements Transport {
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    const call = this.#registry.get(options?.relatedRequestId);
-    if (!call) return this.inner.send(message, options);
-    if (isRequest(message)) call.bind(this.calls, message.id);
-    // The token means nothing to the member: it never goes on the wire.
+    const token = options?.relatedRequestId;
+    if (typeof token !== "string" || !token.startsWith(TOKEN_PREFIX)) return this.inner.send(message, options);
+    const call = this.#registry.get(token);
+    if (call && isRequest(message)) call.bind(this.calls, message.id);
+    // The token means nothing to the member (also once its call ended, e.g. on a late cancellation): never sent.
     const { relatedRequestId: _token, ...rest } = options!;
     return this.inner.send(message, rest);
   }
