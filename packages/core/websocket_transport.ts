@@ -101,9 +101,12 @@ function isJsonRpc(value: unknown): value is JSONRPCMessage {
 }
 
 /** A response (or error response) is never answered, even when invalid: two peers would otherwise loop. */
-/** A request or notification with the relation to `related` in its `_meta`; anything else unchanged. */
+/**
+ * A request or notification with the relation to `related` in its `_meta`; anything else unchanged, and progress
+ * too (its progress token already names the request, and its params reach the caller as they are).
+ */
 function withRelation(message: JSONRPCMessage, related: string | number): JSONRPCMessage {
-  if (!("method" in message)) return message;
+  if (!("method" in message) || message.method === "notifications/progress") return message;
   const params = isRecord(message.params) ? message.params : {};
   const meta = isRecord(params._meta) ? params._meta : {};
   return { ...message, params: { ...params, _meta: { ...meta, [RELATED_REQUEST_META_KEY]: related } } };

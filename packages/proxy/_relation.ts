@@ -145,9 +145,13 @@ export function takeRelation(params: unknown): TakenRelation {
   return { named: true, related, params: Object.keys(restMeta).length > 0 ? { ...rest, _meta: restMeta } : rest };
 }
 
-/** A request or notification with its relation set to `related` (or removed when undefined); others unchanged. */
+/**
+ * A request or notification with its relation set to `related` (or removed when undefined); others unchanged, and
+ * progress too (routed by its token; its params reach the caller's `onprogress` as they are).
+ */
 export function relateMessage(message: unknown, related: RequestId | undefined): unknown {
   if (!isRecord(message) || typeof message.method !== "string") return message;
+  if (message.method === "notifications/progress") return message;
   const params = isRecord(message.params) ? message.params : undefined;
   const meta = params && isRecord(params._meta) ? params._meta : undefined;
   if (related === undefined && (meta === undefined || !(RELATED_REQUEST_META_KEY in meta))) return message;

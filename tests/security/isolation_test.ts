@@ -20,7 +20,7 @@ import {
   McpServer,
 } from "../../packages/core/_sdk.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
-import { connectClient, gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
+import { connectClient, gatewayToken, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 
 /** What one client saw of the member. */
 interface Seen {
@@ -268,5 +268,22 @@ Deno.test("Isolation: in-process callers get their own requests and log lines th
       await proxy.close();
       await m.member.stop();
     }
+  }
+});
+
+Deno.test("Isolation: the relation key never reaches a caller: progress arrives as the member sent it, on both channels", async () => {
+  const d = await startDynamicMember("d");
+  const proxy = new FederationProxy(SECRET, { logger: quiet });
+  try {
+    await proxy.registerServer(d.member.config);
+    for (const channel of ["control", "data"] as const) {
+      const progress: unknown[] = [];
+      await proxy.callTool("d", "wait", { ms: 60 }, { channel, onprogress: (p) => void progress.push(p) });
+      assert.ok(progress.length > 0, `${channel}: progress received`);
+      assert.deepEqual(progress[0], { progress: 1, message: "step 1" }, channel);
+    }
+  } finally {
+    await proxy.close();
+    await d[Symbol.asyncDispose]();
   }
 });
