@@ -283,7 +283,8 @@ export class WebSocketTransport implements Transport {
    * @param options `relatedRequestId`: the request this message is sent for.
    * @returns When handed to the socket.
    * @throws {ConnectionError} `ERR_CONNECTION_CLOSED` when the socket is not open.
-   * @throws {ProtocolError} `ERR_MESSAGE_TOO_LARGE` when the message exceeds `maxMessageBytes` (nothing is sent).
+   * @throws {ProtocolError} `ERR_MESSAGE_TOO_LARGE` when the message exceeds `maxMessageBytes`: it is not sent (a
+   *   result is replaced by a JSON-RPC error answer `-32603` for the same id, so the peer's request fails at once).
    */
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.#socket.readyState !== WebSocket.OPEN) {
@@ -294,12 +295,18 @@ export class WebSocketTransport implements Transport {
     const related = options?.relatedRequestId;
     const text = JSON.stringify(related === undefined ? message : withRelation(message, related));
     if (exceedsBytes(text, this.#maxBytes)) {
+      const refusal = `Message is larger than the limit of ${this.#maxBytes} bytes: not sent`;
+      // An answer that cannot be sent is replaced by an error answer: the peer's request fails now, alone, instead
+      // of waiting for its timeout.
+      if (isResponseShaped(message) && "result" in message) {
+        this.#socket.send(JSON.stringify({
+          jsonrpc: "2.0",
+          id: message.id,
+          error: { code: -32603, message: `Result is larger than the limit of ${this.#maxBytes} bytes: not sent` },
+        }));
+      }
       return Promise.reject(
-        new ProtocolError(`Message is larger than the limit of ${this.#maxBytes} bytes: not sent`, {
-          channel: "control",
-          rpcCode: -32600,
-          code: "ERR_MESSAGE_TOO_LARGE",
-        }),
+        new ProtocolError(refusal, { channel: "control", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" }),
       );
     }
     this.#socket.send(text);

@@ -469,3 +469,20 @@ Deno.test("WebSocketTransport.send() refuses a message over maxMessageBytes with
   await client.send({ jsonrpc: "2.0", id: 2, method: "ping" });
   assert.deepEqual(await delivered, { jsonrpc: "2.0", id: 2, method: "ping" });
 });
+
+Deno.test("WebSocketTransport.send() replaces a result over maxMessageBytes by an error answer for the same id", async () => {
+  await using server = serveMcp({ transport: { maxMessageBytes: 1024 } });
+  const client = await WebSocketTransport.connect(server.url);
+  await using _closeClient = { [Symbol.asyncDispose]: () => closeAndWait(client) };
+  const member = await server.first;
+  const answer = nextMessage(client);
+  const error = await member.send({ jsonrpc: "2.0", id: 4, result: { blob: "x".repeat(2000) } })
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof ProtocolError);
+  assert.equal(error.code, "ERR_MESSAGE_TOO_LARGE");
+  const received = await answer as { id: number; error: { code: number; message: string } };
+  assert.equal(received.id, 4);
+  assert.equal(received.error.code, -32603);
+  assert.match(received.error.message, /Result is larger than the limit of 1024 bytes/);
+  assert.equal(member.isOpen, true);
+});

@@ -27,10 +27,11 @@ async function startMember(serverId: string, maxMessageBytes?: number) {
       server: () => {
         const server = new Server({ name: "failing", version: "1.0.0" }, { capabilities: { tools: {} } });
         server.setRequestHandler(ListToolsRequestSchema, () => ({
-          tools: ["slow", "big", "fail"].map((name) => ({ name, inputSchema: { type: "object" as const } })),
+          tools: ["slow", "big", "fail", "huge"].map((name) => ({ name, inputSchema: { type: "object" as const } })),
         }));
         server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
           if (request.params.name === "fail") throw new McpError(-32000, "Generic server error");
+          if (request.params.name === "huge") return { content: [{ type: "text", text: "x".repeat(4.5 * MiB) }] };
           if (request.params.name === "slow") {
             running++;
             try {
@@ -68,6 +69,8 @@ function assertChannelsUp(proxy: FederationProxy, serverId: string): void {
 
 interface Failure {
   name: string;
+  /** The routings it applies to. @default {both} */
+  routings?: RoutingPolicy[];
   memberLimit?: number;
   proxyLimit?: number;
   tool: string;
@@ -85,6 +88,18 @@ const failures: Failure[] = [
     tool: "big",
     args: () => ({ blob: "x".repeat(4.5 * MiB) }),
     check: tooLarge,
+  },
+  {
+    // The member cannot send it over the control channel: it answers with an error instead of closing the socket.
+    name: "a 4.5 MiB result (replaced by an error answer by the member)",
+    routings: ["control"],
+    tool: "huge",
+    args: () => ({}),
+    check: (error) => {
+      assert.ok(error instanceof ProtocolError, String(error));
+      assert.equal(error.rpcCode, -32603);
+      assert.match(error.message, /Result is larger than the limit of 4194304 bytes/);
+    },
   },
   {
     name: "a member's JSON-RPC error -32000",
@@ -107,7 +122,7 @@ const failures: Failure[] = [
 ];
 
 for (const routing of ["control", "data"] as const satisfies RoutingPolicy[]) {
-  for (const failure of failures) {
+  for (const failure of failures.filter((f) => f.routings?.includes(routing) ?? true)) {
     Deno.test(`Request failure (${routing}): ${failure.name} fails that call only; ${BOB_CALLS} other calls in flight succeed, no channel goes down`, async () => {
       const { member, running } = await startMember("m", failure.memberLimit);
       const options: FederationProxyOptions = { logger: quiet, routing };
