@@ -238,11 +238,18 @@ export class MemberChannel {
       // The SDK treats 405 as "no GET stream offered" and carries on with POSTs alone.
       if (!serverStream && init?.method === "GET") return new Response(null, { status: 405 });
       if (typeof init?.body === "string" && exceedsBytes(init.body, maxMessageBytes)) {
-        // The member would answer 413 after reading it all; refuse it here, as on the control channel.
-        throw new ProtocolError(
-          `Message to server '${serverId}' is larger than the limit of ${maxMessageBytes} bytes: not sent`,
-          { serverId, channel: "data", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
-        );
+        // An answer to the member's request that is too large becomes an error answer: its request fails at once.
+        const id = answerIdOf(init.body);
+        if (id !== undefined) {
+          const message = `Result is larger than the limit of ${maxMessageBytes} bytes: not sent`;
+          init = { ...init, body: JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32603, message } }) };
+        } else {
+          // The member would answer 413 after reading it all; refuse it here, as on the control channel.
+          throw new ProtocolError(
+            `Message to server '${serverId}' is larger than the limit of ${maxMessageBytes} bytes: not sent`,
+            { serverId, channel: "data", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
+          );
+        }
       }
       const headers = new Headers(init?.headers);
       const authorization = await tokens.authorization();
@@ -260,4 +267,17 @@ export class MemberChannel {
 function innerTransport(client: Client): Transport | undefined {
   const transport = client.transport;
   return transport instanceof RelatedTransport ? transport.inner : transport;
+}
+
+/** The id of a JSON-RPC result (an answer to the member's request) serialized by the SDK, if `body` is one. */
+function answerIdOf(body: string): string | number | undefined {
+  if (!body.startsWith('{"result"')) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown; method?: unknown };
+    return parsed.method === undefined && (typeof parsed.id === "string" || typeof parsed.id === "number")
+      ? parsed.id
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

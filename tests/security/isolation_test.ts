@@ -287,3 +287,29 @@ Deno.test("Isolation: the relation key never reaches a caller: progress arrives 
     await d[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("Isolation: a caller's answer too large for the member fails that member request at once, on both channels", async () => {
+  for (const routing of ["control", "data"] as const) {
+    const m = await startInteractiveMember("m");
+    const proxy = new FederationProxy(SECRET, { logger: quiet, routing });
+    try {
+      await proxy.registerServer(m.member.config);
+      m.expect(1);
+      const result = await proxy.callTool("m", "interact", { who: "alice" }, {
+        onrequest: (request) => {
+          if (request.method === "roots/list") {
+            return Promise.resolve({ roots: [{ uri: `file:///${"x".repeat(4.5 * 1024 * 1024)}` }] });
+          }
+          if (request.method === "elicitation/create") return Promise.resolve({ action: "accept", content: {} });
+          return Promise.resolve({ role: "assistant", content: { type: "text", text: "a" }, model: "t" });
+        },
+      });
+      assert.equal(result.isError, true, routing);
+      assert.match(textOf(result), /Result is larger than the limit of 4194304 bytes/, routing);
+      assert.equal(proxy.getServerStatus("m")?.state, "connected", routing);
+    } finally {
+      await proxy.close();
+      await m.member.stop();
+    }
+  }
+});
