@@ -79,6 +79,7 @@ export type {
   ListResourceTemplatesResult,
   ListToolsResult,
   LoggingLevel,
+  MessageExtraInfo,
   Prompt,
   PromptMessage,
   ReadResourceResult,

@@ -40,7 +40,8 @@ export type FederationErrorCode =
   | "ERR_CANCELLED"
   | "ERR_SERVER_NOT_FOUND"
   | "ERR_NOT_FOUND"
-  | "ERR_PROTOCOL";
+  | "ERR_PROTOCOL"
+  | "ERR_MESSAGE_TOO_LARGE";
 
 /** Which of a member's two channels an error or event concerns. */
 export type Channel = "control" | "data";
@@ -299,8 +300,15 @@ export class ProtocolError extends FederationError {
    * @param message The member's message, prefixed with the member.
    * @param options `rpcCode`, `data`, `serverId`, `channel`, `cause`.
    */
-  constructor(message: string, options: FederationErrorOptions & { rpcCode: number; data?: unknown }) {
-    super("ERR_PROTOCOL", message, options);
+  constructor(
+    message: string,
+    options: FederationErrorOptions & {
+      rpcCode: number;
+      data?: unknown;
+      code?: "ERR_PROTOCOL" | "ERR_MESSAGE_TOO_LARGE";
+    },
+  ) {
+    super(options.code ?? "ERR_PROTOCOL", message, options);
     this.rpcCode = options.rpcCode;
     this.data = options.data;
   }

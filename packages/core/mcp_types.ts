@@ -43,6 +43,8 @@ export type ServerCapabilities = Sdk.ServerCapabilities;
 export type JSONRPCMessage = Sdk.JSONRPCMessage;
 /** The MCP SDK's transport interface, which {@link WebSocketTransport} implements. */
 export type Transport = Sdk.Transport;
+/** Options of `Transport.send`: `relatedRequestId` names the request a message is sent for. */
+export type TransportSendOptions = Sdk.TransportSendOptions;
 /** The MCP SDK's `Client`, handed to {@link FederationProxy.request} runners. */
 export type McpClient = Sdk.Client;
 /** Per-request options of the MCP SDK (`timeout`, `signal`, `onprogress`, …). */

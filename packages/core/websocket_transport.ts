@@ -19,8 +19,9 @@
  * @module
  */
 
-import type { JSONRPCMessage, Transport } from "./mcp_types.ts";
-import { AuthenticationError, CancelledError, ConnectionError, TimeoutError } from "./errors.ts";
+import type { JSONRPCMessage, Transport, TransportSendOptions } from "./mcp_types.ts";
+import { exceedsBytes } from "./_byte_length.ts";
+import { AuthenticationError, CancelledError, ConnectionError, ProtocolError, TimeoutError } from "./errors.ts";
 import { isRecord } from "./_json.ts";
 import { redactUrl, redactUrls } from "./_redact.ts";
 import { isJsonRpcMessage, isRequestId, isResponse } from "./_jsonrpc.ts";
@@ -29,6 +30,23 @@ import { isJsonRpcMessage, isRequestId, isResponse } from "./_jsonrpc.ts";
 export const MCP_SUBPROTOCOL = "mcp";
 /** Default largest message accepted, in bytes (4 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES: number = 4 * 1024 * 1024;
+
+/**
+ * `_meta` key of a request or notification a member sends during a call: the JSON-RPC id of the call (the request
+ * the member is answering) on the same connection. {@link WebSocketTransport.send} adds it when the sender passes
+ * `relatedRequestId` (the MCP SDK does for everything a request handler sends through `extra.sendRequest` and
+ * `extra.sendNotification`), so that the proxy can route the message to the client that made the call and refuse
+ * what belongs to no call.
+ *
+ * @example Read the relation of a message
+ * ```ts
+ * import { RELATED_REQUEST_META_KEY } from "@federated-mcp/federation/core";
+ *
+ * const message = { jsonrpc: "2.0", id: 7, method: "roots/list", params: { _meta: { [RELATED_REQUEST_META_KEY]: 3 } } };
+ * console.log(message.params._meta[RELATED_REQUEST_META_KEY]); // 3: sent during the call with id 3
+ * ```
+ */
+export const RELATED_REQUEST_META_KEY = "io.github.federated-mcp/related-request";
 
 /** Close codes the control channel uses. */
 export const CloseCode = {
@@ -48,8 +66,11 @@ export const CloseCode = {
 
 /** Options of a {@link WebSocketTransport}. */
 export interface WebSocketTransportOptions {
-  /** Largest message accepted, in bytes; larger ones close the socket with 1009. @default {4194304} */
-  maxMessageBytes?: number;
+  /**
+   * Largest message, in bytes: a larger incoming one closes the socket with 1009, a larger outgoing one is refused
+   * before it is sent (`ProtocolError` `ERR_MESSAGE_TOO_LARGE`) and the socket stays open. @default {4194304}
+   */
+  maxMessageBytes?: number | undefined;
 }
 
 /** Options of {@link WebSocketTransport.connect}. */
@@ -63,6 +84,17 @@ export interface WebSocketConnectOptions extends WebSocketTransportOptions {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * A request or notification with the relation to `related` in its `_meta`; anything else unchanged, and progress
+ * too (its progress token already names the request, and its params reach the caller as they are).
+ */
+function withRelation(message: JSONRPCMessage, related: string | number): JSONRPCMessage {
+  if (!("method" in message) || message.method === "notifications/progress") return message;
+  const params = isRecord(message.params) ? message.params : {};
+  const meta = isRecord(params._meta) ? params._meta : {};
+  return { ...message, params: { ...params, _meta: { ...meta, [RELATED_REQUEST_META_KEY]: related } } };
+}
 
 /**
  * A WebSocket `Transport` for the MCP SDK.
@@ -236,19 +268,40 @@ export class WebSocketTransport implements Transport {
   }
 
   /**
-   * Sends one message as one text frame.
+   * Sends one message as one text frame. With `relatedRequestId`, a request or notification carries it under
+   * `_meta[`{@link RELATED_REQUEST_META_KEY}`]`.
    *
    * @param message The JSON-RPC message.
+   * @param options `relatedRequestId`: the request this message is sent for.
    * @returns When handed to the socket.
    * @throws {ConnectionError} `ERR_CONNECTION_CLOSED` when the socket is not open.
+   * @throws {ProtocolError} `ERR_MESSAGE_TOO_LARGE` when the message exceeds `maxMessageBytes`: it is not sent (a
+   *   result is replaced by a JSON-RPC error answer `-32603` for the same id, so the peer's request fails at once).
    */
-  send(message: JSONRPCMessage): Promise<void> {
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.#socket.readyState !== WebSocket.OPEN) {
       return Promise.reject(
         new ConnectionError("WebSocket is not open", { channel: "control", code: "ERR_CONNECTION_CLOSED" }),
       );
     }
-    this.#socket.send(JSON.stringify(message));
+    const related = options?.relatedRequestId;
+    const text = JSON.stringify(related === undefined ? message : withRelation(message, related));
+    if (exceedsBytes(text, this.#maxBytes)) {
+      const refusal = `Message is larger than the limit of ${this.#maxBytes} bytes: not sent`;
+      // An answer that cannot be sent is replaced by an error answer: the peer's request fails now, alone, instead
+      // of waiting for its timeout.
+      if (isResponse(message) && "result" in message) {
+        this.#socket.send(JSON.stringify({
+          jsonrpc: "2.0",
+          id: message.id,
+          error: { code: -32603, message: `Result is larger than the limit of ${this.#maxBytes} bytes: not sent` },
+        }));
+      }
+      return Promise.reject(
+        new ProtocolError(refusal, { channel: "control", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" }),
+      );
+    }
+    this.#socket.send(text);
     return Promise.resolve();
   }
 

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
-import { CloseCode, MCP_SUBPROTOCOL, WebSocketTransport } from "./websocket_transport.ts";
+import { CloseCode, MCP_SUBPROTOCOL, RELATED_REQUEST_META_KEY, WebSocketTransport } from "./websocket_transport.ts";
 import type { WebSocketTransportOptions } from "./websocket_transport.ts";
-import { AuthenticationError, CancelledError, ConnectionError, FederationError, TimeoutError } from "./errors.ts";
+import {
+  AuthenticationError,
+  CancelledError,
+  ConnectionError,
+  FederationError,
+  ProtocolError,
+  TimeoutError,
+} from "./errors.ts";
 import type { JSONRPCMessage } from "./_sdk.ts";
 
 interface TestServer extends AsyncDisposable {
@@ -417,4 +424,65 @@ Deno.test({
     raw.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }));
     assert.deepEqual(await first, { jsonrpc: "2.0", id: 1, result: {} });
   },
+});
+
+Deno.test("WebSocketTransport.send() puts relatedRequestId under _meta of requests and notifications, not responses", async () => {
+  await using server = serveMcp();
+  const client = await WebSocketTransport.connect(server.url);
+  await using _closeClient = { [Symbol.asyncDispose]: () => closeAndWait(client) };
+  const member = await server.first;
+  const request = nextMessage(client);
+  await member.send({ jsonrpc: "2.0", id: 9, method: "roots/list", params: { _meta: { keep: 1 } } }, {
+    relatedRequestId: 3,
+  });
+  assert.deepEqual(await request, {
+    jsonrpc: "2.0",
+    id: 9,
+    method: "roots/list",
+    params: { _meta: { keep: 1, [RELATED_REQUEST_META_KEY]: 3 } },
+  });
+  const notification = nextMessage(client);
+  await member.send({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: 1 } }, {
+    relatedRequestId: "r",
+  });
+  assert.deepEqual(await notification, {
+    jsonrpc: "2.0",
+    method: "notifications/message",
+    params: { level: "info", data: 1, _meta: { [RELATED_REQUEST_META_KEY]: "r" } },
+  });
+  const response = nextMessage(client);
+  await member.send({ jsonrpc: "2.0", id: 3, result: {} }, { relatedRequestId: 3 });
+  assert.deepEqual(await response, { jsonrpc: "2.0", id: 3, result: {} });
+});
+
+Deno.test("WebSocketTransport.send() refuses a message over maxMessageBytes with ERR_MESSAGE_TOO_LARGE and stays open", async () => {
+  await using server = serveMcp();
+  const client = await WebSocketTransport.connect(server.url, { maxMessageBytes: 1024 });
+  await using _closeClient = { [Symbol.asyncDispose]: () => closeAndWait(client) };
+  const member = await server.first;
+  const error = await client.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { blob: "€".repeat(400) } })
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof ProtocolError);
+  assert.equal(error.code, "ERR_MESSAGE_TOO_LARGE");
+  assert.equal(client.isOpen, true);
+  const delivered = nextMessage(member);
+  await client.send({ jsonrpc: "2.0", id: 2, method: "ping" });
+  assert.deepEqual(await delivered, { jsonrpc: "2.0", id: 2, method: "ping" });
+});
+
+Deno.test("WebSocketTransport.send() replaces a result over maxMessageBytes by an error answer for the same id", async () => {
+  await using server = serveMcp({ transport: { maxMessageBytes: 1024 } });
+  const client = await WebSocketTransport.connect(server.url);
+  await using _closeClient = { [Symbol.asyncDispose]: () => closeAndWait(client) };
+  const member = await server.first;
+  const answer = nextMessage(client);
+  const error = await member.send({ jsonrpc: "2.0", id: 4, result: { blob: "x".repeat(2000) } })
+    .then(() => undefined, (e) => e);
+  assert.ok(error instanceof ProtocolError);
+  assert.equal(error.code, "ERR_MESSAGE_TOO_LARGE");
+  const received = await answer as { id: number; error: { code: number; message: string } };
+  assert.equal(received.id, 4);
+  assert.equal(received.error.code, -32603);
+  assert.match(received.error.message, /Result is larger than the limit of 1024 bytes/);
+  assert.equal(member.isOpen, true);
 });

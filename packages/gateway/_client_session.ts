@@ -41,9 +41,17 @@ interface Extra {
 
 type Meta = Record<string, unknown> & { progressToken?: string | number };
 
-/** Call options of one client request: its cancellation, its progress token and `_meta`, the timeout. */
-function callOptions(meta: Meta | undefined, extra: Extra, callTimeout: number | undefined): CatalogCallOptions {
-  const options: CatalogCallOptions = { signal: extra.signal };
+/** What every call of a session shares: the timeout, and the handlers of what a member sends during a call. */
+interface CallContext {
+  callTimeout: number | undefined;
+  /** The handlers that send what the member asks or logs during request `requestId` to this session only. */
+  relate: (requestId: string | number) => CatalogCallOptions;
+}
+
+/** Call options of one client request: its cancellation, its progress token and `_meta`, the timeout, its relation. */
+function callOptions(meta: Meta | undefined, extra: Extra, context: CallContext): CatalogCallOptions {
+  const { callTimeout } = context;
+  const options: CatalogCallOptions = { ...context.relate(extra.requestId), signal: extra.signal };
   if (callTimeout !== undefined) options.timeout = callTimeout;
   if (meta) options.meta = meta;
   const token = meta?.progressToken;
@@ -73,6 +81,7 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     ...(settings.instructions === undefined ? {} : { instructions: settings.instructions }),
   });
   const session = new ClientSession(server);
+  const context: CallContext = { callTimeout, relate: (requestId) => hub.relate(session, requestId) };
 
   /** Runs a handler: the session marked active, failures mapped to JSON-RPC errors. */
   async function run<T>(work: () => Promise<T>): Promise<T> {
@@ -109,21 +118,21 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     run(async () => {
       const { name, arguments: args = {}, _meta } = request.params;
       const origin = await catalog.resolveTool(name);
-      const options = { ...callOptions(_meta as Meta | undefined, extra, callTimeout), origin };
+      const options = { ...callOptions(_meta as Meta | undefined, extra, context), origin };
       return await routed(origin.serverId, extra, () => catalog.callTool(name, args, options));
     }));
 
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
     run(async () => {
       const origin = await catalog.resolveResource(request.params.uri);
-      const options = { ...callOptions(request.params._meta as Meta | undefined, extra, callTimeout), origin };
+      const options = { ...callOptions(request.params._meta as Meta | undefined, extra, context), origin };
       return await routed(origin.serverId, extra, () => catalog.readResource(request.params.uri, options));
     }));
 
   server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
     run(async () => {
       const origin = await catalog.resolvePrompt(request.params.name);
-      const options = { ...callOptions(request.params._meta as Meta | undefined, extra, callTimeout), origin };
+      const options = { ...callOptions(request.params._meta as Meta | undefined, extra, context), origin };
       return await routed(
         origin.serverId,
         extra,
@@ -135,7 +144,7 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     CompleteRequestSchema,
     (request, extra) =>
       run(() =>
-        catalog.complete(request.params, callOptions(request.params._meta as Meta | undefined, extra, callTimeout))
+        catalog.complete(request.params, callOptions(request.params._meta as Meta | undefined, extra, context))
       ),
   );
 

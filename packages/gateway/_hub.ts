@@ -1,16 +1,12 @@
-// Internal: the client sessions of every gateway serving one proxy. The hub forwards catalog changes, resource
-// updates and members' log messages to sessions, and answers members' server-to-client requests (sampling,
-// elicitation, roots) by asking the right client: the one with a call in progress to that member, else the most
-// recently active one that supports the request.
-import type {
-  CatalogListChangedEvent,
-  CatalogMessageEvent,
-  FederatedCatalog,
-  ResourceUpdatedEvent,
-  UriOrigin,
-} from "../proxy/catalog.ts";
+// Internal: the client sessions of every gateway serving one proxy. The hub forwards catalog changes and resource
+// updates to sessions. What a member sends during a client's call (its requests for sampling, elicitation, roots,
+// and its log messages) reaches that client only, through the call's own handlers (`relate`), with the client's
+// request as `relatedRequestId`. What belongs to no call is refused: a request gets a JSON-RPC error, a log line
+// reaches no client (it stays a proxy event for in-process listeners).
+import type { CatalogListChangedEvent, FederatedCatalog, ResourceUpdatedEvent, UriOrigin } from "../proxy/catalog.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
-import type { ServerRequest, ServerRequestHandler } from "../proxy/server_requests.ts";
+import type { CallOptions } from "../proxy/call_options.ts";
+import type { ServerLogMessage, ServerRequest, ServerRequestHandler } from "../proxy/server_requests.ts";
 import {
   type ClientCapabilities,
   CreateMessageResultSchema,
@@ -106,10 +102,9 @@ export class SessionHub {
   /** How long a client may take to answer a forwarded request, in ms; the largest of the gateways' settings. */
   serverRequestTimeout = 300_000;
   #previousHandler: ServerRequestHandler | undefined;
-  #handler: ServerRequestHandler = (request) => this.#forward(request);
+  #handler: ServerRequestHandler = (request) => Promise.reject(refuseUnrelated(request));
   #onListChanged = (event: CatalogListChangedEvent) => this.#broadcastListChanged(event);
   #onResourceUpdated = (event: ResourceUpdatedEvent) => this.#sendResourceUpdated(event);
-  #onMessage = (event: CatalogMessageEvent) => this.#sendLogMessage(event);
   #users = 0;
   #appliedLevel: LoggingLevel | undefined;
 
@@ -118,7 +113,10 @@ export class SessionHub {
     this.catalog = proxy.catalog;
   }
 
-  /** A gateway starts using the hub: it takes over the proxy's server-request handler. */
+  /**
+   * A gateway starts using the hub: it takes over the proxy's server-request handler, which then refuses what
+   * belongs to no client's call (a member's request outside any call, or during a call made without a client).
+   */
   acquire(serverRequestTimeout: number): void {
     if (this.#users++ === 0) {
       this.#previousHandler = this.proxy.onServerRequest;
@@ -127,7 +125,6 @@ export class SessionHub {
         this.catalog.addEventListener(type, this.#onListChanged);
       }
       this.catalog.addEventListener("resourceUpdated", this.#onResourceUpdated);
-      this.catalog.addEventListener("message", this.#onMessage);
       this.serverRequestTimeout = serverRequestTimeout;
     } else {
       this.serverRequestTimeout = Math.max(this.serverRequestTimeout, serverRequestTimeout);
@@ -142,7 +139,6 @@ export class SessionHub {
       this.catalog.removeEventListener(type, this.#onListChanged);
     }
     this.catalog.removeEventListener("resourceUpdated", this.#onResourceUpdated);
-    this.catalog.removeEventListener("message", this.#onMessage);
     return true;
   }
 
@@ -196,67 +192,54 @@ export class SessionHub {
     }
   }
 
-  #sendLogMessage(event: CatalogMessageEvent): void {
-    const params = event.params;
-    const level = params.level as LoggingLevel;
-    const logger = typeof params.logger === "string" ? `${event.serverId}/${params.logger}` : event.serverId;
-    const notification = { method: "notifications/message", params: { ...params, logger } };
-    const related = [...this.sessions].filter((s) =>
-      [...s.inflight.values()].some((c) => c.serverId === event.serverId)
-    );
-    for (const session of related.length > 0 ? related : this.sessions) {
-      if (!session.capabilities) continue;
-      if (session.loggingLevel !== undefined && LEVELS.indexOf(level) < LEVELS.indexOf(session.loggingLevel)) continue;
-      const call = [...session.inflight.values()].reverse().find((c) => c.serverId === event.serverId);
-      session.server.notification(notification, call ? { relatedRequestId: call.requestId } : undefined).catch(
-        () => {},
-      );
-    }
+  /**
+   * The handlers of one client request routed to a member: what the member asks or logs during that call goes to
+   * this session only, related to `requestId`.
+   */
+  relate(session: ClientSession, requestId: RequestId): Pick<CallOptions, "onrequest" | "onlog"> {
+    return {
+      onrequest: (request) => this.#ask(session, requestId, request),
+      onlog: (message) => this.#log(session, requestId, message),
+    };
   }
 
-  #choose(request: ServerRequest): { session: ClientSession; call: InflightCall | undefined } | undefined {
-    let best: { session: ClientSession; call: InflightCall } | undefined;
-    for (const session of this.sessions) {
-      if (!supports(session, request)) continue;
-      for (const call of session.inflight.values()) {
-        if (call.serverId === request.serverId && (!best || call.started > best.call.started)) best = { session, call };
-      }
-    }
-    if (best) return best;
-    let recent: ClientSession | undefined;
-    for (const session of this.sessions) {
-      if (supports(session, request) && (!recent || session.lastActive > recent.lastActive)) recent = session;
-    }
-    return recent ? { session: recent, call: undefined } : undefined;
+  #log(session: ClientSession, requestId: RequestId, message: ServerLogMessage): void {
+    if (!session.capabilities || !this.sessions.has(session)) return;
+    const level = message.level as LoggingLevel;
+    if (session.loggingLevel !== undefined && LEVELS.indexOf(level) < LEVELS.indexOf(session.loggingLevel)) return;
+    const logger = message.logger === undefined ? message.serverId : `${message.serverId}/${message.logger}`;
+    session.server.notification(
+      { method: "notifications/message", params: { level, logger, data: message.data } },
+      { relatedRequestId: requestId },
+    ).catch(() => {});
   }
 
-  async #forward(request: ServerRequest): Promise<Record<string, unknown>> {
+  async #ask(session: ClientSession, requestId: RequestId, request: ServerRequest): Promise<Record<string, unknown>> {
     const capability = requiredCapability(request);
     if (!capability) {
       throw new McpError(ErrorCode.MethodNotFound, `The federation gateway does not forward '${request.method}'`);
     }
-    const target = this.#choose(request);
-    if (!target) {
+    if (!supports(session, request)) {
       throw new McpError(
         ErrorCode.MethodNotFound,
-        `No client of the federation gateway supports '${request.method}' (client capability '${capability}')`,
+        `No client of the federation gateway supports '${request.method}' for this call: the calling client did not declare capability '${capability}'`,
       );
     }
-    const options = {
-      signal: request.signal,
-      timeout: this.serverRequestTimeout,
-      ...(target.call ? { relatedRequestId: target.call.requestId } : {}),
-    };
+    const options = { signal: request.signal, timeout: this.serverRequestTimeout, relatedRequestId: requestId };
     const params = request.params ?? {};
-    return await target.session.server.request(
-      { method: request.method, params },
-      schemaFor(request),
-      options,
-    ) as Record<
+    return await session.server.request({ method: request.method, params }, schemaFor(request), options) as Record<
       string,
       unknown
     >;
   }
+}
+
+/** The refusal of a member's request that belongs to no client's call. */
+function refuseUnrelated(request: ServerRequest): McpError {
+  return new McpError(
+    ErrorCode.InvalidRequest,
+    `The federation gateway refuses '${request.method}' from server '${request.serverId}': it belongs to no client's call`,
+  );
 }
 
 const hubs = new WeakMap<FederationProxy, SessionHub>();

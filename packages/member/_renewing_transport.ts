@@ -3,7 +3,7 @@
 // MCP server), the token deadline (close 4001), the idle timeout (close 4002), in-flight request accounting for
 // drain(), and refusal of new requests while draining.
 
-import type { JSONRPCMessage, Transport } from "../core/_sdk.ts";
+import type { JSONRPCMessage, Transport, TransportSendOptions } from "../core/_sdk.ts";
 import { isRequest, isRequestId, isResponse } from "../core/_jsonrpc.ts";
 import { AuthenticationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -97,11 +97,12 @@ export class RenewingTransport implements Transport {
     return this.#inner.start();
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     this.#touch();
     const id = responseIdOf(message);
     if (id !== undefined && this.#pending.delete(id)) this.#options.inflight.done();
-    return this.#inner.send(message);
+    // The relation (`relatedRequestId`) travels on: the proxy routes what is sent during a call by it.
+    return this.#inner.send(message, options);
   }
 
   /**

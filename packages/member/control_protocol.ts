@@ -11,6 +11,13 @@
  * {@link MemberRpcErrorCode.RENEWAL_REFUSED} (`"Token renewal refused: ERR_AUTH_EXPIRED"`, …) and keeps the old
  * deadline. When the deadline passes the member closes the socket with `CloseCode.TOKEN_EXPIRED` (4001).
  *
+ * What a member sends during a call (a request such as `elicitation/create`, `sampling/createMessage`,
+ * `roots/list`, or a notification such as `notifications/message`) names the call: the member's transport puts the
+ * call's JSON-RPC id under `_meta["io.github.federated-mcp/related-request"]` (`RELATED_REQUEST_META_KEY` of the
+ * core package) whenever the MCP server sends it with `relatedRequestId`, as the SDK does for `extra.sendRequest`
+ * and `extra.sendNotification` in a request handler. The proxy routes such a message to the client that made that
+ * call only, and refuses a request that names no call in progress.
+ *
  * @example Renew the token of a control connection with the SDK client
  * ```ts ignore
  * import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";

@@ -1,7 +1,14 @@
 // Internal: one channel (control or data) to one member: an MCP SDK Client over a WebSocket or Streamable HTTP.
 import { z } from "zod";
 import type { Channel } from "../core/errors.ts";
-import { AuthenticationError, ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
+import {
+  AuthenticationError,
+  ConnectionError,
+  type FederationError,
+  ProtocolError,
+  TimeoutError,
+} from "../core/errors.ts";
+import { exceedsBytes } from "../core/_byte_length.ts";
 import { WebSocketTransport } from "../core/websocket_transport.ts";
 import { LazyJsonSchemaValidator } from "../core/_lazy_validator.ts";
 import { timeoutSignal } from "../core/_timeout_signal.ts";
@@ -15,6 +22,7 @@ import {
 } from "../core/_sdk.ts";
 import { RENEW_TOKEN_METHOD } from "../member/control_protocol.ts";
 import { toFederationError } from "./_errors.ts";
+import { type CallRegistry, type CallTable, RelatedTransport, StreamRelations } from "./_relation.ts";
 import type { ChannelState } from "./status.ts";
 import type { TokenSource } from "./_token_source.ts";
 
@@ -28,8 +36,12 @@ export interface ChannelSettings {
   connectTimeout: number;
   /** Whether the data channel opens the Streamable HTTP GET stream for server-initiated messages. */
   serverStream: boolean;
-  /** Called with the new client before `initialize`, to install handlers. */
-  setup: (client: Client, channel: MemberChannel) => void;
+  /** The member's calls in progress, which the connection binds to the ids of their requests. */
+  calls: CallRegistry;
+  /** Largest message sent to the member, in bytes: a larger one is refused before it is sent. */
+  maxMessageBytes: number;
+  /** Called with the new client before `initialize`, to install handlers; `calls` are the connection's calls. */
+  setup: (client: Client, channel: MemberChannel, calls: CallTable) => void;
   /** Called once per connection when it goes down. */
   onDown: (channel: MemberChannel, cause: FederationError) => void;
   /** Runs before every connect (the outbound guard); a rejection fails the connect. */
@@ -82,26 +94,29 @@ export class MemberChannel {
     }
     const deadline = timeoutSignal(connectTimeout, signal);
     const abort = deadline.signal;
-    let transport: Transport | undefined;
+    let transport: RelatedTransport | undefined;
     let connectSignal: AbortSignal | undefined = abort;
     const client = new Client(this.#settings.clientInfo, {
       capabilities: this.#settings.capabilities,
       jsonSchemaValidator: new LazyJsonSchemaValidator(),
     });
     try {
+      let inner: Transport;
       if (kind === "control") {
-        transport = await WebSocketTransport.connect(url, {
+        inner = await WebSocketTransport.connect(url, {
           headers: authorization ? { Authorization: authorization } : {},
           timeout: connectTimeout,
           signal: abort,
+          maxMessageBytes: this.#settings.maxMessageBytes,
         });
       } else {
         // Requests made while connecting are bound to the connect deadline, later ones are not.
-        transport = new StreamableHTTPClientTransport(new URL(url), {
+        inner = new StreamableHTTPClientTransport(new URL(url), {
           fetch: this.#authorizedFetch(() => connectSignal),
         });
       }
-      this.#settings.setup(client, this);
+      transport = new RelatedTransport(inner, this.#settings.calls);
+      this.#settings.setup(client, this, transport.calls);
       await client.connect(transport, { timeout: connectTimeout, signal: abort });
       // Seed the latency with one round trip: the handshake time would overstate it for a long while.
       const pinged = performance.now();
@@ -139,7 +154,7 @@ export class MemberChannel {
     this.lastSuccess = performance.now();
     client.onclose = () => {
       if (this.client !== client) return;
-      const socket = client.transport as WebSocketTransport | undefined;
+      const socket = innerTransport(client);
       const detail = socket instanceof WebSocketTransport && socket.closeCode !== undefined
         ? ` (close ${socket.closeCode}${socket.closeReason ? ` ${socket.closeReason}` : ""})`
         : "";
@@ -203,7 +218,7 @@ export class MemberChannel {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    const transport = client.transport;
+    const transport = innerTransport(client);
     if (transport instanceof StreamableHTTPClientTransport) {
       // A courtesy DELETE, bounded: a member that accepts and never answers must not hold close() forever.
       // client.close() below aborts it if it is still pending.
@@ -220,16 +235,52 @@ export class MemberChannel {
   #authorizedFetch(
     extraSignal: () => AbortSignal | undefined,
   ): (url: string | URL, init?: RequestInit) => Promise<Response> {
-    const { tokens, serverStream } = this.#settings;
+    const { tokens, serverStream, maxMessageBytes, serverId } = this.#settings;
+    const streams = new StreamRelations();
     return async (url, init) => {
       // The SDK treats 405 as "no GET stream offered" and carries on with POSTs alone.
       if (!serverStream && init?.method === "GET") return new Response(null, { status: 405 });
+      if (typeof init?.body === "string" && exceedsBytes(init.body, maxMessageBytes)) {
+        // An answer to the member's request that is too large becomes an error answer: its request fails at once.
+        const id = answerIdOf(init.body);
+        if (id !== undefined) {
+          const message = `Result is larger than the limit of ${maxMessageBytes} bytes: not sent`;
+          init = { ...init, body: JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32603, message } }) };
+        } else {
+          // The member would answer 413 after reading it all; refuse it here, as on the control channel.
+          throw new ProtocolError(
+            `Message to server '${serverId}' is larger than the limit of ${maxMessageBytes} bytes: not sent`,
+            { serverId, channel: "data", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
+          );
+        }
+      }
       const headers = new Headers(init?.headers);
       const authorization = await tokens.authorization();
       if (authorization) headers.set("Authorization", authorization);
       const signal = extraSignal();
       const requestSignal = signal && init?.signal ? AbortSignal.any([signal, init.signal]) : signal ?? init?.signal;
-      return await fetch(url, { ...init, headers, ...(requestSignal ? { signal: requestSignal } : {}) });
+      const response = await fetch(url, { ...init, headers, ...(requestSignal ? { signal: requestSignal } : {}) });
+      // What the member sends on this response's stream belongs to this POST's request (and nothing else does).
+      return response.ok ? await streams.relate(response, streams.relationOf(init)) : response;
     };
+  }
+}
+
+/** The transport under the relation decorator. */
+function innerTransport(client: Client): Transport | undefined {
+  const transport = client.transport;
+  return transport instanceof RelatedTransport ? transport.inner : transport;
+}
+
+/** The id of a JSON-RPC result (an answer to the member's request) serialized by the SDK, if `body` is one. */
+function answerIdOf(body: string): string | number | undefined {
+  if (!body.startsWith('{"result"')) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown; method?: unknown };
+    return parsed.method === undefined && (typeof parsed.id === "string" || typeof parsed.id === "number")
+      ? parsed.id
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -17,11 +17,28 @@ export interface ErrorContext {
   what: string;
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
+  /**
+   * Whether the member answered the request with a JSON-RPC error response. The SDK raises a remote error and its
+   * own "connection closed" with the same `McpError` code (-32000, also the generic server error): only how the
+   * error arose tells them apart.
+   */
+  remote?: boolean | undefined;
 }
 
 /** Whether the error means the channel itself is broken (as opposed to one request failing). */
 export function isChannelFailure(error: FederationError): boolean {
   return error instanceof ConnectionError || error instanceof AuthenticationError;
+}
+
+/**
+ * Whether a request's failure means its channel failed: only a failure of the connection itself (a socket that
+ * closed, a member that cannot be reached). A member's error response, an HTTP status on one POST (413, 500, even
+ * 401) and a message refused before sending fail that request only; the SDK's own "connection closed" follows the
+ * transport's close, which fails the channel by itself.
+ */
+export function failsChannel(raw: unknown, error: FederationError, remote: boolean): boolean {
+  if (remote || !isChannelFailure(error)) return false;
+  return !(raw instanceof McpError) && !(raw instanceof StreamableHTTPError);
 }
 
 /** Whether a data-channel error means the member lost our HTTP session (HTTP 404 on a session id). */
@@ -37,6 +54,14 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
   }
   const base = { serverId, channel, cause: error };
   if (context.signal?.aborted) return new CancelledError(`${what} on server '${serverId}' was cancelled`, base);
+  if (error instanceof McpError && context.remote) {
+    const message = error.message.replace(/^(MCP error -?\d+: )+/, "");
+    return new ProtocolError(`Server '${serverId}' answered ${what} with error ${error.code}: ${message}`, {
+      ...base,
+      rpcCode: error.code,
+      data: error.data,
+    });
+  }
   if (error instanceof McpError) {
     const data = error.data as { timeout?: number } | undefined;
     if (error.code === ErrorCode.RequestTimeout && data?.timeout !== undefined) {
@@ -59,6 +84,16 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
     });
   }
   if (error instanceof StreamableHTTPError) {
+    if (error.code === 413) {
+      return new ProtocolError(
+        `Server '${serverId}' refused ${what}: the message is larger than it accepts (HTTP 413)`,
+        {
+          ...base,
+          rpcCode: ErrorCode.InvalidRequest,
+          code: "ERR_MESSAGE_TOO_LARGE",
+        },
+      );
+    }
     if (error.code === 401 || error.code === 403) {
       return new AuthenticationError(
         "ERR_AUTH_REJECTED",
@@ -93,6 +128,14 @@ function attribute(error: FederationError, serverId: string, channel: Channel): 
     });
   }
   if (error instanceof CancelledError) return new CancelledError(message, options);
+  if (error instanceof ProtocolError) {
+    return new ProtocolError(message, {
+      ...options,
+      rpcCode: error.rpcCode,
+      data: error.data,
+      code: error.code as "ERR_PROTOCOL" | "ERR_MESSAGE_TOO_LARGE",
+    });
+  }
   if (error instanceof ConnectionError) {
     return new ConnectionError(message, { ...options, code: error.code as "ERR_CONNECTION_FAILED" });
   }

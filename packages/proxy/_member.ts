@@ -10,18 +10,22 @@ import {
   ErrorCode,
   type Implementation,
   McpError,
+  type RequestId,
   type RequestOptions,
   type ServerCapabilities,
 } from "../core/_sdk.ts";
 import { backoffDelay } from "../core/backoff.ts";
 import { MemberChannel } from "./_channel.ts";
-import { isChannelFailure, isSessionLost, toFederationError } from "./_errors.ts";
+import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
+import { CallRegistry, type CallTable, takeRelation } from "./_relation.ts";
+import { isRecord } from "../core/_json.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { CallOptions } from "./call_options.ts";
 import type { FederationEventType, MemberState } from "./events.ts";
 import { ToolSafety } from "./_tool_safety.ts";
 import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
-import type { ServerRequestHandler } from "./server_requests.ts";
+import type { ServerLogMessage, ServerRequestHandler } from "./server_requests.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import type { ChannelStatus, ServerStatus } from "./status.ts";
 
@@ -34,6 +38,8 @@ export interface MemberSettings {
   backoff: BackoffPolicy;
   routing: RoutingPolicy;
   logger: Logger;
+  /** Largest message sent to a member, in bytes. @default {DEFAULT_MAX_MESSAGE_BYTES} */
+  maxMessageBytes?: number | undefined;
   /** The current handler of members' server-to-client requests (it may change after registration). */
   serverRequestHandler: () => ServerRequestHandler | undefined;
   /** Reports a state change, an error or a notification; the proxy builds the typed event of its kind. */
@@ -74,6 +80,7 @@ export class Member {
   #reinitializing = new Map<Channel, Promise<void>>();
   /** Which of its tools may be retried, as last listed. */
   readonly tools: ToolSafety = new ToolSafety();
+  #calls = new CallRegistry();
 
   constructor(config: FederationConfig, tokens: TokenSource, settings: MemberSettings) {
     this.serverId = config.serverId;
@@ -100,10 +107,12 @@ export class Member {
         clientInfo: settings.clientInfo,
         capabilities,
         connectTimeout: settings.connectTimeout,
+        calls: this.#calls,
+        maxMessageBytes: settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         // Notifications ride the control channel when there is one: the data channel then needs no standing GET
         // stream (it costs about half of a member's memory). A data-only member keeps it.
         serverStream: kind === "control" || config.endpoints.control === undefined,
-        setup: (client, channel) => this.#setupClient(client, channel),
+        setup: (client, channel, calls) => this.#setupClient(client, channel, calls),
         onDown: (channel, cause) => this.#channelDown(channel, cause),
         beforeConnect: settings.beforeConnect,
       });
@@ -170,29 +179,62 @@ export class Member {
     }
   }
 
-  #setupClient(client: Client, channel: MemberChannel): void {
+  /**
+   * Handlers of what the member sends. What it sends during a call names the call (see `_relation.ts`) and goes to
+   * that call's handlers only; a request that names no call in progress is refused, never handed to another call.
+   */
+  #setupClient(client: Client, channel: MemberChannel, calls: CallTable): void {
     client.fallbackNotificationHandler = (notification) => {
       if (client !== channel.client) return Promise.resolve();
       // No de-duplication across channels: a member's unsolicited notifications come on one channel only (with a
       // control channel, the data channel opens no standing GET stream), and a notification tied to a request
       // comes on that request's channel, so two equal notifications on two channels are two notifications.
+      const { named, related, params } = takeRelation(notification.params);
+      if (named && notification.method === "notifications/message") {
+        const onlog = calls.get(related as RequestId)?.handlers.onlog;
+        if (onlog && isRecord(params)) {
+          const message: ServerLogMessage = {
+            serverId: this.serverId,
+            level: String(params.level),
+            data: params.data,
+          };
+          if (typeof params.logger === "string") message.logger = params.logger;
+          onlog(message);
+          return Promise.resolve();
+        }
+        // A log line of no known call's, or of a call without `onlog`: a proxy event only, for in-process users.
+      }
       if (notification.method === "notifications/tools/list_changed") this.tools.forget();
-      this.#emit("notification", {
-        channel: channel.kind,
-        method: notification.method,
-        params: notification.params as Record<string, unknown> | undefined,
-      });
+      this.#emit("notification", { channel: channel.kind, method: notification.method, params });
       return Promise.resolve();
     };
     client.fallbackRequestHandler = async (request, extra) => {
-      const handler = this.#settings.serverRequestHandler();
+      const { named, related, params } = takeRelation(request.params);
+      let handler: ServerRequestHandler | undefined;
+      if (named) {
+        const call = calls.get(related as RequestId);
+        if (!call) {
+          this.#settings.logger.warn("Refused a member's request that names no call in progress", {
+            serverId: this.serverId,
+            channel: channel.kind,
+            method: request.method,
+          });
+          throw new McpError(
+            ErrorCode.InvalidRequest,
+            `Refused '${request.method}' from server '${this.serverId}': it names no call in progress`,
+          );
+        }
+        handler = call.handlers.onrequest ?? this.#settings.serverRequestHandler();
+      } else {
+        handler = this.#settings.serverRequestHandler();
+      }
       if (!handler) {
         throw new McpError(ErrorCode.MethodNotFound, `No client behind the federation can answer '${request.method}'`);
       }
       return await handler({
         serverId: this.serverId,
         method: request.method,
-        params: request.params as Record<string, unknown> | undefined,
+        params,
         signal: extra.signal,
       }) as never;
     };
@@ -242,7 +284,9 @@ export class Member {
   ): Promise<T> {
     const client = channel.client!;
     const timeout = options.timeout ?? this.#settings.requestTimeout;
-    const requestOptions: RequestOptions = { timeout, resetTimeoutOnProgress: true };
+    // The call travels to the transport as `relatedRequestId` (see _relation.ts), which binds its request ids to it.
+    const relation = this.#calls.open({ onrequest: options.onrequest, onlog: options.onlog });
+    const requestOptions: RequestOptions = { timeout, resetTimeoutOnProgress: true, relatedRequestId: relation.token };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     const started = performance.now();
@@ -251,12 +295,14 @@ export class Member {
       channel.recordLatency(performance.now() - started);
       return result;
     } catch (raw) {
+      relation.end();
       const context = {
         serverId: this.serverId,
         channel: channel.kind,
         what,
         signal: options.signal,
         timeoutMs: timeout,
+        remote: relation.remoteError,
       };
       if (mayRetry && isSessionLost(raw)) {
         // The member forgot our HTTP session (it restarted): the request never ran, so re-initialize and retry.
@@ -264,7 +310,8 @@ export class Member {
         if (channel.isUp) return await this.#attempt(what, run, options, channel, false);
       }
       const error = toFederationError(raw, context);
-      if (isChannelFailure(error) && channel.client === client) channel.fail(error);
+      // One request's failure fails that request only; the channel fails when its connection did.
+      if (failsChannel(raw, error, relation.remoteError) && channel.client === client) channel.fail(error);
       const other = this.#route(undefined, channel);
       if (mayRetry && other && error instanceof ConnectionError && options.safe) {
         this.#settings.logger.debug("Retrying on the other channel", {
@@ -275,6 +322,8 @@ export class Member {
         return await this.#attempt(what, run, options, other, false);
       }
       throw error;
+    } finally {
+      relation.end();
     }
   }
 

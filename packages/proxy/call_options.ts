@@ -10,10 +10,27 @@
  *   onprogress: (p) => console.log(p.progress, p.total),
  * });
  * ```
+ *
+ * @example Answer what the member asks and logs during this call only
+ * ```ts
+ * import type { CallOptions } from "@federated-mcp/federation/proxy";
+ *
+ * // The member's tool asks for the caller's roots and logs while it runs: both reach this call's handlers and
+ * // no other call's, even when other calls to the same member are in progress.
+ * const options: CallOptions = {
+ *   onrequest: (request) => {
+ *     if (request.method === "roots/list") return Promise.resolve({ roots: [{ uri: "file:///home/alice" }] });
+ *     return Promise.reject(new Error(`Unsupported request ${request.method}`));
+ *   },
+ *   onlog: (message) => console.log(`[${message.serverId}] ${message.level}:`, message.data),
+ * };
+ * console.log(typeof options.onrequest); // pass it to proxy.callTool("server-1", "scan", {}, options)
+ * ```
  * @module
  */
 
 import type { Channel } from "../core/errors.ts";
+import type { ServerLogHandler, ServerRequestHandler } from "./server_requests.ts";
 
 /** A progress notification's numbers. */
 export interface Progress {
@@ -33,6 +50,16 @@ export interface CallOptions {
   timeout?: number | undefined;
   /** Receives the member's progress notifications (the progress token is set for you). */
   onprogress?: ((progress: Progress) => void) | undefined;
+  /**
+   * Answers the requests the member sends during this call (`elicitation/create`, `sampling/createMessage`,
+   * `roots/list`, …), and no other call's. Without it they go to `FederationProxy.onServerRequest`.
+   */
+  onrequest?: ServerRequestHandler | undefined;
+  /**
+   * Receives the log messages (`notifications/message`) the member sends during this call, and no other call's.
+   * Without it they are dispatched as the proxy's `notification` events.
+   */
+  onlog?: ServerLogHandler | undefined;
   /** Force a channel instead of the routing policy (still fails over when it is down). */
   channel?: Channel | undefined;
   /**

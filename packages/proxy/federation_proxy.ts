@@ -94,8 +94,9 @@ export type FederationEventListener<K extends FederationEventType = FederationEv
  */
 export class FederationProxy extends EventTarget implements AsyncDisposable, CatalogSource {
   /**
-   * Answers members' server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`);
-   * without one they get a JSON-RPC error. The gateway sets it to forward them to its MCP clients.
+   * Answers members' server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`) that
+   * belong to no call, or to a call made without `CallOptions.onrequest` (a call's own handler gets its requests);
+   * without one they get a JSON-RPC error. The gateway sets it to refuse them.
    */
   onServerRequest: ServerRequestHandler | undefined;
   #members = new Map<string, Member>();
@@ -200,6 +201,7 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
       requestTimeout: this.#options.requestTimeout ?? 60_000,
       heartbeatInterval: this.#options.heartbeatInterval ?? 15_000,
       heartbeatTimeout: this.#options.heartbeatTimeout ?? 5_000,
+      maxMessageBytes: this.#options.maxMessageBytes,
       backoff: { ...DEFAULT_BACKOFF, ...this.#options.backoff },
       routing: this.#options.routing ?? "auto",
       logger: this.#logger,

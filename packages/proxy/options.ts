@@ -44,6 +44,13 @@ export interface FederationProxyOptions {
   heartbeatInterval?: number;
   /** Time a heartbeat may take before the channel is marked down, in ms. @default {5000} */
   heartbeatTimeout?: number;
+  /**
+   * Largest message sent to a member, in bytes (UTF-8 JSON): a larger call fails alone with `ProtocolError`
+   * `ERR_MESSAGE_TOO_LARGE` before anything is sent, instead of making the member close the control socket (1009,
+   * every call on it lost) or answer 413. Also the largest message accepted on the control channel. Set it to the
+   * smallest `maxMessageBytes` of your members. @default {4194304} (4 MiB, a member's default)
+   */
+  maxMessageBytes?: number;
   /** How long `removeServer`/`drain` let in-flight calls finish, in ms. @default {5000} */
   drainTimeout?: number;
   /** Reconnection policy. @default {DEFAULT_BACKOFF} */

@@ -178,15 +178,19 @@ Deno.test("Fault: control black-holed then restored: degraded, then connected; n
       await Promise.race([call, sleep(20)]);
     }
   })();
-  await sleep(200);
-  setup.control.mode = "blackhole";
-  await waitFor(() => proxy.getServerStatus("holed")?.state === "degraded", 3_000, "degraded");
-  await sleep(300); // calls go over data meanwhile
-  setup.control.restore();
-  await waitFor(() => proxy.getServerStatus("holed")?.state === "connected", 5_000, "connected again");
-  await sleep(200);
-  running = false;
-  await load;
+  try {
+    await sleep(200);
+    setup.control.mode = "blackhole";
+    await waitFor(() => proxy.getServerStatus("holed")?.state === "degraded", 3_000, "degraded");
+    await sleep(300); // calls go over data meanwhile
+    setup.control.restore();
+    await waitFor(() => proxy.getServerStatus("holed")?.state === "connected", 5_000, "connected again");
+    await sleep(200);
+  } finally {
+    // Also when a wait above fails: an endless load loop would take the whole test run down (out of memory).
+    running = false;
+    await load;
+  }
   const results = await Promise.all(outcomes);
   const ok = results.filter((r) => r.ok);
   const failed = results.filter((r) => !r.ok);
