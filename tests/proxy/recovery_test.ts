@@ -117,7 +117,9 @@ Deno.test("FederationProxy never re-executes a non-idempotent tool when its chan
 
 Deno.test("FederationProxy detects a frozen member by heartbeat, and calls to it time out", async () => {
   await using setup = await relayedMember("server-1");
-  await using proxy = newProxy();
+  // A heartbeat timeout well above the call's own (300 ms): a ping already in flight when the member freezes must
+  // not fail the channel (and the call with it) before the call's timeout fires.
+  await using proxy = newProxy({ heartbeatTimeout: 600 });
   await proxy.registerServer(setup.config);
   setup.control.mode = "blackhole";
   setup.data.mode = "blackhole";
