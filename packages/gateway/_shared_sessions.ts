@@ -4,11 +4,13 @@
 // answers to server-to-client requests (to the replica that sent the request), messages for a client's GET stream
 // (to the replica holding it), client cancellations, and revocations (a DELETE ends the session everywhere).
 import { CHANNELS } from "../cluster/registry_store.ts";
+import { compactSessionInit } from "../cluster/_session_init.ts";
 import type { SessionClaims, SessionInit } from "../cluster/session_tokens.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederatedCatalog } from "../proxy/catalog.ts";
 import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
+import { rpcError } from "./_http_guard.ts";
 import { ReplicaEventStore } from "./_replica_event_store.ts";
 import { replicaOfId, type SessionBus, SessionLink } from "./_session_link.ts";
 
@@ -32,8 +34,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The `initialize` parameters of a POST body, when it is an initialize request that names them. */
-export function initializeParams(body: unknown): SessionInit | undefined {
+/**
+ * The `initialize` parameters of a POST body, when it is an initialize request that names them, reduced to what a
+ * session id carries (see `compactSessionInit`); the body's params are replaced by that reduction, so that this
+ * replica's session sees what a replica rebuilding it from its id will see. A part larger than its limit gets a
+ * 400 answer naming the limit (never a 500 later).
+ */
+export function initializeParams(body: unknown, subject?: string): SessionInit | Response | undefined {
   const messages = Array.isArray(body) ? body : [body];
   const init = messages.find((m) => isRecord(m) && m.method === "initialize") as Message | undefined;
   const params = init?.params;
@@ -42,7 +49,10 @@ export function initializeParams(body: unknown): SessionInit | undefined {
   }
   const info = params.clientInfo;
   if (!isRecord(info) || typeof info.name !== "string" || typeof info.version !== "string") return undefined;
-  return params as unknown as SessionInit;
+  const compact = compactSessionInit(params as unknown as SessionInit, subject);
+  if ("problem" in compact) return rpcError(400, -32602, `Invalid params: ${compact.problem}`);
+  init!.params = { ...params, ...compact.init };
+  return compact.init;
 }
 
 function isForwardableResponse(message: Message): boolean {

@@ -160,7 +160,8 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
     } catch {
       return rpcError(400, -32700, "Parse error: invalid JSON");
     }
-    const init = initializeParams(body);
+    const init = initializeParams(body, subject);
+    if (init instanceof Response) return init;
     if (!init) return rpcError(400, -32000, "Bad Request: Server not initialized");
     identity ??= await shared.issue(init, subject);
     const { token } = identity;
