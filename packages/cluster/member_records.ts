@@ -54,7 +54,8 @@ function fail(field: string, rule: string, serverId: string | undefined): never 
 function readEnv(name: string, options: MemberSecretsOptions, serverId: string): string {
   const value = (options.env ?? ((n: string) => Deno.env.get(n)))(name);
   if (value === undefined || value === "") {
-    fail("auth.config.secretEnv", `environment variable ${name} is not set on this replica`, serverId);
+    // One message whether the variable is unset or not allowed: the caller learns nothing about the environment.
+    fail("auth.config.secretEnv", `environment variable ${name} is not set on this replica or not allowed`, serverId);
   }
   return value;
 }

@@ -12,12 +12,38 @@ import type { Logger } from "../core/logger.ts";
 import type { OutboundGuardOptions } from "../proxy/outbound_guard.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { DEFAULT_ADMIN_SCOPE, type GatewayClusterOptions } from "./cluster_options.ts";
+import type { MemberSecretEnvPolicy } from "./options.ts";
 
 /** What the runtime needs besides the options. */
 export interface ClusterRuntimeSettings {
   logger: Logger;
   /** Open client sessions on this replica, for the heartbeat. */
   sessions: () => number;
+  /** Variables members' `secretEnv` may name. @default {{ prefixes: ["MCP_MEMBER_"] }} */
+  memberSecretEnv?: MemberSecretEnvPolicy | undefined;
+}
+
+/** The default prefix of variables members added at run time may name as their secret. */
+export const DEFAULT_MEMBER_SECRET_PREFIX = "MCP_MEMBER_";
+
+/**
+ * `env` restricted to the allowed names: any other name reads as unset, so that a caller of the membership API can
+ * neither read the gateway's own secrets nor learn which variables exist.
+ */
+export function allowedEnv(
+  env: (name: string) => string | undefined,
+  policy: MemberSecretEnvPolicy = {},
+): (name: string) => string | undefined {
+  const prefixes = policy.prefixes ?? [DEFAULT_MEMBER_SECRET_PREFIX];
+  const names = new Set(policy.names ?? []);
+  for (const prefix of prefixes) {
+    if (prefix === "") {
+      throw new ConfigError("Invalid memberSecretEnv.prefixes: an empty prefix would allow every variable", {
+        field: "memberSecretEnv.prefixes",
+      });
+    }
+  }
+  return (name) => names.has(name) || prefixes.some((p) => name.startsWith(p)) ? env(name) : undefined;
 }
 
 function randomId(): string {
@@ -93,7 +119,7 @@ export class ClusterRuntime {
     }
     const key = options.key ?? crypto.getRandomValues(new Uint8Array(32));
     const previousKeys = options.previousKeys ?? [];
-    const env = options.env ?? ((name: string) => Deno.env.get(name));
+    const env = allowedEnv(options.env ?? ((name: string) => Deno.env.get(name)), settings.memberSecretEnv);
     const [tokens, box] = await Promise.all([
       SessionTokens.create(key, {
         previousKeys,

@@ -6,6 +6,7 @@
 import { CHANNELS } from "../cluster/registry_store.ts";
 import { compactSessionInit } from "../cluster/_session_init.ts";
 import type { SessionClaims, SessionInit } from "../cluster/session_tokens.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederatedCatalog } from "../proxy/catalog.ts";
 import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
@@ -67,12 +68,23 @@ export interface SharedSessionCounters {
   forwarded: number;
   streamed: number;
   revoked: number;
+  /** Sessions refused because their subject held its most sessions. */
+  quotaRefused: number;
 }
+
+/** Sessions one subject may hold on one replica, by default. */
+export const DEFAULT_MAX_SESSIONS_PER_SUBJECT = 100;
 
 /** The shared-session layer of one replica. */
 export class SharedSessions implements SessionBus {
   readonly replicaId: string;
-  readonly counters: SharedSessionCounters = { restored: 0, forwarded: 0, streamed: 0, revoked: 0 };
+  readonly counters: SharedSessionCounters = {
+    restored: 0,
+    forwarded: 0,
+    streamed: 0,
+    revoked: 0,
+    quotaRefused: 0,
+  };
   #runtime: ClusterRuntime;
   #logger: Logger;
   #links = new Map<string, SessionLink>();
@@ -85,17 +97,69 @@ export class SharedSessions implements SessionBus {
   #streams = new Map<string, { holders: number; unsubscribe: Promise<(() => Promise<void>) | undefined> }>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #catalog: FederatedCatalog;
+  /** Sessions open on this replica per subject, and the most one subject may hold. */
+  #perSubject = new Map<string, number>();
+  /** Sessions of a subject being opened now (admitted, not linked yet). */
+  #reserved = new Map<string, number>();
+  #maxPerSubject: number;
   #warm: Promise<void> | undefined;
   #closed = false;
   #onHealth = (event: Event) => {
     if ((event as CustomEvent).detail?.state === "ok") void this.#maintain();
   };
 
-  constructor(runtime: ClusterRuntime, settings: { logger: Logger; catalog: FederatedCatalog }) {
+  constructor(
+    runtime: ClusterRuntime,
+    settings: { logger: Logger; catalog: FederatedCatalog; maxSessionsPerSubject?: number | undefined },
+  ) {
     this.#runtime = runtime;
     this.replicaId = runtime.replicaId;
     this.#logger = settings.logger;
     this.#catalog = settings.catalog;
+    const max = settings.maxSessionsPerSubject ?? DEFAULT_MAX_SESSIONS_PER_SUBJECT;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new ConfigError(`Invalid maxSessionsPerSubject ${max}: must be an integer >= 1`, {
+        field: "maxSessionsPerSubject",
+      });
+    }
+    this.#maxPerSubject = max;
+  }
+
+  /**
+   * Whether `subject` may open (or rebuild here) one more session: a 429 answer naming the limit when it may not,
+   * else a reservation to release once the session is open (or failed to open), so that concurrent `initialize`
+   * requests of one subject cannot overrun the quota. Sessions without a subject (gateway authentication off)
+   * count only against `maxSessions`.
+   */
+  admit(subject: string | undefined): Response | (() => void) {
+    if (subject === undefined) return () => {};
+    const held = (this.#perSubject.get(subject) ?? 0) + (this.#reserved.get(subject) ?? 0);
+    if (held >= this.#maxPerSubject) {
+      this.counters.quotaRefused++;
+      this.#logger.warn("Session refused: the subject holds its most sessions", { limit: this.#maxPerSubject });
+      return rpcError(
+        429,
+        -32000,
+        `Too many sessions for this subject (limit ${this.#maxPerSubject} per subject); close one (DELETE) or wait`,
+        { "retry-after": "5" },
+      );
+    }
+    this.#reserved.set(subject, (this.#reserved.get(subject) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#reserved.get(subject) ?? 1) - 1;
+      if (left > 0) this.#reserved.set(subject, left);
+      else this.#reserved.delete(subject);
+    };
+  }
+
+  #count(subject: string | undefined, delta: 1 | -1): void {
+    if (subject === undefined) return;
+    const next = (this.#perSubject.get(subject) ?? 0) + delta;
+    if (next > 0) this.#perSubject.set(subject, next);
+    else this.#perSubject.delete(subject);
   }
 
   /** Subscribes to this replica's channel and the session notices (retried while the store is unreachable). */
@@ -224,12 +288,17 @@ export class SharedSessions implements SessionBus {
     session: { token: string; claims: SessionClaims; events: ReplicaEventStore | undefined },
   ): SessionLink {
     const link = new SessionLink(transport, session, this);
+    const previous = this.#links.get(session.claims.id);
+    if (previous) this.#count(previous.claims.subject, -1);
     this.#links.set(session.claims.id, link);
+    this.#count(session.claims.subject, 1);
     return link;
   }
 
   forget(link: SessionLink): void {
-    if (this.#links.get(link.claims.id) === link) this.#links.delete(link.claims.id);
+    if (this.#links.get(link.claims.id) !== link) return;
+    this.#links.delete(link.claims.id);
+    this.#count(link.claims.subject, -1);
   }
 
   async route(link: SessionLink, messages: JSONRPCMessage[]): Promise<JSONRPCMessage[]> {
@@ -341,6 +410,9 @@ export class SharedSessions implements SessionBus {
       "# HELP federation_sessions_revoked_total Client sessions ended by DELETE on this replica.",
       "# TYPE federation_sessions_revoked_total counter",
       `federation_sessions_revoked_total ${c.revoked}`,
+      "# HELP federation_sessions_quota_refused_total Sessions refused because their subject held its most sessions.",
+      "# TYPE federation_sessions_quota_refused_total counter",
+      `federation_sessions_quota_refused_total ${c.quotaRefused}`,
     ];
   }
 

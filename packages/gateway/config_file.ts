@@ -72,8 +72,58 @@ export interface GatewayConfig {
     allowedOrigins: string[];
     allowedHosts: string[];
     instructions?: string;
-  };
+  } & GatewaySessionAndAdminConfig;
 }
+
+// --- Sessions and membership API (issue 13, items 7 and 12) -------------------------------------------------------
+
+/** The `gateway` fields that bound sessions and the membership API (all optional; defaults in `GatewayOptions`). */
+export interface GatewaySessionAndAdminConfig {
+  /** Most concurrent client sessions on one replica. */
+  maxSessions?: number;
+  /** Most sessions one subject may hold on one replica. */
+  maxSessionsPerSubject?: number;
+  /** A session without any request for this long is closed, in ms. */
+  sessionIdleTimeout?: number;
+  /** Which environment variables members added through `/admin/members` may name as `secretEnv`. */
+  memberSecretEnv?: { prefixes?: string[]; names?: string[] };
+}
+
+function sessionAndAdminKeys(): string[] {
+  return ["maxSessions", "maxSessionsPerSubject", "sessionIdleTimeout", "memberSecretEnv"];
+}
+
+function parseSessionAndAdmin(problems: Problems, raw: Json): GatewaySessionAndAdminConfig {
+  const out: GatewaySessionAndAdminConfig = {};
+  for (const key of ["maxSessions", "maxSessionsPerSubject"] as const) {
+    if (raw[key] !== undefined) out[key] = problems.number(raw[key], `gateway.${key}`, { integer: true, min: 1 });
+  }
+  if (raw.sessionIdleTimeout !== undefined) {
+    out.sessionIdleTimeout = problems.number(raw.sessionIdleTimeout, "gateway.sessionIdleTimeout", { min: 1 });
+  }
+  const env = raw.memberSecretEnv;
+  if (env !== undefined) {
+    if (!isRecord(env)) problems.fail("gateway.memberSecretEnv", 'must be an object like { "prefixes": ["MCP_MEMBER_"] }');
+    problems.keys(env, ["prefixes", "names"], "gateway.memberSecretEnv.");
+    const allowed: { prefixes?: string[]; names?: string[] } = {};
+    if (env.prefixes !== undefined) {
+      allowed.prefixes = problems.strings(env.prefixes, "gateway.memberSecretEnv.prefixes");
+      if (allowed.prefixes.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) {
+        problems.fail("gateway.memberSecretEnv.prefixes", "each must start a variable name (letters, digits, _)");
+      }
+    }
+    if (env.names !== undefined) {
+      allowed.names = problems.strings(env.names, "gateway.memberSecretEnv.names");
+      if (allowed.names.some((n) => !ENV_NAME.test(n))) {
+        problems.fail("gateway.memberSecretEnv.names", "each must be the name of an environment variable");
+      }
+    }
+    out.memberSecretEnv = allowed;
+  }
+  return out;
+}
+
+// --- end of sessions and membership API ------------------------------------------------------------------------
 
 /** The `store` section of a config file, with its key resolved from the environment. */
 export interface GatewayStoreConfig {
@@ -104,7 +154,16 @@ type Json = Record<string, unknown>;
 
 const TOP_LEVEL = ["$schema", "gateway", "proxy", "catalog", "store", "members"];
 const STORE_KEYS = ["url", "urlEnv", "keyEnv", "namespace", "reconcileInterval"];
-const GATEWAY_KEYS = ["hostname", "port", "path", "auth", "allowedOrigins", "allowedHosts", "instructions"];
+const GATEWAY_KEYS = [
+  "hostname",
+  "port",
+  "path",
+  "auth",
+  "allowedOrigins",
+  "allowedHosts",
+  "instructions",
+  ...sessionAndAdminKeys(),
+];
 const PROXY_KEYS = [
   "secretEnv",
   "proxyId",
@@ -365,6 +424,7 @@ export function parseGatewayConfig(
     allowedHosts: gatewayRaw.allowedHosts === undefined
       ? []
       : problems.strings(gatewayRaw.allowedHosts, "gateway.allowedHosts"),
+    ...parseSessionAndAdmin(problems, gatewayRaw),
   };
   if (gatewayRaw.instructions !== undefined) {
     if (typeof gatewayRaw.instructions !== "string") problems.fail("gateway.instructions", "must be a string");

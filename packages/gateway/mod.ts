@@ -31,6 +31,8 @@ export { loadGatewayConfig, parseGatewayConfig, storeConfig } from "./config_fil
 export type { GatewayConfig, GatewayStoreConfig, LoadGatewayConfigOptions } from "./config_file.ts";
 export { DEFAULT_ADMIN_SCOPE } from "./cluster_options.ts";
 export type { GatewayClusterOptions } from "./cluster_options.ts";
+export type { GatewaySessionAndAdminConfig } from "./config_file.ts";
+export type { MemberSecretEnvPolicy } from "./options.ts";
 export type {
   GatewayAuth,
   GatewayBaseOptions,

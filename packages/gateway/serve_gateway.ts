@@ -126,12 +126,20 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
   const sessions = new Map<string, HttpSession>();
   let cluster: ClusterRuntime;
   try {
-    cluster = await ClusterRuntime.create(proxy, options.cluster ?? {}, { logger, sessions: () => sessions.size });
+    cluster = await ClusterRuntime.create(proxy, options.cluster ?? {}, {
+      logger,
+      sessions: () => sessions.size,
+      memberSecretEnv: options.memberSecretEnv,
+    });
   } catch (error) {
     hub.release();
     throw error;
   }
-  const shared = new SharedSessions(cluster, { logger, catalog: proxy.catalog });
+  const shared = new SharedSessions(cluster, {
+    logger,
+    catalog: proxy.catalog,
+    maxSessionsPerSubject: options.maxSessionsPerSubject,
+  });
   const admin = new AdminApi({ guard, proxy, runtime: cluster, logger });
   const restoring = new Map<string, Promise<HttpSession | Response>>();
   const metrics = new GatewayMetrics(proxy, () => sessions.size);
@@ -211,8 +219,10 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
       if (sessions.size >= maxSessions) {
         return rpcError(503, -32000, `Too many sessions (limit ${maxSessions})`, { "retry-after": "5" });
       }
+      const admitted = shared.admit(claims.subject);
+      if (admitted instanceof Response) return admitted;
       const [initialize, initialized] = shared.restoreRequests(request.url, token, claims);
-      await (await openSession(initialize, claims.subject, { token, claims })).text();
+      await (await openSession(initialize, claims.subject, { token, claims }).finally(admitted)).text();
       const session = sessions.get(token);
       if (!session) return rpcError(404, -32001, "Session not found");
       await (await session.link.handleRequest(initialized)).text();
@@ -267,7 +277,9 @@ export async function serveGateway(proxy: FederationProxy, options: GatewayOptio
     if (sessions.size >= maxSessions) {
       return rpcError(503, -32000, `Too many sessions (limit ${maxSessions})`, { "retry-after": "5" });
     }
-    return await openSession(request, subject);
+    const admitted = shared.admit(subject);
+    if (admitted instanceof Response) return admitted;
+    return await openSession(request, subject).finally(admitted);
   }
 
   function withCors(request: Request, response: Response): Response {
