@@ -20,6 +20,7 @@
  * @module
  */
 
+import { sleep } from "../core/_sleep.ts";
 import { ConfigError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
@@ -72,18 +73,6 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
 /**
  * Applies a registry store's members to a proxy.
  *
@@ -108,6 +97,8 @@ export class MemberSync implements AsyncDisposable {
   #unsubscribe: (() => Promise<void>) | undefined;
   #subscribing: Promise<void> | undefined;
   #closed = false;
+  #noticed = 0;
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #onHealth = (event: Event) => {
     if ((event as CustomEvent).detail?.state === "ok") void this.reconcile();
   };
@@ -153,8 +144,13 @@ export class MemberSync implements AsyncDisposable {
   #subscribe(): Promise<void> {
     if (this.#unsubscribe || this.#closed) return Promise.resolve();
     this.#subscribing ??= this.#store.subscribe(CHANNELS.members, (message) => {
-      const revision = Number(message);
-      if (!(revision <= (this.#applied ?? -1))) void this.reconcile();
+      // Looked at in a later task, so that a change this replica made and applied itself (applyCreated) is not
+      // read back from the store.
+      this.#noticed = Math.max(this.#noticed, Number(message) || 0);
+      this.#noticeTimer ??= setTimeout(() => {
+        this.#noticeTimer = undefined;
+        if (!(this.#noticed <= (this.#applied ?? -1))) void this.reconcile();
+      }, 0);
     }).then(
       (unsubscribe) => {
         if (this.#closed) void unsubscribe();
@@ -193,6 +189,8 @@ export class MemberSync implements AsyncDisposable {
       if (this.#applied !== undefined && await this.#store.revision() === this.#applied) return true;
       const snapshot = await this.#store.listMembers();
       if (this.#closed) return false;
+      // A member applied meanwhile (applyCreated) is newer than this snapshot: keep it, read again next time.
+      if (this.#applied !== undefined && snapshot.revision < this.#applied) return true;
       this.#apply(snapshot.members);
       this.#applied = snapshot.revision;
       return true;
@@ -213,11 +211,15 @@ export class MemberSync implements AsyncDisposable {
     }
     for (const [serverId, stored] of wanted) {
       if (this.#entries.has(serverId)) continue;
-      const synced: SyncedMember = { serverId, revision: stored.revision, state: "registering", attempts: 0 };
-      const entry: Entry = { stored, synced, abort: new AbortController(), registered: false, task: Promise.resolve() };
-      this.#entries.set(serverId, entry);
-      entry.task = this.#register(entry, stopping.get(serverId));
+      this.#add(serverId, stored, stopping.get(serverId));
     }
+  }
+
+  #add(serverId: string, stored: StoredMember, predecessor: Promise<void> | undefined): void {
+    const synced: SyncedMember = { serverId, revision: stored.revision, state: "registering", attempts: 0 };
+    const entry: Entry = { stored, synced, abort: new AbortController(), registered: false, task: Promise.resolve() };
+    this.#entries.set(serverId, entry);
+    entry.task = this.#register(entry, predecessor);
   }
 
   async #stop(entry: Entry, why: string): Promise<void> {
@@ -277,6 +279,53 @@ export class MemberSync implements AsyncDisposable {
   }
 
   /**
+   * Applies a member this replica just created in the store, without reading the whole store again, when it is the
+   * next revision after the one applied here; otherwise (another change came between) reconciles in full.
+   *
+   * @param member The stored member `createMember` returned.
+   * @returns When applied (its registration goes on in the background).
+   */
+  async applyCreated(member: StoredMember): Promise<void> {
+    if (this.#closed) return;
+    await this.#running;
+    const serverId = member.config.serverId;
+    if (this.#applied !== member.revision - 1 || this.#entries.has(serverId)) {
+      await this.reconcile();
+      return;
+    }
+    this.#add(serverId, member, undefined);
+    this.#applied = member.revision;
+  }
+
+  /**
+   * The state of one stored member here.
+   *
+   * @param serverId The member.
+   * @returns A copy of its entry, or `undefined` when the store does not list it (as applied here).
+   */
+  member(serverId: string): SyncedMember | undefined {
+    const entry = this.#entries.get(serverId);
+    return entry ? { ...entry.synced } : undefined;
+  }
+
+  /**
+   * Stored members here, counted by state (one pass, no copies).
+   *
+   * @returns The count of each state.
+   */
+  countByState(): Record<SyncedMemberState, number> {
+    const counts: Record<SyncedMemberState, number> = {
+      registering: 0,
+      registered: 0,
+      retrying: 0,
+      refused: 0,
+      conflict: 0,
+    };
+    for (const entry of this.#entries.values()) counts[entry.synced.state]++;
+    return counts;
+  }
+
+  /**
    * Whether this sync registered (or is registering) a member.
    *
    * @param serverId The member.
@@ -304,6 +353,7 @@ export class MemberSync implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#noticeTimer);
     this.#store.removeEventListener("health", this.#onHealth);
     await this.#subscribing;
     await this.#unsubscribe?.().catch(() => {});

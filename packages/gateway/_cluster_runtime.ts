@@ -174,7 +174,7 @@ export class ClusterRuntime {
   /** Prometheus lines about the store, the replicas and the stored members. */
   metricLines(): string[] {
     const backend = this.store.backend;
-    const members = this.sync.members();
+    const counts = this.sync.countByState();
     const lines = [
       "# HELP federation_store_up Whether the registry store answers (1) or the replica runs degraded (0).",
       "# TYPE federation_store_up gauge",
@@ -189,7 +189,7 @@ export class ClusterRuntime {
       "# TYPE federation_store_members gauge",
     ];
     for (const state of ["registering", "registered", "retrying", "refused", "conflict"] as const) {
-      lines.push(`federation_store_members{state="${state}"} ${members.filter((m) => m.state === state).length}`);
+      lines.push(`federation_store_members{state="${state}"} ${counts[state]}`);
     }
     return lines;
   }
