@@ -105,7 +105,7 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
    * Adds a member unless its serverId is taken.
    *
    * @param config The registration.
-   * @param by The writing replica.
+   * @param by Who writes it (the admin's `sub` for the membership API).
    * @returns The stored member, or `undefined` when taken.
    */
   async createMember(config: StoredMemberConfig, by: string): Promise<StoredMember | undefined> {

@@ -249,7 +249,7 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
    * Adds a member unless its serverId is taken; publishes the change.
    *
    * @param config The registration (no clear secret).
-   * @param by The writing replica.
+   * @param by Who writes it (the admin's `sub` for the membership API).
    * @returns The stored member, or `undefined` when taken.
    */
   async createMember(config: StoredMemberConfig, by: string): Promise<StoredMember | undefined> {

@@ -55,7 +55,7 @@ export interface StoredMember {
   revision: number;
   /** When it was written, in ms since the epoch. */
   createdAt: number;
-  /** The replica that wrote it. */
+  /** Who wrote it: the `sub` of the admin token of the membership API call (an id given by other writers). */
   createdBy: string;
 }
 
@@ -119,7 +119,7 @@ export interface RegistryStore extends AsyncDisposable, EventTarget {
    * Adds a member unless one with its serverId exists, and notifies every replica.
    *
    * @param config The registration (no clear secret).
-   * @param by The writing replica's id.
+   * @param by Who writes it (the membership API passes the admin's `sub`).
    * @returns The stored member, or `undefined` when the serverId is taken.
    */
   createMember(config: StoredMemberConfig, by: string): Promise<StoredMember | undefined>;

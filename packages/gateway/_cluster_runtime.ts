@@ -1,5 +1,6 @@
 // Internal: one gateway replica's share of a deployment: its id, the registry store, the member sync, the
 // heartbeat, the session-id issuer and the secret box, with their readiness and metrics.
+import { deriveHmacKey } from "../cluster/_keys.ts";
 import { MemoryRegistryStore } from "../cluster/memory_store.ts";
 import { MemberSync } from "../cluster/member_sync.ts";
 import type { RegistryStore } from "../cluster/registry_store.ts";
@@ -61,6 +62,8 @@ export class ClusterRuntime {
   readonly adminScope: string;
   readonly outboundGuard: OutboundGuardOptions | false;
   readonly env: (name: string) => string | undefined;
+  /** Keys that tag server-to-client request ids (current first), so any replica can check an answer's tag. */
+  readonly routeKeys: readonly CryptoKey[];
   #ownsStore: boolean;
 
   private constructor(fields: {
@@ -73,6 +76,7 @@ export class ClusterRuntime {
     heartbeat: ReplicaHeartbeat;
     options: GatewayClusterOptions;
     env: (name: string) => string | undefined;
+    routeKeys: CryptoKey[];
   }) {
     this.replicaId = fields.replicaId;
     this.store = fields.store;
@@ -84,6 +88,7 @@ export class ClusterRuntime {
     this.adminScope = fields.options.adminScope ?? DEFAULT_ADMIN_SCOPE;
     this.outboundGuard = fields.options.outboundGuard ?? {};
     this.env = fields.env;
+    this.routeKeys = fields.routeKeys;
   }
 
   /** Builds the runtime (derives keys); {@link ClusterRuntime.start} starts its loops. */
@@ -120,6 +125,9 @@ export class ClusterRuntime {
     const key = options.key ?? crypto.getRandomValues(new Uint8Array(32));
     const previousKeys = options.previousKeys ?? [];
     const env = allowedEnv(options.env ?? ((name: string) => Deno.env.get(name)), settings.memberSecretEnv);
+    const routeKeys = await Promise.all(
+      [key, ...previousKeys].map((k) => deriveHmacKey(k, "answer-route/v1", "cluster.key")),
+    );
     const [tokens, box] = await Promise.all([
       SessionTokens.create(key, {
         previousKeys,
@@ -149,6 +157,7 @@ export class ClusterRuntime {
       heartbeat,
       options,
       env,
+      routeKeys,
     });
   }
 

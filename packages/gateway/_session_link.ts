@@ -35,6 +35,34 @@ export interface SessionBus {
   revoke(claims: SessionClaims): Promise<void>;
   /** Forgets a closed link. */
   forget(link: SessionLink): void;
+  /**
+   * The id a request this replica sends to the client carries: `<replica>~<n>~<tag>`, where the tag (a MAC under
+   * the cluster key, bound to the session) lets any replica check that this replica sent it before forwarding an
+   * answer here.
+   */
+  tagRequest(sessionId: string, id: string | number): Promise<string>;
+}
+
+/** Most messages a POST body (a JSON-RPC batch) may hold; larger batches get 400 before anything is forwarded. */
+export const MAX_BATCH = 100;
+
+/** Most requests to the client one session keeps waiting for an answer; the oldest is forgotten beyond it. */
+const MAX_OUTSTANDING = 1_000;
+
+/** A tagged request id, parsed: the replica that sent it, the base (`<replica>~<n>`) and the tag. */
+export interface TaggedId {
+  replica: string;
+  base: string;
+  tag: string;
+}
+
+const TAGGED_ID = /^([A-Za-z0-9_-]{1,64})~(\d{1,16})~([A-Za-z0-9_-]{22})$/;
+
+/** Parses a tagged request id (see {@link SessionBus.tagRequest}), or `undefined` for any other id. */
+export function parseTaggedId(id: unknown): TaggedId | undefined {
+  if (typeof id !== "string") return undefined;
+  const match = TAGGED_ID.exec(id);
+  return match ? { replica: match[1]!, base: `${match[1]}~${match[2]}`, tag: match[3]! } : undefined;
 }
 
 /** Sent at the start of a stream that moved here from another replica: the client lists again. */
@@ -64,12 +92,6 @@ function isResponse(message: JSONRPCMessage): boolean {
   return m.method === undefined && m.id !== undefined && (m.result !== undefined || m.error !== undefined);
 }
 
-/** The replica a tagged request id names, or `undefined` for an untagged id. */
-export function replicaOfId(id: unknown): string | undefined {
-  if (typeof id !== "string") return undefined;
-  const at = id.lastIndexOf("~");
-  return at > 0 && /^\d+$/.test(id.slice(at + 1)) ? id.slice(0, at) : undefined;
-}
 
 function isEventStream(response: Response): boolean {
   return response.ok && response.body !== null &&
@@ -88,8 +110,10 @@ export class SessionLink implements Transport {
   #inner: WebStandardStreamableHTTPServerTransport;
   #events: ReplicaEventStore | undefined;
   #bus: SessionBus;
-  #tag: string;
   #streams = new Set<() => void>();
+  /** Requests sent to the client and not answered yet: tagged id → the server's own id, and back. */
+  #outstanding = new Map<string, string | number>();
+  #tagged = new Map<string | number, string>();
 
   constructor(
     inner: WebStandardStreamableHTTPServerTransport,
@@ -101,7 +125,6 @@ export class SessionLink implements Transport {
     this.claims = session.claims;
     this.#events = session.events;
     this.#bus = bus;
-    this.#tag = `${bus.replicaId}~`;
   }
 
   /** The SDK transport's session id (the token, once initialized). */
@@ -115,7 +138,10 @@ export class SessionLink implements Transport {
   }
 
   start(): Promise<void> {
-    this.#inner.onmessage = (message, extra) => this.onmessage?.(this.#inbound(message), extra);
+    this.#inner.onmessage = (message, extra) => {
+      const inbound = this.#inbound(message);
+      if (inbound) this.onmessage?.(inbound, extra);
+    };
     this.#inner.onerror = (error) => this.onerror?.(error);
     this.#inner.onclose = () => {
       for (const end of [...this.#streams]) end();
@@ -125,17 +151,48 @@ export class SessionLink implements Transport {
     return this.#inner.start();
   }
 
-  /** A client's answer to a request this replica sent carries a tagged id: give the server its own id back. */
-  #inbound(message: JSONRPCMessage): JSONRPCMessage {
+  /**
+   * A client's answer to a request this replica sent carries a tagged id: the server gets its own id back, once.
+   * An answer to a tagged id this replica is not waiting for (answered already, forged, another replica's) is
+   * dropped.
+   */
+  #inbound(message: JSONRPCMessage): JSONRPCMessage | undefined {
     const m = message as Message;
-    if (!isResponse(message) || typeof m.id !== "string" || !m.id.startsWith(this.#tag)) return message;
-    return { ...message, id: Number(m.id.slice(this.#tag.length)) } as JSONRPCMessage;
+    if (!isResponse(message) || parseTaggedId(m.id) === undefined) return message;
+    const own = this.#outstanding.get(m.id as string);
+    if (own === undefined) return undefined;
+    this.#outstanding.delete(m.id as string);
+    this.#tagged.delete(own);
+    return { ...message, id: own } as JSONRPCMessage;
+  }
+
+  /** Tags a request to the client, and the cancellation of one, with the id the client sees. */
+  async #outbound(message: JSONRPCMessage): Promise<JSONRPCMessage> {
+    const m = message as Message & { params?: { requestId?: unknown } };
+    if (isRequest(message)) {
+      const own = m.id as string | number;
+      const id = await this.#bus.tagRequest(this.claims.id, own);
+      this.#outstanding.set(id, own);
+      this.#tagged.set(own, id);
+      if (this.#outstanding.size > MAX_OUTSTANDING) {
+        const [oldest, of] = this.#outstanding.entries().next().value!;
+        this.#outstanding.delete(oldest);
+        this.#tagged.delete(of);
+      }
+      return { ...message, id } as JSONRPCMessage;
+    }
+    if (m.method === "notifications/cancelled" && m.params?.requestId !== undefined) {
+      const id = this.#tagged.get(m.params.requestId as string | number);
+      if (id === undefined) return message;
+      this.#tagged.delete(m.params.requestId as string | number);
+      this.#outstanding.delete(id);
+      return { ...message, params: { ...m.params, requestId: id } } as JSONRPCMessage;
+    }
+    return message;
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (isRequest(message)) {
-      message = { ...message, id: this.#tag + String((message as Message).id) } as JSONRPCMessage;
-    }
+    message = await this.#outbound(message);
     const related = options?.relatedRequestId;
     const inner = related === undefined ? undefined : { relatedRequestId: related };
     const standalone = related === undefined && !isResponse(message);
@@ -148,7 +205,8 @@ export class SessionLink implements Transport {
 
   /** A message from another replica for this session (an answer, a cancellation): as if the client sent it here. */
   deliver(message: JSONRPCMessage): void {
-    this.onmessage?.(this.#inbound(message));
+    const inbound = this.#inbound(message);
+    if (inbound) this.onmessage?.(inbound);
   }
 
   /** A message from another replica for the client's GET stream held here. */
@@ -198,6 +256,9 @@ export class SessionLink implements Transport {
     }
     const batch = Array.isArray(body);
     const messages = (batch ? body : [body]) as JSONRPCMessage[];
+    if (messages.length > MAX_BATCH) {
+      return rpcError(400, -32600, `Invalid Request: a batch holds at most ${MAX_BATCH} messages`);
+    }
     let local: JSONRPCMessage[];
     try {
       local = await this.#bus.route(this, messages);

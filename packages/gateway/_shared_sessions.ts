@@ -13,7 +13,7 @@ import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTranspo
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import { rpcError } from "./_http_guard.ts";
 import { ReplicaEventStore } from "./_replica_event_store.ts";
-import { replicaOfId, type SessionBus, SessionLink } from "./_session_link.ts";
+import { parseTaggedId, type SessionBus, SessionLink, type TaggedId } from "./_session_link.ts";
 
 type Message = {
   jsonrpc?: unknown;
@@ -28,7 +28,17 @@ interface SessionNotice {
   t: "revoke" | "cancel";
   s: string;
   from: string;
+  /** One message (older replicas), or several. */
   m?: JSONRPCMessage;
+  ms?: JSONRPCMessage[];
+}
+
+const encoder = new TextEncoder();
+
+/** The messages of an envelope: `ms` (a list), or `m` (one). */
+function messagesOf(envelope: Record<string, unknown>): JSONRPCMessage[] {
+  if (Array.isArray(envelope.ms)) return envelope.ms.filter(isRecord) as JSONRPCMessage[];
+  return isRecord(envelope.m) ? [envelope.m as JSONRPCMessage] : [];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -70,6 +80,8 @@ export interface SharedSessionCounters {
   revoked: number;
   /** Sessions refused because their subject held its most sessions. */
   quotaRefused: number;
+  /** Client answers dropped because no replica sent the request they answer (forged or foreign tag). */
+  refused: number;
 }
 
 /** Sessions one subject may hold on one replica, by default. */
@@ -84,6 +96,7 @@ export class SharedSessions implements SessionBus {
     streamed: 0,
     revoked: 0,
     quotaRefused: 0,
+    refused: 0,
   };
   #runtime: ClusterRuntime;
   #logger: Logger;
@@ -212,8 +225,10 @@ export class SharedSessions implements SessionBus {
 
   #onReplicaMessage(text: string): void {
     const envelope = this.#parse(text);
-    if (typeof envelope?.s !== "string" || !isRecord(envelope.m)) return;
-    this.#links.get(envelope.s)?.deliver(envelope.m as JSONRPCMessage);
+    if (typeof envelope?.s !== "string") return;
+    const link = this.#links.get(envelope.s);
+    // The link delivers only answers to requests it sent and still waits for.
+    for (const message of messagesOf(envelope)) link?.deliver(message);
   }
 
   #onNotice(text: string): void {
@@ -223,8 +238,8 @@ export class SharedSessions implements SessionBus {
     if (notice.t === "revoke") {
       this.#revoked.set(notice.s, Date.now() + this.#runtime.tokens.maxAge);
       if (link) void link.close();
-    } else if (notice.t === "cancel" && isRecord(notice.m)) {
-      link?.deliver(notice.m as JSONRPCMessage);
+    } else if (notice.t === "cancel") {
+      for (const message of messagesOf(notice as unknown as Record<string, unknown>)) link?.deliver(message);
     }
   }
 
@@ -301,30 +316,64 @@ export class SharedSessions implements SessionBus {
     this.#count(link.claims.subject, -1);
   }
 
+  async tagRequest(sessionId: string, id: string | number): Promise<string> {
+    const base = `${this.replicaId}~${id}`;
+    return `${base}~${await this.#mac(this.#runtime.routeKeys[0]!, sessionId, base)}`;
+  }
+
+  async #mac(key: CryptoKey, sessionId: string, base: string): Promise<string> {
+    const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${sessionId}\n${base}`));
+    return new Uint8Array(mac, 0, 16).toBase64({ alphabet: "base64url", omitPadding: true });
+  }
+
+  /** Whether a tagged id was issued by the replica it names, for this session (any current or previous key). */
+  async #issued(sessionId: string, tagged: TaggedId): Promise<boolean> {
+    for (const key of this.#runtime.routeKeys) {
+      if (await this.#mac(key, sessionId, tagged.base) === tagged.tag) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Splits a client's POST: answers to requests another replica sent go there (one publish per replica, and only
+   * answers whose tag shows that replica sent the request, in this session); cancellations are announced once for
+   * the whole POST; the rest is handled here. Answers with a forged or foreign tag are dropped.
+   */
   async route(link: SessionLink, messages: JSONRPCMessage[]): Promise<JSONRPCMessage[]> {
     const local: JSONRPCMessage[] = [];
-    const sends: Promise<unknown>[] = [];
+    const elsewhere = new Map<string, Map<string, JSONRPCMessage>>();
+    const cancels: JSONRPCMessage[] = [];
     const store = this.#runtime.store;
+    const sessionId = link.claims.id;
     for (const message of messages) {
       if (!isRecord(message)) {
         local.push(message); // not JSON-RPC: the SDK transport answers it
         continue;
       }
       const m = message as Message;
-      const owner = isForwardableResponse(m) ? replicaOfId(m.id) : undefined;
-      if (owner !== undefined && owner !== this.replicaId) {
-        this.counters.forwarded++;
-        // An answer for a replica that is gone has no one waiting for it: it is dropped there.
-        sends.push(store.publish(CHANNELS.replica(owner), JSON.stringify({ s: link.claims.id, m: message })));
+      const tagged = isForwardableResponse(m) ? parseTaggedId(m.id) : undefined;
+      if (tagged !== undefined && tagged.replica !== this.replicaId) {
+        if (!await this.#issued(sessionId, tagged)) {
+          this.counters.refused++;
+          continue;
+        }
+        let answers = elsewhere.get(tagged.replica);
+        if (!answers) elsewhere.set(tagged.replica, answers = new Map());
+        answers.set(m.id as string, message); // one answer per request
         continue;
       }
-      if (m.method === "notifications/cancelled") {
-        const notice: SessionNotice = { t: "cancel", s: link.claims.id, from: this.replicaId, m: message };
-        store.publish(CHANNELS.sessions, JSON.stringify(notice)).catch(() => {});
-      }
+      if (m.method === "notifications/cancelled") cancels.push(message);
       local.push(message);
     }
-    await Promise.all(sends);
+    if (cancels.length > 0) {
+      const notice: SessionNotice = { t: "cancel", s: sessionId, from: this.replicaId, ms: cancels };
+      store.publish(CHANNELS.sessions, JSON.stringify(notice)).catch(() => {});
+    }
+    // An answer for a replica that is gone has no one waiting for it: it is dropped there.
+    await Promise.all([...elsewhere].map(([owner, answers]) => {
+      this.counters.forwarded += answers.size;
+      return store.publish(CHANNELS.replica(owner), JSON.stringify({ s: sessionId, ms: [...answers.values()] }));
+    }));
     return local;
   }
 
@@ -413,6 +462,9 @@ export class SharedSessions implements SessionBus {
       "# HELP federation_sessions_quota_refused_total Sessions refused because their subject held its most sessions.",
       "# TYPE federation_sessions_quota_refused_total counter",
       `federation_sessions_quota_refused_total ${c.quotaRefused}`,
+      "# HELP federation_sessions_answers_refused_total Client answers dropped: no replica sent their request.",
+      "# TYPE federation_sessions_answers_refused_total counter",
+      `federation_sessions_answers_refused_total ${c.refused}`,
     ];
   }
 
