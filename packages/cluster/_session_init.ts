@@ -42,7 +42,9 @@ export function compactSessionInit(
     const value = init.capabilities[key];
     if (value === undefined) continue;
     if (!isRecord(value) || bytes(value) > limits.capability) {
-      return { problem: `initialize params.capabilities.${key} must be an object of at most ${limits.capability} bytes` };
+      return {
+        problem: `initialize params.capabilities.${key} must be an object of at most ${limits.capability} bytes`,
+      };
     }
     capabilities[key] = value;
   }

@@ -41,6 +41,52 @@ export interface SessionBus {
    * answer here.
    */
   tagRequest(sessionId: string, id: string | number): Promise<string>;
+  /** A progress notification replaced an older one of the same token that the client had not read yet. */
+  coalesced(): void;
+  /** A stream was ended because its client did not read it (logged by the bus). */
+  overrun(detail: { stream: "request" | "standalone"; waiting: number }): void;
+}
+
+/**
+ * Messages a client's SSE stream may hold that it has not read yet. Beyond, messages wait in the link: progress
+ * is coalesced (only the latest of each progress token waits), anything else queues up to
+ * {@link STREAM_MAX_WAITING}.
+ */
+export const STREAM_HIGH_WATER = 64;
+
+/** Messages that may wait for one stream after coalescing; one more ends the stream (logged), nothing is kept. */
+export const STREAM_MAX_WAITING = 1_000;
+
+type RequestId = string | number;
+
+/** A message not yet handed to the SDK stream, with its send options. */
+interface Waiting {
+  message: JSONRPCMessage;
+  options: { relatedRequestId: RequestId } | undefined;
+}
+
+/** Flow control of one SSE stream (a POST's, or the GET stream). */
+interface Outbox {
+  kind: "request" | "standalone";
+  /** The keys it is registered under: the POST's request ids, or STANDALONE. */
+  keys: (RequestId | typeof STANDALONE)[];
+  /** Messages handed to the SDK stream that the client has not read. */
+  ahead: number;
+  waiting: Waiting[];
+  /** The waiting progress notification of each progress token. */
+  progress: Map<unknown, Waiting>;
+  ended: boolean;
+  /** Ends the HTTP response (set once its body is metered). */
+  stop?: () => void;
+}
+
+const STANDALONE = Symbol("standalone");
+
+function progressToken(message: JSONRPCMessage): unknown {
+  const m = message as { method?: unknown; params?: { progressToken?: unknown } };
+  return m.method === "notifications/progress" && typeof m.params === "object" && m.params !== null
+    ? m.params.progressToken
+    : undefined;
 }
 
 /** Most messages a POST body (a JSON-RPC batch) may hold; larger batches get 400 before anything is forwarded. */
@@ -92,7 +138,6 @@ function isResponse(message: JSONRPCMessage): boolean {
   return m.method === undefined && m.id !== undefined && (m.result !== undefined || m.error !== undefined);
 }
 
-
 function isEventStream(response: Response): boolean {
   return response.ok && response.body !== null &&
     (response.headers.get("content-type") ?? "").includes("text/event-stream");
@@ -111,6 +156,7 @@ export class SessionLink implements Transport {
   #events: ReplicaEventStore | undefined;
   #bus: SessionBus;
   #streams = new Set<() => void>();
+  #outboxes = new Map<RequestId | typeof STANDALONE, Outbox>();
   /** Requests sent to the client and not answered yet: tagged id → the server's own id, and back. */
   #outstanding = new Map<string, string | number>();
   #tagged = new Map<string | number, string>();
@@ -197,10 +243,119 @@ export class SessionLink implements Transport {
     const inner = related === undefined ? undefined : { relatedRequestId: related };
     const standalone = related === undefined && !isResponse(message);
     if (!standalone || this.holdsStream || EVERY_REPLICA.has((message as Message).method as string)) {
-      return await this.#inner.send(message, inner);
+      return await this.#toClient(message, inner);
     }
     if (await this.#bus.toStream(this.claims.id, message)) return;
-    await this.#inner.send(message, inner);
+    await this.#toClient(message, inner);
+  }
+
+  /**
+   * Hands a message to the SDK stream it belongs to, unless that stream's client is behind: then it waits here
+   * (progress coalesced), and a stream whose client reads nothing at all is ended.
+   */
+  async #toClient(message: JSONRPCMessage, options: { relatedRequestId: RequestId } | undefined): Promise<void> {
+    const key = isResponse(message) ? (message as Message).id as RequestId : options?.relatedRequestId ?? STANDALONE;
+    const box = this.#outboxes.get(key);
+    if (!box) return await this.#inner.send(message, options);
+    if (box.ended) return;
+    if (box.waiting.length === 0 && box.ahead < STREAM_HIGH_WATER) {
+      box.ahead++;
+      return await this.#inner.send(message, options);
+    }
+    const token = progressToken(message);
+    if (token !== undefined) {
+      const held = box.progress.get(token);
+      if (held) {
+        held.message = message;
+        this.#bus.coalesced();
+        return;
+      }
+    }
+    const waiting: Waiting = { message, options };
+    if (token !== undefined) box.progress.set(token, waiting);
+    box.waiting.push(waiting);
+    if (box.waiting.length > STREAM_MAX_WAITING) this.#overrun(box);
+  }
+
+  /** The client read a message of this stream: hand it what waits, up to the high-water mark. */
+  #flush(box: Outbox): void {
+    box.ahead = Math.max(0, box.ahead - 1);
+    while (!box.ended && box.waiting.length > 0 && box.ahead < STREAM_HIGH_WATER) {
+      const next = box.waiting.shift()!;
+      const token = progressToken(next.message);
+      if (token !== undefined && box.progress.get(token) === next) box.progress.delete(token);
+      box.ahead++;
+      this.#inner.send(next.message, next.options).catch(() => {});
+    }
+  }
+
+  #overrun(box: Outbox): void {
+    const waiting = box.waiting.length;
+    this.#drop(box);
+    this.#bus.overrun({ stream: box.kind, waiting });
+    box.stop?.();
+  }
+
+  #open(kind: Outbox["kind"], keys: Outbox["keys"]): Outbox {
+    const box: Outbox = { kind, keys, ahead: 0, waiting: [], progress: new Map(), ended: false };
+    for (const key of keys) this.#outboxes.set(key, box);
+    return box;
+  }
+
+  #drop(box: Outbox): void {
+    box.ended = true;
+    box.waiting = [];
+    box.progress.clear();
+    for (const key of box.keys) if (this.#outboxes.get(key) === box) this.#outboxes.delete(key);
+  }
+
+  /**
+   * The SDK's SSE response with its body read only as fast as the client reads it, so that the stream's flow
+   * control ({@link SessionLink.#toClient}) knows how far behind the client is. `onEnd` runs once when it ends.
+   */
+  #metered(response: Response, box: Outbox, onEnd: () => void = () => {}): Response {
+    const reader = response.body!.getReader();
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.#drop(box);
+      onEnd();
+    };
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        box.stop = () => {
+          end();
+          reader.cancel().catch(() => {});
+          try {
+            controller.close();
+          } catch {
+            // already closed
+          }
+        };
+      },
+      pull: async (controller) => {
+        try {
+          const { value, done } = await reader.read();
+          if (ended) return;
+          if (done) {
+            end();
+            controller.close();
+            return;
+          }
+          controller.enqueue(value);
+          this.#flush(box);
+        } catch (error) {
+          end();
+          controller.error(error);
+        }
+      },
+      cancel: async (reason) => {
+        end();
+        await reader.cancel(reason).catch(() => {});
+      },
+    });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   /** A message from another replica for this session (an answer, a cancellation): as if the client sent it here. */
@@ -211,7 +366,7 @@ export class SessionLink implements Transport {
 
   /** A message from another replica for the client's GET stream held here. */
   async push(message: JSONRPCMessage): Promise<void> {
-    await this.#inner.send(message);
+    await this.#toClient(message, undefined);
   }
 
   close(): Promise<void> {
@@ -267,7 +422,23 @@ export class SessionLink implements Transport {
     }
     if (local.length === 0) return new Response(null, { status: 202 });
     const parsed = batch ? local : local[0];
-    return await this.#inner.handleRequest(request, { parsedBody: parsed });
+    const ids = local.filter(isRequest).map((m) => (m as Message).id as RequestId);
+    if (ids.length === 0 || ids.some((id) => this.#outboxes.has(id))) {
+      return await this.#inner.handleRequest(request, { parsedBody: parsed });
+    }
+    const box = this.#open("request", ids);
+    let response: Response;
+    try {
+      response = await this.#inner.handleRequest(request, { parsedBody: parsed });
+    } catch (error) {
+      this.#drop(box);
+      throw error;
+    }
+    if (!isEventStream(response)) {
+      this.#drop(box);
+      return response;
+    }
+    return this.#metered(response, box);
   }
 
   async #get(request: Request): Promise<Response> {
@@ -281,8 +452,8 @@ export class SessionLink implements Transport {
     }
     const response = await this.#inner.handleRequest(request);
     if (!isEventStream(response)) return response;
-    if (moved) { for (const message of CATCH_UP) await this.#inner.send(message); }
-    const reader = response.body!.getReader();
+    const box = this.#open("standalone", [STANDALONE]);
+    if (moved) { for (const message of CATCH_UP) await this.#toClient(message, undefined); }
     const release = this.#bus.holdStream(this);
     let ended = false;
     const end = () => {
@@ -292,24 +463,6 @@ export class SessionLink implements Transport {
       release();
     };
     this.#streams.add(end);
-    const body = new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        try {
-          const { value, done } = await reader.read();
-          if (done) {
-            end();
-            controller.close();
-          } else controller.enqueue(value);
-        } catch (error) {
-          end();
-          controller.error(error);
-        }
-      },
-      cancel: async (reason) => {
-        end();
-        await reader.cancel(reason).catch(() => {});
-      },
-    });
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return this.#metered(response, box, end);
   }
 }

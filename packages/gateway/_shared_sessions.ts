@@ -82,6 +82,10 @@ export interface SharedSessionCounters {
   quotaRefused: number;
   /** Client answers dropped because no replica sent the request they answer (forged or foreign tag). */
   refused: number;
+  /** Progress notifications replaced by a later one before a slow client read them. */
+  coalesced: number;
+  /** Streams ended because their client read nothing while messages piled up. */
+  overruns: number;
 }
 
 /** Sessions one subject may hold on one replica, by default. */
@@ -97,6 +101,8 @@ export class SharedSessions implements SessionBus {
     revoked: 0,
     quotaRefused: 0,
     refused: 0,
+    coalesced: 0,
+    overruns: 0,
   };
   #runtime: ClusterRuntime;
   #logger: Logger;
@@ -316,6 +322,15 @@ export class SharedSessions implements SessionBus {
     this.#count(link.claims.subject, -1);
   }
 
+  coalesced(): void {
+    this.counters.coalesced++;
+  }
+
+  overrun(detail: { stream: "request" | "standalone"; waiting: number }): void {
+    this.counters.overruns++;
+    this.#logger.warn("Client does not read its stream: stream ended, waiting messages dropped", detail);
+  }
+
   async tagRequest(sessionId: string, id: string | number): Promise<string> {
     const base = `${this.replicaId}~${id}`;
     return `${base}~${await this.#mac(this.#runtime.routeKeys[0]!, sessionId, base)}`;
@@ -465,6 +480,12 @@ export class SharedSessions implements SessionBus {
       "# HELP federation_sessions_answers_refused_total Client answers dropped: no replica sent their request.",
       "# TYPE federation_sessions_answers_refused_total counter",
       `federation_sessions_answers_refused_total ${c.refused}`,
+      "# HELP federation_stream_progress_coalesced_total Progress notifications replaced before a slow client read them.",
+      "# TYPE federation_stream_progress_coalesced_total counter",
+      `federation_stream_progress_coalesced_total ${c.coalesced}`,
+      "# HELP federation_stream_overruns_total SSE streams ended because their client did not read them.",
+      "# TYPE federation_stream_overruns_total counter",
+      `federation_stream_overruns_total ${c.overruns}`,
     ];
   }
 

@@ -103,7 +103,9 @@ function parseSessionAndAdmin(problems: Problems, raw: Json): GatewaySessionAndA
   }
   const env = raw.memberSecretEnv;
   if (env !== undefined) {
-    if (!isRecord(env)) problems.fail("gateway.memberSecretEnv", 'must be an object like { "prefixes": ["MCP_MEMBER_"] }');
+    if (!isRecord(env)) {
+      problems.fail("gateway.memberSecretEnv", 'must be an object like { "prefixes": ["MCP_MEMBER_"] }');
+    }
     problems.keys(env, ["prefixes", "names"], "gateway.memberSecretEnv.");
     const allowed: { prefixes?: string[]; names?: string[] } = {};
     if (env.prefixes !== undefined) {
