@@ -10,7 +10,7 @@ import { SECRET } from "../_support/members.ts";
 import { quiet } from "../_support/catalog_members.ts";
 
 /** Progress messages the member sends during the unread call (FLOOD_MESSAGES overrides, e.g. 200000). */
-const MESSAGES = Number(Deno.env.get("FLOOD_MESSAGES") ?? "60000");
+const MESSAGES = Number(Deno.env.get("FLOOD_MESSAGES") ?? "20000");
 /** Text carried by each progress message, so that each weighs about 1 KiB. */
 const FILLER = "x".repeat(1_000);
 const encoder = new TextEncoder();
