@@ -213,9 +213,13 @@ export async function resolveMember(
  * ```
  */
 export function redactMember(stored: StoredMemberConfig): StoredMemberConfig {
-  const copy = structuredClone(stored);
-  if (copy.auth?.type === "jwt" && copy.auth.config.sealedSecret !== undefined) {
-    copy.auth.config.sealedSecret = "(sealed)";
-  }
+  // Copied field by field (a member's config is two levels deep): cheap enough for lists of thousands.
+  const copy: StoredMemberConfig = { serverId: stored.serverId, endpoints: { ...stored.endpoints } };
+  const auth = stored.auth;
+  if (auth?.type === "jwt") {
+    const config = { ...auth.config };
+    if (config.sealedSecret !== undefined) config.sealedSecret = "(sealed)";
+    copy.auth = { type: "jwt", config };
+  } else if (auth !== undefined) copy.auth = { ...auth };
   return copy;
 }

@@ -47,7 +47,8 @@ export interface MemoryRegistryStoreOptions {
 export class MemoryRegistryStore extends EventTarget implements RegistryStore {
   /** Always `"memory"`. */
   readonly backend: string = "memory";
-  #members = new Map<string, StoredMember>();
+  /** Each member as JSON text: a read returns fresh objects (one parse for the whole list, no per-member clone). */
+  #members = new Map<string, string>();
   #revision = 0;
   #replicas = new Map<string, { record: ReplicaRecord; expires: number }>();
   #revoked = new Map<string, number>();
@@ -87,7 +88,7 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
     this.#open();
     return Promise.resolve({
       revision: this.#revision,
-      members: [...this.#members.values()].map((m) => structuredClone(m)),
+      members: JSON.parse(`[${[...this.#members.values()].join(",")}]`) as StoredMember[],
     });
   }
 
@@ -117,7 +118,7 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
       createdAt: this.#now(),
       createdBy: by,
     };
-    this.#members.set(config.serverId, member);
+    this.#members.set(config.serverId, JSON.stringify(member));
     await this.publish(CHANNELS.members, String(this.#revision));
     return structuredClone(member);
   }
