@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { McpServer } from "../../packages/core/_sdk.ts";
 import { serveMember } from "../../packages/member/mod.ts";
-import { SECRET } from "../_support/members.ts";
+import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
+import { serveGateway } from "../../packages/gateway/mod.ts";
+import { recordingLogger, SECRET } from "../_support/members.ts";
 import { quiet } from "../_support/catalog_members.ts";
 
 /** Progress messages the member sends during the unread call (FLOOD_MESSAGES overrides, e.g. 200000). */
@@ -25,7 +27,7 @@ async function startFloodMember(sent: { count: number }) {
     data: { port: 0 },
     logger: quiet,
     server: () => {
-      const server = new McpServer({ name: "flood", version: "1.0.0" });
+      const server = new McpServer({ name: "flood", version: "1.0.0" }, { capabilities: { logging: {} } });
       server.registerTool("flood", { description: "Floods progress", inputSchema: { count: z.number() } }, async (
         { count },
         extra,
@@ -40,6 +42,19 @@ async function startFloodMember(sent: { count: number }) {
           sent.count++;
         }
         return { content: [{ type: "text", text: `sent ${count}` }] };
+      });
+      server.registerTool("chatty", { description: "Logs a lot", inputSchema: { count: z.number() } }, async (
+        { count },
+        extra,
+      ) => {
+        for (let i = 1; i <= count; i++) {
+          await extra.sendNotification({
+            method: "notifications/message",
+            params: { level: "info", logger: "chatty", data: `line ${i} ${FILLER}` },
+          });
+          sent.count++;
+        }
+        return { content: [{ type: "text", text: `logged ${count}` }] };
       });
       return server;
     },
@@ -86,13 +101,13 @@ async function openSession(url: string): Promise<string> {
  * Sends a `tools/call` over a raw TCP connection and reads only the response head: the client then never reads a
  * byte more, while keeping the connection open.
  */
-async function unreadCall(url: string, session: string, count: number): Promise<Deno.TcpConn> {
+async function unreadCall(url: string, session: string, count: number, tool = "flood"): Promise<Deno.TcpConn> {
   const { hostname, port, pathname } = new URL(url);
   const body = JSON.stringify({
     jsonrpc: "2.0",
     id: 1,
     method: "tools/call",
-    params: { name: "flood__flood", arguments: { count }, _meta: { progressToken: "p" } },
+    params: { name: `flood__${tool}`, arguments: { count }, _meta: { progressToken: "p" } },
   });
   const conn = await Deno.connect({ hostname, port: Number(port) });
   const head = [
@@ -231,6 +246,50 @@ Deno.test("Gateway memory stays bounded while a member streams progress to a cli
     conn.close();
   } finally {
     await gateway.stop();
+    await member.shutdown();
+    await member.finished;
+  }
+});
+
+Deno.test("A stream whose client reads nothing while non-coalescable messages pile up is ended, with a log line", async () => {
+  const sent = { count: 0 };
+  const member = await startFloodMember(sent);
+  const proxy = new FederationProxy(SECRET, { logger: quiet });
+  await proxy.registerServer({ serverId: "flood", endpoints: { control: member.controlUrl! } });
+  const { lines, logger } = recordingLogger();
+  const gateway = await serveGateway(proxy, { auth: false, port: 0, logger });
+  try {
+    const session = await openSession(gateway.url);
+    const conn = await unreadCall(gateway.url, session, 5_000, "chatty");
+    const base = new URL(gateway.url).origin;
+    const deadline = performance.now() + 30_000;
+    while ((await metric(base, /federation_stream_overruns_total (\d+)/) ?? 0) < 1) {
+      assert.ok(performance.now() < deadline, `no overrun (member sent ${sent.count})`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(lines.some((l) => l.startsWith("warn Client does not read its stream")), lines.join("\n"));
+    // The client that finally reads finds the stream ended, without the answer (it was dropped with the rest).
+    const buffer = new Uint8Array(256 * 1024);
+    let text = "";
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text = (text + decoder.decode(buffer.subarray(0, n))).slice(-4_096);
+      if (text.endsWith("0\r\n\r\n")) break; // the chunked body's end
+    }
+    assert.doesNotMatch(text, /logged 5000/);
+    conn.close();
+    // The session goes on: the client can call again.
+    const again = await rpc(gateway.url, {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "flood__flood", arguments: { count: 1 } },
+    }, session);
+    assert.match(await again.text(), /sent 1/);
+  } finally {
+    await gateway.shutdown();
+    await proxy.close();
     await member.shutdown();
     await member.finished;
   }
