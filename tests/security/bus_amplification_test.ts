@@ -64,7 +64,7 @@ async function check(stores: [RegistryStore & { answers: () => number }, Registr
     await using a = await replica(stores[0], member);
     await using b = await replica(stores[1], member);
     // A client whose answers to the gateway's requests go to replica A, everything else to replica B.
-    const routed = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const routed = (_input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const body = typeof init?.body === "string" ? init.body : "";
       const target = /"result"/.test(body) && !/"method"/.test(body) ? a.url : b.url;
       return fetch(target, init);
