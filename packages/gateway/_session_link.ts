@@ -129,13 +129,13 @@ const EVERY_REPLICA = new Set([
 type Message = { method?: unknown; id?: unknown; result?: unknown; error?: unknown };
 
 function isRequest(message: JSONRPCMessage): boolean {
-  const m = message as Message;
-  return typeof m.method === "string" && m.id !== undefined;
+  const m = message as Message | null;
+  return typeof m === "object" && m !== null && typeof m.method === "string" && m.id !== undefined;
 }
 
 function isResponse(message: JSONRPCMessage): boolean {
-  const m = message as Message;
-  return m.method === undefined && m.id !== undefined && (m.result !== undefined || m.error !== undefined);
+  const m = message as Message | null;
+  return typeof m === "object" && m !== null && m.method === undefined && m.id !== undefined && (m.result !== undefined || m.error !== undefined);
 }
 
 function isEventStream(response: Response): boolean {
