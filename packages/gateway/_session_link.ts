@@ -135,7 +135,8 @@ function isRequest(message: JSONRPCMessage): boolean {
 
 function isResponse(message: JSONRPCMessage): boolean {
   const m = message as Message | null;
-  return typeof m === "object" && m !== null && m.method === undefined && m.id !== undefined && (m.result !== undefined || m.error !== undefined);
+  return typeof m === "object" && m !== null && m.method === undefined && m.id !== undefined &&
+    (m.result !== undefined || m.error !== undefined);
 }
 
 function isEventStream(response: Response): boolean {
