@@ -69,6 +69,9 @@ interface Entry {
   task: Promise<void>;
 }
 
+/** Change notices kept for one-by-one application; beyond, the next reconcile reads the whole store. */
+const MAX_QUEUED_CHANGES = 1_000;
+
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -98,6 +101,10 @@ export class MemberSync implements AsyncDisposable {
   #subscribing: Promise<void> | undefined;
   #closed = false;
   #noticed = 0;
+  /** Members being removed after a delete notice (a re-creation waits for it). */
+  #stopping = new Map<string, Promise<void>>();
+  /** Change notices not applied yet, by revision. */
+  #changes = new Map<number, { created: boolean; serverId: string }>();
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #onHealth = (event: Event) => {
     if ((event as CustomEvent).detail?.state === "ok") void this.reconcile();
@@ -143,10 +150,15 @@ export class MemberSync implements AsyncDisposable {
 
   #subscribe(): Promise<void> {
     if (this.#unsubscribe || this.#closed) return Promise.resolve();
-    this.#subscribing ??= this.#store.subscribe(CHANNELS.members, (message) => {
+    this.#subscribing ??= this.#store.subscribe(CHANNELS.memberChanges, (message) => {
+      const change = /^(\d+) ([+-]) ([A-Za-z0-9_-]{1,64})$/.exec(message);
+      const revision = Number(change?.[1] ?? message) || 0;
+      if (change && revision > (this.#applied ?? -1) && this.#changes.size < MAX_QUEUED_CHANGES) {
+        this.#changes.set(revision, { created: change[2] === "+", serverId: change[3]! });
+      }
       // Looked at in a later task, so that a change this replica made and applied itself (applyCreated) is not
       // read back from the store.
-      this.#noticed = Math.max(this.#noticed, Number(message) || 0);
+      this.#noticed = Math.max(this.#noticed, revision);
       this.#noticeTimer ??= setTimeout(() => {
         this.#noticeTimer = undefined;
         if (!(this.#noticed <= (this.#applied ?? -1))) void this.reconcile();
@@ -186,6 +198,7 @@ export class MemberSync implements AsyncDisposable {
   async #reconcileOnce(): Promise<boolean> {
     if (!this.#unsubscribe) await this.#subscribe();
     try {
+      await this.#applyChanges();
       if (this.#applied !== undefined && await this.#store.revision() === this.#applied) return true;
       const snapshot = await this.#store.listMembers();
       if (this.#closed) return false;
@@ -212,6 +225,41 @@ export class MemberSync implements AsyncDisposable {
     for (const [serverId, stored] of wanted) {
       if (this.#entries.has(serverId)) continue;
       this.#add(serverId, stored, stopping.get(serverId));
+    }
+  }
+
+  /**
+   * Applies change notices one by one while they follow the revision applied here (one member read per creation);
+   * stops at a gap, which the full read after it closes.
+   */
+  async #applyChanges(): Promise<void> {
+    while (this.#applied !== undefined && !this.#closed) {
+      for (const revision of this.#changes.keys()) if (revision <= this.#applied) this.#changes.delete(revision);
+      const next = this.#changes.get(this.#applied + 1);
+      if (!next) return;
+      this.#changes.delete(this.#applied + 1);
+      const current = this.#entries.get(next.serverId);
+      if (!next.created) {
+        if (current) {
+          this.#entries.delete(next.serverId);
+          const stop = this.#stop(current, "deleted");
+          this.#stopping.set(next.serverId, stop);
+          void stop.finally(() => {
+            if (this.#stopping.get(next.serverId) === stop) this.#stopping.delete(next.serverId);
+          });
+        }
+        this.#applied++;
+        continue;
+      }
+      const stored = await this.#store.getMember(next.serverId);
+      if (this.#closed || stored?.revision !== this.#applied + 1) return; // changed again since: read everything
+      let predecessor = this.#stopping.get(next.serverId);
+      if (current) {
+        this.#entries.delete(next.serverId);
+        predecessor = this.#stop(current, "replaced");
+      }
+      this.#add(next.serverId, stored, predecessor);
+      this.#applied++;
     }
   }
 

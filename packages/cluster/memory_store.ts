@@ -93,6 +93,18 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
   }
 
   /**
+   * One member.
+   *
+   * @param serverId The member.
+   * @returns It, or `undefined`.
+   */
+  getMember(serverId: string): Promise<StoredMember | undefined> {
+    this.#open();
+    const text = this.#members.get(serverId);
+    return Promise.resolve(text === undefined ? undefined : JSON.parse(text) as StoredMember);
+  }
+
+  /**
    * The revision.
    *
    * @returns It.
@@ -120,6 +132,7 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
     };
     this.#members.set(config.serverId, JSON.stringify(member));
     await this.publish(CHANNELS.members, String(this.#revision));
+    await this.publish(CHANNELS.memberChanges, `${this.#revision} + ${config.serverId}`);
     return structuredClone(member);
   }
 
@@ -133,6 +146,7 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
     this.#open();
     if (!this.#members.delete(serverId)) return false;
     await this.publish(CHANNELS.members, String(++this.#revision));
+    await this.publish(CHANNELS.memberChanges, `${this.#revision} - ${serverId}`);
     return true;
   }
 

@@ -1,5 +1,6 @@
 // 10,000 stored members: listing them, /metrics and adding more cost linear time. The membership API lists them
-// with one store read, and a POST applies its own member without reading the whole store back.
+// with one store read; a POST applies its own member without reading the whole store back, and other replicas apply
+// the change notice with one member read.
 import assert from "node:assert/strict";
 import { type MemberSnapshot, MemoryRegistryStore } from "../../packages/cluster/mod.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
@@ -31,11 +32,20 @@ Deno.test("Membership at 10,000 members: GET /admin/members and /metrics are lin
     }, "seed");
   }
   const proxy = new FederationProxy(SECRET, { logger: quiet });
+  const env = (name: string) => name === "MCP_MEMBER_DOCS" ? "m".repeat(40) : undefined;
   const gateway = await serveGateway(proxy, {
     auth: { secret: SECRET },
     port: 0,
     logger: quiet,
-    cluster: { store, key: KEY, env: (name) => name === "MCP_MEMBER_DOCS" ? "m".repeat(40) : undefined },
+    cluster: { store, key: KEY, env },
+  });
+  // A second replica on the same store: it hears of each change and applies it without reading every member.
+  const otherProxy = new FederationProxy(SECRET, { logger: quiet });
+  const other = await serveGateway(otherProxy, {
+    auth: { secret: SECRET },
+    port: 0,
+    logger: quiet,
+    cluster: { store, key: KEY, env, reconcileInterval: 60_000 },
   });
   const base = gateway.url.replace(/\/mcp$/, "");
   const token = await new AuthManager(SECRET).createToken({ scope: "federation:admin" }, {
@@ -83,16 +93,23 @@ Deno.test("Membership at 10,000 members: GET /admin/members and /metrics are lin
       assert.equal(response.status, 201, await response.text());
     }
     const postMs = (performance.now() - started) / POSTS;
-    await new Promise((resolve) => setTimeout(resolve, 50)); // change notices delivered
+    // The other replica applies every change it hears of.
+    const otherMetrics = other.url.replace(/\/mcp$/, "/metrics");
+    while (!(await (await fetch(otherMetrics)).text()).includes(`federation_store_revision ${MEMBERS + POSTS}`)) {
+      assert.ok(performance.now() < deadline + 30_000, "the other replica did not apply the new members");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const postLists = store.lists - listsBeforePosts;
     console.log(
       `membership at ${MEMBERS}: GET /admin/members ${listMs.toFixed(0)} ms, /metrics ${metricsMs.toFixed(0)} ms, ` +
-        `POST ${postMs.toFixed(1)} ms each, ${postLists} whole-list reads for ${POSTS} POSTs`,
+        `POST ${postMs.toFixed(1)} ms each, ${postLists} whole-list reads for ${POSTS} POSTs on 2 replicas`,
     );
-    assert.equal(postLists, 0, "a POST applies its own member without reading the list back");
+    assert.equal(postLists, 0, "neither replica reads the whole list for a POST");
     // Smoke bound only (the count assertions above are the test): quadratic listing took about a minute.
     assert.ok(listMs < 10_000, `listing took ${listMs} ms`);
   } finally {
+    await other.shutdown();
+    await otherProxy.close();
     await gateway.shutdown();
     await proxy.close();
     await store.close();
