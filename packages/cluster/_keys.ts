@@ -28,6 +28,18 @@ export async function deriveAesKey(key: SharedKey, purpose: string, field: strin
   );
 }
 
+/** Derives the HMAC-SHA256 key of one purpose (e.g. `"answer-route/v1"`) from a shared key. */
+export async function deriveHmacKey(key: SharedKey, purpose: string, field: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey("raw", bytesOf(key, field), "HKDF", false, ["deriveKey"]);
+  return await crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: encoder.encode("federated-mcp"), info: encoder.encode(purpose) },
+    material,
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign", "verify"],
+  );
+}
+
 /** `iv || ciphertext+tag` of `plaintext` under `key`, bound to `context` (AES-GCM additional data). */
 export async function seal(key: CryptoKey, plaintext: Uint8Array<ArrayBuffer>, context: string): Promise<Uint8Array> {
   const iv = crypto.getRandomValues(new Uint8Array(12));

@@ -42,6 +42,38 @@ export interface MemberSecretsOptions {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const JWT_KEYS = ["secret", "secretEnv", "expiresIn", "algorithm", "subject"];
 
+/**
+ * Longest string fields of a registration, in characters: what a member needs, far below what would let one
+ * registration weigh on every replica's memory and on the store.
+ */
+export const MEMBER_FIELD_LIMITS: {
+  readonly url: number;
+  readonly subject: number;
+  readonly secretEnv: number;
+  readonly secret: number;
+  readonly expiresIn: number;
+} = Object.freeze({ url: 2_048, subject: 256, secretEnv: 128, secret: 1_024, expiresIn: 32 });
+
+/** Refuses a string field longer than its limit, naming the field and the limit (not the value). */
+function checkLengths(input: Record<string, unknown>, serverId: string | undefined): void {
+  const endpoints = input.endpoints;
+  if (isRecord(endpoints)) {
+    for (const [name, url] of Object.entries(endpoints)) {
+      if (typeof url === "string" && url.length > MEMBER_FIELD_LIMITS.url) {
+        fail(`endpoints.${name}`, `is longer than ${MEMBER_FIELD_LIMITS.url} characters`, serverId);
+      }
+    }
+  }
+  const auth = input.auth;
+  if (!isRecord(auth) || !isRecord(auth.config)) return;
+  for (const key of ["subject", "secretEnv", "secret", "expiresIn"] as const) {
+    const value = auth.config[key];
+    if (typeof value === "string" && value.length > MEMBER_FIELD_LIMITS[key]) {
+      fail(`auth.config.${key}`, `is longer than ${MEMBER_FIELD_LIMITS[key]} characters`, serverId);
+    }
+  }
+}
+
 type JwtStoredSettings = Extract<NonNullable<StoredMemberConfig["auth"]>, { type: "jwt" }>["config"];
 
 function fail(field: string, rule: string, serverId: string | undefined): never {
@@ -52,7 +84,8 @@ function fail(field: string, rule: string, serverId: string | undefined): never 
 function readEnv(name: string, options: MemberSecretsOptions, serverId: string): string {
   const value = (options.env ?? ((n: string) => Deno.env.get(n)))(name);
   if (value === undefined || value === "") {
-    fail("auth.config.secretEnv", `environment variable ${name} is not set on this replica`, serverId);
+    // One message whether the variable is unset or not allowed: the caller learns nothing about the environment.
+    fail("auth.config.secretEnv", `environment variable ${name} is not set on this replica or not allowed`, serverId);
   }
   return value;
 }
@@ -64,8 +97,10 @@ function readEnv(name: string, options: MemberSecretsOptions, serverId: string):
  * @param input The registration, e.g. a parsed request body.
  * @param options `box`, `env`.
  * @returns The stored form: `secretEnv` kept, a literal secret sealed.
- * @throws {ConfigError} With the bad `field`: anything `validateConfig` refuses, an unknown `auth.config` field,
- *   a `secretEnv` variable not set on this replica, or a literal secret without a `box`.
+ * @throws {ConfigError} With the bad `field`: anything `validateConfig` refuses, an unknown `auth.config` field, a
+ *   string longer than its limit (URLs 2,048 characters, `subject` 256, `secretEnv` 128, `secret` 1,024,
+ *   `expiresIn` 32), a `secretEnv` variable not set on this replica (or not allowed by `env`), or a literal secret
+ *   without a `box`.
  * @example
  * ```ts
  * import { toStoredMember } from "@federated-mcp/federation/cluster";
@@ -76,7 +111,8 @@ function readEnv(name: string, options: MemberSecretsOptions, serverId: string):
  */
 export async function toStoredMember(input: unknown, options: MemberSecretsOptions = {}): Promise<StoredMemberConfig> {
   if (!isRecord(input)) fail("config", "must be an object", undefined);
-  const serverId = typeof input.serverId === "string" ? input.serverId : undefined;
+  const serverId = typeof input.serverId === "string" && input.serverId.length <= 64 ? input.serverId : undefined;
+  checkLengths(input, serverId);
   const auth = input.auth;
   if (!(isRecord(auth) && auth.type === "jwt" && isRecord(auth.config))) {
     const valid = validateConfig(input, { strictSecrets: false, warn: () => {} });
@@ -176,14 +212,18 @@ export async function resolveMember(
  * ```
  */
 export function redactMember(stored: StoredMemberConfig): StoredMemberConfig {
-  const copy = structuredClone(stored);
+  // Copied field by field (a member's config is two levels deep): cheap enough for lists of thousands.
+  const copy: StoredMemberConfig = { serverId: stored.serverId, endpoints: { ...stored.endpoints } };
   // Endpoint URLs may carry credentials in their query (pre-signed URLs, `?api-key=`): their values are hidden.
   for (const kind of ["control", "data"] as const) {
     const url = copy.endpoints[kind];
     if (url !== undefined) copy.endpoints[kind] = redactUrl(url);
   }
-  if (copy.auth?.type === "jwt" && copy.auth.config.sealedSecret !== undefined) {
-    copy.auth.config.sealedSecret = "(sealed)";
-  }
+  const auth = stored.auth;
+  if (auth?.type === "jwt") {
+    const config = { ...auth.config };
+    if (config.sealedSecret !== undefined) config.sealedSecret = "(sealed)";
+    copy.auth = { type: "jwt", config };
+  } else if (auth !== undefined) copy.auth = { ...auth };
   return copy;
 }

@@ -70,6 +70,9 @@ interface Entry {
   task: Promise<void>;
 }
 
+/** Change notices kept for one-by-one application; beyond, the next reconcile reads the whole store. */
+const MAX_QUEUED_CHANGES = 1_000;
+
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -109,6 +112,12 @@ export class MemberSync implements AsyncDisposable {
   #unsubscribe: (() => Promise<void>) | undefined;
   #subscribing: Promise<void> | undefined;
   #closed = false;
+  #noticed = 0;
+  /** Members being removed after a delete notice (a re-creation waits for it). */
+  #stopping = new Map<string, Promise<void>>();
+  /** Change notices not applied yet, by revision. */
+  #changes = new Map<number, { created: boolean; serverId: string }>();
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #onHealth = (event: Event) => {
     if ((event as CustomEvent).detail?.state === "ok") void this.reconcile();
   };
@@ -153,9 +162,19 @@ export class MemberSync implements AsyncDisposable {
 
   #subscribe(): Promise<void> {
     if (this.#unsubscribe || this.#closed) return Promise.resolve();
-    this.#subscribing ??= this.#store.subscribe(CHANNELS.members, (message) => {
-      const revision = Number(message);
-      if (!(revision <= (this.#applied ?? -1))) void this.reconcile();
+    this.#subscribing ??= this.#store.subscribe(CHANNELS.memberChanges, (message) => {
+      const change = /^(\d+) ([+-]) ([A-Za-z0-9_-]{1,64})$/.exec(message);
+      const revision = Number(change?.[1] ?? message) || 0;
+      if (change && revision > (this.#applied ?? -1) && this.#changes.size < MAX_QUEUED_CHANGES) {
+        this.#changes.set(revision, { created: change[2] === "+", serverId: change[3]! });
+      }
+      // Looked at in a later task, so that a change this replica made and applied itself (applyCreated) is not
+      // read back from the store.
+      this.#noticed = Math.max(this.#noticed, revision);
+      this.#noticeTimer ??= setTimeout(() => {
+        this.#noticeTimer = undefined;
+        if (!(this.#noticed <= (this.#applied ?? -1))) void this.reconcile();
+      }, 0);
     }).then(
       (unsubscribe) => {
         if (this.#closed) void unsubscribe();
@@ -191,9 +210,12 @@ export class MemberSync implements AsyncDisposable {
   async #reconcileOnce(): Promise<boolean> {
     if (!this.#unsubscribe) await this.#subscribe();
     try {
+      await this.#applyChanges();
       if (this.#applied !== undefined && await this.#store.revision() === this.#applied) return true;
       const snapshot = await this.#store.listMembers();
       if (this.#closed) return false;
+      // A member applied meanwhile (applyCreated) is newer than this snapshot: keep it, read again next time.
+      if (this.#applied !== undefined && snapshot.revision < this.#applied) return true;
       this.#apply(snapshot.members);
       this.#applied = snapshot.revision;
       return true;
@@ -214,11 +236,50 @@ export class MemberSync implements AsyncDisposable {
     }
     for (const [serverId, stored] of wanted) {
       if (this.#entries.has(serverId)) continue;
-      const synced: SyncedMember = { serverId, revision: stored.revision, state: "registering", attempts: 0 };
-      const entry: Entry = { stored, synced, abort: new AbortController(), registered: false, task: Promise.resolve() };
-      this.#entries.set(serverId, entry);
-      entry.task = this.#register(entry, stopping.get(serverId));
+      this.#add(serverId, stored, stopping.get(serverId));
     }
+  }
+
+  /**
+   * Applies change notices one by one while they follow the revision applied here (one member read per creation);
+   * stops at a gap, which the full read after it closes.
+   */
+  async #applyChanges(): Promise<void> {
+    while (this.#applied !== undefined && !this.#closed) {
+      for (const revision of this.#changes.keys()) if (revision <= this.#applied) this.#changes.delete(revision);
+      const next = this.#changes.get(this.#applied + 1);
+      if (!next) return;
+      this.#changes.delete(this.#applied + 1);
+      const current = this.#entries.get(next.serverId);
+      if (!next.created) {
+        if (current) {
+          this.#entries.delete(next.serverId);
+          const stop = this.#stop(current, "deleted");
+          this.#stopping.set(next.serverId, stop);
+          void stop.finally(() => {
+            if (this.#stopping.get(next.serverId) === stop) this.#stopping.delete(next.serverId);
+          });
+        }
+        this.#applied++;
+        continue;
+      }
+      const stored = await this.#store.getMember(next.serverId);
+      if (this.#closed || stored?.revision !== this.#applied + 1) return; // changed again since: read everything
+      let predecessor = this.#stopping.get(next.serverId);
+      if (current) {
+        this.#entries.delete(next.serverId);
+        predecessor = this.#stop(current, "replaced");
+      }
+      this.#add(next.serverId, stored, predecessor);
+      this.#applied++;
+    }
+  }
+
+  #add(serverId: string, stored: StoredMember, predecessor: Promise<void> | undefined): void {
+    const synced: SyncedMember = { serverId, revision: stored.revision, state: "registering", attempts: 0 };
+    const entry: Entry = { stored, synced, abort: new AbortController(), registered: false, task: Promise.resolve() };
+    this.#entries.set(serverId, entry);
+    entry.task = this.#register(entry, predecessor);
   }
 
   async #stop(entry: Entry, why: string): Promise<void> {
@@ -281,6 +342,53 @@ export class MemberSync implements AsyncDisposable {
   }
 
   /**
+   * Applies a member this replica just created in the store, without reading the whole store again, when it is the
+   * next revision after the one applied here; otherwise (another change came between) reconciles in full.
+   *
+   * @param member The stored member `createMember` returned.
+   * @returns When applied (its registration goes on in the background).
+   */
+  async applyCreated(member: StoredMember): Promise<void> {
+    if (this.#closed) return;
+    await this.#running;
+    const serverId = member.config.serverId;
+    if (this.#applied !== member.revision - 1 || this.#entries.has(serverId)) {
+      await this.reconcile();
+      return;
+    }
+    this.#add(serverId, member, undefined);
+    this.#applied = member.revision;
+  }
+
+  /**
+   * The state of one stored member here.
+   *
+   * @param serverId The member.
+   * @returns A copy of its entry, or `undefined` when the store does not list it (as applied here).
+   */
+  member(serverId: string): SyncedMember | undefined {
+    const entry = this.#entries.get(serverId);
+    return entry ? { ...entry.synced } : undefined;
+  }
+
+  /**
+   * Stored members here, counted by state (one pass, no copies).
+   *
+   * @returns The count of each state.
+   */
+  countByState(): Record<SyncedMemberState, number> {
+    const counts: Record<SyncedMemberState, number> = {
+      registering: 0,
+      registered: 0,
+      retrying: 0,
+      refused: 0,
+      conflict: 0,
+    };
+    for (const entry of this.#entries.values()) counts[entry.synced.state]++;
+    return counts;
+  }
+
+  /**
    * Whether this sync registered (or is registering) a member.
    *
    * @param serverId The member.
@@ -308,6 +416,7 @@ export class MemberSync implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#noticeTimer);
     this.#store.removeEventListener("health", this.#onHealth);
     await this.#subscribing;
     await this.#unsubscribe?.().catch(() => {});

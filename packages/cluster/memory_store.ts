@@ -47,7 +47,8 @@ export interface MemoryRegistryStoreOptions {
 export class MemoryRegistryStore extends EventTarget implements RegistryStore {
   /** Always `"memory"`. */
   readonly backend: string = "memory";
-  #members = new Map<string, StoredMember>();
+  /** Each member as JSON text: a read returns fresh objects (one parse for the whole list, no per-member clone). */
+  #members = new Map<string, string>();
   #revision = 0;
   #replicas = new Map<string, { record: ReplicaRecord; expires: number }>();
   #revoked = new Map<string, number>();
@@ -87,8 +88,20 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
     this.#open();
     return Promise.resolve({
       revision: this.#revision,
-      members: [...this.#members.values()].map((m) => structuredClone(m)),
+      members: JSON.parse(`[${[...this.#members.values()].join(",")}]`) as StoredMember[],
     });
+  }
+
+  /**
+   * One member.
+   *
+   * @param serverId The member.
+   * @returns It, or `undefined`.
+   */
+  getMember(serverId: string): Promise<StoredMember | undefined> {
+    this.#open();
+    const text = this.#members.get(serverId);
+    return Promise.resolve(text === undefined ? undefined : JSON.parse(text) as StoredMember);
   }
 
   /**
@@ -105,7 +118,7 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
    * Adds a member unless its serverId is taken.
    *
    * @param config The registration.
-   * @param by The writing replica.
+   * @param by Who writes it (the admin's `sub` for the membership API).
    * @returns The stored member, or `undefined` when taken.
    */
   async createMember(config: StoredMemberConfig, by: string): Promise<StoredMember | undefined> {
@@ -117,8 +130,9 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
       createdAt: this.#now(),
       createdBy: by,
     };
-    this.#members.set(config.serverId, member);
+    this.#members.set(config.serverId, JSON.stringify(member));
     await this.publish(CHANNELS.members, String(this.#revision));
+    await this.publish(CHANNELS.memberChanges, `${this.#revision} + ${config.serverId}`);
     return structuredClone(member);
   }
 
@@ -132,6 +146,7 @@ export class MemoryRegistryStore extends EventTarget implements RegistryStore {
     this.#open();
     if (!this.#members.delete(serverId)) return false;
     await this.publish(CHANNELS.members, String(++this.#revision));
+    await this.publish(CHANNELS.memberChanges, `${this.#revision} - ${serverId}`);
     return true;
   }
 

@@ -64,12 +64,14 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
 local revision = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], ARGV[1], '{"revision":' .. revision .. ',' .. ARGV[2])
 redis.call('PUBLISH', ARGV[3], tostring(revision))
+redis.call('PUBLISH', ARGV[4], tostring(revision) .. ' + ' .. ARGV[1])
 return revision`;
 
 const DELETE_MEMBER = `
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 local revision = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[2], tostring(revision))
+redis.call('PUBLISH', ARGV[3], tostring(revision) .. ' - ' .. ARGV[1])
 return revision`;
 
 type Client = ReturnType<typeof createClient>;
@@ -244,6 +246,17 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
   }
 
   /**
+   * One member.
+   *
+   * @param serverId The member.
+   * @returns It, or `undefined`.
+   */
+  async getMember(serverId: string): Promise<StoredMember | undefined> {
+    const text = await this.#run("reading a member", (c) => c.hGet(this.#key("members"), serverId));
+    return typeof text === "string" ? JSON.parse(text) as StoredMember : undefined;
+  }
+
+  /**
    * The revision.
    *
    * @returns It.
@@ -256,7 +269,7 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
    * Adds a member unless its serverId is taken; publishes the change.
    *
    * @param config The registration (no clear secret).
-   * @param by The writing replica.
+   * @param by Who writes it (the admin's `sub` for the membership API).
    * @returns The stored member, or `undefined` when taken.
    */
   async createMember(config: StoredMemberConfig, by: string): Promise<StoredMember | undefined> {
@@ -266,7 +279,7 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
       await this.#run("creating a member", (c) =>
         c.eval(CREATE_MEMBER, {
           keys: [this.#key("members"), this.#key("revision")],
-          arguments: [config.serverId, body, this.#key(CHANNELS.members)],
+          arguments: [config.serverId, body, this.#key(CHANNELS.members), this.#key(CHANNELS.memberChanges)],
         })),
     );
     return revision === 0 ? undefined : { revision, createdAt, createdBy: by, config: structuredClone(config) };
@@ -282,7 +295,7 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
     const revision = await this.#run("deleting a member", (c) =>
       c.eval(DELETE_MEMBER, {
         keys: [this.#key("members"), this.#key("revision")],
-        arguments: [serverId, this.#key(CHANNELS.members)],
+        arguments: [serverId, this.#key(CHANNELS.members), this.#key(CHANNELS.memberChanges)],
       }));
     return Number(revision) !== 0;
   }

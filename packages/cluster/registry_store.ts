@@ -55,7 +55,7 @@ export interface StoredMember {
   revision: number;
   /** When it was written, in ms since the epoch. */
   createdAt: number;
-  /** The replica that wrote it. */
+  /** Who wrote it: the `sub` of the admin token of the membership API call (an id given by other writers). */
   createdBy: string;
 }
 
@@ -116,10 +116,17 @@ export interface RegistryStore extends AsyncDisposable, EventTarget {
    */
   revision(): Promise<number>;
   /**
+   * One member (cheap), so that a replica applies a change notice without reading every member.
+   *
+   * @param serverId The member.
+   * @returns It, or `undefined` when the store does not have it.
+   */
+  getMember(serverId: string): Promise<StoredMember | undefined>;
+  /**
    * Adds a member unless one with its serverId exists, and notifies every replica.
    *
    * @param config The registration (no clear secret).
-   * @param by The writing replica's id.
+   * @param by Who writes it (the membership API passes the admin's `sub`).
    * @returns The stored member, or `undefined` when the serverId is taken.
    */
   createMember(config: StoredMemberConfig, by: string): Promise<StoredMember | undefined>;
@@ -195,12 +202,19 @@ export interface RegistryStore extends AsyncDisposable, EventTarget {
  */
 export const CHANNELS: {
   readonly members: string;
+  readonly memberChanges: string;
   readonly sessions: string;
   replica(id: string): string;
   stream(sessionId: string): string;
 } = Object.freeze({
   /** A member was created or deleted; the message is the new revision. */
   members: "members",
+  /**
+   * The same change, described: the new revision, `+` (created) or `-` (deleted) and the serverId, space-separated
+   * (`"7 + docs"`), so that a replica that sees consecutive revisions applies them one by one, without reading every
+   * member.
+   */
+  memberChanges: "member-changes",
   /** Session-wide notices: revocations and client cancellations. */
   sessions: "sessions",
   /** Messages for one replica (clients' answers to requests it sent). */

@@ -24,6 +24,7 @@
  */
 
 import { deriveAesKey, seal, type SharedKey, unseal } from "./_keys.ts";
+import { compactSessionInit } from "./_session_init.ts";
 
 const PURPOSE = "session-id/v1";
 const PREFIX = "s1.";
@@ -65,15 +66,7 @@ export interface SessionTokensOptions {
   now?: (() => number) | undefined;
 }
 
-/** Keeps only the parts of `clientInfo` a session needs, so that tokens stay small. */
-function compactInit(init: SessionInit): SessionInit {
-  const { name, version, title } = init.clientInfo;
-  return {
-    protocolVersion: init.protocolVersion,
-    capabilities: init.capabilities,
-    clientInfo: { name, version, ...(typeof title === "string" ? { title } : {}) },
-  };
-}
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function isInit(value: unknown): value is SessionInit {
   const v = value as SessionInit | null;
@@ -126,14 +119,21 @@ export class SessionTokens {
   /**
    * Issues a token for a new session.
    *
+   * Only the capabilities a gateway acts on (roots, sampling, elicitation, tasks) and the client's name, version
+   * and title are kept, each within a size limit, so that a token never exceeds a fixed length (under 5 KiB)
+   * whatever the client sent.
+   *
    * @param session The subject and the client's `initialize` parameters.
-   * @returns The token (`s1.` and base64url).
+   * @returns The token (`s1.` and base64url, canonical: no padding, no whitespace).
+   * @throws {RangeError} When a kept part exceeds its limit (the message names it).
    */
   async issue(session: { subject?: string | undefined; init: SessionInit }): Promise<string> {
+    const compact = compactSessionInit(session.init, session.subject);
+    if ("problem" in compact) throw new RangeError(compact.problem);
     const claims: SessionClaims = {
       id: crypto.getRandomValues(new Uint8Array(16)).toBase64({ alphabet: "base64url", omitPadding: true }),
       issuedAt: this.#now(),
-      init: compactInit(session.init),
+      init: compact.init,
       ...(session.subject === undefined ? {} : { subject: session.subject }),
     };
     const sealed = await seal(this.#keys[0]!, new TextEncoder().encode(JSON.stringify(claims)), CONTEXT);
@@ -144,17 +144,22 @@ export class SessionTokens {
    * Opens a token.
    *
    * @param token What a client sent as `Mcp-Session-Id`.
-   * @returns Its claims, or `undefined` when it is forged, altered, issued with an unknown key, or older than
-   *   `maxAge`.
+   * @returns Its claims, or `undefined` when it is forged, altered, issued with an unknown key, older than
+   *   `maxAge`, or not in the canonical encoding {@link SessionTokens.issue} gives (padding, whitespace or other
+   *   spellings of the same bytes are refused, so that one session has exactly one id).
    */
   async open(token: string): Promise<SessionClaims | undefined> {
     if (!token.startsWith(PREFIX) || token.length > MAX_TOKEN_LENGTH) return undefined;
+    const body = token.slice(PREFIX.length);
+    if (!BASE64URL.test(body)) return undefined;
     let bytes: Uint8Array;
     try {
-      bytes = Uint8Array.fromBase64(token.slice(PREFIX.length), { alphabet: "base64url" });
+      bytes = Uint8Array.fromBase64(body, { alphabet: "base64url" });
     } catch {
       return undefined;
     }
+    // Unused bits of the last character must be zero: one byte string, one spelling.
+    if (bytes.toBase64({ alphabet: "base64url", omitPadding: true }) !== body) return undefined;
     const plain = await unseal(this.#keys, bytes, CONTEXT);
     if (!plain) return undefined;
     let claims: SessionClaims;

@@ -22,6 +22,47 @@ export interface AdminApiSettings {
 /** Path prefix of the membership API. */
 export const ADMIN_PREFIX = "/admin/";
 
+/** Largest body the membership API reads, in bytes (a registration is well under 8 KiB). */
+export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+/** Longest `sub` recorded as `createdBy`, in characters. */
+const MAX_ACTOR_LENGTH = 256;
+
+/** Reads at most `limit` bytes of a body: the text, or `undefined` when it is larger (declared or counted). */
+async function readBounded(request: Request, limit: number): Promise<string | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) {
+    await request.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** Who made a change: the admin token's `sub` (bounded), for `createdBy` and log lines. */
+function actorOf(claims: Record<string, unknown>): string {
+  return typeof claims.sub === "string" && claims.sub !== "" ? claims.sub.slice(0, MAX_ACTOR_LENGTH) : "(no sub)";
+}
+
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
@@ -66,22 +107,28 @@ export class AdminApi {
       return problem(403, "ERR_FORBIDDEN", `The token lacks the '${runtime.adminScope}' scope`);
     }
     const parts = pathname.slice(ADMIN_PREFIX.length).split("/");
+    const actor = actorOf(claims);
+    let id: string | undefined;
+    try {
+      id = parts.length === 2 ? decodeURIComponent(parts[1]!) : undefined;
+    } catch {
+      return problem(400, "ERR_BAD_REQUEST", "The path has malformed percent-encoding", { field: "path" });
+    }
     try {
       if (parts[0] === "replicas" && parts.length === 1) {
         if (request.method !== "GET") return this.#notAllowed("GET");
         return json(200, { replicas: await runtime.store.listReplicas() });
       }
       if (parts[0] !== "members" || parts.length > 2) return problem(404, "ERR_NOT_FOUND", `Not found: ${pathname}`);
-      const id = parts.length === 2 ? decodeURIComponent(parts[1]!) : undefined;
       switch (`${request.method} ${id === undefined ? "collection" : "item"}`) {
         case "GET collection":
           return await this.#list();
         case "POST collection":
-          return await this.#create(request);
+          return await this.#create(request, actor);
         case "GET item":
           return await this.#get(id!);
         case "DELETE item":
-          return await this.#delete(id!);
+          return await this.#delete(id!, actor);
         default:
           return this.#notAllowed(id === undefined ? "GET, POST" : "GET, DELETE");
       }
@@ -100,7 +147,7 @@ export class AdminApi {
   #view(member: StoredMember): Record<string, unknown> {
     const { proxy, runtime } = this.#settings;
     const serverId = member.config.serverId;
-    const synced = runtime.sync.members().find((m) => m.serverId === serverId);
+    const synced = runtime.sync.member(serverId);
     return {
       serverId,
       source: "store",
@@ -145,14 +192,21 @@ export class AdminApi {
     return problem(404, "ERR_SERVER_NOT_FOUND", `No member '${serverId}'`);
   }
 
-  async #create(request: Request): Promise<Response> {
+  async #create(request: Request, actor: string): Promise<Response> {
     const { proxy, runtime, logger } = this.#settings;
     if (!/^application\/json\b/i.test(request.headers.get("content-type") ?? "")) {
       return problem(415, "ERR_UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
     }
+    const text = await readBounded(request, MAX_ADMIN_BODY_BYTES);
+    if (text === undefined) {
+      return problem(413, "ERR_BODY_TOO_LARGE", `The body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`, {
+        field: "body",
+        limit: MAX_ADMIN_BODY_BYTES,
+      });
+    }
     let body: unknown;
     try {
-      body = await request.json();
+      body = JSON.parse(text);
     } catch {
       return problem(400, "ERR_CONFIG_INVALID", "The body is not valid JSON", { field: "body" });
     }
@@ -173,18 +227,23 @@ export class AdminApi {
         field: "serverId",
       });
     }
-    const member = await runtime.store.createMember(stored, runtime.replicaId);
+    const member = await runtime.store.createMember(stored, actor);
     if (!member) {
       return problem(409, "ERR_SERVER_EXISTS", `Member '${serverId}' exists; delete it first to change it`, {
         field: "serverId",
       });
     }
-    logger.info("Member added through the membership API", { serverId, revision: member.revision });
-    await runtime.sync.reconcile();
+    logger.info("Member added through the membership API", {
+      serverId,
+      revision: member.revision,
+      by: actor,
+      replica: runtime.replicaId,
+    });
+    await runtime.sync.applyCreated(member);
     return json(201, this.#view(member), { location: `${ADMIN_PREFIX}members/${encodeURIComponent(serverId)}` });
   }
 
-  async #delete(serverId: string): Promise<Response> {
+  async #delete(serverId: string, actor: string): Promise<Response> {
     const { proxy, runtime, logger } = this.#settings;
     if (!await runtime.store.deleteMember(serverId)) {
       if (proxy.hasServer(serverId) && !runtime.sync.owns(serverId)) {
@@ -192,8 +251,8 @@ export class AdminApi {
       }
       return problem(404, "ERR_SERVER_NOT_FOUND", `No member '${serverId}' in the registry store`);
     }
-    logger.info("Member deleted through the membership API", { serverId });
+    logger.info("Member deleted through the membership API", { serverId, by: actor, replica: runtime.replicaId });
     await runtime.sync.reconcile();
-    return json(200, { serverId, deleted: true });
+    return json(200, { serverId, deleted: true, deletedBy: actor });
   }
 }

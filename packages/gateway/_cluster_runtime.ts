@@ -1,5 +1,6 @@
 // Internal: one gateway replica's share of a deployment: its id, the registry store, the member sync, the
 // heartbeat, the session-id issuer and the secret box, with their readiness and metrics.
+import { deriveHmacKey } from "../cluster/_keys.ts";
 import { MemoryRegistryStore } from "../cluster/memory_store.ts";
 import { MemberSync } from "../cluster/member_sync.ts";
 import type { RegistryStore } from "../cluster/registry_store.ts";
@@ -13,12 +14,38 @@ import type { Logger } from "../core/logger.ts";
 import type { OutboundGuardOptions } from "../proxy/outbound_guard.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { DEFAULT_ADMIN_SCOPE, type GatewayClusterOptions } from "./cluster_options.ts";
+import type { MemberSecretEnvPolicy } from "./options.ts";
 
 /** What the runtime needs besides the options. */
 export interface ClusterRuntimeSettings {
   logger: Logger;
   /** Open client sessions on this replica, for the heartbeat. */
   sessions: () => number;
+  /** Variables members' `secretEnv` may name. @default {{ prefixes: ["MCP_MEMBER_"] }} */
+  memberSecretEnv?: MemberSecretEnvPolicy | undefined;
+}
+
+/** The default prefix of variables members added at run time may name as their secret. */
+export const DEFAULT_MEMBER_SECRET_PREFIX = "MCP_MEMBER_";
+
+/**
+ * `env` restricted to the allowed names: any other name reads as unset, so that a caller of the membership API can
+ * neither read the gateway's own secrets nor learn which variables exist.
+ */
+export function allowedEnv(
+  env: (name: string) => string | undefined,
+  policy: MemberSecretEnvPolicy = {},
+): (name: string) => string | undefined {
+  const prefixes = policy.prefixes ?? [DEFAULT_MEMBER_SECRET_PREFIX];
+  const names = new Set(policy.names ?? []);
+  for (const prefix of prefixes) {
+    if (prefix === "") {
+      throw new ConfigError("Invalid memberSecretEnv.prefixes: an empty prefix would allow every variable", {
+        field: "memberSecretEnv.prefixes",
+      });
+    }
+  }
+  return (name) => names.has(name) || prefixes.some((p) => name.startsWith(p)) ? env(name) : undefined;
 }
 
 function randomId(): string {
@@ -36,6 +63,8 @@ export class ClusterRuntime {
   readonly adminScope: string;
   readonly outboundGuard: OutboundGuardOptions | false;
   readonly env: (name: string) => string | undefined;
+  /** Keys that tag server-to-client request ids (current first), so any replica can check an answer's tag. */
+  readonly routeKeys: readonly CryptoKey[];
   #ownsStore: boolean;
 
   private constructor(fields: {
@@ -48,6 +77,7 @@ export class ClusterRuntime {
     heartbeat: ReplicaHeartbeat;
     options: GatewayClusterOptions;
     env: (name: string) => string | undefined;
+    routeKeys: CryptoKey[];
   }) {
     this.replicaId = fields.replicaId;
     this.store = fields.store;
@@ -59,6 +89,7 @@ export class ClusterRuntime {
     this.adminScope = fields.options.adminScope ?? DEFAULT_ADMIN_SCOPE;
     this.outboundGuard = fields.options.outboundGuard ?? {};
     this.env = fields.env;
+    this.routeKeys = fields.routeKeys;
   }
 
   /** Builds the runtime (derives keys); {@link ClusterRuntime.start} starts its loops. */
@@ -94,7 +125,10 @@ export class ClusterRuntime {
     }
     const key = options.key ?? crypto.getRandomValues(new Uint8Array(32));
     const previousKeys = options.previousKeys ?? [];
-    const env = options.env ?? ((name: string) => Deno.env.get(name));
+    const env = allowedEnv(options.env ?? ((name: string) => Deno.env.get(name)), settings.memberSecretEnv);
+    const routeKeys = await Promise.all(
+      [key, ...previousKeys].map((k) => deriveHmacKey(k, "answer-route/v1", "cluster.key")),
+    );
     const [tokens, box] = await Promise.all([
       SessionTokens.create(key, {
         previousKeys,
@@ -124,6 +158,7 @@ export class ClusterRuntime {
       heartbeat,
       options,
       env,
+      routeKeys,
     });
   }
 
@@ -149,7 +184,7 @@ export class ClusterRuntime {
   /** Prometheus lines about the store, the replicas and the stored members (through the one writer). */
   metricLines(): string[] {
     const backend = this.store.backend;
-    const members = this.sync.members();
+    const counts = this.sync.countByState();
     const states = ["registering", "registered", "retrying", "refused", "conflict"] as const;
     return new PrometheusWriter()
       .gauge(
@@ -166,7 +201,7 @@ export class ClusterRuntime {
       .gauge(
         "federation_store_members",
         "Stored members by their state on this replica.",
-        states.map((state) => [{ state }, members.filter((m) => m.state === state).length]),
+        states.map((state) => [{ state }, counts[state]]),
       )
       .lines();
   }

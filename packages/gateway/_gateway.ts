@@ -89,7 +89,11 @@ export class Gateway implements GatewayHandle {
     let sessions = () => 0;
     let cluster: ClusterRuntime;
     try {
-      cluster = await ClusterRuntime.create(proxy, options.cluster ?? {}, { logger, sessions: () => sessions() });
+      cluster = await ClusterRuntime.create(proxy, options.cluster ?? {}, {
+        logger,
+        sessions: () => sessions(),
+        memberSecretEnv: options.memberSecretEnv,
+      });
     } catch (error) {
       hub.release();
       throw error;
@@ -140,7 +144,11 @@ export class Gateway implements GatewayHandle {
     this.#hub = hub;
     this.#cluster = cluster;
     const logger = resolved.logger;
-    this.#shared = new SharedSessions(cluster, { logger, catalog: proxy.catalog });
+    this.#shared = new SharedSessions(cluster, {
+      logger,
+      catalog: proxy.catalog,
+      maxSessionsPerSubject: resolved.maxSessionsPerSubject,
+    });
     this.#metrics = new GatewayMetrics(proxy, () => this.sessionCount());
     this.#admin = new AdminApi({ guard, proxy, runtime: cluster, logger });
     this.#mcp = new McpEndpoint({

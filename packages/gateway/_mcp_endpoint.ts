@@ -111,7 +111,9 @@ export class McpEndpoint {
     if (this.#sessions.size >= options.maxSessions) {
       return rpcError(503, -32000, `Too many sessions (limit ${options.maxSessions})`, { "retry-after": "5" });
     }
-    return await this.#open(request, subject);
+    const admitted = this.#ctx.shared.admit(subject);
+    if (admitted instanceof Response) return admitted;
+    return await this.#open(request, subject).finally(admitted);
   }
 
   /** Opens a session from its initialize request: a new one, or (`identity` given) one rebuilt on this replica. */
@@ -127,7 +129,8 @@ export class McpEndpoint {
     } catch {
       return rpcError(400, -32700, "Parse error: invalid JSON");
     }
-    const init = initializeParams(body);
+    const init = initializeParams(body, subject);
+    if (init instanceof Response) return init;
     if (!init) return rpcError(400, -32000, "Bad Request: Server not initialized");
     identity ??= await shared.issue(init, subject);
     const { token } = identity;
@@ -174,8 +177,10 @@ export class McpEndpoint {
       if (this.#sessions.size >= options.maxSessions) {
         return rpcError(503, -32000, `Too many sessions (limit ${options.maxSessions})`, { "retry-after": "5" });
       }
+      const admitted = shared.admit(claims.subject);
+      if (admitted instanceof Response) return admitted;
       const [initialize, initialized] = shared.restoreRequests(request.url, token, claims);
-      await (await this.#open(initialize, claims.subject, { token, claims })).text();
+      await (await this.#open(initialize, claims.subject, { token, claims }).finally(admitted)).text();
       const session = this.#sessions.get(token);
       if (!session) return rpcError(404, -32001, "Session not found");
       await (await session.link.handleRequest(initialized)).text();

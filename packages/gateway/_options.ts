@@ -27,6 +27,7 @@ export interface ResolvedGatewayOptions {
   path: string;
   tls: { cert: string; key: string } | undefined;
   maxSessions: number;
+  maxSessionsPerSubject: number | undefined;
   sessionIdleTimeout: number;
   replayBuffer: number;
   sseRetryInterval: number;
@@ -84,6 +85,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     path,
     tls: options.tls,
     maxSessions: positive(options.maxSessions, 1000, "maxSessions"),
+    maxSessionsPerSubject: options.maxSessionsPerSubject,
     sessionIdleTimeout: positive(options.sessionIdleTimeout, 1_800_000, "sessionIdleTimeout"),
     replayBuffer: positive(options.replayBuffer, 256, "replayBuffer", true),
     sseRetryInterval: positive(options.sseRetryInterval, 1_000, "sseRetryInterval"),

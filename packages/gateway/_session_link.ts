@@ -35,6 +35,80 @@ export interface SessionBus {
   revoke(claims: SessionClaims): Promise<void>;
   /** Forgets a closed link. */
   forget(link: SessionLink): void;
+  /**
+   * The id a request this replica sends to the client carries: `<replica>~<n>~<tag>`, where the tag (a MAC under
+   * the cluster key, bound to the session) lets any replica check that this replica sent it before forwarding an
+   * answer here.
+   */
+  tagRequest(sessionId: string, id: string | number): Promise<string>;
+  /** A progress notification replaced an older one of the same token that the client had not read yet. */
+  coalesced(): void;
+  /** A stream was ended because its client did not read it (logged by the bus). */
+  overrun(detail: { stream: "request" | "standalone"; waiting: number }): void;
+}
+
+/**
+ * Messages a client's SSE stream may hold that it has not read yet. Beyond, messages wait in the link: progress
+ * is coalesced (only the latest of each progress token waits), anything else queues up to
+ * {@link STREAM_MAX_WAITING}.
+ */
+export const STREAM_HIGH_WATER = 64;
+
+/** Messages that may wait for one stream after coalescing; one more ends the stream (logged), nothing is kept. */
+export const STREAM_MAX_WAITING = 1_000;
+
+type RequestId = string | number;
+
+/** A message not yet handed to the SDK stream, with its send options. */
+interface Waiting {
+  message: JSONRPCMessage;
+  options: { relatedRequestId: RequestId } | undefined;
+}
+
+/** Flow control of one SSE stream (a POST's, or the GET stream). */
+interface Outbox {
+  kind: "request" | "standalone";
+  /** The keys it is registered under: the POST's request ids, or STANDALONE. */
+  keys: (RequestId | typeof STANDALONE)[];
+  /** Messages handed to the SDK stream that the client has not read. */
+  ahead: number;
+  waiting: Waiting[];
+  /** The waiting progress notification of each progress token. */
+  progress: Map<unknown, Waiting>;
+  ended: boolean;
+  /** Ends the HTTP response (set once its body is metered). */
+  stop?: () => void;
+}
+
+const STANDALONE = Symbol("standalone");
+
+function progressToken(message: JSONRPCMessage): unknown {
+  const m = message as { method?: unknown; params?: { progressToken?: unknown } };
+  return m.method === "notifications/progress" && typeof m.params === "object" && m.params !== null
+    ? m.params.progressToken
+    : undefined;
+}
+
+/** Most messages a POST body (a JSON-RPC batch) may hold; larger batches get 400 before anything is forwarded. */
+export const MAX_BATCH = 100;
+
+/** Most requests to the client one session keeps waiting for an answer; the oldest is forgotten beyond it. */
+const MAX_OUTSTANDING = 1_000;
+
+/** A tagged request id, parsed: the replica that sent it, the base (`<replica>~<n>`) and the tag. */
+export interface TaggedId {
+  replica: string;
+  base: string;
+  tag: string;
+}
+
+const TAGGED_ID = /^([A-Za-z0-9_-]{1,64})~(\d{1,16})~([A-Za-z0-9_-]{22})$/;
+
+/** Parses a tagged request id (see {@link SessionBus.tagRequest}), or `undefined` for any other id. */
+export function parseTaggedId(id: unknown): TaggedId | undefined {
+  if (typeof id !== "string") return undefined;
+  const match = TAGGED_ID.exec(id);
+  return match ? { replica: match[1]!, base: `${match[1]}~${match[2]}`, tag: match[3]! } : undefined;
 }
 
 /** Sent at the start of a stream that moved here from another replica: the client lists again. */
@@ -55,20 +129,14 @@ const EVERY_REPLICA = new Set([
 type Message = { method?: unknown; id?: unknown; result?: unknown; error?: unknown };
 
 function isRequest(message: JSONRPCMessage): boolean {
-  const m = message as Message;
-  return typeof m.method === "string" && m.id !== undefined;
+  const m = message as Message | null;
+  return typeof m === "object" && m !== null && typeof m.method === "string" && m.id !== undefined;
 }
 
 function isResponse(message: JSONRPCMessage): boolean {
-  const m = message as Message;
-  return m.method === undefined && m.id !== undefined && (m.result !== undefined || m.error !== undefined);
-}
-
-/** The replica a tagged request id names, or `undefined` for an untagged id. */
-export function replicaOfId(id: unknown): string | undefined {
-  if (typeof id !== "string") return undefined;
-  const at = id.lastIndexOf("~");
-  return at > 0 && /^\d+$/.test(id.slice(at + 1)) ? id.slice(0, at) : undefined;
+  const m = message as Message | null;
+  return typeof m === "object" && m !== null && m.method === undefined && m.id !== undefined &&
+    (m.result !== undefined || m.error !== undefined);
 }
 
 function isEventStream(response: Response): boolean {
@@ -88,8 +156,11 @@ export class SessionLink implements Transport {
   #inner: WebStandardStreamableHTTPServerTransport;
   #events: ReplicaEventStore | undefined;
   #bus: SessionBus;
-  #tag: string;
   #streams = new Set<() => void>();
+  #outboxes = new Map<RequestId | typeof STANDALONE, Outbox>();
+  /** Requests sent to the client and not answered yet: tagged id → the server's own id, and back. */
+  #outstanding = new Map<string, string | number>();
+  #tagged = new Map<string | number, string>();
 
   constructor(
     inner: WebStandardStreamableHTTPServerTransport,
@@ -101,7 +172,6 @@ export class SessionLink implements Transport {
     this.claims = session.claims;
     this.#events = session.events;
     this.#bus = bus;
-    this.#tag = `${bus.replicaId}~`;
   }
 
   /** The SDK transport's session id (the token, once initialized). */
@@ -115,7 +185,10 @@ export class SessionLink implements Transport {
   }
 
   start(): Promise<void> {
-    this.#inner.onmessage = (message, extra) => this.onmessage?.(this.#inbound(message), extra);
+    this.#inner.onmessage = (message, extra) => {
+      const inbound = this.#inbound(message);
+      if (inbound) this.onmessage?.(inbound, extra);
+    };
     this.#inner.onerror = (error) => this.onerror?.(error);
     this.#inner.onclose = () => {
       for (const end of [...this.#streams]) end();
@@ -125,35 +198,176 @@ export class SessionLink implements Transport {
     return this.#inner.start();
   }
 
-  /** A client's answer to a request this replica sent carries a tagged id: give the server its own id back. */
-  #inbound(message: JSONRPCMessage): JSONRPCMessage {
+  /**
+   * A client's answer to a request this replica sent carries a tagged id: the server gets its own id back, once.
+   * An answer to a tagged id this replica is not waiting for (answered already, forged, another replica's) is
+   * dropped.
+   */
+  #inbound(message: JSONRPCMessage): JSONRPCMessage | undefined {
     const m = message as Message;
-    if (!isResponse(message) || typeof m.id !== "string" || !m.id.startsWith(this.#tag)) return message;
-    return { ...message, id: Number(m.id.slice(this.#tag.length)) } as JSONRPCMessage;
+    if (!isResponse(message) || parseTaggedId(m.id) === undefined) return message;
+    const own = this.#outstanding.get(m.id as string);
+    if (own === undefined) return undefined;
+    this.#outstanding.delete(m.id as string);
+    this.#tagged.delete(own);
+    return { ...message, id: own } as JSONRPCMessage;
+  }
+
+  /** Tags a request to the client, and the cancellation of one, with the id the client sees. */
+  async #outbound(message: JSONRPCMessage): Promise<JSONRPCMessage> {
+    const m = message as Message & { params?: { requestId?: unknown } };
+    if (isRequest(message)) {
+      const own = m.id as string | number;
+      const id = await this.#bus.tagRequest(this.claims.id, own);
+      this.#outstanding.set(id, own);
+      this.#tagged.set(own, id);
+      if (this.#outstanding.size > MAX_OUTSTANDING) {
+        const [oldest, of] = this.#outstanding.entries().next().value!;
+        this.#outstanding.delete(oldest);
+        this.#tagged.delete(of);
+      }
+      return { ...message, id } as JSONRPCMessage;
+    }
+    if (m.method === "notifications/cancelled" && m.params?.requestId !== undefined) {
+      const id = this.#tagged.get(m.params.requestId as string | number);
+      if (id === undefined) return message;
+      this.#tagged.delete(m.params.requestId as string | number);
+      this.#outstanding.delete(id);
+      return { ...message, params: { ...m.params, requestId: id } } as JSONRPCMessage;
+    }
+    return message;
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (isRequest(message)) {
-      message = { ...message, id: this.#tag + String((message as Message).id) } as JSONRPCMessage;
-    }
+    message = await this.#outbound(message);
     const related = options?.relatedRequestId;
     const inner = related === undefined ? undefined : { relatedRequestId: related };
     const standalone = related === undefined && !isResponse(message);
     if (!standalone || this.holdsStream || EVERY_REPLICA.has((message as Message).method as string)) {
-      return await this.#inner.send(message, inner);
+      return await this.#toClient(message, inner);
     }
     if (await this.#bus.toStream(this.claims.id, message)) return;
-    await this.#inner.send(message, inner);
+    await this.#toClient(message, inner);
+  }
+
+  /**
+   * Hands a message to the SDK stream it belongs to, unless that stream's client is behind: then it waits here
+   * (progress coalesced), and a stream whose client reads nothing at all is ended.
+   */
+  async #toClient(message: JSONRPCMessage, options: { relatedRequestId: RequestId } | undefined): Promise<void> {
+    const key = isResponse(message) ? (message as Message).id as RequestId : options?.relatedRequestId ?? STANDALONE;
+    const box = this.#outboxes.get(key);
+    if (!box) return await this.#inner.send(message, options);
+    if (box.ended) return;
+    if (box.waiting.length === 0 && box.ahead < STREAM_HIGH_WATER) {
+      box.ahead++;
+      return await this.#inner.send(message, options);
+    }
+    const token = progressToken(message);
+    if (token !== undefined) {
+      const held = box.progress.get(token);
+      if (held) {
+        held.message = message;
+        this.#bus.coalesced();
+        return;
+      }
+    }
+    const waiting: Waiting = { message, options };
+    if (token !== undefined) box.progress.set(token, waiting);
+    box.waiting.push(waiting);
+    if (box.waiting.length > STREAM_MAX_WAITING) this.#overrun(box);
+  }
+
+  /** The client read a message of this stream: hand it what waits, up to the high-water mark. */
+  #flush(box: Outbox): void {
+    box.ahead = Math.max(0, box.ahead - 1);
+    while (!box.ended && box.waiting.length > 0 && box.ahead < STREAM_HIGH_WATER) {
+      const next = box.waiting.shift()!;
+      const token = progressToken(next.message);
+      if (token !== undefined && box.progress.get(token) === next) box.progress.delete(token);
+      box.ahead++;
+      this.#inner.send(next.message, next.options).catch(() => {});
+    }
+  }
+
+  #overrun(box: Outbox): void {
+    const waiting = box.waiting.length;
+    this.#drop(box);
+    this.#bus.overrun({ stream: box.kind, waiting });
+    box.stop?.();
+  }
+
+  #open(kind: Outbox["kind"], keys: Outbox["keys"]): Outbox {
+    const box: Outbox = { kind, keys, ahead: 0, waiting: [], progress: new Map(), ended: false };
+    for (const key of keys) this.#outboxes.set(key, box);
+    return box;
+  }
+
+  #drop(box: Outbox): void {
+    box.ended = true;
+    box.waiting = [];
+    box.progress.clear();
+    for (const key of box.keys) if (this.#outboxes.get(key) === box) this.#outboxes.delete(key);
+  }
+
+  /**
+   * The SDK's SSE response with its body read only as fast as the client reads it, so that the stream's flow
+   * control ({@link SessionLink.#toClient}) knows how far behind the client is. `onEnd` runs once when it ends.
+   */
+  #metered(response: Response, box: Outbox, onEnd: () => void = () => {}): Response {
+    const reader = response.body!.getReader();
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.#drop(box);
+      onEnd();
+    };
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        box.stop = () => {
+          end();
+          reader.cancel().catch(() => {});
+          try {
+            controller.close();
+          } catch {
+            // already closed
+          }
+        };
+      },
+      pull: async (controller) => {
+        try {
+          const { value, done } = await reader.read();
+          if (ended) return;
+          if (done) {
+            end();
+            controller.close();
+            return;
+          }
+          controller.enqueue(value);
+          this.#flush(box);
+        } catch (error) {
+          end();
+          controller.error(error);
+        }
+      },
+      cancel: async (reason) => {
+        end();
+        await reader.cancel(reason).catch(() => {});
+      },
+    });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   /** A message from another replica for this session (an answer, a cancellation): as if the client sent it here. */
   deliver(message: JSONRPCMessage): void {
-    this.onmessage?.(this.#inbound(message));
+    const inbound = this.#inbound(message);
+    if (inbound) this.onmessage?.(inbound);
   }
 
   /** A message from another replica for the client's GET stream held here. */
   async push(message: JSONRPCMessage): Promise<void> {
-    await this.#inner.send(message);
+    await this.#toClient(message, undefined);
   }
 
   close(): Promise<void> {
@@ -198,6 +412,9 @@ export class SessionLink implements Transport {
     }
     const batch = Array.isArray(body);
     const messages = (batch ? body : [body]) as JSONRPCMessage[];
+    if (messages.length > MAX_BATCH) {
+      return rpcError(400, -32600, `Invalid Request: a batch holds at most ${MAX_BATCH} messages`);
+    }
     let local: JSONRPCMessage[];
     try {
       local = await this.#bus.route(this, messages);
@@ -206,7 +423,23 @@ export class SessionLink implements Transport {
     }
     if (local.length === 0) return new Response(null, { status: 202 });
     const parsed = batch ? local : local[0];
-    return await this.#inner.handleRequest(request, { parsedBody: parsed });
+    const ids = local.filter(isRequest).map((m) => (m as Message).id as RequestId);
+    if (ids.length === 0 || ids.some((id) => this.#outboxes.has(id))) {
+      return await this.#inner.handleRequest(request, { parsedBody: parsed });
+    }
+    const box = this.#open("request", ids);
+    let response: Response;
+    try {
+      response = await this.#inner.handleRequest(request, { parsedBody: parsed });
+    } catch (error) {
+      this.#drop(box);
+      throw error;
+    }
+    if (!isEventStream(response)) {
+      this.#drop(box);
+      return response;
+    }
+    return this.#metered(response, box);
   }
 
   async #get(request: Request): Promise<Response> {
@@ -220,8 +453,8 @@ export class SessionLink implements Transport {
     }
     const response = await this.#inner.handleRequest(request);
     if (!isEventStream(response)) return response;
-    if (moved) { for (const message of CATCH_UP) await this.#inner.send(message); }
-    const reader = response.body!.getReader();
+    const box = this.#open("standalone", [STANDALONE]);
+    if (moved) { for (const message of CATCH_UP) await this.#toClient(message, undefined); }
     const release = this.#bus.holdStream(this);
     let ended = false;
     const end = () => {
@@ -231,24 +464,6 @@ export class SessionLink implements Transport {
       release();
     };
     this.#streams.add(end);
-    const body = new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        try {
-          const { value, done } = await reader.read();
-          if (done) {
-            end();
-            controller.close();
-          } else controller.enqueue(value);
-        } catch (error) {
-          end();
-          controller.error(error);
-        }
-      },
-      cancel: async (reason) => {
-        end();
-        await reader.cancel(reason).catch(() => {});
-      },
-    });
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return this.#metered(response, box, end);
   }
 }

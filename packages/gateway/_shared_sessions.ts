@@ -4,14 +4,17 @@
 // answers to server-to-client requests (to the replica that sent the request), messages for a client's GET stream
 // (to the replica holding it), client cancellations, and revocations (a DELETE ends the session everywhere).
 import { CHANNELS } from "../cluster/registry_store.ts";
+import { compactSessionInit } from "../cluster/_session_init.ts";
 import type { SessionClaims, SessionInit } from "../cluster/session_tokens.ts";
+import { ConfigError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { PrometheusWriter } from "../core/_prometheus.ts";
 import type { FederatedCatalog } from "../proxy/catalog.ts";
 import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
+import { rpcError } from "./_http_guard.ts";
 import { ReplicaEventStore } from "./_replica_event_store.ts";
-import { replicaOfId, type SessionBus, SessionLink } from "./_session_link.ts";
+import { parseTaggedId, type SessionBus, SessionLink, type TaggedId } from "./_session_link.ts";
 
 type Message = {
   jsonrpc?: unknown;
@@ -26,15 +29,30 @@ interface SessionNotice {
   t: "revoke" | "cancel";
   s: string;
   from: string;
+  /** One message (older replicas), or several. */
   m?: JSONRPCMessage;
+  ms?: JSONRPCMessage[];
+}
+
+const encoder = new TextEncoder();
+
+/** The messages of an envelope: `ms` (a list), or `m` (one). */
+function messagesOf(envelope: Record<string, unknown>): JSONRPCMessage[] {
+  if (Array.isArray(envelope.ms)) return envelope.ms.filter(isRecord) as JSONRPCMessage[];
+  return isRecord(envelope.m) ? [envelope.m as JSONRPCMessage] : [];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The `initialize` parameters of a POST body, when it is an initialize request that names them. */
-export function initializeParams(body: unknown): SessionInit | undefined {
+/**
+ * The `initialize` parameters of a POST body, when it is an initialize request that names them, reduced to what a
+ * session id carries (see `compactSessionInit`); the body's params are replaced by that reduction, so that this
+ * replica's session sees what a replica rebuilding it from its id will see. A part larger than its limit gets a
+ * 400 answer naming the limit (never a 500 later).
+ */
+export function initializeParams(body: unknown, subject?: string): SessionInit | Response | undefined {
   const messages = Array.isArray(body) ? body : [body];
   const init = messages.find((m) => isRecord(m) && m.method === "initialize") as Message | undefined;
   const params = init?.params;
@@ -43,7 +61,10 @@ export function initializeParams(body: unknown): SessionInit | undefined {
   }
   const info = params.clientInfo;
   if (!isRecord(info) || typeof info.name !== "string" || typeof info.version !== "string") return undefined;
-  return params as unknown as SessionInit;
+  const compact = compactSessionInit(params as unknown as SessionInit, subject);
+  if ("problem" in compact) return rpcError(400, -32602, `Invalid params: ${compact.problem}`);
+  init!.params = { ...params, ...compact.init };
+  return compact.init;
 }
 
 function isForwardableResponse(message: Message): boolean {
@@ -58,12 +79,32 @@ export interface SharedSessionCounters {
   forwarded: number;
   streamed: number;
   revoked: number;
+  /** Sessions refused because their subject held its most sessions. */
+  quotaRefused: number;
+  /** Client answers dropped because no replica sent the request they answer (forged or foreign tag). */
+  refused: number;
+  /** Progress notifications replaced by a later one before a slow client read them. */
+  coalesced: number;
+  /** Streams ended because their client read nothing while messages piled up. */
+  overruns: number;
 }
+
+/** Sessions one subject may hold on one replica, by default. */
+export const DEFAULT_MAX_SESSIONS_PER_SUBJECT = 100;
 
 /** The shared-session layer of one replica. */
 export class SharedSessions implements SessionBus {
   readonly replicaId: string;
-  readonly counters: SharedSessionCounters = { restored: 0, forwarded: 0, streamed: 0, revoked: 0 };
+  readonly counters: SharedSessionCounters = {
+    restored: 0,
+    forwarded: 0,
+    streamed: 0,
+    revoked: 0,
+    quotaRefused: 0,
+    refused: 0,
+    coalesced: 0,
+    overruns: 0,
+  };
   #runtime: ClusterRuntime;
   #logger: Logger;
   #links = new Map<string, SessionLink>();
@@ -76,17 +117,69 @@ export class SharedSessions implements SessionBus {
   #streams = new Map<string, { holders: number; unsubscribe: Promise<(() => Promise<void>) | undefined> }>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #catalog: FederatedCatalog;
+  /** Sessions open on this replica per subject, and the most one subject may hold. */
+  #perSubject = new Map<string, number>();
+  /** Sessions of a subject being opened now (admitted, not linked yet). */
+  #reserved = new Map<string, number>();
+  #maxPerSubject: number;
   #warm: Promise<void> | undefined;
   #closed = false;
   #onHealth = (event: Event) => {
     if ((event as CustomEvent).detail?.state === "ok") void this.#maintain();
   };
 
-  constructor(runtime: ClusterRuntime, settings: { logger: Logger; catalog: FederatedCatalog }) {
+  constructor(
+    runtime: ClusterRuntime,
+    settings: { logger: Logger; catalog: FederatedCatalog; maxSessionsPerSubject?: number | undefined },
+  ) {
     this.#runtime = runtime;
     this.replicaId = runtime.replicaId;
     this.#logger = settings.logger;
     this.#catalog = settings.catalog;
+    const max = settings.maxSessionsPerSubject ?? DEFAULT_MAX_SESSIONS_PER_SUBJECT;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new ConfigError(`Invalid maxSessionsPerSubject ${max}: must be an integer >= 1`, {
+        field: "maxSessionsPerSubject",
+      });
+    }
+    this.#maxPerSubject = max;
+  }
+
+  /**
+   * Whether `subject` may open (or rebuild here) one more session: a 429 answer naming the limit when it may not,
+   * else a reservation to release once the session is open (or failed to open), so that concurrent `initialize`
+   * requests of one subject cannot overrun the quota. Sessions without a subject (gateway authentication off)
+   * count only against `maxSessions`.
+   */
+  admit(subject: string | undefined): Response | (() => void) {
+    if (subject === undefined) return () => {};
+    const held = (this.#perSubject.get(subject) ?? 0) + (this.#reserved.get(subject) ?? 0);
+    if (held >= this.#maxPerSubject) {
+      this.counters.quotaRefused++;
+      this.#logger.warn("Session refused: the subject holds its most sessions", { limit: this.#maxPerSubject });
+      return rpcError(
+        429,
+        -32000,
+        `Too many sessions for this subject (limit ${this.#maxPerSubject} per subject); close one (DELETE) or wait`,
+        { "retry-after": "5" },
+      );
+    }
+    this.#reserved.set(subject, (this.#reserved.get(subject) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#reserved.get(subject) ?? 1) - 1;
+      if (left > 0) this.#reserved.set(subject, left);
+      else this.#reserved.delete(subject);
+    };
+  }
+
+  #count(subject: string | undefined, delta: 1 | -1): void {
+    if (subject === undefined) return;
+    const next = (this.#perSubject.get(subject) ?? 0) + delta;
+    if (next > 0) this.#perSubject.set(subject, next);
+    else this.#perSubject.delete(subject);
   }
 
   /** Subscribes to this replica's channel and the session notices (retried while the store is unreachable). */
@@ -139,8 +232,10 @@ export class SharedSessions implements SessionBus {
 
   #onReplicaMessage(text: string): void {
     const envelope = this.#parse(text);
-    if (typeof envelope?.s !== "string" || !isRecord(envelope.m)) return;
-    this.#links.get(envelope.s)?.deliver(envelope.m as JSONRPCMessage);
+    if (typeof envelope?.s !== "string") return;
+    const link = this.#links.get(envelope.s);
+    // The link delivers only answers to requests it sent and still waits for.
+    for (const message of messagesOf(envelope)) link?.deliver(message);
   }
 
   #onNotice(text: string): void {
@@ -150,8 +245,8 @@ export class SharedSessions implements SessionBus {
     if (notice.t === "revoke") {
       this.#revoked.set(notice.s, Date.now() + this.#runtime.tokens.maxAge);
       if (link) void link.close();
-    } else if (notice.t === "cancel" && isRecord(notice.m)) {
-      link?.deliver(notice.m as JSONRPCMessage);
+    } else if (notice.t === "cancel") {
+      for (const message of messagesOf(notice as unknown as Record<string, unknown>)) link?.deliver(message);
     }
   }
 
@@ -215,38 +310,86 @@ export class SharedSessions implements SessionBus {
     session: { token: string; claims: SessionClaims; events: ReplicaEventStore | undefined },
   ): SessionLink {
     const link = new SessionLink(transport, session, this);
+    const previous = this.#links.get(session.claims.id);
+    if (previous) this.#count(previous.claims.subject, -1);
     this.#links.set(session.claims.id, link);
+    this.#count(session.claims.subject, 1);
     return link;
   }
 
   forget(link: SessionLink): void {
-    if (this.#links.get(link.claims.id) === link) this.#links.delete(link.claims.id);
+    if (this.#links.get(link.claims.id) !== link) return;
+    this.#links.delete(link.claims.id);
+    this.#count(link.claims.subject, -1);
   }
 
+  coalesced(): void {
+    this.counters.coalesced++;
+  }
+
+  overrun(detail: { stream: "request" | "standalone"; waiting: number }): void {
+    this.counters.overruns++;
+    this.#logger.warn("Client does not read its stream: stream ended, waiting messages dropped", detail);
+  }
+
+  async tagRequest(sessionId: string, id: string | number): Promise<string> {
+    const base = `${this.replicaId}~${id}`;
+    return `${base}~${await this.#mac(this.#runtime.routeKeys[0]!, sessionId, base)}`;
+  }
+
+  async #mac(key: CryptoKey, sessionId: string, base: string): Promise<string> {
+    const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${sessionId}\n${base}`));
+    return new Uint8Array(mac, 0, 16).toBase64({ alphabet: "base64url", omitPadding: true });
+  }
+
+  /** Whether a tagged id was issued by the replica it names, for this session (any current or previous key). */
+  async #issued(sessionId: string, tagged: TaggedId): Promise<boolean> {
+    for (const key of this.#runtime.routeKeys) {
+      if (await this.#mac(key, sessionId, tagged.base) === tagged.tag) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Splits a client's POST: answers to requests another replica sent go there (one publish per replica, and only
+   * answers whose tag shows that replica sent the request, in this session); cancellations are announced once for
+   * the whole POST; the rest is handled here. Answers with a forged or foreign tag are dropped.
+   */
   async route(link: SessionLink, messages: JSONRPCMessage[]): Promise<JSONRPCMessage[]> {
     const local: JSONRPCMessage[] = [];
-    const sends: Promise<unknown>[] = [];
+    const elsewhere = new Map<string, Map<string, JSONRPCMessage>>();
+    const cancels: JSONRPCMessage[] = [];
     const store = this.#runtime.store;
+    const sessionId = link.claims.id;
     for (const message of messages) {
       if (!isRecord(message)) {
         local.push(message); // not JSON-RPC: the SDK transport answers it
         continue;
       }
       const m = message as Message;
-      const owner = isForwardableResponse(m) ? replicaOfId(m.id) : undefined;
-      if (owner !== undefined && owner !== this.replicaId) {
-        this.counters.forwarded++;
-        // An answer for a replica that is gone has no one waiting for it: it is dropped there.
-        sends.push(store.publish(CHANNELS.replica(owner), JSON.stringify({ s: link.claims.id, m: message })));
+      const tagged = isForwardableResponse(m) ? parseTaggedId(m.id) : undefined;
+      if (tagged !== undefined && tagged.replica !== this.replicaId) {
+        if (!await this.#issued(sessionId, tagged)) {
+          this.counters.refused++;
+          continue;
+        }
+        let answers = elsewhere.get(tagged.replica);
+        if (!answers) elsewhere.set(tagged.replica, answers = new Map());
+        answers.set(m.id as string, message); // one answer per request
         continue;
       }
-      if (m.method === "notifications/cancelled") {
-        const notice: SessionNotice = { t: "cancel", s: link.claims.id, from: this.replicaId, m: message };
-        store.publish(CHANNELS.sessions, JSON.stringify(notice)).catch(() => {});
-      }
+      if (m.method === "notifications/cancelled") cancels.push(message);
       local.push(message);
     }
-    await Promise.all(sends);
+    if (cancels.length > 0) {
+      const notice: SessionNotice = { t: "cancel", s: sessionId, from: this.replicaId, ms: cancels };
+      store.publish(CHANNELS.sessions, JSON.stringify(notice)).catch(() => {});
+    }
+    // An answer for a replica that is gone has no one waiting for it: it is dropped there.
+    await Promise.all([...elsewhere].map(([owner, answers]) => {
+      this.counters.forwarded += answers.size;
+      return store.publish(CHANNELS.replica(owner), JSON.stringify({ s: sessionId, ms: [...answers.values()] }));
+    }));
     return local;
   }
 
@@ -335,6 +478,24 @@ export class SharedSessions implements SessionBus {
       )
       .counter("federation_sessions_revoked_total", "Client sessions ended by DELETE on this replica.", [
         [undefined, c.revoked],
+      ])
+      .counter(
+        "federation_sessions_quota_refused_total",
+        "Sessions refused because their subject held its most sessions.",
+        [[undefined, c.quotaRefused]],
+      )
+      .counter(
+        "federation_sessions_answers_refused_total",
+        "Client answers dropped: no replica sent their request.",
+        [[undefined, c.refused]],
+      )
+      .counter(
+        "federation_stream_progress_coalesced_total",
+        "Progress notifications replaced before a slow client read them.",
+        [[undefined, c.coalesced]],
+      )
+      .counter("federation_stream_overruns_total", "SSE streams ended because their client did not read them.", [
+        [undefined, c.overruns],
       ])
       .lines();
   }

@@ -84,7 +84,57 @@ export interface GatewayConfig {
     maxBodyBytes?: number;
     /** Requests handled at once (`gateway.maxConcurrentRequests`). @default {4096} */
     maxConcurrentRequests?: number;
-  };
+  } & GatewaySessionAndAdminConfig;
+}
+
+// Sessions and membership API: the `gateway` fields that bound client sessions and `/admin/members`.
+
+/** The `gateway` fields that bound sessions and the membership API (all optional; defaults in `GatewayOptions`). */
+export interface GatewaySessionAndAdminConfig {
+  /** Most concurrent client sessions on one replica. */
+  maxSessions?: number;
+  /** Most sessions one subject may hold on one replica. */
+  maxSessionsPerSubject?: number;
+  /** A session without any request for this long is closed, in ms. */
+  sessionIdleTimeout?: number;
+  /** Which environment variables members added through `/admin/members` may name as `secretEnv`. */
+  memberSecretEnv?: { prefixes?: string[]; names?: string[] };
+}
+
+function sessionAndAdminKeys(): string[] {
+  return ["maxSessions", "maxSessionsPerSubject", "sessionIdleTimeout", "memberSecretEnv"];
+}
+
+function parseSessionAndAdmin(problems: Problems, raw: Json): GatewaySessionAndAdminConfig {
+  const out: GatewaySessionAndAdminConfig = {};
+  for (const key of ["maxSessions", "maxSessionsPerSubject"] as const) {
+    if (raw[key] !== undefined) out[key] = problems.number(raw[key], `gateway.${key}`, { integer: true, min: 1 });
+  }
+  if (raw.sessionIdleTimeout !== undefined) {
+    out.sessionIdleTimeout = problems.number(raw.sessionIdleTimeout, "gateway.sessionIdleTimeout", { min: 1 });
+  }
+  const env = raw.memberSecretEnv;
+  if (env !== undefined) {
+    if (!isRecord(env)) {
+      problems.fail("gateway.memberSecretEnv", 'must be an object like { "prefixes": ["MCP_MEMBER_"] }');
+    }
+    problems.keys(env, ["prefixes", "names"], "gateway.memberSecretEnv.");
+    const allowed: { prefixes?: string[]; names?: string[] } = {};
+    if (env.prefixes !== undefined) {
+      allowed.prefixes = problems.strings(env.prefixes, "gateway.memberSecretEnv.prefixes");
+      if (allowed.prefixes.some((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) {
+        problems.fail("gateway.memberSecretEnv.prefixes", "each must start a variable name (letters, digits, _)");
+      }
+    }
+    if (env.names !== undefined) {
+      allowed.names = problems.strings(env.names, "gateway.memberSecretEnv.names");
+      if (allowed.names.some((n) => !ENV_NAME.test(n))) {
+        problems.fail("gateway.memberSecretEnv.names", "each must be the name of an environment variable");
+      }
+    }
+    out.memberSecretEnv = allowed;
+  }
+  return out;
 }
 
 /** The `store` section of a config file, with its key resolved from the environment. */
@@ -116,8 +166,17 @@ type Json = Record<string, unknown>;
 
 const TOP_LEVEL = ["$schema", "gateway", "proxy", "catalog", "store", "members"];
 const STORE_KEYS = ["url", "urlEnv", "keyEnv", "namespace", "reconcileInterval"];
-const GATEWAY_KEYS = ["hostname", "port", "path", "auth", "allowedOrigins", "allowedHosts", "instructions"];
-/** Request limits of the HTTP server (body size, concurrency): issue 13, items 4 and 5. */
+const GATEWAY_KEYS = [
+  "hostname",
+  "port",
+  "path",
+  "auth",
+  "allowedOrigins",
+  "allowedHosts",
+  "instructions",
+  ...sessionAndAdminKeys(),
+];
+/** Request limits of the HTTP server (body size, concurrency). */
 const GATEWAY_LIMIT_KEYS = ["maxBodyBytes", "maxConcurrentRequests"] as const;
 const PROXY_KEYS = [
   "secretEnv",
@@ -379,6 +438,7 @@ export function parseGatewayConfig(
     allowedHosts: gatewayRaw.allowedHosts === undefined
       ? []
       : problems.strings(gatewayRaw.allowedHosts, "gateway.allowedHosts"),
+    ...parseSessionAndAdmin(problems, gatewayRaw),
   };
   if (gatewayRaw.instructions !== undefined) {
     if (typeof gatewayRaw.instructions !== "string") problems.fail("gateway.instructions", "must be a string");

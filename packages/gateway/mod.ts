@@ -33,6 +33,8 @@ export type { GatewayConfig, GatewayStoreConfig, LoadGatewayConfigOptions } from
 export { DEFAULT_ADMIN_SCOPE } from "./cluster_options.ts";
 export type { GatewayClusterOptions } from "./cluster_options.ts";
 export { DEFAULT_GATEWAY_AUDIENCE } from "./options.ts";
+export type { GatewaySessionAndAdminConfig } from "./config_file.ts";
+export type { MemberSecretEnvPolicy } from "./options.ts";
 export type {
   GatewayAuth,
   GatewayBaseOptions,

@@ -61,6 +61,14 @@ export interface GatewaySecretAuth {
  */
 export type GatewayAuth = AuthManager | GatewaySecretAuth | false;
 
+/** Which environment variables members added at run time may name as their secret ({@link GatewayOptions}). */
+export interface MemberSecretEnvPolicy {
+  /** Allowed name prefixes. @default {["MCP_MEMBER_"]} */
+  prefixes?: readonly string[] | undefined;
+  /** Allowed names. @default {[]} */
+  names?: readonly string[] | undefined;
+}
+
 /** Options shared by the HTTP and stdio gateways. */
 export interface GatewayBaseOptions {
   /** Name and version announced to clients in `initialize`. @default {{ name: "federated-mcp-gateway", version: "0.1.0" }} */
@@ -110,6 +118,20 @@ export interface GatewayOptions extends GatewayBaseOptions {
   maxSessions?: number | undefined;
   /** A session without any request for this long is closed (its client re-initializes), in ms. @default {1800000} */
   sessionIdleTimeout?: number | undefined;
+  // Session quotas: also settable in the config file's `gateway` section.
+  /**
+   * Most sessions one subject (the `sub` of client tokens) may hold on one replica; more get 429. Without gateway
+   * authentication only `maxSessions` applies.
+   * @default {100}
+   */
+  maxSessionsPerSubject?: number | undefined;
+  /**
+   * Environment variables a member added through `/admin/members` may name as `auth.config.secretEnv`: names that
+   * start with one of `prefixes`, or are one of `names`. Any other name is refused with the same message as an unset
+   * variable, so the API neither reads the gateway's own secrets nor tells which variables exist.
+   * @default {{ prefixes: ["MCP_MEMBER_"], names: [] }}
+   */
+  memberSecretEnv?: MemberSecretEnvPolicy | undefined;
   /** Events kept per session so that a client resumes a cut SSE stream with `Last-Event-ID`; `0` disables. @default {256} */
   replayBuffer?: number | undefined;
   /** Reconnection delay suggested to clients in SSE `retry:` fields, in ms. @default {1000} */

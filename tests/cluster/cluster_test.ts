@@ -183,3 +183,38 @@ Deno.test("MemberSync leaves a member registered by other means alone and report
   await sync.reconcile();
   assert.equal(proxy.hasServer("static"), true, "not removed: the sync never registered it");
 });
+
+Deno.test("SessionTokens.open() accepts only the canonical spelling of a token", async () => {
+  const tokens = await SessionTokens.create(KEY);
+  const token = await tokens.issue({ subject: "alice", init: INIT });
+  assert.ok(await tokens.open(token));
+  const middle = Math.floor(token.length / 2);
+  for (
+    const variant of [
+      `${token}=`,
+      `${token}==`,
+      `${token.slice(0, middle)} ${token.slice(middle)}`,
+      `${token.slice(0, middle)}\n${token.slice(middle)}`,
+      ` ${token}`,
+      token.replace(/-/g, "+").replace(/_/g, "/"),
+    ]
+  ) {
+    if (variant === token) continue;
+    assert.equal(await tokens.open(variant), undefined, JSON.stringify(variant.slice(middle - 2, middle + 3)));
+  }
+});
+
+Deno.test("SessionTokens.issue() keeps only bounded initialize parts and refuses larger ones with a RangeError", async () => {
+  const tokens = await SessionTokens.create(KEY);
+  const small = await tokens.issue({ init: INIT });
+  const big = await tokens.issue({
+    init: { ...INIT, capabilities: { ...INIT.capabilities, experimental: { blob: "x".repeat(100_000) } } },
+  });
+  assert.equal(big.length, small.length, "dropped capabilities do not grow the token");
+  assert.deepEqual((await tokens.open(big))?.init.capabilities, INIT.capabilities);
+  await assert.rejects(
+    tokens.issue({ init: { ...INIT, capabilities: { sampling: { blob: "x".repeat(600) } } } }),
+    (error) => error instanceof RangeError && /capabilities\.sampling .*512 bytes/.test(error.message),
+  );
+  await assert.rejects(tokens.issue({ subject: "s".repeat(600), init: INIT }), RangeError);
+});

@@ -202,6 +202,8 @@ export class Replica implements AsyncDisposable {
         RUST_BACKTRACE: "0",
         NO_COLOR: "1",
         MCP_SECRET_KEY: SECRET,
+        // What members added through /admin/members name as their secret (the default allowed prefix MCP_MEMBER_).
+        MCP_MEMBER_SECRET: SECRET,
         MCP_GATEWAY_SECRET: GATEWAY_SECRET,
         MCP_STORE_KEY: STORE_KEY,
       },

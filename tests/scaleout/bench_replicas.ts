@@ -133,7 +133,7 @@ try {
         const registration = {
           serverId: "bench",
           endpoints: { control: `ws://127.0.0.1:${controlPort}`, data: `http://127.0.0.1:${dataPort}/mcp` },
-          auth: { type: "jwt", config: { secretEnv: "MCP_SECRET_KEY" } },
+          auth: { type: "jwt", config: { secretEnv: "MCP_MEMBER_SECRET" } },
         };
         const created = await admin(replicas[0]!, "POST", "members", registration);
         if (created.status !== 201) throw new Error(`Cannot register the member: ${JSON.stringify(created.body)}`);

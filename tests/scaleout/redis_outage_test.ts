@@ -23,7 +23,7 @@ const REDIS = redisAvailable();
 
 function registration(member: TestMember) {
   const { serverId, endpoints } = member.config;
-  return { serverId, endpoints, auth: { type: "jwt", config: { secretEnv: "MCP_SECRET_KEY" } } };
+  return { serverId, endpoints, auth: { type: "jwt", config: { secretEnv: "MCP_MEMBER_SECRET" } } };
 }
 
 async function connect(url: string, fetch?: typeof globalThis.fetch): Promise<Client> {

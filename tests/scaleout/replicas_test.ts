@@ -29,7 +29,7 @@ const REDIS = redisAvailable();
 /** A member's registration as an operator posts it: its secret named by an environment variable. */
 function registration(member: { config: { serverId: string; endpoints: object } }) {
   const { serverId, endpoints } = member.config;
-  return { serverId, endpoints, auth: { type: "jwt", config: { secretEnv: "MCP_SECRET_KEY" } } };
+  return { serverId, endpoints, auth: { type: "jwt", config: { secretEnv: "MCP_MEMBER_SECRET" } } };
 }
 
 async function directClient(replica: Replica): Promise<Client> {

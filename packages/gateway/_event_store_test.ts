@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import type { JSONRPCMessage } from "../core/_sdk.ts";
+import { MemoryEventStore } from "./_event_store.ts";
+
+function big(i: number, bytes: number): JSONRPCMessage {
+  return {
+    jsonrpc: "2.0",
+    method: "notifications/message",
+    params: { level: "info", data: `${i}:${"x".repeat(bytes)}` },
+  };
+}
+
+Deno.test("MemoryEventStore keeps at most its byte budget of events, and always the newest", async () => {
+  const store = new MemoryEventStore(256, 1_000_000);
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) ids.push(await store.storeEvent("s", big(i, 300_000)));
+  // 300 KB each: three fit in 1 MB; older ones are forgotten (a resume from them opens a fresh stream).
+  assert.equal(await store.getStreamIdForEventId(ids[16]!), undefined);
+  assert.equal(await store.getStreamIdForEventId(ids[17]!), "s");
+  const replayed: string[] = [];
+  await store.replayEventsAfter(ids[17]!, { send: (id) => Promise.resolve(void replayed.push(id)) });
+  assert.deepEqual(replayed, [ids[18], ids[19]]);
+  const huge = await store.storeEvent("s", big(99, 3_000_000));
+  assert.equal(await store.getStreamIdForEventId(huge), "s", "the newest is kept even above the budget");
+  assert.equal(await store.getStreamIdForEventId(ids[19]!), undefined);
+});
