@@ -7,7 +7,8 @@ import { AuthManager } from "../../packages/core/auth.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { quiet } from "../_support/catalog_members.ts";
-import { SECRET } from "../_support/members.ts";
+import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
+import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 
 const KEY = "membership-scale-key-of-at-least-32-bytes";
 const MEMBERS = 10_000;
@@ -34,7 +35,7 @@ Deno.test("Membership at 10,000 members: GET /admin/members and /metrics are lin
   const proxy = new FederationProxy(SECRET, { logger: quiet });
   const env = (name: string) => name === "MCP_MEMBER_DOCS" ? "m".repeat(40) : undefined;
   const gateway = await serveGateway(proxy, {
-    auth: { secret: SECRET },
+    auth: { secret: GATEWAY_SECRET },
     port: 0,
     logger: quiet,
     cluster: { store, key: KEY, env },
@@ -42,13 +43,14 @@ Deno.test("Membership at 10,000 members: GET /admin/members and /metrics are lin
   // A second replica on the same store: it hears of each change and applies it without reading every member.
   const otherProxy = new FederationProxy(SECRET, { logger: quiet });
   const other = await serveGateway(otherProxy, {
-    auth: { secret: SECRET },
+    auth: { secret: GATEWAY_SECRET },
     port: 0,
     logger: quiet,
     cluster: { store, key: KEY, env, reconcileInterval: 60_000 },
   });
   const base = gateway.url.replace(/\/mcp$/, "");
-  const token = await new AuthManager(SECRET).createToken({ scope: "federation:admin" }, {
+  const token = await new AuthManager(GATEWAY_SECRET).createToken({ scope: "federation:admin" }, {
+    audience: DEFAULT_GATEWAY_AUDIENCE,
     subject: "operator",
     expiresIn: "5m",
   });

@@ -4,24 +4,28 @@
 import assert from "node:assert/strict";
 import { MemoryRegistryStore } from "../../packages/cluster/mod.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
-import { serveGateway } from "../../packages/gateway/mod.ts";
+import { DEFAULT_GATEWAY_AUDIENCE, serveGateway } from "../../packages/gateway/mod.ts";
 import type { GatewayOptions } from "../../packages/gateway/mod.ts";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { quiet } from "../_support/catalog_members.ts";
-import { recordingLogger, SECRET } from "../_support/members.ts";
+import { GATEWAY_SECRET, recordingLogger, SECRET } from "../_support/members.ts";
 
 const KEY = "admin-bounds-store-key-of-at-least-32-bytes";
 const MEMBER_SECRET = "member-secret-of-at-least-thirty-two-bytes";
 
 function adminToken(subject = "operator-7"): Promise<string> {
-  return new AuthManager(SECRET).createToken({ scope: "federation:admin" }, { subject, expiresIn: "5m" });
+  return new AuthManager(GATEWAY_SECRET).createToken({ scope: "federation:admin" }, {
+    subject,
+    expiresIn: "5m",
+    audience: DEFAULT_GATEWAY_AUDIENCE,
+  });
 }
 
 async function gateway(env: Record<string, string>, options: Partial<GatewayOptions> = {}) {
   const store = new MemoryRegistryStore();
   const proxy = new FederationProxy(SECRET, { logger: quiet });
   const handle = await serveGateway(proxy, {
-    auth: { secret: SECRET },
+    auth: { secret: GATEWAY_SECRET },
     port: 0,
     logger: quiet,
     cluster: { store, key: KEY, env: (name) => env[name] },
@@ -110,7 +114,7 @@ Deno.test("Membership API: malformed percent-encoding in a path is a 400, not a 
 });
 
 Deno.test("Membership API: secretEnv names only allowed variables, and the refusal does not tell which exist", async () => {
-  const env = { MCP_MEMBER_DOCS: MEMBER_SECRET, MCP_GATEWAY_SECRET: SECRET, TEAM_X_TOKEN: MEMBER_SECRET };
+  const env = { MCP_MEMBER_DOCS: MEMBER_SECRET, MCP_GATEWAY_SECRET: GATEWAY_SECRET, TEAM_X_TOKEN: MEMBER_SECRET };
   {
     await using g = await gateway(env);
     const existing = await send(g.base, "POST", "members", member("a", { secretEnv: "MCP_GATEWAY_SECRET" }));

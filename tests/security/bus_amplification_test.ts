@@ -7,7 +7,7 @@ import { Client, ElicitRequestSchema, StreamableHTTPClientTransport } from "../.
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
-import { SECRET } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 import { serveConformanceMember } from "../fixtures/conformance_member.ts";
 import { redisAvailable, RedisServer } from "../scaleout/_support.ts";
 
@@ -28,7 +28,7 @@ async function replica(store: RegistryStore, member: { controlUrl?: string | und
   const proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer({ serverId: "fixtures", endpoints: { control: member.controlUrl! } });
   const gateway = await serveGateway(proxy, {
-    auth: { secret: SECRET },
+    auth: { secret: GATEWAY_SECRET },
     port: 0,
     logger: quiet,
     cluster: { store, key: KEY },

@@ -9,7 +9,7 @@ import { parseGatewayConfig, serveGateway } from "../../packages/gateway/mod.ts"
 import type { GatewayHandle, GatewayOptions } from "../../packages/gateway/mod.ts";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { gatewayToken, quiet } from "../_support/catalog_members.ts";
-import { SECRET } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 import { redisAvailable, RedisServer } from "../scaleout/_support.ts";
 
 const KEY = "sessions-test-store-key-of-at-least-32-bytes";
@@ -22,7 +22,7 @@ interface Replica extends AsyncDisposable {
 async function replica(store: RegistryStore, options: Partial<GatewayOptions> = {}): Promise<Replica> {
   const proxy = new FederationProxy(SECRET, { logger: quiet });
   const gateway = await serveGateway(proxy, {
-    auth: { secret: SECRET },
+    auth: { secret: GATEWAY_SECRET },
     port: 0,
     logger: quiet,
     cluster: { store, key: KEY },
