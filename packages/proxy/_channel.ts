@@ -181,9 +181,10 @@ export class MemberChannel {
     this.state = "up";
     this.upSince = performance.now();
     this.lastSuccess = performance.now();
+    // Taken now: the SDK forgets a client's transport before it calls onclose.
+    const socket = innerTransport(client);
     client.onclose = () => {
       if (this.client !== client) return;
-      const socket = innerTransport(client);
       const process = socket instanceof SoleCallTransport ? socket.inner : undefined;
       const detail = socket instanceof WebSocketTransport && socket.closeCode !== undefined
         ? ` (close ${socket.closeCode}${socket.closeReason ? ` ${socket.closeReason}` : ""})`

@@ -78,7 +78,7 @@ export class SoleCallTransport implements Transport {
   }
 
   #now(): number {
-    return (this.#options.now ?? performance.now)();
+    return this.#options.now ? this.#options.now() : performance.now();
   }
 
   #prune(): void {

@@ -105,3 +105,19 @@ export async function until(check: () => boolean, timeout = 10_000): Promise<boo
   }
   return true;
 }
+
+/** The error `run` rejects with, which must be an instance of `type`. */
+export async function rejects<E extends Error>(
+  run: () => Promise<unknown>,
+  type: abstract new (...args: never[]) => E,
+): Promise<E> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof type) return error;
+    throw new Error(
+      `Expected a ${type.name}, got ${error instanceof Error ? `${error.name}: ${error.message}` : error}`,
+    );
+  }
+  throw new Error(`Expected a ${type.name}, nothing was thrown`);
+}
