@@ -233,3 +233,18 @@ Deno.test("200 stdio register/remove cycles and a proxy close leave no child pro
   assert.deepEqual(processesWith(marker), []);
   assert.deepEqual(openFds(), before);
 });
+
+Deno.test("Removing a stdio member kills what its process started too (its process group)", async () => {
+  await using proxy = new FederationProxy(SECRET, { logger: recordingLogger() });
+  const marker = newMarker("group");
+  const endpoint = fixtureEndpoint(marker, "stdio_tiny");
+  // The program leaves a grandchild behind: a shell that sleeps, whose command line carries the marker.
+  const script = `sh -c 'sleep 300; : ${marker}' & exec "$0" "$@"`;
+  await proxy.registerServer({
+    serverId: "fx",
+    endpoints: { stdio: { command: "sh", args: ["-c", script, endpoint.command, ...(endpoint.args ?? [])] } },
+  });
+  assert.ok(await until(() => processesWith(marker).length === 2), "the server and its grandchild run");
+  await proxy.removeServer("fx");
+  assert.deepEqual(processesWith(marker), []);
+});
