@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Channel } from "../core/errors.ts";
 import {
   AuthenticationError,
+  ConfigError,
   ConnectionError,
   type FederationError,
   ProtocolError,
@@ -111,6 +112,7 @@ export class MemberChannel {
     const deadline = timeoutSignal(connectTimeout, signal);
     const abort = deadline.signal;
     let transport: RelatedTransport | undefined;
+    let process: StdioProcessTransport | undefined;
     let connectSignal: AbortSignal | undefined = abort;
     const client = new Client(this.#settings.clientInfo, {
       capabilities: this.#settings.capabilities,
@@ -120,7 +122,7 @@ export class MemberChannel {
       let inner: Transport;
       if (kind === "stdio") {
         const stdio = this.#settings.stdio!;
-        const process = new StdioProcessTransport({
+        process = new StdioProcessTransport({
           serverId,
           endpoint: stdio.endpoint,
           logger: stdio.logger,
@@ -153,8 +155,16 @@ export class MemberChannel {
       this.latency = undefined;
       this.recordLatency(performance.now() - pinged);
     } catch (error) {
+      // Taken before closing (which ends the process): whether it ended by itself.
+      const ended = process?.exitDescription;
       await client.close().catch(() => {});
       await transport?.close().catch(() => {});
+      if (ended !== undefined && !(error instanceof ConfigError)) {
+        throw new ConnectionError(
+          `Cannot start server '${serverId}': its process ended (${ended}) before initialize completed (its stderr is in the log)`,
+          { serverId, channel: kind, code: "ERR_CONNECTION_FAILED", cause: error },
+        );
+      }
       if (deadline.expired) {
         throw new TimeoutError(
           `Connecting to server '${serverId}' (${kind}) timed out (timeout: ${connectTimeout}ms)`,

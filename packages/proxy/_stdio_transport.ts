@@ -176,7 +176,21 @@ export class StdioProcessTransport implements Transport {
         { serverId: this.#options.serverId, channel: "stdio", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
       );
     }
-    await writer.write(encoder.encode(line + "\n"));
+    try {
+      await writer.write(encoder.encode(line + "\n"));
+    } catch (error) {
+      // A broken pipe: the process is ending; say how, if it says so soon.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.#status, new Promise((resolve) => timer = setTimeout(resolve, 1_000))]);
+      clearTimeout(timer);
+      const how = this.exitDescription;
+      throw new ConnectionError(`Process of server '${this.#options.serverId}' ended${how ? ` (${how})` : ""}`, {
+        serverId: this.#options.serverId,
+        channel: "stdio",
+        code: "ERR_CONNECTION_CLOSED",
+        cause: error,
+      });
+    }
   }
 
   close(): Promise<void> {

@@ -248,3 +248,20 @@ Deno.test("Removing a stdio member kills what its process started too (its proce
   await proxy.removeServer("fx");
   assert.deepEqual(processesWith(marker), []);
 });
+
+Deno.test("FederationProxy.registerServer() fails a stdio member whose process exits at once, with its exit code", async () => {
+  const logger = recordingLogger();
+  await using proxy = new FederationProxy(SECRET, { logger });
+  const error = await rejects(
+    () =>
+      proxy.registerServer({
+        serverId: "fx",
+        endpoints: { stdio: { command: "sh", args: ["-c", "echo boom >&2; exit 3"] } },
+      }),
+    ConnectionError,
+  );
+  assert.equal(error.code, "ERR_CONNECTION_FAILED");
+  assert.match(error.message, /exit code 3/);
+  assert.equal(proxy.hasServer("fx"), false);
+  assert.ok(logger.lines.some((l) => l.data?.serverId === "fx" && l.data?.line === "boom"));
+});
