@@ -60,6 +60,31 @@ export function openFds(): number {
   return [...Deno.readDirSync("/proc/self/fd")].length;
 }
 
+/** The pipes on a process's stdin, stdout and stderr (`pipe:[inode]`; the same inode as our end of each). */
+export function stdioPipesOf(pid: number): string[] {
+  return [0, 1, 2].flatMap((fd) => {
+    try {
+      const target = Deno.readLinkSync(`/proc/${pid}/fd/${fd}`);
+      return target.startsWith("pipe:") ? [target] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** What this process's open descriptors point at (`pipe:[inode]`, `socket:[inode]`, paths). */
+export function ownDescriptors(): Set<string> {
+  const targets = new Set<string>();
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      targets.add(Deno.readLinkSync(`/proc/self/fd/${entry.name}`));
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return targets;
+}
+
 /** Resident set size of a process, in KiB (0 when it is gone). */
 export function rssKiB(pid: number): number {
   try {

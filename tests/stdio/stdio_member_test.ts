@@ -9,10 +9,11 @@ import {
   fixtureEndpoint,
   groupMembers,
   newMarker,
-  openFds,
+  ownDescriptors,
   processesWith,
   recordingLogger,
   rejects,
+  stdioPipesOf,
   until,
 } from "./_support.ts";
 
@@ -216,22 +217,32 @@ Deno.test("A stdio member refuses an oversized message before writing it", async
   assert.deepEqual(textOf(await proxy.callTool("fx", "echo", { text: "small" })), "small");
 });
 
-Deno.test("200 stdio register/remove cycles and a proxy close leave no child process and no open descriptor", async () => {
+Deno.test("200 stdio register/remove cycles and a proxy close leave no child process and no open pipe", async () => {
   const marker = newMarker("cycles");
-  const before = openFds();
   const proxy = new FederationProxy(SECRET, { logger: recordingLogger() });
+  // Our ends of every child's stdin/stdout/stderr pipes (same inodes as the child's ends).
+  const pipes = new Set<string>();
+  const register = async (serverId: string) => {
+    const pid = (await proxy.registerServer(fixtureConfig(serverId, marker, "stdio_tiny"))).channels.stdio!.pid!;
+    const own = stdioPipesOf(pid);
+    assert.equal(own.length, 3);
+    for (const pipe of own) pipes.add(pipe);
+    assert.ok(own.every((pipe) => ownDescriptors().has(pipe)), "we hold the other end of each pipe");
+  };
   for (let i = 0; i < 200; i++) {
-    await proxy.registerServer(fixtureConfig("fx", marker, "stdio_tiny"));
+    await register("fx");
     if (i % 50 === 0) assert.deepEqual(textOf(await proxy.callTool("fx", "echo", { text: `${i}` })), `${i}`);
     await proxy.removeServer("fx");
   }
   assert.deepEqual(processesWith(marker), []);
-  await proxy.registerServer(fixtureConfig("a", marker, "stdio_tiny"));
-  await proxy.registerServer(fixtureConfig("b", marker, "stdio_tiny"));
+  assert.equal(pipes.size, 600);
+  assert.deepEqual([...ownDescriptors()].filter((target) => pipes.has(target)), [], "no pipe left open");
+  await register("a");
+  await register("b");
   assert.deepEqual(processesWith(marker).length, 2);
   await proxy.close();
   assert.deepEqual(processesWith(marker), []);
-  assert.deepEqual(openFds(), before);
+  assert.deepEqual([...ownDescriptors()].filter((target) => pipes.has(target)), [], "no pipe left open");
 });
 
 Deno.test("Removing a stdio member kills what its process started too (its process group)", async () => {
