@@ -47,6 +47,11 @@ Deno.test("One stdio process serves two gateway clients without mixing their cal
     assert.match(textOf(refused), /cannot be established/);
     assert.equal(textOf(await slow), "done");
     assert.deepEqual(asked, ["bob:bob?"]);
+
+    // A member like any other in the gateway's metrics.
+    const body = await (await fetch(gateway.url.replace(/\/mcp$/, "/metrics"))).text();
+    assert.match(body, /^federation_member_up\{server_id="fx"\} 1$/m);
+    assert.match(body, /^federation_requests_total\{server_id="fx",method="tools\/call",outcome="ok"\} 2[0-9]$/m);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
   }
