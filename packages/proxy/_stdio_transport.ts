@@ -252,6 +252,10 @@ export class StdioProcessTransport implements Transport {
           const line = buffer.slice(0, newline).replace(/\r$/, "");
           buffer = buffer.slice(newline + 1);
           this.#receive(line);
+          // One message at a time, as a WebSocket delivers them: the SDK handles a notification in a microtask but a
+          // response at once, so a call's last progress and its result read in one chunk would otherwise lose the
+          // progress (its handler is gone when the microtask runs).
+          await Promise.resolve();
         }
         if (exceedsBytes(buffer, maxMessageBytes)) {
           this.onerror?.(
