@@ -176,6 +176,7 @@ export type {
   SecretProvider,
   ServerCapabilities,
   SigningAlgorithm,
+  StdioEndpoint,
   TokenPayload,
   Tool,
   Transport,

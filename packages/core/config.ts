@@ -18,7 +18,7 @@
 import { ConfigError } from "./errors.ts";
 import { isRecord } from "./_json.ts";
 import { parseDuration } from "./duration.ts";
-import type { FederationConfig, JwtAuthSettings } from "./types.ts";
+import type { FederationConfig, JwtAuthSettings, StdioEndpoint } from "./types.ts";
 
 /** Pattern every serverId must match (and it must not contain `__`). */
 export const SERVER_ID_PATTERN: RegExp = /^[A-Za-z0-9_-]{1,32}$/;
@@ -28,6 +28,22 @@ export const MIN_SECRET_BYTES = 32;
 const HMAC_ALGORITHMS = new Set(["HS256", "HS384", "HS512"]);
 const SECRET_QUERY_NAMES =
   /^(token|access_token|id_token|jwt|auth|authorization|key|api_key|apikey|secret|password|bearer)$/i;
+
+/**
+ * Names of environment variables that look like credentials: a stdio member's `env` may not hold them inline (they
+ * belong in the proxy's environment, referenced with `envFrom`).
+ *
+ * @example
+ * ```ts
+ * import { SECRET_ENV_NAME } from "@federated-mcp/federation/core";
+ *
+ * console.log(SECRET_ENV_NAME.test("GITHUB_TOKEN"), SECRET_ENV_NAME.test("LOG_LEVEL")); // true false
+ * ```
+ */
+export const SECRET_ENV_NAME: RegExp =
+  /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH(?!OR)|COOKIE|SESSION/i;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const STDIO_FIELDS = ["command", "args", "env", "envFrom", "cwd"];
 
 /** Options of {@link validateConfig}. */
 export interface ValidateConfigOptions {
@@ -153,6 +169,49 @@ function validateJwtSettings(input: unknown, serverId: string, options: Validate
   return input as JwtAuthSettings;
 }
 
+function validateEnvMap(value: unknown, field: string, serverId: string, inline: boolean): void {
+  if (value === undefined) return;
+  if (!isRecord(value)) fail(field, "must be an object of name → string", serverId);
+  for (const [name, entry] of Object.entries(value)) {
+    if (!ENV_NAME.test(name)) fail(`${field}.${name}`, "is not a valid environment variable name", serverId);
+    if (typeof entry !== "string") fail(`${field}.${name}`, "must be a string", serverId);
+    if (!inline && !ENV_NAME.test(entry)) {
+      fail(`${field}.${name}`, "must name an environment variable of the proxy", serverId);
+    }
+    if (inline && SECRET_ENV_NAME.test(name)) {
+      // The value is never quoted: it may be the secret itself.
+      fail(
+        `${field}.${name}`,
+        `looks like a secret: set it in the proxy's environment and reference it with "envFrom": { "${name}": "VARIABLE" }`,
+        serverId,
+      );
+    }
+  }
+}
+
+function validateStdio(input: unknown, serverId: string): StdioEndpoint {
+  if (!isRecord(input)) fail("endpoints.stdio", "must be an object with a command", serverId);
+  for (const key of Object.keys(input)) {
+    if (!STDIO_FIELDS.includes(key)) fail(`endpoints.stdio.${key}`, "is not a known field", serverId);
+  }
+  const { command, args, cwd } = input;
+  if (typeof command !== "string" || command.trim().length === 0) {
+    fail("endpoints.stdio.command", "is required: a non-empty string", serverId);
+  }
+  if (args !== undefined) {
+    if (!Array.isArray(args)) fail("endpoints.stdio.args", "must be an array of strings", serverId);
+    args.forEach((arg, i) => {
+      if (typeof arg !== "string") fail(`endpoints.stdio.args[${i}]`, "must be a string", serverId);
+    });
+  }
+  validateEnvMap(input.env, "endpoints.stdio.env", serverId, true);
+  validateEnvMap(input.envFrom, "endpoints.stdio.envFrom", serverId, false);
+  if (cwd !== undefined && (typeof cwd !== "string" || cwd.length === 0)) {
+    fail("endpoints.stdio.cwd", "must be a non-empty string", serverId);
+  }
+  return input as unknown as StdioEndpoint;
+}
+
 /**
  * Validates a member registration. Unknown top-level keys are rejected so that typos do not pass silently.
  *
@@ -178,9 +237,27 @@ export function validateConfig(input: unknown, options: ValidateConfigOptions = 
     if (!["serverId", "endpoints", "auth"].includes(key)) fail(key, "is not a known field", serverId);
   }
   const endpoints = input.endpoints;
-  if (!isRecord(endpoints)) fail("endpoints", "must be an object with control and/or data", serverId);
+  if (!isRecord(endpoints)) fail("endpoints", "must be an object with control and/or data, or stdio", serverId);
   for (const key of Object.keys(endpoints)) {
-    if (key !== "control" && key !== "data") fail(`endpoints.${key}`, "is not a known endpoint", serverId);
+    if (key !== "control" && key !== "data" && key !== "stdio") {
+      fail(`endpoints.${key}`, "is not a known endpoint", serverId);
+    }
+  }
+  if (endpoints.stdio !== undefined) {
+    if (endpoints.control !== undefined || endpoints.data !== undefined) {
+      fail("endpoints.stdio", "cannot be combined with control or data: a member is a process or a remote", serverId);
+    }
+    validateStdio(endpoints.stdio, serverId);
+    const auth = input.auth;
+    if (auth !== undefined && !(isRecord(auth) && auth.type === "none")) {
+      fail("auth", 'must be absent or { "type": "none" } for a stdio member: no token is sent to a process', serverId);
+    }
+    if (
+      isRecord(auth) && auth.config !== undefined && !(isRecord(auth.config) && Object.keys(auth.config).length === 0)
+    ) {
+      fail("auth.config", 'must be absent or empty with type "none"', serverId);
+    }
+    return input as unknown as FederationConfig;
   }
   const control = validateUrl(endpoints.control, "endpoints.control", ["ws:", "wss:"], serverId);
   const data = validateUrl(endpoints.data, "endpoints.data", ["http:", "https:"], serverId);

@@ -43,8 +43,8 @@ export type FederationErrorCode =
   | "ERR_PROTOCOL"
   | "ERR_MESSAGE_TOO_LARGE";
 
-/** Which of a member's two channels an error or event concerns. */
-export type Channel = "control" | "data";
+/** Which of a member's channels an error or event concerns: control, data, or the process of a stdio member. */
+export type Channel = "control" | "data" | "stdio";
 
 /** Options shared by every {@link FederationError}. */
 export interface FederationErrorOptions extends ErrorOptions {

@@ -21,12 +21,52 @@ export type SecretProvider = string | (() => string | Promise<string>);
 /** HMAC algorithms a shared secret may sign with. */
 export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
 
-/** Where a member listens. At least one of the two must be given. */
+/**
+ * A local MCP server that the proxy spawns and speaks MCP to over its stdin/stdout (newline-delimited JSON-RPC).
+ *
+ * The child does not inherit the proxy's environment (it holds the proxy's secret): only a fixed list of harmless
+ * variables (`PATH`, `HOME`, `USER`, `LANG`, `TMPDIR`, `DENO_DIR`, npm's cache, …), then `env`, then `envFrom`.
+ *
+ * @example
+ * ```ts
+ * import type { StdioEndpoint } from "@federated-mcp/federation/core";
+ *
+ * const github: StdioEndpoint = {
+ *   command: "npx",
+ *   args: ["-y", "@modelcontextprotocol/server-github"],
+ *   env: { LOG_LEVEL: "info" },
+ *   envFrom: { GITHUB_PERSONAL_ACCESS_TOKEN: "GITHUB_TOKEN" },
+ * };
+ * console.log(github.command);
+ * ```
+ */
+export interface StdioEndpoint {
+  /** The program: a path, or a name looked up on `PATH`. */
+  command: string;
+  /** Its arguments. @default {[]} */
+  args?: string[] | undefined;
+  /**
+   * Plain environment values, name → value (never logged). A name that looks like a credential (`…TOKEN`,
+   * `…SECRET`, `…PASSWORD`, `…API_KEY`, …) is refused here: reference it with `envFrom`.
+   */
+  env?: Record<string, string> | undefined;
+  /**
+   * Environment by reference: the child's variable name → the name of the proxy's own environment variable whose
+   * value it gets, read at every spawn. An unset variable fails the spawn with a `ConfigError` naming it.
+   */
+  envFrom?: Record<string, string> | undefined;
+  /** Working directory. @default {the proxy's} */
+  cwd?: string | undefined;
+}
+
+/** Where a member listens: control and/or data, or a local process (`stdio`, alone). */
 export interface FederationEndpoints {
   /** WebSocket control endpoint (`ws://` or `wss://`). */
   control?: string | undefined;
   /** MCP Streamable HTTP data endpoint (`http://` or `https://`). */
   data?: string | undefined;
+  /** A local MCP server run by the proxy, instead of `control`/`data`. */
+  stdio?: StdioEndpoint | undefined;
 }
 
 /** Settings of the JWTs the proxy mints for one member. */
@@ -53,6 +93,6 @@ export interface FederationConfig {
   serverId: string;
   /** The member's control and/or data endpoint. */
   endpoints: FederationEndpoints;
-  /** Authentication. When omitted, JWTs signed with the proxy's secret. */
+  /** Authentication. When omitted, JWTs signed with the proxy's secret; a stdio member takes none (absent or `none`). */
   auth?: FederationAuth | undefined;
 }

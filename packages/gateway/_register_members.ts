@@ -29,7 +29,8 @@ export const REGISTER_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
 });
 
 function describe(config: FederationConfig): string {
-  const { control, data } = config.endpoints;
+  const { control, data, stdio } = config.endpoints;
+  if (stdio) return `stdio ${stdio.command}`; // its arguments may name private paths
   return [control ? `control ${redactUrl(control)}` : "", data ? `data ${redactUrl(data)}` : ""].filter(Boolean)
     .join("  ");
 }

@@ -66,6 +66,7 @@ export interface GatewayConfig {
     | "heartbeatTimeout"
     | "drainTimeout"
     | "tokenLifetime"
+    | "maxStdioMembers"
   >;
   /** Catalog options from the file. */
   catalog: CatalogOptions;
@@ -188,6 +189,7 @@ const PROXY_KEYS = [
   "heartbeatTimeout",
   "drainTimeout",
   "tokenLifetime",
+  "maxStdioMembers",
 ];
 const CATALOG_KEYS = ["prefix", "listTimeout", "retryAfter"];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -272,14 +274,27 @@ function parseMember(problems: Problems, raw: unknown, index: number, env: Env):
   } else if (isRecord(auth) && auth.type === "jwt" && auth.config === undefined) {
     config.auth = { ...auth, config: {} };
   }
+  let member: FederationConfig;
   try {
-    return validateConfig(config, { strictSecrets: false, warn: () => {} });
+    member = validateConfig(config, { strictSecrets: false, warn: () => {} });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const field = error.field ?? "config";
     const rule = error.message.replace(/^Invalid [^:]*: /, "");
     problems.fail(`members[${index}].${field}`, rule, serverId);
   }
+  // A stdio member's references are checked now, so that a missing variable stops the start (exit 2) rather than
+  // each spawn; its value is read again at every spawn.
+  for (const [name, from] of Object.entries(member.endpoints.stdio?.envFrom ?? {})) {
+    if (env(from) === undefined) {
+      problems.fail(
+        `members[${index}].endpoints.stdio.envFrom.${name}`,
+        `environment variable '${from}' is not set`,
+        serverId,
+      );
+    }
+  }
+  return member;
 }
 
 /**
@@ -476,6 +491,12 @@ export function parseGatewayConfig(
   ) {
     if (proxyRaw[key] !== undefined) proxy[key] = problems.number(proxyRaw[key], `proxy.${key}`, { min: 1 });
   }
+  if (proxyRaw.maxStdioMembers !== undefined) {
+    proxy.maxStdioMembers = problems.number(proxyRaw.maxStdioMembers, "proxy.maxStdioMembers", {
+      min: 0,
+      integer: true,
+    });
+  }
   if (proxyRaw.tokenLifetime !== undefined) {
     if (typeof proxyRaw.tokenLifetime !== "string" && typeof proxyRaw.tokenLifetime !== "number") {
       problems.fail("proxy.tokenLifetime", 'must be seconds or a duration like "1h"');
@@ -506,7 +527,8 @@ export function parseGatewayConfig(
     if (seen.has(member.serverId)) problems.fail(`members[${index}].serverId`, "is a duplicate", member.serverId);
     seen.add(member.serverId);
     const ownSecret = member.auth?.type === "jwt" && member.auth.config.secret !== undefined;
-    if (member.auth?.type !== "none" && !ownSecret && proxySecret === undefined) {
+    const stdio = member.endpoints.stdio !== undefined; // a process gets no token
+    if (member.auth?.type !== "none" && !stdio && !ownSecret && proxySecret === undefined) {
       problems.fail(
         `members[${index}].auth`,
         'needs a secret: set MCP_SECRET_KEY (or "proxy": { "secretEnv": "NAME" }) or "auth.config.secretEnv"',

@@ -1,8 +1,10 @@
-// Internal: one channel (control or data) to one member: an MCP SDK Client over a WebSocket or Streamable HTTP.
+// Internal: one channel to one member: an MCP SDK Client over a WebSocket (control), Streamable HTTP (data), or the
+// stdin/stdout of a process the channel spawns (stdio; a new process on every reconnect).
 import { z } from "zod";
 import type { Channel } from "../core/errors.ts";
 import {
   AuthenticationError,
+  ConfigError,
   ConnectionError,
   type FederationError,
   ProtocolError,
@@ -25,6 +27,18 @@ import { toFederationError } from "./_errors.ts";
 import { type CallRegistry, type CallTable, RelatedTransport, StreamRelations } from "./_relation.ts";
 import type { ChannelState } from "./status.ts";
 import type { TokenSource } from "./_token_source.ts";
+import type { Logger } from "../core/logger.ts";
+import type { StdioEndpoint } from "../core/types.ts";
+import { StdioProcessTransport } from "./_stdio_transport.ts";
+import { SoleCallTransport } from "./_stdio_relation.ts";
+
+/** What a stdio channel needs to run its process. */
+export interface StdioSettings {
+  endpoint: StdioEndpoint;
+  logger: Logger;
+  /** How long a cancelled request still counts as in progress on the process (see `_stdio_relation.ts`), in ms. */
+  cancelledGrace: number;
+}
 
 export interface ChannelSettings {
   serverId: string;
@@ -46,6 +60,8 @@ export interface ChannelSettings {
   onDown: (channel: MemberChannel, cause: FederationError) => void;
   /** Runs before every connect (the outbound guard); a rejection fails the connect. */
   beforeConnect?: ((url: string, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+  /** For the `stdio` kind: the process to run. */
+  stdio?: StdioSettings | undefined;
 }
 
 const RenewResultSchema = z.object({ expiresAt: z.number() }).loose();
@@ -80,10 +96,11 @@ export class MemberChannel {
   /** Opens a new connection and runs `initialize`; the previous client, if any, is kept until `adopt`. */
   async open(signal?: AbortSignal): Promise<Client> {
     const { kind, url, tokens, connectTimeout, serverId } = this.#settings;
-    await this.#settings.beforeConnect?.(url, signal);
+    if (kind !== "stdio") await this.#settings.beforeConnect?.(url, signal);
     let authorization: string | undefined;
     try {
-      authorization = await tokens.authorization(true);
+      // A process gets no token.
+      authorization = kind === "stdio" ? undefined : await tokens.authorization(true);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new AuthenticationError("ERR_AUTH_NO_KEY", `Cannot mint a token for server '${serverId}': ${reason}`, {
@@ -95,6 +112,7 @@ export class MemberChannel {
     const deadline = timeoutSignal(connectTimeout, signal);
     const abort = deadline.signal;
     let transport: RelatedTransport | undefined;
+    let process: StdioProcessTransport | undefined;
     let connectSignal: AbortSignal | undefined = abort;
     const client = new Client(this.#settings.clientInfo, {
       capabilities: this.#settings.capabilities,
@@ -102,7 +120,20 @@ export class MemberChannel {
     });
     try {
       let inner: Transport;
-      if (kind === "control") {
+      if (kind === "stdio") {
+        const stdio = this.#settings.stdio!;
+        process = new StdioProcessTransport({
+          serverId,
+          endpoint: stdio.endpoint,
+          logger: stdio.logger,
+          maxMessageBytes: this.#settings.maxMessageBytes,
+        });
+        inner = new SoleCallTransport(process, {
+          serverId,
+          logger: stdio.logger,
+          cancelledGrace: stdio.cancelledGrace,
+        });
+      } else if (kind === "control") {
         inner = await WebSocketTransport.connect(url, {
           headers: authorization ? { Authorization: authorization } : {},
           timeout: connectTimeout,
@@ -124,8 +155,16 @@ export class MemberChannel {
       this.latency = undefined;
       this.recordLatency(performance.now() - pinged);
     } catch (error) {
+      // Taken before closing (which ends the process): whether it ended by itself.
+      const ended = process?.exitDescription;
       await client.close().catch(() => {});
       await transport?.close().catch(() => {});
+      if (ended !== undefined && !(error instanceof ConfigError)) {
+        throw new ConnectionError(
+          `Cannot start server '${serverId}': its process ended (${ended}) before initialize completed (its stderr is in the log)`,
+          { serverId, channel: kind, code: "ERR_CONNECTION_FAILED", cause: error },
+        );
+      }
       if (deadline.expired) {
         throw new TimeoutError(
           `Connecting to server '${serverId}' (${kind}) timed out (timeout: ${connectTimeout}ms)`,
@@ -152,11 +191,15 @@ export class MemberChannel {
     this.state = "up";
     this.upSince = performance.now();
     this.lastSuccess = performance.now();
+    // Taken now: the SDK forgets a client's transport before it calls onclose.
+    const socket = innerTransport(client);
     client.onclose = () => {
       if (this.client !== client) return;
-      const socket = innerTransport(client);
+      const process = socket instanceof SoleCallTransport ? socket.inner : undefined;
       const detail = socket instanceof WebSocketTransport && socket.closeCode !== undefined
         ? ` (close ${socket.closeCode}${socket.closeReason ? ` ${socket.closeReason}` : ""})`
+        : process instanceof StdioProcessTransport && process.exitDescription !== undefined
+        ? ` (process ended: ${process.exitDescription})`
         : "";
       this.fail(
         new ConnectionError(`Connection to server '${this.#settings.serverId}' (${this.kind}) closed${detail}`, {
@@ -183,6 +226,14 @@ export class MemberChannel {
   recordLatency(ms: number): void {
     this.latency = this.latency === undefined ? ms : this.latency + LATENCY_WEIGHT * (ms - this.latency);
     this.lastSuccess = performance.now();
+  }
+
+  /** The process id of a stdio channel's current process. */
+  get pid(): number | undefined {
+    const client = this.client;
+    const transport = client ? innerTransport(client) : undefined;
+    const process = transport instanceof SoleCallTransport ? transport.inner : undefined;
+    return process instanceof StdioProcessTransport ? process.pid : undefined;
   }
 
   /** Sends an MCP ping within `timeout`; marks the channel down on failure. */

@@ -96,13 +96,20 @@ export class Member {
       elicitation: { form: {}, url: {} },
       roots: { listChanged: true },
     };
-    for (const kind of ["control", "data"] as const) {
-      const url = config.endpoints[kind];
+    const stdio = config.endpoints.stdio;
+    for (const kind of ["control", "data", "stdio"] as const) {
+      // A stdio channel is shown as its command only: its arguments may name private paths.
+      const url = kind === "stdio" ? (stdio ? `stdio:${stdio.command}` : undefined) : config.endpoints[kind];
       if (url === undefined) continue;
       this.channels[kind] = new MemberChannel({
         serverId: this.serverId,
         kind,
         url,
+        ...(kind === "stdio" && stdio
+          ? {
+            stdio: { endpoint: stdio, logger: settings.logger, cancelledGrace: settings.requestTimeout },
+          }
+          : {}),
         tokens,
         clientInfo: settings.clientInfo,
         capabilities,
@@ -120,7 +127,9 @@ export class Member {
   }
 
   #list(): MemberChannel[] {
-    return [this.channels.control, this.channels.data].filter((c): c is MemberChannel => c !== undefined);
+    return [this.channels.control, this.channels.data, this.channels.stdio].filter((c): c is MemberChannel =>
+      c !== undefined
+    );
   }
 
   /** Whether calls can be made now. */
@@ -406,8 +415,9 @@ export class Member {
       const idleSince = performance.now() - heartbeatInterval;
       await Promise.all(
         this.#list().map((channel) =>
-          // The control channel is pinged every interval; the data channel only when idle (requests prove it alive).
-          channel.kind === "control" || channel.lastSuccess <= idleSince
+          // The control and stdio channels are pinged every interval; the data channel only when idle (requests prove
+          // it alive).
+          channel.kind !== "data" || channel.lastSuccess <= idleSince
             ? channel.heartbeat(heartbeatTimeout)
             : Promise.resolve()
         ),
@@ -456,6 +466,7 @@ export class Member {
         reconnectAttempts: channel.attempts,
         lastError: channel.lastError,
       };
+      if (channel.kind === "stdio") status.pid = channel.pid;
       channels[channel.kind] = status;
     }
     return {

@@ -49,7 +49,7 @@ import { FederatedCatalog } from "./catalog/federated_catalog.ts";
 import type { CatalogCallOptions } from "./catalog/types.ts";
 import type { CatalogSource } from "./catalog/source.ts";
 import { type FederationEventMap, type FederationEventType, MemberErrorEvent, type StatusEvent } from "./events.ts";
-import { DEFAULT_BACKOFF, type FederationProxyOptions } from "./options.ts";
+import { DEFAULT_BACKOFF, DEFAULT_MAX_STDIO_MEMBERS, type FederationProxyOptions } from "./options.ts";
 import type { ServerStatus } from "./status.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import {
@@ -163,8 +163,9 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
    * @param config The member's registration.
    * @param options `signal`.
    * @returns The member's status.
-   * @throws {ConfigError} Invalid config or an endpoint refused by `outboundGuard` (`ERR_CONFIG_INVALID`), or a
-   *   duplicate serverId (`ERR_SERVER_EXISTS`).
+   * @throws {ConfigError} Invalid config, an endpoint refused by `outboundGuard`, a stdio member past
+   *   `maxStdioMembers` or an unset `envFrom` variable (`ERR_CONFIG_INVALID`), or a duplicate serverId
+   *   (`ERR_SERVER_EXISTS`).
    * @throws {ConnectionError} Unreachable or refused (`ERR_CONNECTION_FAILED`); proxy closed (`ERR_CLOSED`).
    * @throws {AuthenticationError} The member rejected the token (`ERR_AUTH_REJECTED`).
    * @throws {TimeoutError} Connecting took longer than `connectTimeout`.
@@ -184,6 +185,16 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
         field: "serverId",
         serverId,
       });
+    }
+    if (config.endpoints.stdio !== undefined) {
+      const max = this.#options.maxStdioMembers ?? DEFAULT_MAX_STDIO_MEMBERS;
+      const running = [...this.#members.values()].filter((m) => m.config.endpoints.stdio !== undefined).length;
+      if (running >= max) {
+        throw new ConfigError(
+          `Cannot register server '${serverId}': ${running} stdio members are registered, the limit (maxStdioMembers) is ${max}`,
+          { field: "endpoints.stdio", serverId },
+        );
+      }
     }
     const proxyId = this.#options.proxyId ?? "federation-proxy";
     const tokens = new TokenSource(config, {

@@ -25,6 +25,18 @@ import type { BackoffPolicy } from "../core/backoff.ts";
 
 export { type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
 
+/**
+ * Default of `maxStdioMembers`: stdio members one proxy runs at most.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_STDIO_MEMBERS } from "@federated-mcp/federation/proxy";
+ *
+ * console.log(DEFAULT_MAX_STDIO_MEMBERS); // 32
+ * ```
+ */
+export const DEFAULT_MAX_STDIO_MEMBERS: number = 32;
+
 /** Which channel carries requests: the data channel, the control channel, or the faster healthy one. */
 export type RoutingPolicy = "auto" | "data" | "control";
 
@@ -51,6 +63,12 @@ export interface FederationProxyOptions {
    * smallest `maxMessageBytes` of your members. @default {4194304} (4 MiB, a member's default)
    */
   maxMessageBytes?: number;
+  /**
+   * Most stdio members (local processes the proxy spawns and supervises) registered at once: one more is refused
+   * by `registerServer` with a `ConfigError` (`ERR_CONFIG_INVALID`, field `endpoints.stdio`). Each costs a process
+   * (tens of MB for a Node.js server). @default {32}
+   */
+  maxStdioMembers?: number;
   /** How long `removeServer`/`drain` let in-flight calls finish, in ms. @default {5000} */
   drainTimeout?: number;
   /** Reconnection policy. @default {DEFAULT_BACKOFF} */

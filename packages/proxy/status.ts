@@ -18,7 +18,7 @@ export type ChannelState = "connecting" | "up" | "down" | "closed";
 
 /** One channel of one member. */
 export interface ChannelStatus {
-  /** The endpoint URL. */
+  /** The endpoint URL; for a stdio member `stdio:<command>` (without its arguments). */
   url: string;
   /** The channel's state. */
   state: ChannelState;
@@ -28,6 +28,8 @@ export interface ChannelStatus {
   reconnectAttempts: number;
   /** The last failure on this channel. */
   lastError: FederationError | undefined;
+  /** The process id while a stdio member's process runs (stdio channel only). */
+  pid?: number | undefined;
 }
 
 /** One member. */
@@ -36,8 +38,8 @@ export interface ServerStatus {
   serverId: string;
   /** Overall state. */
   state: MemberState;
-  /** Per-channel state (only the channels the member offers). */
-  channels: { control?: ChannelStatus; data?: ChannelStatus };
+  /** Per-channel state (only the channels the member offers; a stdio member has `stdio` alone). */
+  channels: { control?: ChannelStatus; data?: ChannelStatus; stdio?: ChannelStatus };
   /** What the member announced in `initialize`. */
   serverInfo: Implementation | undefined;
   /** The member's capabilities. */

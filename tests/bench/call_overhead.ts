@@ -12,7 +12,7 @@ import { type BenchCase, type BenchContext, type BenchRow, formatLatency, format
 import { compareInterleaved } from "./_stats.ts";
 
 const GOAL = 1.10;
-const TRANSPORT: Record<Channel, string> = { control: "WebSocket", data: "Streamable HTTP" };
+const TRANSPORT: Record<Channel, string> = { control: "WebSocket", data: "Streamable HTTP", stdio: "stdio" };
 
 async function run(context: BenchContext): Promise<BenchRow[]> {
   const counts = context.quick
