@@ -89,19 +89,28 @@ export type {
   RegistryStore,
   StoreHealth,
 } from "./packages/cluster/mod.ts";
-export { MemberRpcErrorCode, RENEW_TOKEN_METHOD, serveMember } from "./packages/member/mod.ts";
+export {
+  MemberRpcErrorCode,
+  RENEW_TOKEN_METHOD,
+  serveMember,
+  USER_IDENTITY_KEY,
+  userIdentity,
+} from "./packages/member/mod.ts";
 export type {
   MemberDataEndpointOptions,
   MemberEndpointOptions,
   MemberHandle,
+  MemberJwksUrlVerifier,
   RenewTokenParams,
   RenewTokenResult,
   ServeMemberOptions,
   SessionServer,
   SessionTransport,
+  UserIdentity,
 } from "./packages/member/mod.ts";
 export type {
   BackoffPolicy,
+  CallIdentity,
   CallOptions,
   CatalogCallOptions,
   CatalogEventInit,

@@ -113,6 +113,7 @@ export class HttpGuard {
   #isMember: (serverId: string) => boolean;
   #oauth: OAuthPlan | undefined;
   #mcpPath: string;
+  #issuer: string | undefined;
 
   constructor(settings: HttpGuardSettings) {
     const { auth } = settings;
@@ -131,6 +132,7 @@ export class HttpGuard {
         throw new ConfigError("Invalid auth.audience: must be a non-empty string", { field: "auth.audience" });
       }
       this.#audience = auth.audience ?? DEFAULT_GATEWAY_AUDIENCE;
+      this.#issuer = auth.issuer;
       this.#auth = new AuthManager(auth.secret, {
         warn: (message) => settings.logger.warn(message),
         audience: this.#audience,
@@ -182,6 +184,7 @@ export class HttpGuard {
       });
     }
     this.#audience = audience;
+    this.#issuer = auth.issuer;
     this.#oauth = {
       resource: auth.resource,
       authorizationServers: servers,
@@ -272,6 +275,11 @@ export class HttpGuard {
     return refusal(kind, 403, "ERR_FORBIDDEN", `Forbidden: the token lacks the '${scope}' scope`, {
       "www-authenticate": `Bearer ${params.join(", ")}`,
     });
+  }
+
+  /** The issuer client tokens must carry, when one is configured (passed to members as the user's issuer). */
+  get issuer(): string | undefined {
+    return this.#issuer;
   }
 
   /** Whether requests must carry a token. */

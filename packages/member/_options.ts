@@ -43,6 +43,7 @@ export interface ResolvedOptions {
   tls: { cert: string; key: string } | undefined;
   signal: AbortSignal | undefined;
   now: () => number;
+  requireUserIdentity: boolean;
 }
 
 function fail(field: string, rule: string, serverId?: string): never {
@@ -168,6 +169,7 @@ export function resolveOptions(options: ServeMemberOptions): ResolvedOptions {
     tls: options.tls,
     signal: options.signal,
     now: options.now ?? Date.now,
+    requireUserIdentity: options.requireUserIdentity === true,
   };
 }
 

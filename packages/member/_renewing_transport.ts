@@ -9,7 +9,7 @@ import { AuthenticationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { CloseCode } from "../core/websocket_transport.ts";
 import type { WebSocketTransport } from "../core/websocket_transport.ts";
-import { sameIdentity } from "./_auth_guard.ts";
+import { sameIdentity, USER_METHODS } from "./_auth_guard.ts";
 import type { Grant } from "./_auth_guard.ts";
 import { Deadline } from "./_deadline.ts";
 import type { InflightCounter } from "./_inflight.ts";
@@ -33,6 +33,8 @@ export interface RenewingTransportOptions {
   logger: Logger;
   /** The member, for log lines. */
   serverId: string;
+  /** Refuse calls that need a user identity (the control channel carries none). @default {false} */
+  requireUserIdentity?: boolean | undefined;
 }
 
 type RequestId = string | number;
@@ -128,6 +130,17 @@ export class RenewingTransport implements Transport {
         this.#renew(id, (message as { params?: { token?: unknown } }).params?.token).catch((error) =>
           this.#options.logger.error("Token renewal failed", { serverId: this.#options.serverId, error: String(error) })
         );
+        return;
+      }
+      if (this.#options.requireUserIdentity && USER_METHODS.has(method)) {
+        this.#reply({
+          jsonrpc: "2.0",
+          id,
+          error: {
+            code: -32001,
+            message: "This member requires a user identity: the call must be made on behalf of a user",
+          },
+        });
         return;
       }
       if (this.#options.draining()) {

@@ -42,10 +42,13 @@
  */
 
 export { serveMember } from "./serve_member.ts";
+export { USER_IDENTITY_KEY, userIdentity } from "./user_identity.ts";
+export type { UserIdentity } from "./user_identity.ts";
 export type {
   MemberDataEndpointOptions,
   MemberEndpointOptions,
   MemberHandle,
+  MemberJwksUrlVerifier,
   ServeMemberOptions,
   SessionServer,
   SessionTransport,

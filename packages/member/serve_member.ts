@@ -152,6 +152,7 @@ class Member implements MemberHandle {
       now: options.now,
       inflight: this.#inflight,
       draining: () => this.#draining,
+      requireUserIdentity: options.requireUserIdentity,
     };
     const plans = options.listeners;
     if (plans.some((p) => p.controlPath !== undefined)) this.#control = new ControlEndpoint(context);

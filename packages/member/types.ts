@@ -121,6 +121,14 @@ export interface ServeMemberOptions {
   signal?: AbortSignal | undefined;
   /** Clock in milliseconds since the epoch, for token expiry and idle checks. @default {Date.now} */
   now?: (() => number) | undefined;
+  /**
+   * Refuse `tools/call`, `resources/read`, `prompts/get` and `completion/complete` made without a user identity
+   * (a token minted for a user, with an `act` claim): with a JSON-RPC error on the data channel, and always on the
+   * control channel (one WebSocket authenticated once carries no per-user identity). Lists, pings and
+   * notifications stay allowed. Handlers read the identity with `userIdentity(extra)`.
+   * @default {false}
+   */
+  requireUserIdentity?: boolean | undefined;
 }
 
 /** A running member, from `serveMember()`. */

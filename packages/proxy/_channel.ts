@@ -112,7 +112,7 @@ export class MemberChannel {
       } else {
         // Requests made while connecting are bound to the connect deadline, later ones are not.
         inner = new StreamableHTTPClientTransport(new URL(url), {
-          fetch: this.#authorizedFetch(() => connectSignal),
+          fetch: this.#authorizedFetch(() => connectSignal, () => transport?.calls),
         });
       }
       transport = new RelatedTransport(inner, this.#settings.calls);
@@ -234,6 +234,7 @@ export class MemberChannel {
 
   #authorizedFetch(
     extraSignal: () => AbortSignal | undefined,
+    calls: () => CallTable | undefined,
   ): (url: string | URL, init?: RequestInit) => Promise<Response> {
     const { tokens, serverStream, maxMessageBytes, serverId } = this.#settings;
     const streams = new StreamRelations();
@@ -255,13 +256,19 @@ export class MemberChannel {
         }
       }
       const headers = new Headers(init?.headers);
-      const authorization = await tokens.authorization();
+      // A request of a call made for a user carries that user's own token (minted and cached per user); every
+      // other request (initialize, lists, notifications, answers) the proxy's.
+      const related = streams.relationOf(init);
+      const user = related === undefined || init?.method === "GET"
+        ? undefined
+        : calls()?.get(related)?.handlers.onBehalfOf;
+      const authorization = user ? await tokens.authorizationFor(user) : await tokens.authorization();
       if (authorization) headers.set("Authorization", authorization);
       const signal = extraSignal();
       const requestSignal = signal && init?.signal ? AbortSignal.any([signal, init.signal]) : signal ?? init?.signal;
       const response = await fetch(url, { ...init, headers, ...(requestSignal ? { signal: requestSignal } : {}) });
       // What the member sends on this response's stream belongs to this POST's request (and nothing else does).
-      return response.ok ? await streams.relate(response, streams.relationOf(init)) : response;
+      return response.ok ? await streams.relate(response, related) : response;
     };
   }
 }

@@ -42,6 +42,17 @@ export interface Progress {
   message?: string | undefined;
 }
 
+/**
+ * The user a call is made for (a gateway client's token subject): the member gets a token of its own for that user
+ * (`sub` = the user, `act.sub` = the proxy, `orig_iss` = the user's issuer), never one shared with other users.
+ */
+export interface CallIdentity {
+  /** The user's subject (`sub` of the client's token). */
+  sub: string;
+  /** The user's issuer (`iss` of the client's token), sent to the member as `orig_iss`. */
+  iss?: string | undefined;
+}
+
 /** Options of a call. */
 export interface CallOptions {
   /** Cancels the call: the member gets `notifications/cancelled` and the call rejects with `CancelledError`. */
@@ -60,6 +71,14 @@ export interface CallOptions {
    * Without it they are dispatched as the proxy's `notification` events.
    */
   onlog?: ServerLogHandler | undefined;
+  /**
+   * Make the call on behalf of this user: on the data channel its HTTP request carries a short-lived token minted
+   * for the user (cached per user for its lifetime) instead of the proxy's own. The control channel is one
+   * WebSocket authenticated once, so it cannot carry a per-user token: route such calls with `channel: "data"`
+   * (the gateway does); a call that fails over to the control channel runs under the proxy's identity, which a
+   * member with `requireUserIdentity` refuses.
+   */
+  onBehalfOf?: CallIdentity | undefined;
   /** Force a channel instead of the routing policy (still fails over when it is down). */
   channel?: Channel | undefined;
   /**
