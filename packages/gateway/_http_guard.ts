@@ -24,6 +24,9 @@ import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { DEFAULT_GATEWAY_AUDIENCE, DEFAULT_MCP_SCOPE, type GatewayAuth, type GatewayOAuthAuth } from "./options.ts";
 import { DEFAULT_ADMIN_SCOPE } from "./cluster_options.ts";
 
+/** Where the gateway publishes its proxy's public signing keys. */
+export const JWKS_PATH = "/.well-known/jwks.json";
+
 /** The well-known path of OAuth protected resource metadata (RFC 9728 §3). */
 export const RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource";
 
@@ -253,9 +256,23 @@ export class HttpGuard {
     }, { "cache-control": "max-age=300", "access-control-allow-origin": "*" });
   }
 
-  /** Serves the gateway's well-known documents; `undefined` for a path it does not serve. */
-  wellKnown(request: Request, pathname: string, _proxy: FederationProxy): Promise<Response | undefined> {
-    return Promise.resolve(this.resourceMetadata(request, pathname));
+  /**
+   * Serves the gateway's well-known documents: the protected resource metadata (OAuth mode) and, at
+   * {@link JWKS_PATH}, the public JWKS of the proxy's asymmetric signing key, so that members verify with
+   * `verifier: { jwksUrl }` and follow its rotation. `undefined` for a path it does not serve (a proxy that signs
+   * with a shared secret publishes nothing).
+   */
+  async wellKnown(request: Request, pathname: string, proxy: FederationProxy): Promise<Response | undefined> {
+    if (pathname === JWKS_PATH) {
+      const jwks = await proxy.publicJwks();
+      if (jwks.keys.length === 0) return undefined;
+      if (request.method !== "GET" && request.method !== "HEAD") {
+        return errorResponse(405, "ERR_METHOD_NOT_ALLOWED", "Method not allowed", { headers: { allow: "GET, HEAD" } });
+      }
+      // Short caching: members refetch on an unknown kid anyway; this bounds how long a removed key lingers.
+      return jsonResponse(200, jwks, { "content-type": "application/jwk-set+json", "cache-control": "max-age=60" });
+    }
+    return this.resourceMetadata(request, pathname);
   }
 
   /** The `WWW-Authenticate` value of a 401: `error` only when a token was sent (RFC 6750 §3.1). */
