@@ -187,6 +187,7 @@ export type {
   Prompt,
   ReadResourceResult,
   RemoteJwksAlgorithm,
+  RemoteJwksKey,
   RemoteJwksOptions,
   Resource,
   ResourceTemplate,

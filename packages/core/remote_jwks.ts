@@ -32,7 +32,6 @@
 import * as jose from "jose";
 import { ConfigError } from "./errors.ts";
 import type { JWK } from "./mcp_types.ts";
-import type { KeyEntry } from "./_key_ring.ts";
 import { timeoutSignal } from "./_timeout_signal.ts";
 import { readLimitedBody } from "./_limited_body.ts";
 
@@ -62,6 +61,16 @@ export const REMOTE_JWKS_ALGORITHMS: readonly RemoteJwksAlgorithm[] = Object.fre
   "ES512",
   "EdDSA",
 ]);
+
+/** One usable key of a remote set: its id, the algorithm it is pinned to, and the imported public key. */
+export interface RemoteJwksKey {
+  /** The JWK's `kid` (its RFC 7638 thumbprint when it has none). */
+  kid: string;
+  /** The one algorithm tokens signed with this key may name. */
+  alg: RemoteJwksAlgorithm;
+  /** The imported public key. */
+  key: CryptoKey;
+}
 
 /** Largest JWKS body accepted, in bytes. */
 export const MAX_JWKS_BYTES = 256 * 1024;
@@ -172,7 +181,7 @@ export class RemoteJwks {
   readonly url: string;
   #options: RemoteJwksOptions;
   #algorithms: readonly RemoteJwksAlgorithm[];
-  #keys: KeyEntry[] | undefined;
+  #keys: RemoteJwksKey[] | undefined;
   #expiresAt = 0;
   #lastAttempt = -Infinity;
   #pending: Promise<void> | undefined;
@@ -222,7 +231,7 @@ export class RemoteJwks {
    * @returns The verification keys.
    * @throws {ConfigError} When no set was ever fetched and this fetch fails too (`cause`: the failure).
    */
-  async keys(): Promise<KeyEntry[]> {
+  async keys(): Promise<RemoteJwksKey[]> {
     const now = this.#now();
     if (this.#keys === undefined || (now >= this.#expiresAt && now - this.#lastAttempt >= this.#interval)) {
       await this.#refresh(this.#keys === undefined);
@@ -296,7 +305,7 @@ export class RemoteJwks {
       if (typeof parsed !== "object" || parsed === null || !Array.isArray(jwks.keys)) {
         throw new Error("Body is not a JWKS");
       }
-      const keys: KeyEntry[] = [];
+      const keys: RemoteJwksKey[] = [];
       for (const jwk of jwks.keys as JWK[]) {
         if (typeof jwk !== "object" || jwk === null) continue;
         const alg = pinnedAlgorithm(jwk, this.#algorithms);
