@@ -59,12 +59,7 @@ interface CallContext {
 function callOptions(meta: Meta | undefined, extra: Extra, context: CallContext): CatalogCallOptions {
   const { callTimeout } = context;
   const options: CatalogCallOptions = { ...context.relate(extra.requestId), signal: extra.signal };
-  if (context.identity) {
-    // Per-user tokens ride on the data channel's HTTP requests; the control channel's one WebSocket cannot carry
-    // them (proxy/call_options.ts `onBehalfOf`).
-    options.onBehalfOf = context.identity;
-    options.channel = "data";
-  }
+  if (context.identity) options.onBehalfOf = context.identity;
   if (callTimeout !== undefined) options.timeout = callTimeout;
   if (meta) options.meta = meta;
   const token = meta?.progressToken;

@@ -53,7 +53,7 @@ export type {
   SessionServer,
   SessionTransport,
 } from "./types.ts";
-export { MemberRpcErrorCode, RENEW_TOKEN_METHOD } from "./control_protocol.ts";
+export { MemberRpcErrorCode, RENEW_TOKEN_METHOD, USER_TOKEN_META_KEY } from "./control_protocol.ts";
 export type { RenewTokenParams, RenewTokenResult } from "./control_protocol.ts";
 // Core types that ServeMemberOptions refers to, so that this entry point documents itself completely. The root
 // module exports them from core.

@@ -123,9 +123,9 @@ export interface ServeMemberOptions {
   now?: (() => number) | undefined;
   /**
    * Refuse `tools/call`, `resources/read`, `prompts/get` and `completion/complete` made without a user identity
-   * (a token minted for a user, with an `act` claim): with a JSON-RPC error on the data channel, and always on the
-   * control channel (one WebSocket authenticated once carries no per-user identity). Lists, pings and
-   * notifications stay allowed. Handlers read the identity with `userIdentity(extra)`.
+   * (a token minted for a user, with an `act` claim: the request's `Authorization` on the data channel, its
+   * `_meta["io.github.federated-mcp/user-token"]` on the control channel) with a JSON-RPC error (-32001). Lists,
+   * pings and notifications stay allowed. Handlers read the identity with `userIdentity(extra)`.
    * @default {false}
    */
   requireUserIdentity?: boolean | undefined;

@@ -10,7 +10,7 @@
  * import { userIdentity } from "@federated-mcp/federation/member";
  *
  * const server = new McpServer({ name: "who", version: "1.0.0" });
- * server.registerTool("whoami", { description: "The calling user" }, (extra) => {
+ * server.registerTool("whoami", { description: "The calling user" }, (extra: Parameters<typeof userIdentity>[0]) => {
  *   const user = userIdentity(extra);
  *   return { content: [{ type: "text", text: user ? `${user.sub} via ${user.actor}` : "nobody" }] };
  * });

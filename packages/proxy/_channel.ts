@@ -22,6 +22,7 @@ import {
 } from "../core/_sdk.ts";
 import { RENEW_TOKEN_METHOD } from "../member/control_protocol.ts";
 import { toFederationError } from "./_errors.ts";
+import { IdentityTransport } from "./_identity_transport.ts";
 import { type CallRegistry, type CallTable, RelatedTransport, StreamRelations } from "./_relation.ts";
 import type { ChannelState } from "./status.ts";
 import type { TokenSource } from "./_token_source.ts";
@@ -103,12 +104,14 @@ export class MemberChannel {
     try {
       let inner: Transport;
       if (kind === "control") {
-        inner = await WebSocketTransport.connect(url, {
+        const socket = await WebSocketTransport.connect(url, {
           headers: authorization ? { Authorization: authorization } : {},
           timeout: connectTimeout,
           signal: abort,
           maxMessageBytes: this.#settings.maxMessageBytes,
         });
+        // Calls made for a user carry the user's own token in the request (_identity_transport.ts).
+        inner = new IdentityTransport(socket, () => transport?.calls, tokens);
       } else {
         // Requests made while connecting are bound to the connect deadline, later ones are not.
         inner = new StreamableHTTPClientTransport(new URL(url), {
@@ -273,10 +276,11 @@ export class MemberChannel {
   }
 }
 
-/** The transport under the relation decorator. */
+/** The transport under the relation (and identity) decorators. */
 function innerTransport(client: Client): Transport | undefined {
   const transport = client.transport;
-  return transport instanceof RelatedTransport ? transport.inner : transport;
+  const inner = transport instanceof RelatedTransport ? transport.inner : transport;
+  return inner instanceof IdentityTransport ? inner.inner : inner;
 }
 
 /** The id of a JSON-RPC result (an answer to the member's request) serialized by the SDK, if `body` is one. */

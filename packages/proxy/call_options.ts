@@ -72,11 +72,10 @@ export interface CallOptions {
    */
   onlog?: ServerLogHandler | undefined;
   /**
-   * Make the call on behalf of this user: on the data channel its HTTP request carries a short-lived token minted
-   * for the user (cached per user for its lifetime) instead of the proxy's own. The control channel is one
-   * WebSocket authenticated once, so it cannot carry a per-user token: route such calls with `channel: "data"`
-   * (the gateway does); a call that fails over to the control channel runs under the proxy's identity, which a
-   * member with `requireUserIdentity` refuses.
+   * Make the call on behalf of this user: it carries a short-lived token minted for the user (cached per user for
+   * its lifetime): on the data channel as its HTTP request's `Authorization` header, on the control channel (one
+   * WebSocket authenticated once, for the proxy) under `_meta["io.github.federated-mcp/user-token"]` of its request,
+   * which members built with `serveMember` verify. The gateway sets it from each client's token subject.
    */
   onBehalfOf?: CallIdentity | undefined;
   /** Force a channel instead of the routing policy (still fails over when it is down). */

@@ -3,9 +3,9 @@
 // the member hands it to tool handlers (`userIdentity(extra)`), and `requireUserIdentity` refuses calls without one.
 import assert from "node:assert/strict";
 import { decodeJwt } from "jose";
-import { FederationProxy } from "../../mod.ts";
+import { AuthManager, FederationProxy } from "../../mod.ts";
 import { McpServer } from "../../packages/core/_sdk.ts";
-import { serveMember, userIdentity } from "../../packages/member/mod.ts";
+import { serveMember, USER_TOKEN_META_KEY, userIdentity } from "../../packages/member/mod.ts";
 import type { MemberHandle } from "../../packages/member/mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { SECRET } from "../_support/members.ts";
@@ -49,41 +49,43 @@ function configOf(member: MemberHandle) {
   };
 }
 
-Deno.test("Two users through one gateway to one member: the member's tool sees each user's own subject", async () => {
-  await using provider = await IdentityProvider.start();
-  const { member } = await startWhoamiMember("who", { requireUserIdentity: true });
-  try {
-    await using proxy = new FederationProxy(SECRET, { logger: quiet, proxyId: "proxy-1" });
-    await proxy.registerServer(configOf(member));
-    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (probe.addr as Deno.NetAddr).port;
-    probe.close();
-    const resource = `http://127.0.0.1:${port}/mcp`;
-    await using gateway = await serveGateway(proxy, {
-      auth: { jwksUrl: provider.jwksUrl, issuer: provider.issuer, resource },
-      port,
-      logger: quiet,
-    });
-    const token = (sub: string) => provider.sign({ scope: "mcp:tools" }, { subject: sub, audience: resource });
-    const alice = await connectClient(gateway.url, { token: await token("alice"), name: "alice" });
-    const bob = await connectClient(gateway.url, { token: await token("bob"), name: "bob" });
-    // 20 calls each, interleaved and concurrent, on one member (one data session of the proxy).
-    const calls = Array.from({ length: 20 }, () => [
-      alice.callTool({ name: "who__whoami", arguments: {} }).then((r) => ["alice", textOf(r)]),
-      bob.callTool({ name: "who__whoami", arguments: {} }).then((r) => ["bob", textOf(r)]),
-    ]).flat();
-    const answers = await Promise.all(calls);
-    for (const [user, text] of answers) {
-      const subject = user!;
-      assert.equal(text, `${subject}|${provider.issuer}|proxy-1`);
+for (const routing of ["data", "control"] as const) {
+  Deno.test(`Two users through one gateway to one member (routing ${routing}): each user's own subject at the member`, async () => {
+    await using provider = await IdentityProvider.start();
+    const { member } = await startWhoamiMember("who", { requireUserIdentity: true });
+    try {
+      await using proxy = new FederationProxy(SECRET, { logger: quiet, proxyId: "proxy-1", routing });
+      await proxy.registerServer(configOf(member));
+      const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (probe.addr as Deno.NetAddr).port;
+      probe.close();
+      const resource = `http://127.0.0.1:${port}/mcp`;
+      await using gateway = await serveGateway(proxy, {
+        auth: { jwksUrl: provider.jwksUrl, issuer: provider.issuer, resource },
+        port,
+        logger: quiet,
+      });
+      const token = (sub: string) => provider.sign({ scope: "mcp:tools" }, { subject: sub, audience: resource });
+      const alice = await connectClient(gateway.url, { token: await token("alice"), name: "alice" });
+      const bob = await connectClient(gateway.url, { token: await token("bob"), name: "bob" });
+      // 20 calls each, interleaved and concurrent, on one member (one data session of the proxy).
+      const calls = Array.from({ length: 20 }, () => [
+        alice.callTool({ name: "who__whoami", arguments: {} }).then((r) => ["alice", textOf(r)]),
+        bob.callTool({ name: "who__whoami", arguments: {} }).then((r) => ["bob", textOf(r)]),
+      ]).flat();
+      const answers = await Promise.all(calls);
+      for (const [user, text] of answers) {
+        const subject = user!;
+        assert.equal(text, `${subject}|${provider.issuer}|proxy-1`);
+      }
+      assert.equal(answers.filter(([u]) => u === "alice").length, 20);
+      await alice.close();
+      await bob.close();
+    } finally {
+      await member.close();
     }
-    assert.equal(answers.filter(([u]) => u === "alice").length, 20);
-    await alice.close();
-    await bob.close();
-  } finally {
-    await member.close();
-  }
-});
+  });
+}
 
 Deno.test("A member with requireUserIdentity refuses calls made under the proxy's own identity, on both channels", async () => {
   const { member } = await startWhoamiMember("strict", { requireUserIdentity: true });
@@ -101,12 +103,46 @@ Deno.test("A member with requireUserIdentity refuses calls made under the proxy'
     }
     // The channels stay up: one request's refusal fails that request only.
     assert.equal(proxy.getServerStatus("strict")?.state, "connected");
-    // On behalf of a user, on the data channel: accepted, and the user is seen.
-    const result = await proxy.callTool("strict", "whoami", {}, {
-      channel: "data",
-      onBehalfOf: { sub: "carol", iss: "https://id.example.com" },
+    // On behalf of a user, on either channel: accepted, and the user is seen (on the control channel the user's
+    // token rides in the request's _meta and is removed before the handler runs).
+    for (const channel of ["data", "control"] as const) {
+      const result = await proxy.callTool("strict", "whoami", {}, {
+        channel,
+        onBehalfOf: { sub: `carol-${channel}`, iss: "https://id.example.com" },
+      });
+      assert.equal(textOf(result), `carol-${channel}|https://id.example.com|federation-proxy`, channel);
+    }
+  } finally {
+    await member.close();
+  }
+});
+
+Deno.test("The control channel refuses a user token in _meta that is not its proxy's, and keeps message order", async () => {
+  const { member } = await startWhoamiMember("ctl", { requireUserIdentity: true });
+  try {
+    await using proxy = new FederationProxy(SECRET, { logger: quiet });
+    await proxy.registerServer(configOf(member));
+    // A token for this member signed with the right key, but with another actor than the connection's subject:
+    // the member requires the user token's actor to be the connection's own proxy.
+    const forged = await new AuthManager(SECRET).createToken({ act: { sub: "someone-else" } }, {
+      audience: "ctl",
+      issuer: "federation-proxy",
+      subject: "mallory",
+      expiresIn: 60,
     });
-    assert.match(textOf(result), /^carol\|https:\/\/id\.example\.com\|/);
+    for (const token of [forged, "not-a-token"]) {
+      await assert.rejects(
+        () => proxy.callTool("ctl", "whoami", {}, { channel: "control", meta: { [USER_TOKEN_META_KEY]: token } }),
+        (error: Error) => /User token refused: ERR_AUTH_/.test(error.message),
+      );
+    }
+    // Concurrent calls of many users on the one socket: each sees its own user.
+    const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
+    const answers = await Promise.all(
+      users.map((sub) => proxy.callTool("ctl", "whoami", {}, { channel: "control", onBehalfOf: { sub } })),
+    );
+    assert.deepEqual(answers.map((r) => textOf(r).split("|")[0]), users);
+    assert.equal(proxy.getServerStatus("ctl")?.state, "connected");
   } finally {
     await member.close();
   }
