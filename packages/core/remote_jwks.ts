@@ -233,8 +233,17 @@ export class RemoteJwks {
    */
   async keys(): Promise<RemoteJwksKey[]> {
     const now = this.#now();
-    if (this.#keys === undefined || (now >= this.#expiresAt && now - this.#lastAttempt >= this.#interval)) {
-      await this.#refresh(this.#keys === undefined);
+    const due = now - this.#lastAttempt >= this.#interval;
+    if (this.#keys === undefined) {
+      // Never fetched: a provider that is down is asked again once per interval, not once per token.
+      if (!due && !this.#pending) {
+        throw new ConfigError(`Cannot fetch the JWKS at ${this.#safeUrl()}: the last attempt failed`, {
+          field: "jwksUrl",
+        });
+      }
+      await this.#refresh(true);
+    } else if (now >= this.#expiresAt && due) {
+      await this.#refresh(false);
     }
     return this.#keys ?? [];
   }

@@ -99,6 +99,21 @@ Deno.test("AuthManager.fromJwksUrl() keeps the last good key set while the provi
   assertEquals(auth.remoteJwks!.fetches, 2);
 });
 
+Deno.test("AuthManager.fromJwksUrl() asks a provider that was never reachable once per window, not once per token", async () => {
+  const provider = await IdentityProvider.start();
+  const token = await provider.sign({}, { subject: "alice", audience: AUDIENCE });
+  await provider.stop();
+  const time = clock();
+  const auth = verifierFor(provider, time.now);
+  const codes = await Promise.all(Array.from({ length: 50 }, () => authCode(auth.verifyToken(token))));
+  for (let i = 0; i < 50; i++) codes.push(await authCode(auth.verifyToken(token)));
+  assert(codes.every((c) => c === "ERR_AUTH_NO_KEY"), `codes: ${[...new Set(codes)]}`);
+  assertEquals(auth.remoteJwks!.fetches, 1);
+  time.advance(30_000);
+  await authCode(auth.verifyToken(token));
+  assertEquals(auth.remoteJwks!.fetches, 2);
+});
+
 Deno.test("AuthManager.fromJwksUrl() follows Cache-Control max-age within its bounds", async () => {
   await using provider = await IdentityProvider.start({ cacheControl: "public, max-age=60" });
   const time = clock();
