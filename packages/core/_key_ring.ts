@@ -7,7 +7,7 @@ import type { JWK } from "./mcp_types.ts";
 /** One key: its id, its pinned algorithm and the imported key. */
 export interface KeyEntry {
   kid: string;
-  alg: HmacAlgorithm | "EdDSA" | "ES256";
+  alg: string;
   key: CryptoKey;
 }
 
@@ -52,6 +52,16 @@ export class KeyRing {
     return ring;
   }
 
+  /**
+   * Makes a new key pair the signing key; the previous public keys stay published and verifying until removed,
+   * so tokens signed before the rotation stay valid.
+   */
+  rotateTo(signing: KeyEntry, verifying: KeyEntry, publicJwk: JWK): void {
+    this.#signing = Promise.resolve(signing);
+    this.#publicJwks = [publicJwk, ...this.#publicJwks.filter((k) => k.kid !== publicJwk.kid)];
+    this.add(verifying);
+  }
+
   /** The signing key, once imported (`undefined` for a verify-only ring). */
   signing(): Promise<KeyEntry | undefined> {
     return this.#signing;
@@ -81,6 +91,7 @@ export class KeyRing {
 
   /** Removes a verification key; whether it was held. */
   remove(kid: string): boolean {
+    this.#publicJwks = this.#publicJwks.filter((k) => k.kid !== kid);
     return this.#verifying.delete(kid);
   }
 

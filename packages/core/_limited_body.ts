@@ -6,7 +6,10 @@
 export type LimitedBody = { tooLarge: false; bytes: Uint8Array } | { tooLarge: true };
 
 /** Reads at most `maxBytes` of a request body (an absent body is empty). */
-export async function readLimitedBody(request: Request, maxBytes: number): Promise<LimitedBody> {
+export async function readLimitedBody(
+  request: Pick<Request, "headers" | "body">,
+  maxBytes: number,
+): Promise<LimitedBody> {
   const announced = request.headers.get("content-length");
   if (announced !== null && Number(announced) > maxBytes) {
     await request.body?.cancel().catch(() => {});

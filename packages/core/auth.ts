@@ -26,6 +26,8 @@ import { parseDuration } from "./duration.ts";
 import type { HmacAlgorithm } from "./types.ts";
 import type { JWK, JWTPayload } from "./mcp_types.ts";
 import { KeyRing } from "./_key_ring.ts";
+import type { KeyEntry } from "./_key_ring.ts";
+import { RemoteJwks, type RemoteJwksOptions } from "./remote_jwks.ts";
 
 /** Asymmetric algorithms a generated manager may use. */
 export type AsymmetricAlgorithm = "EdDSA" | "ES256";
@@ -64,6 +66,19 @@ export interface AuthManagerOptions {
   strictSecrets?: boolean;
   /** Receives the one-time weak-secret warning (pass your logger's `warn`). @default {console.warn} */
   warn?: (message: string) => void;
+}
+
+/**
+ * Options of {@link AuthManager.fromJwksUrl}: the key source's options, and the claims every token must carry.
+ * Tokens of someone else (an identity provider) must be bound to an issuer and to you as their audience.
+ */
+export interface JwksUrlOptions extends RemoteJwksOptions {
+  /** Required `iss`: the identity provider (or proxy) that signs the tokens. */
+  issuer?: string | undefined;
+  /** Required `aud`: who the tokens are for (the gateway's resource URL, a member's serverId). */
+  audience: string;
+  /** Clock skew tolerated on `exp`, `nbf`, `iat`, in seconds. @default {5} */
+  clockTolerance?: number | undefined;
 }
 
 /** Options of {@link AuthManager.createToken}. */
@@ -135,6 +150,7 @@ function mapJoseError(error: unknown): FederationError {
 export class AuthManager {
   #keys: KeyRing;
   #options: AuthManagerOptions;
+  #remote: RemoteJwks | undefined;
 
   /**
    * Creates a manager that signs and verifies with a shared secret.
@@ -215,6 +231,87 @@ export class AuthManager {
     const manager = AuthManager.#withKeys(new KeyRing(), options);
     for (const jwk of jwks.keys) await manager.addVerificationKey(jwk);
     return manager;
+  }
+
+  /**
+   * Creates a verify-only manager whose keys come from a JWKS URL (an identity provider's `jwks_uri`, or a proxy's
+   * `/.well-known/jwks.json`): cached per the response's caching headers, refetched at once (at most once per
+   * `minRefetchInterval`) when a token names an unknown `kid`, the last good set kept when the URL is unreachable.
+   * Each key is pinned to one asymmetric algorithm; HMAC and `none` are never accepted. See {@link RemoteJwks}.
+   *
+   * @param url `https:`, or `http:` on a loopback host.
+   * @param options Required `audience`, `issuer` (required unless the keys are your own proxy's), the source's options.
+   * @returns The manager (nothing is fetched before the first verification).
+   * @throws {ConfigError} For a bad URL or algorithm list.
+   * @throws {TypeError} Without an `audience`.
+   * @example
+   * ```ts ignore
+   * import { AuthManager } from "@federated-mcp/federation/core";
+   *
+   * const auth = AuthManager.fromJwksUrl("https://id.example.com/jwks", {
+   *   issuer: "https://id.example.com",
+   *   audience: "https://mcp.example.com/mcp",
+   * });
+   * const claims = await auth.verifyToken("eyJ…");
+   * console.log(claims.sub);
+   * ```
+   */
+  static fromJwksUrl(url: string, options: JwksUrlOptions): AuthManager {
+    if (typeof options?.audience !== "string" || options.audience === "") {
+      throw new TypeError(
+        "AuthManager.fromJwksUrl() needs an audience: tokens of someone else must be addressed to you",
+      );
+    }
+    if (options.issuer !== undefined && (typeof options.issuer !== "string" || options.issuer === "")) {
+      throw new TypeError("AuthManager.fromJwksUrl() issuer must be a non-empty string");
+    }
+    const { issuer, audience, clockTolerance, ...source } = options;
+    const manager = AuthManager.#withKeys(new KeyRing(), {
+      audience,
+      ...(issuer === undefined ? {} : { issuer }),
+      ...(clockTolerance === undefined ? {} : { clockTolerance }),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    manager.#remote = new RemoteJwks(url, source);
+    return manager;
+  }
+
+  /** The remote key set of a manager built by {@link AuthManager.fromJwksUrl}, else `undefined`. */
+  get remoteJwks(): RemoteJwks | undefined {
+    return this.#remote;
+  }
+
+  /**
+   * Replaces the signing key of an asymmetric manager with a fresh key pair. The old public key stays published
+   * and verifying (tokens signed before stay valid) until {@link AuthManager.removeVerificationKey} drops it.
+   *
+   * @returns The new key id.
+   * @throws {TypeError} On a shared-secret or verify-only manager.
+   * @example
+   * ```ts
+   * import { AuthManager } from "@federated-mcp/federation/core";
+   *
+   * const signer = await AuthManager.generate("EdDSA");
+   * const before = await signer.signingKid();
+   * const after = await signer.rotateSigningKey();
+   * console.log(before !== after, (await signer.publicJwks()).keys.length); // true 2
+   * ```
+   */
+  async rotateSigningKey(): Promise<string> {
+    const current = await this.#keys.signing();
+    if (!current || (current.alg !== "EdDSA" && current.alg !== "ES256")) {
+      throw new TypeError("Only an asymmetric signing AuthManager can rotate its key");
+    }
+    const algorithm = current.alg as AsymmetricAlgorithm;
+    const { privateKey, publicKey } = await jose.generateKeyPair(algorithm, { extractable: true });
+    const jwk = await jose.exportJWK(publicKey);
+    const kid = await jose.calculateJwkThumbprint(jwk);
+    this.#keys.rotateTo(
+      { kid, alg: algorithm, key: privateKey as CryptoKey },
+      { kid, alg: algorithm, key: publicKey as CryptoKey },
+      { ...jwk, kid, alg: algorithm, use: "sig" },
+    );
+    return kid;
   }
 
   /** Whether this manager can mint tokens (false for one built from a JWKS). */
@@ -340,12 +437,25 @@ export class AuthManager {
     }
     const audience = options.audience ?? this.#options.audience;
     const issuer = options.issuer ?? this.#options.issuer;
-    const keys = await this.#keys.entries();
+    const remote = this.#remote;
+    let keys: KeyEntry[];
     try {
-      const { payload } = await jose.jwtVerify(token, (header) => {
-        const entry = header.kid === undefined
-          ? (keys.length === 1 ? keys[0] : undefined)
-          : keys.find((k) => k.kid === header.kid);
+      keys = remote ? await remote.keys() : await this.#keys.entries();
+    } catch (error) {
+      throw new AuthenticationError("ERR_AUTH_NO_KEY", "No verification key: the JWKS could not be fetched", {
+        cause: error,
+      });
+    }
+    const find = (kid: string | undefined) =>
+      kid === undefined ? (keys.length === 1 ? keys[0] : undefined) : keys.find((k) => k.kid === kid);
+    try {
+      const { payload } = await jose.jwtVerify(token, async (header) => {
+        let entry = find(header.kid);
+        // A key the provider has rotated in since the last fetch: refetch now (rate-limited), then look again.
+        if (!entry && remote && await remote.refetchForUnknownKey()) {
+          keys = await remote.keys();
+          entry = find(header.kid);
+        }
         if (!entry) throw new AuthenticationError("ERR_AUTH_BAD_SIGNATURE", "Token key id is not known here");
         if (header.alg !== entry.alg) {
           throw new AuthenticationError(
@@ -355,7 +465,7 @@ export class AuthManager {
         }
         return entry.key;
       }, {
-        algorithms: [...new Set(keys.map((k) => k.alg))],
+        algorithms: remote ? [...remote.algorithms] : [...new Set(keys.map((k) => k.alg))],
         requiredClaims: ["exp"],
         clockTolerance: this.#options.clockTolerance ?? 5,
         currentDate: new Date(this.#now()),

@@ -22,6 +22,7 @@ export * from "./errors.ts";
 export * from "./types.ts";
 export * from "./config.ts";
 export * from "./auth.ts";
+export * from "./remote_jwks.ts";
 export * from "./duration.ts";
 export * from "./backoff.ts";
 export * from "./logger.ts";

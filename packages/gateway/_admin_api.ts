@@ -104,7 +104,7 @@ export class AdminApi {
     const claims = await guard.authenticate(request);
     if (claims instanceof Response) return claims;
     if (!hasScope(claims, runtime.adminScope)) {
-      return problem(403, "ERR_FORBIDDEN", `The token lacks the '${runtime.adminScope}' scope`);
+      return guard.insufficientScope(request, "api", runtime.adminScope);
     }
     const parts = pathname.slice(ADMIN_PREFIX.length).split("/");
     const actor = actorOf(claims);

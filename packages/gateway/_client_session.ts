@@ -19,7 +19,7 @@ import {
   UnsubscribeRequestSchema,
 } from "../core/_sdk.ts";
 import type { CatalogCallOptions } from "../proxy/catalog.ts";
-import type { Progress } from "../proxy/call_options.ts";
+import type { CallIdentity, Progress } from "../proxy/call_options.ts";
 import { ClientSession, type SessionHub } from "./_hub.ts";
 import { toMcpError } from "./_errors.ts";
 
@@ -29,6 +29,11 @@ export interface ClientSessionSettings {
   serverInfo: Implementation;
   instructions: string | undefined;
   callTimeout: number | undefined;
+  /**
+   * The client's identity (its token's `sub`, and the issuer the gateway requires): calls routed to members are
+   * made on its behalf (`CallOptions.onBehalfOf`), so each member sees this user, never another's.
+   */
+  identity?: CallIdentity | undefined;
 }
 
 interface Extra {
@@ -46,12 +51,15 @@ interface CallContext {
   callTimeout: number | undefined;
   /** The handlers that send what the member asks or logs during request `requestId` to this session only. */
   relate: (requestId: string | number) => CatalogCallOptions;
+  /** The user calls are made for. */
+  identity: CallIdentity | undefined;
 }
 
 /** Call options of one client request: its cancellation, its progress token and `_meta`, the timeout, its relation. */
 function callOptions(meta: Meta | undefined, extra: Extra, context: CallContext): CatalogCallOptions {
   const { callTimeout } = context;
   const options: CatalogCallOptions = { ...context.relate(extra.requestId), signal: extra.signal };
+  if (context.identity) options.onBehalfOf = context.identity;
   if (callTimeout !== undefined) options.timeout = callTimeout;
   if (meta) options.meta = meta;
   const token = meta?.progressToken;
@@ -81,7 +89,11 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     ...(settings.instructions === undefined ? {} : { instructions: settings.instructions }),
   });
   const session = new ClientSession(server);
-  const context: CallContext = { callTimeout, relate: (requestId) => hub.relate(session, requestId) };
+  const context: CallContext = {
+    callTimeout,
+    relate: (requestId) => hub.relate(session, requestId),
+    identity: settings.identity,
+  };
 
   /** Runs a handler: the session marked active, failures mapped to JSON-RPC errors. */
   async function run<T>(work: () => Promise<T>): Promise<T> {

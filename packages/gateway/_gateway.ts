@@ -67,6 +67,8 @@ export class Gateway implements GatewayHandle {
       allowedHosts: options.allowedHosts ?? [],
       logger,
       isMember: (serverId) => proxy.hasServer(serverId),
+      mcpPath: resolved.path,
+      adminScope: options.cluster?.adminScope,
     });
     const auth = options.auth;
     if (auth && "secret" in auth && await proxy.signsWithSecret(auth.secret)) {
@@ -189,6 +191,10 @@ export class Gateway implements GatewayHandle {
     const mcp = pathname === this.#options.path;
     const refused = this.#guard.checkOrigin(request, mcp ? "mcp" : "api");
     if (refused) return refused;
+    if (pathname.startsWith("/.well-known/")) {
+      const known = await this.#guard.wellKnown(request, pathname, this.#hub.proxy);
+      if (known) return known;
+    }
     if (mcp) {
       const limited = await limitBody(request, this.#options.maxBodyBytes, (max) => {
         this.#counters.bodiesRefused++;

@@ -10,11 +10,48 @@
 //    {@link DEFAULT_GATEWAY_AUDIENCE}), `iss` when configured; a token addressed to a member (`aud` = a member's
 //    serverId) and a token without a string `sub` are refused. Failures get 401 with
 //    `WWW-Authenticate: Bearer error="invalid_token"`. Neither the token nor the Authorization header is ever logged.
+// 4. OAuth resource server mode (`auth: { jwksUrl, issuer, resource | audience }`): tokens are verified against the
+//    authorization server's JWKS (core/remote_jwks.ts) with the resource as audience; every 401 also names the
+//    protected resource metadata (`resource_metadata="…"`, RFC 9728 §5.1; no `error` when no token was sent,
+//    RFC 6750 §3.1), and a token without the MCP scope gets 403 `error="insufficient_scope", scope="…"`. The
+//    metadata document is served here too (`/.well-known/oauth-protected-resource` and its path-suffixed form).
 import { AuthManager, type TokenPayload } from "../core/auth.ts";
 import { AuthenticationError, type AuthenticationErrorCode, ConfigError } from "../core/errors.ts";
-import { errorResponse, rpcErrorResponse } from "../core/_http.ts";
+import { errorResponse, jsonResponse, rpcErrorResponse } from "../core/_http.ts";
 import type { Logger } from "../core/logger.ts";
-import { DEFAULT_GATEWAY_AUDIENCE, type GatewayAuth } from "./options.ts";
+import { checkOutboundUrl } from "../proxy/outbound_guard.ts";
+import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import { DEFAULT_GATEWAY_AUDIENCE, DEFAULT_MCP_SCOPE, type GatewayAuth, type GatewayOAuthAuth } from "./options.ts";
+import { DEFAULT_ADMIN_SCOPE } from "./cluster_options.ts";
+
+/** Where the gateway publishes its proxy's public signing keys. */
+export const JWKS_PATH = "/.well-known/jwks.json";
+
+/** The well-known path of OAuth protected resource metadata (RFC 9728 §3). */
+export const RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource";
+
+/** Whether a token's `scope` (space-separated) or `scp` (array) claim grants `scope`. */
+export function hasScope(claims: Record<string, unknown>, scope: string): boolean {
+  if (typeof claims.scope === "string" && claims.scope.split(/\s+/).includes(scope)) return true;
+  return Array.isArray(claims.scp) && claims.scp.includes(scope);
+}
+
+/** A quoted-string value of an auth-param (RFC 9110 §11.2), with `"` and `\` escaped. */
+function quoted(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The OAuth settings of a resource-server gateway, resolved. */
+interface OAuthPlan {
+  resource: string | undefined;
+  authorizationServers: readonly string[];
+  mcpScope: string | undefined;
+  adminScope: string;
+}
+
+function isOAuth(auth: object): auth is GatewayOAuthAuth {
+  return "jwksUrl" in auth;
+}
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
@@ -54,6 +91,10 @@ export interface HttpGuardSettings {
   logger: Logger;
   /** Whether an id names a registered member: tokens addressed to one are refused. */
   isMember?: ((serverId: string) => boolean) | undefined;
+  /** Path of the MCP endpoint (for the path-suffixed metadata URL). @default {"/mcp"} */
+  mcpPath?: string | undefined;
+  /** Scope of the admin API, published in the metadata. @default {DEFAULT_ADMIN_SCOPE} */
+  adminScope?: string | undefined;
 }
 
 function refusal(kind: RouteKind, status: number, code: string, message: string, headers: Record<string, string> = {}) {
@@ -73,6 +114,9 @@ export class HttpGuard {
   #checkHost: boolean;
   #logger: Logger;
   #isMember: (serverId: string) => boolean;
+  #oauth: OAuthPlan | undefined;
+  #mcpPath: string;
+  #issuer: string | undefined;
 
   constructor(settings: HttpGuardSettings) {
     const { auth } = settings;
@@ -82,13 +126,16 @@ export class HttpGuard {
         { field: "auth" },
       );
     }
+    this.#mcpPath = settings.mcpPath ?? "/mcp";
     if (auth === false) this.#auth = undefined;
     else if (auth instanceof AuthManager) this.#auth = auth;
+    else if (typeof auth === "object" && isOAuth(auth)) this.#auth = this.#resourceServer(auth, settings);
     else if (typeof auth === "object" && (typeof auth.secret === "string" || auth.secret instanceof Uint8Array)) {
       if (auth.audience !== undefined && (typeof auth.audience !== "string" || auth.audience === "")) {
         throw new ConfigError("Invalid auth.audience: must be a non-empty string", { field: "auth.audience" });
       }
       this.#audience = auth.audience ?? DEFAULT_GATEWAY_AUDIENCE;
+      this.#issuer = auth.issuer;
       this.#auth = new AuthManager(auth.secret, {
         warn: (message) => settings.logger.warn(message),
         audience: this.#audience,
@@ -106,6 +153,150 @@ export class HttpGuard {
     this.#checkHost = isLoopback(settings.hostname) || settings.allowedHosts.length > 0;
     this.#logger = settings.logger;
     this.#isMember = settings.isMember ?? (() => false);
+  }
+
+  /** Builds the verifier of OAuth mode, checking the settings. */
+  #resourceServer(auth: GatewayOAuthAuth, settings: HttpGuardSettings): AuthManager {
+    const text = (value: unknown, field: string) => {
+      if (value !== undefined && (typeof value !== "string" || value === "")) {
+        throw new ConfigError(`Invalid auth.${field}: must be a non-empty string`, { field: `auth.${field}` });
+      }
+    };
+    text(auth.issuer, "issuer");
+    if (auth.issuer === undefined) {
+      throw new ConfigError("Invalid auth.issuer: required with auth.jwksUrl (the authorization server's issuer)", {
+        field: "auth.issuer",
+      });
+    }
+    text(auth.resource, "resource");
+    text(auth.audience, "audience");
+    if (auth.resource !== undefined && !URL.canParse(auth.resource)) {
+      throw new ConfigError("Invalid auth.resource: must be an absolute URL (RFC 8707)", { field: "auth.resource" });
+    }
+    const audience = auth.audience ?? auth.resource;
+    if (audience === undefined) {
+      throw new ConfigError("Invalid auth: with auth.jwksUrl, set auth.resource (or auth.audience)", {
+        field: "auth.resource",
+      });
+    }
+    if (auth.mcpScope !== undefined && auth.mcpScope !== false) text(auth.mcpScope, "mcpScope");
+    const servers = auth.authorizationServers ?? [auth.issuer];
+    if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== "string" || !s)) {
+      throw new ConfigError("Invalid auth.authorizationServers: must be a non-empty list of URLs", {
+        field: "auth.authorizationServers",
+      });
+    }
+    this.#audience = audience;
+    this.#issuer = auth.issuer;
+    this.#oauth = {
+      resource: auth.resource,
+      authorizationServers: servers,
+      mcpScope: auth.mcpScope === false ? undefined : auth.mcpScope ?? DEFAULT_MCP_SCOPE,
+      adminScope: settings.adminScope ?? DEFAULT_ADMIN_SCOPE,
+    };
+    const logger = settings.logger;
+    try {
+      return AuthManager.fromJwksUrl(auth.jwksUrl, {
+        issuer: auth.issuer,
+        audience,
+        warn: (message, fields) => logger.warn(message, fields),
+        ...(auth.algorithms === undefined ? {} : { algorithms: auth.algorithms }),
+        ...(auth.minRefetchInterval === undefined ? {} : { minRefetchInterval: auth.minRefetchInterval }),
+        ...(auth.outboundGuard === false ? {} : {
+          checkUrl: (url: string, signal: AbortSignal) => checkOutboundUrl(url, { signal, field: "auth.jwksUrl" }),
+        }),
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        throw new ConfigError(error.message.replace(/^Invalid jwksUrl/, "Invalid auth.jwksUrl"), {
+          field: "auth.jwksUrl",
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Whether the gateway is an OAuth resource server (auth from an authorization server's JWKS). */
+  get resourceServer(): boolean {
+    return this.#oauth !== undefined;
+  }
+
+  /** The resource identifier: the configured one, else the MCP endpoint's URL as this request reached it. */
+  #resourceOf(request: Request): string {
+    return this.#oauth?.resource ?? `${new URL(request.url).origin}${this.#mcpPath}`;
+  }
+
+  /** The metadata URL of the resource (RFC 9728 §3.1: the well-known path inserted before the resource's path). */
+  #metadataUrl(request: Request): string {
+    const resource = new URL(this.#resourceOf(request));
+    const path = resource.pathname === "/" ? "" : resource.pathname;
+    return `${resource.origin}${RESOURCE_METADATA_PATH}${path}`;
+  }
+
+  /**
+   * Serves the protected resource metadata (RFC 9728) at `/.well-known/oauth-protected-resource` and its form
+   * suffixed with the MCP path (or the configured resource's path); `undefined` for other paths or without OAuth.
+   */
+  resourceMetadata(request: Request, pathname: string): Response | undefined {
+    const oauth = this.#oauth;
+    if (!oauth || !pathname.startsWith(RESOURCE_METADATA_PATH)) return undefined;
+    const suffix = pathname.slice(RESOURCE_METADATA_PATH.length);
+    const resourcePath = oauth.resource === undefined ? this.#mcpPath : new URL(oauth.resource).pathname;
+    if (suffix !== "" && suffix !== this.#mcpPath && suffix !== resourcePath) return undefined;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return errorResponse(405, "ERR_METHOD_NOT_ALLOWED", "Method not allowed", { headers: { allow: "GET, HEAD" } });
+    }
+    const scopes = [...new Set([...(oauth.mcpScope ? [oauth.mcpScope] : []), oauth.adminScope])];
+    return jsonResponse(200, {
+      resource: this.#resourceOf(request),
+      authorization_servers: oauth.authorizationServers,
+      scopes_supported: scopes,
+      bearer_methods_supported: ["header"],
+    }, { "cache-control": "max-age=300", "access-control-allow-origin": "*" });
+  }
+
+  /**
+   * Serves the gateway's well-known documents: the protected resource metadata (OAuth mode) and, at
+   * {@link JWKS_PATH}, the public JWKS of the proxy's asymmetric signing key, so that members verify with
+   * `verifier: { jwksUrl }` and follow its rotation. `undefined` for a path it does not serve (a proxy that signs
+   * with a shared secret publishes nothing).
+   */
+  async wellKnown(request: Request, pathname: string, proxy: FederationProxy): Promise<Response | undefined> {
+    if (pathname === JWKS_PATH) {
+      const jwks = await proxy.publicJwks();
+      if (jwks.keys.length === 0) return undefined;
+      if (request.method !== "GET" && request.method !== "HEAD") {
+        return errorResponse(405, "ERR_METHOD_NOT_ALLOWED", "Method not allowed", { headers: { allow: "GET, HEAD" } });
+      }
+      // Short caching: members refetch on an unknown kid anyway; this bounds how long a removed key lingers.
+      return jsonResponse(200, jwks, { "content-type": "application/jwk-set+json", "cache-control": "max-age=60" });
+    }
+    return this.resourceMetadata(request, pathname);
+  }
+
+  /** The `WWW-Authenticate` value of a 401: `error` only when a token was sent (RFC 6750 §3.1). */
+  #challenge(request: Request, tokenSent: boolean): string {
+    if (!this.#oauth) return 'Bearer error="invalid_token"';
+    const metadata = `resource_metadata=${quoted(this.#metadataUrl(request))}`;
+    return tokenSent ? `Bearer error="invalid_token", ${metadata}` : `Bearer ${metadata}`;
+  }
+
+  /**
+   * The 403 of a token that lacks `scope`: `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`
+   * (RFC 6750 §3.1, the MCP authorization specification's step-up).
+   */
+  insufficientScope(request: Request, kind: RouteKind, scope: string): Response {
+    const params = [`error="insufficient_scope"`, `scope=${quoted(scope)}`];
+    if (this.#oauth) params.push(`resource_metadata=${quoted(this.#metadataUrl(request))}`);
+    return refusal(kind, 403, "ERR_FORBIDDEN", `Forbidden: the token lacks the '${scope}' scope`, {
+      "www-authenticate": `Bearer ${params.join(", ")}`,
+    });
+  }
+
+  /** The issuer client tokens must carry, when one is configured (passed to members as the user's issuer). */
+  get issuer(): string | undefined {
+    return this.#issuer;
   }
 
   /** Whether requests must carry a token. */
@@ -180,6 +371,11 @@ export class HttpGuard {
       try {
         const claims = await this.#auth.verifyToken(match[1]!, this.#audience ? { audience: this.#audience } : {});
         this.#checkClaims(claims);
+        const scope = this.#oauth?.mcpScope;
+        if (kind === "mcp" && scope !== undefined && !hasScope(claims, scope)) {
+          this.#logger.debug("Refused a token without the MCP scope", { scope });
+          return this.insufficientScope(request, kind, scope);
+        }
         return claims;
       } catch (error) {
         code = error instanceof AuthenticationError ? error.code : "ERR_AUTH_MALFORMED";
@@ -187,7 +383,7 @@ export class HttpGuard {
     }
     this.#logger.debug("Refused an unauthenticated request", { reason: code });
     return refusal(kind, 401, code === "missing bearer token" ? "ERR_AUTH_MALFORMED" : code, `Unauthorized: ${code}`, {
-      "www-authenticate": 'Bearer error="invalid_token"',
+      "www-authenticate": this.#challenge(request, match !== null),
     });
   }
 

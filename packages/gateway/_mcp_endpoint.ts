@@ -139,6 +139,7 @@ export class McpEndpoint {
       serverInfo: options.serverInfo,
       instructions: options.instructions,
       callTimeout: options.callTimeout,
+      identity: subject === undefined ? undefined : { sub: subject, iss: this.#ctx.guard.issuer },
     });
     let session: HttpSession | undefined;
     const events = options.replayBuffer > 0 ? shared.eventStore(new MemoryEventStore(options.replayBuffer)) : undefined;

@@ -148,7 +148,7 @@ export async function main(args: string[]): Promise<number> {
     }
     if (values.token) {
       const auth = config.gateway.auth;
-      if (auth === false || auth instanceof AuthManager) {
+      if (auth === false || auth instanceof AuthManager || !("secret" in auth)) {
         throw new ConfigError(`Cannot mint a token: gateway.auth in '${config.file}' has no secret`, {
           field: "gateway.auth",
         });

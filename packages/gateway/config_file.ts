@@ -45,7 +45,8 @@ import type { FederationConfig } from "../core/types.ts";
 import type { CatalogOptions } from "../proxy/catalog.ts";
 import type { FederationProxyOptions, RoutingPolicy } from "../proxy/options.ts";
 import { isLoopback } from "./_http_guard.ts";
-import type { GatewayAuth } from "./options.ts";
+import type { GatewayAuth, GatewayOAuthAuth } from "./options.ts";
+import { checkJwksUrl, REMOTE_JWKS_ALGORITHMS, type RemoteJwksAlgorithm } from "../core/remote_jwks.ts";
 
 /** A loaded, validated config file, with secrets resolved from the environment. */
 export interface GatewayConfig {
@@ -420,6 +421,8 @@ export function parseGatewayConfig(
     auth = false;
   } else if (authRaw === undefined) {
     problems.fail("gateway.auth", 'is required: { "secretEnv": "NAME" } (or false on a loopback hostname)');
+  } else if (isRecord(authRaw) && authRaw.jwksUrl !== undefined) {
+    auth = parseOAuthAuth(problems, authRaw);
   } else if (isRecord(authRaw)) {
     refuseLiteralSecret(problems, authRaw, "gateway.auth");
     problems.keys(authRaw, ["secretEnv", "audience", "issuer", "algorithm"], "gateway.auth.");
@@ -537,7 +540,7 @@ export function parseGatewayConfig(
     }
   });
   // Client tokens need their own secret: with one the proxy signs member tokens with, a member could mint them.
-  if (auth !== false && !(auth instanceof AuthManager)) {
+  if (auth !== false && !(auth instanceof AuthManager) && "secret" in auth) {
     const clientSecret = typeof auth.secret === "string" ? auth.secret : new TextDecoder().decode(auth.secret);
     if (proxySecret !== undefined && clientSecret === proxySecret) {
       problems.fail(
@@ -556,6 +559,69 @@ export function parseGatewayConfig(
     });
   }
   return { file, members, proxySecret, proxy, catalog, store, gateway };
+}
+
+/**
+ * `gateway.auth` as an OAuth resource server: `{ "jwksUrl", "issuer", "resource" | "audience",
+ * "authorizationServers"?, "mcpScope"?, "algorithms"?, "minRefetchInterval"? }` (no secret: the gateway only
+ * verifies the authorization server's tokens).
+ */
+function parseOAuthAuth(problems: Problems, raw: Json): GatewayOAuthAuth {
+  const field = "gateway.auth.";
+  refuseLiteralSecret(problems, raw, "gateway.auth");
+  problems.keys(
+    raw,
+    [
+      "jwksUrl",
+      "issuer",
+      "audience",
+      "resource",
+      "authorizationServers",
+      "mcpScope",
+      "algorithms",
+      "minRefetchInterval",
+    ],
+    field,
+  );
+  const text = (key: string, required: boolean): string | undefined => {
+    const value = raw[key];
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== "string" || value === "") problems.fail(`${field}${key}`, "must be a non-empty string");
+    return value;
+  };
+  const jwksUrl = text("jwksUrl", true)!;
+  try {
+    checkJwksUrl(jwksUrl, `${field}jwksUrl`);
+  } catch (error) {
+    problems.fail(`${field}jwksUrl`, (error as Error).message.replace(/^Invalid \S+:? ?/, ""));
+  }
+  const issuer = text("issuer", true)!;
+  const resource = text("resource", false);
+  const audience = text("audience", false);
+  if (resource === undefined && audience === undefined) {
+    problems.fail(`${field}resource`, "is required with jwksUrl: the gateway's resource URL (or set audience)");
+  }
+  if (resource !== undefined && !URL.canParse(resource)) problems.fail(`${field}resource`, "must be an absolute URL");
+  const auth: GatewayOAuthAuth = { jwksUrl, issuer };
+  if (resource !== undefined) auth.resource = resource;
+  if (audience !== undefined) auth.audience = audience;
+  if (raw.authorizationServers !== undefined) {
+    auth.authorizationServers = problems.strings(raw.authorizationServers, `${field}authorizationServers`);
+  }
+  if (raw.mcpScope === false) auth.mcpScope = false;
+  else if (raw.mcpScope !== undefined) auth.mcpScope = text("mcpScope", true)!;
+  if (raw.algorithms !== undefined) {
+    const algorithms = problems.strings(raw.algorithms, `${field}algorithms`);
+    const bad = algorithms.find((a) => !(REMOTE_JWKS_ALGORITHMS as readonly string[]).includes(a));
+    if (bad !== undefined || algorithms.length === 0) {
+      problems.fail(`${field}algorithms`, `each must be one of ${REMOTE_JWKS_ALGORITHMS.join(", ")}`);
+    }
+    auth.algorithms = algorithms as RemoteJwksAlgorithm[];
+  }
+  if (raw.minRefetchInterval !== undefined) {
+    auth.minRefetchInterval = problems.number(raw.minRefetchInterval, `${field}minRefetchInterval`, { min: 1 });
+  }
+  return auth;
 }
 
 /**

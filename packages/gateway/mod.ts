@@ -32,13 +32,14 @@ export { loadGatewayConfig, parseGatewayConfig, storeConfig } from "./config_fil
 export type { GatewayConfig, GatewayStoreConfig, LoadGatewayConfigOptions } from "./config_file.ts";
 export { DEFAULT_ADMIN_SCOPE } from "./cluster_options.ts";
 export type { GatewayClusterOptions } from "./cluster_options.ts";
-export { DEFAULT_GATEWAY_AUDIENCE } from "./options.ts";
+export { DEFAULT_GATEWAY_AUDIENCE, DEFAULT_MCP_SCOPE } from "./options.ts";
 export type { GatewaySessionAndAdminConfig } from "./config_file.ts";
 export type { MemberSecretEnvPolicy } from "./options.ts";
 export type {
   GatewayAuth,
   GatewayBaseOptions,
   GatewayHandle,
+  GatewayOAuthAuth,
   GatewayOptions,
   GatewaySecretAuth,
   GatewayStdioOptions,

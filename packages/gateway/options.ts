@@ -17,6 +17,7 @@
  */
 
 import type { AuthManager } from "../core/auth.ts";
+import type { RemoteJwksAlgorithm } from "../core/remote_jwks.ts";
 import type { Logger } from "../core/logger.ts";
 import type { HmacAlgorithm } from "../core/types.ts";
 import type { Implementation } from "../core/mcp_types.ts";
@@ -54,12 +55,64 @@ export interface GatewaySecretAuth {
   issuer?: string | undefined;
 }
 
+/** The scope a client token needs to use the MCP endpoint when none is configured. */
+export const DEFAULT_MCP_SCOPE: string = "mcp:tools";
+
+/**
+ * The gateway as an OAuth 2.1 resource server (the MCP authorization specification): access tokens from an
+ * authorization server, verified against its JWKS ({@link AuthManager.fromJwksUrl}: cached, refetched on an
+ * unknown `kid`), addressed to the gateway's resource URL (RFC 8707), with scopes mapped to what a client may do.
+ * The gateway publishes `/.well-known/oauth-protected-resource` (RFC 9728) and answers 401 with
+ * `WWW-Authenticate: Bearer resource_metadata="…"` so that clients discover where to get a token.
+ *
+ * @example A gateway behind an organisation's authorization server
+ * ```ts
+ * import type { GatewayOAuthAuth } from "@federated-mcp/federation/gateway";
+ *
+ * const auth: GatewayOAuthAuth = {
+ *   jwksUrl: "https://id.example.com/.well-known/jwks.json",
+ *   issuer: "https://id.example.com",
+ *   resource: "https://mcp.example.com/mcp",
+ * };
+ * console.log(auth.resource);
+ * ```
+ */
+export interface GatewayOAuthAuth {
+  /** The authorization server's JWKS (`jwks_uri`): `https:`, or `http:` on a loopback host. */
+  jwksUrl: string;
+  /** Required `iss`: the authorization server's issuer identifier. */
+  issuer: string;
+  /**
+   * The gateway's resource identifier (RFC 8707/9728), e.g. `https://mcp.example.com/mcp`: published as `resource`
+   * and, unless `audience` is set, the `aud` tokens must carry.
+   * @default {the MCP endpoint's URL as the request reached it (then `audience` is required)}
+   */
+  resource?: string | undefined;
+  /** Required `aud`. @default {resource} */
+  audience?: string | undefined;
+  /** `authorization_servers` published in the metadata. @default {[issuer]} */
+  authorizationServers?: readonly string[] | undefined;
+  /**
+   * Scope a token needs to use the MCP endpoint (list and call tools, read resources, get prompts), or `false` for
+   * none. The admin API needs the cluster's `adminScope` (default `federation:admin`).
+   * @default {"mcp:tools"}
+   */
+  mcpScope?: string | false | undefined;
+  /** Algorithms the provider's keys may be pinned to (never HMAC, never `none`). @default {every asymmetric one} */
+  algorithms?: readonly RemoteJwksAlgorithm[] | undefined;
+  /** Least time between two JWKS fetches caused by an unknown `kid` or a failure, in ms. @default {30000} */
+  minRefetchInterval?: number | undefined;
+  /** Check the JWKS URL with the outbound guard before every fetch (metadata addresses refused). @default {true} */
+  outboundGuard?: boolean | undefined;
+}
+
 /**
  * How inbound requests are authenticated: an {@link AuthManager} (its `audience`/`issuer` options are required
- * claims; tokens without `aud` are refused), a shared secret, or `false` (no authentication: only for loopback or
- * stdio use, and it must be said). The secret must differ from every secret the proxy signs member tokens with.
+ * claims; tokens without `aud` are refused), a shared secret, an authorization server's JWKS
+ * ({@link GatewayOAuthAuth}), or `false` (no authentication: only for loopback or stdio use, and it must be said).
+ * The secret must differ from every secret the proxy signs member tokens with.
  */
-export type GatewayAuth = AuthManager | GatewaySecretAuth | false;
+export type GatewayAuth = AuthManager | GatewaySecretAuth | GatewayOAuthAuth | false;
 
 /** Which environment variables members added at run time may name as their secret ({@link GatewayOptions}). */
 export interface MemberSecretEnvPolicy {

@@ -5,6 +5,9 @@ import { AuthenticationError } from "../core/errors.ts";
 import type { AuthManager, TokenPayload } from "../core/auth.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
+import { isRecord } from "../core/_json.ts";
+import type { MessageExtraInfo } from "../core/_sdk.ts";
+import { USER_IDENTITY_KEY, type UserIdentity } from "./user_identity.ts";
 
 /** Who a token speaks for: connections and sessions are bound to it. */
 export interface Identity {
@@ -18,6 +21,30 @@ export interface Identity {
 export interface Grant extends Identity {
   /** `exp` in seconds since the epoch. */
   exp: number;
+  /**
+   * The user a delegated token speaks for (a token with an `act` claim); the grant's own `sub` is then the actor's
+   * (`act.sub`, the proxy), so that sessions stay bound to the proxy while each request names its user.
+   */
+  user?: UserIdentity | undefined;
+}
+
+/** The SDK's `AuthInfo` (what request handlers get as `extra.authInfo`). */
+export type AuthInfo = NonNullable<MessageExtraInfo["authInfo"]>;
+
+/** Calls that act for someone: with `requireUserIdentity`, refused without a user identity. */
+export const USER_METHODS: ReadonlySet<string> = new Set([
+  "tools/call",
+  "resources/read",
+  "prompts/get",
+  "completion/complete",
+]);
+
+/** The SDK `authInfo` of a grant with a user: handed to the member's request handlers. */
+export function authInfoOf(grant: Grant): AuthInfo | undefined {
+  const user = grant.user;
+  if (!user) return undefined;
+  // The token itself is not handed to tool code (the Authorization header is removed for the same reason).
+  return { token: "", clientId: user.sub, scopes: [], expiresAt: grant.exp, extra: { [USER_IDENTITY_KEY]: user } };
 }
 
 /** Result of {@link AuthGuard.authenticate}: a grant, or the 401 response to send. */
@@ -87,11 +114,20 @@ export class AuthGuard {
     if (typeof claims.exp !== "number" || claims.exp * 1000 <= this.#now()) {
       throw new AuthenticationError("ERR_AUTH_EXPIRED", "Token has expired", { claim: "exp" });
     }
-    return {
-      exp: claims.exp,
-      sub: typeof claims.sub === "string" ? claims.sub : undefined,
-      iss: typeof claims.iss === "string" ? claims.iss : undefined,
-    };
+    const iss = typeof claims.iss === "string" ? claims.iss : undefined;
+    if (claims.act !== undefined) {
+      const act = claims.act;
+      if (!isRecord(act) || typeof act.sub !== "string" || typeof claims.sub !== "string") {
+        throw new AuthenticationError("ERR_AUTH_CLAIM_INVALID", "Token claim 'act' is invalid", { claim: "act" });
+      }
+      const user: UserIdentity = {
+        sub: claims.sub,
+        iss: typeof claims.orig_iss === "string" ? claims.orig_iss : undefined,
+        actor: act.sub,
+      };
+      return { exp: claims.exp, sub: act.sub, iss, user };
+    }
+    return { exp: claims.exp, sub: typeof claims.sub === "string" ? claims.sub : undefined, iss };
   }
 
   /**

@@ -17,6 +17,8 @@ export interface EndpointContext {
   now: () => number;
   inflight: InflightCounter;
   draining: () => boolean;
+  /** Refuse calls (tools/call, resources/read, prompts/get, completion/complete) made without a user identity. */
+  requireUserIdentity: boolean;
 }
 
 /** Resolves after `ms`, or at once when `promise` settles first; never leaves a timer behind. */

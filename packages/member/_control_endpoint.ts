@@ -75,6 +75,7 @@ export class ControlEndpoint {
       draining: ctx.draining,
       logger: ctx.logger,
       serverId: ctx.serverId,
+      requireUserIdentity: ctx.requireUserIdentity,
     });
     const { promise: closed, resolve } = Promise.withResolvers<void>();
     const session: Closable = { close: (code, reason) => transport.close(code, reason), closed };

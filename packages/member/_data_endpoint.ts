@@ -3,7 +3,7 @@
 // Mcp-Session-Id and bound to the subject (`sub`, `iss`) of the token that created it.
 
 import { WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
-import { sameIdentity } from "./_auth_guard.ts";
+import { authInfoOf, sameIdentity, USER_METHODS } from "./_auth_guard.ts";
 import type { Grant, Identity } from "./_auth_guard.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
 import { rpcErrorResponse } from "../core/_http.ts";
@@ -47,6 +47,21 @@ function tooLarge(maxBytes: number): Response {
   return rpcErrorResponse(413, -32000, `Payload Too Large: Request body must not exceed ${maxBytes} bytes`);
 }
 
+/** The answer to a call that needs a user identity and came without one, or `undefined` when none needs it. */
+function refuseWithoutUser(body: unknown): Response | undefined {
+  const messages = Array.isArray(body) ? body : [body];
+  const calls = messages.filter((m) => isRequest(m) && USER_METHODS.has(m.method));
+  if (calls.length === 0) return undefined;
+  const message = "This member requires a user identity: the call must be made on behalf of a user";
+  // A JSON-RPC error for the request (HTTP 200): the call fails, the session and the channel stay up.
+  const answers = calls.map((m) => ({
+    jsonrpc: "2.0",
+    id: (m as { id: unknown }).id,
+    error: { code: -32001, message },
+  }));
+  return Response.json(Array.isArray(body) ? answers : answers[0]);
+}
+
 function sessionNotFound(): Response {
   return rpcErrorResponse(404, -32001, "Session not found");
 }
@@ -85,11 +100,29 @@ export class DataEndpoint {
     const session = this.#byId.get(sessionId);
     // A session of another subject answers exactly like one that does not exist.
     if (!session || session.closing || !sameIdentity(session.owner, grant)) return sessionNotFound();
+    // The user a delegated token names reaches the handlers as `extra.authInfo`, for this request only.
+    const authInfo = authInfoOf(grant);
+    let parsedBody: unknown;
+    if (this.#ctx.requireUserIdentity && !grant.user && method === "POST") {
+      const body = await readLimited(req, this.#ctx.maxMessageBytes);
+      if (body.tooLarge) return tooLarge(this.#ctx.maxMessageBytes);
+      try {
+        parsedBody = JSON.parse(body.text);
+      } catch {
+        return rpcErrorResponse(400, -32700, "Parse error: Invalid JSON");
+      }
+      const refused = refuseWithoutUser(parsedBody);
+      if (refused) return refused;
+    }
+    const options = {
+      ...(authInfo ? { authInfo } : {}),
+      ...(parsedBody === undefined ? {} : { parsedBody }),
+    };
     return await this.#run(
       session,
       method === "GET" ? "stream" : "request",
       grant,
-      () => session.transport.handleRequest(withoutAuthorization(req, false)),
+      () => session.transport.handleRequest(withoutAuthorization(req, parsedBody !== undefined), options),
     );
   }
 

@@ -9,7 +9,8 @@ import { consoleLogger } from "../core/logger.ts";
 import type { Logger } from "../core/logger.ts";
 import type { HmacAlgorithm } from "../core/types.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
-import type { ServeMemberOptions } from "./types.ts";
+import type { MemberJwksUrlVerifier, ServeMemberOptions } from "./types.ts";
+import { checkJwksUrl } from "../core/remote_jwks.ts";
 
 /** Default {@link ServeMemberOptions.maxSessions}. */
 export const DEFAULT_MAX_SESSIONS = 1000;
@@ -29,7 +30,7 @@ export interface ListenerPlan {
 export interface ResolvedOptions {
   serverId: string;
   factory: ServeMemberOptions["server"];
-  verifier: string | Uint8Array | AuthManager | JsonWebKeySet;
+  verifier: string | Uint8Array | AuthManager | JsonWebKeySet | MemberJwksUrlVerifier;
   algorithm: HmacAlgorithm;
   issuer: string | undefined;
   hostname: string;
@@ -42,6 +43,7 @@ export interface ResolvedOptions {
   tls: { cert: string; key: string } | undefined;
   signal: AbortSignal | undefined;
   now: () => number;
+  requireUserIdentity: boolean;
 }
 
 function fail(field: string, rule: string, serverId?: string): never {
@@ -106,8 +108,18 @@ export function resolveOptions(options: ServeMemberOptions): ResolvedOptions {
   const verifier = options.verifier;
   if (typeof verifier === "string" || verifier instanceof Uint8Array) {
     if (verifier.length === 0) fail("verifier", "the shared secret must not be empty", serverId);
+  } else if (isRecord(verifier) && "jwksUrl" in verifier) {
+    try {
+      checkJwksUrl(verifier.jwksUrl as string, "verifier.jwksUrl");
+    } catch (error) {
+      fail("verifier.jwksUrl", (error as Error).message.replace(/^Invalid verifier\.jwksUrl:? ?/, ""), serverId);
+    }
+    const issuer = (verifier as MemberJwksUrlVerifier).issuer;
+    if (issuer !== undefined && (typeof issuer !== "string" || issuer === "")) {
+      fail("verifier.issuer", "must be a non-empty string", serverId);
+    }
   } else if (!(verifier instanceof AuthManager) && !isJwks(verifier)) {
-    fail("verifier", "must be a shared secret (string or bytes), an AuthManager or a JWKS", serverId);
+    fail("verifier", "must be a shared secret (string or bytes), an AuthManager, a JWKS or { jwksUrl }", serverId);
   }
   const algorithm = options.algorithm ?? "HS512";
   if (!["HS256", "HS384", "HS512"].includes(algorithm)) {
@@ -157,6 +169,7 @@ export function resolveOptions(options: ServeMemberOptions): ResolvedOptions {
     tls: options.tls,
     signal: options.signal,
     now: options.now ?? Date.now,
+    requireUserIdentity: options.requireUserIdentity === true,
   };
 }
 

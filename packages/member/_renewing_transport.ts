@@ -3,17 +3,18 @@
 // MCP server), the token deadline (close 4001), the idle timeout (close 4002), in-flight request accounting for
 // drain(), and refusal of new requests while draining.
 
-import type { JSONRPCMessage, Transport, TransportSendOptions } from "../core/_sdk.ts";
+import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from "../core/_sdk.ts";
 import { isRequest, isRequestId, isResponse } from "../core/_jsonrpc.ts";
 import { AuthenticationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { CloseCode } from "../core/websocket_transport.ts";
 import type { WebSocketTransport } from "../core/websocket_transport.ts";
-import { sameIdentity } from "./_auth_guard.ts";
+import { type AuthInfo, authInfoOf, sameIdentity, USER_METHODS } from "./_auth_guard.ts";
 import type { Grant } from "./_auth_guard.ts";
 import { Deadline } from "./_deadline.ts";
 import type { InflightCounter } from "./_inflight.ts";
-import { MemberRpcErrorCode, RENEW_TOKEN_METHOD } from "./control_protocol.ts";
+import { MemberRpcErrorCode, RENEW_TOKEN_METHOD, USER_TOKEN_META_KEY } from "./control_protocol.ts";
+import { isRecord } from "../core/_json.ts";
 
 /** Options of a {@link RenewingTransport}. */
 export interface RenewingTransportOptions {
@@ -33,12 +34,25 @@ export interface RenewingTransportOptions {
   logger: Logger;
   /** The member, for log lines. */
   serverId: string;
+  /** Refuse calls that need a user identity and carry no valid user token. @default {false} */
+  requireUserIdentity?: boolean | undefined;
 }
 
 type RequestId = string | number;
 
 function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
   return isRequest(message) ? message.id : undefined;
+}
+
+/** The user token a request carries in `_meta`, and the request without it; `undefined` when it carries none. */
+function takeUserToken(message: JSONRPCMessage): { token: unknown; message: JSONRPCMessage } | undefined {
+  if (!isRequest(message) || !isRecord(message.params)) return undefined;
+  const meta = message.params._meta;
+  if (!isRecord(meta) || !(USER_TOKEN_META_KEY in meta)) return undefined;
+  const { [USER_TOKEN_META_KEY]: token, ...restMeta } = meta;
+  const { _meta: _dropped, ...restParams } = message.params;
+  const params = Object.keys(restMeta).length > 0 ? { ...restParams, _meta: restMeta } : restParams;
+  return { token, message: { ...message, params } as JSONRPCMessage };
 }
 
 function responseIdOf(message: JSONRPCMessage): RequestId | undefined {
@@ -52,7 +66,7 @@ function responseIdOf(message: JSONRPCMessage): RequestId | undefined {
 export class RenewingTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
-  onmessage?: (<T extends JSONRPCMessage>(message: T) => void) | undefined;
+  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
   sessionId?: string | undefined;
 
   #inner: WebSocketTransport;
@@ -62,12 +76,15 @@ export class RenewingTransport implements Transport {
   #idle: Deadline;
   #pending = new Set<RequestId>();
   #closed = false;
+  /** Messages behind a user token being verified wait here, so that order is kept. */
+  #queue: Promise<void> = Promise.resolve();
+  #queued = 0;
 
   constructor(inner: WebSocketTransport, options: RenewingTransportOptions) {
     this.#inner = inner;
     this.#options = options;
     this.#grant = options.grant;
-    inner.onmessage = (message) => this.#receive(message);
+    inner.onmessage = (message) => this.#enqueue(message);
     inner.onerror = (error) => this.onerror?.(error);
     inner.onclose = () => this.#finish();
     this.#expiry = new Deadline(options.now, () => {
@@ -119,7 +136,39 @@ export class RenewingTransport implements Transport {
     if (!this.#closed) this.#idle.set(this.#options.now() + this.#options.idleTimeout);
   }
 
-  #receive(message: JSONRPCMessage): void {
+  /** Delivers a message at once, or after the user tokens of earlier messages (and its own) are verified. */
+  #enqueue(message: JSONRPCMessage): void {
+    const taken = takeUserToken(message);
+    if (taken === undefined && this.#queued === 0) return this.#receive(message, undefined);
+    this.#queued++;
+    this.#queue = this.#queue.then(async () => {
+      if (!taken) return this.#receive(message, undefined);
+      let authInfo: AuthInfo | undefined;
+      try {
+        const grant = await this.#options.verify(taken.token);
+        // The user token must be the connection's own proxy acting for a user, not any other holder of a token.
+        if (!grant.user || !sameIdentity(grant, this.#grant)) {
+          throw new AuthenticationError("ERR_AUTH_CLAIM_INVALID", "User token is not this connection's", {
+            claim: "act",
+          });
+        }
+        authInfo = authInfoOf(grant);
+      } catch (error) {
+        const code = error instanceof AuthenticationError ? error.code : "ERR_AUTH_MALFORMED";
+        this.#options.logger.debug("Refused a user token", { serverId: this.#options.serverId, code });
+        this.#reply({
+          jsonrpc: "2.0",
+          id: (taken.message as { id: RequestId }).id,
+          error: { code: -32001, message: `User token refused: ${code}` },
+        });
+        return;
+      }
+      this.#receive(taken.message, authInfo);
+    }).catch((error) => this.onerror?.(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => this.#queued--);
+  }
+
+  #receive(message: JSONRPCMessage, authInfo: AuthInfo | undefined): void {
     this.#touch();
     const id = requestIdOf(message);
     if (id !== undefined) {
@@ -128,6 +177,17 @@ export class RenewingTransport implements Transport {
         this.#renew(id, (message as { params?: { token?: unknown } }).params?.token).catch((error) =>
           this.#options.logger.error("Token renewal failed", { serverId: this.#options.serverId, error: String(error) })
         );
+        return;
+      }
+      if (this.#options.requireUserIdentity && !authInfo && USER_METHODS.has(method)) {
+        this.#reply({
+          jsonrpc: "2.0",
+          id,
+          error: {
+            code: -32001,
+            message: "This member requires a user identity: the call must be made on behalf of a user",
+          },
+        });
         return;
       }
       if (this.#options.draining()) {
@@ -143,14 +203,14 @@ export class RenewingTransport implements Transport {
         this.#options.inflight.add();
       }
     }
-    this.onmessage?.(message);
+    this.onmessage?.(message, authInfo ? { authInfo } : undefined);
   }
 
   async #renew(id: RequestId, token: unknown): Promise<void> {
     let reply: JSONRPCMessage;
     try {
       const grant = await this.#options.verify(token);
-      if (!sameIdentity(grant, this.#grant)) {
+      if (grant.user || !sameIdentity(grant, this.#grant)) {
         throw new AuthenticationError("ERR_AUTH_CLAIM_INVALID", "Token is for another subject", { claim: "sub" });
       }
       if (this.#closed) return;

@@ -18,6 +18,12 @@
  * and `extra.sendNotification` in a request handler. The proxy routes such a message to the client that made that
  * call only, and refuses a request that names no call in progress.
  *
+ * A call made on behalf of a user carries that user's own token (minted by the proxy: `sub` = the user, `act.sub` =
+ * the proxy) under `_meta["io.github.federated-mcp/user-token"]` ({@link USER_TOKEN_META_KEY}) of its request, since
+ * the socket was authenticated once for the proxy. The member verifies it like any token, requires its actor to be
+ * the connection's own subject and issuer, removes it from the request, and hands the user to the handler as
+ * `extra.authInfo`. A refused user token fails that request only (error -32001); messages keep their order.
+ *
  * @example Renew the token of a control connection with the SDK client
  * ```ts ignore
  * import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
@@ -34,6 +40,9 @@
  * ```
  * @module
  */
+
+/** `_meta` key of the user token a request on the control channel carries when made on a user's behalf. */
+export const USER_TOKEN_META_KEY = "io.github.federated-mcp/user-token";
 
 /** JSON-RPC method of a token renewal on the control channel. */
 export const RENEW_TOKEN_METHOD = "federation/renewToken";

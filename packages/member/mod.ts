@@ -42,15 +42,18 @@
  */
 
 export { serveMember } from "./serve_member.ts";
+export { USER_IDENTITY_KEY, userIdentity } from "./user_identity.ts";
+export type { UserIdentity } from "./user_identity.ts";
 export type {
   MemberDataEndpointOptions,
   MemberEndpointOptions,
   MemberHandle,
+  MemberJwksUrlVerifier,
   ServeMemberOptions,
   SessionServer,
   SessionTransport,
 } from "./types.ts";
-export { MemberRpcErrorCode, RENEW_TOKEN_METHOD } from "./control_protocol.ts";
+export { MemberRpcErrorCode, RENEW_TOKEN_METHOD, USER_TOKEN_META_KEY } from "./control_protocol.ts";
 export type { RenewTokenParams, RenewTokenResult } from "./control_protocol.ts";
 // Core types that ServeMemberOptions refers to, so that this entry point documents itself completely. The root
 // module exports them from core.

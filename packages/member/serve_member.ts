@@ -20,6 +20,7 @@
  */
 
 import { AuthManager } from "../core/auth.ts";
+import { checkOutboundUrl } from "../proxy/outbound_guard.ts";
 import { errorResponse, jsonResponse } from "../core/_http.ts";
 import { CancelledError, ConfigError, ConnectionError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
@@ -54,6 +55,19 @@ async function buildManager(resolved: ResolvedOptions): Promise<AuthManager> {
   try {
     if (typeof verifier === "string" || verifier instanceof Uint8Array) {
       return new AuthManager(verifier, { algorithm, now, warn: (message) => logger.warn(message) });
+    }
+    if ("jwksUrl" in verifier) {
+      const { jwksUrl, algorithms, minRefetchInterval, outboundGuard = true } = verifier;
+      const issuer = verifier.issuer ?? resolved.issuer;
+      return AuthManager.fromJwksUrl(jwksUrl, {
+        audience: serverId,
+        now,
+        warn: (message, fields) => logger.warn(message, { serverId, ...fields }),
+        ...(issuer === undefined ? {} : { issuer }),
+        ...(algorithms === undefined ? {} : { algorithms }),
+        ...(minRefetchInterval === undefined ? {} : { minRefetchInterval }),
+        ...(outboundGuard ? { checkUrl: (url: string, signal: AbortSignal) => checkOutboundUrl(url, { signal }) } : {}),
+      });
     }
     return await AuthManager.fromJwks(verifier, { now });
   } catch (error) {
@@ -138,6 +152,7 @@ class Member implements MemberHandle {
       now: options.now,
       inflight: this.#inflight,
       draining: () => this.#draining,
+      requireUserIdentity: options.requireUserIdentity,
     };
     const plans = options.listeners;
     if (plans.some((p) => p.controlPath !== undefined)) this.#control = new ControlEndpoint(context);

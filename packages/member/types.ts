@@ -7,6 +7,7 @@
  */
 
 import type { AuthManager, JsonWebKeySet } from "../core/auth.ts";
+import type { RemoteJwksAlgorithm } from "../core/remote_jwks.ts";
 import type { Logger } from "../core/logger.ts";
 import type { HmacAlgorithm } from "../core/types.ts";
 
@@ -62,6 +63,24 @@ export interface MemberDataEndpointOptions extends MemberEndpointOptions {
   jsonResponse?: boolean | undefined;
 }
 
+/**
+ * A verifier that fetches the proxy's public keys from a URL (a gateway's `/.well-known/jwks.json`, or an identity
+ * provider's `jwks_uri`): cached, refetched when a token names an unknown key, so the proxy rotates its signing
+ * key without a member redeploy. Tokens must still carry `aud` = the member's serverId.
+ */
+export interface MemberJwksUrlVerifier {
+  /** `https:`, or `http:` on a loopback host. */
+  jwksUrl: string;
+  /** Required `iss` (the proxy's id). @default {the member's `issuer` option, else none required} */
+  issuer?: string | undefined;
+  /** Algorithms keys may be pinned to. @default {every asymmetric JWS algorithm} */
+  algorithms?: readonly RemoteJwksAlgorithm[] | undefined;
+  /** Least time between two refetches caused by an unknown `kid`, in ms. @default {30000} */
+  minRefetchInterval?: number | undefined;
+  /** Apply the outbound guard to the URL before every fetch (cloud metadata addresses refused). @default {true} */
+  outboundGuard?: boolean | undefined;
+}
+
 /** Options of `serveMember()`. */
 export interface ServeMemberOptions {
   /** The member's id (`^[A-Za-z0-9_-]{1,32}$`, no `__`); tokens must carry it as `aud`. */
@@ -70,9 +89,10 @@ export interface ServeMemberOptions {
   server: () => SessionServer;
   /**
    * How tokens are verified: the shared secret (string or bytes; keys are imported once), an {@link AuthManager},
-   * or a JWKS (verify-only: the member cannot mint tokens).
+   * a JWKS (verify-only: the member cannot mint tokens), or `{ jwksUrl }`: the proxy's published JWKS, fetched and
+   * refreshed on rotation ({@link MemberJwksUrlVerifier}).
    */
-  verifier: string | Uint8Array | AuthManager | JsonWebKeySet;
+  verifier: string | Uint8Array | AuthManager | JsonWebKeySet | MemberJwksUrlVerifier;
   /** HMAC algorithm of tokens signed with a shared-secret `verifier`: pinned, no other is accepted. @default {"HS512"} */
   algorithm?: HmacAlgorithm | undefined;
   /** When set, tokens must carry this `iss`. */
@@ -101,6 +121,14 @@ export interface ServeMemberOptions {
   signal?: AbortSignal | undefined;
   /** Clock in milliseconds since the epoch, for token expiry and idle checks. @default {Date.now} */
   now?: (() => number) | undefined;
+  /**
+   * Refuse `tools/call`, `resources/read`, `prompts/get` and `completion/complete` made without a user identity
+   * (a token minted for a user, with an `act` claim: the request's `Authorization` on the data channel, its
+   * `_meta["io.github.federated-mcp/user-token"]` on the control channel) with a JSON-RPC error (-32001). Lists,
+   * pings and notifications stay allowed. Handlers read the identity with `userIdentity(extra)`.
+   * @default {false}
+   */
+  requireUserIdentity?: boolean | undefined;
 }
 
 /** A running member, from `serveMember()`. */

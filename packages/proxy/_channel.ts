@@ -24,6 +24,7 @@ import {
 } from "../core/_sdk.ts";
 import { RENEW_TOKEN_METHOD } from "../member/control_protocol.ts";
 import { toFederationError } from "./_errors.ts";
+import { IdentityTransport } from "./_identity_transport.ts";
 import { type CallRegistry, type CallTable, RelatedTransport, StreamRelations } from "./_relation.ts";
 import type { ChannelState } from "./status.ts";
 import type { TokenSource } from "./_token_source.ts";
@@ -134,16 +135,18 @@ export class MemberChannel {
           cancelledGrace: stdio.cancelledGrace,
         });
       } else if (kind === "control") {
-        inner = await WebSocketTransport.connect(url, {
+        const socket = await WebSocketTransport.connect(url, {
           headers: authorization ? { Authorization: authorization } : {},
           timeout: connectTimeout,
           signal: abort,
           maxMessageBytes: this.#settings.maxMessageBytes,
         });
+        // Calls made for a user carry the user's own token in the request (_identity_transport.ts).
+        inner = new IdentityTransport(socket, () => transport?.calls, tokens);
       } else {
         // Requests made while connecting are bound to the connect deadline, later ones are not.
         inner = new StreamableHTTPClientTransport(new URL(url), {
-          fetch: this.#authorizedFetch(() => connectSignal),
+          fetch: this.#authorizedFetch(() => connectSignal, () => transport?.calls),
         });
       }
       transport = new RelatedTransport(inner, this.#settings.calls);
@@ -285,6 +288,7 @@ export class MemberChannel {
 
   #authorizedFetch(
     extraSignal: () => AbortSignal | undefined,
+    calls: () => CallTable | undefined,
   ): (url: string | URL, init?: RequestInit) => Promise<Response> {
     const { tokens, serverStream, maxMessageBytes, serverId } = this.#settings;
     const streams = new StreamRelations();
@@ -306,21 +310,28 @@ export class MemberChannel {
         }
       }
       const headers = new Headers(init?.headers);
-      const authorization = await tokens.authorization();
+      // A request of a call made for a user carries that user's own token (minted and cached per user); every
+      // other request (initialize, lists, notifications, answers) the proxy's.
+      const related = streams.relationOf(init);
+      const user = related === undefined || init?.method === "GET"
+        ? undefined
+        : calls()?.get(related)?.handlers.onBehalfOf;
+      const authorization = user ? await tokens.authorizationFor(user) : await tokens.authorization();
       if (authorization) headers.set("Authorization", authorization);
       const signal = extraSignal();
       const requestSignal = signal && init?.signal ? AbortSignal.any([signal, init.signal]) : signal ?? init?.signal;
       const response = await fetch(url, { ...init, headers, ...(requestSignal ? { signal: requestSignal } : {}) });
       // What the member sends on this response's stream belongs to this POST's request (and nothing else does).
-      return response.ok ? await streams.relate(response, streams.relationOf(init)) : response;
+      return response.ok ? await streams.relate(response, related) : response;
     };
   }
 }
 
-/** The transport under the relation decorator. */
+/** The transport under the relation (and identity) decorators. */
 function innerTransport(client: Client): Transport | undefined {
   const transport = client.transport;
-  return transport instanceof RelatedTransport ? transport.inner : transport;
+  const inner = transport instanceof RelatedTransport ? transport.inner : transport;
+  return inner instanceof IdentityTransport ? inner.inner : inner;
 }
 
 /** The id of a JSON-RPC result (an answer to the member's request) serialized by the SDK, if `body` is one. */

@@ -294,7 +294,11 @@ export class Member {
     const client = channel.client!;
     const timeout = options.timeout ?? this.#settings.requestTimeout;
     // The call travels to the transport as `relatedRequestId` (see _relation.ts), which binds its request ids to it.
-    const relation = this.#calls.open({ onrequest: options.onrequest, onlog: options.onlog });
+    const relation = this.#calls.open({
+      onrequest: options.onrequest,
+      onlog: options.onlog,
+      onBehalfOf: options.onBehalfOf,
+    });
     const requestOptions: RequestOptions = { timeout, resetTimeoutOnProgress: true, relatedRequestId: relation.token };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;

@@ -12,11 +12,14 @@ import { isRequest, isRequestId, isResponse } from "../core/_jsonrpc.ts";
 import { RELATED_REQUEST_META_KEY } from "../core/websocket_transport.ts";
 import type { JSONRPCMessage, MessageExtraInfo, RequestId, Transport, TransportSendOptions } from "../core/_sdk.ts";
 import type { ServerLogHandler, ServerRequestHandler } from "./server_requests.ts";
+import type { CallIdentity } from "./call_options.ts";
 
 /** What a call does with the member's requests and log messages during it. */
 export interface CallHandlers {
   onrequest?: ServerRequestHandler | undefined;
   onlog?: ServerLogHandler | undefined;
+  /** The user the call is made for (its data-channel requests carry that user's token). */
+  onBehalfOf?: CallIdentity | undefined;
 }
 
 const TOKEN_PREFIX = "io.github.federated-mcp/call#";

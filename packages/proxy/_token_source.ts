@@ -3,6 +3,14 @@ import { decodeJwt } from "jose";
 import { AuthManager } from "../core/auth.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { FederationConfig, HmacAlgorithm, SecretProvider } from "../core/types.ts";
+import type { CallIdentity } from "./call_options.ts";
+
+/** Lifetime of a token minted for one user, in seconds (shorter when the member's lifetime is). */
+export const USER_TOKEN_LIFETIME = 300;
+/** Users whose tokens are kept per member; the oldest is dropped beyond it. */
+const USER_TOKENS_KEPT = 1_000;
+/** The claim naming the user's own issuer in a token minted on a user's behalf. */
+export const ORIGINAL_ISSUER_CLAIM = "orig_iss";
 
 /** A token and its lifetime, in ms since the epoch. */
 export interface IssuedToken {
@@ -51,6 +59,8 @@ export class TokenSource {
   #options: TokenSourceOptions;
   #current: IssuedToken | undefined;
   #pending: Promise<IssuedToken> | undefined;
+  /** Tokens minted for users, by issuer and subject (insertion order = age). */
+  #users = new Map<string, Promise<IssuedToken>>();
 
   constructor(config: FederationConfig, options: TokenSourceOptions) {
     this.#config = config;
@@ -86,30 +96,61 @@ export class TokenSource {
     return issued && `Bearer ${issued.token}`;
   }
 
-  async #mint(): Promise<IssuedToken> {
+  /**
+   * The `Authorization` header value of a request made for `user`: a token of that user's own (`sub` = the user,
+   * `act.sub` = the proxy's subject, `orig_iss` = the user's issuer, `aud` = the member, at most
+   * {@link USER_TOKEN_LIFETIME} seconds), cached per user until its renewal time. `undefined` without auth.
+   */
+  async authorizationFor(user: CallIdentity): Promise<string | undefined> {
+    if (!this.enabled) return undefined;
+    const key = `${user.iss ?? ""}\u0000${user.sub}`;
+    const now = this.#options.now();
+    let pending = this.#users.get(key);
+    if (pending) {
+      const issued = await pending.catch(() => undefined);
+      if (issued && now < issued.renewAt) return `Bearer ${issued.token}`;
+      if (this.#users.get(key) === pending) this.#users.delete(key);
+      pending = this.#users.get(key);
+    }
+    if (!pending) {
+      pending = this.#mint(user);
+      this.#users.set(key, pending);
+      pending.catch(() => this.#users.get(key) === pending && this.#users.delete(key));
+      while (this.#users.size > USER_TOKENS_KEPT) this.#users.delete(this.#users.keys().next().value!);
+    }
+    return `Bearer ${(await pending).token}`;
+  }
+
+  async #mint(user?: CallIdentity): Promise<IssuedToken> {
     const auth = this.#config.auth;
     const settings = auth?.type === "jwt" ? auth.config : {};
     const provider = settings.secret ?? this.#options.proxySecret;
-    const lifetimeSeconds = parseDuration(settings.expiresIn ?? this.#options.defaultLifetime);
+    const serviceLifetime = parseDuration(settings.expiresIn ?? this.#options.defaultLifetime);
+    const lifetimeSeconds = user ? Math.min(serviceLifetime, USER_TOKEN_LIFETIME) : serviceLifetime;
     const manager = provider instanceof AuthManager ? provider : this.#options.managers.get(
       typeof provider === "function" ? await provider() : provider,
       settings.algorithm ?? "HS512",
     );
     const issuedAt = this.#options.now();
-    const token = await manager.createToken({}, {
+    const actor = settings.subject ?? this.#options.subject;
+    const claims: Record<string, unknown> = user
+      ? { act: { sub: actor }, ...(user.iss === undefined ? {} : { [ORIGINAL_ISSUER_CLAIM]: user.iss }) }
+      : {};
+    const token = await manager.createToken(claims, {
       audience: this.#config.serverId,
       issuer: this.#options.issuer,
-      subject: settings.subject ?? this.#options.subject,
+      subject: user ? user.sub : actor,
       expiresIn: lifetimeSeconds,
     });
     // `iat`/`exp` are whole seconds, so the real remaining lifetime can be up to a second shorter than asked.
     const expiresAt = decodeJwt(token).exp! * 1000;
-    this.#current = {
+    const issued = {
       token,
       issuedAt,
       renewAt: issuedAt + (expiresAt - issuedAt) * this.#options.renewAt,
       expiresAt,
     };
-    return this.#current;
+    if (!user) this.#current = issued;
+    return issued;
   }
 }

@@ -42,6 +42,17 @@ export interface Progress {
   message?: string | undefined;
 }
 
+/**
+ * The user a call is made for (a gateway client's token subject): the member gets a token of its own for that user
+ * (`sub` = the user, `act.sub` = the proxy, `orig_iss` = the user's issuer), never one shared with other users.
+ */
+export interface CallIdentity {
+  /** The user's subject (`sub` of the client's token). */
+  sub: string;
+  /** The user's issuer (`iss` of the client's token), sent to the member as `orig_iss`. */
+  iss?: string | undefined;
+}
+
 /** Options of a call. */
 export interface CallOptions {
   /** Cancels the call: the member gets `notifications/cancelled` and the call rejects with `CancelledError`. */
@@ -60,6 +71,13 @@ export interface CallOptions {
    * Without it they are dispatched as the proxy's `notification` events.
    */
   onlog?: ServerLogHandler | undefined;
+  /**
+   * Make the call on behalf of this user: it carries a short-lived token minted for the user (cached per user for
+   * its lifetime): on the data channel as its HTTP request's `Authorization` header, on the control channel (one
+   * WebSocket authenticated once, for the proxy) under `_meta["io.github.federated-mcp/user-token"]` of its request,
+   * which members built with `serveMember` verify. The gateway sets it from each client's token subject.
+   */
+  onBehalfOf?: CallIdentity | undefined;
   /** Force a channel instead of the routing policy (still fails over when it is down). */
   channel?: Channel | undefined;
   /**

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { AuthManager } from "../core/auth.ts";
+import { AuthManager, type JsonWebKeySet } from "../core/auth.ts";
 import { checkSecretStrength, validateConfig } from "../core/config.ts";
 import { ConfigError, ConnectionError, ServerNotFoundError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
@@ -571,6 +571,24 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
    */
   status(options: { signal?: AbortSignal } = {}): AsyncGenerator<StatusEvent, void, undefined> {
     return statusEvents(this, this.#closedPromise, options.signal);
+  }
+
+  /**
+   * The public keys members verify this proxy's tokens with: the JWKS of an asymmetric signing {@link AuthManager}
+   * (current and not yet removed keys), empty for a shared secret. A gateway serves it at `/.well-known/jwks.json`.
+   *
+   * @returns The key set.
+   * @example
+   * ```ts
+   * import { AuthManager } from "@federated-mcp/federation/core";
+   * import { FederationProxy } from "@federated-mcp/federation/proxy";
+   *
+   * await using proxy = new FederationProxy(await AuthManager.generate("EdDSA"));
+   * console.log((await proxy.publicJwks()).keys.length); // 1
+   * ```
+   */
+  async publicJwks(): Promise<JsonWebKeySet> {
+    return this.#secret instanceof AuthManager ? await this.#secret.publicJwks() : { keys: [] };
   }
 
   /**
