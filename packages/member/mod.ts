@@ -47,6 +47,7 @@ export type {
   MemberEndpointOptions,
   MemberHandle,
   ServeMemberOptions,
+  SessionInfo,
   SessionServer,
   SessionTransport,
 } from "./types.ts";

@@ -1,0 +1,247 @@
+// The member sidecar as a user runs it: a child process in front of real MCP servers from npm (stdio and Streamable
+// HTTP), registered by a FederationProxy with both channels.
+
+import assert from "node:assert/strict";
+import { AuthManager } from "../../packages/core/auth.ts";
+import type { Channel } from "../../packages/core/errors.ts";
+import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
+import type { FederationConfig } from "../../packages/core/types.ts";
+import { serveMember } from "../../packages/member/mod.ts";
+import { McpServer } from "../../packages/core/_sdk.ts";
+import { SECRET } from "../_support/members.ts";
+import { textOf } from "../_support/catalog_members.ts";
+import { alive, BASE_ENV, denoServer, EVERYTHING, freePort, MEMORY, rssKiB, SIDECAR, Sidecar } from "./_sidecar.ts";
+
+const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
+const CHANNELS: Channel[] = ["control", "data"];
+
+function memberConfig(serverId: string, sidecar: Sidecar): FederationConfig {
+  return {
+    serverId,
+    endpoints: { control: sidecar.control, data: sidecar.data },
+    auth: { type: "jwt", config: {} },
+  };
+}
+
+function proxy(options: { proxyId?: string } = {}): FederationProxy {
+  return new FederationProxy(SECRET, { logger: SILENT, ...options });
+}
+
+async function bothUp(p: FederationProxy, serverId: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const channels = p.getServerStatus(serverId)?.channels;
+    if (channels?.control?.state === "up" && channels?.data?.state === "up") return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`Both channels of '${serverId}' should be up: ${JSON.stringify(p.getServerStatus(serverId))}`);
+}
+
+// Lists and calls `echo` and a tool with progress over each channel, forced per call.
+async function exerciseEverything(p: FederationProxy, serverId: string): Promise<void> {
+  await bothUp(p, serverId);
+  const tools = (await p.listTools(serverId)).map((t) => t.name);
+  assert.ok(tools.includes("echo") && tools.includes("trigger-long-running-operation"), tools.join(","));
+  for (const channel of CHANNELS) {
+    const echoed = await p.callTool(serverId, "echo", { message: `over ${channel}` }, { channel });
+    assert.equal(textOf(echoed), `Echo: over ${channel}`);
+    const progress: number[] = [];
+    const long = await p.callTool(serverId, "trigger-long-running-operation", { duration: 0.6, steps: 3 }, {
+      channel,
+      onprogress: (event) => progress.push(event.progress),
+    });
+    assert.equal(long.isError ?? false, false);
+    assert.deepEqual(progress, [1, 2, 3], `progress over ${channel}`);
+  }
+}
+
+Deno.test("sidecar serves a stdio server (server-everything) on both channels: tools listed and called, progress relayed", async () => {
+  await using sidecar = await Sidecar.start(["--server-id", "ev", "--", ...denoServer(EVERYTHING, "stdio")]);
+  await using p = proxy();
+  await p.registerServer(memberConfig("ev", sidecar));
+  await exerciseEverything(p, "ev");
+  // Both channels of the proxy share one upstream process.
+  assert.equal(sidecar.upstreams().length, 1);
+});
+
+Deno.test("sidecar: both channels of one proxy reach the same upstream session (server-memory), another proxy gets its own process", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await using sidecar = await Sidecar.start(
+      ["--server-id", "mem", "--env", "MEMORY_FILE_PATH", "--", ...denoServer(MEMORY)],
+      { MEMORY_FILE_PATH: `${dir}/memory.jsonl` },
+    );
+    await using p = proxy();
+    await p.registerServer(memberConfig("mem", sidecar));
+    await bothUp(p, "mem");
+    await p.callTool("mem", "create_entities", {
+      entities: [{ name: "sidecar", entityType: "component", observations: ["written over control"] }],
+    }, { channel: "control" });
+    const graph = await p.callTool("mem", "read_graph", {}, { channel: "data" });
+    assert.match(textOf(graph), /written over control/);
+    assert.equal(sidecar.upstreams().length, 1, "one upstream process for both channels of one proxy");
+
+    // Another proxy (another token subject and issuer) never shares the first one's upstream.
+    await using other = proxy({ proxyId: "other-proxy" });
+    await other.registerServer(memberConfig("mem", sidecar));
+    await bothUp(other, "mem");
+    await other.callTool("mem", "read_graph", {}, { channel: "control" });
+    assert.equal(sidecar.upstreams().length, 2, "a second proxy gets its own upstream process");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sidecar serves a Streamable HTTP server (server-everything streamableHttp) on both channels", async () => {
+  const port = freePort();
+  const upstream = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", EVERYTHING, "streamableHttp"],
+    env: { PORT: String(port), RUST_BACKTRACE: "0", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    const url = `http://127.0.0.1:${port}/mcp`;
+    for (let i = 0;; i++) {
+      const ok = await fetch(url, { method: "GET" }).then(async (r) => {
+        await r.body?.cancel();
+        return true;
+      }, () => false);
+      if (ok) break;
+      if (i > 200) assert.fail("server-everything streamableHttp did not start");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await using sidecar = await Sidecar.start(["--server-id", "evh", "--upstream", url]);
+    await using p = proxy();
+    await p.registerServer(memberConfig("evh", sidecar));
+    await exerciseEverything(p, "evh");
+    assert.equal(sidecar.upstreams().length, 0, "an HTTP upstream spawns no process");
+  } finally {
+    upstream.kill("SIGTERM");
+    await upstream.status;
+  }
+});
+
+Deno.test("sidecar sends --upstream-header-env headers to an HTTP upstream that requires them", async () => {
+  const upstreamSecret = "another-secret-for-the-upstream-of-32-bytes";
+  await using upstream = await serveMember({
+    serverId: "inner",
+    server: () => {
+      const server = new McpServer({ name: "inner", version: "1.0.0" });
+      server.registerTool(
+        "whoami",
+        { description: "Says who" },
+        () => ({ content: [{ type: "text", text: "inner" }] }),
+      );
+      return server;
+    },
+    verifier: upstreamSecret,
+    control: false,
+    data: { port: 0 },
+    logger: SILENT,
+  });
+  const token = await new AuthManager(upstreamSecret).createToken({}, { audience: "inner", subject: "sidecar" });
+  await using sidecar = await Sidecar.start(
+    ["--server-id", "outer", "--upstream", upstream.dataUrl!, "--upstream-header-env", "Authorization=INNER_AUTH"],
+    { INNER_AUTH: `Bearer ${token}` },
+  );
+  await using p = proxy();
+  await p.registerServer(memberConfig("outer", sidecar));
+  await bothUp(p, "outer");
+  for (const channel of CHANNELS) {
+    assert.equal(textOf(await p.callTool("outer", "whoami", {}, { channel })), "inner");
+  }
+});
+
+Deno.test("sidecar refuses bad tokens on both endpoints with 401", async () => {
+  await using sidecar = await Sidecar.start(["--server-id", "ev", "--", ...denoServer(EVERYTHING, "stdio")]);
+  const wrongKey = await new AuthManager("a-different-secret-of-at-least-32-bytes!!").createToken({}, {
+    audience: "ev",
+    subject: "intruder",
+  });
+  const wrongAudience = await new AuthManager(SECRET).createToken({}, { audience: "other", subject: "p" });
+  const body = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+  });
+  for (const authorization of [undefined, `Bearer ${wrongKey}`, `Bearer ${wrongAudience}`, "Bearer not-a-jwt"]) {
+    const headers: Record<string, string> = authorization ? { authorization } : {};
+    const data = await fetch(sidecar.data, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body,
+    });
+    assert.equal(data.status, 401);
+    assert.equal(data.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+    await data.body?.cancel();
+    const control = await fetch(sidecar.control.replace(/^ws/, "http"), {
+      headers: { ...headers, "sec-websocket-protocol": "mcp" },
+    });
+    assert.equal(control.status, 401);
+    await control.body?.cancel();
+  }
+  // A proxy with the wrong secret cannot register, and no upstream was started for it.
+  await using intruder = new FederationProxy("a-different-secret-of-at-least-32-bytes!!", {
+    logger: SILENT,
+    connectTimeout: 2_000,
+    backoff: { maxAttempts: 1 },
+  });
+  await assert.rejects(intruder.registerServer(memberConfig("ev", sidecar)));
+  assert.equal(sidecar.upstreams().length, 0);
+});
+
+Deno.test("sidecar on SIGTERM drains, exits 0 and ends its upstream process", async () => {
+  const sidecar = await Sidecar.start(["--server-id", "ev", "--", ...denoServer(EVERYTHING, "stdio")]);
+  try {
+    const p = proxy();
+    await p.registerServer(memberConfig("ev", sidecar));
+    await bothUp(p, "ev");
+    await p.callTool("ev", "echo", { message: "hi" });
+    const [upstream] = sidecar.upstreams();
+    assert.ok(upstream !== undefined && alive(upstream));
+    // Start-up and memory, reported (not asserted): spawn → /healthz ok, RSS of the sidecar and of its upstream.
+    console.log(
+      `sidecar start-up ${sidecar.startedIn.toFixed(0)} ms, RSS sidecar ${rssKiB(sidecar.child.pid)} KiB, ` +
+        `upstream ${rssKiB(upstream)} KiB`,
+    );
+    await p.close();
+    const { status, stderr } = await sidecar.stop("SIGTERM");
+    assert.equal(status.code, 0, stderr);
+    assert.match(stderr, /SIGTERM: draining/);
+    assert.equal(alive(upstream), false, "the upstream process is gone");
+  } finally {
+    await sidecar.stop("SIGKILL");
+  }
+});
+
+Deno.test("sidecar exits 2 on a bad command line, naming the flag", async () => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [["--server-id", "fs", "--control-port", "abc", "--", "true"], {}, /--control-port 'abc'/],
+    [["--", "true"], {}, /--server-id/],
+    [["--server-id", "fs"], {}, /command after --|--upstream/],
+    [["--server-id", "fs", "--prot", "1", "--", "true"], {}, /--prot/],
+    [
+      ["--server-id", "fs", "--upstream-header", "Authorization: Bearer x", "--upstream", "http://h/mcp"],
+      {},
+      /--upstream-header-env/,
+    ],
+    [["--server-id", "fs", "--", "true"], { MCP_SECRET_KEY: "" }, /MCP_SECRET_KEY/],
+    [["--server-id", "fs", "--jwks", "/nonexistent/keys.json", "--", "true"], {}, /--jwks/],
+    [["--server-id", "a b", "--", "true"], {}, /--server-id/],
+    [["--server-id", "fs", "--idle-timeout", "soon", "--", "true"], {}, /--idle-timeout/],
+  ];
+  for (const [args, env, expected] of cases) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", SIDECAR, ...args],
+      env: { ...BASE_ENV, ...env },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.match(stderr, expected, args.join(" "));
+  }
+});
