@@ -245,3 +245,67 @@ Deno.test("sidecar exits 2 on a bad command line, naming the flag", async () => 
     assert.match(stderr, expected, args.join(" "));
   }
 });
+
+Deno.test("sidecar relates a stdio upstream's sampling request to the only call in progress, and refuses it when several are", async () => {
+  await using sidecar = await Sidecar.start(["--server-id", "ev", "--", ...denoServer(EVERYTHING, "stdio")]);
+  await using p = proxy();
+  await p.registerServer(memberConfig("ev", sidecar));
+  await bothUp(p, "ev");
+  const sample = { role: "assistant", model: "test-model", content: { type: "text", text: "sampled by the caller" } };
+  for (const channel of CHANNELS) {
+    const asked: string[] = [];
+    const result = await p.callTool("ev", "trigger-sampling-request", { prompt: "hi", maxTokens: 5 }, {
+      channel,
+      onrequest: (request) => {
+        asked.push(request.method);
+        return Promise.resolve(sample);
+      },
+    });
+    assert.deepEqual(asked, ["sampling/createMessage"], `over ${channel}`);
+    assert.match(textOf(result), /sampled by the caller/);
+  }
+
+  // Two calls in progress on one stdio stream: the request cannot be related to one of them, so nobody gets it.
+  let started!: () => void;
+  const progressing = new Promise<void>((resolve) => started = resolve);
+  const long = p.callTool("ev", "trigger-long-running-operation", { duration: 1.5, steps: 3 }, {
+    channel: "control",
+    onprogress: () => started(),
+    onrequest: () => assert.fail("the long call must not get the other call's request"),
+  });
+  await progressing;
+  let asked = 0;
+  const refused = await p.callTool("ev", "trigger-sampling-request", { prompt: "hi", maxTokens: 5 }, {
+    channel: "data",
+    onrequest: () => {
+      asked++;
+      return Promise.resolve(sample);
+    },
+  }).then(
+    (result) => result.isError === true ? textOf(result) : assert.fail("must fail"),
+    (error: Error) => error.message,
+  );
+  assert.equal(asked, 0);
+  assert.match(refused, /Cannot relate 'sampling\/createMessage' to one call/);
+  await long;
+});
+
+Deno.test("sidecar restarts a stdio upstream killed with SIGKILL, and calls succeed again", async () => {
+  await using sidecar = await Sidecar.start(["--server-id", "ev", "--", ...denoServer(EVERYTHING, "stdio")]);
+  await using p = proxy();
+  await p.registerServer(memberConfig("ev", sidecar));
+  await bothUp(p, "ev");
+  const [first] = sidecar.upstreams();
+  assert.ok(first !== undefined);
+  Deno.kill(first, "SIGKILL");
+  for (let i = 0; alive(first); i++) {
+    if (i > 100) assert.fail("the upstream survived SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  for (const channel of CHANNELS) {
+    assert.equal(textOf(await p.callTool("ev", "echo", { message: "again" }, { channel })), "Echo: again");
+  }
+  const now = sidecar.upstreams();
+  assert.equal(now.length, 1);
+  assert.notEqual(now[0], first);
+});
