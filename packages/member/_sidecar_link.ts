@@ -156,6 +156,9 @@ export class UpstreamLink {
       const transport = this.#transport;
       this.#transport = undefined;
       this.#failAll("The sidecar is shutting down");
+      // An HTTP upstream's session is ended (DELETE), a process is ended.
+      const http = transport as (Transport & { terminateSession?: () => Promise<void> }) | undefined;
+      await http?.terminateSession?.().catch(() => {});
       await transport?.close().catch(() => {});
     })();
     return this.#closing;

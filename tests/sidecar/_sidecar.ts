@@ -118,8 +118,10 @@ export class Sidecar implements AsyncDisposable {
     }
     const url = (name: string) => new RegExp(`${name} (\\S+)`).exec(line)![1]!;
     const urls = { control: url("control"), data: url("data"), health: url("health") };
-    const response = await fetch(urls.health);
-    await response.body?.cancel();
+    if (urls.health.startsWith("http:")) {
+      const response = await fetch(urls.health);
+      await response.body?.cancel();
+    }
     return new Sidecar(child, urls, stderr, performance.now() - started);
   }
 

@@ -7,7 +7,7 @@ import type { Channel } from "../../packages/core/errors.ts";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { serveMember } from "../../packages/member/mod.ts";
-import { McpServer } from "../../packages/core/_sdk.ts";
+import { Client, McpServer, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
 import { SECRET } from "../_support/members.ts";
 import { textOf } from "../_support/catalog_members.ts";
 import { alive, BASE_ENV, denoServer, EVERYTHING, freePort, MEMORY, rssKiB, SIDECAR, Sidecar } from "./_sidecar.ts";
@@ -308,4 +308,88 @@ Deno.test("sidecar restarts a stdio upstream killed with SIGKILL, and calls succ
   const now = sidecar.upstreams();
   assert.equal(now.length, 1);
   assert.notEqual(now[0], first);
+});
+
+Deno.test("sidecar with --jwks verifies the proxy's asymmetric tokens and refuses shared-secret ones", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const signer = await AuthManager.generate("EdDSA");
+    const jwksFile = `${dir}/proxy-jwks.json`;
+    await Deno.writeTextFile(jwksFile, JSON.stringify(await signer.publicJwks()));
+    await using sidecar = await Sidecar.start(
+      ["--server-id", "ev", "--jwks", jwksFile, "--", ...denoServer(EVERYTHING, "stdio")],
+      { MCP_SECRET_KEY: "" },
+    );
+    await using p = new FederationProxy(signer, { logger: SILENT });
+    await p.registerServer(memberConfig("ev", sidecar));
+    await bothUp(p, "ev");
+    for (const channel of CHANNELS) {
+      assert.equal(textOf(await p.callTool("ev", "echo", { message: channel }, { channel })), `Echo: ${channel}`);
+    }
+    const hmac = await new AuthManager(SECRET).createToken({}, { audience: "ev", subject: "federation-proxy" });
+    const refused = await fetch(sidecar.data, {
+      method: "POST",
+      headers: { authorization: `Bearer ${hmac}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sidecar serves https with --cert and --key", async () => {
+  const testdata = (name: string) => new URL(`../../packages/member/testdata/${name}`, import.meta.url).pathname;
+  await using sidecar = await Sidecar.start([
+    "--server-id",
+    "ev",
+    "--cert",
+    testdata("localhost.pem"),
+    "--key",
+    testdata("localhost.key"),
+    "--",
+    ...denoServer(EVERYTHING, "stdio"),
+  ]);
+  assert.match(sidecar.control, /^wss:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.match(sidecar.data, /^https:\/\/127\.0\.0\.1:\d+\/$/);
+  using client = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(testdata("ca.pem"))] });
+  const health = await fetch(sidecar.health, { client });
+  assert.deepEqual(await health.json(), { status: "ok" });
+  const token = await new AuthManager(SECRET).createToken({}, { audience: "ev", subject: "tls-client" });
+  const mcp = new Client({ name: "tls", version: "1.0.0" });
+  await mcp.connect(
+    new StreamableHTTPClientTransport(new URL(sidecar.data), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      fetch: (url, init) => fetch(url, { ...init, client }),
+    }),
+  );
+  const echoed = await mcp.callTool({ name: "echo", arguments: { message: "over tls" } });
+  assert.equal(textOf(echoed), "Echo: over tls");
+  await mcp.close();
+});
+
+Deno.test("sidecar refuses a proxy past --max-proxies and starts no upstream for it", async () => {
+  await using sidecar = await Sidecar.start([
+    "--server-id",
+    "ev",
+    "--max-proxies",
+    "1",
+    "--",
+    ...denoServer(EVERYTHING, "stdio"),
+  ]);
+  await using first = proxy();
+  await first.registerServer(memberConfig("ev", sidecar));
+  await bothUp(first, "ev");
+  await using second = new FederationProxy(SECRET, {
+    logger: SILENT,
+    proxyId: "second-proxy",
+    connectTimeout: 2_000,
+    backoff: { maxAttempts: 1 },
+  });
+  await assert.rejects(second.registerServer(memberConfig("ev", sidecar)));
+  assert.equal(sidecar.upstreams().length, 1);
+  assert.equal(textOf(await first.callTool("ev", "echo", { message: "still" })), "Echo: still");
+  const { stderr } = await sidecar.stop();
+  assert.match(stderr, /too many proxies \(see --max-proxies\)/);
 });
