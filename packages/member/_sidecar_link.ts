@@ -9,11 +9,14 @@
 // - `initialize`: the first session's is sent upstream (with `notifications/initialized`); every session gets that
 //   result. After a restart the link replays it before anything else.
 // - what the upstream sends on its own: progress goes to the call that owns the token. A request (sampling,
-//   elicitation, roots) or log line names no call on stdio, so the relation rule applies (DESIGN.md, fail closed):
-//   it is related to a call only when exactly one call of this proxy is in progress upstream (pings aside); with
-//   none in progress it goes, unrelated, to the proxy's newest control session (else data session), whose own rule
-//   decides; with several in progress a request is refused with a JSON-RPC error and a log line is sent unrelated.
-//   Other notifications (list changes, resource updates) go unrelated to that newest session.
+//   elicitation, roots) or a log line is related by the relation rule (DESIGN.md, fail closed). An HTTP upstream
+//   relates exactly: what comes on a POST's response stream belongs to that POST's request (the transport marks it,
+//   see `relatesByStream`), what comes on the GET stream to no call. A stdio stream names no call, so a message is
+//   related to a call only when exactly one call of this proxy is in progress upstream (pings aside). A request
+//   related to no call goes, unrelated, to the proxy's newest control session (else data session), whose own rule
+//   decides; one that cannot be related (several calls in progress on stdio, or a call that has ended) is refused
+//   with a JSON-RPC error; such a log line is sent unrelated. Other notifications (list changes, resource updates)
+//   go unrelated to that newest session.
 // - the upstream exits: calls in progress fail (`-32000`), and it is restarted with the backoff policy while the
 //   proxy has a session; requests wait for it (at most `readyTimeout`).
 
@@ -24,6 +27,7 @@ import { isNotification, isRequest, isRequestId, isResponse } from "../core/_jso
 import { sleep } from "../core/_sleep.ts";
 import type { JSONRPCMessage, RequestId, Transport } from "../core/_sdk.ts";
 import type { Logger } from "../core/logger.ts";
+import { takeRelation } from "../proxy/_relation.ts";
 import type { RelaySession } from "./_sidecar_session.ts";
 
 /** JSON-RPC error code of a call that the upstream could not answer (it exited, or could not be started). */
@@ -38,6 +42,12 @@ const INITIALIZE_TIMEOUT = 120_000;
 export interface LinkOptions {
   /** Builds a new, unstarted transport to the upstream. */
   connect: () => Transport;
+  /**
+   * Whether the transport marks each message with the request of the stream it came on (`_meta` key
+   * `RELATED_REQUEST_META_KEY`, an HTTP upstream's POST streams); otherwise any such mark is the upstream's own and is
+   * dropped, and the single-call rule applies.
+   */
+  relatesByStream: boolean;
   /** Restart policy. */
   backoff: BackoffPolicy;
   /** How long a request waits for the upstream to be (re)started and initialized, in ms. */
@@ -390,15 +400,24 @@ export class UpstreamLink {
     if (isNotification(m)) this.#upstreamNotification(m);
   }
 
-  // The one call of this proxy in progress upstream, "none", or "ambiguous" (pings do not count).
-  #relation(): Pending | "none" | "ambiguous" {
+  // The call a message of the upstream belongs to: a call in progress, "none", or "ambiguous" (it cannot be
+  // related: several calls in progress on stdio, or it names a call that has ended). Also returns the message
+  // without the transport's relation mark.
+  #relation(m: Record<string, unknown>): { relation: Pending | "none" | "ambiguous"; message: JSONRPCMessage } {
+    const taken = takeRelation(m.params);
+    const message = (taken.named ? { ...m, params: taken.params } : m) as JSONRPCMessage;
+    if (this.#options.relatesByStream) {
+      if (!taken.named) return { relation: "none", message };
+      const pending = typeof taken.related === "number" ? this.#pending.get(taken.related) : undefined;
+      return { relation: pending ?? "ambiguous", message };
+    }
     let found: Pending | undefined;
     for (const pending of this.#pending.values()) {
       if (pending.method === "ping") continue;
-      if (found) return "ambiguous";
+      if (found) return { relation: "ambiguous", message };
       found = pending;
     }
-    return found ?? "none";
+    return { relation: found ?? "none", message };
   }
 
   // The newest control session, else the newest data session.
@@ -418,20 +437,17 @@ export class UpstreamLink {
       void this.#sendUpstream({ jsonrpc: "2.0", id: m.id, result: {} });
       return;
     }
-    const relation = this.#relation();
+    const { relation, message } = this.#relation(m);
     if (relation === "ambiguous") {
       this.#options.logger.warn("Refused an upstream request that cannot be related to one call", {
         ...this.#options.label,
         method: m.method,
         inProgress: this.#pending.size,
       });
-      void this.#sendUpstream(
-        errorReply(
-          m.id,
-          UNRELATED_REFUSED,
-          `Cannot relate '${m.method}' to one call: ${this.#pending.size} calls are in progress`,
-        ),
-      );
+      const why = this.#options.relatesByStream
+        ? "the call it was sent for has ended"
+        : `${this.#pending.size} calls are in progress`;
+      void this.#sendUpstream(errorReply(m.id, UNRELATED_REFUSED, `Cannot relate '${m.method}' to one call: ${why}`));
       return;
     }
     const session = relation === "none" ? this.#primary() : relation.session;
@@ -442,7 +458,7 @@ export class UpstreamLink {
     const id = session.nextOutgoingId();
     session.outgoing.set(id, m.id);
     this.#forwarded.set(JSON.stringify(m.id), { session, id });
-    session.send({ ...m, id } as JSONRPCMessage, relation === "none" ? undefined : relation.id);
+    session.send({ ...message, id } as JSONRPCMessage, relation === "none" ? undefined : relation.id);
   }
 
   #upstreamNotification(m: Record<string, unknown> & { method: string }): void {
@@ -463,11 +479,11 @@ export class UpstreamLink {
       forwarded.session.send(withParams(m, { ...params, requestId: forwarded.id }));
       return;
     }
-    const relation = m.method === "notifications/message" ? this.#relation() : "none";
-    if (typeof relation === "object") {
-      relation.session.send(m as JSONRPCMessage, relation.id);
+    const { relation, message } = this.#relation(m);
+    if (m.method === "notifications/message" && typeof relation === "object") {
+      relation.session.send(message, relation.id);
       return;
     }
-    this.#primary()?.send(m as JSONRPCMessage);
+    this.#primary()?.send(message);
   }
 }

@@ -116,6 +116,28 @@ Deno.test("sidecar serves a Streamable HTTP server (server-everything streamable
     await p.registerServer(memberConfig("evh", sidecar));
     await exerciseEverything(p, "evh");
     assert.equal(sidecar.upstreams().length, 0, "an HTTP upstream spawns no process");
+
+    // An HTTP upstream relates exactly (by POST stream): with two calls in progress, the sampling request still
+    // reaches the call that caused it, and only that one.
+    let started!: () => void;
+    const progressing = new Promise<void>((resolve) => started = resolve);
+    const long = p.callTool("evh", "trigger-long-running-operation", { duration: 1, steps: 2 }, {
+      channel: "control",
+      onprogress: () => started(),
+      onrequest: () => assert.fail("the long call must not get the other call's request"),
+    });
+    await progressing;
+    const asked: string[] = [];
+    const sampled = await p.callTool("evh", "trigger-sampling-request", { prompt: "hi", maxTokens: 5 }, {
+      channel: "data",
+      onrequest: (request) => {
+        asked.push(request.method);
+        return Promise.resolve({ role: "assistant", model: "m", content: { type: "text", text: "exactly related" } });
+      },
+    });
+    assert.deepEqual(asked, ["sampling/createMessage"]);
+    assert.match(textOf(sampled), /exactly related/);
+    await long;
   } finally {
     upstream.kill("SIGTERM");
     await upstream.status;
