@@ -16,8 +16,9 @@
  * channels: one process for a command (started at its first `initialize`, restarted with backoff when it exits,
  * ended when the proxy has had no session for a minute and on shutdown), one MCP session for an HTTP upstream.
  * Another proxy gets its own, so no state passes between proxies. What the upstream sends on its own follows the
- * relation rule: progress goes to its call; a request (sampling, elicitation, roots) or log line goes to the call in
- * progress when it is the only one, unrelated when none is, and a request is refused when several are.
+ * relation rule: progress goes to its call; a request (sampling, elicitation, roots) or log line of an HTTP upstream
+ * goes to the call whose POST stream carried it (unrelated when it came on the GET stream); on a stdio stream, to the
+ * call in progress when it is the only one, unrelated when none is, and a request is refused when several are.
  *
  * The command gets the sidecar's environment minus the secret and `--upstream-header-env` variables (or, with
  * `--clear-env`, only `PATH`, `HOME` and `--env` ones); its stderr goes to the log line by line.
@@ -42,6 +43,7 @@ import { ConfigError } from "../core/errors.ts";
 import { consoleLogger } from "../core/logger.ts";
 import type { Logger } from "../core/logger.ts";
 import { redactUrl } from "../core/_redact.ts";
+import { StreamRelations } from "../proxy/_relation.ts";
 import { serveMember } from "./serve_member.ts";
 import type { MemberHandle, SessionInfo } from "./types.ts";
 import { parseSidecarArgs, USAGE, UsageError } from "./_sidecar_args.ts";
@@ -107,6 +109,7 @@ class Links {
       const label = { serverId: this.#plan.serverId, proxy: info.subject ?? "(no sub)" };
       link = new UpstreamLink({
         connect: () => this.#connect(label),
+        relatesByStream: this.#plan.upstream.kind === "http",
         backoff: { ...DEFAULT_BACKOFF, minDelay: 100 },
         readyTimeout: READY_TIMEOUT_MS,
         linger: LINGER_MS,
@@ -131,7 +134,15 @@ class Links {
   #connect(label: Record<string, unknown>): Transport {
     const upstream = this.#plan.upstream;
     if (upstream.kind === "http") {
-      return new StreamableHTTPClientTransport(upstream.url, { requestInit: { headers: upstream.headers } });
+      // What arrives on a POST's response stream is marked with that POST's request: exact relation.
+      const streams = new StreamRelations();
+      return new StreamableHTTPClientTransport(upstream.url, {
+        requestInit: { headers: upstream.headers },
+        fetch: async (url, init) => {
+          const response = await fetch(url, init);
+          return response.ok ? await streams.relate(response, streams.relationOf(init)) : response;
+        },
+      });
     }
     return new StdioUpstreamTransport(
       { command: upstream.command, args: upstream.args, env: upstream.env, clearEnv: true, cwd: upstream.cwd },
