@@ -188,6 +188,11 @@ export class UpstreamLink {
         const params = paramsOf(m);
         const upstreamId = isRequestId(params?.requestId) ? session.upstreamIds.get(params.requestId) : undefined;
         if (upstreamId === undefined || !params) return;
+        // The call is over for the proxy, which expects no answer (and the upstream sends none): forget it now, or
+        // it would count as in progress for the relation rule.
+        this.#pending.delete(upstreamId);
+        this.#dropProgress(upstreamId);
+        session.upstreamIds.delete(params.requestId as RequestId);
         void this.#sendUpstream(withParams(m, { ...params, requestId: upstreamId }));
         return;
       }

@@ -310,6 +310,20 @@ Deno.test("sidecar relates a stdio upstream's sampling request to the only call 
   assert.equal(asked, 0);
   assert.match(refused, /Cannot relate 'sampling\/createMessage' to one call/);
   await long;
+
+  // A cancelled call is over at once: it does not make the next call's request ambiguous.
+  const abort = new AbortController();
+  const cancelled = p.callTool("ev", "trigger-long-running-operation", { duration: 5, steps: 5 }, {
+    channel: "control",
+    signal: abort.signal,
+    onprogress: () => abort.abort(),
+  });
+  await assert.rejects(cancelled);
+  const after = await p.callTool("ev", "trigger-sampling-request", { prompt: "again", maxTokens: 5 }, {
+    channel: "data",
+    onrequest: () => Promise.resolve(sample),
+  });
+  assert.match(textOf(after), /sampled by the caller/);
 });
 
 Deno.test("sidecar restarts a stdio upstream killed with SIGKILL, and calls succeed again", async () => {
