@@ -39,11 +39,15 @@ export interface SidecarPlan {
   maxMessageBytes: number | undefined;
   idleTimeout: number | undefined;
   maxProxies: number;
+  /** How long a proxy's upstream outlives its last session, in ms. */
+  linger: number;
   logLevel: LogLevel;
 }
 
 /** Default most proxies (token subjects) served at once, each with its own upstream. */
 export const DEFAULT_MAX_PROXIES = 8;
+/** Default time a proxy's upstream outlives its last session, in ms (a reconnect keeps the upstream's state). */
+export const DEFAULT_LINGER_MS = 60_000;
 
 /** The help text. */
 export const USAGE = `Usage:
@@ -78,6 +82,8 @@ Limits:
   --max-message-bytes <n>        Largest message (default: 4194304)
   --idle-timeout <duration>      Close idle sessions after e.g. 300, "5m" (default: 5m)
   --max-proxies <n>              Proxies served at once, each with its own upstream (default: ${DEFAULT_MAX_PROXIES})
+  --upstream-linger <duration>   Keep a proxy's upstream this long after its last session closed, e.g. 10,
+                                 "5m" (default: 60s); a reconnect within it finds the upstream's state
 Other:
   --log-level <level>            debug | info | warn | error (default: info)
   --help                         Show this help
@@ -152,6 +158,7 @@ export function parseSidecarArgs(
         "max-message-bytes": { type: "string" },
         "idle-timeout": { type: "string" },
         "max-proxies": { type: "string" },
+        "upstream-linger": { type: "string" },
         "log-level": { type: "string", default: "info" },
         help: { type: "boolean", default: false },
       },
@@ -298,6 +305,14 @@ export function parseSidecarArgs(
       throw new UsageError(`Invalid --idle-timeout '${values["idle-timeout"]}': use seconds or e.g. "90s", "5m"`);
     }
   }
+  let linger = DEFAULT_LINGER_MS;
+  if (values["upstream-linger"] !== undefined) {
+    try {
+      linger = parseDuration(values["upstream-linger"]) * 1000;
+    } catch {
+      throw new UsageError(`Invalid --upstream-linger '${values["upstream-linger"]}': use seconds or e.g. "90s", "5m"`);
+    }
+  }
   const logLevel = values["log-level"];
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new UsageError(`Invalid --log-level '${logLevel}': use debug, info, warn or error`);
@@ -316,6 +331,7 @@ export function parseSidecarArgs(
     maxMessageBytes: positive(values["max-message-bytes"], "--max-message-bytes"),
     idleTimeout,
     maxProxies: positive(values["max-proxies"], "--max-proxies") ?? DEFAULT_MAX_PROXIES,
+    linger,
     logLevel: logLevel as LogLevel,
   };
 }

@@ -14,7 +14,7 @@
  *
  * Each proxy (the `sub` and `iss` of its tokens) gets ONE upstream session, shared by its control and data
  * channels: one process for a command (started at its first `initialize`, restarted with backoff when it exits,
- * ended when the proxy has had no session for a minute and on shutdown), one MCP session for an HTTP upstream.
+ * ended when the proxy has had no session for a minute, `--upstream-linger`, and on shutdown), one MCP session for an HTTP upstream.
  * Another proxy gets its own, so no state passes between proxies. What the upstream sends on its own follows the
  * relation rule: progress goes to its call; a request (sampling, elicitation, roots) or log line of an HTTP upstream
  * goes to the call whose POST stream carried it (unrelated when it came on the GET stream); on a stdio stream, to the
@@ -52,8 +52,6 @@ import { UpstreamLink } from "./_sidecar_link.ts";
 import { RelaySession } from "./_sidecar_session.ts";
 import { StdioUpstreamTransport } from "./_stdio_upstream.ts";
 
-/** How long a proxy's upstream outlives its last session (a reconnect or token renewal keeps its state). */
-const LINGER_MS = 60_000;
 /** How long a request waits for the upstream to be (re)started. */
 const READY_TIMEOUT_MS = 30_000;
 
@@ -84,6 +82,22 @@ function describeUpstream(plan: SidecarPlan): string {
   return upstream.kind === "http" ? `http ${redactUrl(upstream.url.href)}` : `stdio '${upstream.command}'`;
 }
 
+/** Whether `command` names an executable file, directly (with a `/`) or on `PATH`. */
+async function findsCommand(command: string, path: string | undefined, cwd: string | undefined): Promise<boolean> {
+  const candidates = command.includes("/")
+    ? [command.startsWith("/") || cwd === undefined ? command : `${cwd}/${command}`]
+    : (path ?? "").split(":").filter((dir) => dir !== "").map((dir) => `${dir}/${command}`);
+  for (const candidate of candidates) {
+    try {
+      const info = await Deno.stat(candidate);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return true;
+    } catch {
+      // not there
+    }
+  }
+  return false;
+}
+
 /** The sidecar's upstream links, one per proxy. */
 class Links {
   #plan: SidecarPlan;
@@ -112,7 +126,7 @@ class Links {
         relatesByStream: this.#plan.upstream.kind === "http",
         backoff: { ...DEFAULT_BACKOFF, minDelay: 100 },
         readyTimeout: READY_TIMEOUT_MS,
-        linger: LINGER_MS,
+        linger: this.#plan.linger,
         logger: this.#logger,
         label,
         onclose: () => {
@@ -198,6 +212,10 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     plan = parsed;
+    const upstream = plan.upstream;
+    if (upstream.kind === "stdio" && !await findsCommand(upstream.command, upstream.env.PATH, upstream.cwd)) {
+      throw new UsageError(`Cannot find the command '${upstream.command}' (after --) on the PATH`);
+    }
     if (plan.verifier.kind === "jwks") jwks = await readJwks(plan.verifier.file);
     if (plan.tls) {
       tls = { cert: await readFile(plan.tls.cert, "--cert"), key: await readFile(plan.tls.key, "--key") };

@@ -253,6 +253,8 @@ Deno.test("sidecar exits 2 on a bad command line, naming the flag", async () => 
     [["--server-id", "fs", "--jwks", "/nonexistent/keys.json", "--", "true"], {}, /--jwks/],
     [["--server-id", "a b", "--", "true"], {}, /--server-id/],
     [["--server-id", "fs", "--idle-timeout", "soon", "--", "true"], {}, /--idle-timeout/],
+    [["--server-id", "fs", "--upstream-linger", "-1", "--", "true"], {}, /--upstream-linger/],
+    [["--server-id", "fs", "--", "no-such-mcp-server-command"], {}, /no-such-mcp-server-command.*after --/],
   ];
   for (const [args, env, expected] of cases) {
     const output = await new Deno.Command(Deno.execPath(), {
@@ -429,4 +431,32 @@ Deno.test("sidecar refuses a proxy past --max-proxies and starts no upstream for
   assert.equal(textOf(await first.callTool("ev", "echo", { message: "still" })), "Echo: still");
   const { stderr } = await sidecar.stop();
   assert.match(stderr, /too many proxies \(see --max-proxies\)/);
+});
+
+Deno.test("sidecar ends a proxy's upstream process --upstream-linger after the proxy's last session closed", async () => {
+  await using sidecar = await Sidecar.start([
+    "--server-id",
+    "ev",
+    "--upstream-linger",
+    "300ms",
+    "--",
+    ...denoServer(EVERYTHING, "stdio"),
+  ]);
+  const p = proxy();
+  await p.registerServer(memberConfig("ev", sidecar));
+  await bothUp(p, "ev");
+  const [upstream] = sidecar.upstreams();
+  assert.ok(upstream !== undefined);
+  await p.removeServer("ev");
+  await p.close();
+  for (let i = 0; alive(upstream); i++) {
+    if (i > 250) assert.fail("the upstream outlived --upstream-linger");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.deepEqual(sidecar.upstreams(), []);
+  // The proxy comes back: a new upstream is started for it.
+  await using again = proxy();
+  await again.registerServer(memberConfig("ev", sidecar));
+  assert.equal(textOf(await again.callTool("ev", "echo", { message: "back" })), "Echo: back");
+  assert.equal(sidecar.upstreams().length, 1);
 });
