@@ -37,6 +37,8 @@ export interface StdioUpstreamOptions {
 }
 
 const encoder = new TextEncoder();
+/** How long the stdout of an exited process may stay open (held by its children) before they are killed, in ms. */
+const STDOUT_GRACE_MS = 1_000;
 
 /** Splits a byte stream into lines (LF, an optional CR before it dropped); a line longer than `max` is skipped. */
 async function* lines(stream: ReadableStream<Uint8Array>, max: number, onOverflow: () => void): AsyncGenerator<string> {
@@ -110,14 +112,23 @@ export class StdioUpstreamTransport implements Transport {
     this.#child = child;
     this.#stdin = child.stdin.getWriter();
     this.#stdin.closed.catch(() => {});
-    void this.#readStdout(child.stdout);
+    const stdoutDone = this.#readStdout(child.stdout);
     void this.#readStderr(child.stderr);
     child.status.then((status) => {
       const { logger, label } = this.#options;
       const detail = { ...label, pid: child.pid, code: status.code, signal: status.signal ?? undefined };
       if (this.#closing) logger.debug("Upstream process ended", detail);
       else logger.warn("Upstream process exited", detail);
-    }, () => {}).finally(() => this.#finish());
+    }, () => {}).finally(async () => {
+      // What it wrote before exiting is delivered before onclose. Whatever of its group outlived it (holding the
+      // pipes open) is ended: a restart must not leave an orphan behind.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([stdoutDone, new Promise<void>((resolve) => timer = setTimeout(resolve, STDOUT_GRACE_MS))]);
+      clearTimeout(timer);
+      this.#signal(child.pid, "SIGKILL");
+      await stdoutDone;
+      this.#finish();
+    });
     return Promise.resolve();
   }
 
