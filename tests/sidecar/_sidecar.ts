@@ -46,6 +46,22 @@ export function childrenOf(pid: number): number[] {
   return found;
 }
 
+/** Process ids of the process group `pgid`, from /proc. */
+export function groupOf(pgid: number): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") found.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /** Whether a process is alive (not gone, not a zombie). */
 export function alive(pid: number): boolean {
   try {

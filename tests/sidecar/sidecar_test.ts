@@ -10,7 +10,18 @@ import { serveMember } from "../../packages/member/mod.ts";
 import { Client, McpServer, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
 import { SECRET } from "../_support/members.ts";
 import { textOf } from "../_support/catalog_members.ts";
-import { alive, BASE_ENV, denoServer, EVERYTHING, freePort, MEMORY, rssKiB, SIDECAR, Sidecar } from "./_sidecar.ts";
+import {
+  alive,
+  BASE_ENV,
+  denoServer,
+  EVERYTHING,
+  freePort,
+  groupOf,
+  MEMORY,
+  rssKiB,
+  SIDECAR,
+  Sidecar,
+} from "./_sidecar.ts";
 
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 const CHANNELS: Channel[] = ["control", "data"];
@@ -459,4 +470,41 @@ Deno.test("sidecar ends a proxy's upstream process --upstream-linger after the p
   await again.registerServer(memberConfig("ev", sidecar));
   assert.equal(textOf(await again.callTool("ev", "echo", { message: "back" })), "Echo: back");
   assert.equal(sidecar.upstreams().length, 1);
+});
+
+Deno.test("sidecar runs the usage guide's command (npx -y server-filesystem), and SIGTERM leaves no process of its tree", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/hello.txt`, "hello from the sidecar");
+    const sidecar = await Sidecar.start([
+      "--server-id",
+      "fs",
+      "--",
+      "npx",
+      "-y",
+      "@modelcontextprotocol/server-filesystem@2026.8.31",
+      dir,
+    ]);
+    try {
+      const p = proxy();
+      await p.registerServer(memberConfig("fs", sidecar));
+      await bothUp(p, "fs");
+      const tools = (await p.listTools("fs", { channel: "control" })).map((t) => t.name);
+      assert.ok(tools.includes("read_text_file"), tools.join(","));
+      const read = await p.callTool("fs", "read_text_file", { path: `${dir}/hello.txt` }, { channel: "data" });
+      assert.equal(textOf(read), "hello from the sidecar");
+      const [leader] = sidecar.upstreams();
+      assert.ok(leader !== undefined);
+      const tree = groupOf(leader);
+      assert.ok(tree.length >= 2, `npx runs the server as a child: ${tree}`);
+      await p.close();
+      const { status, stderr } = await sidecar.stop("SIGTERM");
+      assert.equal(status.code, 0, stderr);
+      assert.deepEqual(tree.filter(alive), [], "no process of the upstream's tree is left");
+    } finally {
+      await sidecar.stop("SIGKILL");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
