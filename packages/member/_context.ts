@@ -3,12 +3,12 @@
 import type { Logger } from "../core/logger.ts";
 import type { AuthGuard } from "./_auth_guard.ts";
 import type { InflightCounter } from "./_inflight.ts";
-import type { SessionServer } from "./types.ts";
+import type { SessionInfo, SessionServer } from "./types.ts";
 
 /** Settings and shared state handed to each endpoint. */
 export interface EndpointContext {
   serverId: string;
-  factory: () => SessionServer;
+  factory: (session: SessionInfo) => SessionServer;
   guard: AuthGuard;
   logger: Logger;
   maxMessageBytes: number;

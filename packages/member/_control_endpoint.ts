@@ -49,7 +49,7 @@ export class ControlEndpoint {
     let server: SessionServer | undefined;
     if (!full) {
       try {
-        server = ctx.factory();
+        server = ctx.factory({ channel: "control", subject: grant.sub, issuer: grant.iss });
       } catch (error) {
         ctx.logger.error("The server factory threw", { serverId: ctx.serverId, error: String(error) });
         return errorResponse(500, "internal_error", "Internal error");

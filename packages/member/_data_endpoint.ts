@@ -153,7 +153,7 @@ export class DataEndpoint {
     }
     let server: SessionServer;
     try {
-      server = ctx.factory();
+      server = ctx.factory({ channel: "data", subject: grant.sub, issuer: grant.iss });
     } catch (error) {
       ctx.logger.error("The server factory threw", { serverId: ctx.serverId, error: String(error) });
       return rpcErrorResponse(500, -32603, "Internal error");

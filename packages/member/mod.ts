@@ -50,6 +50,7 @@ export type {
   MemberHandle,
   MemberJwksUrlVerifier,
   ServeMemberOptions,
+  SessionInfo,
   SessionServer,
   SessionTransport,
 } from "./types.ts";

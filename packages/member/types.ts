@@ -42,6 +42,20 @@ export interface SessionServer {
   close(): Promise<void>;
 }
 
+/**
+ * Who a session is for, handed to {@link ServeMemberOptions.server}: its channel and the `sub`/`iss` of the token
+ * that opened it. A server that keeps state per client (such as the sidecar, one upstream per proxy) keys it on
+ * `subject` and `issuer`.
+ */
+export interface SessionInfo {
+  /** The endpoint of the session. */
+  channel: "control" | "data";
+  /** `sub` claim of the token that opened the session. */
+  subject: string | undefined;
+  /** `iss` claim of the token that opened the session. */
+  issuer: string | undefined;
+}
+
 /** Where one endpoint listens. */
 export interface MemberEndpointOptions {
   /**
@@ -85,8 +99,11 @@ export interface MemberJwksUrlVerifier {
 export interface ServeMemberOptions {
   /** The member's id (`^[A-Za-z0-9_-]{1,32}$`, no `__`); tokens must carry it as `aud`. */
   serverId: string;
-  /** Builds a NEW MCP SDK server (`McpServer` or `Server`) for each session; a server serves one session. */
-  server: () => SessionServer;
+  /**
+   * Builds a NEW MCP SDK server (`McpServer` or `Server`) for each session; a server serves one session. It gets
+   * the session's {@link SessionInfo} (channel, token subject and issuer).
+   */
+  server: (session: SessionInfo) => SessionServer;
   /**
    * How tokens are verified: the shared secret (string or bytes; keys are imported once), an {@link AuthManager},
    * a JWKS (verify-only: the member cannot mint tokens), or `{ jwksUrl }`: the proxy's published JWKS, fetched and

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { StdioUpstreamTransport } from "./_stdio_upstream.ts";
+import type { JSONRPCMessage } from "../core/_sdk.ts";
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function groupMembers(pgid: number): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && fields[0] !== "Z") found.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+function collector() {
+  const lines: { message: string; data: Record<string, unknown> | undefined }[] = [];
+  const log = (message: string, data?: Record<string, unknown>) => lines.push({ message, data });
+  return { lines, logger: { debug: log, info: log, warn: log, error: log } };
+}
+
+Deno.test("StdioUpstreamTransport speaks newline-delimited JSON-RPC and logs stderr line by line, cut at the bound", async () => {
+  const { lines, logger } = collector();
+  // A one-line echo server in sh: every stdin line back on stdout, and a long stderr line.
+  const transport = new StdioUpstreamTransport({
+    command: "sh",
+    args: ["-c", `printf '%0300d\\n' 0 >&2; while IFS= read -r line; do printf '%s\\n' "$line"; done`],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    clearEnv: true,
+  }, { logger, label: { serverId: "t" }, maxStderrLine: 100 });
+  const received: JSONRPCMessage[] = [];
+  const got = Promise.withResolvers<void>();
+  transport.onmessage = (message) => {
+    received.push(message);
+    got.resolve();
+  };
+  let closed = 0;
+  transport.onclose = () => closed++;
+  await transport.start();
+  await transport.send({ jsonrpc: "2.0", id: 1, method: "ping" });
+  await got.promise;
+  assert.deepEqual(received, [{ jsonrpc: "2.0", id: 1, method: "ping" }]);
+  await transport.close();
+  assert.equal(closed, 1);
+  const stderr = lines.find((l) => l.message === "Upstream stderr");
+  assert.equal((stderr?.data?.line as string).length, 101, "cut at 100 characters plus an ellipsis");
+  assert.equal(stderr?.data?.serverId, "t");
+  await assert.rejects(transport.send({ jsonrpc: "2.0", id: 2, method: "ping" }), /not running/);
+});
+
+Deno.test("StdioUpstreamTransport.close() ends the whole process group, even children that ignore SIGTERM", async () => {
+  const { logger } = collector();
+  const transport = new StdioUpstreamTransport({
+    command: "sh",
+    // A child that ignores SIGTERM and stdin's end, like a wrapper's grandchild (npx → sh → node).
+    args: ["-c", "sh -c 'trap \"\" TERM; sleep 30' & sleep 30"],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    clearEnv: true,
+  }, { logger, label: {}, killGrace: 300 });
+  await transport.start();
+  const pid = transport.pid!;
+  for (let i = 0; groupMembers(pid).length < 3; i++) {
+    if (i > 100) assert.fail(`the process tree did not start: ${groupMembers(pid)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const members = groupMembers(pid);
+  await transport.close();
+  for (let i = 0; members.some(alive); i++) {
+    if (i > 100) assert.fail(`left behind: ${members.filter(alive)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.deepEqual(groupMembers(pid), []);
+});
+
+Deno.test("StdioUpstreamTransport reports an exit it did not cause through onclose, and skips non-JSON lines", async () => {
+  const { lines, logger } = collector();
+  const transport = new StdioUpstreamTransport({
+    command: "sh",
+    args: ["-c", `echo 'not json'; echo '{"jsonrpc":"2.0","method":"notifications/message","params":{}}'; exit 3`],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    clearEnv: true,
+  }, { logger, label: {} });
+  const received: JSONRPCMessage[] = [];
+  transport.onmessage = (message) => received.push(message);
+  const closed = Promise.withResolvers<void>();
+  transport.onclose = () => closed.resolve();
+  await transport.start();
+  await closed.promise;
+  await transport.close();
+  const exit = lines.find((l) => l.message === "Upstream process exited");
+  assert.equal(exit?.data?.code, 3);
+  assert.ok(lines.some((l) => l.message === "Ignored a line of the upstream's stdout that is not JSON"));
+  assert.deepEqual(received.map((m) => (m as { method?: string }).method), ["notifications/message"]);
+});
