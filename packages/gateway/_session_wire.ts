@@ -4,7 +4,6 @@
 // that a client cannot steer an answer to another replica or session.
 import { isRecord } from "../core/_json.ts";
 import type { JSONRPCMessage } from "../core/_sdk.ts";
-import type { TaggedId } from "./_session_link.ts";
 
 /** A JSON-RPC message seen loosely (any field may be missing or of another type). */
 export type Message = {
@@ -15,6 +14,22 @@ export type Message = {
   error?: unknown;
   params?: unknown;
 };
+
+/** A tagged request id, parsed: the replica that sent it, the base (`<replica>~<n>`) and the tag. */
+export interface TaggedId {
+  replica: string;
+  base: string;
+  tag: string;
+}
+
+const TAGGED_ID = /^([A-Za-z0-9_-]{1,64})~(\d{1,16})~([A-Za-z0-9_-]{22})$/;
+
+/** Parses a tagged request id (see `SessionBus.tagRequest`), or `undefined` for any other id. */
+export function parseTaggedId(id: unknown): TaggedId | undefined {
+  if (typeof id !== "string") return undefined;
+  const match = TAGGED_ID.exec(id);
+  return match ? { replica: match[1]!, base: `${match[1]}~${match[2]}`, tag: match[3]! } : undefined;
+}
 
 /** A notice to every replica: a session revoked, or a client's cancellations. */
 export interface SessionNotice {

@@ -3,6 +3,7 @@
 // that `initialize` into a fresh SDK server and transport. Replicas exchange, over the registry store's bus:
 // answers to server-to-client requests (to the replica that sent the request), messages for a client's GET stream
 // (to the replica holding it), client cancellations, and revocations (a DELETE ends the session everywhere).
+// The messages and request tags are in `_session_wire.ts`, the per-subject quota in `_session_quota.ts`.
 import { CHANNELS } from "../cluster/registry_store.ts";
 import type { SessionClaims, SessionInit } from "../cluster/session_tokens.ts";
 import { isRecord } from "../core/_json.ts";
@@ -11,7 +12,7 @@ import type { FederatedCatalog } from "../proxy/catalog.ts";
 import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import { ReplicaEventStore } from "./_replica_event_store.ts";
-import { parseTaggedId, type SessionBus, SessionLink } from "./_session_link.ts";
+import { type SessionBus, SessionLink } from "./_session_link.ts";
 import { sessionMetricLines, type SharedSessionCounters } from "./_session_metrics.ts";
 import { SubjectQuota } from "./_session_quota.ts";
 import {
@@ -19,6 +20,7 @@ import {
   type Message,
   messagesOf,
   parseEnvelope,
+  parseTaggedId,
   RequestTags,
   type SessionNotice,
 } from "./_session_wire.ts";
