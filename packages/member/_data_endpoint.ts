@@ -7,10 +7,10 @@ import { sameIdentity } from "./_auth_guard.ts";
 import type { Grant, Identity } from "./_auth_guard.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
 import { rpcErrorResponse } from "../core/_http.ts";
+import { readLimitedBody } from "../core/_limited_body.ts";
 import type { EndpointContext } from "./_context.ts";
 import type { SessionServer } from "./types.ts";
 import { Deadline } from "./_deadline.ts";
-import { readLimited } from "./_read_body.ts";
 import { TrackedBody } from "./_tracked_body.ts";
 
 interface HttpSession {
@@ -100,11 +100,11 @@ export class DataEndpoint {
 
   async #initialize(req: Request, grant: Grant): Promise<Response> {
     const ctx = this.#ctx;
-    const body = await readLimited(req, ctx.maxMessageBytes);
+    const body = await readLimitedBody(req, ctx.maxMessageBytes);
     if (body.tooLarge) return tooLarge(ctx.maxMessageBytes);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.text);
+      parsed = JSON.parse(new TextDecoder().decode(body.bytes));
     } catch {
       return rpcErrorResponse(400, -32700, "Parse error: Invalid JSON");
     }
