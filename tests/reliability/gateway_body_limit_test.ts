@@ -1,4 +1,4 @@
-// Issue 13, item 4: request bodies are limited on every route of the gateway, counted while they stream, and
+// Request bodies are limited on every route of the gateway, counted while they stream, and
 // answered 413 before they are buffered; the limit is an option and a config-file field.
 import assert from "node:assert/strict";
 import { FederationProxy } from "../../mod.ts";

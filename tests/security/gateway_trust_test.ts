@@ -1,5 +1,6 @@
-// Issue 13, items 3 (a member can become an administrator) and 10 (a path smuggled in Host; probes without Host and
-// Origin checks), against a real gateway on 127.0.0.1:0. Malformed Host headers go over raw `Deno.connect`.
+// A member must not become an administrator (its secret differs from the client tokens'), a path smuggled in Host is
+// refused, and probes keep the Host and Origin checks, against a real gateway on 127.0.0.1:0. Malformed Host headers
+// go over raw `Deno.connect`.
 import assert from "node:assert/strict";
 import { AuthManager, ConfigError, FederationProxy } from "../../mod.ts";
 import { DEFAULT_GATEWAY_AUDIENCE, parseGatewayConfig, serveGateway } from "../../packages/gateway/mod.ts";

@@ -50,7 +50,7 @@ const BLOCKED: [url: string, what: string][] = [
   ["http://ｍｅｔａｄａｔａ.google.internal/", "full-width name (IDNA-mapped)"],
   ["http://metadata/", "bare metadata name"],
   ["http://metadata.goog/", "GCP metadata alias"],
-  // Issue 13, item 11: more metadata addresses, the local-use NAT64 prefix, more IPv4-in-IPv6 embeddings.
+  // More metadata addresses, the local-use NAT64 prefix, more IPv4-in-IPv6 embeddings.
   ["http://[fd20:ce::254]/", "GCP metadata over IPv6"],
   ["http://168.63.129.16/", "Azure WireServer"],
   ["http://192.0.0.192/", "Oracle Cloud Classic metadata"],
