@@ -9,6 +9,7 @@ import type { Logger } from "../core/logger.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { type MemberSecretsOptions, resolveMember } from "./member_records.ts";
 import type { StoredMember } from "./registry_store.ts";
+import { errorMessage } from "../core/_error_message.ts";
 
 /** What became of a stored member on this replica. */
 export type SyncedMemberState = "registering" | "registered" | "retrying" | "refused" | "conflict";
@@ -43,11 +44,6 @@ export interface RegistrationSettings {
   logger: Logger;
   secrets: MemberSecretsOptions;
   backoff: BackoffPolicy;
-}
-
-/** The message of a failure. */
-export function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -116,10 +112,10 @@ async function register(
     } catch (error) {
       if (signal.aborted) return;
       entry.synced.attempts = attempt + 1;
-      entry.synced.error = reason(error);
+      entry.synced.error = errorMessage(error);
       if (error instanceof ConfigError && error.code !== "ERR_SERVER_EXISTS") {
         entry.synced.state = "refused";
-        settings.logger.warn("Stored member refused on this replica", { serverId, error: reason(error) });
+        settings.logger.warn("Stored member refused on this replica", { serverId, error: errorMessage(error) });
         return;
       }
       if (error instanceof ConfigError) {
@@ -127,7 +123,7 @@ async function register(
         return;
       }
       entry.synced.state = "retrying";
-      settings.logger.debug("Stored member unavailable; retrying", { serverId, error: reason(error) });
+      settings.logger.debug("Stored member unavailable; retrying", { serverId, error: errorMessage(error) });
       await sleep(backoffDelay(settings.backoff, attempt), signal);
     }
   }

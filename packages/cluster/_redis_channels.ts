@@ -2,7 +2,8 @@
 // the subscriber connection; a handler that throws is logged and does not stop the others.
 import type { createClient } from "@redis/client";
 import type { Logger } from "../core/logger.ts";
-import { deadline, reason } from "./_redis_deadline.ts";
+import { deadline } from "./_redis_deadline.ts";
+import { errorMessage } from "../core/_error_message.ts";
 import type { ChannelHandler } from "./registry_store.ts";
 
 type Client = ReturnType<typeof createClient>;
@@ -42,7 +43,7 @@ export class RedisChannels {
           try {
             h(message);
           } catch (error) {
-            this.#logger.error("A store message handler failed", { channel, error: reason(error) });
+            this.#logger.error("A store message handler failed", { channel, error: errorMessage(error) });
           }
         }
       };

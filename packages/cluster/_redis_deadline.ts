@@ -1,11 +1,7 @@
 // Internal: the deadline on every Redis call of the registry store (the client has no offline queue, and a command
 // to a Redis that does not answer must fail, not hang).
 import { ConnectionError } from "../core/errors.ts";
-
-/** The message of a failure. */
-export function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+import { errorMessage } from "../core/_error_message.ts";
 
 /**
  * `work`, or a `ConnectionError` naming `what` when it fails or does not settle within `timeoutMs` (a late result
@@ -23,7 +19,7 @@ export async function deadline<T>(work: Promise<T>, timeoutMs: number, what: str
     return await Promise.race([work, late]);
   } catch (error) {
     work.catch(() => {});
-    throw new ConnectionError(`Registry store: ${what} failed: ${reason(error)}`, { cause: error });
+    throw new ConnectionError(`Registry store: ${what} failed: ${errorMessage(error)}`, { cause: error });
   } finally {
     clearTimeout(timer);
   }

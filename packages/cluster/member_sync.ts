@@ -21,10 +21,10 @@
  */
 
 import { consoleLogger, type Logger } from "../core/logger.ts";
+import { errorMessage } from "../core/_error_message.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import {
   type Entry,
-  reason,
   type RegistrationSettings,
   startEntry,
   stopEntry,
@@ -159,7 +159,7 @@ export class MemberSync implements AsyncDisposable {
         if (this.#closed) void unsubscribe();
         else this.#unsubscribe = unsubscribe;
       },
-      (error) => this.#logger.debug("Cannot subscribe to member changes yet", { error: reason(error) }),
+      (error) => this.#logger.debug("Cannot subscribe to member changes yet", { error: errorMessage(error) }),
     ).finally(() => this.#subscribing = undefined);
     return this.#subscribing;
   }
@@ -199,7 +199,9 @@ export class MemberSync implements AsyncDisposable {
       this.#applied = snapshot.revision;
       return true;
     } catch (error) {
-      this.#logger.debug("Registry store did not answer; keeping the members known here", { error: reason(error) });
+      this.#logger.debug("Registry store did not answer; keeping the members known here", {
+        error: errorMessage(error),
+      });
       return false;
     }
   }

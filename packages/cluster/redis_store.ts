@@ -29,7 +29,8 @@ import { redactUrl } from "../core/_redact.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import { HealthTracker } from "./_health.ts";
 import { RedisChannels } from "./_redis_channels.ts";
-import { deadline, reason } from "./_redis_deadline.ts";
+import { deadline } from "./_redis_deadline.ts";
+import { errorMessage } from "../core/_error_message.ts";
 import { CREATE_MEMBER, DELETE_MEMBER } from "./_redis_scripts.ts";
 import {
   type ChannelHandler,
@@ -136,13 +137,13 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
       timeout: this.#timeout,
       logger: this.#logger,
       closed: () => this.#closed,
-      onFail: (error) => this.#health.fail(reason(error)),
+      onFail: (error) => this.#health.fail(errorMessage(error)),
     });
     const where = redactUrl(url);
     for (const [name, client] of [["commands", this.#client], ["subscriptions", this.#subscriber]] as const) {
       client.on("error", (error: unknown) => {
         if (this.#closed) return;
-        if (this.#health.fail(reason(error))) {
+        if (this.#health.fail(errorMessage(error))) {
           this.#logger.warn("Registry store unreachable; retrying", { store: where, connection: name });
         }
       });
@@ -195,7 +196,7 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
       if (this.#client.isReady && this.#subscriber.isReady) this.#health.recover();
       return result;
     } catch (error) {
-      this.#health.fail(reason(error));
+      this.#health.fail(errorMessage(error));
       throw error;
     }
   }
