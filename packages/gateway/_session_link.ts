@@ -16,6 +16,7 @@ import type {
   TransportSendOptions,
   WebStandardStreamableHTTPServerTransport,
 } from "../core/_sdk.ts";
+import { isRequest, isResponse } from "../core/_jsonrpc.ts";
 import { rpcError } from "./_http_guard.ts";
 import type { ReplicaEventStore } from "./_replica_event_store.ts";
 import { parseTaggedId } from "./_session_wire.ts";
@@ -72,17 +73,6 @@ const EVERY_REPLICA = new Set([
 ]);
 
 type Message = { method?: unknown; id?: unknown; result?: unknown; error?: unknown };
-
-function isRequest(message: JSONRPCMessage): boolean {
-  const m = message as Message | null;
-  return typeof m === "object" && m !== null && typeof m.method === "string" && m.id !== undefined;
-}
-
-function isResponse(message: JSONRPCMessage): boolean {
-  const m = message as Message | null;
-  return typeof m === "object" && m !== null && m.method === undefined && m.id !== undefined &&
-    (m.result !== undefined || m.error !== undefined);
-}
 
 function isEventStream(response: Response): boolean {
   return response.ok && response.body !== null &&
