@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConnectionError, FederationProxy, type FederationProxyOptions, TimeoutError } from "../../mod.ts";
-import { describe, relayedMember, settle, sleep, tally, text } from "../_support/relayed.ts";
+import { describe, relayedMember, settle, tally, text } from "../_support/relayed.ts";
+import { sleep } from "../../packages/core/_sleep.ts";
 import { SECRET, waitFor } from "../_support/members.ts";
 import { quiet } from "../_support/catalog_members.ts";
 
