@@ -19,7 +19,7 @@ import type {
 import { isRequest, isResponse } from "../core/_jsonrpc.ts";
 import { rpcError } from "./_http_guard.ts";
 import type { ReplicaEventStore } from "./_replica_event_store.ts";
-import { parseTaggedId } from "./_session_wire.ts";
+import { type Message, parseTaggedId } from "./_session_wire.ts";
 import { type RequestId, STANDALONE, StreamFlow } from "./_stream_flow.ts";
 
 /** What a link needs from its replica's shared-session layer. */
@@ -71,8 +71,6 @@ const EVERY_REPLICA = new Set([
   "notifications/prompts/list_changed",
   "notifications/message",
 ]);
-
-type Message = { method?: unknown; id?: unknown; result?: unknown; error?: unknown };
 
 function isEventStream(response: Response): boolean {
   return response.ok && response.body !== null &&
