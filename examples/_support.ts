@@ -3,6 +3,9 @@
  * command-line flags, the shared secret, members started on free ports (or the running members named with
  * `--control`/`--data`), waiting for a member's state, and a compact status table. Not part of the library.
  *
+ * (About 480 lines: every example imports its plumbing from this one file, so that none of them names more than one
+ * helper module.)
+ *
  * @module
  */
 

@@ -3,7 +3,16 @@
 // tasks); the rest (experimental, vendor extensions) is dropped. Each kept part has a size limit, so that a session
 // id never exceeds a fixed length: anything larger is refused (400, naming the limit), never a server error.
 import { isRecord } from "../core/_json.ts";
-import type { SessionInit } from "./session_tokens.ts";
+
+/** The `initialize` parameters of a client, as it sent them. */
+export interface SessionInit {
+  /** The protocol version the client asked for. */
+  protocolVersion: string;
+  /** The client's capabilities. */
+  capabilities: Record<string, unknown>;
+  /** The client's name and version. */
+  clientInfo: { name: string; version: string; [key: string]: unknown };
+}
 
 /** Client capabilities a session keeps (what the gateway and the SDK server check before sending a request). */
 export const KEPT_CAPABILITIES: readonly string[] = ["roots", "sampling", "elicitation", "tasks"];

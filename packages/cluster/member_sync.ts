@@ -20,30 +20,22 @@
  * @module
  */
 
-import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
-import { sleep } from "../core/_sleep.ts";
-import { ConfigError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
+import { errorMessage } from "../core/_error_message.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
-import { type MemberSecretsOptions, resolveMember } from "./member_records.ts";
+import {
+  type Entry,
+  type RegistrationSettings,
+  startEntry,
+  stopEntry,
+  SYNC_BACKOFF,
+  type SyncedMember,
+  type SyncedMemberState,
+} from "./_member_registration.ts";
+import type { MemberSecretsOptions } from "./member_records.ts";
 import { CHANNELS, type RegistryStore, type StoredMember } from "./registry_store.ts";
 
-/** What became of a stored member on this replica. */
-export type SyncedMemberState = "registering" | "registered" | "retrying" | "refused" | "conflict";
-
-/** A stored member as this replica applied it. */
-export interface SyncedMember {
-  /** The member. */
-  serverId: string;
-  /** The store revision of its record. */
-  revision: number;
-  /** Where its registration stands here. */
-  state: SyncedMemberState;
-  /** The last failure, when `retrying`, `refused` or `conflict`. */
-  error?: string | undefined;
-  /** Failed attempts so far. */
-  attempts: number;
-}
+export type { SyncedMember, SyncedMemberState } from "./_member_registration.ts";
 
 /** Options of a {@link MemberSync}. */
 export interface MemberSyncOptions {
@@ -61,32 +53,8 @@ export interface MemberSyncOptions {
   logger?: Logger | undefined;
 }
 
-interface Entry {
-  stored: StoredMember;
-  synced: SyncedMember;
-  abort: AbortController;
-  /** Whether this sync registered the member on the proxy (and so must remove it). */
-  registered: boolean;
-  task: Promise<void>;
-}
-
 /** Change notices kept for one-by-one application; beyond, the next reconcile reads the whole store. */
 const MAX_QUEUED_CHANGES = 1_000;
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Retries of an unreachable stored member: 250 ms doubling to 30 s, full jitter, never below 10 ms, never giving up
- * while the member is stored. `retryDelay` and `maxRetryDelay` set the first and largest caps.
- */
-const SYNC_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
-  ...DEFAULT_BACKOFF,
-  initialDelay: 250,
-  maxDelay: 30_000,
-  minDelay: 10,
-});
 
 /**
  * Applies a registry store's members to a proxy.
@@ -104,6 +72,7 @@ export class MemberSync implements AsyncDisposable {
   #store: RegistryStore;
   #options: MemberSyncOptions;
   #logger: Logger;
+  #settings: RegistrationSettings;
   #entries = new Map<string, Entry>();
   #applied: number | undefined;
   #running: Promise<boolean> | undefined;
@@ -139,6 +108,16 @@ export class MemberSync implements AsyncDisposable {
     this.#store = store;
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger("warn");
+    this.#settings = {
+      proxy,
+      logger: this.#logger,
+      secrets: options.secrets ?? {},
+      backoff: {
+        ...SYNC_BACKOFF,
+        initialDelay: options.retryDelay ?? SYNC_BACKOFF.initialDelay,
+        maxDelay: options.maxRetryDelay ?? SYNC_BACKOFF.maxDelay,
+      },
+    };
   }
 
   /** The store revision last applied, or `undefined` before the store first answered. */
@@ -180,7 +159,7 @@ export class MemberSync implements AsyncDisposable {
         if (this.#closed) void unsubscribe();
         else this.#unsubscribe = unsubscribe;
       },
-      (error) => this.#logger.debug("Cannot subscribe to member changes yet", { error: reason(error) }),
+      (error) => this.#logger.debug("Cannot subscribe to member changes yet", { error: errorMessage(error) }),
     ).finally(() => this.#subscribing = undefined);
     return this.#subscribing;
   }
@@ -220,7 +199,9 @@ export class MemberSync implements AsyncDisposable {
       this.#applied = snapshot.revision;
       return true;
     } catch (error) {
-      this.#logger.debug("Registry store did not answer; keeping the members known here", { error: reason(error) });
+      this.#logger.debug("Registry store did not answer; keeping the members known here", {
+        error: errorMessage(error),
+      });
       return false;
     }
   }
@@ -276,69 +257,11 @@ export class MemberSync implements AsyncDisposable {
   }
 
   #add(serverId: string, stored: StoredMember, predecessor: Promise<void> | undefined): void {
-    const synced: SyncedMember = { serverId, revision: stored.revision, state: "registering", attempts: 0 };
-    const entry: Entry = { stored, synced, abort: new AbortController(), registered: false, task: Promise.resolve() };
-    this.#entries.set(serverId, entry);
-    entry.task = this.#register(entry, predecessor);
+    this.#entries.set(serverId, startEntry(serverId, stored, predecessor, this.#settings));
   }
 
-  async #stop(entry: Entry, why: string): Promise<void> {
-    entry.abort.abort();
-    await entry.task;
-    if (entry.registered) {
-      entry.registered = false;
-      await this.#proxy.removeServer(entry.synced.serverId);
-      this.#logger.info("Member removed (registry store)", { serverId: entry.synced.serverId, why });
-    }
-  }
-
-  async #register(entry: Entry, predecessor: Promise<void> | undefined): Promise<void> {
-    const { serverId } = entry.synced;
-    const signal = entry.abort.signal;
-    // A replacement starts once its predecessor is removed.
-    await predecessor?.catch(() => {});
-    const backoff: BackoffPolicy = {
-      ...SYNC_BACKOFF,
-      initialDelay: this.#options.retryDelay ?? SYNC_BACKOFF.initialDelay,
-      maxDelay: this.#options.maxRetryDelay ?? SYNC_BACKOFF.maxDelay,
-    };
-    for (let attempt = 0; !signal.aborted; attempt++) {
-      try {
-        if (this.#proxy.hasServer(serverId)) {
-          entry.synced.state = "conflict";
-          entry.synced.error = "a member with this serverId is registered by other means (a config file)";
-          this.#logger.warn("Stored member not applied: its serverId is taken here", { serverId });
-          return;
-        }
-        const config = await resolveMember(entry.stored.config, this.#options.secrets ?? {});
-        await this.#proxy.registerServer(config, { signal });
-        if (signal.aborted) {
-          await this.#proxy.removeServer(serverId);
-          return;
-        }
-        entry.registered = true;
-        entry.synced.state = "registered";
-        entry.synced.error = undefined;
-        this.#logger.info("Member registered (registry store)", { serverId, attempts: attempt + 1 });
-        return;
-      } catch (error) {
-        if (signal.aborted) return;
-        entry.synced.attempts = attempt + 1;
-        entry.synced.error = reason(error);
-        if (error instanceof ConfigError && error.code !== "ERR_SERVER_EXISTS") {
-          entry.synced.state = "refused";
-          this.#logger.warn("Stored member refused on this replica", { serverId, error: reason(error) });
-          return;
-        }
-        if (error instanceof ConfigError) {
-          entry.synced.state = "conflict";
-          return;
-        }
-        entry.synced.state = "retrying";
-        this.#logger.debug("Stored member unavailable; retrying", { serverId, error: reason(error) });
-        await sleep(backoffDelay(backoff, attempt), signal);
-      }
-    }
+  #stop(entry: Entry, why: string): Promise<void> {
+    return stopEntry(entry, why, this.#settings);
   }
 
   /**

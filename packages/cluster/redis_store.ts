@@ -28,6 +28,10 @@ import { ConfigError, ConnectionError } from "../core/errors.ts";
 import { redactUrl } from "../core/_redact.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import { HealthTracker } from "./_health.ts";
+import { RedisChannels } from "./_redis_channels.ts";
+import { deadline } from "./_redis_deadline.ts";
+import { errorMessage } from "../core/_error_message.ts";
+import { CREATE_MEMBER, DELETE_MEMBER } from "./_redis_scripts.ts";
 import {
   type ChannelHandler,
   CHANNELS,
@@ -57,23 +61,6 @@ export interface RedisRegistryStoreOptions {
   now?: (() => number) | undefined;
 }
 
-// Creates a member unless its field exists, bumps the revision, publishes it. ARGV[2] is the record's JSON without
-// its opening brace, so the revision is spliced in without re-encoding.
-const CREATE_MEMBER = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
-local revision = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], ARGV[1], '{"revision":' .. revision .. ',' .. ARGV[2])
-redis.call('PUBLISH', ARGV[3], tostring(revision))
-redis.call('PUBLISH', ARGV[4], tostring(revision) .. ' + ' .. ARGV[1])
-return revision`;
-
-const DELETE_MEMBER = `
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-local revision = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[2], tostring(revision))
-redis.call('PUBLISH', ARGV[3], tostring(revision) .. ' - ' .. ARGV[1])
-return revision`;
-
 type Client = ReturnType<typeof createClient>;
 
 /**
@@ -86,10 +73,6 @@ const REDIS_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
   maxDelay: 5_000,
   minDelay: 10,
 });
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * A {@link RegistryStore} on Redis. Construction connects in the background; {@link RedisRegistryStore.ready}
@@ -111,8 +94,7 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
   #logger: Logger;
   #now: () => number;
   #health: HealthTracker;
-  #handlers = new Map<string, Set<ChannelHandler>>();
-  #listeners = new Map<string, (message: string) => void>();
+  #channels: RedisChannels;
   #connecting: Promise<void>;
   #closed = false;
 
@@ -151,11 +133,17 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
     };
     this.#client = createClient(settings);
     this.#subscriber = createClient(settings);
+    this.#channels = new RedisChannels(this.#subscriber, {
+      timeout: this.#timeout,
+      logger: this.#logger,
+      closed: () => this.#closed,
+      onFail: (error) => this.#health.fail(errorMessage(error)),
+    });
     const where = redactUrl(url);
     for (const [name, client] of [["commands", this.#client], ["subscriptions", this.#subscriber]] as const) {
       client.on("error", (error: unknown) => {
         if (this.#closed) return;
-        if (this.#health.fail(reason(error))) {
+        if (this.#health.fail(errorMessage(error))) {
           this.#logger.warn("Registry store unreachable; retrying", { store: where, connection: name });
         }
       });
@@ -187,29 +175,11 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
    * @throws {ConnectionError} When not connected in time (the store keeps trying).
    */
   async ready(timeoutMs: number): Promise<void> {
-    await this.#deadline(this.#connecting, timeoutMs, "connecting");
+    await deadline(this.#connecting, timeoutMs, "connecting");
   }
 
   #key(name: string): string {
     return this.#namespace + name;
-  }
-
-  async #deadline<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${timeoutMs} ms (timeout)`)),
-        timeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([work, late]);
-    } catch (error) {
-      work.catch(() => {});
-      throw new ConnectionError(`Registry store: ${what} failed: ${reason(error)}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Runs one command (or transaction) under the deadline, tracking health. */
@@ -222,11 +192,11 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
       } catch (error) {
         started = Promise.reject(error);
       }
-      const result = await this.#deadline(started, this.#timeout, what);
+      const result = await deadline(started, this.#timeout, what);
       if (this.#client.isReady && this.#subscriber.isReady) this.#health.recover();
       return result;
     } catch (error) {
-      this.#health.fail(reason(error));
+      this.#health.fail(errorMessage(error));
       throw error;
     }
   }
@@ -383,54 +353,14 @@ export class RedisRegistryStore extends EventTarget implements RegistryStore {
    */
   async subscribe(channel: string, handler: ChannelHandler): Promise<() => Promise<void>> {
     if (this.#closed) throw new ConnectionError("The registry store is closed", { code: "ERR_CLOSED" });
-    const key = this.#key(channel);
-    let handlers = this.#handlers.get(key);
-    const own = (message: string) => handler(message);
-    if (!handlers) {
-      const created = new Set<ChannelHandler>();
-      handlers = created;
-      this.#handlers.set(key, created);
-      const listener = (message: string) => {
-        for (const h of [...created]) {
-          try {
-            h(message);
-          } catch (error) {
-            this.#logger.error("A store message handler failed", { channel, error: reason(error) });
-          }
-        }
-      };
-      this.#listeners.set(key, listener);
-      created.add(own);
-      try {
-        await this.#deadline(this.#subscriber.subscribe(key, listener), this.#timeout, "subscribing");
-      } catch (error) {
-        // Not subscribed in Redis: forget it entirely so that a later call tries again.
-        this.#handlers.delete(key);
-        this.#listeners.delete(key);
-        this.#health.fail(reason(error));
-        throw error;
-      }
-    } else {
-      handlers.add(own);
-    }
-    const set = handlers;
-    return async () => {
-      if (!set.delete(own) || set.size > 0 || this.#handlers.get(key) !== set) return;
-      this.#handlers.delete(key);
-      const listener = this.#listeners.get(key);
-      this.#listeners.delete(key);
-      if (this.#closed || !listener) return;
-      await this.#deadline(this.#subscriber.unsubscribe(key, listener), this.#timeout, "unsubscribing")
-        .catch(() => {});
-    };
+    return await this.#channels.subscribe(this.#key(channel), channel, handler);
   }
 
   /** Disconnects both connections now. Idempotent. */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    this.#handlers.clear();
-    this.#listeners.clear();
+    this.#channels.clear();
     for (const client of [this.#client, this.#subscriber]) {
       try {
         client.destroy();

@@ -20,6 +20,7 @@
 
 import { consoleLogger, type Logger } from "../core/logger.ts";
 import type { RegistryStore, ReplicaRecord } from "./registry_store.ts";
+import { errorMessage } from "../core/_error_message.ts";
 
 /** Options of a {@link ReplicaHeartbeat}. */
 export interface ReplicaHeartbeatOptions {
@@ -106,7 +107,7 @@ export class ReplicaHeartbeat implements AsyncDisposable {
     this.#beating = run.catch(() => {});
     return run.then(() => true, (error) => {
       (this.#options.logger ?? consoleLogger("warn")).debug("Heartbeat not recorded", {
-        error: error instanceof Error ? error.message : String(error),
+        error: errorMessage(error),
       });
       return false;
     });

@@ -24,7 +24,9 @@
  */
 
 import { deriveAesKey, seal, type SharedKey, unseal } from "./_keys.ts";
-import { compactSessionInit } from "./_session_init.ts";
+import { compactSessionInit, type SessionInit } from "./_session_init.ts";
+
+export type { SessionInit };
 
 const PURPOSE = "session-id/v1";
 const PREFIX = "s1.";
@@ -33,16 +35,6 @@ const CONTEXT = "mcp-session";
 const MAX_TOKEN_LENGTH = 8_192;
 /** Clock difference between replicas tolerated, in ms. */
 const CLOCK_SKEW = 60_000;
-
-/** The `initialize` parameters of a client, as it sent them. */
-export interface SessionInit {
-  /** The protocol version the client asked for. */
-  protocolVersion: string;
-  /** The client's capabilities. */
-  capabilities: Record<string, unknown>;
-  /** The client's name and version. */
-  clientInfo: { name: string; version: string; [key: string]: unknown };
-}
 
 /** What a session token carries. */
 export interface SessionClaims {

@@ -4,6 +4,8 @@
 // registry store has it; every replica then registers it (within milliseconds, through the store's change notice).
 import { redactMember, toStoredMember } from "../cluster/member_records.ts";
 import type { StoredMember } from "../cluster/registry_store.ts";
+import { errorResponse, jsonResponse } from "../core/_http.ts";
+import { readLimitedBody } from "../core/_limited_body.ts";
 import { ConfigError, ConnectionError, FederationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
@@ -28,50 +30,9 @@ export const MAX_ADMIN_BODY_BYTES = 64 * 1024;
 /** Longest `sub` recorded as `createdBy`, in characters. */
 const MAX_ACTOR_LENGTH = 256;
 
-/** Reads at most `limit` bytes of a body: the text, or `undefined` when it is larger (declared or counted). */
-async function readBounded(request: Request, limit: number): Promise<string | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) {
-    await request.body?.cancel().catch(() => {});
-    return undefined;
-  }
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
-
 /** Who made a change: the admin token's `sub` (bounded), for `createdBy` and log lines. */
 function actorOf(claims: Record<string, unknown>): string {
   return typeof claims.sub === "string" && claims.sub !== "" ? claims.sub.slice(0, MAX_ACTOR_LENGTH) : "(no sub)";
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
-  });
-}
-
-function problem(status: number, code: string, message: string, extra: Record<string, unknown> = {}): Response {
-  return json(status, { error: { code, message, ...extra } }, status === 503 ? { "retry-after": "1" } : {});
 }
 
 /** Whether a token's claims grant `scope` (`scope`: space-separated, or `scp`: a list). */
@@ -82,7 +43,9 @@ function hasScope(claims: Record<string, unknown>, scope: string): boolean {
 
 function storeFailure(error: unknown): Response | undefined {
   if (!(error instanceof ConnectionError)) return undefined;
-  return problem(503, "ERR_STORE_UNAVAILABLE", `The registry store is unavailable: ${error.message}`);
+  return errorResponse(503, "ERR_STORE_UNAVAILABLE", `The registry store is unavailable: ${error.message}`, {
+    headers: { "retry-after": "1" },
+  });
 }
 
 /** The membership API of one gateway replica. */
@@ -99,7 +62,11 @@ export class AdminApi {
     const refused = guard.checkOrigin(request);
     if (refused) return refused;
     if (!guard.authenticates) {
-      return problem(403, "ERR_FORBIDDEN", "The membership API needs gateway authentication (gateway auth is off)");
+      return errorResponse(
+        403,
+        "ERR_FORBIDDEN",
+        "The membership API needs gateway authentication (gateway auth is off)",
+      );
     }
     const claims = await guard.authenticate(request);
     if (claims instanceof Response) return claims;
@@ -112,14 +79,18 @@ export class AdminApi {
     try {
       id = parts.length === 2 ? decodeURIComponent(parts[1]!) : undefined;
     } catch {
-      return problem(400, "ERR_BAD_REQUEST", "The path has malformed percent-encoding", { field: "path" });
+      return errorResponse(400, "ERR_BAD_REQUEST", "The path has malformed percent-encoding", {
+        details: { field: "path" },
+      });
     }
     try {
       if (parts[0] === "replicas" && parts.length === 1) {
         if (request.method !== "GET") return this.#notAllowed("GET");
-        return json(200, { replicas: await runtime.store.listReplicas() });
+        return jsonResponse(200, { replicas: await runtime.store.listReplicas() });
       }
-      if (parts[0] !== "members" || parts.length > 2) return problem(404, "ERR_NOT_FOUND", `Not found: ${pathname}`);
+      if (parts[0] !== "members" || parts.length > 2) {
+        return errorResponse(404, "ERR_NOT_FOUND", `Not found: ${pathname}`);
+      }
       switch (`${request.method} ${id === undefined ? "collection" : "item"}`) {
         case "GET collection":
           return await this.#list();
@@ -136,12 +107,12 @@ export class AdminApi {
       const failure = storeFailure(error);
       if (failure) return failure;
       this.#settings.logger.error("Membership API request failed", { error: String(error) });
-      return problem(500, "ERR_INTERNAL", "Internal error");
+      return errorResponse(500, "ERR_INTERNAL", "Internal error");
     }
   }
 
   #notAllowed(allow: string): Response {
-    return json(405, { error: { code: "ERR_METHOD_NOT_ALLOWED", message: "Method not allowed" } }, { allow });
+    return errorResponse(405, "ERR_METHOD_NOT_ALLOWED", "Method not allowed", { headers: { allow } });
   }
 
   #view(member: StoredMember): Record<string, unknown> {
@@ -175,7 +146,7 @@ export class AdminApi {
       source: "local",
       here: { replica: runtime.replicaId, state: s.state },
     }));
-    return json(200, {
+    return jsonResponse(200, {
       revision: snapshot.revision,
       members: [...snapshot.members.map((m) => this.#view(m)), ...local],
     });
@@ -184,31 +155,34 @@ export class AdminApi {
   async #get(serverId: string): Promise<Response> {
     const { proxy, runtime } = this.#settings;
     const member = (await runtime.store.listMembers()).members.find((m) => m.config.serverId === serverId);
-    if (member) return json(200, this.#view(member));
+    if (member) return jsonResponse(200, this.#view(member));
     const status = proxy.getServerStatus(serverId);
     if (status) {
-      return json(200, { serverId, source: "local", here: { replica: runtime.replicaId, state: status.state } });
+      return jsonResponse(200, {
+        serverId,
+        source: "local",
+        here: { replica: runtime.replicaId, state: status.state },
+      });
     }
-    return problem(404, "ERR_SERVER_NOT_FOUND", `No member '${serverId}'`);
+    return errorResponse(404, "ERR_SERVER_NOT_FOUND", `No member '${serverId}'`);
   }
 
   async #create(request: Request, actor: string): Promise<Response> {
     const { proxy, runtime, logger } = this.#settings;
     if (!/^application\/json\b/i.test(request.headers.get("content-type") ?? "")) {
-      return problem(415, "ERR_UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
+      return errorResponse(415, "ERR_UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
     }
-    const text = await readBounded(request, MAX_ADMIN_BODY_BYTES);
-    if (text === undefined) {
-      return problem(413, "ERR_BODY_TOO_LARGE", `The body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`, {
-        field: "body",
-        limit: MAX_ADMIN_BODY_BYTES,
+    const read = await readLimitedBody(request, MAX_ADMIN_BODY_BYTES);
+    if (read.tooLarge) {
+      return errorResponse(413, "ERR_BODY_TOO_LARGE", `The body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`, {
+        details: { field: "body", limit: MAX_ADMIN_BODY_BYTES },
       });
     }
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(new TextDecoder().decode(read.bytes));
     } catch {
-      return problem(400, "ERR_CONFIG_INVALID", "The body is not valid JSON", { field: "body" });
+      return errorResponse(400, "ERR_CONFIG_INVALID", "The body is not valid JSON", { details: { field: "body" } });
     }
     let stored;
     try {
@@ -216,21 +190,28 @@ export class AdminApi {
       await guardEndpoints(stored, failClosed(runtime.outboundGuard), undefined);
     } catch (error) {
       if (error instanceof ConfigError) {
-        return problem(400, error.code, error.message, error.field === undefined ? {} : { field: error.field });
+        return errorResponse(400, error.code, error.message, {
+          details: error.field === undefined ? {} : { field: error.field },
+        });
       }
-      if (error instanceof FederationError) return problem(400, error.code, error.message);
+      if (error instanceof FederationError) return errorResponse(400, error.code, error.message);
       throw error;
     }
     const serverId = stored.serverId;
     if (proxy.hasServer(serverId) && !runtime.sync.owns(serverId)) {
-      return problem(409, "ERR_SERVER_EXISTS", `Member '${serverId}' is registered by this replica's config file`, {
-        field: "serverId",
-      });
+      return errorResponse(
+        409,
+        "ERR_SERVER_EXISTS",
+        `Member '${serverId}' is registered by this replica's config file`,
+        {
+          details: { field: "serverId" },
+        },
+      );
     }
     const member = await runtime.store.createMember(stored, actor);
     if (!member) {
-      return problem(409, "ERR_SERVER_EXISTS", `Member '${serverId}' exists; delete it first to change it`, {
-        field: "serverId",
+      return errorResponse(409, "ERR_SERVER_EXISTS", `Member '${serverId}' exists; delete it first to change it`, {
+        details: { field: "serverId" },
       });
     }
     logger.info("Member added through the membership API", {
@@ -240,19 +221,21 @@ export class AdminApi {
       replica: runtime.replicaId,
     });
     await runtime.sync.applyCreated(member);
-    return json(201, this.#view(member), { location: `${ADMIN_PREFIX}members/${encodeURIComponent(serverId)}` });
+    return jsonResponse(201, this.#view(member), {
+      location: `${ADMIN_PREFIX}members/${encodeURIComponent(serverId)}`,
+    });
   }
 
   async #delete(serverId: string, actor: string): Promise<Response> {
     const { proxy, runtime, logger } = this.#settings;
     if (!await runtime.store.deleteMember(serverId)) {
       if (proxy.hasServer(serverId) && !runtime.sync.owns(serverId)) {
-        return problem(409, "ERR_SERVER_EXISTS", `Member '${serverId}' comes from this replica's config file`);
+        return errorResponse(409, "ERR_SERVER_EXISTS", `Member '${serverId}' comes from this replica's config file`);
       }
-      return problem(404, "ERR_SERVER_NOT_FOUND", `No member '${serverId}' in the registry store`);
+      return errorResponse(404, "ERR_SERVER_NOT_FOUND", `No member '${serverId}' in the registry store`);
     }
     logger.info("Member deleted through the membership API", { serverId, by: actor, replica: runtime.replicaId });
     await runtime.sync.reconcile();
-    return json(200, { serverId, deleted: true, deletedBy: actor });
+    return jsonResponse(200, { serverId, deleted: true, deletedBy: actor });
   }
 }

@@ -26,6 +26,7 @@ import { PROBE_PATHS, Probes, type ServerCounters } from "./_probes.ts";
 import { RequestTracker } from "./_request_tracker.ts";
 import { SharedSessions } from "./_shared_sessions.ts";
 import type { GatewayHandle, GatewayOptions } from "./options.ts";
+import { errorMessage } from "../core/_error_message.ts";
 
 /** A running HTTP gateway. */
 export class Gateway implements GatewayHandle {
@@ -122,7 +123,7 @@ export class Gateway implements GatewayHandle {
       gateway.#metrics.close();
       hub.release();
       await cluster.close();
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       throw new ConnectionError(`Cannot listen on ${resolved.hostname}:${resolved.port}: ${reason}`, { cause: error });
     }
     cluster.start();

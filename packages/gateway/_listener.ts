@@ -14,6 +14,7 @@
 import { backoffDelay, type BackoffPolicy } from "../core/backoff.ts";
 import { sleep } from "../core/_sleep.ts";
 import type { Logger } from "../core/logger.ts";
+import { errorMessage } from "../core/_error_message.ts";
 
 /** Where and how to listen. */
 export interface ListenerSettings {
@@ -71,7 +72,7 @@ export class ResilientListener {
       ...(tls ? { cert: tls.cert, key: tls.key } : {}),
       onListen: () => {},
       onError: (error) => {
-        logger.error("Gateway request failed", { error: error instanceof Error ? error.message : String(error) });
+        logger.error("Gateway request failed", { error: errorMessage(error) });
         return failed();
       },
     }, (request) => this.#serve(request));
@@ -140,7 +141,7 @@ export class ResilientListener {
           logger.warn("Gateway listening again", { port: this.#addr.port, attempts: attempt + 1 });
           break;
         } catch (error) {
-          logger.debug("Cannot listen again yet", { error: error instanceof Error ? error.message : String(error) });
+          logger.debug("Cannot listen again yet", { error: errorMessage(error) });
         }
       }
     }

@@ -14,7 +14,8 @@ import type { ClientSession, SessionHub } from "./_hub.ts";
 import type { ResolvedGatewayOptions } from "./_options.ts";
 import type { RequestTracker } from "./_request_tracker.ts";
 import type { SessionLink } from "./_session_link.ts";
-import { initializeParams, type SharedSessions } from "./_shared_sessions.ts";
+import { initializeParams } from "./_initialize_params.ts";
+import type { SharedSessions } from "./_shared_sessions.ts";
 
 interface HttpSession {
   id: string;

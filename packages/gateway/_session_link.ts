@@ -8,6 +8,7 @@
 // - a GET stream resumed with another replica's `Last-Event-ID` opens a fresh stream here instead of failing, and
 //   starts with `list_changed` for tools, resources and prompts: what the client missed while it had no stream
 //   cannot be replayed from here, so it is told to list again.
+// Each SSE stream's flow control (a client that reads slowly or not at all) is in `_stream_flow.ts`.
 import type { SessionClaims } from "../cluster/session_tokens.ts";
 import type {
   JSONRPCMessage,
@@ -15,8 +16,11 @@ import type {
   TransportSendOptions,
   WebStandardStreamableHTTPServerTransport,
 } from "../core/_sdk.ts";
+import { isRequest, isResponse } from "../core/_jsonrpc.ts";
 import { rpcError } from "./_http_guard.ts";
 import type { ReplicaEventStore } from "./_replica_event_store.ts";
+import { type Message, parseTaggedId } from "./_session_wire.ts";
+import { type RequestId, STANDALONE, StreamFlow } from "./_stream_flow.ts";
 
 /** What a link needs from its replica's shared-session layer. */
 export interface SessionBus {
@@ -47,69 +51,11 @@ export interface SessionBus {
   overrun(detail: { stream: "request" | "standalone"; waiting: number }): void;
 }
 
-/**
- * Messages a client's SSE stream may hold that it has not read yet. Beyond, messages wait in the link: progress
- * is coalesced (only the latest of each progress token waits), anything else queues up to
- * {@link STREAM_MAX_WAITING}.
- */
-export const STREAM_HIGH_WATER = 64;
-
-/** Messages that may wait for one stream after coalescing; one more ends the stream (logged), nothing is kept. */
-export const STREAM_MAX_WAITING = 1_000;
-
-type RequestId = string | number;
-
-/** A message not yet handed to the SDK stream, with its send options. */
-interface Waiting {
-  message: JSONRPCMessage;
-  options: { relatedRequestId: RequestId } | undefined;
-}
-
-/** Flow control of one SSE stream (a POST's, or the GET stream). */
-interface Outbox {
-  kind: "request" | "standalone";
-  /** The keys it is registered under: the POST's request ids, or STANDALONE. */
-  keys: (RequestId | typeof STANDALONE)[];
-  /** Messages handed to the SDK stream that the client has not read. */
-  ahead: number;
-  waiting: Waiting[];
-  /** The waiting progress notification of each progress token. */
-  progress: Map<unknown, Waiting>;
-  ended: boolean;
-  /** Ends the HTTP response (set once its body is metered). */
-  stop?: () => void;
-}
-
-const STANDALONE = Symbol("standalone");
-
-function progressToken(message: JSONRPCMessage): unknown {
-  const m = message as { method?: unknown; params?: { progressToken?: unknown } };
-  return m.method === "notifications/progress" && typeof m.params === "object" && m.params !== null
-    ? m.params.progressToken
-    : undefined;
-}
-
 /** Most messages a POST body (a JSON-RPC batch) may hold; larger batches get 400 before anything is forwarded. */
 export const MAX_BATCH = 100;
 
 /** Most requests to the client one session keeps waiting for an answer; the oldest is forgotten beyond it. */
 const MAX_OUTSTANDING = 1_000;
-
-/** A tagged request id, parsed: the replica that sent it, the base (`<replica>~<n>`) and the tag. */
-export interface TaggedId {
-  replica: string;
-  base: string;
-  tag: string;
-}
-
-const TAGGED_ID = /^([A-Za-z0-9_-]{1,64})~(\d{1,16})~([A-Za-z0-9_-]{22})$/;
-
-/** Parses a tagged request id (see {@link SessionBus.tagRequest}), or `undefined` for any other id. */
-export function parseTaggedId(id: unknown): TaggedId | undefined {
-  if (typeof id !== "string") return undefined;
-  const match = TAGGED_ID.exec(id);
-  return match ? { replica: match[1]!, base: `${match[1]}~${match[2]}`, tag: match[3]! } : undefined;
-}
 
 /** Sent at the start of a stream that moved here from another replica: the client lists again. */
 const CATCH_UP: JSONRPCMessage[] = [
@@ -125,19 +71,6 @@ const EVERY_REPLICA = new Set([
   "notifications/prompts/list_changed",
   "notifications/message",
 ]);
-
-type Message = { method?: unknown; id?: unknown; result?: unknown; error?: unknown };
-
-function isRequest(message: JSONRPCMessage): boolean {
-  const m = message as Message | null;
-  return typeof m === "object" && m !== null && typeof m.method === "string" && m.id !== undefined;
-}
-
-function isResponse(message: JSONRPCMessage): boolean {
-  const m = message as Message | null;
-  return typeof m === "object" && m !== null && m.method === undefined && m.id !== undefined &&
-    (m.result !== undefined || m.error !== undefined);
-}
 
 function isEventStream(response: Response): boolean {
   return response.ok && response.body !== null &&
@@ -157,7 +90,7 @@ export class SessionLink implements Transport {
   #events: ReplicaEventStore | undefined;
   #bus: SessionBus;
   #streams = new Set<() => void>();
-  #outboxes = new Map<RequestId | typeof STANDALONE, Outbox>();
+  #flow: StreamFlow;
   /** Requests sent to the client and not answered yet: tagged id → the server's own id, and back. */
   #outstanding = new Map<string, string | number>();
   #tagged = new Map<string | number, string>();
@@ -172,6 +105,7 @@ export class SessionLink implements Transport {
     this.claims = session.claims;
     this.#events = session.events;
     this.#bus = bus;
+    this.#flow = new StreamFlow((message, options) => this.#inner.send(message, options), bus);
   }
 
   /** The SDK transport's session id (the token, once initialized). */
@@ -250,113 +184,10 @@ export class SessionLink implements Transport {
     await this.#toClient(message, inner);
   }
 
-  /**
-   * Hands a message to the SDK stream it belongs to, unless that stream's client is behind: then it waits here
-   * (progress coalesced), and a stream whose client reads nothing at all is ended.
-   */
+  /** Hands a message to the SDK stream it belongs to, through that stream's flow control. */
   async #toClient(message: JSONRPCMessage, options: { relatedRequestId: RequestId } | undefined): Promise<void> {
     const key = isResponse(message) ? (message as Message).id as RequestId : options?.relatedRequestId ?? STANDALONE;
-    const box = this.#outboxes.get(key);
-    if (!box) return await this.#inner.send(message, options);
-    if (box.ended) return;
-    if (box.waiting.length === 0 && box.ahead < STREAM_HIGH_WATER) {
-      box.ahead++;
-      return await this.#inner.send(message, options);
-    }
-    const token = progressToken(message);
-    if (token !== undefined) {
-      const held = box.progress.get(token);
-      if (held) {
-        held.message = message;
-        this.#bus.coalesced();
-        return;
-      }
-    }
-    const waiting: Waiting = { message, options };
-    if (token !== undefined) box.progress.set(token, waiting);
-    box.waiting.push(waiting);
-    if (box.waiting.length > STREAM_MAX_WAITING) this.#overrun(box);
-  }
-
-  /** The client read a message of this stream: hand it what waits, up to the high-water mark. */
-  #flush(box: Outbox): void {
-    box.ahead = Math.max(0, box.ahead - 1);
-    while (!box.ended && box.waiting.length > 0 && box.ahead < STREAM_HIGH_WATER) {
-      const next = box.waiting.shift()!;
-      const token = progressToken(next.message);
-      if (token !== undefined && box.progress.get(token) === next) box.progress.delete(token);
-      box.ahead++;
-      this.#inner.send(next.message, next.options).catch(() => {});
-    }
-  }
-
-  #overrun(box: Outbox): void {
-    const waiting = box.waiting.length;
-    this.#drop(box);
-    this.#bus.overrun({ stream: box.kind, waiting });
-    box.stop?.();
-  }
-
-  #open(kind: Outbox["kind"], keys: Outbox["keys"]): Outbox {
-    const box: Outbox = { kind, keys, ahead: 0, waiting: [], progress: new Map(), ended: false };
-    for (const key of keys) this.#outboxes.set(key, box);
-    return box;
-  }
-
-  #drop(box: Outbox): void {
-    box.ended = true;
-    box.waiting = [];
-    box.progress.clear();
-    for (const key of box.keys) if (this.#outboxes.get(key) === box) this.#outboxes.delete(key);
-  }
-
-  /**
-   * The SDK's SSE response with its body read only as fast as the client reads it, so that the stream's flow
-   * control ({@link SessionLink.#toClient}) knows how far behind the client is. `onEnd` runs once when it ends.
-   */
-  #metered(response: Response, box: Outbox, onEnd: () => void = () => {}): Response {
-    const reader = response.body!.getReader();
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      this.#drop(box);
-      onEnd();
-    };
-    const body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        box.stop = () => {
-          end();
-          reader.cancel().catch(() => {});
-          try {
-            controller.close();
-          } catch {
-            // already closed
-          }
-        };
-      },
-      pull: async (controller) => {
-        try {
-          const { value, done } = await reader.read();
-          if (ended) return;
-          if (done) {
-            end();
-            controller.close();
-            return;
-          }
-          controller.enqueue(value);
-          this.#flush(box);
-        } catch (error) {
-          end();
-          controller.error(error);
-        }
-      },
-      cancel: async (reason) => {
-        end();
-        await reader.cancel(reason).catch(() => {});
-      },
-    });
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    await this.#flow.send(message, options, key);
   }
 
   /** A message from another replica for this session (an answer, a cancellation): as if the client sent it here. */
@@ -424,22 +255,22 @@ export class SessionLink implements Transport {
     if (local.length === 0) return new Response(null, { status: 202 });
     const parsed = batch ? local : local[0];
     const ids = local.filter(isRequest).map((m) => (m as Message).id as RequestId);
-    if (ids.length === 0 || ids.some((id) => this.#outboxes.has(id))) {
+    if (ids.length === 0 || ids.some((id) => this.#flow.has(id))) {
       return await this.#inner.handleRequest(request, { parsedBody: parsed });
     }
-    const box = this.#open("request", ids);
+    const box = this.#flow.open("request", ids);
     let response: Response;
     try {
       response = await this.#inner.handleRequest(request, { parsedBody: parsed });
     } catch (error) {
-      this.#drop(box);
+      this.#flow.drop(box);
       throw error;
     }
     if (!isEventStream(response)) {
-      this.#drop(box);
+      this.#flow.drop(box);
       return response;
     }
-    return this.#metered(response, box);
+    return this.#flow.metered(response, box);
   }
 
   async #get(request: Request): Promise<Response> {
@@ -453,7 +284,7 @@ export class SessionLink implements Transport {
     }
     const response = await this.#inner.handleRequest(request);
     if (!isEventStream(response)) return response;
-    const box = this.#open("standalone", [STANDALONE]);
+    const box = this.#flow.open("standalone", [STANDALONE]);
     if (moved) { for (const message of CATCH_UP) await this.#toClient(message, undefined); }
     const release = this.#bus.holdStream(this);
     let ended = false;
@@ -464,6 +295,6 @@ export class SessionLink implements Transport {
       release();
     };
     this.#streams.add(end);
-    return this.#metered(response, box, end);
+    return this.#flow.metered(response, box, end);
   }
 }

@@ -3,94 +3,30 @@
 // that `initialize` into a fresh SDK server and transport. Replicas exchange, over the registry store's bus:
 // answers to server-to-client requests (to the replica that sent the request), messages for a client's GET stream
 // (to the replica holding it), client cancellations, and revocations (a DELETE ends the session everywhere).
+// The messages and request tags are in `_session_wire.ts`, the per-subject quota in `_session_quota.ts`.
 import { CHANNELS } from "../cluster/registry_store.ts";
-import { compactSessionInit } from "../cluster/_session_init.ts";
 import type { SessionClaims, SessionInit } from "../cluster/session_tokens.ts";
-import { ConfigError } from "../core/errors.ts";
+import { isRecord } from "../core/_json.ts";
 import type { Logger } from "../core/logger.ts";
-import { PrometheusWriter } from "../core/_prometheus.ts";
 import type { FederatedCatalog } from "../proxy/catalog.ts";
 import type { EventStore, JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
-import { rpcError } from "./_http_guard.ts";
 import { ReplicaEventStore } from "./_replica_event_store.ts";
-import { parseTaggedId, type SessionBus, SessionLink, type TaggedId } from "./_session_link.ts";
+import { type SessionBus, SessionLink } from "./_session_link.ts";
+import { sessionMetricLines, type SharedSessionCounters } from "./_session_metrics.ts";
+import { SubjectQuota } from "./_session_quota.ts";
+import {
+  isForwardableResponse,
+  type Message,
+  messagesOf,
+  parseEnvelope,
+  parseTaggedId,
+  RequestTags,
+  type SessionNotice,
+} from "./_session_wire.ts";
 
-type Message = {
-  jsonrpc?: unknown;
-  method?: unknown;
-  id?: unknown;
-  result?: unknown;
-  error?: unknown;
-  params?: unknown;
-};
-
-interface SessionNotice {
-  t: "revoke" | "cancel";
-  s: string;
-  from: string;
-  /** One message (older replicas), or several. */
-  m?: JSONRPCMessage;
-  ms?: JSONRPCMessage[];
-}
-
-const encoder = new TextEncoder();
-
-/** The messages of an envelope: `ms` (a list), or `m` (one). */
-function messagesOf(envelope: Record<string, unknown>): JSONRPCMessage[] {
-  if (Array.isArray(envelope.ms)) return envelope.ms.filter(isRecord) as JSONRPCMessage[];
-  return isRecord(envelope.m) ? [envelope.m as JSONRPCMessage] : [];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * The `initialize` parameters of a POST body, when it is an initialize request that names them, reduced to what a
- * session id carries (see `compactSessionInit`); the body's params are replaced by that reduction, so that this
- * replica's session sees what a replica rebuilding it from its id will see. A part larger than its limit gets a
- * 400 answer naming the limit (never a 500 later).
- */
-export function initializeParams(body: unknown, subject?: string): SessionInit | Response | undefined {
-  const messages = Array.isArray(body) ? body : [body];
-  const init = messages.find((m) => isRecord(m) && m.method === "initialize") as Message | undefined;
-  const params = init?.params;
-  if (!isRecord(params) || typeof params.protocolVersion !== "string" || !isRecord(params.capabilities)) {
-    return undefined;
-  }
-  const info = params.clientInfo;
-  if (!isRecord(info) || typeof info.name !== "string" || typeof info.version !== "string") return undefined;
-  const compact = compactSessionInit(params as unknown as SessionInit, subject);
-  if ("problem" in compact) return rpcError(400, -32602, `Invalid params: ${compact.problem}`);
-  init!.params = { ...params, ...compact.init };
-  return compact.init;
-}
-
-function isForwardableResponse(message: Message): boolean {
-  return message.jsonrpc === "2.0" && message.method === undefined &&
-    (typeof message.id === "string" || typeof message.id === "number") &&
-    (isRecord(message.result) || isRecord(message.error));
-}
-
-/** Counters for `/metrics`. */
-export interface SharedSessionCounters {
-  restored: number;
-  forwarded: number;
-  streamed: number;
-  revoked: number;
-  /** Sessions refused because their subject held its most sessions. */
-  quotaRefused: number;
-  /** Client answers dropped because no replica sent the request they answer (forged or foreign tag). */
-  refused: number;
-  /** Progress notifications replaced by a later one before a slow client read them. */
-  coalesced: number;
-  /** Streams ended because their client read nothing while messages piled up. */
-  overruns: number;
-}
-
-/** Sessions one subject may hold on one replica, by default. */
-export const DEFAULT_MAX_SESSIONS_PER_SUBJECT = 100;
+export { DEFAULT_MAX_SESSIONS_PER_SUBJECT } from "./_session_quota.ts";
+export type { SharedSessionCounters } from "./_session_metrics.ts";
 
 /** The shared-session layer of one replica. */
 export class SharedSessions implements SessionBus {
@@ -117,11 +53,8 @@ export class SharedSessions implements SessionBus {
   #streams = new Map<string, { holders: number; unsubscribe: Promise<(() => Promise<void>) | undefined> }>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #catalog: FederatedCatalog;
-  /** Sessions open on this replica per subject, and the most one subject may hold. */
-  #perSubject = new Map<string, number>();
-  /** Sessions of a subject being opened now (admitted, not linked yet). */
-  #reserved = new Map<string, number>();
-  #maxPerSubject: number;
+  #quota: SubjectQuota;
+  #tags: RequestTags;
   #warm: Promise<void> | undefined;
   #closed = false;
   #onHealth = (event: Event) => {
@@ -136,50 +69,19 @@ export class SharedSessions implements SessionBus {
     this.replicaId = runtime.replicaId;
     this.#logger = settings.logger;
     this.#catalog = settings.catalog;
-    const max = settings.maxSessionsPerSubject ?? DEFAULT_MAX_SESSIONS_PER_SUBJECT;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new ConfigError(`Invalid maxSessionsPerSubject ${max}: must be an integer >= 1`, {
-        field: "maxSessionsPerSubject",
-      });
-    }
-    this.#maxPerSubject = max;
+    this.#quota = new SubjectQuota(settings.maxSessionsPerSubject, (limit) => {
+      this.counters.quotaRefused++;
+      this.#logger.warn("Session refused: the subject holds its most sessions", { limit });
+    });
+    this.#tags = new RequestTags(runtime.replicaId, () => runtime.routeKeys);
   }
 
   /**
    * Whether `subject` may open (or rebuild here) one more session: a 429 answer naming the limit when it may not,
-   * else a reservation to release once the session is open (or failed to open), so that concurrent `initialize`
-   * requests of one subject cannot overrun the quota. Sessions without a subject (gateway authentication off)
-   * count only against `maxSessions`.
+   * else a reservation to release once the session is open (or failed to open). See {@link SubjectQuota.admit}.
    */
   admit(subject: string | undefined): Response | (() => void) {
-    if (subject === undefined) return () => {};
-    const held = (this.#perSubject.get(subject) ?? 0) + (this.#reserved.get(subject) ?? 0);
-    if (held >= this.#maxPerSubject) {
-      this.counters.quotaRefused++;
-      this.#logger.warn("Session refused: the subject holds its most sessions", { limit: this.#maxPerSubject });
-      return rpcError(
-        429,
-        -32000,
-        `Too many sessions for this subject (limit ${this.#maxPerSubject} per subject); close one (DELETE) or wait`,
-        { "retry-after": "5" },
-      );
-    }
-    this.#reserved.set(subject, (this.#reserved.get(subject) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#reserved.get(subject) ?? 1) - 1;
-      if (left > 0) this.#reserved.set(subject, left);
-      else this.#reserved.delete(subject);
-    };
-  }
-
-  #count(subject: string | undefined, delta: 1 | -1): void {
-    if (subject === undefined) return;
-    const next = (this.#perSubject.get(subject) ?? 0) + delta;
-    if (next > 0) this.#perSubject.set(subject, next);
-    else this.#perSubject.delete(subject);
+    return this.#quota.admit(subject);
   }
 
   /** Subscribes to this replica's channel and the session notices (retried while the store is unreachable). */
@@ -221,17 +123,8 @@ export class SharedSessions implements SessionBus {
     await Promise.all(all.map((u) => u().catch(() => {})));
   }
 
-  #parse(text: string): Record<string, unknown> | undefined {
-    try {
-      const value = JSON.parse(text);
-      return isRecord(value) ? value : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   #onReplicaMessage(text: string): void {
-    const envelope = this.#parse(text);
+    const envelope = parseEnvelope(text);
     if (typeof envelope?.s !== "string") return;
     const link = this.#links.get(envelope.s);
     // The link delivers only answers to requests it sent and still waits for.
@@ -239,7 +132,7 @@ export class SharedSessions implements SessionBus {
   }
 
   #onNotice(text: string): void {
-    const notice = this.#parse(text) as SessionNotice | undefined;
+    const notice = parseEnvelope(text) as SessionNotice | undefined;
     if (typeof notice?.s !== "string" || notice.from === this.replicaId) return;
     const link = this.#links.get(notice.s);
     if (notice.t === "revoke") {
@@ -311,16 +204,16 @@ export class SharedSessions implements SessionBus {
   ): SessionLink {
     const link = new SessionLink(transport, session, this);
     const previous = this.#links.get(session.claims.id);
-    if (previous) this.#count(previous.claims.subject, -1);
+    if (previous) this.#quota.count(previous.claims.subject, -1);
     this.#links.set(session.claims.id, link);
-    this.#count(session.claims.subject, 1);
+    this.#quota.count(session.claims.subject, 1);
     return link;
   }
 
   forget(link: SessionLink): void {
     if (this.#links.get(link.claims.id) !== link) return;
     this.#links.delete(link.claims.id);
-    this.#count(link.claims.subject, -1);
+    this.#quota.count(link.claims.subject, -1);
   }
 
   coalesced(): void {
@@ -333,21 +226,7 @@ export class SharedSessions implements SessionBus {
   }
 
   async tagRequest(sessionId: string, id: string | number): Promise<string> {
-    const base = `${this.replicaId}~${id}`;
-    return `${base}~${await this.#mac(this.#runtime.routeKeys[0]!, sessionId, base)}`;
-  }
-
-  async #mac(key: CryptoKey, sessionId: string, base: string): Promise<string> {
-    const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${sessionId}\n${base}`));
-    return new Uint8Array(mac, 0, 16).toBase64({ alphabet: "base64url", omitPadding: true });
-  }
-
-  /** Whether a tagged id was issued by the replica it names, for this session (any current or previous key). */
-  async #issued(sessionId: string, tagged: TaggedId): Promise<boolean> {
-    for (const key of this.#runtime.routeKeys) {
-      if (await this.#mac(key, sessionId, tagged.base) === tagged.tag) return true;
-    }
-    return false;
+    return await this.#tags.tag(sessionId, id);
   }
 
   /**
@@ -369,7 +248,7 @@ export class SharedSessions implements SessionBus {
       const m = message as Message;
       const tagged = isForwardableResponse(m) ? parseTaggedId(m.id) : undefined;
       if (tagged !== undefined && tagged.replica !== this.replicaId) {
-        if (!await this.#issued(sessionId, tagged)) {
+        if (!await this.#tags.issued(sessionId, tagged)) {
           this.counters.refused++;
           continue;
         }
@@ -412,7 +291,7 @@ export class SharedSessions implements SessionBus {
     let entry = this.#streams.get(id);
     if (!entry) {
       const unsubscribe = this.#runtime.store.subscribe(CHANNELS.stream(id), (text) => {
-        const envelope = this.#parse(text);
+        const envelope = parseEnvelope(text);
         if (isRecord(envelope?.m)) void this.#links.get(id)?.push(envelope.m as JSONRPCMessage).catch(() => {});
       }).catch((error) => {
         this.#logger.debug("Cannot receive other replicas' messages for a stream", { error: String(error) });
@@ -461,43 +340,7 @@ export class SharedSessions implements SessionBus {
 
   /** Prometheus lines about shared sessions (through the one writer). */
   metricLines(): string[] {
-    const c = this.counters;
-    return new PrometheusWriter()
-      .counter("federation_sessions_restored_total", "Client sessions rebuilt on this replica from their session id.", [
-        [undefined, c.restored],
-      ])
-      .counter(
-        "federation_sessions_forwarded_total",
-        "Client answers forwarded to the replica that sent the request.",
-        [[undefined, c.forwarded]],
-      )
-      .counter(
-        "federation_sessions_streamed_total",
-        "Messages handed to the replica holding a client's GET stream.",
-        [[undefined, c.streamed]],
-      )
-      .counter("federation_sessions_revoked_total", "Client sessions ended by DELETE on this replica.", [
-        [undefined, c.revoked],
-      ])
-      .counter(
-        "federation_sessions_quota_refused_total",
-        "Sessions refused because their subject held its most sessions.",
-        [[undefined, c.quotaRefused]],
-      )
-      .counter(
-        "federation_sessions_answers_refused_total",
-        "Client answers dropped: no replica sent their request.",
-        [[undefined, c.refused]],
-      )
-      .counter(
-        "federation_stream_progress_coalesced_total",
-        "Progress notifications replaced before a slow client read them.",
-        [[undefined, c.coalesced]],
-      )
-      .counter("federation_stream_overruns_total", "SSE streams ended because their client did not read them.", [
-        [undefined, c.overruns],
-      ])
-      .lines();
+    return sessionMetricLines(this.counters);
   }
 
   /** Drops subscriptions and timers; sessions are closed by the gateway. */

@@ -34,6 +34,7 @@ import { serveGateway } from "./serve_gateway.ts";
 import { serveGatewayStdio } from "./serve_gateway_stdio.ts";
 import type { GatewayHandle } from "./options.ts";
 import { redactUrls } from "../core/_redact.ts";
+import { errorMessage } from "../core/_error_message.ts";
 
 const USAGE = `Usage: deno task start --config <file.json> [--stdio | --check | --token] [options]
 
@@ -170,7 +171,7 @@ export async function main(args: string[]): Promise<number> {
       console.error(error.message);
       return 2;
     }
-    console.error(`Gateway failed: ${redactUrls(error instanceof Error ? error.message : String(error))}`);
+    console.error(`Gateway failed: ${redactUrls(errorMessage(error))}`);
     return 1;
   }
 }

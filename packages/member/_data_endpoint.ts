@@ -7,10 +7,10 @@ import { authInfoOf, sameIdentity, USER_METHODS } from "./_auth_guard.ts";
 import type { Grant, Identity } from "./_auth_guard.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
 import { rpcErrorResponse } from "../core/_http.ts";
+import { readLimitedBody } from "../core/_limited_body.ts";
 import type { EndpointContext } from "./_context.ts";
 import type { SessionServer } from "./types.ts";
 import { Deadline } from "./_deadline.ts";
-import { readLimited } from "./_read_body.ts";
 import { TrackedBody } from "./_tracked_body.ts";
 
 interface HttpSession {
@@ -104,10 +104,10 @@ export class DataEndpoint {
     const authInfo = authInfoOf(grant);
     let parsedBody: unknown;
     if (this.#ctx.requireUserIdentity && !grant.user && method === "POST") {
-      const body = await readLimited(req, this.#ctx.maxMessageBytes);
+      const body = await readLimitedBody(req, this.#ctx.maxMessageBytes);
       if (body.tooLarge) return tooLarge(this.#ctx.maxMessageBytes);
       try {
-        parsedBody = JSON.parse(body.text);
+        parsedBody = JSON.parse(new TextDecoder().decode(body.bytes));
       } catch {
         return rpcErrorResponse(400, -32700, "Parse error: Invalid JSON");
       }
@@ -133,11 +133,11 @@ export class DataEndpoint {
 
   async #initialize(req: Request, grant: Grant): Promise<Response> {
     const ctx = this.#ctx;
-    const body = await readLimited(req, ctx.maxMessageBytes);
+    const body = await readLimitedBody(req, ctx.maxMessageBytes);
     if (body.tooLarge) return tooLarge(ctx.maxMessageBytes);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.text);
+      parsed = JSON.parse(new TextDecoder().decode(body.bytes));
     } catch {
       return rpcErrorResponse(400, -32700, "Parse error: Invalid JSON");
     }

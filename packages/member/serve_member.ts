@@ -33,6 +33,7 @@ import { InflightCounter } from "./_inflight.ts";
 import { HEALTH_PATH, resolveOptions } from "./_options.ts";
 import type { ListenerPlan, ResolvedOptions } from "./_options.ts";
 import type { MemberHandle, ServeMemberOptions } from "./types.ts";
+import { errorMessage } from "../core/_error_message.ts";
 
 /** Longest drain() waits for requests in progress. */
 const DRAIN_TIMEOUT_MS = 5_000;
@@ -72,7 +73,7 @@ async function buildManager(resolved: ResolvedOptions): Promise<AuthManager> {
     return await AuthManager.fromJwks(verifier, { now });
   } catch (error) {
     throw new ConfigError(
-      `Invalid verifier of member '${serverId}': ${error instanceof Error ? error.message : String(error)}`,
+      `Invalid verifier of member '${serverId}': ${errorMessage(error)}`,
       { field: "verifier", serverId, cause: error },
     );
   }
@@ -109,9 +110,7 @@ class Member implements MemberHandle {
       member.#stopped.resolve();
       const where = `${options.hostname}:${plans[member.#listeners.length]?.port}`;
       throw new ConnectionError(
-        `Cannot listen on ${where} for member '${options.serverId}': ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        `Cannot listen on ${where} for member '${options.serverId}': ${errorMessage(error)}`,
         { serverId: options.serverId, cause: error },
       );
     }

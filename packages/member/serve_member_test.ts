@@ -237,21 +237,26 @@ Deno.test("aborting the signal shuts the member down", async () => {
   assert.equal(await code, CloseCode.GOING_AWAY);
 });
 
-Deno.test("drain() lets a request in progress finish, refuses new work with 503 and -32003, then stops", async () => {
+/** A server factory whose tool `slow` waits for `release` (and tells `started`), and whose tool `fast` answers now. */
+function slowServer() {
   const release = Promise.withResolvers<void>();
   const started = Promise.withResolvers<void>();
-  const { member } = await startMember({
-    server: () => {
-      const server = new McpServer({ name: "slow", version: "1.0.0" });
-      server.registerTool("slow", {}, async () => {
-        started.resolve();
-        await release.promise;
-        return { content: [{ type: "text", text: "done" }] };
-      });
-      server.registerTool("fast", {}, () => ({ content: [{ type: "text", text: "fast" }] }));
-      return server;
-    },
-  });
+  function server(): McpServer {
+    const server = new McpServer({ name: "slow", version: "1.0.0" });
+    server.registerTool("slow", {}, async () => {
+      started.resolve();
+      await release.promise;
+      return { content: [{ type: "text", text: "done" }] };
+    });
+    server.registerTool("fast", {}, () => ({ content: [{ type: "text", text: "fast" }] }));
+    return server;
+  }
+  return { started, release, server };
+}
+
+Deno.test("drain() lets a request in progress finish, refuses new work with 503 and -32003, then stops", async () => {
+  const { started, release, server } = slowServer();
+  const { member } = await startMember({ server });
   const token = await mint();
   const http = await httpClient(member.dataUrl!, token);
   const { client: ws } = await wsClient(member.controlUrl!, token);
@@ -275,19 +280,8 @@ Deno.test("drain() lets a request in progress finish, refuses new work with 503 
 });
 
 Deno.test("[Symbol.asyncDispose]() drains: a request in progress finishes; a second dispose is a no-op", async () => {
-  const release = Promise.withResolvers<void>();
-  const started = Promise.withResolvers<void>();
-  const { member } = await startMember({
-    server: () => {
-      const server = new McpServer({ name: "slow", version: "1.0.0" });
-      server.registerTool("slow", {}, async () => {
-        started.resolve();
-        await release.promise;
-        return { content: [{ type: "text", text: "done" }] };
-      });
-      return server;
-    },
-  });
+  const { started, release, server } = slowServer();
+  const { member } = await startMember({ server });
   const http = await httpClient(member.dataUrl!, await mint());
   const slow = http.callTool({ name: "slow" });
   await started.promise;

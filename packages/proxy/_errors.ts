@@ -10,6 +10,7 @@ import {
 } from "../core/errors.ts";
 import { ErrorCode, McpError, StreamableHTTPError } from "../core/_sdk.ts";
 import { redactUrls } from "../core/_redact.ts";
+import { errorMessage } from "../core/_error_message.ts";
 
 export interface ErrorContext {
   serverId: string;
@@ -109,7 +110,7 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
       base,
     );
   }
-  const message = redactUrls(error instanceof Error ? error.message : String(error));
+  const message = redactUrls(errorMessage(error));
   return new ProtocolError(`Server '${serverId}' sent an invalid answer to ${what}: ${message}`, {
     ...base,
     rpcCode: ErrorCode.InternalError,

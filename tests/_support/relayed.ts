@@ -91,11 +91,6 @@ export function tally(values: string[]): Record<string, number> {
   return counts;
 }
 
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** The first text block of a tool result. */
 export function text(result: { content: unknown }): string {
   return (result.content as { text: string }[])[0]!.text;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { AuthManager, ConfigError, FederationProxy } from "../../mod.ts";
 import { DEFAULT_GATEWAY_AUDIENCE, serveGateway } from "../../packages/gateway/mod.ts";
 import type { GatewayOptions } from "../../packages/gateway/mod.ts";
-import { GATEWAY_SECRET, recordingLogger, SECRET, TestMember } from "../_support/members.ts";
+import { GATEWAY_SECRET, recordingLogger, SECRET } from "../_support/members.ts";
+import { withGateway } from "../_support/gateway.ts";
 import { connectClient, gatewayToken, quiet } from "../_support/catalog_members.ts";
 
 const INITIALIZE = JSON.stringify({
@@ -44,22 +45,6 @@ async function rawStatus(url: string, host: string, authorization: string): Prom
   } finally {
     conn.close();
   }
-}
-
-async function withGateway(
-  options: Partial<GatewayOptions>,
-  test: (url: string, proxy: FederationProxy) => Promise<void>,
-): Promise<void> {
-  await using member = await TestMember.start("a");
-  await using proxy = new FederationProxy(SECRET, { logger: quiet });
-  await proxy.registerServer(member.config);
-  await using gateway = await serveGateway(proxy, {
-    auth: { secret: GATEWAY_SECRET },
-    port: 0,
-    logger: quiet,
-    ...options,
-  });
-  await test(gateway.url, proxy);
 }
 
 Deno.test("Gateway answers 401 with WWW-Authenticate to missing, malformed, wrongly signed and expired tokens", async () => {

@@ -10,8 +10,8 @@ import {
   TimeoutError,
 } from "../../mod.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
+import { quiet } from "../_support/catalog_members.ts";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, ...options });
 }

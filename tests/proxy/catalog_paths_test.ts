@@ -6,9 +6,7 @@ import { McpServer } from "../../packages/core/_sdk.ts";
 import { ConnectionError, FederationProxy, type FederationProxyOptions, ServerNotFoundError } from "../../mod.ts";
 import { FaultRelay } from "../_support/fault_relay.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
-import { startDynamicMember } from "../_support/catalog_members.ts";
-
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, ...options });

@@ -9,9 +9,7 @@ import {
   MemberStateEvent,
 } from "../../mod.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
-import { startDynamicMember } from "../_support/catalog_members.ts";
-
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
 
 function text(result: { content: unknown }): string {
   return (result.content as { text: string }[])[0]!.text;

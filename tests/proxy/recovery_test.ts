@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { ConnectionError, FederationProxy, type FederationProxyOptions, TimeoutError } from "../../mod.ts";
 import { FaultRelay } from "../_support/fault_relay.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
+import { quiet } from "../_support/catalog_members.ts";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const fast: FederationProxyOptions = {
   logger: quiet,
   heartbeatInterval: 100,

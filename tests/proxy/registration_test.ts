@@ -10,8 +10,8 @@ import {
 } from "../../mod.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
+import { quiet } from "../_support/catalog_members.ts";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, ...options });
 }

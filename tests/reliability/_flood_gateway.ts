@@ -5,8 +5,8 @@
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { SECRET } from "../_support/members.ts";
+import { quiet } from "../_support/catalog_members.ts";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const control = Deno.args[Deno.args.indexOf("--control") + 1]!;
 const proxy = new FederationProxy(SECRET, { logger: quiet });
 await proxy.registerServer({ serverId: "flood", endpoints: { control } });

@@ -7,7 +7,8 @@
 
 import { ConnectionError, FederationError, FederationProxy } from "../../mod.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
-import { describe, sleep } from "../_support/relayed.ts";
+import { describe } from "../_support/relayed.ts";
+import { sleep } from "../../packages/core/_sleep.ts";
 
 /** A settled call is checked against its member's executions this long after it settled, then forgotten. */
 const VERIFY_AFTER_MS = 5_000;

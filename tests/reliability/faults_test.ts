@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { ConnectionError, FederationProxy, type FederationProxyOptions, TimeoutError } from "../../mod.ts";
-import { describe, relayedMember, settle, sleep, tally, text } from "../_support/relayed.ts";
+import { describe, relayedMember, settle, tally, text } from "../_support/relayed.ts";
+import { sleep } from "../../packages/core/_sleep.ts";
 import { SECRET, waitFor } from "../_support/members.ts";
+import { quiet } from "../_support/catalog_members.ts";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 /** Fast detection and reconnection; a request timeout far above every bound below, so a hang shows as one. */
 const fast: FederationProxyOptions = {
   logger: quiet,

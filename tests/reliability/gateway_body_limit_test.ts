@@ -1,30 +1,13 @@
-// Issue 13, item 4: request bodies are limited on every route of the gateway, counted while they stream, and
+// Request bodies are limited on every route of the gateway, counted while they stream, and
 // answered 413 before they are buffered; the limit is an option and a config-file field.
 import assert from "node:assert/strict";
-import { FederationProxy } from "../../mod.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
-import { DEFAULT_GATEWAY_AUDIENCE, parseGatewayConfig, serveGateway } from "../../packages/gateway/mod.ts";
-import type { GatewayOptions } from "../../packages/gateway/mod.ts";
-import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
-import { connectClient, gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
+import { DEFAULT_GATEWAY_AUDIENCE, parseGatewayConfig } from "../../packages/gateway/mod.ts";
+import { GATEWAY_SECRET } from "../_support/members.ts";
+import { withGateway } from "../_support/gateway.ts";
+import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
 
 const MiB = 1024 * 1024;
-
-async function withGateway(
-  options: Partial<GatewayOptions>,
-  test: (url: string, base: string) => Promise<void>,
-): Promise<void> {
-  await using member = await TestMember.start("a");
-  await using proxy = new FederationProxy(SECRET, { logger: quiet });
-  await proxy.registerServer(member.config);
-  await using gateway = await serveGateway(proxy, {
-    auth: { secret: GATEWAY_SECRET },
-    port: 0,
-    logger: quiet,
-    ...options,
-  });
-  await test(gateway.url, gateway.url.replace(/\/mcp$/, ""));
-}
 
 /** An initialize request padded to about `bytes` bytes (valid JSON-RPC). */
 function paddedInitialize(bytes: number): string {

@@ -1,6 +1,7 @@
-// Issue 13, item 5: a connection flood must not kill the gateway, and requests in progress are bounded. The gateway CLI runs in a child process under
-// `ulimit -n 1024`; ~1,100 raw TCP connections that send nothing or half a request header exhaust its descriptors
-// (Deno's accept loop fails with EMFILE); once they close, the gateway answers `/healthz` and an MCP call again.
+// A connection flood must not kill the gateway, and requests in progress are bounded. The gateway CLI runs in a
+// child process under `ulimit -n 1024`; ~1,100 raw TCP connections that send nothing or half a request header
+// exhaust its descriptors (Deno's accept loop fails with EMFILE); once they close, the gateway answers `/healthz`
+// and an MCP call again.
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";

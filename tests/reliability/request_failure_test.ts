@@ -1,5 +1,5 @@
-// One request's failure fails that request only (issue 13, item 2): an oversized argument, a member's JSON-RPC error
-// -32000 or an HTTP 413 on alice's call leaves bob's calls in flight on the same member, and its channels, untouched.
+// One request's failure fails that request only: an oversized argument, a member's JSON-RPC error -32000
+// or an HTTP 413 on alice's call leaves bob's calls in flight on the same member, and its channels, untouched.
 import assert from "node:assert/strict";
 import { FederationProxy, type FederationProxyOptions, ProtocolError, type RoutingPolicy } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";

@@ -10,6 +10,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { AuthManager } from "../../packages/core/auth.ts";
 import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
+import { sleep } from "../../packages/core/_sleep.ts";
 
 /** The key every replica of the tests shares (`MCP_STORE_KEY`). */
 export const STORE_KEY = "scale-out-test-store-key-of-at-least-32-bytes";
@@ -47,11 +48,6 @@ export function freePort(): number {
     }
   }
   throw new Error("No free port found in 100 attempts");
-}
-
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls `check` every 20 ms until it returns a value other than `undefined`; rejects after `timeout` ms. */

@@ -15,9 +15,9 @@ import {
   RedisServer,
   Replica,
   roundRobinFetch,
-  sleep,
   writeReplicaConfig,
 } from "./_support.ts";
+import { sleep } from "../../packages/core/_sleep.ts";
 
 const REDIS = redisAvailable();
 

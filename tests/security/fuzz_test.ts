@@ -6,8 +6,8 @@ import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
 import { text } from "../_support/relayed.ts";
 import { INITIALIZE } from "./_probes.ts";
+import { quiet } from "../_support/catalog_members.ts";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 /** Fuzzing registration never reaches past loopback, even if a refused URL were let through. */
 const loopbackOnly: Deno.PermissionOptions = { net: ["127.0.0.1"] };
 /** Bad inputs tried, per kind, for the closing report. */

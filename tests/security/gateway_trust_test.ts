@@ -1,30 +1,15 @@
-// Issue 13, items 3 (a member can become an administrator) and 10 (a path smuggled in Host; probes without Host and
-// Origin checks), against a real gateway on 127.0.0.1:0. Malformed Host headers go over raw `Deno.connect`.
+// A member must not become an administrator (its secret differs from the client tokens'), a path smuggled in Host is
+// refused, and probes keep the Host and Origin checks, against a real gateway on 127.0.0.1:0. Malformed Host headers
+// go over raw `Deno.connect`.
 import assert from "node:assert/strict";
 import { AuthManager, ConfigError, FederationProxy } from "../../mod.ts";
 import { DEFAULT_GATEWAY_AUDIENCE, parseGatewayConfig, serveGateway } from "../../packages/gateway/mod.ts";
-import type { GatewayOptions } from "../../packages/gateway/mod.ts";
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
+import { withGateway } from "../_support/gateway.ts";
 import { gatewayToken, quiet } from "../_support/catalog_members.ts";
 import { INITIALIZE } from "./_probes.ts";
 
 const MEMBER_SECRET = "member-own-secret-of-at-least-32-bytes!!";
-
-async function withGateway(
-  options: Partial<GatewayOptions>,
-  test: (url: string, base: string) => Promise<void>,
-): Promise<void> {
-  await using member = await TestMember.start("a");
-  await using proxy = new FederationProxy(SECRET, { logger: quiet, proxyId: "proxy-1" });
-  await proxy.registerServer(member.config);
-  await using gateway = await serveGateway(proxy, {
-    auth: { secret: GATEWAY_SECRET },
-    port: 0,
-    logger: quiet,
-    ...options,
-  });
-  await test(gateway.url, gateway.url.replace(/\/mcp$/, ""));
-}
 
 function post(url: string, authorization: string, body = INITIALIZE): Promise<Response> {
   return fetch(url, {
@@ -114,7 +99,7 @@ Deno.test("Gateway refuses a member-addressed admin token, a token without the g
     const refused = await post(url, `Bearer ${noAudience}`);
     assert.equal(refused.status, 401, "no aud");
     await refused.body?.cancel();
-  });
+  }, { proxyId: "proxy-1" });
   await withGateway({}, async (url) => {
     const clients = new AuthManager(GATEWAY_SECRET);
     const cases: [string, string, number][] = [
@@ -131,7 +116,7 @@ Deno.test("Gateway refuses a member-addressed admin token, a token without the g
         assert.equal(body.error.code, -32001, what);
       } else await response.body?.cancel();
     }
-  });
+  }, { proxyId: "proxy-1" });
 });
 
 Deno.test("Gateway answers 400 to a Host that is not a bare authority and never routes on it", async () => {
@@ -156,7 +141,7 @@ Deno.test("Gateway answers 400 to a Host that is not a bare authority and never 
     }
     const fine = await raw(base, ["GET /healthz HTTP/1.1", `Host: 127.0.0.1:${port}`]);
     assert.equal(fine.status, 200);
-  });
+  }, { proxyId: "proxy-1" });
 });
 
 Deno.test("Gateway checks Host and Origin on /metrics, /readyz and /healthz too", async () => {
@@ -174,5 +159,5 @@ Deno.test("Gateway checks Host and Origin on /metrics, /readyz and /healthz too"
       ]);
       assert.equal(foreign.status, 403, `${path} from a foreign Origin`);
     }
-  });
+  }, { proxyId: "proxy-1" });
 });

@@ -1,4 +1,4 @@
-// Isolation between clients (issue 13, item 1): what a member sends during a client's call (elicitation, sampling,
+// Isolation between clients: what a member sends during a client's call (elicitation, sampling,
 // roots, log lines) reaches that client only, over either channel, and what belongs to no call is refused. A real
 // gateway in front of a real member; two SDK clients with different subjects call the same member at once.
 import assert from "node:assert/strict";

@@ -8,14 +8,15 @@ import {
 } from "../../mod.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { FaultRelay } from "../_support/fault_relay.ts";
-import { GATEWAY_SECRET, SECRET, TestMember, waitFor } from "../_support/members.ts";
+import { SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { MemoryRegistryStore } from "../../packages/cluster/mod.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
 import { LineReader } from "../_support/lines.ts";
+import { spawnGatewayCli } from "../_support/gateway.ts";
+import { quiet } from "../_support/catalog_members.ts";
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, connectTimeout: 1_000, ...options });
 }
@@ -50,7 +51,7 @@ const BLOCKED: [url: string, what: string][] = [
   ["http://ｍｅｔａｄａｔａ.google.internal/", "full-width name (IDNA-mapped)"],
   ["http://metadata/", "bare metadata name"],
   ["http://metadata.goog/", "GCP metadata alias"],
-  // Issue 13, item 11: more metadata addresses, the local-use NAT64 prefix, more IPv4-in-IPv6 embeddings.
+  // More metadata addresses, the local-use NAT64 prefix, more IPv4-in-IPv6 embeddings.
   ["http://[fd20:ce::254]/", "GCP metadata over IPv6"],
   ["http://168.63.129.16/", "Azure WireServer"],
   ["http://192.0.0.192/", "Oracle Cloud Classic metadata"],
@@ -253,23 +254,7 @@ Deno.test("Outbound guard: the gateway CLI has it on: a metadata member in feder
     }),
   );
   // Network access to loopback only: a guard that let the URL through could not reach past the machine.
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      new URL("../../packages/gateway/cli.ts", import.meta.url).pathname,
-      "--config",
-      file,
-      "--log-level",
-      "error",
-    ],
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: GATEWAY_SECRET },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const child = spawnGatewayCli(file, { logLevel: "error" });
   const reader = new LineReader(child.stdout);
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   try {

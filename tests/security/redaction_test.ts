@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { FederationProxy } from "../../mod.ts";
 import { redactMember } from "../../packages/cluster/mod.ts";
 import { LineReader } from "../_support/lines.ts";
+import { spawnGatewayCli } from "../_support/gateway.ts";
 import { recordingLogger, SECRET, TestMember } from "../_support/members.ts";
 
 /** The client secret of the CLI's gateway: not the proxy's (a member must not be able to mint client tokens). */
@@ -31,23 +32,7 @@ Deno.test("Redaction: the CLI prints and logs member URLs without query values, 
       ],
     }),
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      new URL("../../packages/gateway/cli.ts", import.meta.url).pathname,
-      "--config",
-      file,
-      "--log-level",
-      "debug",
-    ],
-    env: { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: GATEWAY_SECRET },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnGatewayCli(file, { logLevel: "debug", stderr: "piped", gatewaySecret: GATEWAY_SECRET });
   const reader = new LineReader(child.stdout);
   const stderr = new Response(child.stderr).text();
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);

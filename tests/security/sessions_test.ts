@@ -1,7 +1,7 @@
-// Gateway sessions under a hostile client: one subject cannot take every session slot (items 7), an `initialize`
-// with huge parameters gets a 4xx naming the limit and never grows the session id (8), and a session id opens a
-// session only in its canonical spelling, so that a DELETE ends it on every replica, with the in-process store and
-// with a real Redis (9).
+// Gateway sessions under a hostile client: one subject cannot take every session slot, an `initialize` with
+// huge parameters gets a 4xx naming the limit and never grows the session id, and a session id opens a session
+// only in its canonical spelling, so that a DELETE ends it on every replica, with the in-process store and with a
+// real Redis.
 import assert from "node:assert/strict";
 import { MemoryRegistryStore, RedisRegistryStore, type RegistryStore } from "../../packages/cluster/mod.ts";
 import { ConfigError } from "../../packages/core/errors.ts";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { FederationProxy } from "../../mod.ts";
 import { recordingLogger, SECRET, waitFor } from "../_support/members.ts";
-import { relayedMember, sleep, text } from "../_support/relayed.ts";
+import { relayedMember, text } from "../_support/relayed.ts";
+import { sleep } from "../../packages/core/_sleep.ts";
 
 /** One HTTP request head as the proxy put it on the wire. */
 interface RequestHead {

@@ -1,0 +1,59 @@
+// Internal: the counters of shared sessions and their Prometheus lines (through the one writer).
+import { PrometheusWriter } from "../core/_prometheus.ts";
+
+/** Counters for `/metrics`. */
+export interface SharedSessionCounters {
+  restored: number;
+  forwarded: number;
+  streamed: number;
+  revoked: number;
+  /** Sessions refused because their subject held its most sessions. */
+  quotaRefused: number;
+  /** Client answers dropped because no replica sent the request they answer (forged or foreign tag). */
+  refused: number;
+  /** Progress notifications replaced by a later one before a slow client read them. */
+  coalesced: number;
+  /** Streams ended because their client read nothing while messages piled up. */
+  overruns: number;
+}
+
+/** Prometheus lines of the shared-session counters. */
+export function sessionMetricLines(counters: SharedSessionCounters): string[] {
+  const c = counters;
+  return new PrometheusWriter()
+    .counter("federation_sessions_restored_total", "Client sessions rebuilt on this replica from their session id.", [
+      [undefined, c.restored],
+    ])
+    .counter(
+      "federation_sessions_forwarded_total",
+      "Client answers forwarded to the replica that sent the request.",
+      [[undefined, c.forwarded]],
+    )
+    .counter(
+      "federation_sessions_streamed_total",
+      "Messages handed to the replica holding a client's GET stream.",
+      [[undefined, c.streamed]],
+    )
+    .counter("federation_sessions_revoked_total", "Client sessions ended by DELETE on this replica.", [
+      [undefined, c.revoked],
+    ])
+    .counter(
+      "federation_sessions_quota_refused_total",
+      "Sessions refused because their subject held its most sessions.",
+      [[undefined, c.quotaRefused]],
+    )
+    .counter(
+      "federation_sessions_answers_refused_total",
+      "Client answers dropped: no replica sent their request.",
+      [[undefined, c.refused]],
+    )
+    .counter(
+      "federation_stream_progress_coalesced_total",
+      "Progress notifications replaced before a slow client read them.",
+      [[undefined, c.coalesced]],
+    )
+    .counter("federation_stream_overruns_total", "SSE streams ended because their client did not read them.", [
+      [undefined, c.overruns],
+    ])
+    .lines();
+}
