@@ -45,6 +45,7 @@ import type { FederationConfig } from "../core/types.ts";
 import type { CatalogOptions } from "../proxy/catalog.ts";
 import type { FederationProxyOptions, RoutingPolicy } from "../proxy/options.ts";
 import { isLoopback } from "./_http_guard.ts";
+import { federationFileOf } from "./_foreign_configs.ts";
 import type { GatewayAuth } from "./options.ts";
 
 /** A loaded, validated config file, with secrets resolved from the environment. */
@@ -377,6 +378,7 @@ export function parseGatewayConfig(
 ): GatewayConfig {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const problems: Problems = new Problems(file);
+  input = federationFileOf(input, file, env); // Claude Desktop / Claude Code / Cursor / VS Code server lists
   if (!isRecord(input)) problems.fail("(root)", "must be a JSON object");
   problems.keys(input, TOP_LEVEL, "");
 
