@@ -116,14 +116,13 @@ function lookup(where: Where, field: string, name: string, fallback: string | un
   return fail(where, field, `environment variable ${name} is not set (write \${${name}:-default} for a default)`);
 }
 
-function inlineSecret(where: Where, field: string, name: string, header: boolean): never {
-  const fix = header ? `"${name}": "Bearer \${${envSuggestion(name)}}"` : `"${name}": "\${${envSuggestion(name)}}"`;
+function inlineSecret(where: Where, field: string, name: string, bearer: boolean): never {
+  const variable = bearer ? "API_TOKEN" : envSuggestion(name);
+  const fix = bearer ? `"${name}": "Bearer \${${variable}}"` : `"${name}": "\${${variable}}"`;
   return fail(
     where,
     field,
-    `looks like a secret written in the file: move it to the environment (export ${
-      envSuggestion(name)
-    }=…) and write ${fix}`,
+    `looks like a secret written in the file: move it to the environment (export ${variable}=…) and write ${fix}`,
   );
 }
 
