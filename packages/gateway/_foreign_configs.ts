@@ -59,7 +59,10 @@ function suggestServerId(name: string): string {
 /** The variable a whole value refers to: `${NAME}`, `${env:NAME}` or `${NAME:-default}`. */
 function wholeReference(value: string): { name: string; fallback: string | undefined } | undefined {
   const match = /^\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/.exec(value);
-  return match ? { name: match[1]!, fallback: match[2] } : undefined;
+  if (!match || (value.startsWith("${") && ["userHome", "workspaceFolder"].includes(value.slice(2, -1)))) {
+    return undefined; // Not a variable (or a path VS Code and Cursor predefine, expanded as any other value).
+  }
+  return { name: match[1]!, fallback: match[2] };
 }
 
 function envSuggestion(id: string): string {
@@ -185,6 +188,11 @@ function dataEndpoint(where: Where, raw: Json): string {
   const url = expand(where, "url", stringField(where, raw, "url")!);
   if (!URL.canParse(url) || !["http:", "https:"].includes(new URL(url).protocol)) {
     fail(where, "url", "must be an http:// or https:// URL (a Streamable HTTP endpoint)");
+  }
+  for (const name of new URL(url).searchParams.keys()) {
+    if (isSecretName(name)) {
+      fail(where, "url", `carries a credential in its query ('${name}'): a secret must not be written in a URL`);
+    }
   }
   if (raw.headers !== undefined) {
     if (!isRecord(raw.headers)) fail(where, "headers", "must be an object of strings");
