@@ -197,9 +197,13 @@ async function serve(
 ): Promise<number> {
   const logger = consoleLogger(level);
   const signals = waitForSignal(stdio);
-  const secret = config.proxySecret ?? (() => {
-    throw new ConfigError("No proxy secret: set MCP_SECRET_KEY or proxy.secretEnv", { field: "proxy.secretEnv" });
-  });
+  // Without one (only stdio and auth "none" members, e.g. a Claude Desktop file), a JWT member fails to connect with
+  // this error; a rejected promise, so that probing the secret (the gateway checks it differs from its own) sees none.
+  const secret = config.proxySecret ??
+    (() =>
+      Promise.reject(
+        new ConfigError("No proxy secret: set MCP_SECRET_KEY or proxy.secretEnv", { field: "proxy.secretEnv" }),
+      ));
   const proxy = new FederationProxy(secret, { ...config.proxy, catalog: config.catalog, logger });
   const stop = new AbortController();
   let gateway: GatewayHandle | undefined;

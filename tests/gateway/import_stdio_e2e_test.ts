@@ -64,7 +64,7 @@ Deno.test({
     try {
       const lines = await output.until((l) => l.startsWith("gateway "));
       const summary = lines.find((l) => l.startsWith("gateway "));
-      assert.ok(summary, lines.join("\n"));
+      assert.ok(summary, `${lines.join("\n")}\n${await stderr}`);
       assert.match(summary, /members 3\/3 usable/);
       const url = /^gateway (\S+)/.exec(summary)![1]!;
       const client = await connectClient(url, { token: await gatewayToken() });
@@ -88,7 +88,9 @@ Deno.test({
       exited = true;
     } finally {
       if (!exited) {
-        child.kill("SIGKILL");
+        try {
+          child.kill("SIGKILL");
+        } catch { /* it has exited already */ }
         await child.status;
       }
       output.release();
