@@ -3,7 +3,6 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { validateConfig } from "../../packages/core/config.ts";
 import { GATEWAY_SECRET } from "../_support/members.ts";
 import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
-import { LineReader } from "../_support/lines.ts";
 
 const CLI = fromFileUrl(new URL("../../packages/gateway/cli.ts", import.meta.url));
 
@@ -44,8 +43,11 @@ Deno.test({
         },
       }),
     );
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    listener.close();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", CLI, "--config", file, "--port", "0", "--log-level", "warn"],
+      args: ["run", "-A", CLI, "--config", file, "--port", String(port), "--log-level", "warn"],
       env: {
         RUST_BACKTRACE: "0",
         NO_COLOR: "1",
@@ -55,18 +57,22 @@ Deno.test({
         SHARED_DIR: shared,
       },
       clearEnv: true,
-      stdout: "piped",
+      stdout: "null",
       stderr: "piped",
     }).spawn();
     const stderr = new Response(child.stderr).text();
-    const output = new LineReader(child.stdout);
     let exited = false;
     try {
-      const lines = await output.until((l) => l.startsWith("gateway "));
-      const summary = lines.find((l) => l.startsWith("gateway "));
-      assert.ok(summary, `${lines.join("\n")}\n${await stderr}`);
-      assert.match(summary, /members 3\/3 usable/);
-      const url = /^gateway (\S+)/.exec(summary)![1]!;
+      const url = `http://127.0.0.1:${port}/mcp`;
+      // Ready once every member is usable (the first run may download the three packages).
+      const deadline = Date.now() + 120_000;
+      let ready = "";
+      while (true) {
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.text(), () => "");
+        if (/"usable":3\b/.test(ready) || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.match(ready, /"usable":3\b/, "every member usable");
       const client = await connectClient(url, { token: await gatewayToken() });
       const names = (await client.listTools()).tools.map((t) => t.name);
       for (const name of ["everything__echo", "filesystem__list_allowed_directories", "memory__read_graph"]) {
@@ -93,7 +99,6 @@ Deno.test({
         } catch { /* it has exited already */ }
         await child.status;
       }
-      output.release();
       await stderr;
       await Deno.remove(dir, { recursive: true });
     }
