@@ -7,6 +7,8 @@
  * deno task start --config federation.json --check    # validate the file and exit
  * deno task start --config federation.json --token    # print a gateway token for a client, and exit
  * deno task start --config federation.json --store redis://127.0.0.1:6379   # one replica of several
+ * deno task start --import claude_desktop_config.json   # print the equivalent federation.json, and exit
+ * deno task start --config claude_desktop_config.json --stdio   # or run such a file as it is
  * ```
  *
  * Exit codes: `0` after SIGINT/SIGTERM (in-flight requests drained) or `--check`, `2` for a bad command line or
@@ -28,6 +30,7 @@ import { consoleLogger, type LogLevel } from "../core/logger.ts";
 import { FederationProxy } from "../proxy/federation_proxy.ts";
 import { RedisRegistryStore } from "../cluster/redis_store.ts";
 import { loadGatewayConfig, storeConfig } from "./config_file.ts";
+import { importConfigFile } from "./_foreign_configs.ts";
 import { DEFAULT_GATEWAY_AUDIENCE } from "./options.ts";
 import { registerMembers } from "./_register_members.ts";
 import { serveGateway } from "./serve_gateway.ts";
@@ -37,9 +40,13 @@ import { redactUrls } from "../core/_redact.ts";
 import { errorMessage } from "../core/_error_message.ts";
 
 const USAGE = `Usage: deno task start --config <file.json> [--stdio | --check | --token] [options]
+       deno task start --import <file.json>
 
 Options:
-  --config <file>      The federation's config file (required)
+  --config <file>      The federation's config file (required): our form, or a Claude Desktop / Claude Code /
+                       Cursor file ("mcpServers") or a VS Code mcp.json ("servers")
+  --import <file>      Print the federation config equivalent to a Claude Desktop / Claude Code / Cursor /
+                       VS Code file (secrets kept as references) and exit
   --stdio              Serve one MCP client over stdio instead of Streamable HTTP
   --check              Validate the config file (and its environment variables) and exit
   --token              Print a token for the gateway (signed with gateway.auth's secret) and exit
@@ -98,6 +105,7 @@ export async function main(args: string[]): Promise<number> {
       args,
       options: {
         config: { type: "string" },
+        import: { type: "string" },
         stdio: { type: "boolean", default: false },
         check: { type: "boolean", default: false },
         token: { type: "boolean", default: false },
@@ -116,7 +124,10 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (!values.config) throw new UsageError("Missing --config <file.json>");
+    if (values.import !== undefined && values.config !== undefined) {
+      throw new UsageError("Use --import <file> or --config <file>, not both");
+    }
+    if (!values.config && values.import === undefined) throw new UsageError("Missing --config <file.json>");
     if (!["debug", "info", "warn", "error"].includes(values["log-level"])) {
       throw new UsageError(`Invalid --log-level '${values["log-level"]}': use debug, info, warn or error`);
     }
@@ -126,7 +137,11 @@ export async function main(args: string[]): Promise<number> {
   }
   const stdio = values.stdio;
   try {
-    const config = await loadGatewayConfig(values.config, { stdio });
+    if (values.import !== undefined) {
+      console.log(JSON.stringify(await importConfigFile(values.import, (name) => Deno.env.get(name)), null, 2));
+      return 0;
+    }
+    const config = await loadGatewayConfig(values.config!, { stdio });
     if (values.port !== undefined) {
       const port = Number(values.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -183,9 +198,13 @@ async function serve(
 ): Promise<number> {
   const logger = consoleLogger(level);
   const signals = waitForSignal(stdio);
-  const secret = config.proxySecret ?? (() => {
-    throw new ConfigError("No proxy secret: set MCP_SECRET_KEY or proxy.secretEnv", { field: "proxy.secretEnv" });
-  });
+  // Without one (only stdio and auth "none" members, e.g. a Claude Desktop file), a JWT member fails to connect with
+  // this error; a rejected promise, so that probing the secret (the gateway checks it differs from its own) sees none.
+  const secret = config.proxySecret ??
+    (() =>
+      Promise.reject(
+        new ConfigError("No proxy secret: set MCP_SECRET_KEY or proxy.secretEnv", { field: "proxy.secretEnv" }),
+      ));
   const proxy = new FederationProxy(secret, { ...config.proxy, catalog: config.catalog, logger });
   const stop = new AbortController();
   let gateway: GatewayHandle | undefined;

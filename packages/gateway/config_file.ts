@@ -45,6 +45,7 @@ import { checkClientSecret, parseMembers } from "./_config_members.ts";
 import { Problems } from "./_config_problems.ts";
 import { parseCatalogSection, parseProxySection, parseStore } from "./_config_sections.ts";
 import type { GatewayConfig, LoadGatewayConfigOptions } from "./_config_types.ts";
+import { federationFileOf } from "./_foreign_configs.ts";
 
 export { storeConfig } from "./_config_sections.ts";
 export type {
@@ -83,6 +84,7 @@ export function parseGatewayConfig(
 ): GatewayConfig {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
   const problems: Problems = new Problems(file);
+  input = federationFileOf(input, file, env); // Claude Desktop / Claude Code / Cursor / VS Code server lists
   if (!isRecord(input)) problems.fail("(root)", "must be a JSON object");
   problems.keys(input, TOP_LEVEL, "");
   const gateway = parseGatewaySection(problems, input, env, options.stdio === true);
