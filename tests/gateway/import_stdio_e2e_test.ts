@@ -1,25 +1,12 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { validateConfig } from "../../packages/core/config.ts";
 import { GATEWAY_SECRET } from "../_support/members.ts";
 import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
 
 const CLI = fromFileUrl(new URL("../../packages/gateway/cli.ts", import.meta.url));
 
-/** Whether this tree has stdio members (`endpoints.stdio`, issue 16 item 1). */
-function stdioMembersExist(): boolean {
-  try {
-    validateConfig({ serverId: "probe", endpoints: { stdio: { command: "true" } }, auth: { type: "none" } });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test({
   name: "CLI --config claude_desktop_config.json federates three real stdio servers (everything, filesystem, memory)",
-  // Reason: runs only once stdio members (endpoints.stdio) exist in the tree; until then validateConfig refuses them.
-  ignore: !stdioMembersExist(),
   async fn() {
     const dir = await Deno.makeTempDir();
     const shared = `${dir}/shared`;
@@ -79,6 +66,14 @@ Deno.test({
         assert.ok(names.includes(name), `${name} in ${names.join()}`);
       }
       assert.match(textOf(await client.callTool({ name: "everything__echo", arguments: { message: "hop" } })), /hop/);
+      // The everything server's progress crosses both hops (stdio → gateway → client).
+      const progress: number[] = [];
+      await client.callTool(
+        { name: "everything__trigger-long-running-operation", arguments: { duration: 1, steps: 3 } },
+        undefined,
+        { onprogress: (p) => progress.push(p.progress) },
+      );
+      assert.deepEqual(progress, [1, 2, 3]);
       assert.match(
         textOf(await client.callTool({ name: "filesystem__list_allowed_directories", arguments: {} })),
         /shared/,
