@@ -29,7 +29,10 @@ export type UpstreamPlan =
 export interface SidecarPlan {
   serverId: string;
   upstream: UpstreamPlan;
-  verifier: { kind: "secret"; secret: string; algorithm: HmacAlgorithm } | { kind: "jwks"; file: string };
+  verifier:
+    | { kind: "secret"; secret: string; algorithm: HmacAlgorithm }
+    | { kind: "jwks"; file: string }
+    | { kind: "jwksUrl"; url: string };
   issuer: string | undefined;
   hostname: string;
   controlPort: number;
@@ -70,6 +73,8 @@ Authentication:
   --secret-env <VAR>             Variable holding the shared secret (default: MCP_SECRET_KEY)
   --algorithm <alg>              HS256 | HS384 | HS512 (default: HS512)
   --jwks <file>                  Verify with the public keys of a JWKS file instead (cannot mint tokens)
+  --jwks-url <url>               Verify with the proxy's published JWKS (a gateway's /.well-known/jwks.json),
+                                 refetched when a token names an unknown key: key rotation needs no restart
   --issuer <iss>                 Require this iss claim
 Listening:
   --hostname <host>              Interface (default: 127.0.0.1)
@@ -147,6 +152,7 @@ export function parseSidecarArgs(
         "secret-env": { type: "string", default: "MCP_SECRET_KEY" },
         algorithm: { type: "string", default: "HS512" },
         jwks: { type: "string" },
+        "jwks-url": { type: "string" },
         issuer: { type: "string" },
         hostname: { type: "string", default: "127.0.0.1" },
         port: { type: "string" },
@@ -247,13 +253,20 @@ export function parseSidecarArgs(
   const secretEnv = envName(values["secret-env"], "--secret-env");
   secretVars.add(secretEnv);
   let verifier: SidecarPlan["verifier"];
+  if (values.jwks !== undefined && values["jwks-url"] !== undefined) {
+    throw new UsageError("Invalid --jwks-url: give either --jwks <file> or --jwks-url <url>, not both");
+  }
   if (values.jwks !== undefined) {
     if (values.jwks === "") throw new UsageError("Invalid --jwks: empty file name");
     verifier = { kind: "jwks", file: values.jwks };
+  } else if (values["jwks-url"] !== undefined) {
+    const url = values["jwks-url"];
+    if (!URL.canParse(url)) throw new UsageError(`Invalid --jwks-url '${url}': not a URL`);
+    verifier = { kind: "jwksUrl", url };
   } else {
     const secret = env.get(secretEnv);
     if (secret === undefined || secret === "") {
-      throw new UsageError(`No secret: set ${secretEnv} (see --secret-env), or give --jwks <file>`);
+      throw new UsageError(`No secret: set ${secretEnv} (see --secret-env), or give --jwks <file> or --jwks-url <url>`);
     }
     if (new TextEncoder().encode(secret).length < 32) {
       throw new UsageError(`Invalid ${secretEnv}: the shared secret must be at least 32 bytes`);

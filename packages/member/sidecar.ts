@@ -236,7 +236,11 @@ export async function main(args: string[]): Promise<number> {
     member = await serveMember({
       serverId: plan.serverId,
       server: (info) => links.session(info),
-      verifier: verifier.kind === "secret" ? verifier.secret : jwks!,
+      verifier: verifier.kind === "secret"
+        ? verifier.secret
+        : verifier.kind === "jwksUrl"
+        ? { jwksUrl: verifier.url, ...(plan.issuer === undefined ? {} : { issuer: plan.issuer }) }
+        : jwks!,
       ...(verifier.kind === "secret" ? { algorithm: verifier.algorithm } : {}),
       ...(plan.issuer === undefined ? {} : { issuer: plan.issuer }),
       hostname: plan.hostname,
@@ -250,7 +254,7 @@ export async function main(args: string[]): Promise<number> {
     });
     console.log(
       `member ${plan.serverId}  control ${member.controlUrl}  data ${member.dataUrl}  health ${member.healthUrl}  ` +
-        `upstream ${describeUpstream(plan)}  auth ${verifier.kind === "secret" ? verifier.algorithm : "jwks"}`,
+        `upstream ${describeUpstream(plan)}  auth ${verifier.kind === "secret" ? verifier.algorithm : verifier.kind}`,
     );
     const ended = await Promise.race([signals.promise, member.closed().then(() => "closed")]);
     if (ended !== "closed") console.error(`${ended}: draining`);

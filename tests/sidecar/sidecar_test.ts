@@ -389,6 +389,35 @@ Deno.test("sidecar with --jwks verifies the proxy's asymmetric tokens and refuse
   }
 });
 
+Deno.test("sidecar with --jwks-url verifies the proxy's tokens against its published JWKS", async () => {
+  const signer = await AuthManager.generate("EdDSA");
+  let fetches = 0;
+  await using jwks = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    fetches++;
+    return Response.json(await signer.publicJwks());
+  });
+  const jwksUrl = `http://127.0.0.1:${jwks.addr.port}/.well-known/jwks.json`;
+  await using sidecar = await Sidecar.start(
+    ["--server-id", "ev", "--jwks-url", jwksUrl, "--", ...denoServer(EVERYTHING, "stdio")],
+    { MCP_SECRET_KEY: "" },
+  );
+  await using p = new FederationProxy(signer, { logger: SILENT });
+  await p.registerServer(memberConfig("ev", sidecar));
+  await bothUp(p, "ev");
+  for (const channel of CHANNELS) {
+    assert.equal(textOf(await p.callTool("ev", "echo", { message: channel }, { channel })), `Echo: ${channel}`);
+  }
+  assert.equal(fetches, 1, "the key set is fetched once and cached");
+  const hmac = await new AuthManager(SECRET).createToken({}, { audience: "ev", subject: "federation-proxy" });
+  const refused = await fetch(sidecar.data, {
+    method: "POST",
+    headers: { authorization: `Bearer ${hmac}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(refused.status, 401);
+  await refused.body?.cancel();
+});
+
 Deno.test("sidecar serves https with --cert and --key", async () => {
   const testdata = (name: string) => new URL(`../../packages/member/testdata/${name}`, import.meta.url).pathname;
   await using sidecar = await Sidecar.start([
