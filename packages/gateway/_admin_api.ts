@@ -9,7 +9,7 @@ import { readLimitedBody } from "../core/_limited_body.ts";
 import { ConfigError, ConnectionError, FederationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
-import { failClosed, guardEndpoints } from "../proxy/outbound_guard.ts";
+import { failClosed, guardEndpoints } from "../core/outbound_guard.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import type { HttpGuard } from "./_http_guard.ts";
 

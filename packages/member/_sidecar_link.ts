@@ -27,7 +27,8 @@ import { isNotification, isRequest, isRequestId, isResponse } from "../core/_jso
 import { sleep } from "../core/_sleep.ts";
 import type { JSONRPCMessage, RequestId, Transport } from "../core/_sdk.ts";
 import type { Logger } from "../core/logger.ts";
-import { takeRelation } from "../proxy/_relation.ts";
+import { takeRelation } from "../core/_relation_meta.ts";
+import { soleCall } from "../core/_sole_call.ts";
 import type { RelaySession } from "./_sidecar_session.ts";
 
 /** JSON-RPC error code of a call that the upstream could not answer (it exited, or could not be started). */
@@ -416,13 +417,8 @@ export class UpstreamLink {
       const pending = typeof taken.related === "number" ? this.#pending.get(taken.related) : undefined;
       return { relation: pending ?? "ambiguous", message };
     }
-    let found: Pending | undefined;
-    for (const pending of this.#pending.values()) {
-      if (pending.method === "ping") continue;
-      if (found) return { relation: "ambiguous", message };
-      found = pending;
-    }
-    return { relation: found ?? "none", message };
+    const calls = this.#pending.values().filter((pending) => pending.method !== "ping");
+    return { relation: soleCall(calls), message };
   }
 
   // The newest control session, else the newest data session.

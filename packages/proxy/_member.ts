@@ -17,7 +17,8 @@ import {
 import { backoffDelay } from "../core/backoff.ts";
 import { MemberChannel } from "./_channel.ts";
 import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
-import { CallRegistry, type CallTable, takeRelation } from "./_relation.ts";
+import { CallRegistry, type CallTable } from "./_relation.ts";
+import { takeRelation } from "../core/_relation_meta.ts";
 import { isRecord } from "../core/_json.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
 import type { TokenSource } from "./_token_source.ts";

@@ -43,7 +43,7 @@ import { Member, type MemberEventInit } from "./_member.ts";
 import { memberEvent, statusEvents } from "./_emit.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import { AuthManagerCache, TokenSource } from "./_token_source.ts";
-import { guardEndpoint, guardEndpoints } from "./outbound_guard.ts";
+import { guardEndpoint, guardEndpoints } from "../core/outbound_guard.ts";
 import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog/federated_catalog.ts";
 import type { CatalogCallOptions } from "./catalog/types.ts";

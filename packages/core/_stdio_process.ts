@@ -1,47 +1,21 @@
-// Internal: the transport of a stdio member. Spawns the member's process (`Deno.Command`, its own process group),
-// speaks MCP over its stdin/stdout as newline-delimited JSON-RPC (one message a line, as the MCP stdio transport
-// specifies), hands its stderr to the logger line by line (bounded length and rate), and kills the whole group on
-// close. One transport is one process: the member's channel makes a new one on every reconnect, which is how an
-// exited process is restarted with the proxy's backoff.
+// Internal: the client side of MCP's stdio transport for a process this library spawns, used by the proxy's stdio
+// members and by the member sidecar. One instance is one process's lifetime: `start()` spawns it (`Deno.Command`, its
+// own process group), messages are newline-delimited JSON-RPC on its stdin/stdout (one message a line, as the MCP
+// stdio transport specifies), its stderr goes to the logger line by line (bounded length and rate), and `close()`
+// ends its stdin, sends SIGTERM and, after a grace period, SIGKILL to the whole group. `onclose` fires once, when the
+// process has exited (whoever ended it) and what it wrote before has been delivered. Restarting is the owner's
+// business: start a new instance. The environment is built by the caller (what to inherit is a policy, not ours).
 //
-// Process group: the child is spawned `detached` (setsid on Unix: its own session and group), so `close()` can signal
-// the group (`kill(-pid)`) and reach what the program started itself (`npx` → `sh` → `node`). On Windows there are no
-// groups: only the child is killed. If the proxy's own process dies without closing, the child's stdin reaches EOF,
-// on which MCP stdio servers exit.
-import { ConfigError, ConnectionError, ProtocolError } from "../core/errors.ts";
-import type { Logger } from "../core/logger.ts";
-import type { StdioEndpoint } from "../core/types.ts";
-import { exceedsBytes } from "../core/_byte_length.ts";
-import { isJsonRpcMessage } from "../core/_jsonrpc.ts";
-import type { JSONRPCMessage, Transport, TransportSendOptions } from "../core/_sdk.ts";
-
-/** Variables of the proxy's environment a child inherits (nothing else: the proxy's secret stays with the proxy). */
-export const INHERITED_ENV: readonly string[] = [
-  "PATH",
-  "HOME",
-  "USER",
-  "LOGNAME",
-  "SHELL",
-  "TERM",
-  "LANG",
-  "LC_ALL",
-  "TZ",
-  "TMPDIR",
-  "TEMP",
-  "TMP",
-  "DENO_DIR",
-  "XDG_CACHE_HOME",
-  "XDG_CONFIG_HOME",
-  "XDG_DATA_HOME",
-  "NPM_CONFIG_CACHE",
-  "npm_config_cache",
-  "NODE_PATH",
-  "NODE_EXTRA_CA_CERTS",
-  "SYSTEMROOT",
-  "APPDATA",
-  "LOCALAPPDATA",
-  "USERPROFILE",
-];
+// Process group: the child is spawned `detached` (setsid on Unix: its own session and group), so the group can be
+// signalled (`kill(-pid)`), reaching what the program started itself (`npx` → `sh` → `node`); what of the group
+// outlives the program is killed when it exits, so a restart leaves no orphan. On Windows there are no groups: only
+// the child is killed. If our own process dies without closing, the child's stdin reaches EOF, on which MCP stdio
+// servers exit.
+import { ConnectionError, ProtocolError } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { exceedsBytes } from "./_byte_length.ts";
+import { isJsonRpcMessage } from "./_jsonrpc.ts";
+import type { JSONRPCMessage, Transport, TransportSendOptions } from "./_sdk.ts";
 
 /** Longest stderr line logged, in characters (the rest is cut). */
 export const STDERR_LINE_MAX = 1_000;
@@ -49,66 +23,86 @@ export const STDERR_LINE_MAX = 1_000;
 export const STDERR_LINES_PER_SECOND = 50;
 /** Time a process gets to exit after SIGTERM before its group is killed, in ms. */
 export const KILL_GRACE_MS = 2_000;
+/** Largest message either way when none is given, in bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4_194_304;
 
-export interface StdioTransportOptions {
-  serverId: string;
-  endpoint: StdioEndpoint;
-  logger: Logger;
-  /** Largest message either way, in bytes. */
-  maxMessageBytes: number;
-  /** Reads the proxy's environment (for `envFrom` and the inherited list). @default {Deno.env.get} */
-  env?: ((name: string) => string | undefined) | undefined;
-  /** SIGTERM → SIGKILL grace, in ms. @default {KILL_GRACE_MS} */
-  killGrace?: number | undefined;
+/** What to run. */
+export interface StdioCommand {
+  /** Program (looked up on `PATH`). */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+  /** Environment of the process: exactly these variables when `clearEnv`, else added to the inherited ones. */
+  env: Record<string, string>;
+  /** Start from an empty environment (plus `env`). */
+  clearEnv: boolean;
+  /** Working directory. */
+  cwd?: string | undefined;
 }
 
-/** The child's environment: the inherited list, then `env`, then `envFrom` (an unset reference throws). */
-export function childEnv(options: StdioTransportOptions): Record<string, string> {
-  const read = options.env ?? ((name: string) => Deno.env.get(name));
-  const env: Record<string, string> = {};
-  for (const name of INHERITED_ENV) {
-    const value = read(name);
-    if (value !== undefined) env[name] = value;
-  }
-  Object.assign(env, options.endpoint.env);
-  for (const [name, from] of Object.entries(options.endpoint.envFrom ?? {})) {
-    const value = read(from);
-    if (value === undefined) {
-      throw new ConfigError(
-        `Cannot start server '${options.serverId}': environment variable '${from}' (envFrom.${name}) is not set`,
-        { field: `endpoints.stdio.envFrom.${name}`, serverId: options.serverId },
-      );
-    }
-    env[name] = value;
-  }
-  return env;
+/** Options of a {@link StdioProcessTransport}. */
+export interface StdioProcessOptions {
+  /** Names the process in error messages and error details (`server '<serverId>'`). */
+  serverId: string;
+  /** Where stderr lines, the exit and protocol faults go. */
+  logger: Logger;
+  /** Added to every log line (e.g. `{ serverId }`). @default {{ serverId }} */
+  label?: Record<string, unknown> | undefined;
+  /** Largest message either way, in bytes. @default {DEFAULT_MAX_MESSAGE_BYTES} */
+  maxMessageBytes?: number | undefined;
+  /**
+   * A longer message on stdout: `stop` ends the process (the peer is broken), `skip` drops that line and goes on.
+   * Either way `onerror` gets a `ProtocolError` `ERR_MESSAGE_TOO_LARGE`. @default {"stop"}
+   */
+  oversize?: "stop" | "skip" | undefined;
+  /** Log message of a stderr line. @default {"stderr"} */
+  stderrMessage?: string | undefined;
+  /** Longest stderr line logged, in characters (longer ones are cut). @default {STDERR_LINE_MAX} */
+  maxStderrLine?: number | undefined;
+  /** Most stderr lines logged per second. @default {STDERR_LINES_PER_SECOND} */
+  stderrLinesPerSecond?: number | undefined;
+  /** SIGTERM → SIGKILL grace, in ms. @default {KILL_GRACE_MS} */
+  killGrace?: number | undefined;
 }
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** An MCP `Transport` over one spawned process. */
+/** An MCP client `Transport` over one spawned process's stdin/stdout. */
 export class StdioProcessTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T) => void) | undefined;
   sessionId?: string | undefined;
-  #options: StdioTransportOptions;
+  #command: StdioCommand;
+  #options: StdioProcessOptions;
+  #label: Record<string, unknown>;
+  #maxMessageBytes: number;
   #child: Deno.ChildProcess | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #readers: Promise<void>[] = [];
   #status: Promise<Deno.CommandStatus> | undefined;
+  #exited = Promise.withResolvers<void>();
   #closing: Promise<void> | undefined;
+  #terminating = false;
   #closed = false;
   #exit: Deno.CommandStatus | undefined;
 
-  constructor(options: StdioTransportOptions) {
+  constructor(command: StdioCommand, options: StdioProcessOptions) {
+    this.#command = command;
     this.#options = options;
+    this.#label = options.label ?? { serverId: options.serverId };
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   /** The process id, once started. */
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** Resolves when the process has exited and the transport is closed. Never rejects. */
+  get exited(): Promise<void> {
+    return this.#exited.promise;
   }
 
   /** How the process ended (exit code or signal), once it has. */
@@ -119,15 +113,15 @@ export class StdioProcessTransport implements Transport {
   }
 
   start(): Promise<void> {
-    const { serverId, endpoint } = this.#options;
+    const { serverId } = this.#options;
+    const { command, args, env, clearEnv, cwd } = this.#command;
     if (this.#child) throw new Error("StdioProcessTransport already started");
-    const env = childEnv(this.#options);
     try {
-      this.#child = new Deno.Command(endpoint.command, {
-        args: endpoint.args ?? [],
-        ...(endpoint.cwd !== undefined ? { cwd: endpoint.cwd } : {}),
+      this.#child = new Deno.Command(command, {
+        args,
+        ...(cwd !== undefined ? { cwd } : {}),
         env,
-        clearEnv: true,
+        clearEnv,
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
@@ -135,9 +129,9 @@ export class StdioProcessTransport implements Transport {
       }).spawn();
     } catch (error) {
       const why = error instanceof Deno.errors.NotFound
-        ? `command '${endpoint.command}' not found`
+        ? `command '${command}' not found`
         : error instanceof Deno.errors.PermissionDenied
-        ? `permission denied for '${endpoint.command}'`
+        ? `permission denied for '${command}'`
         : error instanceof Error
         ? error.message
         : String(error);
@@ -150,30 +144,36 @@ export class StdioProcessTransport implements Transport {
     }
     const child = this.#child;
     this.#writer = child.stdin.getWriter();
+    this.#writer.closed.catch(() => {});
     this.#readers = [this.#readStdout(child.stdout), this.#readStderr(child.stderr)];
     this.#status = child.status;
     void this.#status.then((status) => {
       this.#exit = status;
-      // The program is gone: whatever it started goes too, and the transport closes (the channel restarts it).
+      const { logger } = this.#options;
+      const detail = { ...this.#label, pid: child.pid, code: status.code, signal: status.signal ?? undefined };
+      if (this.#terminating) logger.debug("Upstream process ended", detail);
+      else logger.warn("Upstream process exited", detail);
+      // The program is gone: whatever it started goes too, and the transport closes (the owner restarts it).
       void this.#shutdown(false);
     });
     return Promise.resolve();
   }
 
   async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    const { serverId } = this.#options;
     const writer = this.#writer;
     if (!writer || this.#closing) {
-      throw new ConnectionError(`Process of server '${this.#options.serverId}' is not running`, {
-        serverId: this.#options.serverId,
+      throw new ConnectionError(`Process of server '${serverId}' is not running`, {
+        serverId,
         channel: "stdio",
         code: "ERR_CONNECTION_CLOSED",
       });
     }
     const line = JSON.stringify(message);
-    if (exceedsBytes(line, this.#options.maxMessageBytes)) {
+    if (exceedsBytes(line, this.#maxMessageBytes)) {
       throw new ProtocolError(
-        `Message to server '${this.#options.serverId}' is larger than the limit of ${this.#options.maxMessageBytes} bytes: not sent`,
-        { serverId: this.#options.serverId, channel: "stdio", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
+        `Message to server '${serverId}' is larger than the limit of ${this.#maxMessageBytes} bytes: not sent`,
+        { serverId, channel: "stdio", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
       );
     }
     try {
@@ -184,8 +184,8 @@ export class StdioProcessTransport implements Transport {
       await Promise.race([this.#status, new Promise((resolve) => timer = setTimeout(resolve, 1_000))]);
       clearTimeout(timer);
       const how = this.exitDescription;
-      throw new ConnectionError(`Process of server '${this.#options.serverId}' ended${how ? ` (${how})` : ""}`, {
-        serverId: this.#options.serverId,
+      throw new ConnectionError(`Process of server '${serverId}' ended${how ? ` (${how})` : ""}`, {
+        serverId,
         channel: "stdio",
         code: "ERR_CONNECTION_CLOSED",
         cause: error,
@@ -193,12 +193,14 @@ export class StdioProcessTransport implements Transport {
     }
   }
 
+  /** Ends stdin, SIGTERM to the process group, SIGKILL after the grace period; resolves once it has exited. */
   close(): Promise<void> {
     return this.#shutdown(true);
   }
 
   /** Ends the process and its group (`terminate`: SIGTERM first, SIGKILL after the grace; else SIGKILL at once). */
   #shutdown(terminate: boolean): Promise<void> {
+    if (terminate) this.#terminating = true;
     this.#closing ??= (async () => {
       const child = this.#child;
       if (child) {
@@ -219,11 +221,13 @@ export class StdioProcessTransport implements Transport {
         await this.#status;
         await this.#writer?.abort().catch(() => {});
         await eof;
-        // Children of the program that outlive it (and hold its pipes) go with the group.
+        // Children of the program that outlive it (and hold its pipes) go with the group; what the program wrote
+        // before it exited is still in the pipe and is delivered before onclose.
         this.#signal(child.pid, "SIGKILL");
         await Promise.all(this.#readers);
       }
       this.#closed = true;
+      this.#exited.resolve();
       this.onclose?.();
     })();
     return this.#closing;
@@ -239,8 +243,10 @@ export class StdioProcessTransport implements Transport {
   }
 
   async #readStdout(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const { serverId, maxMessageBytes } = this.#options;
+    const { serverId } = this.#options;
+    const maxMessageBytes = this.#maxMessageBytes;
     let buffer = "";
+    let skipping = false;
     const reader = stream.getReader();
     try {
       while (true) {
@@ -251,6 +257,10 @@ export class StdioProcessTransport implements Transport {
         while ((newline = buffer.indexOf("\n")) >= 0) {
           const line = buffer.slice(0, newline).replace(/\r$/, "");
           buffer = buffer.slice(newline + 1);
+          if (skipping) {
+            skipping = false;
+            continue;
+          }
           this.#receive(line);
           // One message at a time, as a WebSocket delivers them: the SDK handles a notification in a microtask but a
           // response at once, so a call's last progress and its result read in one chunk would otherwise lose the
@@ -258,17 +268,29 @@ export class StdioProcessTransport implements Transport {
           await Promise.resolve();
         }
         if (exceedsBytes(buffer, maxMessageBytes)) {
+          const stop = (this.#options.oversize ?? "stop") === "stop";
+          this.#options.logger.warn("Dropped an upstream message over the size limit", {
+            ...this.#label,
+            maxMessageBytes,
+          });
           this.onerror?.(
             new ProtocolError(
-              `Server '${serverId}' sent a message larger than the limit of ${maxMessageBytes} bytes: process stopped`,
+              `Server '${serverId}' sent a message larger than the limit of ${maxMessageBytes} bytes: ${
+                stop ? "process stopped" : "dropped"
+              }`,
               { serverId, channel: "stdio", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
             ),
           );
           buffer = "";
-          void this.#shutdown(false);
-          if (this.#child) this.#signal(this.#child.pid, "SIGKILL");
+          if (stop) {
+            void this.#shutdown(false);
+            if (this.#child) this.#signal(this.#child.pid, "SIGKILL");
+          } else {
+            skipping = true;
+          }
         }
       }
+      if (buffer.trim() !== "" && !skipping) this.#receive(buffer);
     } catch {
       // The pipe broke: the process is ending, its status closes the transport.
     } finally {
@@ -285,7 +307,13 @@ export class StdioProcessTransport implements Transport {
       message = undefined;
     }
     if (!isJsonRpcMessage(message)) {
-      // A program that prints to stdout: the line is not ours to interpret (not logged: it may hold anything).
+      // A program that prints to stdout: the line is not ours to interpret (its text is not logged: it may hold
+      // anything).
+      const what = message === undefined ? "not JSON" : "JSON but not JSON-RPC";
+      this.#options.logger.warn(`Ignored a line of the upstream's stdout that is ${what}`, {
+        ...this.#label,
+        length: line.length,
+      });
       this.onerror?.(
         new ProtocolError(`Server '${this.#options.serverId}' wrote a line to stdout that is not a JSON-RPC message`, {
           serverId: this.#options.serverId,
@@ -299,27 +327,32 @@ export class StdioProcessTransport implements Transport {
   }
 
   async #readStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const { serverId, logger } = this.#options;
+    const { logger } = this.#options;
+    const label = this.#label;
+    const maxLine = this.#options.maxStderrLine ?? STDERR_LINE_MAX;
+    const perSecond = this.#options.stderrLinesPerSecond ?? STDERR_LINES_PER_SECOND;
+    const message = this.#options.stderrMessage ?? "stderr";
     let buffer = "";
     let windowStart = performance.now();
     let logged = 0;
     let dropped = 0;
     let skipping = false;
     const log = (line: string) => {
+      if (line.trim() === "") return;
       const now = performance.now();
       if (now - windowStart >= 1_000) {
-        if (dropped > 0) logger.warn("Dropped stderr lines of a stdio server", { serverId, dropped });
+        if (dropped > 0) logger.warn("Dropped stderr lines of a stdio server", { ...label, dropped });
         windowStart = now;
         logged = 0;
         dropped = 0;
       }
-      if (logged >= STDERR_LINES_PER_SECOND) {
+      if (logged >= perSecond) {
         dropped++;
         return;
       }
       logged++;
-      const text = line.length > STDERR_LINE_MAX ? `${line.slice(0, STDERR_LINE_MAX)}…` : line;
-      logger.info("stderr", { serverId, channel: "stdio", line: text });
+      const text = line.length > maxLine ? `${line.slice(0, maxLine)}…` : line;
+      logger.info(message, { ...label, line: text });
     };
     const reader = stream.getReader();
     try {
@@ -334,7 +367,7 @@ export class StdioProcessTransport implements Transport {
           if (!skipping) log(line);
           skipping = false;
         }
-        if (buffer.length > STDERR_LINE_MAX) {
+        if (buffer.length > maxLine) {
           // A line without end: log its start once, skip the rest of it.
           if (!skipping) log(buffer);
           skipping = true;
@@ -342,7 +375,7 @@ export class StdioProcessTransport implements Transport {
         }
       }
       if (buffer !== "" && !skipping) log(buffer);
-      if (dropped > 0) logger.warn("Dropped stderr lines of a stdio server", { serverId, dropped });
+      if (dropped > 0) logger.warn("Dropped stderr lines of a stdio server", { ...label, dropped });
     } catch {
       // The pipe broke: the process is ending.
     } finally {
