@@ -16,6 +16,7 @@ import type { Logger } from "./logger.ts";
 import { exceedsBytes } from "./_byte_length.ts";
 import { isJsonRpcMessage } from "./_jsonrpc.ts";
 import type { JSONRPCMessage, Transport, TransportSendOptions } from "./_sdk.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "./websocket_transport.ts";
 
 /** Longest stderr line logged, in characters (the rest is cut). */
 export const STDERR_LINE_MAX = 1_000;
@@ -23,8 +24,6 @@ export const STDERR_LINE_MAX = 1_000;
 export const STDERR_LINES_PER_SECOND = 50;
 /** Time a process gets to exit after SIGTERM before its group is killed, in ms. */
 export const KILL_GRACE_MS = 2_000;
-/** Largest message either way when none is given, in bytes. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 4_194_304;
 
 /** What to run. */
 export interface StdioCommand {

@@ -35,6 +35,7 @@ import { serveGatewayStdio } from "./serve_gateway_stdio.ts";
 import type { GatewayHandle } from "./options.ts";
 import { redactUrls } from "../core/_redact.ts";
 import { errorMessage } from "../core/_error_message.ts";
+import { isLogLevel, waitForSignal } from "../core/_cli.ts";
 
 const USAGE = `Usage: deno task start --config <file.json> [--stdio | --check | --token] [options]
 
@@ -58,26 +59,6 @@ class UsageError extends Error {}
 function write(stdio: boolean, line: string): void {
   if (stdio) console.error(line);
   else console.log(line);
-}
-
-/** The first SIGINT or SIGTERM; a second one while draining exits at once (code 130). */
-function waitForSignal(stdio: boolean): { promise: Promise<string>; dispose: () => void } {
-  let resolve!: (signal: string) => void;
-  let received = false;
-  const promise = new Promise<string>((r) => resolve = r);
-  const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-    const handler = () => {
-      if (received) {
-        write(stdio, `${signal} again: exiting without draining`);
-        Deno.exit(130);
-      }
-      received = true;
-      resolve(signal);
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler];
-  });
-  return { promise, dispose: () => handlers.forEach(([s, h]) => Deno.removeSignalListener(s, h)) };
 }
 
 /**
@@ -117,7 +98,7 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (!values.config) throw new UsageError("Missing --config <file.json>");
-    if (!["debug", "info", "warn", "error"].includes(values["log-level"])) {
+    if (!isLogLevel(values["log-level"])) {
       throw new UsageError(`Invalid --log-level '${values["log-level"]}': use debug, info, warn or error`);
     }
   } catch (error) {
@@ -182,7 +163,7 @@ async function serve(
   level: LogLevel,
 ): Promise<number> {
   const logger = consoleLogger(level);
-  const signals = waitForSignal(stdio);
+  const signals = waitForSignal((line) => write(stdio, line));
   const secret = config.proxySecret ?? (() => {
     throw new ConfigError("No proxy secret: set MCP_SECRET_KEY or proxy.secretEnv", { field: "proxy.secretEnv" });
   });

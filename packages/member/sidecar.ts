@@ -51,6 +51,7 @@ import type { SidecarPlan } from "./_sidecar_args.ts";
 import { UpstreamLink } from "./_sidecar_link.ts";
 import { RelaySession } from "./_sidecar_session.ts";
 import { StdioProcessTransport } from "../core/_stdio_process.ts";
+import { waitForSignal } from "../core/_cli.ts";
 
 /** How long a request waits for the upstream to be (re)started. */
 const READY_TIMEOUT_MS = 30_000;
@@ -171,26 +172,6 @@ class Links {
       },
     );
   }
-}
-
-/** The first SIGINT or SIGTERM; a second one while draining exits at once (code 130). */
-function waitForSignal(): { promise: Promise<string>; dispose: () => void } {
-  let resolve!: (signal: string) => void;
-  let received = false;
-  const promise = new Promise<string>((r) => resolve = r);
-  const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-    const handler = () => {
-      if (received) {
-        console.error(`${signal} again: exiting without draining`);
-        Deno.exit(130);
-      }
-      received = true;
-      resolve(signal);
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler];
-  });
-  return { promise, dispose: () => handlers.forEach(([s, h]) => Deno.removeSignalListener(s, h)) };
 }
 
 /**

@@ -1,5 +1,5 @@
-// Internal: one registered member: its channels, state machine, routing, failover, reconnection, heartbeat and
-// token renewal.
+// Internal: one registered member: its channels, state machine, routing, failover and reconnection (its heartbeat
+// and token renewal: _member_health.ts).
 import { ConnectionError, type FederationError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -25,6 +25,7 @@ import type { TokenSource } from "./_token_source.ts";
 import type { CallOptions } from "./call_options.ts";
 import type { FederationEventType, MemberState } from "./events.ts";
 import { ToolSafety } from "./_tool_safety.ts";
+import { MemberHealth } from "./_member_health.ts";
 import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
 import type { ServerLogMessage, ServerRequestHandler } from "./server_requests.ts";
 import type { RequestRunner } from "./request_runner.ts";
@@ -76,8 +77,7 @@ export class Member {
   #inFlight = 0;
   #idle: (() => void)[] = [];
   #closing = false;
-  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #health: MemberHealth;
   #reinitializing = new Map<Channel, Promise<void>>();
   /** Which of its tools may be retried, as last listed. */
   readonly tools: ToolSafety = new ToolSafety();
@@ -88,6 +88,17 @@ export class Member {
     this.config = config;
     this.#settings = settings;
     this.#tokens = tokens;
+    this.#health = new MemberHealth({
+      serverId: this.serverId,
+      tokens,
+      heartbeatInterval: settings.heartbeatInterval,
+      heartbeatTimeout: settings.heartbeatTimeout,
+      logger: settings.logger,
+      channels: () => this.#list(),
+      control: () => this.channels.control,
+      reconnect: (channel) => this.#connect(channel),
+      emitError: (cause) => this.#emit("error", { channel: "control", cause: cause as Error }),
+    });
     // Declared always: whether a request can be answered depends on the handler (and the client behind it) at the
     // time it arrives, and one that cannot gets a clear JSON-RPC error.
     // Both elicitation modes and sampling with tools are declared explicitly: the SDK's `elicitInput` on a member
@@ -165,7 +176,7 @@ export class Member {
       }
     });
     this.#updateState(undefined, undefined);
-    this.#scheduleHeartbeat();
+    this.#health.startHeartbeat();
   }
 
   async #connect(channel: MemberChannel, signal?: AbortSignal): Promise<void> {
@@ -181,7 +192,7 @@ export class Member {
       this.capabilities = client.getServerCapabilities();
       const previous = channel.adopt(client);
       previous?.close().catch(() => {});
-      if (channel.kind === "control") this.#scheduleRenewal();
+      if (channel.kind === "control") this.#health.scheduleRenewal();
     } catch (error) {
       if (!channel.isUp) channel.state = "down";
       channel.lastError = error as FederationError;
@@ -358,7 +369,7 @@ export class Member {
     if (this.#closing) return;
     const stableFor = channel.upSince === undefined ? 0 : performance.now() - channel.upSince;
     if (stableFor >= this.#settings.backoff.resetAfter) channel.attempts = 0;
-    if (channel.kind === "control") clearTimeout(this.#renewTimer);
+    if (channel.kind === "control") this.#health.cancelRenewal();
     this.#scheduleReconnect(channel);
     this.#updateState(channel.kind, cause);
   }
@@ -413,54 +424,6 @@ export class Member {
     this.#settings.emit(type, { serverId: this.serverId, ...init });
   }
 
-  #scheduleHeartbeat(): void {
-    if (this.#closing) return;
-    this.#heartbeatTimer = setTimeout(async () => {
-      const { heartbeatInterval, heartbeatTimeout } = this.#settings;
-      const idleSince = performance.now() - heartbeatInterval;
-      await Promise.all(
-        this.#list().map((channel) =>
-          // The control and stdio channels are pinged every interval; the data channel only when idle (requests prove
-          // it alive).
-          channel.kind !== "data" || channel.lastSuccess <= idleSince
-            ? channel.heartbeat(heartbeatTimeout)
-            : Promise.resolve()
-        ),
-      );
-      this.#scheduleHeartbeat();
-    }, this.#settings.heartbeatInterval);
-  }
-
-  #scheduleRenewal(): void {
-    clearTimeout(this.#renewTimer);
-    if (!this.#tokens.enabled || this.#closing) return;
-    this.#tokens.current().then((issued) => {
-      if (!issued || this.#closing) return;
-      const delay = Math.max(0, issued.renewAt - Date.now());
-      clearTimeout(this.#renewTimer);
-      this.#renewTimer = setTimeout(() => void this.#renew(), delay);
-    }, (error) => this.#emit("error", { channel: "control", cause: error }));
-  }
-
-  async #renew(): Promise<void> {
-    const channel = this.channels.control;
-    if (!channel?.isUp || this.#closing) return;
-    try {
-      const issued = await this.#tokens.fresh();
-      await channel.renewToken(issued.token, { timeout: this.#settings.heartbeatTimeout });
-      this.#scheduleRenewal();
-    } catch (raw) {
-      if (this.#closing) return;
-      const error = toFederationError(raw, { serverId: this.serverId, channel: "control", what: "token renewal" });
-      this.#settings.logger.debug("In-band token renewal failed, reconnecting before expiry", {
-        serverId: this.serverId,
-        code: error.code,
-      });
-      // Make before break: a new connection with the fresh token replaces the old one.
-      await this.#connect(channel).catch((e) => this.#emit("error", { channel: "control", cause: e }));
-    }
-  }
-
   status(): ServerStatus {
     const channels: ServerStatus["channels"] = {};
     for (const channel of this.#list()) {
@@ -489,8 +452,7 @@ export class Member {
   async close(drainTimeout: number): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    clearTimeout(this.#heartbeatTimer);
-    clearTimeout(this.#renewTimer);
+    this.#health.stop();
     for (const channel of this.#list()) clearTimeout(channel.reconnectTimer);
     if (this.#inFlight > 0 && drainTimeout > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
