@@ -64,8 +64,48 @@ export interface StdioProcessOptions {
   killGrace?: number | undefined;
 }
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
+
+/**
+ * Reads `stream` line by line (LF; a CR before it dropped) until it ends or breaks, awaiting `onLine` before the next
+ * line. A partial line for which `tooLong` holds is not buffered further: `onLong` gets its start once, and the rest
+ * of that line is skipped.
+ */
+async function eachLine(
+  stream: ReadableStream<Uint8Array>,
+  tooLong: (partial: string) => boolean,
+  onLine: (line: string) => void | Promise<void>,
+  onLong: (start: string) => void,
+): Promise<void> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let skipping = false;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let newline: number;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline).replace(/\r$/, "");
+        buffer = buffer.slice(newline + 1);
+        if (skipping) skipping = false;
+        else await onLine(line);
+      }
+      if (tooLong(buffer)) {
+        if (!skipping) onLong(buffer);
+        skipping = true;
+        buffer = "";
+      }
+    }
+    if (buffer !== "" && !skipping) await onLine(buffer);
+  } catch {
+    // The pipe broke: the process is ending, its status closes the transport.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
 
 /** An MCP client `Transport` over one spawned process's stdin/stdout. */
 export class StdioProcessTransport implements Transport {
@@ -244,57 +284,28 @@ export class StdioProcessTransport implements Transport {
   async #readStdout(stream: ReadableStream<Uint8Array>): Promise<void> {
     const { serverId } = this.#options;
     const maxMessageBytes = this.#maxMessageBytes;
-    let buffer = "";
-    let skipping = false;
-    const reader = stream.getReader();
-    try {
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let newline: number;
-        while ((newline = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, newline).replace(/\r$/, "");
-          buffer = buffer.slice(newline + 1);
-          if (skipping) {
-            skipping = false;
-            continue;
-          }
-          this.#receive(line);
-          // One message at a time, as a WebSocket delivers them: the SDK handles a notification in a microtask but a
-          // response at once, so a call's last progress and its result read in one chunk would otherwise lose the
-          // progress (its handler is gone when the microtask runs).
-          await Promise.resolve();
-        }
-        if (exceedsBytes(buffer, maxMessageBytes)) {
-          const stop = (this.#options.oversize ?? "stop") === "stop";
-          this.#options.logger.warn("Dropped an upstream message over the size limit", {
-            ...this.#label,
-            maxMessageBytes,
-          });
-          this.onerror?.(
-            new ProtocolError(
-              `Server '${serverId}' sent a message larger than the limit of ${maxMessageBytes} bytes: ${
-                stop ? "process stopped" : "dropped"
-              }`,
-              { serverId, channel: "stdio", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
-            ),
-          );
-          buffer = "";
-          if (stop) {
-            void this.#shutdown(false);
-            if (this.#child) this.#signal(this.#child.pid, "SIGKILL");
-          } else {
-            skipping = true;
-          }
-        }
+    await eachLine(stream, (partial) => exceedsBytes(partial, maxMessageBytes), async (line) => {
+      this.#receive(line);
+      // One message at a time, as a WebSocket delivers them: the SDK handles a notification in a microtask but a
+      // response at once, so a call's last progress and its result read in one chunk would otherwise lose the
+      // progress (its handler is gone when the microtask runs).
+      await Promise.resolve();
+    }, () => {
+      const stop = (this.#options.oversize ?? "stop") === "stop";
+      this.#options.logger.warn("Dropped an upstream message over the size limit", { ...this.#label, maxMessageBytes });
+      this.onerror?.(
+        new ProtocolError(
+          `Server '${serverId}' sent a message larger than the limit of ${maxMessageBytes} bytes: ${
+            stop ? "process stopped" : "dropped"
+          }`,
+          { serverId, channel: "stdio", rpcCode: -32600, code: "ERR_MESSAGE_TOO_LARGE" },
+        ),
+      );
+      if (stop) {
+        void this.#shutdown(false);
+        if (this.#child) this.#signal(this.#child.pid, "SIGKILL");
       }
-      if (buffer.trim() !== "" && !skipping) this.#receive(buffer);
-    } catch {
-      // The pipe broke: the process is ending, its status closes the transport.
-    } finally {
-      await reader.cancel().catch(() => {});
-    }
+    });
   }
 
   #receive(line: string): void {
@@ -331,11 +342,9 @@ export class StdioProcessTransport implements Transport {
     const maxLine = this.#options.maxStderrLine ?? STDERR_LINE_MAX;
     const perSecond = this.#options.stderrLinesPerSecond ?? STDERR_LINES_PER_SECOND;
     const message = this.#options.stderrMessage ?? "stderr";
-    let buffer = "";
     let windowStart = performance.now();
     let logged = 0;
     let dropped = 0;
-    let skipping = false;
     const log = (line: string) => {
       if (line.trim() === "") return;
       const now = performance.now();
@@ -353,32 +362,7 @@ export class StdioProcessTransport implements Transport {
       const text = line.length > maxLine ? `${line.slice(0, maxLine)}…` : line;
       logger.info(message, { ...label, line: text });
     };
-    const reader = stream.getReader();
-    try {
-      while (true) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let newline: number;
-        while ((newline = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, newline).replace(/\r$/, "");
-          buffer = buffer.slice(newline + 1);
-          if (!skipping) log(line);
-          skipping = false;
-        }
-        if (buffer.length > maxLine) {
-          // A line without end: log its start once, skip the rest of it.
-          if (!skipping) log(buffer);
-          skipping = true;
-          buffer = "";
-        }
-      }
-      if (buffer !== "" && !skipping) log(buffer);
-      if (dropped > 0) logger.warn("Dropped stderr lines of a stdio server", { ...label, dropped });
-    } catch {
-      // The pipe broke: the process is ending.
-    } finally {
-      await reader.cancel().catch(() => {});
-    }
+    await eachLine(stream, (partial) => partial.length > maxLine, log, log);
+    if (dropped > 0) logger.warn("Dropped stderr lines of a stdio server", { ...label, dropped });
   }
 }

@@ -1,30 +1,7 @@
 import assert from "node:assert/strict";
 import { StdioProcessTransport } from "./_stdio_process.ts";
 import type { JSONRPCMessage } from "./_sdk.ts";
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-function groupMembers(pgid: number): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") found.push(Number(entry.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
+import { alive, groupMembers } from "../../tests/_support/processes.ts";
 
 function collector() {
   const lines: { message: string; data: Record<string, unknown> | undefined }[] = [];

@@ -19,6 +19,9 @@
 //   go unrelated to that newest session.
 // - the upstream exits: calls in progress fail (`-32000`), and it is restarted with the backoff policy while the
 //   proxy has a session; requests wait for it (at most `readyTimeout`).
+//
+// Over 400 lines for a reason: one relay, whose maps (pending ids, progress tokens, forwarded requests) both
+// directions read and write; split in two, each half would reach into the other's state.
 
 import { backoffDelay } from "../core/backoff.ts";
 import type { BackoffPolicy } from "../core/backoff.ts";

@@ -4,30 +4,20 @@ import { ConnectionError, type FederationError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
-import {
-  type Client,
-  type ClientCapabilities,
-  ErrorCode,
-  type Implementation,
-  McpError,
-  type RequestId,
-  type RequestOptions,
-  type ServerCapabilities,
-} from "../core/_sdk.ts";
+import type { Client, ClientCapabilities, Implementation, RequestOptions, ServerCapabilities } from "../core/_sdk.ts";
 import { backoffDelay } from "../core/backoff.ts";
 import { MemberChannel } from "./_channel.ts";
 import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
 import { CallRegistry, type CallTable } from "./_relation.ts";
-import { takeRelation } from "../core/_relation_meta.ts";
-import { isRecord } from "../core/_json.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { CallOptions } from "./call_options.ts";
 import type { FederationEventType, MemberState } from "./events.ts";
 import { ToolSafety } from "./_tool_safety.ts";
 import { MemberHealth } from "./_member_health.ts";
+import { setupInbound } from "./_member_inbound.ts";
 import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
-import type { ServerLogMessage, ServerRequestHandler } from "./server_requests.ts";
+import type { ServerRequestHandler } from "./server_requests.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import type { ChannelStatus, ServerStatus } from "./status.ts";
 
@@ -200,65 +190,15 @@ export class Member {
     }
   }
 
-  /**
-   * Handlers of what the member sends. What it sends during a call names the call (see `_relation.ts`) and goes to
-   * that call's handlers only; a request that names no call in progress is refused, never handed to another call.
-   */
+  /** Handlers of what the member sends (_member_inbound.ts). */
   #setupClient(client: Client, channel: MemberChannel, calls: CallTable): void {
-    client.fallbackNotificationHandler = (notification) => {
-      if (client !== channel.client) return Promise.resolve();
-      // No de-duplication across channels: a member's unsolicited notifications come on one channel only (with a
-      // control channel, the data channel opens no standing GET stream), and a notification tied to a request
-      // comes on that request's channel, so two equal notifications on two channels are two notifications.
-      const { named, related, params } = takeRelation(notification.params);
-      if (named && notification.method === "notifications/message") {
-        const onlog = calls.get(related as RequestId)?.handlers.onlog;
-        if (onlog && isRecord(params)) {
-          const message: ServerLogMessage = {
-            serverId: this.serverId,
-            level: String(params.level),
-            data: params.data,
-          };
-          if (typeof params.logger === "string") message.logger = params.logger;
-          onlog(message);
-          return Promise.resolve();
-        }
-        // A log line of no known call's, or of a call without `onlog`: a proxy event only, for in-process users.
-      }
-      if (notification.method === "notifications/tools/list_changed") this.tools.forget();
-      this.#emit("notification", { channel: channel.kind, method: notification.method, params });
-      return Promise.resolve();
-    };
-    client.fallbackRequestHandler = async (request, extra) => {
-      const { named, related, params } = takeRelation(request.params);
-      let handler: ServerRequestHandler | undefined;
-      if (named) {
-        const call = calls.get(related as RequestId);
-        if (!call) {
-          this.#settings.logger.warn("Refused a member's request that names no call in progress", {
-            serverId: this.serverId,
-            channel: channel.kind,
-            method: request.method,
-          });
-          throw new McpError(
-            ErrorCode.InvalidRequest,
-            `Refused '${request.method}' from server '${this.serverId}': it names no call in progress`,
-          );
-        }
-        handler = call.handlers.onrequest ?? this.#settings.serverRequestHandler();
-      } else {
-        handler = this.#settings.serverRequestHandler();
-      }
-      if (!handler) {
-        throw new McpError(ErrorCode.MethodNotFound, `No client behind the federation can answer '${request.method}'`);
-      }
-      return await handler({
-        serverId: this.serverId,
-        method: request.method,
-        params,
-        signal: extra.signal,
-      }) as never;
-    };
+    setupInbound(client, channel, calls, {
+      serverId: this.serverId,
+      logger: this.#settings.logger,
+      serverRequestHandler: this.#settings.serverRequestHandler,
+      toolsChanged: () => this.tools.forget(),
+      notify: (method, params) => this.#emit("notification", { channel: channel.kind, method, params }),
+    });
   }
 
   #route(preferred: Channel | undefined, exclude?: MemberChannel): MemberChannel | undefined {
