@@ -15,6 +15,8 @@
  * const payload = await auth.verifyToken(token);
  * console.log(payload.test); // true
  * ```
+ * Over 400 lines for a reason: one class, `AuthManager`, whose factories and documented methods are its API; keys
+ * are in `_key_ring.ts`, remote key sets in `remote_jwks.ts`.
  * @module
  */
 

@@ -26,5 +26,6 @@ export * from "./remote_jwks.ts";
 export * from "./duration.ts";
 export * from "./backoff.ts";
 export * from "./logger.ts";
+export * from "./typed_event_target.ts";
 export * from "./websocket_transport.ts";
 export type * from "./mcp_types.ts";

@@ -9,9 +9,9 @@ import { readLimitedBody } from "../core/_limited_body.ts";
 import { ConfigError, ConnectionError, FederationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
-import { failClosed, guardEndpoints } from "../proxy/outbound_guard.ts";
+import { failClosed, guardEndpoints } from "../core/outbound_guard.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
-import type { HttpGuard } from "./_http_guard.ts";
+import { hasScope, type HttpGuard } from "./_http_guard.ts";
 
 /** What the membership API works with. */
 export interface AdminApiSettings {
@@ -33,12 +33,6 @@ const MAX_ACTOR_LENGTH = 256;
 /** Who made a change: the admin token's `sub` (bounded), for `createdBy` and log lines. */
 function actorOf(claims: Record<string, unknown>): string {
   return typeof claims.sub === "string" && claims.sub !== "" ? claims.sub.slice(0, MAX_ACTOR_LENGTH) : "(no sub)";
-}
-
-/** Whether a token's claims grant `scope` (`scope`: space-separated, or `scp`: a list). */
-function hasScope(claims: Record<string, unknown>, scope: string): boolean {
-  if (typeof claims.scope === "string" && claims.scope.split(/\s+/).includes(scope)) return true;
-  return Array.isArray(claims.scp) && claims.scp.includes(scope);
 }
 
 function storeFailure(error: unknown): Response | undefined {

@@ -11,7 +11,7 @@ import { MIN_SECRET_BYTES } from "../core/config.ts";
 import { PrometheusWriter } from "../core/_prometheus.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import type { OutboundGuardOptions } from "../proxy/outbound_guard.ts";
+import type { OutboundGuardOptions } from "../core/outbound_guard.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { DEFAULT_ADMIN_SCOPE, type GatewayClusterOptions } from "./cluster_options.ts";
 import type { MemberSecretEnvPolicy } from "./options.ts";

@@ -19,7 +19,7 @@ import { AuthManager, type TokenPayload } from "../core/auth.ts";
 import { AuthenticationError, type AuthenticationErrorCode, ConfigError } from "../core/errors.ts";
 import { errorResponse, jsonResponse, rpcErrorResponse } from "../core/_http.ts";
 import type { Logger } from "../core/logger.ts";
-import { checkOutboundUrl } from "../proxy/outbound_guard.ts";
+import { checkOutboundUrl } from "../core/outbound_guard.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { DEFAULT_GATEWAY_AUDIENCE, DEFAULT_MCP_SCOPE, type GatewayAuth, type GatewayOAuthAuth } from "./options.ts";
 import { DEFAULT_ADMIN_SCOPE } from "./cluster_options.ts";

@@ -38,6 +38,7 @@ import { serveGatewayStdio } from "./serve_gateway_stdio.ts";
 import type { GatewayHandle } from "./options.ts";
 import { redactUrls } from "../core/_redact.ts";
 import { errorMessage } from "../core/_error_message.ts";
+import { isLogLevel, waitForSignal } from "../core/_cli.ts";
 
 const USAGE = `Usage: deno task start --config <file.json> [--stdio | --check | --token] [options]
        deno task start --import <file.json>
@@ -65,26 +66,6 @@ class UsageError extends Error {}
 function write(stdio: boolean, line: string): void {
   if (stdio) console.error(line);
   else console.log(line);
-}
-
-/** The first SIGINT or SIGTERM; a second one while draining exits at once (code 130). */
-function waitForSignal(stdio: boolean): { promise: Promise<string>; dispose: () => void } {
-  let resolve!: (signal: string) => void;
-  let received = false;
-  const promise = new Promise<string>((r) => resolve = r);
-  const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-    const handler = () => {
-      if (received) {
-        write(stdio, `${signal} again: exiting without draining`);
-        Deno.exit(130);
-      }
-      received = true;
-      resolve(signal);
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler];
-  });
-  return { promise, dispose: () => handlers.forEach(([s, h]) => Deno.removeSignalListener(s, h)) };
 }
 
 /**
@@ -128,7 +109,7 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError("Use --import <file> or --config <file>, not both");
     }
     if (!values.config && values.import === undefined) throw new UsageError("Missing --config <file.json>");
-    if (!["debug", "info", "warn", "error"].includes(values["log-level"])) {
+    if (!isLogLevel(values["log-level"])) {
       throw new UsageError(`Invalid --log-level '${values["log-level"]}': use debug, info, warn or error`);
     }
   } catch (error) {
@@ -197,7 +178,7 @@ async function serve(
   level: LogLevel,
 ): Promise<number> {
   const logger = consoleLogger(level);
-  const signals = waitForSignal(stdio);
+  const signals = waitForSignal((line) => write(stdio, line));
   // Without one (only stdio and auth "none" members, e.g. a Claude Desktop file), a JWT member fails to connect with
   // this error; a rejected promise, so that probing the secret (the gateway checks it differs from its own) sees none.
   const secret = config.proxySecret ??

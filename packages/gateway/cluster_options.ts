@@ -19,7 +19,7 @@
 
 import type { RegistryStore } from "../cluster/registry_store.ts";
 import type { SharedKey } from "../cluster/_keys.ts";
-import type { OutboundGuardOptions } from "../proxy/outbound_guard.ts";
+import type { OutboundGuardOptions } from "../core/outbound_guard.ts";
 
 /**
  * The scope claim an admin token must carry for the membership API (`/admin/members`), by default.

@@ -7,6 +7,7 @@ import { validateServerId } from "../core/config.ts";
 import { parseDuration } from "../core/duration.ts";
 import type { LogLevel } from "../core/logger.ts";
 import type { HmacAlgorithm } from "../core/types.ts";
+import { isLogLevel } from "../core/_cli.ts";
 
 /** A bad command line; the message names the flag. */
 export class UsageError extends Error {
@@ -327,7 +328,7 @@ export function parseSidecarArgs(
     }
   }
   const logLevel = values["log-level"];
-  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+  if (!isLogLevel(logLevel)) {
     throw new UsageError(`Invalid --log-level '${logLevel}': use debug, info, warn or error`);
   }
   if (values.hostname === "") throw new UsageError("Invalid --hostname: empty");
@@ -345,6 +346,6 @@ export function parseSidecarArgs(
     idleTimeout,
     maxProxies: positive(values["max-proxies"], "--max-proxies") ?? DEFAULT_MAX_PROXIES,
     linger,
-    logLevel: logLevel as LogLevel,
+    logLevel,
   };
 }

@@ -19,6 +19,9 @@
 //   go unrelated to that newest session.
 // - the upstream exits: calls in progress fail (`-32000`), and it is restarted with the backoff policy while the
 //   proxy has a session; requests wait for it (at most `readyTimeout`).
+//
+// Over 400 lines for a reason: one relay, whose maps (pending ids, progress tokens, forwarded requests) both
+// directions read and write; split in two, each half would reach into the other's state.
 
 import { backoffDelay } from "../core/backoff.ts";
 import type { BackoffPolicy } from "../core/backoff.ts";
@@ -27,7 +30,8 @@ import { isNotification, isRequest, isRequestId, isResponse } from "../core/_jso
 import { sleep } from "../core/_sleep.ts";
 import type { JSONRPCMessage, RequestId, Transport } from "../core/_sdk.ts";
 import type { Logger } from "../core/logger.ts";
-import { takeRelation } from "../proxy/_relation.ts";
+import { takeRelation } from "../core/_relation_meta.ts";
+import { soleCall } from "../core/_sole_call.ts";
 import type { RelaySession } from "./_sidecar_session.ts";
 
 /** JSON-RPC error code of a call that the upstream could not answer (it exited, or could not be started). */
@@ -416,13 +420,8 @@ export class UpstreamLink {
       const pending = typeof taken.related === "number" ? this.#pending.get(taken.related) : undefined;
       return { relation: pending ?? "ambiguous", message };
     }
-    let found: Pending | undefined;
-    for (const pending of this.#pending.values()) {
-      if (pending.method === "ping") continue;
-      if (found) return { relation: "ambiguous", message };
-      found = pending;
-    }
-    return { relation: found ?? "none", message };
+    const calls = this.#pending.values().filter((pending) => pending.method !== "ping");
+    return { relation: soleCall(calls), message };
   }
 
   // The newest control session, else the newest data session.

@@ -4,14 +4,21 @@
 
 import type { JSONRPCMessage, RequestId, Transport } from "../core/_sdk.ts";
 import type { SessionServer, SessionTransport } from "./types.ts";
-import type { UpstreamLink } from "./_sidecar_link.ts";
+
+/** What a session needs of its proxy's upstream link (`UpstreamLink`, _sidecar_link.ts; named here, not imported,
+ * so that the link and its sessions do not import each other). */
+export interface SessionLink {
+  attach(session: RelaySession): void;
+  detach(session: RelaySession): void;
+  fromSession(session: RelaySession, message: JSONRPCMessage): void;
+}
 
 /** A relay between one member session and its proxy's upstream link. */
 export class RelaySession implements SessionServer {
   readonly channel: "control" | "data";
   /** When the session was opened (newest control session gets unrelated notifications). */
   readonly openedAt: number;
-  #link: UpstreamLink;
+  #link: SessionLink;
   #transport: Transport | undefined;
   #closed = false;
   /** Requests this session sent upstream: its id → the link's upstream id. */
@@ -20,7 +27,7 @@ export class RelaySession implements SessionServer {
   readonly outgoing: Map<string, RequestId> = new Map();
   #next = 0;
 
-  constructor(link: UpstreamLink, channel: "control" | "data", openedAt: number) {
+  constructor(link: SessionLink, channel: "control" | "data", openedAt: number) {
     this.#link = link;
     this.channel = channel;
     this.openedAt = openedAt;

@@ -20,7 +20,7 @@
  */
 
 import { AuthManager } from "../core/auth.ts";
-import { checkOutboundUrl } from "../proxy/outbound_guard.ts";
+import { checkOutboundUrl } from "../core/outbound_guard.ts";
 import { errorResponse, jsonResponse } from "../core/_http.ts";
 import { CancelledError, ConfigError, ConnectionError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";

@@ -43,14 +43,15 @@ import { ConfigError } from "../core/errors.ts";
 import { consoleLogger } from "../core/logger.ts";
 import type { Logger } from "../core/logger.ts";
 import { redactUrl } from "../core/_redact.ts";
-import { StreamRelations } from "../proxy/_relation.ts";
+import { StreamRelations } from "../core/_stream_relations.ts";
 import { serveMember } from "./serve_member.ts";
 import type { MemberHandle, SessionInfo } from "./types.ts";
 import { parseSidecarArgs, USAGE, UsageError } from "./_sidecar_args.ts";
 import type { SidecarPlan } from "./_sidecar_args.ts";
 import { UpstreamLink } from "./_sidecar_link.ts";
 import { RelaySession } from "./_sidecar_session.ts";
-import { StdioUpstreamTransport } from "./_stdio_upstream.ts";
+import { StdioProcessTransport } from "../core/_stdio_process.ts";
+import { waitForSignal } from "../core/_cli.ts";
 
 /** How long a request waits for the upstream to be (re)started. */
 const READY_TIMEOUT_MS = 30_000;
@@ -158,35 +159,19 @@ class Links {
         },
       });
     }
-    return new StdioUpstreamTransport(
+    return new StdioProcessTransport(
       { command: upstream.command, args: upstream.args, env: upstream.env, clearEnv: true, cwd: upstream.cwd },
       {
+        serverId: this.#plan.serverId,
         logger: this.#logger,
         label,
+        oversize: "skip",
+        stderrMessage: "Upstream stderr",
+        maxStderrLine: 2_000,
         ...(this.#plan.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.#plan.maxMessageBytes }),
       },
     );
   }
-}
-
-/** The first SIGINT or SIGTERM; a second one while draining exits at once (code 130). */
-function waitForSignal(): { promise: Promise<string>; dispose: () => void } {
-  let resolve!: (signal: string) => void;
-  let received = false;
-  const promise = new Promise<string>((r) => resolve = r);
-  const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-    const handler = () => {
-      if (received) {
-        console.error(`${signal} again: exiting without draining`);
-        Deno.exit(130);
-      }
-      received = true;
-      resolve(signal);
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler];
-  });
-  return { promise, dispose: () => handlers.forEach(([s, h]) => Deno.removeSignalListener(s, h)) };
 }
 
 /**

@@ -25,12 +25,14 @@ import {
 import { RENEW_TOKEN_METHOD } from "../member/control_protocol.ts";
 import { toFederationError } from "./_errors.ts";
 import { IdentityTransport } from "./_identity_transport.ts";
-import { type CallRegistry, type CallTable, RelatedTransport, StreamRelations } from "./_relation.ts";
+import { type CallRegistry, type CallTable, RelatedTransport } from "./_relation.ts";
+import { StreamRelations } from "../core/_stream_relations.ts";
 import type { ChannelState } from "./status.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { Logger } from "../core/logger.ts";
 import type { StdioEndpoint } from "../core/types.ts";
-import { StdioProcessTransport } from "./_stdio_transport.ts";
+import { StdioProcessTransport } from "../core/_stdio_process.ts";
+import { childEnv } from "./_stdio_env.ts";
 import { SoleCallTransport } from "./_stdio_relation.ts";
 
 /** What a stdio channel needs to run its process. */
@@ -123,9 +125,16 @@ export class MemberChannel {
       let inner: Transport;
       if (kind === "stdio") {
         const stdio = this.#settings.stdio!;
+        const { endpoint } = stdio;
         process = new StdioProcessTransport({
+          command: endpoint.command,
+          args: endpoint.args ?? [],
+          env: childEnv(serverId, endpoint),
+          clearEnv: true,
+          cwd: endpoint.cwd,
+        }, {
           serverId,
-          endpoint: stdio.endpoint,
+          label: { serverId, channel: "stdio" },
           logger: stdio.logger,
           maxMessageBytes: this.#settings.maxMessageBytes,
         });

@@ -6,48 +6,26 @@
 // (a cancellation must not overtake its request).
 import { isRecord } from "../core/_json.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
-import type { JSONRPCMessage, MessageExtraInfo, Transport, TransportSendOptions } from "../core/_sdk.ts";
+import { TransportDecorator } from "../core/_transport_decorator.ts";
+import type { JSONRPCMessage, Transport, TransportSendOptions } from "../core/_sdk.ts";
 import { USER_TOKEN_META_KEY } from "../member/control_protocol.ts";
 import type { CallTable } from "./_relation.ts";
 import type { TokenSource } from "./_token_source.ts";
 
 /** A control-channel transport that adds the user token to the requests of calls made for a user. */
-export class IdentityTransport implements Transport {
-  onclose?: (() => void) | undefined;
-  onerror?: ((error: Error) => void) | undefined;
-  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
-  readonly inner: Transport;
+export class IdentityTransport extends TransportDecorator {
   #calls: () => CallTable | undefined;
   #tokens: TokenSource;
   #sending: Promise<void> = Promise.resolve();
   #waiting = 0;
 
   constructor(inner: Transport, calls: () => CallTable | undefined, tokens: TokenSource) {
-    this.inner = inner;
+    super(inner);
     this.#calls = calls;
     this.#tokens = tokens;
-    inner.onclose = () => this.onclose?.();
-    inner.onerror = (error) => this.onerror?.(error);
-    inner.onmessage = (message, extra) => this.onmessage?.(message, extra);
   }
 
-  get sessionId(): string | undefined {
-    return this.inner.sessionId;
-  }
-
-  setProtocolVersion(version: string): void {
-    this.inner.setProtocolVersion?.(version);
-  }
-
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const user = isRequest(message) ? this.#calls()?.get(message.id)?.handlers.onBehalfOf : undefined;
     if (!user && this.#waiting === 0) return this.inner.send(message, options);
     this.#waiting++;

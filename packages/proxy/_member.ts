@@ -1,31 +1,23 @@
-// Internal: one registered member: its channels, state machine, routing, failover, reconnection, heartbeat and
-// token renewal.
+// Internal: one registered member: its channels, state machine, routing, failover and reconnection (its heartbeat
+// and token renewal: _member_health.ts).
 import { ConnectionError, type FederationError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
-import {
-  type Client,
-  type ClientCapabilities,
-  ErrorCode,
-  type Implementation,
-  McpError,
-  type RequestId,
-  type RequestOptions,
-  type ServerCapabilities,
-} from "../core/_sdk.ts";
+import type { Client, ClientCapabilities, Implementation, RequestOptions, ServerCapabilities } from "../core/_sdk.ts";
 import { backoffDelay } from "../core/backoff.ts";
 import { MemberChannel } from "./_channel.ts";
 import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
-import { CallRegistry, type CallTable, takeRelation } from "./_relation.ts";
-import { isRecord } from "../core/_json.ts";
+import { CallRegistry, type CallTable } from "./_relation.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { CallOptions } from "./call_options.ts";
 import type { FederationEventType, MemberState } from "./events.ts";
 import { ToolSafety } from "./_tool_safety.ts";
+import { MemberHealth } from "./_member_health.ts";
+import { setupInbound } from "./_member_inbound.ts";
 import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
-import type { ServerLogMessage, ServerRequestHandler } from "./server_requests.ts";
+import type { ServerRequestHandler } from "./server_requests.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import type { ChannelStatus, ServerStatus } from "./status.ts";
 
@@ -75,8 +67,7 @@ export class Member {
   #inFlight = 0;
   #idle: (() => void)[] = [];
   #closing = false;
-  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #health: MemberHealth;
   #reinitializing = new Map<Channel, Promise<void>>();
   /** Which of its tools may be retried, as last listed. */
   readonly tools: ToolSafety = new ToolSafety();
@@ -87,6 +78,17 @@ export class Member {
     this.config = config;
     this.#settings = settings;
     this.#tokens = tokens;
+    this.#health = new MemberHealth({
+      serverId: this.serverId,
+      tokens,
+      heartbeatInterval: settings.heartbeatInterval,
+      heartbeatTimeout: settings.heartbeatTimeout,
+      logger: settings.logger,
+      channels: () => this.#list(),
+      control: () => this.channels.control,
+      reconnect: (channel) => this.#connect(channel),
+      emitError: (cause) => this.#emit("error", { channel: "control", cause: cause as Error }),
+    });
     // Declared always: whether a request can be answered depends on the handler (and the client behind it) at the
     // time it arrives, and one that cannot gets a clear JSON-RPC error.
     // Both elicitation modes and sampling with tools are declared explicitly: the SDK's `elicitInput` on a member
@@ -164,7 +166,7 @@ export class Member {
       }
     });
     this.#updateState(undefined, undefined);
-    this.#scheduleHeartbeat();
+    this.#health.startHeartbeat();
   }
 
   async #connect(channel: MemberChannel, signal?: AbortSignal): Promise<void> {
@@ -180,7 +182,7 @@ export class Member {
       this.capabilities = client.getServerCapabilities();
       const previous = channel.adopt(client);
       previous?.close().catch(() => {});
-      if (channel.kind === "control") this.#scheduleRenewal();
+      if (channel.kind === "control") this.#health.scheduleRenewal();
     } catch (error) {
       if (!channel.isUp) channel.state = "down";
       channel.lastError = error as FederationError;
@@ -188,65 +190,15 @@ export class Member {
     }
   }
 
-  /**
-   * Handlers of what the member sends. What it sends during a call names the call (see `_relation.ts`) and goes to
-   * that call's handlers only; a request that names no call in progress is refused, never handed to another call.
-   */
+  /** Handlers of what the member sends (_member_inbound.ts). */
   #setupClient(client: Client, channel: MemberChannel, calls: CallTable): void {
-    client.fallbackNotificationHandler = (notification) => {
-      if (client !== channel.client) return Promise.resolve();
-      // No de-duplication across channels: a member's unsolicited notifications come on one channel only (with a
-      // control channel, the data channel opens no standing GET stream), and a notification tied to a request
-      // comes on that request's channel, so two equal notifications on two channels are two notifications.
-      const { named, related, params } = takeRelation(notification.params);
-      if (named && notification.method === "notifications/message") {
-        const onlog = calls.get(related as RequestId)?.handlers.onlog;
-        if (onlog && isRecord(params)) {
-          const message: ServerLogMessage = {
-            serverId: this.serverId,
-            level: String(params.level),
-            data: params.data,
-          };
-          if (typeof params.logger === "string") message.logger = params.logger;
-          onlog(message);
-          return Promise.resolve();
-        }
-        // A log line of no known call's, or of a call without `onlog`: a proxy event only, for in-process users.
-      }
-      if (notification.method === "notifications/tools/list_changed") this.tools.forget();
-      this.#emit("notification", { channel: channel.kind, method: notification.method, params });
-      return Promise.resolve();
-    };
-    client.fallbackRequestHandler = async (request, extra) => {
-      const { named, related, params } = takeRelation(request.params);
-      let handler: ServerRequestHandler | undefined;
-      if (named) {
-        const call = calls.get(related as RequestId);
-        if (!call) {
-          this.#settings.logger.warn("Refused a member's request that names no call in progress", {
-            serverId: this.serverId,
-            channel: channel.kind,
-            method: request.method,
-          });
-          throw new McpError(
-            ErrorCode.InvalidRequest,
-            `Refused '${request.method}' from server '${this.serverId}': it names no call in progress`,
-          );
-        }
-        handler = call.handlers.onrequest ?? this.#settings.serverRequestHandler();
-      } else {
-        handler = this.#settings.serverRequestHandler();
-      }
-      if (!handler) {
-        throw new McpError(ErrorCode.MethodNotFound, `No client behind the federation can answer '${request.method}'`);
-      }
-      return await handler({
-        serverId: this.serverId,
-        method: request.method,
-        params,
-        signal: extra.signal,
-      }) as never;
-    };
+    setupInbound(client, channel, calls, {
+      serverId: this.serverId,
+      logger: this.#settings.logger,
+      serverRequestHandler: this.#settings.serverRequestHandler,
+      toolsChanged: () => this.tools.forget(),
+      notify: (method, params) => this.#emit("notification", { channel: channel.kind, method, params }),
+    });
   }
 
   #route(preferred: Channel | undefined, exclude?: MemberChannel): MemberChannel | undefined {
@@ -357,7 +309,7 @@ export class Member {
     if (this.#closing) return;
     const stableFor = channel.upSince === undefined ? 0 : performance.now() - channel.upSince;
     if (stableFor >= this.#settings.backoff.resetAfter) channel.attempts = 0;
-    if (channel.kind === "control") clearTimeout(this.#renewTimer);
+    if (channel.kind === "control") this.#health.cancelRenewal();
     this.#scheduleReconnect(channel);
     this.#updateState(channel.kind, cause);
   }
@@ -412,54 +364,6 @@ export class Member {
     this.#settings.emit(type, { serverId: this.serverId, ...init });
   }
 
-  #scheduleHeartbeat(): void {
-    if (this.#closing) return;
-    this.#heartbeatTimer = setTimeout(async () => {
-      const { heartbeatInterval, heartbeatTimeout } = this.#settings;
-      const idleSince = performance.now() - heartbeatInterval;
-      await Promise.all(
-        this.#list().map((channel) =>
-          // The control and stdio channels are pinged every interval; the data channel only when idle (requests prove
-          // it alive).
-          channel.kind !== "data" || channel.lastSuccess <= idleSince
-            ? channel.heartbeat(heartbeatTimeout)
-            : Promise.resolve()
-        ),
-      );
-      this.#scheduleHeartbeat();
-    }, this.#settings.heartbeatInterval);
-  }
-
-  #scheduleRenewal(): void {
-    clearTimeout(this.#renewTimer);
-    if (!this.#tokens.enabled || this.#closing) return;
-    this.#tokens.current().then((issued) => {
-      if (!issued || this.#closing) return;
-      const delay = Math.max(0, issued.renewAt - Date.now());
-      clearTimeout(this.#renewTimer);
-      this.#renewTimer = setTimeout(() => void this.#renew(), delay);
-    }, (error) => this.#emit("error", { channel: "control", cause: error }));
-  }
-
-  async #renew(): Promise<void> {
-    const channel = this.channels.control;
-    if (!channel?.isUp || this.#closing) return;
-    try {
-      const issued = await this.#tokens.fresh();
-      await channel.renewToken(issued.token, { timeout: this.#settings.heartbeatTimeout });
-      this.#scheduleRenewal();
-    } catch (raw) {
-      if (this.#closing) return;
-      const error = toFederationError(raw, { serverId: this.serverId, channel: "control", what: "token renewal" });
-      this.#settings.logger.debug("In-band token renewal failed, reconnecting before expiry", {
-        serverId: this.serverId,
-        code: error.code,
-      });
-      // Make before break: a new connection with the fresh token replaces the old one.
-      await this.#connect(channel).catch((e) => this.#emit("error", { channel: "control", cause: e }));
-    }
-  }
-
   status(): ServerStatus {
     const channels: ServerStatus["channels"] = {};
     for (const channel of this.#list()) {
@@ -488,8 +392,7 @@ export class Member {
   async close(drainTimeout: number): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    clearTimeout(this.#heartbeatTimer);
-    clearTimeout(this.#renewTimer);
+    this.#health.stop();
     for (const channel of this.#list()) clearTimeout(channel.reconnectTimer);
     if (this.#inFlight > 0 && drainTimeout > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;

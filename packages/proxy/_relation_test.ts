@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { RELATED_REQUEST_META_KEY } from "../core/websocket_transport.ts";
-import { StreamRelations, takeRelation } from "./_relation.ts";
+import { StreamRelations } from "../core/_stream_relations.ts";
+import { takeRelation } from "../core/_relation_meta.ts";
 
 const KEY = RELATED_REQUEST_META_KEY;
 

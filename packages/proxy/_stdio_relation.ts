@@ -1,4 +1,4 @@
-// Internal: the relation rule (DESIGN.md "Many clients, one member") for a stdio member. One process serves every
+// Internal: the relation rule (DESIGN.md "Many clients, one member") for a stdio member (the rule: core/_sole_call.ts). One process serves every
 // client of the federation, and a stdio stream cannot say which call a server-to-client request or a log line
 // belongs to (a third-party server writes no relation; one it writes is not trusted and removed). The choice:
 //
@@ -19,7 +19,9 @@
 import type { Logger } from "../core/logger.ts";
 import { isNotification, isRequest, isRequestId, isResponse } from "../core/_jsonrpc.ts";
 import type { JSONRPCMessage, RequestId, Transport, TransportSendOptions } from "../core/_sdk.ts";
-import { relateMessage } from "./_relation.ts";
+import { relateMessage } from "../core/_relation_meta.ts";
+import { soleCall } from "../core/_sole_call.ts";
+import { TransportDecorator } from "../core/_transport_decorator.ts";
 
 export interface SoleCallOptions {
   serverId: string;
@@ -31,25 +33,14 @@ export interface SoleCallOptions {
 }
 
 /** A decorator of a stdio process's transport that relates what the process sends by the rule above. */
-export class SoleCallTransport implements Transport {
-  onclose?: (() => void) | undefined;
-  onerror?: ((error: Error) => void) | undefined;
-  onmessage?: (<T extends JSONRPCMessage>(message: T) => void) | undefined;
-  readonly inner: Transport;
+export class SoleCallTransport extends TransportDecorator {
   #options: SoleCallOptions;
   /** Our requests the process has not answered: id → when it was cancelled (undefined: live). */
   #outstanding = new Map<RequestId, number | undefined>();
 
   constructor(inner: Transport, options: SoleCallOptions) {
-    this.inner = inner;
+    super(inner);
     this.#options = options;
-    inner.onclose = () => this.onclose?.();
-    inner.onerror = (error) => this.onerror?.(error);
-    inner.onmessage = (message) => this.#receive(message);
-  }
-
-  get sessionId(): string | undefined {
-    return this.inner.sessionId;
   }
 
   /** How many of our requests are outstanding on the process (for tests and status). */
@@ -58,15 +49,7 @@ export class SoleCallTransport implements Transport {
     return this.#outstanding.size;
   }
 
-  start(): Promise<void> {
-    return this.inner.start();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (isRequest(message) && message.method !== "ping") {
       this.#outstanding.set(message.id, undefined);
     } else if (isNotification(message) && message.method === "notifications/cancelled") {
@@ -88,15 +71,15 @@ export class SoleCallTransport implements Transport {
     }
   }
 
-  #receive(message: JSONRPCMessage): void {
+  protected override receive(message: JSONRPCMessage): void {
     if (isResponse(message)) {
       if (isRequestId(message.id)) this.#outstanding.delete(message.id);
       this.onmessage?.(message);
       return;
     }
     this.#prune();
-    const sole = this.#outstanding.size === 1 ? this.#outstanding.keys().next().value : undefined;
-    if (isRequest(message) && this.#outstanding.size > 1) {
+    const call = soleCall(this.#outstanding.keys());
+    if (isRequest(message) && call === "ambiguous") {
       const { serverId, logger } = this.#options;
       logger.warn("Refused a stdio server's request: several calls in progress, its call cannot be told", {
         serverId,
@@ -113,6 +96,8 @@ export class SoleCallTransport implements Transport {
       return;
     }
     // With one outstanding request, related to it; otherwise to nothing (a relation the process wrote is removed).
-    this.onmessage?.(relateMessage(message, sole) as JSONRPCMessage);
+    this.onmessage?.(
+      relateMessage(message, call === "none" || call === "ambiguous" ? undefined : call) as JSONRPCMessage,
+    );
   }
 }

@@ -26,6 +26,7 @@ import { AuthManager, type JsonWebKeySet } from "../core/auth.ts";
 import { checkSecretStrength, validateConfig } from "../core/config.ts";
 import { ConfigError, ConnectionError, ServerNotFoundError } from "../core/errors.ts";
 import { consoleLogger, type Logger } from "../core/logger.ts";
+import { type TypedEventListener, TypedEventTarget } from "../core/typed_event_target.ts";
 import type { FederationConfig, SecretProvider } from "../core/types.ts";
 import type {
   CallToolResult,
@@ -39,17 +40,18 @@ import type {
   ResourceTemplate,
   Tool,
 } from "../core/mcp_types.ts";
-import { Member, type MemberEventInit } from "./_member.ts";
+import type { Member, MemberEventInit } from "./_member.ts";
+import { checkStdioLimit, createMember } from "./_register.ts";
 import { memberEvent, statusEvents } from "./_emit.ts";
 import type { RequestRunner } from "./request_runner.ts";
-import { AuthManagerCache, TokenSource } from "./_token_source.ts";
-import { guardEndpoint, guardEndpoints } from "./outbound_guard.ts";
+import { AuthManagerCache } from "./_token_source.ts";
+import { guardEndpoints } from "../core/outbound_guard.ts";
 import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog/federated_catalog.ts";
 import type { CatalogCallOptions } from "./catalog/types.ts";
 import type { CatalogSource } from "./catalog/source.ts";
 import { type FederationEventMap, type FederationEventType, MemberErrorEvent, type StatusEvent } from "./events.ts";
-import { DEFAULT_BACKOFF, DEFAULT_MAX_STDIO_MEMBERS, type FederationProxyOptions } from "./options.ts";
+import { DEFAULT_MAX_STDIO_MEMBERS, type FederationProxyOptions } from "./options.ts";
 import type { ServerStatus } from "./status.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import {
@@ -73,10 +75,9 @@ export interface RegisterOptions {
  * A listener of one type of {@link FederationEvent}: a function or an object with `handleEvent`, receiving that
  * type's event class ({@link FederationEventMap}).
  */
-export type FederationEventListener<K extends FederationEventType = FederationEventType> =
-  | ((event: FederationEventMap[K]) => void)
-  | { handleEvent(event: FederationEventMap[K]): void }
-  | null;
+export type FederationEventListener<K extends FederationEventType = FederationEventType> = TypedEventListener<
+  FederationEventMap[K]
+>;
 
 /**
  * Federates many MCP servers. Members are tracked in a map keyed by serverId.
@@ -92,7 +93,7 @@ export type FederationEventListener<K extends FederationEventType = FederationEv
  * console.log(proxy.getConnectedServers()); // []
  * ```
  */
-export class FederationProxy extends EventTarget implements AsyncDisposable, CatalogSource {
+export class FederationProxy extends TypedEventTarget<FederationEventMap> implements AsyncDisposable, CatalogSource {
   /**
    * Answers members' server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`) that
    * belong to no call, or to a call made without `CallOptions.onrequest` (a call's own handler gets its requests);
@@ -186,40 +187,15 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
         serverId,
       });
     }
-    if (config.endpoints.stdio !== undefined) {
-      const max = this.#options.maxStdioMembers ?? DEFAULT_MAX_STDIO_MEMBERS;
-      const running = [...this.#members.values()].filter((m) => m.config.endpoints.stdio !== undefined).length;
-      if (running >= max) {
-        throw new ConfigError(
-          `Cannot register server '${serverId}': ${running} stdio members are registered, the limit (maxStdioMembers) is ${max}`,
-          { field: "endpoints.stdio", serverId },
-        );
-      }
-    }
-    const proxyId = this.#options.proxyId ?? "federation-proxy";
-    const tokens = new TokenSource(config, {
-      proxySecret: this.#secret,
-      issuer: proxyId,
-      subject: this.#options.subject ?? proxyId,
-      defaultLifetime: this.#options.tokenLifetime ?? "1h",
-      renewAt: this.#options.renewAt ?? 0.75,
+    checkStdioLimit(config, this.#members.values(), this.#options.maxStdioMembers ?? DEFAULT_MAX_STDIO_MEMBERS);
+    const member = createMember(config, {
+      options: this.#options,
+      secret: this.#secret,
       managers: this.#managers,
       now: this.#now,
-    });
-    const member = new Member(config, tokens, {
-      clientInfo: this.#options.clientInfo ?? { name: "federated-mcp", version: "0.1.0" },
-      connectTimeout: this.#options.connectTimeout ?? 10_000,
-      requestTimeout: this.#options.requestTimeout ?? 60_000,
-      heartbeatInterval: this.#options.heartbeatInterval ?? 15_000,
-      heartbeatTimeout: this.#options.heartbeatTimeout ?? 5_000,
-      maxMessageBytes: this.#options.maxMessageBytes,
-      backoff: { ...DEFAULT_BACKOFF, ...this.#options.backoff },
-      routing: this.#options.routing ?? "auto",
       logger: this.#logger,
       serverRequestHandler: () => this.onServerRequest,
       emit: (type, init) => this.#emit(type, init),
-      beforeConnect: (url, signal) => guardEndpoint(config, url, this.#options.outboundGuard, signal),
-      random: this.#options.random ?? Math.random,
     });
     this.#members.set(serverId, member);
     try {
@@ -529,37 +505,6 @@ export class FederationProxy extends EventTarget implements AsyncDisposable, Cat
 
   #emit(type: FederationEventType, init: MemberEventInit): void {
     this.dispatchEvent(memberEvent(this.#logger, type, init));
-  }
-
-  /**
-   * Listens for status events (`connecting`, `connected`, `degraded`, `reconnecting`, `disconnected`, `closed`,
-   * `error`) and members' `notification`s; the listener gets that type's event class ({@link FederationEventMap}).
-   *
-   * @param type The event type.
-   * @param listener Receives the event.
-   * @param options Standard listener options.
-   */
-  override addEventListener<K extends FederationEventType>(
-    type: K,
-    listener: FederationEventListener<K>,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
-
-  /**
-   * Removes a listener added with {@link FederationProxy.addEventListener}.
-   *
-   * @param type The event type.
-   * @param listener The listener.
-   * @param options Standard listener options.
-   */
-  override removeEventListener<K extends FederationEventType>(
-    type: K,
-    listener: FederationEventListener<K>,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
   }
 
   /**

@@ -20,5 +20,5 @@ export * from "./call_options.ts";
 export * from "./server_requests.ts";
 export * from "./request_runner.ts";
 export * from "./catalog.ts";
-export { checkOutboundUrl, METADATA_HOSTNAMES } from "./outbound_guard.ts";
-export type { CheckOutboundUrlOptions, HostResolver, OutboundGuardOptions } from "./outbound_guard.ts";
+export { checkOutboundUrl, METADATA_HOSTNAMES } from "../core/outbound_guard.ts";
+export type { CheckOutboundUrlOptions, HostResolver, OutboundGuardOptions } from "../core/outbound_guard.ts";

@@ -20,7 +20,7 @@ import type { Logger } from "../core/logger.ts";
 import type { Implementation } from "../core/mcp_types.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import type { CatalogOptions } from "./catalog/types.ts";
-import type { OutboundGuardOptions } from "./outbound_guard.ts";
+import type { OutboundGuardOptions } from "../core/outbound_guard.ts";
 import type { BackoffPolicy } from "../core/backoff.ts";
 
 export { type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";

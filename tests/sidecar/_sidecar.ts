@@ -9,6 +9,10 @@ import { fileURLToPath } from "node:url";
 import { LineReader } from "../_support/lines.ts";
 import { SECRET } from "../_support/members.ts";
 
+import { childrenOf } from "../_support/processes.ts";
+
+export { alive, childrenOf, groupMembers as groupOf, rssKiB } from "../_support/processes.ts";
+
 /** The sidecar module. */
 export const SIDECAR: string = fileURLToPath(new URL("../../packages/member/sidecar.ts", import.meta.url));
 /** The pinned real servers from npm. */
@@ -27,55 +31,6 @@ export const BASE_ENV: Record<string, string> = {
 /** A stdio upstream command: a real server from npm run by Deno. */
 export function denoServer(spec: string, ...args: string[]): string[] {
   return [Deno.execPath(), "run", "-A", spec, ...args];
-}
-
-/** Process ids whose parent is `pid`, from /proc. */
-export function childrenOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      // pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === pid && fields[0] !== "Z") found.push(Number(entry.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** Process ids of the process group `pgid`, from /proc. */
-export function groupOf(pgid: number): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") found.push(Number(entry.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** Whether a process is alive (not gone, not a zombie). */
-export function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** Resident set size of a process, in KiB. */
-export function rssKiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-  return match ? Number(match[1]) : 0;
 }
 
 /** A running sidecar. */

@@ -7,6 +7,8 @@
 import type { FederationConfig, StdioEndpoint } from "../../packages/core/types.ts";
 import type { Logger } from "../../packages/core/logger.ts";
 
+export { groupMembers, processesWith, rssKiB } from "../_support/processes.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /** The repository's deno.json (the SDK fixture needs its import map). */
@@ -38,23 +40,6 @@ export function newMarker(name: string): string {
   return `fmcp-${name}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** Pids of live processes whose command line contains `marker` (zombies excluded). */
-export function processesWith(marker: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
-      if (!cmdline.includes(marker)) continue;
-      const state = Deno.readTextFileSync(`/proc/${entry.name}/stat`).replace(/^.*\) /, "")[0];
-      if (state !== "Z") pids.push(Number(entry.name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
-
 /** Open file descriptors of this process. */
 export function openFds(): number {
   return [...Deno.readDirSync("/proc/self/fd")].length;
@@ -83,31 +68,6 @@ export function ownDescriptors(): Set<string> {
     }
   }
   return targets;
-}
-
-/** Resident set size of a process, in KiB (0 when it is gone). */
-export function rssKiB(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** Pids of the processes in a process group. */
-export function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const fields = Deno.readTextFileSync(`/proc/${entry.name}/stat`).replace(/^.*\) /, "").split(" ");
-      if (fields[2] === String(pgid) && fields[0] !== "Z") pids.push(Number(entry.name));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
 }
 
 /** A logger that keeps its lines. */

@@ -14,6 +14,7 @@
  */
 
 import type { FederationError } from "../../core/errors.ts";
+import type { TypedEventListener } from "../../core/typed_event_target.ts";
 
 /**
  * Types of catalog events:
@@ -268,7 +269,6 @@ export interface CatalogEventMap {
 }
 
 /** A listener of one catalog event type: a function or an object with `handleEvent`. */
-export type CatalogEventListener<K extends CatalogEventType = CatalogEventType> =
-  | ((event: CatalogEventMap[K]) => void)
-  | { handleEvent(event: CatalogEventMap[K]): void }
-  | null;
+export type CatalogEventListener<K extends CatalogEventType = CatalogEventType> = TypedEventListener<
+  CatalogEventMap[K]
+>;

@@ -47,7 +47,8 @@ import { observe } from "./_observe.ts";
 import { resolveCatalogOptions } from "./_options.ts";
 import { federatePromptResult, federateReadResult, federateToolResult } from "./_rewrite.ts";
 import { Subscriptions } from "./_subscriptions.ts";
-import type { CatalogEventListener, CatalogEventType } from "./events.ts";
+import type { CatalogEventMap } from "./events.ts";
+import { TypedEventTarget } from "../../core/typed_event_target.ts";
 import type { CatalogSource } from "./source.ts";
 import type {
   CatalogFailure,
@@ -84,7 +85,7 @@ function notFound(what: string): ServerNotFoundError {
  * console.log(page.contents[0]);
  * ```
  */
-export class FederatedCatalog extends EventTarget {
+export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
   #source: CatalogSource;
   #lists: ListCache;
   #subscriptions: Subscriptions;
@@ -382,35 +383,4 @@ export class FederatedCatalog extends EventTarget {
   }
 
   // ── Events ─────────────────────────────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Listens for catalog events: `toolsChanged`, `resourcesChanged`, `promptsChanged`, `resourceUpdated`,
-   * `message` and `request`; the listener gets that kind's event class ({@link CatalogEventMap}).
-   *
-   * @param type The event type.
-   * @param listener Receives the event.
-   * @param options Standard listener options.
-   */
-  override addEventListener<K extends CatalogEventType>(
-    type: K,
-    listener: CatalogEventListener<K>,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
-
-  /**
-   * Removes a listener added with {@link FederatedCatalog.addEventListener}.
-   *
-   * @param type The event type.
-   * @param listener The listener.
-   * @param options Standard listener options.
-   */
-  override removeEventListener<K extends CatalogEventType>(
-    type: K,
-    listener: CatalogEventListener<K>,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
 }

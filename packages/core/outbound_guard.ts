@@ -51,10 +51,10 @@
  * @module
  */
 
-import { timeoutSignal } from "../core/_timeout_signal.ts";
+import { timeoutSignal } from "./_timeout_signal.ts";
 
-import { CancelledError, ConfigError } from "../core/errors.ts";
-import type { FederationConfig } from "../core/types.ts";
+import { CancelledError, ConfigError } from "./errors.ts";
+import type { FederationConfig } from "./types.ts";
 import { classifyAddress, parseIpv4, parseIpv6, type Refusal } from "./_address_ranges.ts";
 
 /** Resolves a DNS name to its IP addresses (IPv4 dotted, IPv6 textual). */

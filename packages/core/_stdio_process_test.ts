@@ -1,30 +1,7 @@
 import assert from "node:assert/strict";
-import { StdioUpstreamTransport } from "./_stdio_upstream.ts";
-import type { JSONRPCMessage } from "../core/_sdk.ts";
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-function groupMembers(pgid: number): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") found.push(Number(entry.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
+import { StdioProcessTransport } from "./_stdio_process.ts";
+import type { JSONRPCMessage } from "./_sdk.ts";
+import { alive, groupMembers } from "../../tests/_support/processes.ts";
 
 function collector() {
   const lines: { message: string; data: Record<string, unknown> | undefined }[] = [];
@@ -32,15 +9,15 @@ function collector() {
   return { lines, logger: { debug: log, info: log, warn: log, error: log } };
 }
 
-Deno.test("StdioUpstreamTransport speaks newline-delimited JSON-RPC and logs stderr line by line, cut at the bound", async () => {
+Deno.test("StdioProcessTransport speaks newline-delimited JSON-RPC and logs stderr line by line, cut at the bound", async () => {
   const { lines, logger } = collector();
   // A one-line echo server in sh: every stdin line back on stdout, and a long stderr line.
-  const transport = new StdioUpstreamTransport({
+  const transport = new StdioProcessTransport({
     command: "sh",
     args: ["-c", `printf '%0300d\\n' 0 >&2; while IFS= read -r line; do printf '%s\\n' "$line"; done`],
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
     clearEnv: true,
-  }, { logger, label: { serverId: "t" }, maxStderrLine: 100 });
+  }, { serverId: "t", logger, stderrMessage: "Upstream stderr", maxStderrLine: 100 });
   const received: JSONRPCMessage[] = [];
   const got = Promise.withResolvers<void>();
   transport.onmessage = (message) => {
@@ -61,15 +38,15 @@ Deno.test("StdioUpstreamTransport speaks newline-delimited JSON-RPC and logs std
   await assert.rejects(transport.send({ jsonrpc: "2.0", id: 2, method: "ping" }), /not running/);
 });
 
-Deno.test("StdioUpstreamTransport.close() ends the whole process group, even children that ignore SIGTERM", async () => {
+Deno.test("StdioProcessTransport.close() ends the whole process group, even children that ignore SIGTERM", async () => {
   const { logger } = collector();
-  const transport = new StdioUpstreamTransport({
+  const transport = new StdioProcessTransport({
     command: "sh",
     // A child that ignores SIGTERM and stdin's end, like a wrapper's grandchild (npx → sh → node).
     args: ["-c", "sh -c 'trap \"\" TERM; sleep 30' & sleep 30"],
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
     clearEnv: true,
-  }, { logger, label: {}, killGrace: 300 });
+  }, { serverId: "t", logger, label: {}, killGrace: 300 });
   await transport.start();
   const pid = transport.pid!;
   for (let i = 0; groupMembers(pid).length < 3; i++) {
@@ -85,14 +62,14 @@ Deno.test("StdioUpstreamTransport.close() ends the whole process group, even chi
   assert.deepEqual(groupMembers(pid), []);
 });
 
-Deno.test("StdioUpstreamTransport reports an exit it did not cause through onclose, and skips non-JSON lines", async () => {
+Deno.test("StdioProcessTransport reports an exit it did not cause through onclose, and skips non-JSON lines", async () => {
   const { lines, logger } = collector();
-  const transport = new StdioUpstreamTransport({
+  const transport = new StdioProcessTransport({
     command: "sh",
     args: ["-c", `echo 'not json'; echo '{"jsonrpc":"2.0","method":"notifications/message","params":{}}'; exit 3`],
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
     clearEnv: true,
-  }, { logger, label: {} });
+  }, { serverId: "t", logger, label: {} });
   const received: JSONRPCMessage[] = [];
   transport.onmessage = (message) => received.push(message);
   const closed = Promise.withResolvers<void>();
