@@ -568,7 +568,10 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
     }
     for (const provider of providers) {
       if (provider === undefined) continue;
-      const value = typeof provider === "string" ? provider : await Promise.resolve(provider()).catch(() => undefined);
+      // A provider that throws (or rejects) has no secret to compare.
+      const value = typeof provider === "string"
+        ? provider
+        : await Promise.resolve().then(provider).catch(() => undefined);
       if (typeof value === "string" && same(value)) return true;
     }
     return false;
