@@ -360,30 +360,35 @@ Deno.test("sidecar restarts a stdio upstream killed with SIGKILL, and calls succ
   assert.notEqual(now[0], first);
 });
 
+/** A sidecar started with `flags` accepts `signer`'s tokens on both channels and refuses a shared-secret token. */
+async function verifiesAsymmetricOnly(signer: AuthManager, flags: string[]): Promise<void> {
+  await using sidecar = await Sidecar.start(
+    ["--server-id", "ev", ...flags, "--", ...denoServer(EVERYTHING, "stdio")],
+    { MCP_SECRET_KEY: "" },
+  );
+  await using p = new FederationProxy(signer, { logger: SILENT });
+  await p.registerServer(memberConfig("ev", sidecar));
+  await bothUp(p, "ev");
+  for (const channel of CHANNELS) {
+    assert.equal(textOf(await p.callTool("ev", "echo", { message: channel }, { channel })), `Echo: ${channel}`);
+  }
+  const hmac = await new AuthManager(SECRET).createToken({}, { audience: "ev", subject: "federation-proxy" });
+  const refused = await fetch(sidecar.data, {
+    method: "POST",
+    headers: { authorization: `Bearer ${hmac}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(refused.status, 401);
+  await refused.body?.cancel();
+}
+
 Deno.test("sidecar with --jwks verifies the proxy's asymmetric tokens and refuses shared-secret ones", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const signer = await AuthManager.generate("EdDSA");
     const jwksFile = `${dir}/proxy-jwks.json`;
     await Deno.writeTextFile(jwksFile, JSON.stringify(await signer.publicJwks()));
-    await using sidecar = await Sidecar.start(
-      ["--server-id", "ev", "--jwks", jwksFile, "--", ...denoServer(EVERYTHING, "stdio")],
-      { MCP_SECRET_KEY: "" },
-    );
-    await using p = new FederationProxy(signer, { logger: SILENT });
-    await p.registerServer(memberConfig("ev", sidecar));
-    await bothUp(p, "ev");
-    for (const channel of CHANNELS) {
-      assert.equal(textOf(await p.callTool("ev", "echo", { message: channel }, { channel })), `Echo: ${channel}`);
-    }
-    const hmac = await new AuthManager(SECRET).createToken({}, { audience: "ev", subject: "federation-proxy" });
-    const refused = await fetch(sidecar.data, {
-      method: "POST",
-      headers: { authorization: `Bearer ${hmac}`, "content-type": "application/json" },
-      body: "{}",
-    });
-    assert.equal(refused.status, 401);
-    await refused.body?.cancel();
+    await verifiesAsymmetricOnly(signer, ["--jwks", jwksFile]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -396,26 +401,8 @@ Deno.test("sidecar with --jwks-url verifies the proxy's tokens against its publi
     fetches++;
     return Response.json(await signer.publicJwks());
   });
-  const jwksUrl = `http://127.0.0.1:${jwks.addr.port}/.well-known/jwks.json`;
-  await using sidecar = await Sidecar.start(
-    ["--server-id", "ev", "--jwks-url", jwksUrl, "--", ...denoServer(EVERYTHING, "stdio")],
-    { MCP_SECRET_KEY: "" },
-  );
-  await using p = new FederationProxy(signer, { logger: SILENT });
-  await p.registerServer(memberConfig("ev", sidecar));
-  await bothUp(p, "ev");
-  for (const channel of CHANNELS) {
-    assert.equal(textOf(await p.callTool("ev", "echo", { message: channel }, { channel })), `Echo: ${channel}`);
-  }
+  await verifiesAsymmetricOnly(signer, ["--jwks-url", `http://127.0.0.1:${jwks.addr.port}/.well-known/jwks.json`]);
   assert.equal(fetches, 1, "the key set is fetched once and cached");
-  const hmac = await new AuthManager(SECRET).createToken({}, { audience: "ev", subject: "federation-proxy" });
-  const refused = await fetch(sidecar.data, {
-    method: "POST",
-    headers: { authorization: `Bearer ${hmac}`, "content-type": "application/json" },
-    body: "{}",
-  });
-  assert.equal(refused.status, 401);
-  await refused.body?.cancel();
 });
 
 Deno.test("sidecar serves https with --cert and --key", async () => {
