@@ -81,6 +81,18 @@ function fail(field: string, rule: string, serverId: string | undefined): never 
   throw new ConfigError(`Invalid ${field}${who}: ${rule}`, serverId === undefined ? { field } : { field, serverId });
 }
 
+/**
+ * A stdio member is a command every replica would run, with the replica's environment at hand: only a replica's own
+ * config file may declare one, never the membership API or the shared store.
+ */
+function refuseStdio(serverId: string | undefined): never {
+  fail(
+    "endpoints.stdio",
+    "is not accepted from the membership API or the store: a process member is declared in each replica's config file",
+    serverId,
+  );
+}
+
 function readEnv(name: string, options: MemberSecretsOptions, serverId: string): string {
   const value = (options.env ?? ((n: string) => Deno.env.get(n)))(name);
   if (value === undefined || value === "") {
@@ -99,7 +111,7 @@ function readEnv(name: string, options: MemberSecretsOptions, serverId: string):
  * @returns The stored form: `secretEnv` kept, a literal secret sealed.
  * @throws {ConfigError} With the bad `field`: anything `validateConfig` refuses, an unknown `auth.config` field, a
  *   string longer than its limit (URLs 2,048 characters, `subject` 256, `secretEnv` 128, `secret` 1,024,
- *   `expiresIn` 32), a `secretEnv` variable not set on this replica (or not allowed by `env`), or a literal secret
+ *   `expiresIn` 32), `endpoints.stdio` (a process member belongs in a replica's config file), a `secretEnv` variable not set on this replica (or not allowed by `env`), or a literal secret
  *   without a `box`.
  * @example
  * ```ts
@@ -113,6 +125,7 @@ export async function toStoredMember(input: unknown, options: MemberSecretsOptio
   if (!isRecord(input)) fail("config", "must be an object", undefined);
   const serverId = typeof input.serverId === "string" && input.serverId.length <= 64 ? input.serverId : undefined;
   checkLengths(input, serverId);
+  if (isRecord(input.endpoints) && input.endpoints.stdio !== undefined) refuseStdio(serverId);
   const auth = input.auth;
   if (!(isRecord(auth) && auth.type === "jwt" && isRecord(auth.config))) {
     const valid = validateConfig(input, { strictSecrets: false, warn: () => {} });
@@ -166,7 +179,8 @@ export async function toStoredMember(input: unknown, options: MemberSecretsOptio
  * @param stored The stored registration.
  * @param options `box`, `env`.
  * @returns The registration.
- * @throws {ConfigError} When the variable is not set here, or the secret cannot be opened (no box, other key).
+ * @throws {ConfigError} When the variable is not set here, the secret cannot be opened (no box, other key), or the
+ *   record is a stdio member (`endpoints.stdio`: never run from the store).
  * @example
  * ```ts
  * import { resolveMember } from "@federated-mcp/federation/cluster";
@@ -179,6 +193,7 @@ export async function resolveMember(
   stored: StoredMemberConfig,
   options: MemberSecretsOptions = {},
 ): Promise<FederationConfig> {
+  if (stored.endpoints.stdio !== undefined) refuseStdio(stored.serverId);
   const base = { serverId: stored.serverId, endpoints: { ...stored.endpoints } };
   const auth = stored.auth;
   if (auth === undefined) return base;

@@ -2,12 +2,12 @@
 // or a value in a known token format). Used to refuse secrets written in a file; never used to decide what to log.
 
 /**
- * Names of credentials: matched on the name with camelCase, `-`, `.` and spaces turned into `_`, so that
- * `GITHUB_TOKEN`, `apiKey`, `X-Api-Key`, `Authorization`, `DB_PASSWORD`, `GITHUB_PAT` match and `PATH`, `KEYBOARD`
- * do not.
+ * The one rule for names of credentials (core's `SECRET_ENV_NAME` is this expression). {@link isSecretName} applies it
+ * to the name with camelCase, `-`, `.` and spaces turned into `_`, so that `GITHUB_TOKEN`, `apiKey`, `X-Api-Key`,
+ * `Authorization`, `DB_PASSWORD`, `GITHUB_PAT`, `SESSION_ID` match and `PATH`, `KEYBOARD`, `AUTHOR` do not.
  */
-const SECRET_NAME =
-  /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH|COOKIE|(?:^|_)(?:KEY|PAT|PWD_?HASH)(?:_|$)/i;
+export const SECRET_NAME: RegExp =
+  /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH(?!ORS?(?:_|$))|COOKIE|SESSION|(?:^|_)(?:KEY|PAT|PWD_?HASH)(?:_|$)/i;
 
 /** Well-known token formats (GitHub, OpenAI/Anthropic-style `sk-`, Slack, AWS access keys, GitLab, npm, JWTs). */
 const TOKEN_FORMATS: RegExp[] = [

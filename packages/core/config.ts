@@ -17,6 +17,7 @@
 
 import { ConfigError } from "./errors.ts";
 import { isRecord } from "./_json.ts";
+import { isSecretName, SECRET_NAME } from "./_secret_like.ts";
 import { parseDuration } from "./duration.ts";
 import type { FederationConfig, JwtAuthSettings, StdioEndpoint } from "./types.ts";
 
@@ -31,7 +32,8 @@ const SECRET_QUERY_NAMES =
 
 /**
  * Names of environment variables that look like credentials: a stdio member's `env` may not hold them inline (they
- * belong in the proxy's environment, referenced with `envFrom`).
+ * belong in the proxy's environment, referenced with `envFrom`). The one secret-name rule of the library: the config
+ * file importer uses the same expression (after turning camelCase, `-`, `.` into `_`).
  *
  * @example
  * ```ts
@@ -40,8 +42,16 @@ const SECRET_QUERY_NAMES =
  * console.log(SECRET_ENV_NAME.test("GITHUB_TOKEN"), SECRET_ENV_NAME.test("LOG_LEVEL")); // true false
  * ```
  */
-export const SECRET_ENV_NAME: RegExp =
-  /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH(?!OR)|COOKIE|SESSION/i;
+export const SECRET_ENV_NAME: RegExp = SECRET_NAME;
+
+// The federation's own secret variables: a stdio member's `envFrom` may not name them (a member must never receive
+// the proxy's, the gateway's or the store's key). The gateway's config file adds the names it uses itself
+// (`proxy.secretEnv`, `gateway.auth.secretEnv`, `store.keyEnv`).
+const FEDERATION_SECRET_ENV: readonly string[] = Object.freeze([
+  "MCP_SECRET_KEY",
+  "MCP_GATEWAY_SECRET",
+  "MCP_STORE_KEY",
+]);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const STDIO_FIELDS = ["command", "args", "env", "envFrom", "cwd"];
 
@@ -178,7 +188,14 @@ function validateEnvMap(value: unknown, field: string, serverId: string, inline:
     if (!inline && !ENV_NAME.test(entry)) {
       fail(`${field}.${name}`, "must name an environment variable of the proxy", serverId);
     }
-    if (inline && SECRET_ENV_NAME.test(name)) {
+    if (!inline && FEDERATION_SECRET_ENV.includes(entry)) {
+      fail(
+        `${field}.${name}`,
+        `must not name ${entry}: a member never receives the federation's own secrets`,
+        serverId,
+      );
+    }
+    if (inline && isSecretName(name)) {
       // The value is never quoted: it may be the secret itself.
       fail(
         `${field}.${name}`,

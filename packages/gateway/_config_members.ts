@@ -99,3 +99,31 @@ export function checkClientSecret(
     });
   }
 }
+
+/**
+ * Refuses a stdio member's `envFrom` that names one of the variables this file gives the federation's own secrets
+ * (`proxy.secretEnv`, `gateway.auth.secretEnv`, `store.keyEnv`, `store.urlEnv`): a member never receives them.
+ * (`validateConfig` already refuses the default names `MCP_SECRET_KEY`, `MCP_GATEWAY_SECRET`, `MCP_STORE_KEY`.)
+ */
+export function refuseOwnSecretsInEnvFrom(problems: Problems, input: Json, members: FederationConfig[]): void {
+  const own = new Map<string, string>();
+  const note = (section: unknown, key: string, field: string) => {
+    if (isRecord(section) && typeof section[key] === "string") own.set(section[key], field);
+  };
+  note(input.proxy, "secretEnv", "proxy.secretEnv");
+  note(isRecord(input.gateway) ? input.gateway.auth : undefined, "secretEnv", "gateway.auth.secretEnv");
+  note(input.store, "keyEnv", "store.keyEnv");
+  note(input.store, "urlEnv", "store.urlEnv");
+  members.forEach((member, index) => {
+    for (const [name, from] of Object.entries(member.endpoints.stdio?.envFrom ?? {})) {
+      const field = own.get(from);
+      if (field !== undefined) {
+        problems.fail(
+          `members[${index}].endpoints.stdio.envFrom.${name}`,
+          `must not name ${from}, the variable of ${field}: a member never receives the federation's own secrets`,
+          member.serverId,
+        );
+      }
+    }
+  });
+}

@@ -19,6 +19,7 @@ import { dirname, resolve } from "node:path";
 import { ConfigError } from "../core/errors.ts";
 import { isRecord } from "../core/_json.ts";
 import { SERVER_ID_PATTERN } from "../core/config.ts";
+import { parseJsonQuietly } from "../core/_json_syntax.ts";
 import { containsKnownToken, isSecretName } from "../core/_secret_like.ts";
 
 type Json = Record<string, unknown>;
@@ -40,6 +41,8 @@ interface Where {
   section: "mcpServers" | "servers";
   name: string;
   env: Env;
+  /** Set when a value of this server was read from the environment (for `--import`, which then keeps the server as written). */
+  readEnv?: boolean;
 }
 
 function fail(where: Where, field: string, rule: string): never {
@@ -114,6 +117,7 @@ function expand(where: Where, field: string, value: string): string {
 
 function lookup(where: Where, field: string, name: string, fallback: string | undefined): string {
   const value = where.env(name);
+  where.readEnv = true;
   if (value !== undefined) return value;
   if (fallback !== undefined) return fallback;
   return fail(where, field, `environment variable ${name} is not set (write \${${name}:-default} for a default)`);
@@ -188,6 +192,11 @@ function dataEndpoint(where: Where, raw: Json): string {
   const url = expand(where, "url", stringField(where, raw, "url")!);
   if (!URL.canParse(url) || !["http:", "https:"].includes(new URL(url).protocol)) {
     fail(where, "url", "must be an http:// or https:// URL (a Streamable HTTP endpoint)");
+  }
+  const parsed = new URL(url);
+  if (parsed.username !== "" || parsed.password !== "") {
+    // The value is not quoted: the password may be in it.
+    fail(where, "url", "carries a user name or password (user:password@host): a secret must not be written in a URL");
   }
   for (const name of new URL(url).searchParams.keys()) {
     if (isSecretName(name)) {
@@ -275,10 +284,17 @@ function convertServer(where: Where, raw: unknown): Json {
  * @param input The parsed JSON.
  * @param file The file name, for messages and `${workspaceFolder}`.
  * @param env Reads environment variables (for the non-secret references expanded now).
+ * @param options `keepEnvReferences` (for `--import`): a server with a value read from the environment stays in its
+ *   section as written, so that the printed result holds `${VAR}`, never the value.
  * @returns The federation file, in our form, secrets kept as references.
  * @throws {ConfigError} Naming the file, the server and the field.
  */
-export function federationFileOf(input: unknown, file: string, env: Env): unknown {
+export function federationFileOf(
+  input: unknown,
+  file: string,
+  env: Env,
+  options: { keepEnvReferences?: boolean } = {},
+): unknown {
   if (!isRecord(input) || (input.mcpServers === undefined && input.servers === undefined)) return input;
   const { mcpServers, servers, inputs, ...rest } = input;
   const problem = (field: string, rule: string): never => {
@@ -298,11 +314,18 @@ export function federationFileOf(input: unknown, file: string, env: Env): unknow
     problem("members", "must be an array of member registrations");
   }
   const members = [...(rest.members as unknown[] | undefined ?? [])];
+  const kept: Json = {};
   for (const [name, raw] of Object.entries(list)) {
-    members.push(convertServer({ file, section, name, env }, raw));
+    const where: Where = { file, section, name, env };
+    const member = convertServer(where, raw);
+    // `--import` prints its result: a value read from the environment (a password in `${DATABASE_URL}`) must not be
+    // written out. Such a server stays as written, `${VAR}` included; the gateway expands it when it reads the file.
+    if (options.keepEnvReferences && where.readEnv) kept[name] = raw;
+    else members.push(member);
   }
   const gateway = rest.gateway ?? { auth: { secretEnv: "MCP_GATEWAY_SECRET" } };
-  return { ...rest, gateway, members };
+  if (Object.keys(kept).length === 0) return { ...rest, gateway, members };
+  return { ...rest, gateway, members, [section]: kept, ...(inputs === undefined ? {} : { inputs }) };
 }
 
 /**
@@ -315,14 +338,22 @@ export function federationFileOf(input: unknown, file: string, env: Env): unknow
  * @throws {ConfigError} When the file cannot be read, is not JSON, holds no server list, or a server is refused.
  */
 export async function importConfigFile(file: string, env: Env): Promise<Json> {
-  let input: unknown;
+  let text: string;
   try {
-    input = JSON.parse(await Deno.readTextFile(file));
+    text = await Deno.readTextFile(file);
   } catch (error) {
-    const what = error instanceof SyntaxError ? "Invalid config file" : "Cannot read config file";
-    throw new ConfigError(`${what} '${file}': ${error instanceof Error ? error.message : error}`, {
+    throw new ConfigError(`Cannot read config file '${file}': ${error instanceof Error ? error.message : error}`, {
       field: "file",
       cause: error,
+    });
+  }
+  let input: unknown;
+  try {
+    input = parseJsonQuietly(text);
+  } catch (error) {
+    // Only the line and column: JSON.parse's own message quotes the text there, which may be part of a secret.
+    throw new ConfigError(`Invalid config file '${file}': ${error instanceof Error ? error.message : "not JSON"}`, {
+      field: "file",
     });
   }
   if (!isRecord(input) || (input.mcpServers === undefined && input.servers === undefined)) {
@@ -331,5 +362,5 @@ export async function importConfigFile(file: string, env: Env): Promise<Json> {
       { field: "mcpServers" },
     );
   }
-  return federationFileOf(input, file, env) as Json;
+  return federationFileOf(input, file, env, { keepEnvReferences: true }) as Json;
 }

@@ -41,7 +41,8 @@
 import { isRecord } from "../core/_json.ts";
 import { ConfigError } from "../core/errors.ts";
 import { parseGatewaySection } from "./_config_gateway.ts";
-import { checkClientSecret, parseMembers } from "./_config_members.ts";
+import { parseJsonQuietly } from "../core/_json_syntax.ts";
+import { checkClientSecret, parseMembers, refuseOwnSecretsInEnvFrom } from "./_config_members.ts";
 import { Problems } from "./_config_problems.ts";
 import { parseCatalogSection, parseProxySection, parseStore } from "./_config_sections.ts";
 import type { GatewayConfig, LoadGatewayConfigOptions } from "./_config_types.ts";
@@ -93,6 +94,7 @@ export function parseGatewayConfig(
   const store = input.store === undefined ? undefined : parseStore(problems, input.store, env);
   const members = parseMembers(problems, input, env, proxySecret);
   checkClientSecret(problems, gateway.auth, proxySecret, members);
+  refuseOwnSecretsInEnvFrom(problems, input, members);
   return { file, members, proxySecret, proxy, catalog, store, gateway };
 }
 
@@ -121,15 +123,12 @@ export async function loadGatewayConfig(file: string, options: LoadGatewayConfig
   }
   let input: unknown;
   try {
-    input = JSON.parse(text);
+    input = parseJsonQuietly(text);
   } catch (error) {
-    throw new ConfigError(
-      `Invalid config file '${file}': not JSON: ${error instanceof Error ? error.message : error}`,
-      {
-        field: "file",
-        cause: error,
-      },
-    );
+    // Only the line and column: JSON.parse's own message quotes the text there, which may be part of a secret.
+    throw new ConfigError(`Invalid config file '${file}': ${error instanceof Error ? error.message : "not JSON"}`, {
+      field: "file",
+    });
   }
   return parseGatewayConfig(input, file, options);
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../packages/core/errors.ts";
 import { containsKnownToken, isSecretName } from "../../packages/core/_secret_like.ts";
-import { federationFileOf } from "../../packages/gateway/_foreign_configs.ts";
-import { parseGatewayConfig } from "../../packages/gateway/config_file.ts";
+import { jsonErrorOffset } from "../../packages/core/_json_syntax.ts";
+import { federationFileOf, importConfigFile } from "../../packages/gateway/_foreign_configs.ts";
+import { loadGatewayConfig, parseGatewayConfig } from "../../packages/gateway/config_file.ts";
 
 const VARS: Record<string, string> = { HOME: "/home/ada", DATA_DIR: "/srv/data", PORT: "3001" };
 const env = (name: string) => VARS[name];
@@ -325,4 +326,107 @@ Deno.test("parseGatewayConfig() runs a Claude-style file: members validated, gat
       }),
     (e) => e instanceof ConfigError && e.field === "gateway.auth.secretEnv",
   );
+});
+
+Deno.test("A JSON syntax error names the line and column, never the text near it (a token may sit there)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/claude_desktop_config.json`;
+    await Deno.writeTextFile(file, `{\n  "mcpServers": {\n    "gh": { "env": { "B_TOKEN": ${GHP} } }\n  }\n}\n`);
+    for (
+      const load of [
+        () => importConfigFile(file, env),
+        () => loadGatewayConfig(file, { env }),
+      ]
+    ) {
+      const error = await load().then(() => undefined, (e) => e);
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.field, "file");
+      assert.match(error.message, /line 3, column 33/);
+      assert.doesNotMatch(error.message, /ghp_|B_TOKEN/);
+      assert.doesNotMatch(String(error.cause ?? ""), /ghp_/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("jsonErrorOffset() finds the first error where JSON.parse fails, and none where it succeeds", () => {
+  for (const text of ['{"a": 1}', "[1, 2.5e3, true, null]", '"\\u00e9"', " {} "]) {
+    assert.equal(jsonErrorOffset(text), undefined, text);
+  }
+  for (
+    const [text, offset] of [['{"a": nope}', 6], ['{"a": 1,}', 8], ["[1 2]", 3], ['{"a": "x"', 9], ["{} x", 3]] as const
+  ) {
+    assert.throws(() => JSON.parse(text));
+    assert.equal(jsonErrorOffset(text), offset, text);
+  }
+});
+
+Deno.test("federationFileOf() refuses a url with a user name or password, without quoting it", () => {
+  for (const url of ["https://ada:hunter2-pass@db.example/mcp", "https://ada@db.example/mcp"]) {
+    const error = (() => {
+      try {
+        federationFileOf({ mcpServers: { db: { type: "http", url } } }, "c.json", env);
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(error instanceof ConfigError, url);
+    assert.equal(error.field, "mcpServers.db.url");
+    assert.doesNotMatch(error.message, /hunter2|ada@/);
+  }
+});
+
+Deno.test("--import keeps ${VAR} for values read from the environment; the gateway expands them on load", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/.mcp.json`;
+    const withEnv = { command: "pg-mcp", args: ["${DATABASE_URL}"] };
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ mcpServers: { db: withEnv, plain: { command: "echo", args: ["hi"] } } }),
+    );
+    const vars: Record<string, string> = {
+      DATABASE_URL: "postgres://app:db-pass-1@db/app",
+      MCP_GATEWAY_SECRET: "g".repeat(40),
+    };
+    const read = (name: string) => vars[name];
+    const imported = await importConfigFile(file, read);
+    const printed = JSON.stringify(imported);
+    assert.doesNotMatch(printed, /db-pass-1/);
+    assert.deepEqual(imported.mcpServers, { db: withEnv });
+    assert.deepEqual((imported.members as { serverId: string }[]).map((m) => m.serverId), ["plain"]);
+    // The printed file runs: the kept server is converted (and expanded) when the gateway reads it.
+    const config = parseGatewayConfig(JSON.parse(printed), "federation.json", { env: read });
+    assert.deepEqual(config.members.map((m) => [m.serverId, m.endpoints.stdio?.args]), [
+      ["plain", ["hi"]],
+      ["db", ["postgres://app:db-pass-1@db/app"]],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseGatewayConfig() refuses envFrom naming the variables the file uses for its own secrets", () => {
+  const vars: Record<string, string> = {
+    PROXY_KEY: "p".repeat(40),
+    CLIENT_KEY: "c".repeat(40),
+    SEAL_KEY: "s".repeat(40),
+  };
+  const file = (from: string) => ({
+    gateway: { auth: { secretEnv: "CLIENT_KEY" } },
+    proxy: { secretEnv: "PROXY_KEY" },
+    store: { url: "redis://127.0.0.1:6379", keyEnv: "SEAL_KEY" },
+    members: [{ serverId: "x", endpoints: { stdio: { command: "env", envFrom: { LEAK: from } } } }],
+  });
+  for (const [from, field] of [["PROXY_KEY", "proxy.secretEnv"], ["CLIENT_KEY", "gateway.auth.secretEnv"]] as const) {
+    assert.throws(
+      () => parseGatewayConfig(file(from), "f.json", { env: (name) => vars[name] }),
+      (e) =>
+        e instanceof ConfigError && e.field === "members[0].endpoints.stdio.envFrom.LEAK" &&
+        e.message.includes(field),
+      from,
+    );
+  }
 });

@@ -2,7 +2,8 @@
 // a malformed path is a 400, `secretEnv` can name only allowed variables and the refusal does not tell whether a
 // variable exists, and every change records the admin's `sub`.
 import assert from "node:assert/strict";
-import { MemoryRegistryStore } from "../../packages/cluster/mod.ts";
+import { MemoryRegistryStore, resolveMember } from "../../packages/cluster/mod.ts";
+import { ConfigError } from "../../packages/core/errors.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
 import { DEFAULT_GATEWAY_AUDIENCE, serveGateway } from "../../packages/gateway/mod.ts";
 import type { GatewayOptions } from "../../packages/gateway/mod.ts";
@@ -148,4 +149,27 @@ Deno.test("Membership API: every change records the admin's sub", async () => {
   assert.equal(deleted.body.deletedBy, "bob-admin");
   assert.ok(lines.some((l) => l.includes("Member added") && l.includes('"by":"alice-admin"')));
   assert.ok(lines.some((l) => l.includes("Member deleted") && l.includes('"by":"bob-admin"')));
+});
+
+Deno.test("Membership API: a stdio member is refused (400 naming endpoints.stdio); nothing is stored", async () => {
+  await using g = await gateway({ MCP_MEMBER_DOCS: MEMBER_SECRET, MCP_GATEWAY_SECRET: GATEWAY_SECRET });
+  for (
+    const stdio of [
+      { command: "sh", args: ["-c", "echo pwned"] },
+      { command: "env", envFrom: { S: "MCP_MEMBER_DOCS" } },
+    ]
+  ) {
+    const answer = await send(g.base, "POST", "members", JSON.stringify({ serverId: "p", endpoints: { stdio } }));
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body.error?.code, "ERR_CONFIG_INVALID");
+    assert.equal(answer.body.error?.field, "endpoints.stdio");
+  }
+  assert.equal((await g.store.listMembers()).members.length, 0);
+});
+
+Deno.test("resolveMember() refuses a stored stdio member (a record written to the store by other means)", async () => {
+  await assert.rejects(
+    resolveMember({ serverId: "p", endpoints: { stdio: { command: "sh" } } }),
+    (e) => e instanceof ConfigError && e.field === "endpoints.stdio",
+  );
 });

@@ -2,7 +2,8 @@
 // inline.
 import assert from "node:assert/strict";
 import { ConfigError } from "../../packages/core/errors.ts";
-import { validateConfig } from "../../packages/core/config.ts";
+import { SECRET_ENV_NAME, validateConfig } from "../../packages/core/config.ts";
+import { isSecretName } from "../../packages/core/_secret_like.ts";
 
 function refusal(input: unknown): ConfigError {
   try {
@@ -70,4 +71,19 @@ Deno.test("validateConfig() refuses an inline secret in a stdio member's env wit
   }
   // Ordinary names pass.
   assert.ok(validateConfig(stdio({ command: "x", env: { AUTHOR: "me", LOG_LEVEL: "info", PORT: "1" } })));
+});
+
+Deno.test("validateConfig() refuses envFrom naming the federation's own secret variables", () => {
+  for (const from of ["MCP_SECRET_KEY", "MCP_GATEWAY_SECRET", "MCP_STORE_KEY"]) {
+    const error = refusal(stdio({ command: "x", envFrom: { STOLEN: from } }));
+    assert.equal(error.field, "endpoints.stdio.envFrom.STOLEN");
+    assert.match(error.message, new RegExp(from));
+  }
+  assert.ok(validateConfig(stdio({ command: "x", envFrom: { GITHUB_TOKEN: "MCP_MEMBER_GITHUB" } })));
+});
+
+Deno.test("SECRET_ENV_NAME and the importer's isSecretName are one rule", () => {
+  const names = ["GITHUB_TOKEN", "DB_PASSPHRASE", "SESSION_ID", "AUTHORIZATION", "GITHUB_PAT", "KEY", "AUTHOR", "PATH"];
+  for (const name of names) assert.equal(SECRET_ENV_NAME.test(name), isSecretName(name), name);
+  assert.ok(isSecretName("DB_PASSPHRASE") && isSecretName("SESSION_ID") && !isSecretName("AUTHOR"));
 });
