@@ -32,6 +32,8 @@ const HTTP_FIELDS = ["url", "headers"];
 const KNOWN = ["type", ...STDIO_FIELDS, "envFile", ...HTTP_FIELDS];
 const TYPES = ["stdio", "http", "streamable-http", "sse"];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables that hold no secret (where a user's files are): `--import` prints their values expanded. */
+const PLAIN_VARIABLES = ["HOME", "USER", "TMPDIR"];
 /** `${NAME}`, `${NAME:-default}`, `${env:NAME}`, `${input:id}`, `${userHome}`, `${workspaceFolder}`. */
 const REFERENCE = /\$\{([^}]*)\}/g;
 
@@ -117,7 +119,7 @@ function expand(where: Where, field: string, value: string): string {
 
 function lookup(where: Where, field: string, name: string, fallback: string | undefined): string {
   const value = where.env(name);
-  where.readEnv = true;
+  if (!PLAIN_VARIABLES.includes(name)) where.readEnv = true;
   if (value !== undefined) return value;
   if (fallback !== undefined) return fallback;
   return fail(where, field, `environment variable ${name} is not set (write \${${name}:-default} for a default)`);
@@ -284,8 +286,9 @@ function convertServer(where: Where, raw: unknown): Json {
  * @param input The parsed JSON.
  * @param file The file name, for messages and `${workspaceFolder}`.
  * @param env Reads environment variables (for the non-secret references expanded now).
- * @param options `keepEnvReferences` (for `--import`): a server with a value read from the environment stays in its
- *   section as written, so that the printed result holds `${VAR}`, never the value.
+ * @param options `keepEnvReferences` (for `--import`): a server with a value read from the environment (other than
+ *   `HOME`, `USER`, `TMPDIR`) stays in its section as written, so that the printed result holds `${VAR}`, never the
+ *   value.
  * @returns The federation file, in our form, secrets kept as references.
  * @throws {ConfigError} Naming the file, the server and the field.
  */

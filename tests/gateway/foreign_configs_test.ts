@@ -385,9 +385,10 @@ Deno.test("--import keeps ${VAR} for values read from the environment; the gatew
     const withEnv = { command: "pg-mcp", args: ["${DATABASE_URL}"] };
     await Deno.writeTextFile(
       file,
-      JSON.stringify({ mcpServers: { db: withEnv, plain: { command: "echo", args: ["hi"] } } }),
+      JSON.stringify({ mcpServers: { db: withEnv, plain: { command: "echo", args: ["hi", "${HOME}"] } } }),
     );
     const vars: Record<string, string> = {
+      HOME: "/home/ada",
       DATABASE_URL: "postgres://app:db-pass-1@db/app",
       MCP_GATEWAY_SECRET: "g".repeat(40),
     };
@@ -400,7 +401,7 @@ Deno.test("--import keeps ${VAR} for values read from the environment; the gatew
     // The printed file runs: the kept server is converted (and expanded) when the gateway reads it.
     const config = parseGatewayConfig(JSON.parse(printed), "federation.json", { env: read });
     assert.deepEqual(config.members.map((m) => [m.serverId, m.endpoints.stdio?.args]), [
-      ["plain", ["hi"]],
+      ["plain", ["hi", "/home/ada"]],
       ["db", ["postgres://app:db-pass-1@db/app"]],
     ]);
   } finally {
