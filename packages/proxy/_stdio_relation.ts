@@ -4,9 +4,10 @@
 //
 //   Fail closed. What the process sends is related to a call only when exactly one request of ours is outstanding
 //   on it (sent, not answered; pings excepted: they cause nothing). Then it is unambiguous. With two or more, a
-//   server-to-client request (sampling, elicitation, roots; not `ping`, answered always) is refused here with a JSON-RPC error, and a log line
+//   server-to-client request (sampling, elicitation, roots) is refused here with a JSON-RPC error, and a log line
 //   reaches no caller (a proxy event only). With none, it is unsolicited, as on any channel: the proxy's
-//   `onServerRequest` decides (the gateway refuses).
+//   `onServerRequest` decides (the gateway refuses). The process's own `ping` asks no caller: it is always let
+//   through, unrelated (the client answers it).
 //
 // A request we cancelled (or that timed out: the SDK then sends `notifications/cancelled`) stays outstanding until
 // the process answers it, or for `cancelledGrace` ms after the cancellation (the server may still be working on it
