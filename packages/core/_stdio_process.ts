@@ -68,19 +68,31 @@ const encoder = new TextEncoder();
 
 /**
  * Reads `stream` line by line (LF; a CR before it dropped) until it ends or breaks, awaiting `onLine` before the next
- * line. A partial line for which `tooLong` holds is not buffered further: `onLong` gets its start once, and the rest
- * of that line is skipped.
+ * line. A line for which `tooLong` holds, whether complete or still partial, goes to `onLong` (its start, once)
+ * instead of `onLine`, and the rest of it is skipped. A throw of `onLine` goes to `onFault`, and reading goes on.
  */
 async function eachLine(
   stream: ReadableStream<Uint8Array>,
   tooLong: (partial: string) => boolean,
   onLine: (line: string) => void | Promise<void>,
   onLong: (start: string) => void,
+  onFault: (error: unknown) => void,
 ): Promise<void> {
   const reader = stream.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
   let skipping = false;
+  const line = async (text: string) => {
+    if (tooLong(text)) {
+      onLong(text);
+      return;
+    }
+    try {
+      await onLine(text);
+    } catch (error) {
+      onFault(error);
+    }
+  };
   try {
     while (true) {
       const { done, value } = await reader.read();
@@ -88,18 +100,18 @@ async function eachLine(
       buffer += decoder.decode(value, { stream: true });
       let newline: number;
       while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline).replace(/\r$/, "");
+        const text = buffer.slice(0, newline).replace(/\r$/, "");
         buffer = buffer.slice(newline + 1);
         if (skipping) skipping = false;
-        else await onLine(line);
+        else await line(text);
       }
-      if (tooLong(buffer)) {
-        if (!skipping) onLong(buffer);
+      if (!skipping && tooLong(buffer)) {
+        onLong(buffer);
         skipping = true;
-        buffer = "";
       }
+      if (skipping) buffer = "";
     }
-    if (buffer !== "" && !skipping) await onLine(buffer);
+    if (buffer !== "" && !skipping) await line(buffer);
   } catch {
     // The pipe broke: the process is ending, its status closes the transport.
   } finally {
@@ -124,6 +136,8 @@ export class StdioProcessTransport implements Transport {
   #exited = Promise.withResolvers<void>();
   #closing: Promise<void> | undefined;
   #terminating = false;
+  /** Stopped for an oversized message: what it wrote after it is not delivered. */
+  #stopped = false;
   #closed = false;
   #exit: Deno.CommandStatus | undefined;
 
@@ -302,14 +316,21 @@ export class StdioProcessTransport implements Transport {
         ),
       );
       if (stop) {
+        this.#stopped = true;
         void this.#shutdown(false);
         if (this.#child) this.#signal(this.#child.pid, "SIGKILL");
       }
+    }, (error) => {
+      // A fault of whoever handles a message: that message is lost, the next ones are still read.
+      this.#options.logger.warn("A handler of an upstream message failed", {
+        ...this.#label,
+        error: error instanceof Error ? error.message : String(error),
+      });
     });
   }
 
   #receive(line: string): void {
-    if (line.trim() === "" || this.#closed) return;
+    if (line.trim() === "" || this.#closed || this.#stopped) return;
     let message: unknown;
     try {
       message = JSON.parse(line);
@@ -362,7 +383,7 @@ export class StdioProcessTransport implements Transport {
       const text = line.length > maxLine ? `${line.slice(0, maxLine)}…` : line;
       logger.info(message, { ...label, line: text });
     };
-    await eachLine(stream, (partial) => partial.length > maxLine, log, log);
+    await eachLine(stream, (partial) => partial.length > maxLine, log, log, () => {});
     if (dropped > 0) logger.warn("Dropped stderr lines of a stdio server", { ...label, dropped });
   }
 }

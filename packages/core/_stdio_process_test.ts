@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { StdioProcessTransport } from "./_stdio_process.ts";
 import type { JSONRPCMessage } from "./_sdk.ts";
+import type { ProtocolError } from "./errors.ts";
 import { alive, groupMembers } from "../../tests/_support/processes.ts";
 
 function collector() {
@@ -81,4 +82,53 @@ Deno.test("StdioProcessTransport reports an exit it did not cause through onclos
   assert.equal(exit?.data?.code, 3);
   assert.ok(lines.some((l) => l.message === "Ignored a line of the upstream's stdout that is not JSON"));
   assert.deepEqual(received.map((m) => (m as { method?: string }).method), ["notifications/message"]);
+});
+
+Deno.test("StdioProcessTransport applies the size policy to a line over the limit, whichever chunk completes it", async () => {
+  const { logger } = collector();
+  const long = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { data: "x".repeat(200) } });
+  const small = (n: number) => JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { n } });
+  // Over the limit: one line in one write; one whose start is under the limit and whose end comes in a later write.
+  const script = `printf '%s\\n%s\\n' '${long}' '${small(1)}'; printf '%s' '${long.slice(0, 60)}'; sleep 0.3; ` +
+    `printf '%s\\n%s\\n' '${long.slice(60)}' '${small(2)}'`;
+  const transport = new StdioProcessTransport({
+    command: "sh",
+    args: ["-c", script],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    clearEnv: true,
+  }, { serverId: "t", logger, label: {}, maxMessageBytes: 100, oversize: "skip" });
+  const received: JSONRPCMessage[] = [];
+  const errors: unknown[] = [];
+  transport.onmessage = (message) => received.push(message);
+  transport.onerror = (error) => errors.push((error as ProtocolError).code);
+  const closed = Promise.withResolvers<void>();
+  transport.onclose = () => closed.resolve();
+  await transport.start();
+  await closed.promise;
+  assert.deepEqual(received.map((m) => (m as unknown as { params: { n?: number } }).params.n), [1, 2]);
+  assert.deepEqual(errors, ["ERR_MESSAGE_TOO_LARGE", "ERR_MESSAGE_TOO_LARGE"]);
+});
+
+Deno.test("StdioProcessTransport goes on reading stdout after a message handler throws", async () => {
+  const { lines, logger } = collector();
+  const message = (n: number) => JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { n } });
+  const transport = new StdioProcessTransport({
+    command: "sh",
+    args: ["-c", `printf '%s\\n' '${message(1)}'; sleep 0.2; printf '%s\\n' '${message(2)}'`],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    clearEnv: true,
+  }, { serverId: "t", logger, label: {} });
+  const received: number[] = [];
+  transport.onmessage = (m) => {
+    const n = (m as unknown as { params: { n: number } }).params.n;
+    received.push(n);
+    if (n === 1) throw new Error("Handler fault");
+  };
+  const closed = Promise.withResolvers<void>();
+  transport.onclose = () => closed.resolve();
+  await transport.start();
+  await closed.promise;
+  assert.deepEqual(received, [1, 2]);
+  const fault = lines.find((l) => l.message === "A handler of an upstream message failed");
+  assert.equal(fault?.data?.error, "Handler fault");
 });

@@ -140,14 +140,14 @@ export class UpstreamLink {
   detach(session: RelaySession): void {
     if (!this.#sessions.delete(session)) return;
     for (const [id, upstreamId] of session.upstreamIds) {
-      this.#pending.delete(upstreamId);
+      session.upstreamIds.delete(id);
+      if (!this.#pending.delete(upstreamId)) continue; // still waiting for the upstream: never sent
       this.#dropProgress(upstreamId);
       void this.#sendUpstream({
         jsonrpc: "2.0",
         method: "notifications/cancelled",
         params: { requestId: upstreamId, reason: "The proxy's session closed" },
       });
-      session.upstreamIds.delete(id);
     }
     for (const [id, upstreamId] of session.outgoing) {
       this.#forwarded.delete(JSON.stringify(upstreamId));
@@ -193,10 +193,11 @@ export class UpstreamLink {
         const upstreamId = isRequestId(params?.requestId) ? session.upstreamIds.get(params.requestId) : undefined;
         if (upstreamId === undefined || !params) return;
         // The call is over for the proxy, which expects no answer (and the upstream sends none): forget it now, or
-        // it would count as in progress for the relation rule.
-        this.#pending.delete(upstreamId);
-        this.#dropProgress(upstreamId);
+        // it would count as in progress for the relation rule. One still waiting for the upstream to be ready is
+        // never sent (#forwardRequest sees it gone); one sent is cancelled upstream.
         session.upstreamIds.delete(params.requestId as RequestId);
+        if (!this.#pending.delete(upstreamId)) return;
+        this.#dropProgress(upstreamId);
         void this.#sendUpstream(withParams(m, { ...params, requestId: upstreamId }));
         return;
       }
@@ -224,14 +225,19 @@ export class UpstreamLink {
   }
 
   async #forwardRequest(session: RelaySession, m: Record<string, unknown> & { method: string; id: RequestId }) {
+    // Registered before the wait, so that a cancellation or the session's end meanwhile is seen after it.
+    const upstreamId = this.#nextId++;
+    session.upstreamIds.set(m.id, upstreamId);
     try {
       await this.#whenReady();
     } catch (error) {
+      if (session.upstreamIds.get(m.id) !== upstreamId) return;
+      session.upstreamIds.delete(m.id);
       session.send(errorReply(m.id, UPSTREAM_UNAVAILABLE, `Upstream unavailable: ${(error as Error).message}`));
       return;
     }
-    if (session.isClosed) return;
-    const upstreamId = this.#nextId++;
+    // Cancelled (or its session closed) while waiting: never sent.
+    if (session.isClosed || session.upstreamIds.get(m.id) !== upstreamId) return;
     const pending: Pending = { session, id: m.id, method: m.method, progress: undefined };
     let params = paramsOf(m);
     const meta = params && isRecord(params._meta) ? params._meta : undefined;
@@ -242,7 +248,6 @@ export class UpstreamLink {
       params = { ...params, _meta: { ...meta, progressToken: pending.progress } };
     }
     this.#pending.set(upstreamId, pending);
-    session.upstreamIds.set(m.id, upstreamId);
     const sent = await this.#sendUpstream(
       params ? { ...withParams(m, params), id: upstreamId } : { ...m, id: upstreamId } as JSONRPCMessage,
     );

@@ -6,7 +6,8 @@
 //   on it (sent, not answered; pings excepted: they cause nothing). Then it is unambiguous. With two or more, a
 //   server-to-client request (sampling, elicitation, roots) is refused here with a JSON-RPC error, and a log line
 //   reaches no caller (a proxy event only). With none, it is unsolicited, as on any channel: the proxy's
-//   `onServerRequest` decides (the gateway refuses).
+//   `onServerRequest` decides (the gateway refuses). The process's own `ping` asks no caller: it is always let
+//   through, unrelated (the client answers it).
 //
 // A request we cancelled (or that timed out: the SDK then sends `notifications/cancelled`) stays outstanding until
 // the process answers it, or for `cancelledGrace` ms after the cancellation (the server may still be working on it
@@ -51,7 +52,13 @@ export class SoleCallTransport extends TransportDecorator {
 
   override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (isRequest(message) && message.method !== "ping") {
-      this.#outstanding.set(message.id, undefined);
+      const id = message.id;
+      this.#outstanding.set(id, undefined);
+      // A send that fails (too large, broken pipe) wrote nothing the process could answer: it is not outstanding.
+      return this.inner.send(message, options).catch((error: unknown) => {
+        this.#outstanding.delete(id);
+        throw error;
+      });
     } else if (isNotification(message) && message.method === "notifications/cancelled") {
       const params = message.params as { requestId?: unknown } | undefined;
       const id = params?.requestId;
@@ -79,6 +86,11 @@ export class SoleCallTransport extends TransportDecorator {
     }
     this.#prune();
     const call = soleCall(this.#outstanding.keys());
+    if (isRequest(message) && message.method === "ping") {
+      // A liveness check causes nothing and asks no caller: answered (by the client) whatever is in progress.
+      this.onmessage?.(relateMessage(message, undefined) as JSONRPCMessage);
+      return;
+    }
     if (isRequest(message) && call === "ambiguous") {
       const { serverId, logger } = this.#options;
       logger.warn("Refused a stdio server's request: several calls in progress, its call cannot be told", {

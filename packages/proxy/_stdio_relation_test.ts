@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { RELATED_REQUEST_META_KEY } from "../core/websocket_transport.ts";
+import { Client } from "../core/_sdk.ts";
 import type { JSONRPCMessage, Transport } from "../core/_sdk.ts";
+import { ProtocolError } from "../core/errors.ts";
+import { StdioProcessTransport } from "../core/_stdio_process.ts";
 import { SoleCallTransport } from "./_stdio_relation.ts";
 
 /** The process side of a transport: what we wrote to it, and a way to make it speak. */
@@ -88,4 +91,76 @@ Deno.test("SoleCallTransport counts a cancelled request until answered or for th
   advance(1_000);
   pipe.say(elicit(101));
   assert.equal(relationOf(received.at(-1)), 2, "after the grace, call 2 is alone");
+});
+
+Deno.test("SoleCallTransport does not count a request whose send was refused (too large): the next call is alone", async () => {
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  // A real process: it answers nothing, and asks for an elicitation each time it reads a tools/call.
+  const elicitation =
+    `{"jsonrpc":"2.0","id":100,"method":"elicitation/create","params":{"message":"?","requestedSchema":{}}}`;
+  const script =
+    `while IFS= read -r line; do case "$line" in *tools/call*) printf '%s\\n' '${elicitation}';; esac; done`;
+  const process = new StdioProcessTransport({
+    command: "sh",
+    args: ["-c", script],
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    clearEnv: true,
+  }, { serverId: "s", logger, maxMessageBytes: 1_024 });
+  const transport = new SoleCallTransport(process, { serverId: "s", logger, cancelledGrace: 1_000 });
+  const received = Promise.withResolvers<JSONRPCMessage>();
+  transport.onmessage = (message) => received.resolve(message);
+  await transport.start();
+  try {
+    const big = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "a", arguments: { t: "x".repeat(2_000) } },
+    };
+    await assert.rejects(
+      transport.send(big as JSONRPCMessage),
+      (error) => error instanceof ProtocolError && error.code === "ERR_MESSAGE_TOO_LARGE",
+    );
+    assert.equal(transport.outstanding, 0, "a refused send is not outstanding");
+    await transport.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "b" } });
+    const asked = await received.promise;
+    assert.equal((asked as { method?: string }).method, "elicitation/create");
+    assert.equal(relationOf(asked), 2, "related to the one call in flight");
+  } finally {
+    await transport.close();
+  }
+});
+
+Deno.test("SoleCallTransport lets the process's own ping through while two calls run: the client answers it", async () => {
+  const { pipe, transport } = setup();
+  // The process answers initialize, then nothing: two calls stay in flight.
+  const send = pipe.send.bind(pipe);
+  pipe.send = (message) => {
+    const m = message as { id?: number; method?: string };
+    if (m.method === "initialize") {
+      queueMicrotask(() =>
+        pipe.say({
+          id: m.id,
+          result: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            serverInfo: { name: "p", version: "1" },
+          },
+        })
+      );
+    }
+    return send(message);
+  };
+  const client = new Client({ name: "c", version: "1" });
+  await client.connect(transport);
+  const calls = [1, 2].map((n) => client.callTool({ name: `t${n}` }).catch(() => {}));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(transport.outstanding, 2);
+  pipe.say({ id: 100, method: "ping" });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const answer = pipe.written.find((m) => (m as { id?: unknown }).id === 100) as Record<string, unknown> | undefined;
+  assert.deepEqual(answer, { jsonrpc: "2.0", id: 100, result: {} });
+  pipe.onclose?.(); // the process exits: the calls in flight fail
+  await Promise.all(calls);
+  await client.close();
 });
