@@ -1,7 +1,8 @@
 // Internal: one client session's MCP server. A low-level SDK `Server` whose handlers call the federated catalog,
-// passing progress, cancellation and `_meta` through, and recording which member each call is on (for routing
-// members' requests back to this client). One path per request: the name or URI is resolved once here, the call
-// is recorded on its member, and the catalog is called with the resolved origin (it does not resolve again).
+// passing progress, cancellation and `_meta` through (without the project's reserved `_meta` keys), with each
+// call's own handlers for what its member asks or logs during it (`SessionHub.relate`). One path per request: the
+// name or URI is resolved once here, the call is recorded as in progress (the idle sweep skips a busy session),
+// and the catalog is called with the resolved origin (it does not resolve again).
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
@@ -46,6 +47,17 @@ interface Extra {
 
 type Meta = Record<string, unknown> & { progressToken?: string | number };
 
+/**
+ * The project's reserved `_meta` namespace (the user token, the related request, origins): only the proxy and the
+ * member write it, so what a client sends under it never reaches a member.
+ */
+const RESERVED_META_PREFIX = "io.github.federated-mcp/";
+
+/** A client's `_meta` without the reserved keys. */
+function clientMeta(meta: Meta): Meta {
+  return Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith(RESERVED_META_PREFIX))) as Meta;
+}
+
 /** What every call of a session shares: the timeout, and the handlers of what a member sends during a call. */
 interface CallContext {
   callTimeout: number | undefined;
@@ -61,7 +73,7 @@ function callOptions(meta: Meta | undefined, extra: Extra, context: CallContext)
   const options: CatalogCallOptions = { ...context.relate(extra.requestId), signal: extra.signal };
   if (context.identity) options.onBehalfOf = context.identity;
   if (callTimeout !== undefined) options.timeout = callTimeout;
-  if (meta) options.meta = meta;
+  if (meta) options.meta = clientMeta(meta);
   const token = meta?.progressToken;
   if (token !== undefined) {
     options.onprogress = (progress: Progress) => {
@@ -105,9 +117,9 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     }
   }
 
-  /** Runs a call routed to one member, recorded as in progress on it. */
-  async function routed<T>(serverId: string, extra: Extra, work: () => Promise<T>): Promise<T> {
-    const end = session.begin(extra.requestId, serverId);
+  /** Runs a call to a member, recorded as in progress on the session (an idle sweep leaves a busy session open). */
+  async function routed<T>(extra: Extra, work: () => Promise<T>): Promise<T> {
+    const end = session.begin(extra.requestId);
     try {
       return await work();
     } finally {
@@ -131,14 +143,14 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
       const { name, arguments: args = {}, _meta } = request.params;
       const origin = await catalog.resolveTool(name);
       const options = { ...callOptions(_meta as Meta | undefined, extra, context), origin };
-      return await routed(origin.serverId, extra, () => catalog.callTool(name, args, options));
+      return await routed(extra, () => catalog.callTool(name, args, options));
     }));
 
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
     run(async () => {
       const origin = await catalog.resolveResource(request.params.uri);
       const options = { ...callOptions(request.params._meta as Meta | undefined, extra, context), origin };
-      return await routed(origin.serverId, extra, () => catalog.readResource(request.params.uri, options));
+      return await routed(extra, () => catalog.readResource(request.params.uri, options));
     }));
 
   server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
@@ -146,7 +158,6 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
       const origin = await catalog.resolvePrompt(request.params.name);
       const options = { ...callOptions(request.params._meta as Meta | undefined, extra, context), origin };
       return await routed(
-        origin.serverId,
         extra,
         () => catalog.getPrompt(request.params.name, request.params.arguments ?? {}, options),
       );

@@ -128,6 +128,7 @@ export class Gateway implements GatewayHandle {
     }
     cluster.start();
     gateway.#shared.start();
+    gateway.#mcp.start();
     const addr = gateway.#listener.addr;
     const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
     gateway.#url = `${resolved.tls ? "https" : "http"}://${host}:${addr.port}${resolved.path}`;

@@ -179,6 +179,13 @@ export class HttpGuard {
         field: "auth.resource",
       });
     }
+    if (auth.resource === undefined && !isLoopback(settings.hostname) && settings.allowedHosts.length === 0) {
+      // The metadata would name whatever Host a request carries (cached, readable from any origin).
+      throw new ConfigError(
+        "Invalid auth.resource: required on a non-loopback gateway without allowedHosts (else the published resource comes from the Host header)",
+        { field: "auth.resource" },
+      );
+    }
     if (auth.mcpScope !== undefined && auth.mcpScope !== false) text(auth.mcpScope, "mcpScope");
     const servers = auth.authorizationServers ?? [auth.issuer];
     if (!Array.isArray(servers) || servers.length === 0 || servers.some((s) => typeof s !== "string" || !s)) {
@@ -222,7 +229,10 @@ export class HttpGuard {
     return this.#oauth !== undefined;
   }
 
-  /** The resource identifier: the configured one, else the MCP endpoint's URL as this request reached it. */
+  /**
+   * The resource identifier: the configured one, else the MCP endpoint's URL as this request reached it (only on a
+   * loopback gateway or one with `allowedHosts`, where the Host header is checked).
+   */
   #resourceOf(request: Request): string {
     return this.#oauth?.resource ?? `${new URL(request.url).origin}${this.#mcpPath}`;
   }

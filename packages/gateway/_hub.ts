@@ -22,13 +22,6 @@ import {
 
 const LEVELS: LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
-/** A request of this client in progress on a member. */
-interface InflightCall {
-  serverId: string;
-  requestId: RequestId;
-  started: number;
-}
-
 /** One client session (HTTP or stdio). */
 export class ClientSession {
   readonly server: Server;
@@ -36,7 +29,8 @@ export class ClientSession {
   loggingLevel: LoggingLevel | undefined;
   /** Federated URI → its origin, for the resources this client subscribed to. */
   readonly subscriptions = new Map<string, UriOrigin>();
-  readonly inflight = new Map<RequestId, InflightCall>();
+  /** Requests of this client in progress on members (each an identity token of its record). */
+  readonly inflight = new Map<RequestId, object>();
 
   constructor(server: Server) {
     this.server = server;
@@ -47,10 +41,10 @@ export class ClientSession {
   }
 
   /** Records a call of this client to a member; returns its end. */
-  begin(requestId: RequestId, serverId: string): () => void {
-    const call = { serverId, requestId, started: performance.now() };
+  begin(requestId: RequestId): () => void {
+    const call = {};
     this.inflight.set(requestId, call);
-    this.lastActive = call.started;
+    this.lastActive = performance.now();
     return () => {
       if (this.inflight.get(requestId) === call) this.inflight.delete(requestId);
     };

@@ -55,8 +55,12 @@ export class McpEndpoint {
 
   constructor(ctx: McpEndpointContext) {
     this.#ctx = ctx;
-    const idle = ctx.options.sessionIdleTimeout;
-    if (Number.isFinite(idle)) {
+  }
+
+  /** Starts the idle sweep: called once the gateway listens, so that a gateway that cannot listen leaves no timer. */
+  start(): void {
+    const idle = this.#ctx.options.sessionIdleTimeout;
+    if (this.#sweep === undefined && Number.isFinite(idle)) {
       this.#sweep = setInterval(() => this.#closeIdle(), Math.min(Math.max(idle / 2, 10), 60_000));
     }
   }
@@ -166,31 +170,43 @@ export class McpEndpoint {
     return response;
   }
 
-  /** A session seen for the first time on this replica: rebuilt from its id, or refused (404, 403, 503). */
-  #restore(request: Request, token: string, subject: string | undefined): Promise<HttpSession | Response> {
+  /**
+   * A session seen for the first time on this replica: rebuilt from its id, or refused (404, 403, 503). The subject
+   * is checked for each caller; concurrent callers share the rebuild, and each gets its own response.
+   */
+  async #restore(request: Request, token: string, subject: string | undefined): Promise<HttpSession | Response> {
+    const claims = await this.#ctx.shared.open(token);
+    if (!claims) return rpcError(404, -32001, "Session not found");
+    if (claims.subject !== subject) return rpcError(403, -32000, "Forbidden: the session belongs to another subject");
     let pending = this.#restoring.get(token);
-    if (pending) return pending;
+    if (!pending) {
+      // Rebuilt by another caller while this one was checked.
+      const open = this.#sessions.get(token);
+      if (open) return open;
+      pending = this.#rebuild(request.url, token, claims).finally(() => this.#restoring.delete(token));
+      this.#restoring.set(token, pending);
+    }
+    const outcome = await pending;
+    // A refusal is shared as a template: each caller reads its own copy.
+    return outcome instanceof Response ? outcome.clone() : outcome;
+  }
+
+  /** Rebuilds the session of a checked session id on this replica (its `initialize`, then `initialized`). */
+  async #rebuild(url: string, token: string, claims: SessionClaims): Promise<HttpSession | Response> {
     const { shared, options, logger } = this.#ctx;
-    pending = (async (): Promise<HttpSession | Response> => {
-      const claims = await shared.open(token);
-      if (!claims) return rpcError(404, -32001, "Session not found");
-      if (claims.subject !== subject) return rpcError(403, -32000, "Forbidden: the session belongs to another subject");
-      if (this.#ctx.draining()) return shuttingDown();
-      if (this.#sessions.size >= options.maxSessions) {
-        return rpcError(503, -32000, `Too many sessions (limit ${options.maxSessions})`, { "retry-after": "5" });
-      }
-      const admitted = shared.admit(claims.subject);
-      if (admitted instanceof Response) return admitted;
-      const [initialize, initialized] = shared.restoreRequests(request.url, token, claims);
-      await (await this.#open(initialize, claims.subject, { token, claims }).finally(admitted)).text();
-      const session = this.#sessions.get(token);
-      if (!session) return rpcError(404, -32001, "Session not found");
-      await (await session.link.handleRequest(initialized)).text();
-      logger.debug("Client session rebuilt on this replica", { sessions: this.#sessions.size });
-      return session;
-    })().finally(() => this.#restoring.delete(token));
-    this.#restoring.set(token, pending);
-    return pending;
+    if (this.#ctx.draining()) return shuttingDown();
+    if (this.#sessions.size >= options.maxSessions) {
+      return rpcError(503, -32000, `Too many sessions (limit ${options.maxSessions})`, { "retry-after": "5" });
+    }
+    const admitted = shared.admit(claims.subject);
+    if (admitted instanceof Response) return admitted;
+    const [initialize, initialized] = shared.restoreRequests(url, token, claims);
+    await (await this.#open(initialize, claims.subject, { token, claims }).finally(admitted)).text();
+    const session = this.#sessions.get(token);
+    if (!session) return rpcError(404, -32001, "Session not found");
+    await (await session.link.handleRequest(initialized)).text();
+    logger.debug("Client session rebuilt on this replica", { sessions: this.#sessions.size });
+    return session;
   }
 
   async #close(session: HttpSession): Promise<void> {

@@ -69,7 +69,6 @@ const EVERY_REPLICA = new Set([
   "notifications/tools/list_changed",
   "notifications/resources/list_changed",
   "notifications/prompts/list_changed",
-  "notifications/message",
 ]);
 
 function isEventStream(response: Response): boolean {

@@ -47,17 +47,22 @@ function tooLarge(maxBytes: number): Response {
   return rpcErrorResponse(413, -32000, `Payload Too Large: Request body must not exceed ${maxBytes} bytes`);
 }
 
-/** The answer to a call that needs a user identity and came without one, or `undefined` when none needs it. */
+/**
+ * The answer to a POST that carries a call needing a user identity and came without one, or `undefined` when none
+ * needs it. Every request of such a batch gets an answer: the calls that need a user their refusal, the others an
+ * error naming the refused call (the batch is not run; its notifications are not delivered).
+ */
 function refuseWithoutUser(body: unknown): Response | undefined {
   const messages = Array.isArray(body) ? body : [body];
   const calls = messages.filter((m) => isRequest(m) && USER_METHODS.has(m.method));
   if (calls.length === 0) return undefined;
   const message = "This member requires a user identity: the call must be made on behalf of a user";
-  // A JSON-RPC error for the request (HTTP 200): the call fails, the session and the channel stay up.
-  const answers = calls.map((m) => ({
+  const withBatch = "Refused with its batch: the batch carries a call that requires a user identity";
+  // A JSON-RPC error for each request (HTTP 200): the calls fail, the session and the channel stay up.
+  const answers = messages.filter(isRequest).map((m) => ({
     jsonrpc: "2.0",
-    id: (m as { id: unknown }).id,
-    error: { code: -32001, message },
+    id: m.id,
+    error: { code: -32001, message: USER_METHODS.has(m.method) ? message : withBatch },
   }));
   return Response.json(Array.isArray(body) ? answers : answers[0]);
 }

@@ -105,8 +105,8 @@ export class MemberChannel {
       // A process gets no token.
       authorization = kind === "stdio" ? undefined : await tokens.authorization(true);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new AuthenticationError("ERR_AUTH_NO_KEY", `Cannot mint a token for server '${serverId}': ${reason}`, {
+      // The provider's own text stays in `cause`: it may quote what it read.
+      throw new AuthenticationError("ERR_AUTH_NO_KEY", `Cannot mint a token for server '${serverId}'`, {
         serverId,
         channel: kind,
         cause: error,

@@ -218,3 +218,21 @@ Deno.test("Gateway drain() lets a call in progress finish and refuses new sessio
   assert.equal(gateway.sessionCount(), 0);
   await client.close().catch(() => {});
 });
+
+Deno.test({
+  name: "Gateway that cannot listen leaves no timer behind (no idle sweep without a listener)",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn: async () => {
+    await using proxy = newProxy();
+    const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      await assert.rejects(
+        serveGateway(proxy, { auth: false, port: taken.addr.port, logger: quiet, sessionIdleTimeout: 60_000 }),
+        (e) => e instanceof ConnectionError,
+      );
+    } finally {
+      taken.close();
+    }
+  },
+});

@@ -250,3 +250,18 @@ Deno.test("parseGatewayConfig() reads gateway.auth as an OAuth resource server a
     );
   }
 });
+
+Deno.test("An OAuth gateway off loopback needs auth.resource or allowedHosts (else the metadata names any Host)", async () => {
+  await using proxy = new FederationProxy(SECRET, { logger: quiet });
+  const auth = { jwksUrl: "https://id.example.com/jwks", issuer: "https://id.example.com", audience: "gw" };
+  await assert.rejects(
+    serveGateway(proxy, { auth, hostname: "0.0.0.0", port: 0, logger: quiet }),
+    (error: unknown) =>
+      error instanceof ConfigError && error.field === "auth.resource" && /allowedHosts/.test(error.message),
+  );
+  // With the Host checked against allowedHosts, or on loopback, the resource may come from the request.
+  for (const options of [{ hostname: "0.0.0.0", allowedHosts: ["mcp.example.com"] }, { hostname: "127.0.0.1" }]) {
+    const gateway = await serveGateway(proxy, { auth, port: 0, logger: quiet, ...options });
+    await gateway.close();
+  }
+});

@@ -199,3 +199,51 @@ Deno.test("Tokens minted for a user: sub, act, orig_iss, aud = the member, short
     await member.close();
   }
 });
+
+Deno.test("A member with requireUserIdentity answers every request of a mixed batch sent without a user", async () => {
+  const { member } = await startWhoamiMember("batch", { requireUserIdentity: true, control: false });
+  try {
+    // The proxy's own token (no user), as the proxy's data channel sends it.
+    const token = await new AuthManager(SECRET).createToken({}, {
+      audience: "batch",
+      issuer: "federation-proxy",
+      subject: "federation-proxy",
+      expiresIn: 60,
+    });
+    const post = (body: unknown, session?: string) =>
+      fetch(member.dataUrl!, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-protocol-version": "2025-11-25",
+          ...(session === undefined ? {} : { "mcp-session-id": session }),
+        },
+        body: JSON.stringify(body),
+      });
+    const init = await post({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "probe", version: "1" } },
+    });
+    assert.equal(init.status, 200);
+    await init.body?.cancel();
+    const session = init.headers.get("mcp-session-id")!;
+    await (await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session)).body?.cancel();
+    const response = await post([
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {} } },
+      { jsonrpc: "2.0", id: 2, method: "tools/list" },
+      { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } },
+      { jsonrpc: "2.0", id: 3, method: "ping" },
+    ], session);
+    assert.equal(response.status, 200);
+    const answers: { id: number; error?: { code: number; message: string } }[] = await response.json();
+    assert.deepEqual(answers.map((a) => a.id), [1, 2, 3], "one answer per request");
+    assert.match(answers[0]!.error!.message, /requires a user identity/);
+    for (const answer of answers.slice(1)) assert.match(answer.error!.message, /batch carries a call/);
+  } finally {
+    await member.close();
+  }
+});

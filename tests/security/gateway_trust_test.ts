@@ -6,7 +6,9 @@ import { AuthManager, ConfigError, FederationProxy } from "../../mod.ts";
 import { DEFAULT_GATEWAY_AUDIENCE, parseGatewayConfig, serveGateway } from "../../packages/gateway/mod.ts";
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
 import { withGateway } from "../_support/gateway.ts";
-import { gatewayToken, quiet } from "../_support/catalog_members.ts";
+import { connectClient, gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
+import { McpServer } from "../../packages/core/_sdk.ts";
+import { serveMember } from "../../packages/member/mod.ts";
 import { INITIALIZE } from "./_probes.ts";
 
 const MEMBER_SECRET = "member-own-secret-of-at-least-32-bytes!!";
@@ -161,3 +163,55 @@ Deno.test("Gateway checks Host and Origin on /metrics, /readyz and /healthz too"
     }
   }, { proxyId: "proxy-1" });
 });
+
+for (const routing of ["data", "control"] as const) {
+  Deno.test(`A client's reserved _meta keys never reach the member (routing ${routing})`, async () => {
+    // A member whose tool answers the `_meta` keys its handler sees.
+    await using member = await serveMember({
+      serverId: "m",
+      verifier: SECRET,
+      server: () => {
+        const server = new McpServer({ name: "m", version: "1.0.0" });
+        server.registerTool("meta", { description: "The _meta keys seen" }, (extra) => ({
+          content: [{ type: "text", text: JSON.stringify(Object.keys(extra._meta ?? {}).sort()) }],
+        }));
+        return server;
+      },
+      control: { port: 0 },
+      data: { port: 0 },
+      logger: quiet,
+    });
+    await using proxy = new FederationProxy(SECRET, { logger: quiet, routing });
+    await proxy.registerServer({
+      serverId: "m",
+      endpoints: { control: member.controlUrl!, data: member.dataUrl! },
+      auth: { type: "jwt", config: {} },
+    });
+    for (const auth of [{ secret: GATEWAY_SECRET }, false as const]) {
+      await using gateway = await serveGateway(proxy, { auth, port: 0, logger: quiet });
+      const client = await connectClient(gateway.url, auth === false ? { token: null } : {});
+      try {
+        const result = await client.callTool({
+          name: "m__meta",
+          arguments: {},
+          _meta: {
+            "io.github.federated-mcp/user-token": "a-token-of-someone-else",
+            "io.github.federated-mcp/related-request": 99,
+            "io.github.federated-mcp/anything": true,
+            "com.example/kept": 1,
+          },
+        });
+        assert.equal(result.isError, undefined, textOf(result));
+        const keys: string[] = JSON.parse(textOf(result));
+        assert.ok(keys.includes("com.example/kept"), `auth ${auth !== false}: ${keys}`);
+        assert.deepEqual(
+          keys.filter((key) => key.startsWith("io.github.federated-mcp/")),
+          [],
+          `auth ${auth !== false}`,
+        );
+      } finally {
+        await client.close();
+      }
+    }
+  });
+}

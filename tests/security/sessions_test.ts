@@ -236,3 +236,59 @@ Deno.test("Config file: session limits and the member secretEnv policy are read 
     );
   }
 });
+
+/** A POST with the session id, with a token for `subject`; returns the status and the whole body. */
+async function request(url: string, session: string, subject: string, id: number) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${await gatewayToken(subject)}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-11-25",
+      "mcp-session-id": session,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id, method: "ping" }),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+/** A store whose revocation check takes a while: concurrent first requests on a replica overlap in it. */
+class SlowRevocationStore extends MemoryRegistryStore {
+  override async isRevoked(sessionId: string): Promise<boolean> {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return await super.isRevoked(sessionId);
+  }
+}
+
+Deno.test("A session new to a replica: concurrent requests each get their own full answer, the subject checked per caller", async () => {
+  await using store = new SlowRevocationStore();
+  await using a = await replica(store);
+  await using b = await replica(store);
+  // Two requests of the owner at once, both rebuilding the session on b.
+  const first = await open(a.url);
+  const both = await Promise.all([request(b.url, first, "alice", 1), request(b.url, first, "alice", 2)]);
+  for (const [i, answer] of both.entries()) {
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(answer.text, new RegExp(`"id":${i + 1}`));
+  }
+  // Another subject first, the owner right after: each gets its own answer (403, 200), over several sessions.
+  for (let round = 0; round < 3; round++) {
+    const session = await open(a.url);
+    const mallory = request(b.url, session, "mallory", 3);
+    const alice = request(b.url, session, "alice", 4);
+    const [refused, served] = await Promise.all([mallory, alice]);
+    assert.equal(refused.status, 403, refused.text);
+    assert.match(refused.text, /another subject/);
+    assert.equal(served.status, 200, served.text);
+    assert.match(served.text, /"id":4/);
+  }
+  // Refusals too: two requests at once for a session that is gone each read a whole 404 body.
+  const gone = await open(a.url);
+  assert.equal(await remove(a.url, gone), 200);
+  const refused = await Promise.all([request(b.url, gone, "alice", 5), request(b.url, gone, "alice", 6)]);
+  for (const answer of refused) {
+    assert.equal(answer.status, 404);
+    assert.match(answer.text, /Session not found/);
+  }
+});
