@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { RELATED_REQUEST_META_KEY } from "../core/websocket_transport.ts";
-import { StreamRelations } from "../core/_stream_relations.ts";
-import { takeRelation } from "../core/_relation_meta.ts";
+import { RELATED_REQUEST_META_KEY } from "./websocket_transport.ts";
+import { StreamRelations } from "./_stream_relations.ts";
+import { takeRelation } from "./_relation_meta.ts";
 
 const KEY = RELATED_REQUEST_META_KEY;
 
@@ -87,17 +87,6 @@ Deno.test("StreamRelations leaves non-JSON event data and plain JSON results as 
     headers: { "content-type": "application/json" },
   });
   assert.deepEqual(await (await relations.relate(json, 1)).json(), { jsonrpc: "2.0", id: 1, result: {} });
-});
-
-Deno.test("takeRelation splits the relation off params and keeps the rest of _meta", () => {
-  assert.deepEqual(takeRelation({ a: 1, _meta: { [KEY]: 4, b: 2 } }), {
-    named: true,
-    related: 4,
-    params: { a: 1, _meta: { b: 2 } },
-  });
-  assert.deepEqual(takeRelation({ a: 1, _meta: { [KEY]: "x" } }), { named: true, related: "x", params: { a: 1 } });
-  assert.deepEqual(takeRelation({ a: 1 }), { named: false, related: undefined, params: { a: 1 } });
-  assert.deepEqual(takeRelation(undefined), { named: false, related: undefined, params: undefined });
 });
 
 Deno.test("StreamRelations passes result events on byte for byte, also with a character split across chunks", async () => {
