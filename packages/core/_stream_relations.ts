@@ -104,6 +104,7 @@ export class StreamRelations {
     /** The characters of the event so far (data without its field name), each line with its end. */
     let eventSize = 0;
     let tooLarge = false;
+    let failure: ProtocolError | undefined;
     let out = "";
     const dispatch = () => {
       const joined = data?.join("\n");
@@ -174,6 +175,7 @@ export class StreamRelations {
     };
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
+        if (failure) return controller.error(failure);
         while (true) {
           const { done, value } = await reader.read();
           if (done) finish();
@@ -189,14 +191,16 @@ export class StreamRelations {
             data = undefined;
             const message = tooLargeMessage(maxMessageBytes);
             if (related === undefined) {
-              if (out !== "") controller.enqueue(encoder.encode(out));
-              return controller.error(
-                new ProtocolError(message, {
-                  channel: "data",
-                  rpcCode: TOO_LARGE_RPC_CODE,
-                  code: "ERR_MESSAGE_TOO_LARGE",
-                }),
-              );
+              failure = new ProtocolError(message, {
+                channel: "data",
+                rpcCode: TOO_LARGE_RPC_CODE,
+                code: "ERR_MESSAGE_TOO_LARGE",
+              });
+              // Erroring drops what is queued: the events before it go first, the error at the next pull.
+              if (out === "") return controller.error(failure);
+              controller.enqueue(encoder.encode(out));
+              out = "";
+              return;
             }
             const answer = { jsonrpc: "2.0", id: related, error: { code: TOO_LARGE_RPC_CODE, message } };
             controller.enqueue(encoder.encode(`${out}event: message\ndata: ${JSON.stringify(answer)}\n\n`));

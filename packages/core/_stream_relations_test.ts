@@ -228,18 +228,44 @@ for (
     assert.ok(pulled() < 2 * 16 * 1024, `pulled ${pulled()} bytes`);
   });
 
-  Deno.test(`StreamRelations errors the GET stream at ${name} with ERR_MESSAGE_TOO_LARGE`, async () => {
+  Deno.test(`StreamRelations errors the GET stream at ${name} with ERR_MESSAGE_TOO_LARGE, after the events before it`, async () => {
     const relations = new StreamRelations(16 * 1024);
-    const { body, pulled } = endless(chunk);
+    const log = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: 1 } });
+    const { body: rest, pulled } = endless(chunk);
+    const reader = rest.getReader();
+    let first = true;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (first) {
+          first = false;
+          return controller.enqueue(new TextEncoder().encode(`data: ${log}\n\n${start}`));
+        }
+        const { value } = await reader.read();
+        controller.enqueue(value!);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
     const response = await relations.relate(
       new Response(body, { headers: { "content-type": "text/event-stream" } }),
       undefined,
     );
-    await assert.rejects(response.text(), (error) => {
-      assert.ok(error instanceof ProtocolError, String(error));
-      assert.equal(error.code, "ERR_MESSAGE_TOO_LARGE");
-      return true;
-    });
+    const out = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    await assert.rejects(
+      (async () => {
+        for (;;) {
+          const { done, value } = await out.read();
+          if (done) return;
+          text += value;
+        }
+      })(),
+      (error) => {
+        assert.ok(error instanceof ProtocolError, String(error));
+        assert.equal(error.code, "ERR_MESSAGE_TOO_LARGE");
+        return true;
+      },
+    );
+    assert.equal(text, `data: ${log}\n\n`);
     assert.ok(pulled() < 2 * 16 * 1024, `pulled ${pulled()} bytes`);
   });
 }
