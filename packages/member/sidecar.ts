@@ -150,7 +150,7 @@ class Links {
     const upstream = this.#plan.upstream;
     if (upstream.kind === "http") {
       // What arrives on a POST's response stream is marked with that POST's request: exact relation.
-      const streams = new StreamRelations();
+      const streams = new StreamRelations(this.#plan.maxMessageBytes);
       return new StreamableHTTPClientTransport(upstream.url, {
         requestInit: { headers: upstream.headers },
         fetch: async (url, init) => {

@@ -300,7 +300,7 @@ export class MemberChannel {
     calls: () => CallTable | undefined,
   ): (url: string | URL, init?: RequestInit) => Promise<Response> {
     const { tokens, serverStream, maxMessageBytes, serverId } = this.#settings;
-    const streams = new StreamRelations();
+    const streams = new StreamRelations(maxMessageBytes);
     return async (url, init) => {
       // The SDK treats 405 as "no GET stream offered" and carries on with POSTs alone.
       if (!serverStream && init?.method === "GET") return new Response(null, { status: 405 });

@@ -210,3 +210,41 @@ for (const routing of ["control", "data"] as const satisfies RoutingPolicy[]) {
     }
   });
 }
+
+for (const jsonResponse of [false, true]) {
+  const body = jsonResponse ? "a JSON body" : "an SSE event";
+  Deno.test(`Request failure (data): a result larger than the proxy's limit in ${body} fails that call only, unread`, async () => {
+    const member = await TestMember.start("m", {
+      extra: {
+        data: { port: 0, jsonResponse },
+        server: () => {
+          const server = new Server({ name: "sized", version: "1.0.0" }, { capabilities: { tools: {} } });
+          server.setRequestHandler(ListToolsRequestSchema, () => ({
+            tools: [{ name: "sized", inputSchema: { type: "object" as const } }],
+          }));
+          server.setRequestHandler(CallToolRequestSchema, (request) => ({
+            content: [{ type: "text", text: "x".repeat(Number(request.params.arguments?.size ?? 1)) }],
+          }));
+          return server;
+        },
+      },
+    });
+    const proxy = new FederationProxy(SECRET, { logger: quiet, routing: "data", maxMessageBytes: 64 * 1024 });
+    try {
+      await proxy.registerServer(member.config);
+      const { downs } = watchChannels(proxy);
+      const error = await proxy.callTool("m", "sized", { size: 100 * 1024 }).then(() => undefined, (e) => e);
+      assert.ok(error instanceof ProtocolError, String(error));
+      if (jsonResponse) assert.equal(error.code, "ERR_MESSAGE_TOO_LARGE");
+      else assert.equal(error.rpcCode, -32600);
+      assert.match(error.message, /larger than the limit of 65536 bytes/);
+      const small = await proxy.callTool("m", "sized", { size: 10 });
+      assert.equal(textOf(small as CallToolResult), "x".repeat(10));
+      assert.deepEqual(downs, []);
+      assertChannelsUp(proxy, "m");
+    } finally {
+      await proxy.close();
+      await member.stop();
+    }
+  });
+}
