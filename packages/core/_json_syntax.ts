@@ -1,5 +1,29 @@
 // Internal: where a JSON text is broken, without quoting it. `JSON.parse`'s own message may quote the text around the
 // error (`..."B_TOKEN": ghp_abc"...`), which can be part of a secret in a config file: never print it.
+import { ConfigError } from "./errors.ts";
+
+/**
+ * Reads and parses a JSON config file; every failure is a `ConfigError` (field `file`) naming the file, and a syntax
+ * error gives only its line and column.
+ */
+export async function readJsonConfigFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new ConfigError(`Cannot read config file '${file}': ${error instanceof Error ? error.message : error}`, {
+      field: "file",
+      cause: error,
+    });
+  }
+  try {
+    return parseJsonQuietly(text);
+  } catch (error) {
+    throw new ConfigError(`Invalid config file '${file}': ${error instanceof Error ? error.message : "not JSON"}`, {
+      field: "file",
+    });
+  }
+}
 
 /**
  * Parses JSON text; on a syntax error throws a `SyntaxError` whose message holds only the line and column (no text).

@@ -19,7 +19,7 @@ import { dirname, resolve } from "node:path";
 import { ConfigError } from "../core/errors.ts";
 import { isRecord } from "../core/_json.ts";
 import { SERVER_ID_PATTERN } from "../core/config.ts";
-import { parseJsonQuietly } from "../core/_json_syntax.ts";
+import { readJsonConfigFile } from "../core/_json_syntax.ts";
 import { containsKnownToken, isSecretName } from "../core/_secret_like.ts";
 
 type Json = Record<string, unknown>;
@@ -341,24 +341,7 @@ export function federationFileOf(
  * @throws {ConfigError} When the file cannot be read, is not JSON, holds no server list, or a server is refused.
  */
 export async function importConfigFile(file: string, env: Env): Promise<Json> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    throw new ConfigError(`Cannot read config file '${file}': ${error instanceof Error ? error.message : error}`, {
-      field: "file",
-      cause: error,
-    });
-  }
-  let input: unknown;
-  try {
-    input = parseJsonQuietly(text);
-  } catch (error) {
-    // Only the line and column: JSON.parse's own message quotes the text there, which may be part of a secret.
-    throw new ConfigError(`Invalid config file '${file}': ${error instanceof Error ? error.message : "not JSON"}`, {
-      field: "file",
-    });
-  }
+  const input = await readJsonConfigFile(file);
   if (!isRecord(input) || (input.mcpServers === undefined && input.servers === undefined)) {
     throw new ConfigError(
       `Nothing to import from '${file}': it has no mcpServers (Claude Desktop, Claude Code, Cursor) or servers (VS Code)`,

@@ -39,9 +39,9 @@
  */
 
 import { isRecord } from "../core/_json.ts";
-import { ConfigError } from "../core/errors.ts";
+import type { ConfigError } from "../core/errors.ts";
 import { parseGatewaySection } from "./_config_gateway.ts";
-import { parseJsonQuietly } from "../core/_json_syntax.ts";
+import { readJsonConfigFile } from "../core/_json_syntax.ts";
 import { checkClientSecret, parseMembers, refuseOwnSecretsInEnvFrom } from "./_config_members.ts";
 import { Problems } from "./_config_problems.ts";
 import { parseCatalogSection, parseProxySection, parseStore } from "./_config_sections.ts";
@@ -112,23 +112,6 @@ export function parseGatewayConfig(
  * ```
  */
 export async function loadGatewayConfig(file: string, options: LoadGatewayConfigOptions = {}): Promise<GatewayConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    throw new ConfigError(`Cannot read config file '${file}': ${error instanceof Error ? error.message : error}`, {
-      field: "file",
-      cause: error,
-    });
-  }
-  let input: unknown;
-  try {
-    input = parseJsonQuietly(text);
-  } catch (error) {
-    // Only the line and column: JSON.parse's own message quotes the text there, which may be part of a secret.
-    throw new ConfigError(`Invalid config file '${file}': ${error instanceof Error ? error.message : "not JSON"}`, {
-      field: "file",
-    });
-  }
+  const input = await readJsonConfigFile(file);
   return parseGatewayConfig(input, file, options);
 }
