@@ -39,7 +39,6 @@
  */
 
 import { isRecord } from "../core/_json.ts";
-import type { ConfigError } from "../core/errors.ts";
 import { parseGatewaySection } from "./_config_gateway.ts";
 import { readJsonConfigFile } from "../core/_json_syntax.ts";
 import { checkClientSecret, parseMembers, refuseOwnSecretsInEnvFrom } from "./_config_members.ts";
