@@ -191,6 +191,31 @@ Deno.test("StreamRelations refuses a JSON body larger than the limit with ERR_ME
   await assert.rejects(relations.relate(announced, 1), { code: "ERR_MESSAGE_TOO_LARGE" });
 });
 
+const LOG_LINE = JSON.stringify({
+  jsonrpc: "2.0",
+  method: "notifications/message",
+  params: { level: "info", data: 1 },
+});
+
+/** One complete log event (LOG_LINE), then `start` followed by `chunk` forever (an SSE line or event that never ends). */
+function logThenEndless(start: string, chunk: string): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+  const { body: rest, pulled } = endless(chunk);
+  const reader = rest.getReader();
+  let first = true;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (first) {
+        first = false;
+        return controller.enqueue(new TextEncoder().encode(`data: ${LOG_LINE}\n\n${start}`));
+      }
+      const { value } = await reader.read();
+      controller.enqueue(value!);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return { body, pulled };
+}
+
 for (
   const [name, start, chunk] of [
     ["a line that never ends", "data: ", "x".repeat(1_000)],
@@ -199,21 +224,7 @@ for (
 ) {
   Deno.test(`StreamRelations ends a call's stream at ${name}, with an error answer to the call after the events before it`, async () => {
     const relations = new StreamRelations(16 * 1024);
-    const log = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: 1 } });
-    const { body: rest, pulled } = endless(chunk);
-    const reader = rest.getReader();
-    let first = true;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (first) {
-          first = false;
-          return controller.enqueue(new TextEncoder().encode(`data: ${log}\n\n${start}`));
-        }
-        const { value } = await reader.read();
-        controller.enqueue(value!);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    });
+    const { body, pulled } = logThenEndless(start, chunk);
     const response = await relations.relate(
       new Response(body, { headers: { "content-type": "text/event-stream" } }),
       7,
@@ -230,21 +241,7 @@ for (
 
   Deno.test(`StreamRelations errors the GET stream at ${name} with ERR_MESSAGE_TOO_LARGE, after the events before it`, async () => {
     const relations = new StreamRelations(16 * 1024);
-    const log = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: 1 } });
-    const { body: rest, pulled } = endless(chunk);
-    const reader = rest.getReader();
-    let first = true;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (first) {
-          first = false;
-          return controller.enqueue(new TextEncoder().encode(`data: ${log}\n\n${start}`));
-        }
-        const { value } = await reader.read();
-        controller.enqueue(value!);
-      },
-      cancel: (reason) => reader.cancel(reason),
-    });
+    const { body, pulled } = logThenEndless(start, chunk);
     const response = await relations.relate(
       new Response(body, { headers: { "content-type": "text/event-stream" } }),
       undefined,
@@ -265,7 +262,7 @@ for (
         return true;
       },
     );
-    assert.equal(text, `data: ${log}\n\n`);
+    assert.equal(text, `data: ${LOG_LINE}\n\n`);
     assert.ok(pulled() < 2 * 16 * 1024, `pulled ${pulled()} bytes`);
   });
 }
