@@ -27,9 +27,9 @@ export type {
 export { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 export {
   BAGGAGE_META_KEY,
+  Client,
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
-  Client,
   isInputRequiredResult,
   isJSONRPCErrorResponse,
   isJSONRPCNotification,
@@ -74,6 +74,7 @@ export type {
   JSONRPCMessage,
   JsonSchemaType,
   JsonSchemaValidator,
+  jsonSchemaValidator,
   ListPromptsResult,
   ListResourcesResult,
   ListResourceTemplatesResult,
