@@ -94,3 +94,4 @@ export type {
   Transport,
   TransportSendOptions,
 } from "@modelcontextprotocol/client";
+export { ClientCredentialsProvider } from "@modelcontextprotocol/client";
