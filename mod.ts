@@ -111,6 +111,7 @@ export type {
 } from "./packages/member/mod.ts";
 export type {
   BackoffPolicy,
+  CacheHint,
   CallIdentity,
   CallOptions,
   CatalogCallOptions,
@@ -134,6 +135,7 @@ export type {
   FederationEventType,
   FederationProxyOptions,
   HostResolver,
+  MemberEra,
   MemberErrorEventInit,
   MemberNotificationEventInit,
   MemberState,

@@ -18,6 +18,7 @@ import {
   Client,
   type ClientCapabilities,
   type Implementation,
+  type PriorDiscovery,
   type RequestOptions,
   StreamableHTTPClientTransport,
   type Transport,
@@ -27,7 +28,7 @@ import { toFederationError } from "./_errors.ts";
 import { IdentityTransport } from "./_identity_transport.ts";
 import { type CallRegistry, type CallTable, RelatedTransport } from "./_relation.ts";
 import { StreamRelations } from "../core/_stream_relations.ts";
-import type { ChannelState } from "./status.ts";
+import type { ChannelState, MemberEra } from "./status.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { Logger } from "../core/logger.ts";
 import type { StdioEndpoint } from "../core/types.ts";
@@ -67,6 +68,9 @@ export interface ChannelSettings {
   stdio?: StdioSettings | undefined;
 }
 
+/** How long a connect's era probe may take, at most, in ms (within the connect timeout). */
+const PROBE_TIMEOUT_MS = 5_000;
+
 const RenewResultSchema = z.object({ expiresAt: z.number() }).loose();
 const LATENCY_WEIGHT = 0.2;
 
@@ -96,8 +100,18 @@ export class MemberChannel {
     return this.state === "up" && this.client !== undefined;
   }
 
-  /** Opens a new connection and runs `initialize`; the previous client, if any, is kept until `adopt`. */
-  async open(signal?: AbortSignal): Promise<Client> {
+  /** The era of the current connection (`undefined` while down). */
+  get era(): MemberEra | undefined {
+    return this.client?.getProtocolEra();
+  }
+
+  /**
+   * Opens a new connection in the member's era, the previous client, if any, kept until `adopt`. The era is probed
+   * (`server/discover` first, `initialize` on anything that is not modern evidence) unless `prior` gives it: the
+   * verdict of the member's other channel, moments ago. A stdio member is spoken to in the legacy era without a
+   * probe (see `docs/architecture.md` "Eras").
+   */
+  async open(signal?: AbortSignal, prior?: PriorDiscovery): Promise<Client> {
     const { kind, url, tokens, connectTimeout, serverId } = this.#settings;
     if (kind !== "stdio") await this.#settings.beforeConnect?.(url, signal);
     let authorization: string | undefined;
@@ -120,6 +134,12 @@ export class MemberChannel {
     const client = new Client(this.#settings.clientInfo, {
       capabilities: this.#settings.capabilities,
       jsonSchemaValidator: new LazyJsonSchemaValidator(),
+      // The era is chosen per member (a stdio process is legacy: see `open`); a modern member's input requests are
+      // fulfilled by the proxy itself, through the call's own handler (_input_required.ts).
+      ...(kind === "stdio"
+        ? {}
+        : { versionNegotiation: { mode: "auto", probe: { timeoutMs: Math.min(connectTimeout, PROBE_TIMEOUT_MS) } } }),
+      inputRequired: { autoFulfill: false },
     });
     try {
       let inner: Transport;
@@ -160,12 +180,19 @@ export class MemberChannel {
       }
       transport = new RelatedTransport(inner, this.#settings.calls);
       this.#settings.setup(client, this, transport.calls);
-      await client.connect(transport, { timeout: connectTimeout, signal: abort });
-      // Seed the latency with one round trip: the handshake time would overstate it for a long while.
-      const pinged = performance.now();
-      await client.ping({ timeout: connectTimeout, signal: abort });
+      const adopted = prior !== undefined && kind !== "stdio";
+      const connecting = performance.now();
+      await client.connect(transport, { timeout: connectTimeout, signal: abort, ...(adopted ? { prior } : {}) });
       this.latency = undefined;
-      this.recordLatency(performance.now() - pinged);
+      if (client.getProtocolEra() === "modern" && !adopted) {
+        // A modern connect was one round trip (`server/discover`): it is the latency's first sample.
+        this.recordLatency(performance.now() - connecting);
+      } else {
+        // Seed the latency with one round trip: the handshake time would overstate it for a long while.
+        const pinged = performance.now();
+        await roundTrip(client, { timeout: connectTimeout, signal: abort });
+        this.recordLatency(performance.now() - pinged);
+      }
     } catch (error) {
       // Taken before closing (which ends the process): whether it ended by itself.
       const ended = process?.exitDescription;
@@ -248,13 +275,16 @@ export class MemberChannel {
     return process instanceof StdioProcessTransport ? process.pid : undefined;
   }
 
-  /** Sends an MCP ping within `timeout`; marks the channel down on failure. */
+  /**
+   * Sends an MCP ping (to a modern member, which has no `ping`: `server/discover`, which also refreshes what it
+   * announced) within `timeout`; marks the channel down on failure.
+   */
   async heartbeat(timeout: number): Promise<void> {
     const client = this.client;
     if (!client || this.state !== "up") return;
     const started = performance.now();
     try {
-      await client.ping({ timeout });
+      await roundTrip(client, { timeout });
       this.recordLatency(performance.now() - started);
     } catch (error) {
       if (this.client !== client) return;
@@ -282,7 +312,8 @@ export class MemberChannel {
     this.client = undefined;
     if (!client) return;
     const transport = innerTransport(client);
-    if (transport instanceof StreamableHTTPClientTransport) {
+    // A modern member has no session to end.
+    if (transport instanceof StreamableHTTPClientTransport && client.getProtocolEra() !== "modern") {
       // A courtesy DELETE, bounded: a member that accepts and never answers must not hold close() forever.
       // client.close() below aborts it if it is still pending.
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -334,6 +365,12 @@ export class MemberChannel {
       return response.ok ? await streams.relate(response, related) : response;
     };
   }
+}
+
+/** The cheapest truthful round trip in the connection's era: `ping`, or `server/discover` for a modern member. */
+async function roundTrip(client: Client, options: RequestOptions): Promise<void> {
+  if (client.getProtocolEra() === "modern") await client.discover(options);
+  else await client.ping(options);
 }
 
 /** The transport under the relation (and identity) decorators. */
