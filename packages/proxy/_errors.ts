@@ -82,6 +82,13 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
   }
   const base = { serverId, channel, cause: error };
   if (context.signal?.aborted) return new CancelledError(`${what} on server '${serverId}' was cancelled`, base);
+  if (
+    error instanceof SdkError && !(error instanceof SdkHttpError) &&
+    error.code === SdkErrorCode.EraNegotiationFailed && error.cause !== undefined
+  ) {
+    // The era probe failed for what its cause says (a refused connection is a ConnectionError, as without a probe).
+    return toFederationError(error.cause, context);
+  }
   if (error instanceof SdkHttpError) {
     const rpc = rpcErrorOf(error);
     if (rpc) {
