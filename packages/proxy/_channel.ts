@@ -28,7 +28,7 @@ import { toFederationError } from "./_errors.ts";
 import { IdentityTransport } from "./_identity_transport.ts";
 import { type CallRegistry, type CallTable, RelatedTransport } from "./_relation.ts";
 import { StreamRelations } from "../core/_stream_relations.ts";
-import type { ChannelState, MemberEra } from "./status.ts";
+import type { ChannelState } from "./status.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { Logger } from "../core/logger.ts";
 import type { StdioEndpoint } from "../core/types.ts";
@@ -84,6 +84,8 @@ export class MemberChannel {
   latency: number | undefined;
   lastError: FederationError | undefined;
   upSince: number | undefined;
+  /** When the channel last went down (`performance.now()`), if it ever did. */
+  downSince: number | undefined;
   lastSuccess = 0;
   attempts = 0;
   reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -98,11 +100,6 @@ export class MemberChannel {
 
   get isUp(): boolean {
     return this.state === "up" && this.client !== undefined;
-  }
-
-  /** The era of the current connection (`undefined` while down). */
-  get era(): MemberEra | undefined {
-    return this.client?.getProtocolEra();
   }
 
   /**
@@ -255,6 +252,7 @@ export class MemberChannel {
   fail(cause: FederationError): void {
     if (this.state !== "up") return;
     this.state = "down";
+    this.downSince = performance.now();
     this.lastError = cause;
     const client = this.client;
     this.client = undefined;

@@ -96,8 +96,10 @@ export class Member {
   /** Which of its tools may be retried, as last listed. */
   readonly tools: ToolSafety = new ToolSafety();
   #calls = new CallRegistry();
-  /** The control channel's `subscriptions/listen` stream (a modern member's notifications). */
+  /** A modern member's `subscriptions/listen` stream (on its control channel, else its data channel). */
   #listen: ListenStream;
+  /** The era verdict of the latest connection that probed, and when it was found (`performance.now()`). */
+  #verdict: { prior: PriorDiscovery; at: number } | undefined;
 
   constructor(config: FederationConfig, tokens: TokenSource, settings: MemberSettings) {
     this.serverId = config.serverId;
@@ -115,12 +117,13 @@ export class Member {
       reconnect: (channel) => this.#connect(channel),
       emitError: (cause) => this.#emit("error", { channel: "control", cause: cause as Error }),
     });
+    const carrier = config.endpoints.control !== undefined ? "control" : "data";
     this.#listen = new ListenStream({
       serverId: this.serverId,
       logger: settings.logger,
       timeout: settings.requestTimeout,
-      carrier: config.endpoints.control !== undefined ? "control" : "data",
-      emitError: (cause) => this.#emit("error", { channel: "control", cause }),
+      carrier,
+      emitError: (cause) => this.#emit("error", { channel: carrier, cause }),
     });
     // Declared always: whether a request can be answered depends on the handler (and the client behind it) at the
     // time it arrives, and one that cannot gets a clear JSON-RPC error.
@@ -185,7 +188,7 @@ export class Member {
         try {
           await this.#connect(channel, signal);
         } finally {
-          settle(this.#prior(channel));
+          settle(this.#prior(channel.client));
         }
         return;
       }
@@ -222,9 +225,8 @@ export class Member {
     this.#health.startHeartbeat();
   }
 
-  /** The era verdict of a channel's current connection, for its sibling's connect. */
-  #prior(channel: MemberChannel): PriorDiscovery | undefined {
-    const client = channel.client;
+  /** The era verdict of a connection, for a sibling's connect. */
+  #prior(client: Client | undefined): PriorDiscovery | undefined {
     if (!client) return undefined;
     const era = client.getProtocolEra();
     const discover = client.getDiscoverResult();
@@ -232,11 +234,23 @@ export class Member {
     return era === "legacy" ? { kind: "legacy" } : undefined;
   }
 
-  /** Connects a channel; without `prior` (every reconnection), the member's era is probed afresh. */
+  /**
+   * Connects a channel with `prior` (the sibling's verdict at registration), else with a verdict a sibling found after
+   * this channel went down (the member as it is since), else probing the member's era afresh: a member restarted as
+   * the other era is seen as it is now.
+   */
   async #connect(channel: MemberChannel, signal?: AbortSignal, prior?: PriorDiscovery): Promise<void> {
     if (!channel.isUp) channel.state = "connecting";
+    const verdict = this.#verdict;
+    if (prior === undefined && verdict && channel.downSince !== undefined && verdict.at > channel.downSince) {
+      prior = verdict.prior;
+    }
     try {
       const client = await channel.open(signal, prior);
+      if (prior === undefined) {
+        const found = this.#prior(client);
+        if (found) this.#verdict = { prior: found, at: performance.now() };
+      }
       if (this.#closing) {
         await client.close().catch(() => {});
         return;
@@ -436,7 +450,7 @@ export class Member {
     this.#settings.emit(type, { serverId: this.serverId, era: this.era, ...init });
   }
 
-  /** The `subscriptions/listen` stream of a modern member's control channel (list changes, resource updates). */
+  /** A modern member's `subscriptions/listen` stream (list changes, resource updates; see `_listen.ts`). */
   get listen(): ListenStream {
     return this.#listen;
   }

@@ -329,3 +329,20 @@ Deno.test("FederationProxy's era probe: a refused token is an AuthenticationErro
   );
   assert.deepEqual(proxy.getStatus(), []);
 });
+
+Deno.test("FederatedCatalog returns a modern member's input_required round as it is with allowInputRequired", async () => {
+  await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
+  await using proxy = newProxy();
+  await proxy.registerServer(modernConfig(modern));
+  const round = await proxy.catalog.callTool("modern__ask_name", {}, { allowInputRequired: true });
+  assert.ok(isInputRequiredResult(round));
+  const done = await proxy.catalog.callTool("modern__ask_name", {}, {
+    inputResponses: { name: { action: "accept", content: { name: "Cy" } } },
+    requestState: (round as unknown as { requestState: string }).requestState,
+  });
+  assert.equal(text(done), "Hello Cy");
+  const answered = await proxy.catalog.callTool("modern__ask_name", {}, {
+    onrequest: () => Promise.resolve({ action: "accept", content: { name: "Di" } }),
+  });
+  assert.equal(text(answered), "Hello Di");
+});

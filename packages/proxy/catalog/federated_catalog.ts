@@ -24,7 +24,7 @@
  */
 
 import { ProtocolError, ServerNotFoundError } from "../../core/errors.ts";
-import { ProtocolErrorCode } from "../../core/_sdk.ts";
+import { isInputRequiredResult, ProtocolErrorCode } from "../../core/_sdk.ts";
 import type {
   CallToolResult,
   CompleteRequestParams,
@@ -271,6 +271,8 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
       "tools/call",
       this.#source.callTool(origin.serverId, origin.name, args, callOptions),
     );
+    // A modern member's input_required round (with `allowInputRequired`) goes back as it came.
+    if (isInputRequiredResult(result)) return result;
     return federateToolResult(this.#lists.cached("resources"), origin.serverId, result);
   }
 
@@ -292,6 +294,8 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
       "resources/read",
       this.#source.readResource(origin.serverId, origin.uri, callOptions),
     );
+    // A modern member's input_required round (with `allowInputRequired`) goes back as it came.
+    if (isInputRequiredResult(result)) return result;
     return federateReadResult(this.#lists.cached("resources"), origin, uri, result);
   }
 
@@ -318,6 +322,8 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
       "prompts/get",
       this.#source.getPrompt(origin.serverId, origin.name, args, callOptions),
     );
+    // A modern member's input_required round (with `allowInputRequired`) goes back as it came.
+    if (isInputRequiredResult(result)) return result;
     return federatePromptResult(this.#lists.cached("resources"), origin.serverId, result);
   }
 
