@@ -4,6 +4,7 @@ import { isInputRequiredResult } from "../../packages/core/_sdk.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
 import { quiet } from "../_support/catalog_members.ts";
 import { type ModernMember, startModernMember } from "../fixtures/modern_member.ts";
+import { fixtureConfig, newMarker } from "../stdio/_support.ts";
 
 function newProxy(): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, heartbeatInterval: 60_000 });
@@ -345,4 +346,27 @@ Deno.test("FederatedCatalog returns a modern member's input_required round as it
     onrequest: () => Promise.resolve({ action: "accept", content: { name: "Di" } }),
   });
   assert.equal(text(answered), "Hello Di");
+});
+
+Deno.test("FederationProxy reports a stdio member in the legacy era", async () => {
+  await using proxy = newProxy();
+  const status = await proxy.registerServer(fixtureConfig("local", newMarker("era"), "stdio_tiny"));
+  assert.equal(status.era, "legacy");
+  assert.equal(status.channels.stdio?.state, "up");
+});
+
+Deno.test("FederatedCatalog.readResource() keeps a modern member's own ttlMs and cacheScope on the result", async () => {
+  await using modern = await startModernMember({
+    serverId: "modern",
+    secret: SECRET,
+    cacheHints: { read: { ttlMs: 7_000, cacheScope: "public" } },
+  });
+  await using proxy = newProxy();
+  await proxy.registerServer(modernConfig(modern));
+  const read = await proxy.catalog.readResource("test://static") as unknown as Record<string, unknown>;
+  assert.equal(read.ttlMs, 7_000);
+  assert.equal(read.cacheScope, "public");
+  // Fresh every time: the SDK client's own response cache is bypassed.
+  await proxy.catalog.readResource("test://static");
+  assert.equal(modern.requests.filter((r) => r.method === "resources/read").length, 2);
 });
