@@ -70,7 +70,13 @@ export class ListenStream {
   async subscribe(uri: string): Promise<void> {
     if (this.#uris.has(uri)) return;
     this.#uris.add(uri);
-    await this.#reopen(true);
+    try {
+      await this.#reopen(true);
+    } catch (error) {
+      // Not subscribed: a later stream does not ask for it either.
+      this.#uris.delete(uri);
+      throw error;
+    }
   }
 
   /** Removes a resource URI from the stream's filter (re-opens it, or closes it when nothing is left). */

@@ -354,8 +354,10 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @param serverId The member.
    * @param name The tool's name on the member.
    * @param args The tool's arguments.
-   * @param options `signal`, `timeout`, `onprogress`, `channel`, `idempotent`, and `meta` (sent as `_meta`).
-   * @returns The tool's result.
+   * @param options `signal`, `timeout`, `onprogress`, `onrequest`, `channel`, `idempotent`, `meta` (sent as `_meta`:
+   *   a modern member sees the caller's client info and capabilities in it), and for a modern member's input rounds
+   *   `allowInputRequired`, `inputResponses` and `requestState`.
+   * @returns The tool's result (with `allowInputRequired`, possibly a modern member's `input_required` round).
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   callTool(
