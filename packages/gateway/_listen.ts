@@ -103,6 +103,14 @@ function parseFilter(params: Record<string, unknown>, maxUris: number): ListenFi
  * @param ctx The hub, the signal that ends the stream gracefully, and limits.
  * @returns The response: an SSE stream, or a JSON-RPC error (400 `-32602` for a bad filter, 503 `-32000` when the
  *   hub has too many open streams).
+ *
+ * @example Answer a modern `subscriptions/listen` POST
+ * ```ts ignore
+ * const response = serveListen(
+ *   { id: message.id, params: message.params ?? {} },
+ *   { hub, signal: AbortSignal.any([request.signal, shutdown.signal]) },
+ * );
+ * ```
  */
 export function serveListen(
   request: { id: RequestId; params: Record<string, unknown> },
