@@ -112,14 +112,16 @@ function b64(bytes: Uint8Array): string {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
-/** Decodes strict base64url (no padding); `undefined` on anything else. */
+/** Decodes canonical base64url (no padding, unused bits zero); `undefined` on anything else. */
 function unb64(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    return Uint8Array.fromBase64(text, { alphabet: "base64url" });
+    bytes = Uint8Array.fromBase64(text, { alphabet: "base64url" });
   } catch {
     return undefined;
   }
+  return b64(bytes) === text ? bytes : undefined;
 }
 
 async function deriveKey(secret: string | Uint8Array): Promise<SealingKey> {
