@@ -231,3 +231,42 @@ Deno.test("serveListen() caps the streams open at once on a hub, and frees a slo
   await second.next((frame) => frame.method !== undefined, "the second ack");
   await second.cancel();
 });
+
+Deno.test("serveListen() over a real HTTP server: a client that disconnects releases the member subscriptions", async () => {
+  await using f = await federation();
+  const shutdown = new AbortController();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const body = await request.json();
+    return serveListen({ id: body.id, params: body.params }, {
+      hub: f.hub,
+      signal: shutdown.signal, // a disconnect cancels the body: no need for request.signal
+      keepAliveMs: 0,
+    });
+  });
+  try {
+    const disconnect = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${server.addr.port}/mcp`, {
+      method: "POST",
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 5,
+        method: "subscriptions/listen",
+        params: {
+          notifications: { resourceSubscriptions: [f.note] },
+        },
+      }),
+      signal: disconnect.signal,
+    });
+    const sse = new SseReader(response);
+    await sse.next((frame) => frame.method === "notifications/subscriptions/acknowledged", "the acknowledgement");
+    assert.equal(f.d.subscriptions.get("note://d"), 1);
+    await f.proxy.catalog.callTool("d__touch", {});
+    await sse.next((frame) => frame.method === "notifications/resources/updated", "the update");
+    disconnect.abort();
+    await sse.finished();
+    await waitFor(() => !f.d.subscriptions.has("note://d"), 5_000, "the member unsubscribed");
+  } finally {
+    shutdown.abort();
+    await server.shutdown();
+  }
+});
