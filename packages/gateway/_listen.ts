@@ -30,7 +30,11 @@ export interface ListenFilter {
 export interface ListenContext {
   /** The gateway's hub (its catalog is the federation's). */
   hub: SessionHub;
-  /** Aborting it ends the stream gracefully: the final (empty) result, then the end of the body. */
+  /**
+   * Aborting it ends the stream gracefully: the final (empty) result, then the end of the body. Pass the gateway's
+   * shutdown signal; a client that disconnects cancels the body, which releases everything too (no need for
+   * `request.signal`, which Deno aborts when a response ends).
+   */
   signal: AbortSignal;
   /**
    * How often a comment line keeps an idle stream alive, in ms (0: never).
@@ -108,7 +112,7 @@ function parseFilter(params: Record<string, unknown>, maxUris: number): ListenFi
  * ```ts ignore
  * const response = serveListen(
  *   { id: message.id, params: message.params ?? {} },
- *   { hub, signal: AbortSignal.any([request.signal, shutdown.signal]) },
+ *   { hub, signal: shutdown.signal },
  * );
  * ```
  */
