@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FederationProxy } from "../proxy/federation_proxy.ts";
 import { SessionHub } from "./_hub.ts";
 import { serveListen } from "./_listen.ts";
-import { SECRET, waitFor } from "../../tests/_support/members.ts";
+import { SECRET, TestMember, waitFor } from "../../tests/_support/members.ts";
 import { quiet, startDynamicMember } from "../../tests/_support/catalog_members.ts";
 
 const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
@@ -104,9 +104,13 @@ function listen(
 
 Deno.test("serveListen() acknowledges first, with only the resource URIs the members accepted", async () => {
   await using f = await federation();
+  // A member that serves a resource but does not support subscriptions.
+  await using plain = await TestMember.start("plain");
+  await f.proxy.registerServer(plain.config);
+  const info = (await f.proxy.catalog.listResources()).find((r) => r.uri.includes("info://server"))!.uri;
   const response = listen(f.hub, 7, {
     toolsListChanged: true,
-    resourceSubscriptions: [f.note, "nowhere://missing", f.noteE, f.note],
+    resourceSubscriptions: [f.note, "nowhere://missing", info, f.noteE, f.note],
   });
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "text/event-stream");
