@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { FederationProxy } from "../proxy/federation_proxy.ts";
+import { CatalogListChangedEvent, ResourceUpdatedEvent } from "../proxy/catalog.ts";
 import { SessionHub } from "./_hub.ts";
 import { serveListen } from "./_listen.ts";
 import { SECRET, TestMember, waitFor } from "../../tests/_support/members.ts";
@@ -273,4 +274,23 @@ Deno.test("serveListen() over a real HTTP server: a client that disconnects rele
     shutdown.abort();
     await server.shutdown();
   }
+});
+
+Deno.test("serveListen() delivers what changed while it was acknowledging, after the acknowledgement", async () => {
+  await using f = await federation();
+  const sse = new SseReader(listen(f.hub, 4, { toolsListChanged: true, resourceSubscriptions: [f.note] }));
+  // The listen is still subscribing (asynchronously) when these changes happen.
+  const catalog = f.proxy.catalog;
+  catalog.dispatchEvent(new CatalogListChangedEvent("toolsChanged"));
+  catalog.dispatchEvent(new CatalogListChangedEvent("promptsChanged"));
+  catalog.dispatchEvent(new ResourceUpdatedEvent({ serverId: "d", uri: f.note, originalUri: "note://d" }));
+  catalog.dispatchEvent(new ResourceUpdatedEvent({ serverId: "e", uri: f.noteE, originalUri: "note://e" }));
+  await sse.next((frame) => frame.method === "notifications/resources/updated", "the early update");
+  assert.deepEqual(sse.frames.map((frame) => frame.method), [
+    "notifications/subscriptions/acknowledged",
+    "notifications/tools/list_changed",
+    "notifications/resources/updated",
+  ]);
+  assert.equal(sse.frames[2]!.params?.uri, f.note);
+  await sse.cancel();
 });
