@@ -15,6 +15,8 @@ const SUBSCRIPTION_ID_KEY = "io.modelcontextprotocol/subscriptionId";
 export const MAX_LISTEN_URIS = 256;
 /** The most listen streams open at once on one hub. */
 export const MAX_LISTENS_PER_HUB = 1_024;
+/** The most messages a stream holds for a client that does not read; one more ends the stream. */
+export const MAX_UNREAD_MESSAGES = 1_000;
 /** The most distinct changes kept while a listen request is being acknowledged. */
 const MAX_EARLY_CHANGES = 64;
 /** How often a comment keeps an idle stream alive, in ms. */
@@ -146,6 +148,16 @@ export function serveListen(
 
   function write(text: string): void {
     if (ended) return;
+    if (-(controller.desiredSize ?? 0) >= MAX_UNREAD_MESSAGES) {
+      // The client has stopped reading: end the stream rather than hold its backlog.
+      try {
+        controller.close();
+      } catch {
+        // Already closed.
+      }
+      void release();
+      return;
+    }
     try {
       controller.enqueue(encoder.encode(text));
     } catch {
@@ -279,7 +291,7 @@ export function serveListen(
     cancel() {
       return release();
     },
-  });
+  }, new CountQueuingStrategy({ highWaterMark: 0 })); // desiredSize = -(messages the client has not read)
   return new Response(body, {
     status: 200,
     headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { FederationProxy } from "../proxy/federation_proxy.ts";
 import { CatalogListChangedEvent, ResourceUpdatedEvent } from "../proxy/catalog.ts";
 import { SessionHub } from "./_hub.ts";
-import { serveListen } from "./_listen.ts";
+import { MAX_UNREAD_MESSAGES, serveListen } from "./_listen.ts";
 import { SECRET, TestMember, waitFor } from "../../tests/_support/members.ts";
 import { quiet, startDynamicMember } from "../../tests/_support/catalog_members.ts";
 
@@ -293,4 +293,20 @@ Deno.test("serveListen() delivers what changed while it was acknowledging, after
   ]);
   assert.equal(sse.frames[2]!.params?.uri, f.note);
   await sse.cancel();
+});
+
+Deno.test("serveListen() ends the stream of a client that stops reading, and releases its subscriptions", async () => {
+  await using f = await federation();
+  const response = listen(f.hub, 6, { resourceSubscriptions: [f.note] });
+  const reader = response.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  assert.match(first, /notifications\/subscriptions\/acknowledged/);
+  assert.equal(f.d.subscriptions.get("note://d"), 1);
+  // Never read again: the updates pile up to the limit; one more ends the stream.
+  const update = () => new ResourceUpdatedEvent({ serverId: "d", uri: f.note, originalUri: "note://d" });
+  for (let i = 0; i <= MAX_UNREAD_MESSAGES; i++) f.proxy.catalog.dispatchEvent(update());
+  await waitFor(() => !f.d.subscriptions.has("note://d"), 5_000, "the member unsubscribed");
+  let chunks = 0;
+  while (!(await reader.read()).done) chunks++;
+  assert.equal(chunks, MAX_UNREAD_MESSAGES);
 });
