@@ -5,6 +5,7 @@ import type { MetricLabels, PrometheusWriter } from "../core/_prometheus.ts";
 import type { CatalogRequestEvent, FederatedCatalog } from "../proxy/catalog.ts";
 import type { MemberState } from "../proxy/events.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import { type ConfiguredMember, configuredMembersOf } from "./_register_members.ts";
 
 const STATES: MemberState[] = ["connecting", "connected", "degraded", "reconnecting", "disconnected", "closed"];
 /** Histogram buckets, in seconds. */
@@ -24,6 +25,23 @@ interface Histogram {
   counts: number[];
   sum: number;
   count: number;
+}
+
+// A configured member the proxy does not have yet (first attempt, retrying, refused) has its series from start-up,
+// so that `federation_member_up == 0` fires for a member that was never reachable.
+const WAITING_STATES = ["retrying", "refused"] as const;
+
+function waitingUp(waiting: ConfiguredMember[]): [MetricLabels, number][] {
+  return waiting.map((m) => [{ server_id: m.serverId }, 0]);
+}
+
+function waitingStates(waiting: ConfiguredMember[]): [MetricLabels, number][] {
+  return waiting.flatMap((m) =>
+    [...STATES, ...WAITING_STATES].map((state): [MetricLabels, number] => [
+      { server_id: m.serverId, state },
+      m.state === state ? 1 : 0,
+    ])
+  );
 }
 
 /** Collects metrics from a catalog's `request` events and renders them with the proxy's current state. */
@@ -78,17 +96,27 @@ export class GatewayMetrics {
   /** Writes the metrics as Prometheus families. */
   write(out: PrometheusWriter): void {
     const status = this.#proxy.getStatus();
+    const waiting = configuredMembersOf(this.#proxy).waiting(this.#proxy);
     out.gauge(
       "federation_member_up",
       "Whether the member is usable (1) or not (0).",
-      status.map((s) => [{ server_id: s.serverId }, s.state === "connected" || s.state === "degraded" ? 1 : 0]),
+      [
+        ...status.map((s): [MetricLabels, number] => [
+          { server_id: s.serverId },
+          s.state === "connected" || s.state === "degraded" ? 1 : 0,
+        ]),
+        ...waitingUp(waiting),
+      ],
     );
     out.gauge(
       "federation_member_state",
       "The member's state (1 for the current one).",
-      status.flatMap((s) =>
-        STATES.map((state): [MetricLabels, number] => [{ server_id: s.serverId, state }, s.state === state ? 1 : 0])
-      ),
+      [
+        ...status.flatMap((s) =>
+          STATES.map((state): [MetricLabels, number] => [{ server_id: s.serverId, state }, s.state === state ? 1 : 0])
+        ),
+        ...waitingStates(waiting),
+      ],
     );
     out.gauge(
       "federation_member_requests_in_flight",
