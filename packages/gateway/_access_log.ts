@@ -5,7 +5,7 @@
 //
 // The outcome is read from the answer without holding it back: a JSON answer is read from a clone; an SSE answer
 // from one branch of a tee, until the response with the request's id passes (then that branch is released) or the
-// client goes away. Outcomes: `ok`, `tool_error` (a result with `isError`), `error` (a JSON-RPC error, with its
+// client goes away (it cancels its branch). Outcomes: `ok`, `tool_error` (a result with `isError`), `error` (a JSON-RPC error, with its
 // code), `refused` (an HTTP error status), `no_response` (the stream ended first), `disconnected`.
 import { isRecord } from "../core/_json.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
@@ -52,6 +52,23 @@ function outcomeOf(message: unknown): { outcome: string; code?: number } {
     return { outcome: "tool_error" };
   }
   return { outcome: "ok" };
+}
+
+// The client's branch of the tee, which tells when the client went away (it cancels the stream), so that the
+// access log's branch is released too and the SDK's stream can end.
+function released(stream: ReadableStream<Uint8Array>, onCancel: () => void): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel(reason) {
+      onCancel();
+      await reader.cancel(reason);
+    },
+  });
 }
 
 /** Writes the access log of the MCP endpoint. */
@@ -108,10 +125,15 @@ export class AccessLog {
     }
     if (/^text\/event-stream\b/i.test(type)) {
       const [mine, theirs] = response.body.tee();
-      void this.#watch(mine, id, request.signal).then((found) =>
+      const gone = new AbortController();
+      void this.#watch(mine, id, gone.signal).then((found) =>
         this.#write({ ...base, ...found, status, ms: this.#now() - started })
       );
-      return new Response(theirs, { status, statusText: response.statusText, headers: response.headers });
+      return new Response(released(theirs, () => gone.abort()), {
+        status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     }
     this.#write({ ...base, outcome: "ok", status, ms: this.#now() - started });
     return response;
