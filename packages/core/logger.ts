@@ -60,7 +60,15 @@ function json(value: unknown): string {
   try {
     return JSON.stringify(value, (_key, v) => plain(v)) ?? String(value);
   } catch {
-    return JSON.stringify(String(value));
+    // A cycle: every object is written once, later references as "[Circular]".
+    const seen = new WeakSet<object>();
+    return JSON.stringify(value, (_key, v) => {
+      const out = plain(v);
+      if (typeof out !== "object" || out === null) return out;
+      if (seen.has(out)) return "[Circular]";
+      seen.add(out);
+      return out;
+    }) ?? String(value);
   }
 }
 
