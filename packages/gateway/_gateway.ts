@@ -203,7 +203,7 @@ export class Gateway implements GatewayHandle {
   /** Routes one request and counts its answer by route and status (`/metrics`, the status page). */
   async #counted(request: Request): Promise<Response> {
     const response = await this.#route(request);
-    this.#http.record(this.#routeKind(request), response);
+    this.#http.record(this.#routeKind(request), request, response);
     return response;
   }
 

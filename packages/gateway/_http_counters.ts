@@ -10,14 +10,14 @@ export type RouteKind = "mcp" | "admin" | "status" | "probe" | "well_known" | "o
 /** Why a credential was refused: none sent, invalid, or without the needed scope. */
 export type AuthFailureReason = "missing_token" | "invalid_token" | "insufficient_scope";
 
-function authFailure(response: Response): AuthFailureReason | undefined {
+function authFailure(request: Request, response: Response): AuthFailureReason | undefined {
   if (response.status !== 401 && response.status !== 403) return undefined;
   const challenge = response.headers.get("www-authenticate");
   if (challenge === null || !/^Bearer\b/i.test(challenge)) return undefined;
-  const error = /\berror="([a-z_]+)"/.exec(challenge)?.[1];
-  if (error === "insufficient_scope") return "insufficient_scope";
-  if (error === "invalid_token") return "invalid_token";
-  return response.status === 401 ? "missing_token" : undefined;
+  if (/\berror="insufficient_scope"/.test(challenge)) return "insufficient_scope";
+  if (response.status !== 401) return undefined;
+  // Without an OAuth setup the challenge says invalid_token either way: the request tells whether one was sent.
+  return /^Bearer\s+\S/i.test(request.headers.get("authorization") ?? "") ? "invalid_token" : "missing_token";
 }
 
 /** Counts the gateway's HTTP answers. */
@@ -27,13 +27,13 @@ export class HttpCounters {
   #total = 0;
 
   /** Counts one answer. */
-  record(route: RouteKind, response: Response): void {
+  record(route: RouteKind, request: Request, response: Response): void {
     this.#total++;
     const key = `${route} ${response.status}`;
     const counter = this.#responses.get(key) ?? { route, status: response.status, value: 0 };
     counter.value++;
     this.#responses.set(key, counter);
-    const reason = authFailure(response);
+    const reason = authFailure(request, response);
     if (reason === undefined) return;
     const authKey = `${route} ${reason}`;
     const failures = this.#auth.get(authKey) ?? { route, reason, value: 0 };

@@ -44,6 +44,33 @@ function waitingStates(waiting: ConfiguredMember[]): [MetricLabels, number][] {
   );
 }
 
+// Times each member entered `reconnecting` (it was usable, then lost its last channel), from the proxy's events.
+class ReconnectCounter {
+  #counts = new Map<string, number>();
+  #proxy: FederationProxy | undefined;
+  #onReconnecting = (event: Event) => {
+    const serverId = (event as Event & { serverId?: string }).serverId;
+    if (typeof serverId === "string") this.#counts.set(serverId, (this.#counts.get(serverId) ?? 0) + 1);
+  };
+
+  follow(proxy: FederationProxy): void {
+    this.#proxy = proxy;
+    proxy.addEventListener("reconnecting", this.#onReconnecting);
+  }
+
+  close(): void {
+    this.#proxy?.removeEventListener("reconnecting", this.#onReconnecting);
+  }
+
+  write(out: PrometheusWriter): void {
+    out.counter(
+      "federation_member_reconnects_total",
+      "Times a member started reconnecting after losing its connection.",
+      [...this.#counts].map(([serverId, value]) => [{ server_id: serverId }, value]),
+    );
+  }
+}
+
 /** Collects metrics from a catalog's `request` events and renders them with the proxy's current state. */
 export class GatewayMetrics {
   #proxy: FederationProxy;
@@ -53,17 +80,20 @@ export class GatewayMetrics {
   #errors = new Map<string, { serverId: string; method: string; code: string; value: number }>();
   #histograms = new Map<string, Histogram>();
   #onRequest = (event: CatalogRequestEvent) => this.#record(event);
+  #reconnects = new ReconnectCounter();
 
   constructor(proxy: FederationProxy, sessions: () => number) {
     this.#proxy = proxy;
     this.#catalog = proxy.catalog;
     this.#sessions = sessions;
     this.#catalog.addEventListener("request", this.#onRequest);
+    this.#reconnects.follow(proxy);
   }
 
   /** Stops collecting. */
   close(): void {
     this.#catalog.removeEventListener("request", this.#onRequest);
+    this.#reconnects.close();
   }
 
   #record(event: CatalogRequestEvent): void {
@@ -151,5 +181,6 @@ export class GatewayMetrics {
       this.#catalog.failures().map((f) => [{ server_id: f.serverId, list: f.list, code: f.error.code }, 1]),
     );
     out.gauge("federation_gateway_sessions", "Client sessions open on the gateway.", [[undefined, this.#sessions()]]);
+    this.#reconnects.write(out);
   }
 }
