@@ -35,8 +35,13 @@ export type LogFormat = "text" | "json";
 
 /** Options of {@link consoleLogger}. */
 export interface ConsoleLoggerOptions {
-  /** `text`: `2026-11-27T13:04:03.123Z info  Message key=value`; `json`: `{"time":…,"level":…,"msg":…,…}`. @default {"text"} */
+  /** `text`: `[federated-mcp] info: Message key=value`; `json`: `{"time":…,"level":…,"msg":…,…}`. @default {"text"} */
   format?: LogFormat;
+  /**
+   * Start each text line with an ISO 8601 timestamp (`2026-11-27T13:04:03.123Z [federated-mcp] info: …`); JSON lines
+   * always carry `time`. @default {false}
+   */
+  timestamps?: boolean;
   /** Clock of the timestamps, in milliseconds since the epoch. @default {Date.now} */
   now?: () => number;
   /** Where a finished line goes. @default {console.error} */
@@ -87,18 +92,23 @@ function textValue(value: unknown): string {
  *
  * @param format `text` or `json`.
  * @param entry The time (ms since the epoch), level, message and data.
+ * @param options `timestamps`: start a text line with the time (JSON always has it).
  * @returns The line.
  * @example
  * ```ts
  * import { formatLogLine } from "@federated-mcp/federation/core";
  *
- * console.log(formatLogLine("text", { time: 0, level: "info", message: "Member up", data: { serverId: "a" } }));
- * // 1970-01-01T00:00:00.000Z info  Member up serverId=a
+ * const entry = { time: 0, level: "info", message: "Member up", data: { serverId: "a" } } as const;
+ * console.log(formatLogLine("text", entry, { timestamps: true }));
+ * // 1970-01-01T00:00:00.000Z [federated-mcp] info: Member up serverId=a
+ * console.log(formatLogLine("json", entry));
+ * // {"time":"1970-01-01T00:00:00.000Z","level":"info","msg":"Member up","serverId":"a"}
  * ```
  */
 export function formatLogLine(
   format: LogFormat,
   entry: { time: number; level: Exclude<LogLevel, "silent">; message: string; data?: Record<string, unknown> },
+  options: { timestamps?: boolean } = {},
 ): string {
   const time = new Date(entry.time).toISOString();
   const data = entry.data ?? {};
@@ -113,16 +123,17 @@ export function formatLogLine(
     `${key}=${textValue(value)}`
   );
   const message = entry.message.replaceAll("\n", "\\n");
-  return [`${time} ${entry.level.padEnd(5)} ${message}`, ...pairs].join(" ");
+  const head = `${options.timestamps ? `${time} ` : ""}[federated-mcp] ${entry.level}: ${message}`;
+  return [head, ...pairs].join(" ");
 }
 
 /**
  * A logger that writes lines at or above `level` to the console (`console.error` for every level, so standard
- * output stays free for a stdio MCP transport). Every line starts with an ISO 8601 timestamp (text) or carries it
- * as `time` (JSON), and is one line whatever its data holds.
+ * output stays free for a stdio MCP transport). Each event is one line whatever its data holds: text
+ * (`[federated-mcp] warn: Message key=value`, optionally after an ISO 8601 timestamp) or JSON (with `time`).
  *
  * @param level The lowest level written.
- * @param options `format` (`text` or `json`), `now`, `write`.
+ * @param options `format` (`text` or `json`), `timestamps`, `now`, `write`.
  * @returns The logger.
  * @example
  * ```ts
@@ -130,17 +141,21 @@ export function formatLogLine(
  *
  * consoleLogger("warn").warn("Server 'a' is degraded", { channel: "control" });
  * consoleLogger("info", { format: "json" }).info("Member up", { serverId: "a" });
+ * consoleLogger("info", { timestamps: true }).info("Member up", { serverId: "a" });
  * ```
  */
 export function consoleLogger(level: LogLevel = "warn", options: ConsoleLoggerOptions = {}): Logger {
   const min = ORDER[level];
   const format = options.format ?? "text";
+  const timestamps = { timestamps: options.timestamps ?? false };
   const now = options.now ?? Date.now;
   const out = options.write ?? ((line: string) => console.error(line));
   function write(at: Exclude<LogLevel, "silent">) {
     return (message: string, data?: Record<string, unknown>): void => {
       if (ORDER[at] < min) return;
-      out(formatLogLine(format, { time: now(), level: at, message, ...(data === undefined ? {} : { data }) }));
+      out(
+        formatLogLine(format, { time: now(), level: at, message, ...(data === undefined ? {} : { data }) }, timestamps),
+      );
     };
   }
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };

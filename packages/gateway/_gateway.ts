@@ -208,6 +208,8 @@ export class Gateway implements GatewayHandle {
   }
 
   #routeKind(request: Request): RouteKind {
+    // A malformed Host can leave `request.url` unparsable (the router answered 400 without parsing it).
+    if (!URL.canParse(request.url)) return "other";
     const { pathname } = new URL(request.url);
     if (pathname === this.#options.path) return "mcp";
     if (pathname.startsWith(ADMIN_PREFIX)) return "admin";

@@ -200,7 +200,7 @@ async function serve(
   level: LogLevel,
   format: LogFormat,
 ): Promise<number> {
-  const logger = consoleLogger(level, { format });
+  const logger = consoleLogger(level, { format, timestamps: true });
   const write = reporter(stdio, format);
   const signals = waitForSignal(write);
   // One warning per weak secret, naming its variable; the library's own once-per-process warning, which names no

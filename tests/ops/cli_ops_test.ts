@@ -165,7 +165,7 @@ Deno.test("CLI text logs carry an ISO timestamp on every logger line", async () 
     const lines = (await stderrText).split("\n").filter((l) => l !== "" && !l.startsWith("Deno.serve: "));
     assert.ok(lines.length > 0);
     for (const line of lines) {
-      assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (debug|info |warn |error) \S/, line);
+      assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[federated-mcp\] (debug|info|warn|error): \S/, line);
     }
   } finally {
     output.release();

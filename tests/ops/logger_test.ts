@@ -5,16 +5,23 @@ import { consoleLogger, formatLogLine } from "../../packages/core/logger.ts";
 
 const T = Date.UTC(2026, 10, 27, 13, 4, 3, 123);
 
-Deno.test("consoleLogger() text lines start with an ISO timestamp and the level, data as key=value", () => {
+Deno.test("consoleLogger() text lines keep the [federated-mcp] form, data as key=value, one line each", () => {
   const lines: string[] = [];
   const logger = consoleLogger("info", { now: () => T, write: (line) => lines.push(line) });
   logger.debug("Hidden", {});
   logger.info("Member up", { serverId: "a", latencyMs: 1.5, ok: true, note: "two words" });
   logger.warn("Line\nbreak");
   assert.deepEqual(lines, [
-    '2026-11-27T13:04:03.123Z info  Member up serverId=a latencyMs=1.5 ok=true note="two words"',
-    "2026-11-27T13:04:03.123Z warn  Line\\nbreak",
+    '[federated-mcp] info: Member up serverId=a latencyMs=1.5 ok=true note="two words"',
+    "[federated-mcp] warn: Line\\nbreak",
   ]);
+});
+
+Deno.test("consoleLogger({ timestamps: true }) starts every text line with an ISO 8601 timestamp", () => {
+  const lines: string[] = [];
+  const logger = consoleLogger("debug", { timestamps: true, now: () => T, write: (line) => lines.push(line) });
+  logger.debug("Probe", { path: "/readyz" });
+  assert.deepEqual(lines, ["2026-11-27T13:04:03.123Z [federated-mcp] debug: Probe path=/readyz"]);
 });
 
 Deno.test("consoleLogger() JSON lines parse, carry time, level and msg, and never shadow them with data", () => {
@@ -40,7 +47,7 @@ Deno.test("consoleLogger() writes an Error in data as its name, code and message
   const text = formatLogLine("text", { time: T, level: "error", message: "Failed", data: { error } });
   assert.equal(
     text,
-    "2026-11-27T13:04:03.123Z error Failed error=\"ConnectionError [ERR_CONNECTION_FAILED]: Cannot reach 'a'\"",
+    "[federated-mcp] error: Failed error=\"ConnectionError [ERR_CONNECTION_FAILED]: Cannot reach 'a'\"",
   );
   const json = JSON.parse(formatLogLine("json", { time: T, level: "error", message: "Failed", data: { error } }));
   assert.deepEqual(json.error, { name: "ConnectionError", code: "ERR_CONNECTION_FAILED", message: "Cannot reach 'a'" });
@@ -59,5 +66,5 @@ Deno.test("consoleLogger() survives data that JSON cannot encode", () => {
     big: "10",
   });
   const text = formatLogLine("text", { time: T, level: "info", message: "Odd", data: { big: 10n } });
-  assert.equal(text, '2026-11-27T13:04:03.123Z info  Odd big="10"');
+  assert.equal(text, '[federated-mcp] info: Odd big="10"');
 });
