@@ -76,12 +76,14 @@ function reporter(stdio: boolean, format: LogFormat): (line: string) => void {
   };
 }
 
-// The proxy logs "Server registered" at info; the CLI reports the same event with its endpoints and timing, so the
-// proxy's line goes to debug: one line per event.
-function proxyLogger(logger: Logger): Logger {
+// Events the CLI reports itself, with more detail (the member's endpoints and timing; the summary line with members,
+// tools, auth and store): the library's own line for each goes to debug, so that one event gives one line.
+const REPORTED_BY_CLI = new Set(["Server registered", "Gateway listening"]);
+
+function withoutReported(logger: Logger): Logger {
   return {
     ...logger,
-    info: (message, data) => message === "Server registered" ? logger.debug(message, data) : logger.info(message, data),
+    info: (message, data) => REPORTED_BY_CLI.has(message) ? logger.debug(message, data) : logger.info(message, data),
   };
 }
 
@@ -200,7 +202,7 @@ async function serve(
   level: LogLevel,
   format: LogFormat,
 ): Promise<number> {
-  const logger = consoleLogger(level, { format, timestamps: true });
+  const logger = withoutReported(consoleLogger(level, { format, timestamps: true }));
   const write = reporter(stdio, format);
   const signals = waitForSignal(write);
   // One warning per weak secret, naming its variable; the library's own once-per-process warning, which names no
@@ -214,7 +216,7 @@ async function serve(
       Promise.reject(
         new ConfigError("No proxy secret: set MCP_SECRET_KEY or proxy.secretEnv", { field: "proxy.secretEnv" }),
       ));
-  const proxy = new FederationProxy(secret, { ...config.proxy, catalog: config.catalog, logger: proxyLogger(logger) });
+  const proxy = new FederationProxy(secret, { ...config.proxy, catalog: config.catalog, logger });
   const stop = new AbortController();
   let gateway: GatewayHandle | undefined;
   // The Redis client is loaded only when a store is configured (`--store` or the file's `store`).

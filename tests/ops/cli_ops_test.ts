@@ -119,6 +119,8 @@ Deno.test("CLI --log-format json: every line is timestamped JSON, a configured m
     // One line per registration: the CLI's report, not also the proxy's "Server registered".
     assert.equal(all.filter((e) => String(e.msg).startsWith("member live ")).length, 1, stdoutLines.join("\n"));
     assert.equal(all.filter((e) => e.msg === "Server registered").length, 0);
+    // One line for the start: the CLI's summary, not also the gateway's "Gateway listening".
+    assert.equal(all.filter((e) => /^gateway http/.test(String(e.msg)) || e.msg === "Gateway listening").length, 1);
     // The access log: the call, with method, member, name, outcome and duration, never the argument.
     const calls = all.filter((e) => e.msg === "MCP request" && e.method === "tools/call");
     assert.equal(calls.length, 1, JSON.stringify(all.filter((e) => e.msg === "MCP request")));
