@@ -48,7 +48,8 @@ function channels(member) {
   const cell = el("td", { class: "channels" });
   for (const [name, ch] of Object.entries(member.channels || {})) {
     cell.append(el("span", { class: "chan " + ch.state, "data-channel": name, "data-channel-state": ch.state },
-      name + " " + ch.state + " " + ms(ch.latencyMs) + (ch.reconnectAttempts ? " ↻" + ch.reconnectAttempts : "")));
+      name + " " + ch.state + " " + ms(ch.latencyMs) +
+        (ch.state !== "up" && ch.reconnectAttempts ? " attempt " + ch.reconnectAttempts : "")));
   }
   return cell;
 }
@@ -81,7 +82,7 @@ function render(feed, seconds) {
   $("events").replaceChildren(...feed.events.slice().reverse().map((e) =>
     el("li", { "data-event": e.type, "data-member": e.serverId },
       el("time", {}, e.at.slice(11, 19)), " ", el("b", {}, e.serverId), " ", e.type,
-      e.channel ? " (" + e.channel + ")" : "", e.message ? ": " + e.message : "")));
+      e.channel ? " (" + e.channel + ")" : "", e.message ? ": " + e.message : "", e.count > 1 ? " ×" + e.count : "")));
   $("updated").textContent = "updated " + feed.time.slice(11, 19) + " UTC";
   $("updated").dataset.time = feed.time;
 }
@@ -135,6 +136,7 @@ table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #dfe3
 th,td{padding:.35rem .6rem;border-bottom:1px solid #eef0f4;text-align:left;vertical-align:top}
 th{font-size:.8rem;color:#5a6275;background:#f0f2f6}.num{text-align:right}
 tr.down{background:#fff5f5}.error{color:#a32020;max-width:28rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+tr.up .error{color:#8a8f9c}
 .badge{padding:0 .4rem;border-radius:4px;background:#e3e7ee}
 .badge.connected{background:#d4f2dc}.badge.degraded{background:#fff0c2}
 .badge.reconnecting,.badge.retrying,.badge.connecting{background:#ffe1c2}

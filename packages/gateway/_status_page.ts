@@ -57,6 +57,8 @@ interface MemberEvent {
   type: string;
   channel?: string;
   message?: string;
+  /** Times it happened (identical failures are counted in one entry, at the time of the latest). */
+  count: number;
 }
 
 function bounded(text: string): string {
@@ -97,7 +99,7 @@ export class StatusPage {
     if (typeof e.serverId !== "string") return;
     const cause = e.cause instanceof Error ? e.cause : undefined;
     const code = (cause as { code?: unknown } | undefined)?.code;
-    this.#events.push({
+    const entry: MemberEvent = {
       at: new Date(this.#now()).toISOString(),
       serverId: e.serverId,
       type: event.type,
@@ -105,7 +107,18 @@ export class StatusPage {
       ...(cause === undefined
         ? {}
         : { message: bounded(`${typeof code === "string" ? `${code}: ` : ""}${cause.message}`) }),
-    });
+      count: 1,
+    };
+    // A failure repeated by every reconnection attempt is one entry with a count (moved to the end), so that state
+    // changes are not pushed out of the list.
+    if (entry.type === "error") {
+      const same = this.#events.findIndex((old) =>
+        old.type === "error" && old.serverId === entry.serverId && old.channel === entry.channel &&
+        old.message === entry.message
+      );
+      if (same >= 0) entry.count += this.#events.splice(same, 1)[0]!.count;
+    }
+    this.#events.push(entry);
     if (this.#events.length > MAX_EVENTS) this.#events.splice(0, this.#events.length - MAX_EVENTS);
   }
 

@@ -131,6 +131,16 @@ Deno.test({
     assert.ok(events.includes("connected"), events.join());
     assert.ok(events.some((e) => e === "reconnecting" || e === "disconnected"), events.join());
     assert.match(await page.evaluate<string>(`document.getElementById("usable").textContent`), /^2 \/ 2$/);
+    // Repeated failures of the reconnection attempts are one entry each, with a count.
+    const feed = await (await fetch(`${base}/status.json`, {
+      headers: { authorization: `Bearer ${await adminToken()}` },
+    })).json();
+    const errors =
+      (feed.events as { type: string; serverId: string; channel?: string; message?: string; count: number }[])
+        .filter((e) => e.type === "error");
+    const keys = errors.map((e) => `${e.serverId} ${e.channel} ${e.message}`);
+    assert.equal(new Set(keys).size, keys.length, keys.join("\n"));
+    assert.ok(errors.every((e) => e.count >= 1));
     const shot = Deno.env.get("STATUS_SCREENSHOT");
     if (shot) await Deno.writeFile(shot, await page.screenshot());
     await waitFor(() => proxy.getServerStatus("alpha")?.state === "connected");
