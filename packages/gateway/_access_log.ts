@@ -11,9 +11,14 @@ import { isRecord } from "../core/_json.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
 import { redactUrls } from "../core/_redact.ts";
 import type { Logger } from "../core/logger.ts";
+import type { PrometheusWriter } from "../core/_prometheus.ts";
 
 /** Longest `name` or `uri` written, in characters. */
 const MAX_NAME_LENGTH = 200;
+/** Distinct tool names with their own metric series; calls of further tools are counted under {@link OTHER_TOOL}. */
+export const MAX_TOOL_SERIES = 200;
+/** The `tool` label of calls past {@link MAX_TOOL_SERIES} distinct tools (and of calls naming no tool). */
+export const OTHER_TOOL = "_other";
 
 /** What one access-log line says. */
 export interface AccessEntry {
@@ -77,6 +82,8 @@ export class AccessLog {
   #now: () => number;
   /** MCP requests answered so far, and those that did not end `ok`. */
   readonly totals: AccessTotals = { requests: 0, failed: 0 };
+  #tools = new Map<string, { tool: string; outcome: string; value: number; seconds: number }>();
+  #toolNames = new Set<string>();
 
   constructor(logger: Logger, now: () => number = () => performance.now()) {
     this.#logger = logger;
@@ -179,9 +186,38 @@ export class AccessLog {
     }
   }
 
+  /** Writes the per-tool call counters (`federation_gateway_tool_calls_total`, `…_seconds_total`). */
+  write(out: PrometheusWriter): void {
+    const series = [...this.#tools.values()];
+    out.counter(
+      "federation_gateway_tool_calls_total",
+      `Tool calls answered by the gateway, by federated tool name (at most ${MAX_TOOL_SERIES}, then "${OTHER_TOOL}") and outcome.`,
+      series.map((t) => [{ tool: t.tool, outcome: t.outcome }, t.value]),
+    );
+    out.counter(
+      "federation_gateway_tool_call_seconds_total",
+      "Time spent answering tool calls, by federated tool name and outcome (divide by the calls for a mean).",
+      series.map((t) => [{ tool: t.tool, outcome: t.outcome }, t.seconds]),
+    );
+  }
+
+  #countTool(entry: AccessEntry): void {
+    let tool = entry.name ?? OTHER_TOOL;
+    if (!this.#toolNames.has(tool)) {
+      if (this.#toolNames.size >= MAX_TOOL_SERIES) tool = OTHER_TOOL;
+      else this.#toolNames.add(tool);
+    }
+    const key = `${tool}\u0000${entry.outcome}`;
+    const counter = this.#tools.get(key) ?? { tool, outcome: entry.outcome, value: 0, seconds: 0 };
+    counter.value++;
+    counter.seconds += entry.ms / 1000;
+    this.#tools.set(key, counter);
+  }
+
   #write(entry: Omit<AccessEntry, "ms"> & { ms: number }): void {
     this.totals.requests++;
     if (entry.outcome !== "ok") this.totals.failed++;
+    if (entry.method === "tools/call") this.#countTool(entry);
     this.#logger.info("MCP request", { ...entry, ms: Math.round(entry.ms * 100) / 100 });
   }
 }

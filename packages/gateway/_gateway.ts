@@ -179,6 +179,7 @@ export class Gateway implements GatewayHandle {
       badHosts: 0,
       overloaded: 0,
     };
+    this.#access = new AccessLog(logger);
     this.#probes = new Probes({
       proxy,
       cluster,
@@ -186,9 +187,9 @@ export class Gateway implements GatewayHandle {
       metrics: this.#metrics,
       server: this.#counters,
       http: this.#http,
+      access: this.#access,
       stopping: () => this.#draining || this.#closing !== undefined,
     });
-    this.#access = new AccessLog(logger);
     this.#status = new StatusPage({
       proxy,
       guard,

@@ -14,6 +14,7 @@ import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import type { GatewayMetrics } from "./_metrics.ts";
 import { configuredMembersOf } from "./_register_members.ts";
 import type { HttpCounters } from "./_http_counters.ts";
+import type { AccessLog } from "./_access_log.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
 
 /** Paths of the probes. */
@@ -42,6 +43,8 @@ export interface ProbeSources {
   server: ServerCounters;
   /** The gateway's answers by route and status, and refused credentials. */
   http?: HttpCounters;
+  /** The access log's per-tool call counters. */
+  access?: AccessLog;
   /** Whether the gateway is draining or closing. */
   stopping: () => boolean;
 }
@@ -114,6 +117,7 @@ export class Probes {
         [[undefined, server.restarts()]],
       );
     this.#sources.http?.write(out);
+    this.#sources.access?.write(out);
     const lines = [...out.lines(), ...cluster.metricLines(), ...shared.metricLines()];
     return lines.join("\n") + "\n";
   }
