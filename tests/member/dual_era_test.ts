@@ -293,3 +293,32 @@ Deno.test("serveMember() builds a server per 2026-07-28 request for the subject 
   const subjects = sessions.filter((info) => info.channel === "data").map((info) => info.subject);
   assert.deepEqual([...new Set(subjects)], ["proxy-a", "proxy-b"]);
 });
+
+Deno.test("serveMember() applies requireUserIdentity and maxMessageBytes to 2026-07-28 requests", async () => {
+  await using member = await start({ requireUserIdentity: true, maxMessageBytes: 4_096 });
+  const token = await mint();
+  const call = modernRequest(5, "tools/call", { name: "ping_pong", arguments: {} });
+  const refused = await fetch(member.dataUrl!, {
+    method: "POST",
+    headers: { ...modernHeaders("tools/call", token), "mcp-name": "ping_pong" },
+    body: JSON.stringify(call),
+  });
+  const answer = await refused.json() as { id: unknown; error: { code: number } };
+  assert.equal(answer.id, 5);
+  assert.equal(answer.error.code, -32001);
+  // Lists stay allowed without a user.
+  const list = await fetch(member.dataUrl!, {
+    method: "POST",
+    headers: modernHeaders("tools/list", token),
+    body: JSON.stringify(modernRequest(6, "tools/list")),
+  });
+  assert.equal(list.status, 200);
+  assert.ok("result" in (await list.json() as Record<string, unknown>));
+  const big = await fetch(member.dataUrl!, {
+    method: "POST",
+    headers: modernHeaders("tools/list", token),
+    body: JSON.stringify(modernRequest(7, "tools/list", { padding: "x".repeat(8_000) })),
+  });
+  assert.equal(big.status, 413);
+  await big.body?.cancel();
+});
