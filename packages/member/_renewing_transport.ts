@@ -183,8 +183,13 @@ export class RenewingTransport implements Transport {
 
   #receive(message: JSONRPCMessage, authInfo: AuthInfo | undefined): void {
     this.#touch();
+    // A cancelled request may never be answered (the SDK drops the answer of an aborted handler): it is no longer in
+    // progress for drain(), nor is a cancelled listen stream.
     const cancelled = cancelledIdOf(message);
-    if (cancelled !== undefined) this.#streams.delete(cancelled);
+    if (cancelled !== undefined) {
+      this.#streams.delete(cancelled);
+      if (this.#pending.delete(cancelled)) this.#options.inflight.done();
+    }
     const id = requestIdOf(message);
     if (id !== undefined) {
       const method = (message as { method: string }).method;

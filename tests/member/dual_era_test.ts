@@ -19,6 +19,7 @@ import {
   waitFor,
 } from "../../packages/member/_helpers_test.ts";
 import { quiet } from "../_support/catalog_members.ts";
+import { sleep } from "../_support/sleep.ts";
 
 const MODERN = "2026-07-28";
 
@@ -32,6 +33,10 @@ function whoServer(): McpServer {
   server.registerTool("ping_pong", { description: "Answers pong" }, () => ({
     content: [{ type: "text", text: "pong" }],
   }));
+  server.registerTool("wait", { description: "Answers when cancelled, after a while" }, async (ctx) => {
+    await sleep(10_000, ctx.mcpReq.signal);
+    return { content: [{ type: "text", text: "waited" }] };
+  });
   return server;
 }
 
@@ -161,7 +166,7 @@ Deno.test("serveMember() refuses a 2026-07-28 POST without a valid token before 
   const ok = await fetch(member.dataUrl!, { method: "POST", headers: modernHeaders("tools/list", await mint()), body });
   assert.equal(ok.status, 200);
   const answer = await ok.json() as { result: { tools: { name: string }[] } };
-  assert.deepEqual(answer.result.tools.map((tool) => tool.name).sort(), ["ping_pong", "whoami"]);
+  assert.deepEqual(answer.result.tools.map((tool) => tool.name).sort(), ["ping_pong", "wait", "whoami"]);
 });
 
 Deno.test("serveMember() answers a 2026-07-28 request the classification ladder refuses with its status and JSON-RPC error", async () => {
@@ -321,4 +326,28 @@ Deno.test("serveMember() applies requireUserIdentity and maxMessageBytes to 2026
   });
   assert.equal(big.status, 413);
   await big.body?.cancel();
+});
+
+Deno.test("MemberHandle.drain() does not wait for control requests their client cancelled, in both eras", async () => {
+  const { logger, lines } = recordingLogger();
+  const member = await start({ logger });
+  const clients = [await controlClient(member, "auto"), await controlClient(member, "legacy")];
+  try {
+    const cancels = clients.map((client) => {
+      const controller = new AbortController();
+      const call = client.callTool({ name: "wait", arguments: {} }, { signal: controller.signal })
+        .catch((error: unknown) => error);
+      return { controller, call };
+    });
+    // Both calls have reached the member: a later request on each connection is answered after them.
+    for (const client of clients) {
+      assert.equal(textOf(await client.callTool({ name: "ping_pong", arguments: {} })), "pong");
+    }
+    for (const { controller } of cancels) controller.abort();
+    await Promise.all(cancels.map(({ call }) => call));
+    await member.drain();
+    assert.deepEqual(lines.filter((line) => line.message.startsWith("Drain timed out")), []);
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+  }
 });
