@@ -72,7 +72,8 @@ export interface MemberEndpointOptions {
 export interface MemberDataEndpointOptions extends MemberEndpointOptions {
   /**
    * Answer POSTed requests with one JSON body instead of an SSE stream (Streamable HTTP allows both; clients
-   * accept both). Progress notifications of a request are dropped in this mode.
+   * accept both). Progress notifications of a request are dropped in this mode, in both eras (on 2026-07-28 the
+   * SDK says so once on the console when the member starts); `subscriptions/listen` streams stay SSE.
    * @default {false}
    */
   jsonResponse?: boolean | undefined;
