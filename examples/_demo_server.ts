@@ -32,14 +32,14 @@ export function createDemoServer(serverId: string): McpServer {
   server.registerTool("echo", {
     title: "Echo",
     description: "Returns the text it is given",
-    inputSchema: { text: z.string().describe("Text to echo") },
+    inputSchema: z.object({ text: z.string().describe("Text to echo") }),
     annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   }, ({ text }) => ({ content: [{ type: "text", text }] }));
   server.registerTool("add", {
     title: "Add",
     description: "Adds two numbers",
-    inputSchema: { a: z.number().describe("First addend"), b: z.number().describe("Second addend") },
-    outputSchema: { sum: z.number() },
+    inputSchema: z.object({ a: z.number().describe("First addend"), b: z.number().describe("Second addend") }),
+    outputSchema: z.object({ sum: z.number() }),
     annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   }, ({ a, b }) => ({ content: [{ type: "text", text: String(a + b) }], structuredContent: { sum: a + b } }));
   server.registerTool("time", {
@@ -55,7 +55,7 @@ export function createDemoServer(serverId: string): McpServer {
   server.registerPrompt("greet", {
     title: "Greet",
     description: "Asks for a friendly greeting",
-    argsSchema: { name: z.string().describe("Who to greet") },
+    argsSchema: z.object({ name: z.string().describe("Who to greet") }),
   }, ({ name }) => ({
     messages: [{ role: "user", content: { type: "text", text: `Write a short, friendly greeting for ${name}.` } }],
   }));

@@ -11,8 +11,7 @@
  */
 
 // #region imports
-// @ts-types="@modelcontextprotocol/sdk/server/mcp"
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { serveMember } from "@federated-mcp/federation/member";
 // #endregion imports
@@ -31,7 +30,7 @@ function createServer(): McpServer {
   const server = new McpServer({ name: "weather", version: "1.0.0" });
   server.registerTool("forecast", {
     description: "Tomorrow's weather for a city",
-    inputSchema: { city: z.string() },
+    inputSchema: z.object({ city: z.string() }),
     annotations: { readOnlyHint: true },
   }, ({ city }) => ({ content: [{ type: "text", text: `Sunny in ${city}, 21°C` }] }));
   return server;

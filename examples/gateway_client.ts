@@ -10,10 +10,7 @@
  * @module
  */
 
-// @ts-types="@modelcontextprotocol/sdk/client/index"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { exampleFlags } from "./_support.ts";
 
 const flags = exampleFlags({
@@ -47,5 +44,8 @@ console.log(tools.map((tool) => `  ${tool.name}`).join("\n"));
 const name = flags.string("tool") ?? tools.find((tool) => tool.name.endsWith("__echo"))?.name ?? "server-1__echo";
 const result = await client.callTool({ name, arguments: { text: "hello through the gateway" } });
 console.log(`${name} ->`, JSON.stringify(result.content));
+// End the session on the gateway (HTTP DELETE) before closing: it frees the session at once, and ends the stream
+// the gateway keeps open for server-initiated messages
+await transport.terminateSession();
 await client.close();
 // #endregion client

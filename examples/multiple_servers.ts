@@ -45,7 +45,7 @@ const connected = proxy.getConnectedServers();
 console.log("Connected servers:", connected);
 for (const serverId of connected) {
   const result = await proxy.callTool(serverId, "add", { a: 2, b: 3 });
-  console.log(`${serverId} add(2, 3) =`, result.structuredContent?.sum);
+  console.log(`${serverId} add(2, 3) =`, (result.structuredContent as { sum?: number } | undefined)?.sum);
 }
 
 // #region catalog
@@ -53,6 +53,6 @@ for (const serverId of connected) {
 const tools = await proxy.catalog.listTools();
 console.log("Federated tools:", tools.map((tool) => tool.name).join(", "));
 const sum = await proxy.catalog.callTool(`${connected.at(-1)}__add`, { a: 40, b: 2 });
-console.log(`${connected.at(-1)}__add(40, 2) =`, sum.structuredContent?.sum);
+console.log(`${connected.at(-1)}__add(40, 2) =`, (sum.structuredContent as { sum?: number } | undefined)?.sum);
 // #endregion catalog
 if (failures > 0) Deno.exit(1);

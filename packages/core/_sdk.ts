@@ -1,91 +1,97 @@
-// Internal: the MCP SDK's `.js` subpaths type as `any` under `deno check` unless `@ts-types` names the typed path.
-// Every module of this library imports the SDK from here, so types stay real.
+// Internal: the one place the library imports the MCP SDK (v2: `@modelcontextprotocol/server`, `/client`, `/core`,
+// 2.4.0; both protocol eras, 2025-11-25 "legacy" and 2026-07-28 "modern"). The client and server packages bundle
+// separate copies of the shared classes (`ProtocolError`, `InMemoryTransport`, …): never `instanceof` across them;
+// match on `.code` / `.status`. Server-side errors are built with the server package's classes (they map to HTTP
+// statuses), client-side ones are read with the client package's.
 
-// @ts-types="@modelcontextprotocol/sdk/server/mcp"
-export { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-// @ts-types="@modelcontextprotocol/sdk/server/index"
-export { Server } from "@modelcontextprotocol/sdk/server/index.js";
-// @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
-export { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-// @ts-types="@modelcontextprotocol/sdk/server/stdio"
-export { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-// @ts-types="@modelcontextprotocol/sdk/client/index"
-export { Client } from "@modelcontextprotocol/sdk/client/index.js";
-// @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
-export { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-// @ts-types="@modelcontextprotocol/sdk/shared/protocol"
-export type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
-// @ts-types="@modelcontextprotocol/sdk/shared/uriTemplate"
-export { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
-// @ts-types="@modelcontextprotocol/sdk/client/sse"
-export { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-// @ts-types="@modelcontextprotocol/sdk/validation/ajv"
-export { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
-// @ts-types="@modelcontextprotocol/sdk/validation"
-export type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
-// @ts-types="@modelcontextprotocol/sdk/client/stdio"
-export { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-// @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
-export type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-// @ts-types="@modelcontextprotocol/sdk/shared/transport"
-export type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-// @ts-types="@modelcontextprotocol/sdk/types"
 export {
-  CallToolRequestSchema,
-  CallToolResultSchema,
-  CancelledNotificationSchema,
-  CompleteRequestSchema,
-  CreateMessageRequestSchema,
-  CreateMessageResultSchema,
-  CreateMessageResultWithToolsSchema,
-  ElicitRequestSchema,
-  ElicitResultSchema,
-  ErrorCode,
-  GetPromptRequestSchema,
-  isJSONRPCError,
+  classifyInboundRequest,
+  createMcpHandler,
+  createRequestStateCodec,
+  hostHeaderValidationResponse,
+  inputRequired,
+  isLegacyRequest,
+  McpServer,
+  MissingRequiredClientCapabilityError,
+  ProtocolError as ServerProtocolError,
+  Server,
+  WebStandardStreamableHTTPServerTransport,
+} from "@modelcontextprotocol/server";
+export type {
+  EventStore,
+  McpHttpHandler,
+  McpRequestContext,
+  ServerContext,
+  ServerOptions,
+} from "@modelcontextprotocol/server";
+export { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
+export {
+  BAGGAGE_META_KEY,
+  Client,
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  isInputRequiredResult,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResponse,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListRootsRequestSchema,
+  isJSONRPCResultResponse,
+  LOG_LEVEL_META_KEY,
+  PROTOCOL_VERSION_META_KEY,
+  ProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  TRACEPARENT_META_KEY,
+  TRACESTATE_META_KEY,
+  UriTemplate,
+} from "@modelcontextprotocol/client";
+export { AjvJsonSchemaValidator } from "@modelcontextprotocol/client/validators/ajv";
+export { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
+export {
+  CallToolResultSchema,
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
+  CreateTaskResultSchema,
+  ElicitResultSchema,
+  GetTaskResultSchema,
   ListRootsResultSchema,
-  ListToolsRequestSchema,
-  LoggingMessageNotificationSchema,
-  McpError,
-  ProgressNotificationSchema,
-  PromptListChangedNotificationSchema,
-  ReadResourceRequestSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  RootsListChangedNotificationSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  ToolListChangedNotificationSchema,
-  UnsubscribeRequestSchema,
-} from "@modelcontextprotocol/sdk/types.js";
-// @ts-types="@modelcontextprotocol/sdk/types"
+  ResultSchema,
+} from "@modelcontextprotocol/core";
 export type {
   CallToolResult,
   ClientCapabilities,
   CompleteRequestParams,
   CompleteResult,
   ContentBlock,
+  DiscoverResult,
   GetPromptResult,
   Implementation,
+  InputRequiredResult,
   JSONRPCMessage,
+  JsonSchemaType,
+  JsonSchemaValidator,
+  jsonSchemaValidator,
   ListPromptsResult,
   ListResourcesResult,
   ListResourceTemplatesResult,
   ListToolsResult,
   LoggingLevel,
   MessageExtraInfo,
+  PriorDiscovery,
   Prompt,
   PromptMessage,
   ReadResourceResult,
   RequestId,
+  RequestOptions,
   Resource,
-  ResourceTemplate,
+  ResourceTemplateType as ResourceTemplate,
   ServerCapabilities,
   Tool,
-} from "@modelcontextprotocol/sdk/types.js";
+  Transport,
+  TransportSendOptions,
+} from "@modelcontextprotocol/client";
+export { ClientCredentialsProvider } from "@modelcontextprotocol/client";

@@ -7,7 +7,7 @@
  *
  * @example Connect an SDK client over a WebSocket
  * ```ts ignore
- * import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
+ * import { Client } from "npm:@modelcontextprotocol/client@2.4.0";
  * import { WebSocketTransport } from "@federated-mcp/federation/core";
  *
  * const transport = await WebSocketTransport.connect("ws://localhost:3000", {
@@ -34,8 +34,8 @@ export const DEFAULT_MAX_MESSAGE_BYTES: number = 4 * 1024 * 1024;
 /**
  * `_meta` key of a request or notification a member sends during a call: the JSON-RPC id of the call (the request
  * the member is answering) on the same connection. {@link WebSocketTransport.send} adds it when the sender passes
- * `relatedRequestId` (the MCP SDK does for everything a request handler sends through `extra.sendRequest` and
- * `extra.sendNotification`), so that the proxy can route the message to the client that made the call and refuse
+ * `relatedRequestId` (the MCP SDK does for everything a request handler sends through `ctx.mcpReq.send` and
+ * `ctx.mcpReq.notify`), so that the proxy can route the message to the client that made the call and refuse
  * what belongs to no call.
  *
  * @example Read the relation of a message

@@ -3,22 +3,7 @@
 // call's own handlers for what its member asks or logs during it (`SessionHub.relate`). One path per request: the
 // name or URI is resolved once here, the call is recorded as in progress (the idle sweep skips a busy session),
 // and the catalog is called with the resolved origin (it does not resolve again).
-import {
-  CallToolRequestSchema,
-  CompleteRequestSchema,
-  GetPromptRequestSchema,
-  type Implementation,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
-  ReadResourceRequestSchema,
-  RootsListChangedNotificationSchema,
-  Server,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from "../core/_sdk.ts";
+import { type Implementation, Server, type ServerContext } from "../core/_sdk.ts";
 import type { CatalogCallOptions } from "../proxy/catalog.ts";
 import type { CallIdentity, Progress } from "../proxy/call_options.ts";
 import { ClientSession, type SessionHub } from "./_hub.ts";
@@ -35,14 +20,6 @@ export interface ClientSessionSettings {
    * made on its behalf (`CallOptions.onBehalfOf`), so each member sees this user, never another's.
    */
   identity?: CallIdentity | undefined;
-}
-
-interface Extra {
-  signal: AbortSignal;
-  requestId: string | number;
-  sendNotification: (notification: { method: "notifications/progress"; params: Record<string, unknown> }) => Promise<
-    void
-  >;
 }
 
 type Meta = Record<string, unknown> & { progressToken?: string | number };
@@ -68,9 +45,9 @@ interface CallContext {
 }
 
 /** Call options of one client request: its cancellation, its progress token and `_meta`, the timeout, its relation. */
-function callOptions(meta: Meta | undefined, extra: Extra, context: CallContext): CatalogCallOptions {
+function callOptions(meta: Meta | undefined, ctx: ServerContext, context: CallContext): CatalogCallOptions {
   const { callTimeout } = context;
-  const options: CatalogCallOptions = { ...context.relate(extra.requestId), signal: extra.signal };
+  const options: CatalogCallOptions = { ...context.relate(ctx.mcpReq.id), signal: ctx.mcpReq.signal };
   if (context.identity) options.onBehalfOf = context.identity;
   if (callTimeout !== undefined) options.timeout = callTimeout;
   if (meta) options.meta = clientMeta(meta);
@@ -80,7 +57,7 @@ function callOptions(meta: Meta | undefined, extra: Extra, context: CallContext)
       const params: Record<string, unknown> = { progressToken: token, progress: progress.progress };
       if (progress.total !== undefined) params.total = progress.total;
       if (progress.message !== undefined) params.message = progress.message;
-      extra.sendNotification({ method: "notifications/progress", params }).catch(() => {});
+      ctx.mcpReq.notify({ method: "notifications/progress", params }).catch(() => {});
     };
   }
   return options;
@@ -118,8 +95,8 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
   }
 
   /** Runs a call to a member, recorded as in progress on the session (an idle sweep leaves a busy session open). */
-  async function routed<T>(extra: Extra, work: () => Promise<T>): Promise<T> {
-    const end = session.begin(extra.requestId);
+  async function routed<T>(ctx: ServerContext, work: () => Promise<T>): Promise<T> {
+    const end = session.begin(ctx.mcpReq.id);
     try {
       return await work();
     } finally {
@@ -127,53 +104,51 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     }
   }
 
-  server.setRequestHandler(ListToolsRequestSchema, () => run(async () => ({ tools: await catalog.listTools() })));
+  server.setRequestHandler("tools/list", () => run(async () => ({ tools: await catalog.listTools() })));
   server.setRequestHandler(
-    ListResourcesRequestSchema,
+    "resources/list",
     () => run(async () => ({ resources: await catalog.listResources() })),
   );
   server.setRequestHandler(
-    ListResourceTemplatesRequestSchema,
+    "resources/templates/list",
     () => run(async () => ({ resourceTemplates: await catalog.listResourceTemplates() })),
   );
-  server.setRequestHandler(ListPromptsRequestSchema, () => run(async () => ({ prompts: await catalog.listPrompts() })));
+  server.setRequestHandler("prompts/list", () => run(async () => ({ prompts: await catalog.listPrompts() })));
 
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+  server.setRequestHandler("tools/call", (request, ctx) =>
     run(async () => {
       const { name, arguments: args = {}, _meta } = request.params;
       const origin = await catalog.resolveTool(name);
-      const options = { ...callOptions(_meta as Meta | undefined, extra, context), origin };
-      return await routed(extra, () => catalog.callTool(name, args, options));
+      const options = { ...callOptions(_meta as Meta | undefined, ctx, context), origin };
+      return await routed(ctx, () => catalog.callTool(name, args, options));
     }));
 
-  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
+  server.setRequestHandler("resources/read", (request, ctx) =>
     run(async () => {
       const origin = await catalog.resolveResource(request.params.uri);
-      const options = { ...callOptions(request.params._meta as Meta | undefined, extra, context), origin };
-      return await routed(extra, () => catalog.readResource(request.params.uri, options));
+      const options = { ...callOptions(request.params._meta as Meta | undefined, ctx, context), origin };
+      return await routed(ctx, () => catalog.readResource(request.params.uri, options));
     }));
 
-  server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
+  server.setRequestHandler("prompts/get", (request, ctx) =>
     run(async () => {
       const origin = await catalog.resolvePrompt(request.params.name);
-      const options = { ...callOptions(request.params._meta as Meta | undefined, extra, context), origin };
+      const options = { ...callOptions(request.params._meta as Meta | undefined, ctx, context), origin };
       return await routed(
-        extra,
+        ctx,
         () => catalog.getPrompt(request.params.name, request.params.arguments ?? {}, options),
       );
     }));
 
   server.setRequestHandler(
-    CompleteRequestSchema,
-    (request, extra) =>
-      run(() =>
-        catalog.complete(request.params, callOptions(request.params._meta as Meta | undefined, extra, context))
-      ),
+    "completion/complete",
+    (request, ctx) =>
+      run(() => catalog.complete(request.params, callOptions(request.params._meta as Meta | undefined, ctx, context))),
   );
 
   // A client subscribes to a URI once, however often it asks; concurrent requests share the first one's work.
   const subscribing = new Map<string, Promise<unknown>>();
-  server.setRequestHandler(SubscribeRequestSchema, (request) =>
+  server.setRequestHandler("resources/subscribe", (request) =>
     run(async () => {
       const { uri } = request.params;
       if (session.subscriptions.has(uri)) return {};
@@ -187,7 +162,7 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
       return {};
     }));
 
-  server.setRequestHandler(UnsubscribeRequestSchema, (request) =>
+  server.setRequestHandler("resources/unsubscribe", (request) =>
     run(async () => {
       const { uri } = request.params;
       await subscribing.get(uri)?.catch(() => {});
@@ -195,14 +170,14 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
       return {};
     }));
 
-  server.setRequestHandler(SetLevelRequestSchema, (request) =>
+  server.setRequestHandler("logging/setLevel", (request) =>
     run(async () => {
       session.loggingLevel = request.params.level;
       await hub.applyLoggingLevel();
       return {};
     }));
 
-  server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+  server.setNotificationHandler("notifications/roots/list_changed", async () => {
     await Promise.all(
       hub.proxy.getConnectedServers().map((serverId) =>
         hub.proxy.request(serverId, "notifications/roots/list_changed", (client) => client.sendRootsListChanged())

@@ -12,10 +12,10 @@ import {
   CreateMessageResultSchema,
   CreateMessageResultWithToolsSchema,
   ElicitResultSchema,
-  ErrorCode,
   ListRootsResultSchema,
   type LoggingLevel,
-  McpError,
+  ProtocolError,
+  ProtocolErrorCode,
   type RequestId,
   type Server,
 } from "../core/_sdk.ts";
@@ -211,11 +211,14 @@ export class SessionHub {
   async #ask(session: ClientSession, requestId: RequestId, request: ServerRequest): Promise<Record<string, unknown>> {
     const capability = requiredCapability(request);
     if (!capability) {
-      throw new McpError(ErrorCode.MethodNotFound, `The federation gateway does not forward '${request.method}'`);
+      throw new ProtocolError(
+        ProtocolErrorCode.MethodNotFound,
+        `The federation gateway does not forward '${request.method}'`,
+      );
     }
     if (!supports(session, request)) {
-      throw new McpError(
-        ErrorCode.MethodNotFound,
+      throw new ProtocolError(
+        ProtocolErrorCode.MethodNotFound,
         `No client of the federation gateway supports '${request.method}' for this call: the calling client did not declare capability '${capability}'`,
       );
     }
@@ -229,9 +232,9 @@ export class SessionHub {
 }
 
 /** The refusal of a member's request that belongs to no client's call. */
-function refuseUnrelated(request: ServerRequest): McpError {
-  return new McpError(
-    ErrorCode.InvalidRequest,
+function refuseUnrelated(request: ServerRequest): ProtocolError {
+  return new ProtocolError(
+    ProtocolErrorCode.InvalidRequest,
     `The federation gateway refuses '${request.method}' from server '${request.serverId}': it belongs to no client's call`,
   );
 }

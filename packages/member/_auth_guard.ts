@@ -28,7 +28,7 @@ export interface Grant extends Identity {
   user?: UserIdentity | undefined;
 }
 
-/** The SDK's `AuthInfo` (what request handlers get as `extra.authInfo`). */
+/** The SDK's `AuthInfo` (what request handlers get as `ctx.http.authInfo`). */
 export type AuthInfo = NonNullable<MessageExtraInfo["authInfo"]>;
 
 /** Calls that act for someone: with `requireUserIdentity`, refused without a user identity. */

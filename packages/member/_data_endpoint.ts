@@ -105,7 +105,7 @@ export class DataEndpoint {
     const session = this.#byId.get(sessionId);
     // A session of another subject answers exactly like one that does not exist.
     if (!session || session.closing || !sameIdentity(session.owner, grant)) return sessionNotFound();
-    // The user a delegated token names reaches the handlers as `extra.authInfo`, for this request only.
+    // The user a delegated token names reaches the handlers as `ctx.http.authInfo`, for this request only.
     const authInfo = authInfoOf(grant);
     let parsedBody: unknown;
     if (this.#ctx.requireUserIdentity && !grant.user && method === "POST") {

@@ -14,19 +14,19 @@
  * What a member sends during a call (a request such as `elicitation/create`, `sampling/createMessage`,
  * `roots/list`, or a notification such as `notifications/message`) names the call: the member's transport puts the
  * call's JSON-RPC id under `_meta["io.github.federated-mcp/related-request"]` (`RELATED_REQUEST_META_KEY` of the
- * core package) whenever the MCP server sends it with `relatedRequestId`, as the SDK does for `extra.sendRequest`
- * and `extra.sendNotification` in a request handler. The proxy routes such a message to the client that made that
+ * core package) whenever the MCP server sends it with `relatedRequestId`, as the SDK does for `ctx.mcpReq.send`
+ * and `ctx.mcpReq.notify` in a request handler. The proxy routes such a message to the client that made that
  * call only, and refuses a request that names no call in progress.
  *
  * A call made on behalf of a user carries that user's own token (minted by the proxy: `sub` = the user, `act.sub` =
  * the proxy) under `_meta["io.github.federated-mcp/user-token"]` ({@link USER_TOKEN_META_KEY}) of its request, since
  * the socket was authenticated once for the proxy. The member verifies it like any token, requires its actor to be
  * the connection's own subject and issuer, removes it from the request, and hands the user to the handler as
- * `extra.authInfo`. A refused user token fails that request only (error -32001); messages keep their order.
+ * `ctx.http.authInfo`. A refused user token fails that request only (error -32001); messages keep their order.
  *
  * @example Renew the token of a control connection with the SDK client
  * ```ts ignore
- * import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
+ * import { Client } from "npm:@modelcontextprotocol/client@2.4.0";
  * import { z } from "npm:zod@4";
  * import { RENEW_TOKEN_METHOD } from "@federated-mcp/federation/member";
  *

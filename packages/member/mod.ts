@@ -8,9 +8,8 @@
  *
  * @example Serve a member and call it over its data endpoint
  * ```ts
- * import { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
- * import { Client } from "npm:@modelcontextprotocol/sdk@1.32.2/client/index.js";
- * import { StreamableHTTPClientTransport } from "npm:@modelcontextprotocol/sdk@1.32.2/client/streamableHttp.js";
+ * import { McpServer } from "npm:@modelcontextprotocol/server@2.4.0";
+ * import { Client, StreamableHTTPClientTransport } from "npm:@modelcontextprotocol/client@2.4.0";
  * import { AuthManager } from "@federated-mcp/federation/core";
  * import { serveMember } from "@federated-mcp/federation/member";
  *
@@ -43,7 +42,7 @@
 
 export { serveMember } from "./serve_member.ts";
 export { USER_IDENTITY_KEY, userIdentity } from "./user_identity.ts";
-export type { UserIdentity } from "./user_identity.ts";
+export type { UserAuthInfo, UserIdentity, UserIdentitySource } from "./user_identity.ts";
 export type {
   MemberDataEndpointOptions,
   MemberEndpointOptions,

@@ -4,7 +4,7 @@
  *
  * @example Serve a member on one free port
  * ```ts
- * import { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
+ * import { McpServer } from "npm:@modelcontextprotocol/server@2.4.0";
  * import { serveMember } from "@federated-mcp/federation/member";
  *
  * await using member = await serveMember({
@@ -295,7 +295,7 @@ class Member implements MemberHandle {
  * @throws {CancelledError} When `signal` is already aborted.
  * @example Control on port 3000, data on port 3001 (the usage guide's layout)
  * ```ts ignore
- * import { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
+ * import { McpServer } from "npm:@modelcontextprotocol/server@2.4.0";
  * import { serveMember } from "@federated-mcp/federation/member";
  *
  * const member = await serveMember({

@@ -133,8 +133,8 @@ Deno.test("serveMember() hides the Authorization header from the MCP server's re
   const { member } = await startMember({
     server: () => {
       const server = new McpServer({ name: "spy", version: "1.0.0" });
-      server.registerTool("spy", { inputSchema: { x: z.number().optional() } }, (_args, extra) => {
-        seen = extra.requestInfo?.headers as Record<string, unknown>;
+      server.registerTool("spy", { inputSchema: z.object({ x: z.number().optional() }) }, (_args, ctx) => {
+        seen = ctx.http?.req ? Object.fromEntries(ctx.http.req.headers) : undefined;
         return { content: [{ type: "text", text: "ok" }] };
       });
       return server;

@@ -142,7 +142,7 @@ export interface ServeMemberOptions {
    * Refuse `tools/call`, `resources/read`, `prompts/get` and `completion/complete` made without a user identity
    * (a token minted for a user, with an `act` claim: the request's `Authorization` on the data channel, its
    * `_meta["io.github.federated-mcp/user-token"]` on the control channel) with a JSON-RPC error (-32001). Lists,
-   * pings and notifications stay allowed. Handlers read the identity with `userIdentity(extra)`.
+   * pings and notifications stay allowed. Handlers read the identity with `userIdentity(ctx)`.
    * @default {false}
    */
   requireUserIdentity?: boolean | undefined;

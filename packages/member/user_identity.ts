@@ -1,17 +1,17 @@
 /**
  * Which user a call to a member is made for. A federation proxy calling for a gateway client sends a token of that
  * user's own (`sub` = the user, `act: { sub: <the proxy> }` in the RFC 8693 style, `orig_iss` = the user's issuer),
- * and `serveMember` hands the tool, resource and prompt handlers its identity in `extra.authInfo`;
+ * and `serveMember` hands the tool, resource and prompt handlers its identity in `ctx.http.authInfo`;
  * {@link userIdentity} reads it. `requireUserIdentity: true` refuses calls made without one.
  *
  * @example A tool that answers who is calling
  * ```ts
- * import { McpServer } from "npm:@modelcontextprotocol/sdk@1.32.2/server/mcp.js";
+ * import { McpServer } from "npm:@modelcontextprotocol/server@2.4.0";
  * import { userIdentity } from "@federated-mcp/federation/member";
  *
  * const server = new McpServer({ name: "who", version: "1.0.0" });
- * server.registerTool("whoami", { description: "The calling user" }, (extra: Parameters<typeof userIdentity>[0]) => {
- *   const user = userIdentity(extra);
+ * server.registerTool("whoami", { description: "The calling user" }, (ctx) => {
+ *   const user = userIdentity(ctx);
  *   return { content: [{ type: "text", text: user ? `${user.sub} via ${user.actor}` : "nobody" }] };
  * });
  * console.log(userIdentity({}) === undefined); // true
@@ -34,24 +34,36 @@ export interface UserIdentity {
 /** The key of {@link UserIdentity} in `authInfo.extra`. */
 export const USER_IDENTITY_KEY = "io.github.federated-mcp/user";
 
+/** The SDK's `authInfo`, as far as {@link userIdentity} reads it. */
+export interface UserAuthInfo {
+  /** What the member attached to the verified token ({@link USER_IDENTITY_KEY} among it). */
+  extra?: Record<string, unknown> | undefined;
+}
+
+/** What {@link userIdentity} reads: a v2 request handler's `ctx` (`ctx.http.authInfo`), or a bare `{ authInfo }`. */
+export interface UserIdentitySource {
+  /** The HTTP (or control channel) details of the request: `ctx.http` of a v2 SDK handler. */
+  http?: { authInfo?: UserAuthInfo | undefined } | undefined;
+  /** The `authInfo` itself (the v1 SDK's `ctx.http.authInfo`). */
+  authInfo?: UserAuthInfo | undefined;
+}
+
 /**
- * The user a request handler is called for, from its `extra.authInfo`, or `undefined` when the call was made under
- * the proxy's own identity.
+ * The user a request handler is called for, from its `ctx.http.authInfo`, or `undefined` when the call was made
+ * under the proxy's own identity.
  *
- * @param extra The handler's `extra` (its `authInfo` is read).
+ * @param ctx The handler's context (its `http.authInfo` is read; a plain `{ authInfo }` works too).
  * @returns The identity.
  * @example
  * ```ts
  * import { userIdentity } from "@federated-mcp/federation/member";
  *
- * const extra = { authInfo: { extra: { "io.github.federated-mcp/user": { sub: "alice", iss: undefined, actor: "proxy" } } } };
- * console.log(userIdentity(extra)?.sub); // alice
+ * const authInfo = { extra: { "io.github.federated-mcp/user": { sub: "alice", iss: undefined, actor: "proxy" } } };
+ * console.log(userIdentity({ http: { authInfo } })?.sub); // alice
  * ```
  */
-export function userIdentity(extra: { authInfo?: { extra?: Record<string, unknown> | undefined } | undefined }):
-  | UserIdentity
-  | undefined {
-  const value = extra?.authInfo?.extra?.[USER_IDENTITY_KEY];
+export function userIdentity(ctx: UserIdentitySource): UserIdentity | undefined {
+  const value = (ctx?.http?.authInfo ?? ctx?.authInfo)?.extra?.[USER_IDENTITY_KEY];
   if (!isRecord(value) || typeof value.sub !== "string" || typeof value.actor !== "string") return undefined;
   return { sub: value.sub, iss: typeof value.iss === "string" ? value.iss : undefined, actor: value.actor };
 }

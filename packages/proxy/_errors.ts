@@ -8,7 +8,13 @@ import {
   ProtocolError,
   TimeoutError,
 } from "../core/errors.ts";
-import { ErrorCode, McpError, StreamableHTTPError } from "../core/_sdk.ts";
+import {
+  ProtocolError as SdkProtocolError,
+  ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+} from "../core/_sdk.ts";
 import { redactUrls } from "../core/_redact.ts";
 import { errorMessage } from "../core/_error_message.ts";
 
@@ -19,9 +25,8 @@ export interface ErrorContext {
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
   /**
-   * Whether the member answered the request with a JSON-RPC error response. The SDK raises a remote error and its
-   * own "connection closed" with the same `McpError` code (-32000, also the generic server error): only how the
-   * error arose tells them apart.
+   * Whether the member answered the request with a JSON-RPC error response (the SDK raises it as a `ProtocolError`;
+   * its own local failures, such as "connection closed", are `SdkError`s).
    */
   remote?: boolean | undefined;
 }
@@ -39,12 +44,14 @@ export function isChannelFailure(error: FederationError): boolean {
  */
 export function failsChannel(raw: unknown, error: FederationError, remote: boolean): boolean {
   if (remote || !isChannelFailure(error)) return false;
-  return !(raw instanceof McpError) && !(raw instanceof StreamableHTTPError);
+  if (raw instanceof SdkProtocolError || raw instanceof SdkHttpError) return false;
+  return !(raw instanceof SdkError &&
+    (raw.code === SdkErrorCode.ConnectionClosed || raw.code === SdkErrorCode.RequestTimeout));
 }
 
 /** Whether a data-channel error means the member lost our HTTP session (HTTP 404 on a session id). */
 export function isSessionLost(error: unknown): boolean {
-  return error instanceof StreamableHTTPError && error.code === 404;
+  return error instanceof SdkHttpError && error.status === 404;
 }
 
 /** Maps anything thrown while talking to a member to a {@link FederationError}. */
@@ -55,54 +62,48 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
   }
   const base = { serverId, channel, cause: error };
   if (context.signal?.aborted) return new CancelledError(`${what} on server '${serverId}' was cancelled`, base);
-  if (error instanceof McpError && context.remote) {
-    const message = error.message.replace(/^(MCP error -?\d+: )+/, "");
-    return new ProtocolError(`Server '${serverId}' answered ${what} with error ${error.code}: ${message}`, {
-      ...base,
-      rpcCode: error.code,
-      data: error.data,
-    });
+  if (error instanceof SdkHttpError) {
+    const status = error.status;
+    if (status === 413) {
+      return new ProtocolError(
+        `Server '${serverId}' refused ${what}: the message is larger than it accepts (HTTP 413)`,
+        {
+          ...base,
+          rpcCode: ProtocolErrorCode.InvalidRequest,
+          code: "ERR_MESSAGE_TOO_LARGE",
+        },
+      );
+    }
+    if (status === 401 || status === 403) {
+      return new AuthenticationError(
+        "ERR_AUTH_REJECTED",
+        `Server '${serverId}' rejected the token (HTTP ${status})`,
+        base,
+      );
+    }
+    return new ConnectionError(`Server '${serverId}' (${channel}) failed ${what}: HTTP ${status}`, base);
   }
-  if (error instanceof McpError) {
+  if (error instanceof SdkError) {
     const data = error.data as { timeout?: number } | undefined;
-    if (error.code === ErrorCode.RequestTimeout && data?.timeout !== undefined) {
+    if (error.code === SdkErrorCode.RequestTimeout && data?.timeout !== undefined) {
       return new TimeoutError(`${what} on server '${serverId}' timed out (timeout: ${data.timeout}ms)`, {
         ...base,
         timeoutMs: data.timeout,
       });
     }
-    if (error.code === ErrorCode.ConnectionClosed) {
+    if (error.code === SdkErrorCode.ConnectionClosed) {
       return new ConnectionError(`Connection to server '${serverId}' (${channel}) was lost during ${what}`, {
         ...base,
         code: "ERR_CONNECTION_CLOSED",
       });
     }
-    const message = error.message.replace(/^(MCP error -?\d+: )+/, "");
-    return new ProtocolError(`Server '${serverId}' answered ${what} with error ${error.code}: ${message}`, {
+  }
+  if (error instanceof SdkProtocolError) {
+    return new ProtocolError(`Server '${serverId}' answered ${what} with error ${error.code}: ${error.message}`, {
       ...base,
       rpcCode: error.code,
       data: error.data,
     });
-  }
-  if (error instanceof StreamableHTTPError) {
-    if (error.code === 413) {
-      return new ProtocolError(
-        `Server '${serverId}' refused ${what}: the message is larger than it accepts (HTTP 413)`,
-        {
-          ...base,
-          rpcCode: ErrorCode.InvalidRequest,
-          code: "ERR_MESSAGE_TOO_LARGE",
-        },
-      );
-    }
-    if (error.code === 401 || error.code === 403) {
-      return new AuthenticationError(
-        "ERR_AUTH_REJECTED",
-        `Server '${serverId}' rejected the token (HTTP ${error.code})`,
-        base,
-      );
-    }
-    return new ConnectionError(`Server '${serverId}' (${channel}) failed ${what}: HTTP ${error.code}`, base);
   }
   if (error instanceof TypeError || (error instanceof Error && /connect|network|socket|closed/i.test(error.message))) {
     return new ConnectionError(
@@ -113,7 +114,7 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
   const message = redactUrls(errorMessage(error));
   return new ProtocolError(`Server '${serverId}' sent an invalid answer to ${what}: ${message}`, {
     ...base,
-    rpcCode: ErrorCode.InternalError,
+    rpcCode: ProtocolErrorCode.InternalError,
   });
 }
 

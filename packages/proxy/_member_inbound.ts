@@ -3,7 +3,7 @@
 // call in progress is refused, never handed to another call; a log line of no known call is a proxy event only.
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import { type Client, ErrorCode, McpError, type RequestId } from "../core/_sdk.ts";
+import { type Client, ProtocolError, ProtocolErrorCode, type RequestId } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
 import { takeRelation } from "../core/_relation_meta.ts";
 import type { CallTable } from "./_relation.ts";
@@ -52,7 +52,7 @@ export function setupInbound(
     inbound.notify(notification.method, params);
     return Promise.resolve();
   };
-  client.fallbackRequestHandler = async (request, extra) => {
+  client.fallbackRequestHandler = async (request, ctx) => {
     const { named, related, params } = takeRelation(request.params);
     let handler: ServerRequestHandler | undefined;
     if (named) {
@@ -63,8 +63,8 @@ export function setupInbound(
           channel: channel.kind,
           method: request.method,
         });
-        throw new McpError(
-          ErrorCode.InvalidRequest,
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidRequest,
           `Refused '${request.method}' from server '${inbound.serverId}': it names no call in progress`,
         );
       }
@@ -73,13 +73,16 @@ export function setupInbound(
       handler = inbound.serverRequestHandler();
     }
     if (!handler) {
-      throw new McpError(ErrorCode.MethodNotFound, `No client behind the federation can answer '${request.method}'`);
+      throw new ProtocolError(
+        ProtocolErrorCode.MethodNotFound,
+        `No client behind the federation can answer '${request.method}'`,
+      );
     }
     return await handler({
       serverId: inbound.serverId,
       method: request.method,
       params,
-      signal: extra.signal,
+      signal: ctx.mcpReq.signal,
     }) as never;
   };
 }

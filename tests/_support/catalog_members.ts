@@ -10,14 +10,10 @@ import { z } from "zod";
 import {
   Client,
   type ClientCapabilities,
-  ListRootsResultSchema,
-  ListToolsRequestSchema,
   McpServer,
   Server,
   StreamableHTTPClientTransport,
-  SubscribeRequestSchema,
   type Tool,
-  UnsubscribeRequestSchema,
 } from "../../packages/core/_sdk.ts";
 import { AuthManager } from "../../packages/core/auth.ts";
 import { GATEWAY_SECRET, TestMember } from "./members.ts";
@@ -48,7 +44,7 @@ export async function startDynamicMember(
   const subscriptions = new Map<string, number>();
   let cancelled = 0;
   function register(server: McpServer, name: string): void {
-    server.registerTool(name, { description: `Added at run time: ${name}`, inputSchema: {} }, () => ({
+    server.registerTool(name, { description: `Added at run time: ${name}`, inputSchema: z.object({}) }, () => ({
       content: [{ type: "text", text: name }],
     }));
   }
@@ -56,20 +52,24 @@ export async function startDynamicMember(
     const server = new McpServer({ name: `dynamic-${serverId}`, version: "1.0.0" }, {
       capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } },
     });
-    server.registerTool("echo", { description: "Echoes", inputSchema: { text: z.string() } }, ({ text }) => ({
+    server.registerTool("echo", { description: "Echoes", inputSchema: z.object({ text: z.string() }) }, ({ text }) => ({
       content: [{ type: "text", text }],
     }));
-    server.registerTool("log", { description: "Logs three messages", inputSchema: {} }, async (_args, extra) => {
-      for (const data of ["one", "two", "three"]) {
-        await extra.sendNotification({
-          method: "notifications/message",
-          params: { level: "info", logger: "tool", data },
-        });
-      }
-      return { content: [{ type: "text", text: "logged" }] };
-    });
-    server.registerTool("touch", { description: "Updates the note", inputSchema: {} }, async (_args, extra) => {
-      await extra.sendNotification({
+    server.registerTool(
+      "log",
+      { description: "Logs three messages", inputSchema: z.object({}) },
+      async (_args, ctx) => {
+        for (const data of ["one", "two", "three"]) {
+          await ctx.mcpReq.notify({
+            method: "notifications/message",
+            params: { level: "info", logger: "tool", data },
+          });
+        }
+        return { content: [{ type: "text", text: "logged" }] };
+      },
+    );
+    server.registerTool("touch", { description: "Updates the note", inputSchema: z.object({}) }, async (_args, ctx) => {
+      await ctx.mcpReq.notify({
         method: "notifications/resources/updated",
         params: { uri: `note://${serverId}` },
       });
@@ -77,15 +77,15 @@ export async function startDynamicMember(
     });
     server.registerTool("wait", {
       description: "Waits, reporting progress",
-      inputSchema: { ms: z.number() },
-    }, async ({ ms }, extra) => {
-      const token = extra._meta?.progressToken;
+      inputSchema: z.object({ ms: z.number() }),
+    }, async ({ ms }, ctx) => {
+      const token = ctx.mcpReq._meta?.progressToken;
       const started = performance.now();
       try {
         for (let step = 1; performance.now() - started < ms; step++) {
-          await sleep(Math.min(20, ms), extra.signal);
+          await sleep(Math.min(20, ms), ctx.mcpReq.signal);
           if (token !== undefined) {
-            await extra.sendNotification({
+            await ctx.mcpReq.notify({
               method: "notifications/progress",
               params: { progressToken: token, progress: step, message: `step ${step}` },
             });
@@ -97,18 +97,22 @@ export async function startDynamicMember(
       }
       return { content: [{ type: "text", text: `waited ${ms}` }] };
     });
-    server.registerTool("roots", { description: "Lists the client's roots", inputSchema: {} }, async (_args, extra) => {
-      const { roots } = await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema);
-      return { content: [{ type: "text", text: roots.map((root) => root.uri).join(",") }] };
-    });
+    server.registerTool(
+      "roots",
+      { description: "Lists the client's roots", inputSchema: z.object({}) },
+      async (_args, ctx) => {
+        const { roots } = await ctx.mcpReq.send({ method: "roots/list" });
+        return { content: [{ type: "text", text: roots.map((root) => root.uri).join(",") }] };
+      },
+    );
     server.registerResource("note", `note://${serverId}`, { mimeType: "text/plain" }, (uri) => ({
       contents: [{ uri: uri.href, text: `note of ${serverId}` }],
     }));
-    server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+    server.server.setRequestHandler("resources/subscribe", (request) => {
       subscriptions.set(request.params.uri, (subscriptions.get(request.params.uri) ?? 0) + 1);
       return {};
     });
-    server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+    server.server.setRequestHandler("resources/unsubscribe", (request) => {
       const n = (subscriptions.get(request.params.uri) ?? 0) - 1;
       if (n > 0) subscriptions.set(request.params.uri, n);
       else subscriptions.delete(request.params.uri);
@@ -155,7 +159,7 @@ export function startManyToolsMember(serverId: string, count: number, pageSize: 
     extra: {
       server: () => {
         const server = new Server({ name: "many", version: "1.0.0" }, { capabilities: { tools: {} } });
-        server.setRequestHandler(ListToolsRequestSchema, (request) => {
+        server.setRequestHandler("tools/list", (request) => {
           const start = Number(request.params?.cursor ?? 0);
           const end = start + pageSize;
           return { tools: tools.slice(start, end), ...(end < tools.length ? { nextCursor: String(end) } : {}) };
@@ -175,10 +179,10 @@ export function startHangingMember(serverId: string): Promise<TestMember> {
       server: () => {
         const server = new Server({ name: "hanging", version: "1.0.0" }, { capabilities: { tools: {} } });
         server.setRequestHandler(
-          ListToolsRequestSchema,
-          (_request, extra) =>
+          "tools/list",
+          (_request, ctx) =>
             new Promise((_resolve, reject) =>
-              extra.signal.addEventListener("abort", () => reject(extra.signal.reason))
+              ctx.mcpReq.signal.addEventListener("abort", () => reject(ctx.mcpReq.signal.reason))
             ),
         );
         return server;

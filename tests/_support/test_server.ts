@@ -37,7 +37,7 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   const server = new McpServer({ name: `test-${serverId}`, version: "1.0.0" });
   server.registerTool("echo", {
     description: "Echoes the text",
-    inputSchema: { text: z.string() },
+    inputSchema: z.object({ text: z.string() }),
     annotations: { readOnlyHint: true },
   }, ({ text }) => {
     count(stats, "echo");
@@ -45,11 +45,11 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("increment", {
     description: "Not idempotent: counts its executions",
-    inputSchema: {},
+    inputSchema: z.object({}),
   }, () => ({ content: [{ type: "text", text: String(count(stats, "increment")) }] }));
   server.registerTool("record", {
     description: "Not idempotent: records the call's unique id and counts repeated ids",
-    inputSchema: { id: z.string() },
+    inputSchema: z.object({ id: z.string() }),
   }, ({ id }) => {
     count(stats, "record");
     if (stats.ids.has(id)) stats.duplicates++;
@@ -58,11 +58,11 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("slow", {
     description: "Waits `ms` milliseconds (not idempotent)",
-    inputSchema: { ms: z.number() },
-  }, async ({ ms }, extra) => {
+    inputSchema: z.object({ ms: z.number() }),
+  }, async ({ ms }, ctx) => {
     count(stats, "slow");
     try {
-      await sleep(ms, extra.signal);
+      await sleep(ms, ctx.mcpReq.signal);
     } catch (error) {
       stats.cancelled++;
       throw error;
@@ -71,22 +71,22 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("slow_read", {
     description: "Waits `ms` milliseconds (read-only)",
-    inputSchema: { ms: z.number() },
+    inputSchema: z.object({ ms: z.number() }),
     annotations: { readOnlyHint: true },
-  }, async ({ ms }, extra) => {
+  }, async ({ ms }, ctx) => {
     count(stats, "slow_read");
-    await sleep(ms, extra.signal);
+    await sleep(ms, ctx.mcpReq.signal);
     return { content: [{ type: "text", text: `read after ${ms}` }] };
   });
   server.registerTool("progress", {
     description: "Reports `steps` progress notifications, `interval` ms apart",
-    inputSchema: { steps: z.number(), interval: z.number() },
-  }, async ({ steps, interval }, extra) => {
-    const token = extra._meta?.progressToken;
+    inputSchema: z.object({ steps: z.number(), interval: z.number() }),
+  }, async ({ steps, interval }, ctx) => {
+    const token = ctx.mcpReq._meta?.progressToken;
     for (let i = 1; i <= steps; i++) {
-      await sleep(interval, extra.signal);
+      await sleep(interval, ctx.mcpReq.signal);
       if (token !== undefined) {
-        await extra.sendNotification({
+        await ctx.mcpReq.notify({
           method: "notifications/progress",
           params: { progressToken: token, progress: i, total: steps },
         });
@@ -96,13 +96,13 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("channel", {
     description: "Says which channel carried the call",
-    inputSchema: {},
+    inputSchema: z.object({}),
     annotations: { readOnlyHint: true },
-  }, (_args, extra) => ({ content: [{ type: "text", text: extra.sessionId ? "data" : "control" }] }));
+  }, (_args, ctx) => ({ content: [{ type: "text", text: ctx.sessionId ? "data" : "control" }] }));
   server.registerResource("info", "info://server", { mimeType: "text/plain" }, (uri) => ({
     contents: [{ uri: uri.href, text: `server ${serverId}` }],
   }));
-  server.registerPrompt("greet", { argsSchema: { name: z.string() } }, ({ name }) => ({
+  server.registerPrompt("greet", { argsSchema: z.object({ name: z.string() }) }, ({ name }) => ({
     messages: [{ role: "user", content: { type: "text", text: `Hello ${name} from ${serverId}` } }],
   }));
   return server;

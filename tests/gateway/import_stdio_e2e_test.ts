@@ -70,7 +70,6 @@ Deno.test({
       const progress: number[] = [];
       await client.callTool(
         { name: "everything__trigger-long-running-operation", arguments: { duration: 1, steps: 3 } },
-        undefined,
         { onprogress: (p) => progress.push(p.progress) },
       );
       assert.deepEqual(progress, [1, 2, 3]);

@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
 import { FederationProxy } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
-import {
-  CallToolResultSchema,
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-} from "../../packages/core/_sdk.ts";
 import { GATEWAY_SECRET, SECRET, waitFor } from "../_support/members.ts";
 import { connectClient, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 import { serveConformanceMember } from "../fixtures/conformance_member.ts";
@@ -57,7 +49,7 @@ Deno.test("Progress crosses both hops with the client's progress token, and rese
     await client.listTools(); // the catalog is warm: the call's own time is what the timeout measures
     const progress: { progress: number; message?: string | undefined }[] = [];
     // Without progress resetting it, the 400 ms timeout would end this 1.2 s call.
-    const result = await client.callTool({ name: "d__wait", arguments: { ms: 1_200 } }, CallToolResultSchema, {
+    const result = await client.callTool({ name: "d__wait", arguments: { ms: 1_200 } }, {
       onprogress: (p) => progress.push(p),
       timeout: 400,
       resetTimeoutOnProgress: true,
@@ -78,7 +70,7 @@ Deno.test("Cancellation crosses both hops: aborting the client's call aborts the
   try {
     const controller = new AbortController();
     let started = false;
-    const call = client.callTool({ name: "d__wait", arguments: { ms: 30_000 } }, CallToolResultSchema, {
+    const call = client.callTool({ name: "d__wait", arguments: { ms: 30_000 } }, {
       signal: controller.signal,
       onprogress: () => started = true,
     });
@@ -97,7 +89,7 @@ Deno.test("An elicitation from a member's tool reaches the client and its answer
   const client = await connectClient(federation.url, { capabilities: { elicitation: {} } });
   try {
     const seen: unknown[] = [];
-    client.setRequestHandler(ElicitRequestSchema, (request) => {
+    client.setRequestHandler("elicitation/create", (request) => {
       seen.push(request.params);
       return { action: "accept", content: { username: "ada", email: "ada@example.com" } };
     });
@@ -121,7 +113,7 @@ Deno.test("A member's request goes to the client whose call is in progress on th
   const asked: string[] = [];
   const clients = await Promise.all(["first", "second"].map(async (name) => {
     const client = await connectClient(federation.url, { capabilities: { elicitation: {} }, name });
-    client.setRequestHandler(ElicitRequestSchema, () => {
+    client.setRequestHandler("elicitation/create", () => {
       asked.push(name);
       return { action: "decline" };
     });
@@ -144,7 +136,7 @@ Deno.test("A member's roots/list reaches a client that declares roots", async ()
   const { gateway } = federation;
   const client = await connectClient(gateway.url, { capabilities: { roots: { listChanged: true } } });
   try {
-    client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: "file:///work", name: "work" }] }));
+    client.setRequestHandler("roots/list", () => ({ roots: [{ uri: "file:///work", name: "work" }] }));
     assert.equal(textOf(await client.callTool({ name: "d__roots", arguments: {} })), "file:///work");
   } finally {
     await client.close();
@@ -164,7 +156,7 @@ Deno.test("A member's sampling request fails clearly when no client supports sam
   }
   const capable = await connectClient(federation.url, { capabilities: { sampling: {} } });
   try {
-    capable.setRequestHandler(CreateMessageRequestSchema, () => ({
+    capable.setRequestHandler("sampling/createMessage", () => ({
       role: "assistant",
       content: { type: "text", text: "42" },
       model: "test-model",
@@ -181,7 +173,7 @@ Deno.test("A member's log messages reach the client during the call, filtered by
   const client = await connectClient(federation.url);
   try {
     const messages: { level: string; logger?: string | undefined; data: unknown }[] = [];
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
+    client.setNotificationHandler("notifications/message", (n) => void messages.push(n.params));
     await client.setLoggingLevel("info");
     await client.callTool({ name: "fixtures__test_tool_with_logging", arguments: {} });
     await waitFor(() => messages.length === 3, 2_000, "three log messages");
@@ -206,7 +198,7 @@ Deno.test("Resource subscriptions cross the gateway: updates arrive with the fed
   const client = await connectClient(gateway.url);
   try {
     const updates: string[] = [];
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
+    client.setNotificationHandler("notifications/resources/updated", (n) => void updates.push(n.params.uri));
     await client.subscribeResource({ uri: "note://d" });
     assert.equal(d.subscriptions.get("note://d"), 1);
     await client.callTool({ name: "d__touch", arguments: {} });

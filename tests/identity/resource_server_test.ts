@@ -9,9 +9,7 @@ import type { GatewayOAuthAuth } from "../../packages/gateway/mod.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
 import { connectClient, quiet, textOf } from "../_support/catalog_members.ts";
 import { IdentityProvider } from "../_support/identity_provider.ts";
-import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
-// @ts-types="@modelcontextprotocol/sdk/client/auth-extensions"
-import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
+import { Client, ClientCredentialsProvider, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
 
 const INITIALIZE = JSON.stringify({
   jsonrpc: "2.0",

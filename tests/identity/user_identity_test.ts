@@ -1,6 +1,6 @@
 // Each user's identity at the member: the proxy mints a token per user (sub = the user, act.sub = the proxy,
 // orig_iss = the user's issuer, aud = the member, short-lived) for the data-channel requests of that user's calls,
-// the member hands it to tool handlers (`userIdentity(extra)`), and `requireUserIdentity` refuses calls without one.
+// the member hands it to tool handlers (`userIdentity(ctx)`), and `requireUserIdentity` refuses calls without one.
 import assert from "node:assert/strict";
 import { decodeJwt } from "jose";
 import { AuthManager, FederationProxy } from "../../mod.ts";
@@ -22,10 +22,10 @@ async function startWhoamiMember(
     verifier: SECRET,
     server: () => {
       const server = new McpServer({ name: serverId, version: "1.0.0" });
-      server.registerTool("whoami", { description: "The calling user" }, async (extra) => {
+      server.registerTool("whoami", { description: "The calling user" }, async (ctx) => {
         // Let calls of different users overlap on the member.
         await new Promise((resolve) => setTimeout(resolve, 5));
-        const user = userIdentity(extra);
+        const user = userIdentity(ctx);
         return { content: [{ type: "text", text: user ? `${user.sub}|${user.iss ?? ""}|${user.actor}` : "nobody" }] };
       });
       return server;

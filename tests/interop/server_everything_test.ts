@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { CallToolResultSchema } from "../../packages/core/_sdk.ts";
 import { connectClient, textOf } from "../_support/catalog_members.ts";
 import { Federation, freePort, retry, ServerProcess } from "./_support.ts";
 
@@ -34,7 +33,6 @@ Deno.test("server-everything (streamableHttp) federates as a data-only member: i
     const progress: number[] = [];
     const long = await client.callTool(
       { name: "everything__trigger-long-running-operation", arguments: { duration: 1, steps: 4 } },
-      CallToolResultSchema,
       { onprogress: (p) => progress.push(p.progress) },
     );
     assert.match(textOf(long), /completed/i);

@@ -21,7 +21,7 @@ function linkingServer(serverId: string): McpServer {
   server.registerResource("own", `own://${serverId}`, { mimeType: "text/plain" }, (uri) => ({
     contents: [{ uri: uri.href, text: `own of ${serverId}` }],
   }));
-  server.registerTool("links", { description: "Links its resources", inputSchema: {} }, () => ({
+  server.registerTool("links", { description: "Links its resources", inputSchema: z.object({}) }, () => ({
     content: [
       { type: "resource_link", uri: "info://shared", name: "shared" },
       { type: "resource", resource: { uri: "info://shared", text: `shared of ${serverId}` } },
@@ -29,7 +29,7 @@ function linkingServer(serverId: string): McpServer {
       { type: "text", text: "see above" },
     ],
   }));
-  server.registerPrompt("cite", { argsSchema: { topic: z.string() } }, () => ({
+  server.registerPrompt("cite", { argsSchema: z.object({ topic: z.string() }) }, () => ({
     messages: [{ role: "user", content: { type: "resource", resource: { uri: "info://shared", text: "quoted" } } }],
   }));
   return server;

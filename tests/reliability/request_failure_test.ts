@@ -4,12 +4,10 @@ import assert from "node:assert/strict";
 import { FederationProxy, type FederationProxyOptions, ProtocolError, type RoutingPolicy } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import {
-  CallToolRequestSchema,
   type CallToolResult,
-  CallToolResultSchema,
-  ListToolsRequestSchema,
-  McpError,
+  ProtocolError as ClientProtocolError,
   Server,
+  ServerProtocolError,
 } from "../../packages/core/_sdk.ts";
 import { sleep } from "../../packages/core/_sleep.ts";
 import { GATEWAY_SECRET, SECRET, TestMember, waitFor } from "../_support/members.ts";
@@ -26,16 +24,16 @@ async function startMember(serverId: string, maxMessageBytes?: number) {
       ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }),
       server: () => {
         const server = new Server({ name: "failing", version: "1.0.0" }, { capabilities: { tools: {} } });
-        server.setRequestHandler(ListToolsRequestSchema, () => ({
+        server.setRequestHandler("tools/list", () => ({
           tools: ["slow", "big", "fail", "huge"].map((name) => ({ name, inputSchema: { type: "object" as const } })),
         }));
-        server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-          if (request.params.name === "fail") throw new McpError(-32000, "Generic server error");
+        server.setRequestHandler("tools/call", async (request, ctx) => {
+          if (request.params.name === "fail") throw new ServerProtocolError(-32000, "Generic server error");
           if (request.params.name === "huge") return { content: [{ type: "text", text: "x".repeat(4.5 * MiB) }] };
           if (request.params.name === "slow") {
             running++;
             try {
-              await sleep(Number(request.params.arguments?.ms ?? 300), extra.signal);
+              await sleep(Number(request.params.arguments?.ms ?? 300), ctx.mcpReq.signal);
             } finally {
               running--;
             }
@@ -186,7 +184,7 @@ for (const routing of ["control", "data"] as const satisfies RoutingPolicy[]) {
       await bob.listTools();
       const bobCalls = Promise.allSettled(Array.from(
         { length: BOB_CALLS },
-        () => bob.callTool({ name: "m__slow", arguments: { ms: 500 } }, CallToolResultSchema),
+        () => bob.callTool({ name: "m__slow", arguments: { ms: 500 } }),
       ));
       await waitFor(() => running() === BOB_CALLS, 3_000, "bob's calls under way");
       const oversized = await alice.callTool({ name: "m__big", arguments: { blob: "x".repeat(4.5 * MiB) } })
@@ -194,7 +192,7 @@ for (const routing of ["control", "data"] as const satisfies RoutingPolicy[]) {
       // Refused by the proxy, or by the gateway itself once it limits bodies: either way a failure of that call only.
       assert.ok(oversized instanceof Error, String(oversized));
       const failed = await alice.callTool({ name: "m__fail", arguments: {} }).then(() => undefined, (e) => e);
-      assert.ok(failed instanceof McpError, String(failed));
+      assert.ok(failed instanceof ClientProtocolError, String(failed));
       assert.equal(failed.code, -32000);
       const results = await bobCalls;
       const ok = results.filter((r) => r.status === "fulfilled" && textOf(r.value as CallToolResult) === "ok");
@@ -219,10 +217,10 @@ for (const jsonResponse of [false, true]) {
         data: { port: 0, jsonResponse },
         server: () => {
           const server = new Server({ name: "sized", version: "1.0.0" }, { capabilities: { tools: {} } });
-          server.setRequestHandler(ListToolsRequestSchema, () => ({
+          server.setRequestHandler("tools/list", () => ({
             tools: [{ name: "sized", inputSchema: { type: "object" as const } }],
           }));
-          server.setRequestHandler(CallToolRequestSchema, (request) => ({
+          server.setRequestHandler("tools/call", (request) => ({
             content: [{ type: "text", text: "x".repeat(Number(request.params.arguments?.size ?? 1)) }],
           }));
           return server;

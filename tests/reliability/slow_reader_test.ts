@@ -28,27 +28,31 @@ async function startFloodMember(sent: { count: number }) {
     logger: quiet,
     server: () => {
       const server = new McpServer({ name: "flood", version: "1.0.0" }, { capabilities: { logging: {} } });
-      server.registerTool("flood", { description: "Floods progress", inputSchema: { count: z.number() } }, async (
+      server.registerTool(
+        "flood",
+        { description: "Floods progress", inputSchema: z.object({ count: z.number() }) },
+        async (
+          { count },
+          ctx,
+        ) => {
+          const token = ctx.mcpReq._meta?.progressToken;
+          for (let i = 1; i <= count; i++) {
+            if (token === undefined) break;
+            await ctx.mcpReq.notify({
+              method: "notifications/progress",
+              params: { progressToken: token, progress: i, total: count, message: FILLER },
+            });
+            sent.count++;
+          }
+          return { content: [{ type: "text", text: `sent ${count}` }] };
+        },
+      );
+      server.registerTool("chatty", { description: "Logs a lot", inputSchema: z.object({ count: z.number() }) }, async (
         { count },
-        extra,
-      ) => {
-        const token = extra._meta?.progressToken;
-        for (let i = 1; i <= count; i++) {
-          if (token === undefined) break;
-          await extra.sendNotification({
-            method: "notifications/progress",
-            params: { progressToken: token, progress: i, total: count, message: FILLER },
-          });
-          sent.count++;
-        }
-        return { content: [{ type: "text", text: `sent ${count}` }] };
-      });
-      server.registerTool("chatty", { description: "Logs a lot", inputSchema: { count: z.number() } }, async (
-        { count },
-        extra,
+        ctx,
       ) => {
         for (let i = 1; i <= count; i++) {
-          await extra.sendNotification({
+          await ctx.mcpReq.notify({
             method: "notifications/message",
             params: { level: "info", logger: "chatty", data: `line ${i} ${FILLER}` },
           });

@@ -3,13 +3,7 @@
 // replica reach every replica within 1 s, the session survives the death of the replica that created it (and held
 // its GET stream), and forged or altered session ids are refused.
 import assert from "node:assert/strict";
-import {
-  Client,
-  ElicitRequestSchema,
-  ResourceUpdatedNotificationSchema,
-  StreamableHTTPClientTransport,
-  ToolListChangedNotificationSchema,
-} from "../../packages/core/_sdk.ts";
+import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
 import { gatewayToken, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
 import { serveConformanceMember } from "../fixtures/conformance_member.ts";
@@ -140,11 +134,11 @@ Deno.test({
       });
       const listChanged: number[] = [];
       client = new Client({ name: "round-robin", version: "1.0.0" }, { capabilities: { elicitation: {} } });
-      client.setRequestHandler(ElicitRequestSchema, (request) => ({
+      client.setRequestHandler("elicitation/create", (request) => ({
         action: "accept",
         content: { username: request.params.message, email: "ada@example.com" },
       }));
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged.push(performance.now()));
+      client.setNotificationHandler("notifications/tools/list_changed", () => void listChanged.push(performance.now()));
       const transport = new StreamableHTTPClientTransport(new URL(r1.url), {
         fetch: rotating,
         requestInit: { headers: { authorization: `Bearer ${await gatewayToken()}` } },
@@ -186,7 +180,7 @@ Deno.test({
         }));
         assert.ok(forwarded.reduce((a, b) => a + b) >= 3, `answers forwarded: ${forwarded}`);
         const progress: number[] = [];
-        await client!.callTool({ name: "fixtures__test_tool_with_progress", arguments: {} }, undefined, {
+        await client!.callTool({ name: "fixtures__test_tool_with_progress", arguments: {} }, {
           onprogress: (p) => void progress.push(p.progress),
         });
         assert.deepEqual(progress, [0, 50, 100]);
@@ -196,7 +190,7 @@ Deno.test({
         "a resource update on the replica holding the subscription reaches the stream on another",
         async () => {
           const updates: string[] = [];
-          client!.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
+          client!.setNotificationHandler("notifications/resources/updated", (n) => void updates.push(n.params.uri));
           await client!.subscribeResource({ uri: "note://notes" });
           // The member notifies replica 2's connection (the one that subscribed); the client's stream is on replica 1.
           await probes[1]!.callTool({ name: "notes__touch", arguments: {} });

@@ -3,7 +3,7 @@
 // the target replica sent that request in this session. With the in-process store and with a real Redis.
 import assert from "node:assert/strict";
 import { MemoryRegistryStore, RedisRegistryStore, type RegistryStore } from "../../packages/cluster/mod.ts";
-import { Client, ElicitRequestSchema, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
+import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
@@ -70,7 +70,7 @@ async function check(stores: [RegistryStore & { answers: () => number }, Registr
       return fetch(target, init);
     };
     const client = new Client({ name: "bus", version: "1" }, { capabilities: { elicitation: {} } });
-    client.setRequestHandler(ElicitRequestSchema, () => ({
+    client.setRequestHandler("elicitation/create", () => ({
       action: "accept",
       content: { username: "ada", email: "ada@example.com" },
     }));

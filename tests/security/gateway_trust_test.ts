@@ -172,8 +172,8 @@ for (const routing of ["data", "control"] as const) {
       verifier: SECRET,
       server: () => {
         const server = new McpServer({ name: "m", version: "1.0.0" });
-        server.registerTool("meta", { description: "The _meta keys seen" }, (extra) => ({
-          content: [{ type: "text", text: JSON.stringify(Object.keys(extra._meta ?? {}).sort()) }],
+        server.registerTool("meta", { description: "The _meta keys seen" }, (ctx) => ({
+          content: [{ type: "text", text: JSON.stringify(Object.keys(ctx.mcpReq._meta ?? {}).sort()) }],
         }));
         return server;
       },

@@ -7,17 +7,12 @@ import { FederationProxy, type FederationProxyOptions, type RoutingPolicy } from
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import {
   type CallToolResult,
-  CallToolResultSchema,
   type Client,
-  CreateMessageRequestSchema,
   CreateMessageResultSchema,
-  ElicitRequestSchema,
   ElicitResultSchema,
-  ErrorCode,
-  ListRootsRequestSchema,
   ListRootsResultSchema,
-  LoggingMessageNotificationSchema,
   McpServer,
+  ProtocolErrorCode,
 } from "../../packages/core/_sdk.ts";
 import { GATEWAY_SECRET, SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { connectClient, gatewayToken, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
@@ -33,7 +28,7 @@ interface Seen {
 /**
  * A member whose tool `interact` waits until `expected` calls are in progress at once, then logs, elicits, samples
  * and asks for roots in the caller's name, and returns the answers; `stray` sends a sampling request that names no
- * call (through the server, not the call's `extra`); `late` keeps the call's `sendRequest` and uses it after the
+ * call (through the server, not the call's `ctx`); `late` keeps the call's `ctx.mcpReq.send` and uses it after the
  * call ended.
  */
 async function startInteractiveMember(serverId: string, options: { control?: boolean; data?: boolean } = {}) {
@@ -44,25 +39,25 @@ async function startInteractiveMember(serverId: string, options: { control?: boo
   let lateSend: ((method: string) => Promise<unknown>) | undefined;
   function create(): McpServer {
     const server = new McpServer({ name: "interactive", version: "1.0.0" }, { capabilities: { logging: {} } });
-    server.registerTool("interact", { inputSchema: { who: z.string() } }, async ({ who }, extra) => {
+    server.registerTool("interact", { inputSchema: z.object({ who: z.string() }) }, async ({ who }, ctx) => {
       if (++arrived >= expected) everyoneHere.resolve();
       await everyoneHere.promise;
-      await extra.sendNotification({
+      await ctx.mcpReq.notify({
         method: "notifications/message",
         params: { level: "info", logger: "tool", data: `log of ${who}` },
       });
-      const elicited = await extra.sendRequest({
+      const elicited = await ctx.mcpReq.send({
         method: "elicitation/create",
         params: {
           message: `elicit for ${who}`,
           requestedSchema: { type: "object", properties: { name: { type: "string" } } },
         },
       }, ElicitResultSchema);
-      const sampled = await extra.sendRequest({
+      const sampled = await ctx.mcpReq.send({
         method: "sampling/createMessage",
         params: { messages: [{ role: "user", content: { type: "text", text: `sample for ${who}` } }], maxTokens: 5 },
       }, CreateMessageResultSchema);
-      const { roots } = await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema);
+      const { roots } = await ctx.mcpReq.send({ method: "roots/list" }, ListRootsResultSchema);
       const answer = [
         `elicited=${(elicited.content as { name?: string } | undefined)?.name}`,
         `sampled=${(sampled.content as { text?: string }).text}`,
@@ -70,7 +65,7 @@ async function startInteractiveMember(serverId: string, options: { control?: boo
       ].join(";");
       return { content: [{ type: "text", text: answer }] };
     });
-    server.registerTool("stray", { inputSchema: {} }, async () => {
+    server.registerTool("stray", { inputSchema: z.object({}) }, async () => {
       try {
         await server.server.createMessage(
           { messages: [{ role: "user", content: { type: "text", text: "stray" } }], maxTokens: 5 },
@@ -82,8 +77,8 @@ async function startInteractiveMember(serverId: string, options: { control?: boo
       }
       return { content: [{ type: "text", text: stray.at(-1)! }] };
     });
-    server.registerTool("late", { inputSchema: {} }, (_args, extra) => {
-      lateSend = (method) => extra.sendRequest({ method, params: {} } as never, ListRootsResultSchema);
+    server.registerTool("late", { inputSchema: z.object({}) }, (_args, ctx) => {
+      lateSend = (method) => ctx.mcpReq.send({ method, params: {} } as never, ListRootsResultSchema);
       return { content: [{ type: "text", text: "kept" }] };
     });
     return server;
@@ -131,20 +126,20 @@ async function person(url: string, subject: string): Promise<{ client: Client; s
     capabilities: { elicitation: {}, sampling: {}, roots: { listChanged: true } },
   });
   const seen: Seen = { elicitations: [], samplings: [], roots: 0, logs: [] };
-  client.setRequestHandler(ElicitRequestSchema, (request) => {
+  client.setRequestHandler("elicitation/create", (request) => {
     seen.elicitations.push(request.params.message);
     return { action: "accept", content: { name: subject } };
   });
-  client.setRequestHandler(CreateMessageRequestSchema, (request) => {
+  client.setRequestHandler("sampling/createMessage", (request) => {
     const content = request.params.messages[0]!.content as { text: string };
     seen.samplings.push(content.text);
     return { role: "assistant", content: { type: "text", text: subject }, model: "test" };
   });
-  client.setRequestHandler(ListRootsRequestSchema, () => {
+  client.setRequestHandler("roots/list", () => {
     seen.roots++;
     return { roots: [{ uri: `file:///${subject}` }] };
   });
-  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void seen.logs.push(n.params.data));
+  client.setNotificationHandler("notifications/message", (n) => void seen.logs.push(n.params.data));
   await client.setLoggingLevel("debug");
   return { client, seen };
 }
@@ -186,7 +181,7 @@ Deno.test("Isolation: the originating client without the capability gets a clear
   const bob = await person(f.gateway.url, "bob");
   try {
     f.m.expect(1);
-    const result = await alice.callTool({ name: "m__interact", arguments: { who: "alice" } }, CallToolResultSchema);
+    const result = await alice.callTool({ name: "m__interact", arguments: { who: "alice" } });
     assert.equal(result.isError, true);
     assert.match(textOf(result), /No client of the federation gateway supports 'elicitation\/create' for this call/);
     assert.deepEqual(bob.seen.elicitations, []);
@@ -203,7 +198,7 @@ for (const [routing, memberOptions] of [["control", {}], ["data", { control: fal
     try {
       // Alice has a call in progress on the member: the stray request must still not reach her.
       const result = await alice.client.callTool({ name: "m__stray", arguments: {} });
-      assert.equal(textOf(result), String(ErrorCode.InvalidRequest));
+      assert.equal(textOf(result), String(ProtocolErrorCode.InvalidRequest));
       assert.deepEqual(alice.seen.samplings, []);
     } finally {
       await alice.client.close();
@@ -229,7 +224,7 @@ Deno.test("Isolation: a request naming a call that has ended is refused, not han
       },
     });
     const error = await m.late()("roots/list").then(() => undefined, (e) => e);
-    assert.equal((error as { code?: number }).code, ErrorCode.InvalidRequest);
+    assert.equal((error as { code?: number }).code, ProtocolErrorCode.InvalidRequest);
     assert.match(String((error as Error).message), /names no call in progress/);
     assert.deepEqual(perCall, []);
     assert.deepEqual(proxyWide, []);

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { FederationProxy } from "../../mod.ts";
 import { parseGatewayConfig, serveGateway } from "../../packages/gateway/mod.ts";
 import { ConfigError } from "../../packages/core/errors.ts";
-import { ElicitRequestSchema } from "../../packages/core/_sdk.ts";
 import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 import { connectClient, quiet, textOf } from "../_support/catalog_members.ts";
 import { fixtureConfig, fixtureEndpoint, newMarker, processesWith } from "./_support.ts";
@@ -18,7 +17,7 @@ Deno.test("One stdio process serves two gateway clients without mixing their cal
   const asked: string[] = [];
   const clients = await Promise.all(["alice", "bob"].map(async (name) => {
     const client = await connectClient(gateway.url, { capabilities: { elicitation: {} }, name });
-    client.setRequestHandler(ElicitRequestSchema, (request) => {
+    client.setRequestHandler("elicitation/create", (request) => {
       asked.push(`${name}:${request.params.message}`);
       return { action: "accept", content: {} };
     });

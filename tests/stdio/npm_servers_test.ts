@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { FederationProxy } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
-import { CreateMessageRequestSchema, ElicitRequestSchema } from "../../packages/core/_sdk.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 import { connectClient, quiet, textOf } from "../_support/catalog_members.ts";
@@ -56,7 +55,6 @@ Deno.test("A gateway federates server-everything, server-filesystem and server-m
       const progress: number[] = [];
       await client.callTool(
         { name: "ev__trigger-long-running-operation", arguments: { duration: 1, steps: 3 } },
-        undefined,
         {
           onprogress: (p) => progress.push(p.progress),
         },
@@ -64,7 +62,7 @@ Deno.test("A gateway federates server-everything, server-filesystem and server-m
       assert.deepEqual(progress, [1, 2, 3]);
 
       const elicited: string[] = [];
-      client.setRequestHandler(ElicitRequestSchema, (request) => {
+      client.setRequestHandler("elicitation/create", (request) => {
         elicited.push(request.params.message);
         return { action: "accept", content: { color: "red", number: 7, pets: "cats" } };
       });
@@ -73,7 +71,7 @@ Deno.test("A gateway federates server-everything, server-filesystem and server-m
       assert.match(JSON.stringify(elicitation), /accept/);
 
       const prompts: unknown[] = [];
-      client.setRequestHandler(CreateMessageRequestSchema, (request) => {
+      client.setRequestHandler("sampling/createMessage", (request) => {
         prompts.push(request.params.messages[0]?.content);
         return { model: "test-model", role: "assistant", content: { type: "text", text: "sampled-by-client" } };
       });

@@ -24,7 +24,7 @@
  */
 
 import { ProtocolError, ServerNotFoundError } from "../../core/errors.ts";
-import { ErrorCode } from "../../core/_sdk.ts";
+import { ProtocolErrorCode } from "../../core/_sdk.ts";
 import type {
   CallToolResult,
   CompleteRequestParams,
@@ -350,7 +350,7 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
     if (capabilities !== undefined && !capabilities.resources?.subscribe) {
       throw new ProtocolError(`Server '${origin.serverId}' does not support resources/subscribe`, {
         serverId: origin.serverId,
-        rpcCode: ErrorCode.MethodNotFound,
+        rpcCode: ProtocolErrorCode.MethodNotFound,
       });
     }
     await this.#subscriptions.add(origin, options);
