@@ -56,11 +56,14 @@ export type InvalidRequestStateReason = "malformed" | "unknown-key" | "tampered"
  * issued to another subject, or (see `openRetry`) sealed for another call. Answered as JSON-RPC `-32602`.
  *
  * @example Refuse a forged state
- * ```ts ignore
+ * ```ts
+ * import { InvalidRequestStateError, RequestStateSealer } from "./_sealed_state.ts";
+ *
+ * const sealer = await RequestStateSealer.fromSecret("a-gateway-client-secret-of-32-bytes!!");
  * try {
- *   await sealer.open("v1.forged.AAAA.AAAA", { sub: "alice" });
+ *   await sealer.open("v1.forged.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA", { sub: "alice" });
  * } catch (err) {
- *   if (err instanceof InvalidRequestStateError) console.log(err.code); // -32602
+ *   if (err instanceof InvalidRequestStateError) console.log(err.code, err.reason); // -32602 unknown-key
  * }
  * ```
  */
@@ -109,14 +112,16 @@ function b64(bytes: Uint8Array): string {
   return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
-/** Decodes strict base64url (no padding); `undefined` on anything else. */
+/** Decodes canonical base64url (no padding, unused bits zero); `undefined` on anything else. */
 function unb64(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  let bytes: Uint8Array<ArrayBuffer>;
   try {
-    return Uint8Array.fromBase64(text, { alphabet: "base64url" });
+    bytes = Uint8Array.fromBase64(text, { alphabet: "base64url" });
   } catch {
     return undefined;
   }
+  return b64(bytes) === text ? bytes : undefined;
 }
 
 async function deriveKey(secret: string | Uint8Array): Promise<SealingKey> {
@@ -137,11 +142,20 @@ function optionalString(value: unknown): value is string | null | undefined {
 /**
  * Seals and opens the gateway's `requestState` envelopes (AES-256-GCM, key derived from the client-token secret).
  *
- * @example Seal a member's state and open it on the retry
- * ```ts ignore
- * const sealer = await RequestStateSealer.fromSecret("the-gateway-client-token-secret-32b+");
- * const token = await sealer.seal({ member: "weather", memberState: "m1", sub: "alice", method: "tools/call", name: "weather__ask" });
- * const state = await sealer.open(token, { sub: "alice" }); // state.member === "weather"
+ * @example Seal a member's state and open it on the retry (on any replica with the same secret)
+ * ```ts
+ * import { RequestStateSealer } from "./_sealed_state.ts";
+ *
+ * const sealer = await RequestStateSealer.fromSecret("a-gateway-client-secret-of-32-bytes!!");
+ * const token = await sealer.seal({
+ *   member: "weather",
+ *   memberState: "m1",
+ *   sub: "alice",
+ *   method: "tools/call",
+ *   name: "weather__ask",
+ * });
+ * const state = await sealer.open(token, { sub: "alice" });
+ * console.log(state.member, state.memberState); // weather m1
  * ```
  */
 export class RequestStateSealer {

@@ -77,6 +77,18 @@ Deno.test("RequestStateSealer.open() refuses a token with any byte changed", asy
   await refused(sealer.open(`v2.${kid}.${iv}.${ct}`, { sub: "alice" }), "malformed");
 });
 
+Deno.test("RequestStateSealer.open() refuses every change of a character, including non-canonical spellings", async () => {
+  const sealer = await RequestStateSealer.fromSecret(SECRET);
+  const token = await sealer.seal(STATE);
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (let i = 0; i < token.length; i++) {
+    if (token[i] === ".") continue;
+    const other = alphabet[(alphabet.indexOf(token[i]!) + 1) % alphabet.length]!;
+    const changed = token.slice(0, i) + other + token.slice(i + 1);
+    await assert.rejects(sealer.open(changed, { sub: "alice" }), InvalidRequestStateError, `position ${i}`);
+  }
+});
+
 Deno.test("RequestStateSealer.open() refuses malformed and oversized tokens before decrypting", async () => {
   const sealer = await RequestStateSealer.fromSecret(SECRET);
   const token = await sealer.seal(STATE);
