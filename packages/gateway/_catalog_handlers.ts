@@ -21,8 +21,8 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   type Server,
-  ServerProtocolError,
   type ServerContext,
+  ServerProtocolError,
 } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
 import type { CatalogCallOptions } from "../proxy/catalog.ts";
@@ -105,7 +105,10 @@ export function modernRelation(ctx: ServerContext): CallRelation["relation"] {
     onlog: (message) => {
       if (threshold < 0 || LEVELS.indexOf(message.level as LoggingLevel) < threshold) return;
       const logger = message.logger === undefined ? message.serverId : `${message.serverId}/${message.logger}`;
-      ctx.mcpReq.notify({ method: "notifications/message", params: { level: message.level, logger, data: message.data } })
+      ctx.mcpReq.notify({
+        method: "notifications/message",
+        params: { level: message.level, logger, data: message.data },
+      })
         .catch(() => {});
     },
   };

@@ -7,9 +7,9 @@
 // `Mcp-Param-*` headers checked against the federated tool's `x-mcp-header` declarations (400 / -32020), and
 // everything else goes to the SDK's `createMcpHandler` (version, envelope and header checks, `server/discover`,
 // `resultType`, per-request SSE), whose factory builds a cheap `Server` with the shared catalog handlers. A `-32022`
-// answer lists 2025-11-25 next to the SDK's modern versions: the same endpoint serves it too.
+// answer lists the modern versions only, as `server/discover`'s `supportedVersions` does (the conformance suite
+// requires the two to agree); 2025-11-25 clients never see it, they take the sessionful path.
 import type { Logger } from "../core/logger.ts";
-import { isRecord } from "../core/_json.ts";
 import { jsonResponse } from "../core/_http.ts";
 import {
   createMcpHandler,
@@ -17,30 +17,20 @@ import {
   type McpHttpHandler,
   type McpRequestContext,
   type RequestId,
-  Server,
+  type Server,
 } from "../core/_sdk.ts";
-import type { FederationProxy } from "../proxy/federation_proxy.ts";
-import { modernRelation, registerCatalogHandlers } from "./_catalog_handlers.ts";
-import { mergedCapabilities, mergedInstructions } from "./_discover.ts";
+import { createModernServer } from "./_client_session.ts";
 import type { SessionHub } from "./_hub.ts";
 import { HEADER_MISMATCH, paramHeaderMismatch } from "./_mcp_param.ts";
-import { discoverSource } from "./_proxy_modern.ts";
+import type { RequestTracker } from "./_request_tracker.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import { serveListen } from "./_listen.ts";
 
 /** The revision served on this path. */
 export const MODERN_VERSION = "2026-07-28";
-/** The revision served on the sessionful path (listed in `-32022` answers). */
-export const LEGACY_VERSION = "2025-11-25";
-
-/** The code of an unsupported protocol version (2026-07-28 `UnsupportedProtocolVersionError`). */
-const UNSUPPORTED_VERSION = -32022;
-
-const NOOP = () => {};
 
 /** What the modern path needs. */
 export interface ModernEndpointSettings {
-  proxy: FederationProxy;
   hub: SessionHub;
   serverInfo: Implementation;
   instructions: string | undefined;
@@ -51,6 +41,8 @@ export interface ModernEndpointSettings {
   sealer: RequestStateSealer;
   /** SSE keep-alive comment interval of streams, in ms. */
   keepAliveMs: number;
+  /** Requests in progress (a drain waits for them; `subscriptions/listen` streams are not waited for). */
+  requests: RequestTracker;
   logger: Logger;
 }
 
@@ -73,6 +65,8 @@ export interface ModernRequest {
 export class ModernEndpoint {
   #settings: ModernEndpointSettings;
   #handler: McpHttpHandler;
+  /** Aborted on close: ends the open `subscriptions/listen` streams. */
+  #closing = new AbortController();
 
   constructor(settings: ModernEndpointSettings) {
     this.#settings = settings;
@@ -83,29 +77,19 @@ export class ModernEndpoint {
     });
   }
 
-  /**
-   * Builds the server of one request: the federation's merged capabilities and instructions, the shared catalog
-   * handlers, calls on behalf of the token's subject, the round trips sealed for that subject.
-   */
+  /** Builds the server of one request, on behalf of the token's subject. */
   #build(context: McpRequestContext): Server {
-    const { proxy, hub, serverInfo, instructions, callTimeout, issuer, sealer } = this.#settings;
+    const { hub, serverInfo, instructions, callTimeout, issuer, sealer } = this.#settings;
     const extra = context.authInfo?.extra;
     const sub = typeof extra?.sub === "string" ? extra.sub : undefined;
-    const source = discoverSource(proxy);
-    const merged = mergedInstructions(instructions, source);
-    const server = new Server(serverInfo, {
-      capabilities: mergedCapabilities(source),
-      ...(merged === undefined ? {} : { instructions: merged }),
-    });
-    registerCatalogHandlers(server, {
+    return createModernServer({
       hub,
+      serverInfo,
+      instructions,
       callTimeout,
       identity: sub === undefined ? undefined : { sub, ...(issuer === undefined ? {} : { iss: issuer }) },
-      touch: NOOP,
-      begin: (ctx) => ({ relation: modernRelation(ctx), end: NOOP }),
-      modern: { sub, sealer },
+      sealer,
     });
-    return server;
   }
 
   /**
@@ -126,7 +110,7 @@ export class ModernEndpoint {
       if (message.method === "subscriptions/listen" && request.headers.get("mcp-method") === message.method) {
         return serveListen({ id: message.id ?? 0, params: message.params ?? {} }, {
           hub: this.#settings.hub,
-          signal: request.signal,
+          signal: AbortSignal.any([request.signal, this.#closing.signal]),
           keepAliveMs: this.#settings.keepAliveMs,
         });
       }
@@ -141,8 +125,13 @@ export class ModernEndpoint {
       scopes: [],
       extra: caller.sub === undefined ? {} : { sub: caller.sub },
     };
-    const response = await this.#handler.fetch(request, { authInfo, parsedBody: body });
-    return response.status === 400 ? await listLegacyVersion(response) : response;
+    const end = this.#settings.requests.hold();
+    try {
+      return untilDone(await this.#handler.fetch(request, { authInfo, parsedBody: body }), end);
+    } catch (error) {
+      end();
+      throw error;
+    }
   }
 
   /** Refuses a `tools/call` whose `Mcp-Param-*` headers disagree with its arguments (400 / -32020). */
@@ -158,11 +147,16 @@ export class ModernEndpoint {
     if (inputSchema === undefined) return undefined;
     const mismatch = paramHeaderMismatch(request.headers, inputSchema, message.params?.arguments);
     if (mismatch === undefined) return undefined;
-    return jsonResponse(400, { jsonrpc: "2.0", id: message.id ?? null, error: { code: HEADER_MISMATCH, message: mismatch } });
+    return jsonResponse(400, {
+      jsonrpc: "2.0",
+      id: message.id ?? null,
+      error: { code: HEADER_MISMATCH, message: mismatch },
+    });
   }
 
-  /** Ends the open modern exchanges. */
+  /** Ends the open modern exchanges and listen streams. */
   async close(): Promise<void> {
+    this.#closing.abort();
     await this.#handler.close();
   }
 }
@@ -172,20 +166,29 @@ function declaresModern(request: Request): boolean {
   return request.headers.get("mcp-protocol-version") === MODERN_VERSION;
 }
 
-/** A `-32022` answer from the SDK, with 2025-11-25 added to `data.supported` (served on the same endpoint). */
-async function listLegacyVersion(response: Response): Promise<Response> {
-  if (!response.headers.get("content-type")?.includes("application/json")) return response;
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return new Response(text, response);
+/** `response`, calling `end` once its body has been sent, has failed or was cancelled (at once when it has none). */
+function untilDone(response: Response, end: () => void): Response {
+  if (response.body === null) {
+    end();
+    return response;
   }
-  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
-  if (error?.code === UNSUPPORTED_VERSION && isRecord(error.data) && Array.isArray(error.data.supported)) {
-    if (!error.data.supported.includes(LEGACY_VERSION)) error.data.supported.push(LEGACY_VERSION);
-    return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
-  }
-  return new Response(text, { status: response.status, headers: response.headers });
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (!done) return controller.enqueue(value);
+        end();
+        controller.close();
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
