@@ -150,3 +150,33 @@ Deno.test("CLI --stdio serves one MCP client over stdio with logs on stderr only
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("CLI --stdio serves a 2026-07-28 client on the same connection type, era chosen by its first message", async () => {
+  await using member = await TestMember.start("piped");
+  const dir = await Deno.makeTempDir();
+  const file = await writeConfig(dir, {
+    gateway: { auth: { secretEnv: "GATEWAY_SECRET_NOT_SET" }, instructions: "The federation over stdio." },
+    members: [member.config],
+  });
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: ["run", "-A", CLI, "--config", file, "--stdio", "--log-level", "error"],
+    env: ENV,
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "stdio-modern", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+  try {
+    await client.connect(transport);
+    assert.equal(client.getProtocolEra(), "modern");
+    assert.match(client.getInstructions() ?? "", /^The federation over stdio\./);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("piped__echo"), names.join());
+    assert.equal(
+      textOf(await client.callTool({ name: "piped__echo", arguments: { text: "modern stdio" } })),
+      "modern stdio",
+    );
+  } finally {
+    await client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
