@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import type { GatewayHandle } from "../../packages/gateway/mod.ts";
-import { Client, ResultSchema, Server, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
+import {
+  Client,
+  ResultSchema,
+  Server,
+  ServerProtocolError,
+  StreamableHTTPClientTransport,
+} from "../../packages/core/_sdk.ts";
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
 import { connectClient, gatewayToken, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 import { sleep } from "../../packages/core/_sleep.ts";
@@ -241,4 +247,78 @@ Deno.test("Gateway.drain() lets a 2026-07-28 call in progress finish before clos
   const last = text.split("\n").filter((line) => line.startsWith("data:")).at(-1)!;
   assert.equal(textOf(JSON.parse(last.slice(5)).result), "waited 400");
   assert.equal(dynamic.cancelled(), 0);
+});
+
+/** A member whose `whoami` tool answers with the envelope and trace context it received, and `needs` fails -32021. */
+function startEnvelopeMember(serverId: string): Promise<TestMember> {
+  return TestMember.start(serverId, {
+    extra: {
+      server: () => {
+        const server = new Server({ name: "envelope", version: "1.0.0" }, { capabilities: { tools: {} } });
+        server.setRequestHandler("tools/list", () => ({
+          tools: [
+            { name: "whoami", inputSchema: { type: "object" } },
+            { name: "needs", inputSchema: { type: "object" } },
+          ],
+        }));
+        server.setRequestHandler("tools/call", (request, ctx) => {
+          if (request.params.name === "needs") {
+            throw new ServerProtocolError(-32021, "Missing required client capability", {
+              requiredCapabilities: { sampling: {} },
+            });
+          }
+          const seen = { envelope: ctx.mcpReq.envelope ?? {}, traceparent: ctx.mcpReq._meta?.traceparent };
+          return { content: [{ type: "text", text: JSON.stringify(seen) }] };
+        });
+        return server;
+      },
+    },
+  });
+}
+
+Deno.test("Gateway passes a 2026-07-28 client's envelope and trace context on to the member", async () => {
+  await using member = await startEnvelopeMember("env");
+  await using fed = await federation([member]);
+  const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const response = await post(fed.gateway.url, "tools/call", {
+    name: "env__whoami",
+    arguments: {},
+    _meta: { traceparent, "io.modelcontextprotocol/clientCapabilities": { elicitation: {} } },
+  }, { name: "env__whoami" });
+  assert.equal(response.status, 200);
+  const seen = JSON.parse(textOf((await messageOf(response)).result));
+  assert.equal(seen.traceparent, traceparent);
+  assert.deepEqual(seen.envelope["io.modelcontextprotocol/clientInfo"], { name: "raw-client", version: "1.0.0" });
+  assert.deepEqual(seen.envelope["io.modelcontextprotocol/clientCapabilities"], { elicitation: {} });
+});
+
+Deno.test("Gateway answers a member's -32021 to a 2026-07-28 client with HTTP 400 and the capabilities", async () => {
+  await using member = await startEnvelopeMember("env");
+  await using fed = await federation([member]);
+  const response = await post(fed.gateway.url, "tools/call", { name: "env__needs", arguments: {} }, {
+    name: "env__needs",
+  });
+  assert.equal(response.status, 400);
+  const error = (await messageOf(response)).error as { code: number; data: { requiredCapabilities: unknown } };
+  assert.equal(error.code, -32021);
+  assert.deepEqual(error.data.requiredCapabilities, { sampling: {} });
+});
+
+Deno.test("Gateway relays a member's log lines to a 2026-07-28 client only when its envelope asks for a level", async () => {
+  await using dynamic = await startDynamicMember("alpha");
+  await using fed = await federation([dynamic.member]);
+  const frames = async (meta: Record<string, unknown>) => {
+    const response = await post(fed.gateway.url, "tools/call", { name: "alpha__log", arguments: {}, _meta: meta }, {
+      name: "alpha__log",
+    });
+    const text = await response.text();
+    return text.split("\n").filter((line) => line.startsWith("data:")).map((line) => JSON.parse(line.slice(5)));
+  };
+  const logged = await frames({ "io.modelcontextprotocol/logLevel": "info" });
+  const lines = logged.filter((frame) => frame.method === "notifications/message");
+  assert.deepEqual(lines.map((frame) => frame.params.data), ["one", "two", "three"]);
+  assert.equal(lines[0].params.logger, "alpha/tool");
+  assert.equal(textOf(logged.at(-1).result), "logged");
+  const quietFrames = await frames({ "io.modelcontextprotocol/logLevel": "error" });
+  assert.equal(quietFrames.filter((frame) => frame.method === "notifications/message").length, 0);
 });
