@@ -15,6 +15,10 @@ const SUBSCRIPTION_ID_KEY = "io.modelcontextprotocol/subscriptionId";
 export const MAX_LISTEN_URIS = 256;
 /** The most listen streams open at once on one hub. */
 export const MAX_LISTENS_PER_HUB = 1_024;
+/** The most messages a stream holds for a client that does not read; one more ends the stream. */
+export const MAX_UNREAD_MESSAGES = 1_000;
+/** The most distinct changes kept while a listen request is being acknowledged. */
+const MAX_EARLY_CHANGES = 64;
 /** How often a comment keeps an idle stream alive, in ms. */
 const DEFAULT_KEEP_ALIVE_MS = 15_000;
 
@@ -144,6 +148,16 @@ export function serveListen(
 
   function write(text: string): void {
     if (ended) return;
+    if (-(controller.desiredSize ?? 0) >= MAX_UNREAD_MESSAGES) {
+      // The client has stopped reading: end the stream rather than hold its backlog.
+      try {
+        controller.close();
+      } catch {
+        // Already closed.
+      }
+      void release();
+      return;
+    }
     try {
       controller.enqueue(encoder.encode(text));
     } catch {
@@ -159,15 +173,38 @@ export function serveListen(
     send({ method, params: { ...params, _meta: tag } });
   }
 
+  /** Changes seen while the subscriptions were being made, delivered right after the acknowledgement (bounded). */
+  const early = new Set<CatalogListChangedEvent["type"] | `uri:${string}`>();
+
   function onListChanged(event: CatalogListChangedEvent): void {
+    if (acknowledged === undefined) {
+      if (early.size < MAX_EARLY_CHANGES) early.add(event.type);
+      return;
+    }
     const change = LIST_CHANGES[event.type];
-    if (acknowledged?.[change.flag]) notify(change.method);
+    if (acknowledged[change.flag]) notify(change.method);
   }
 
   function onResourceUpdated(event: ResourceUpdatedEvent): void {
-    if (acknowledged !== undefined && subscribed.has(event.uri)) {
-      notify("notifications/resources/updated", { uri: event.uri });
+    if (acknowledged === undefined) {
+      if (early.size < MAX_EARLY_CHANGES) early.add(`uri:${event.uri}`);
+      return;
     }
+    if (subscribed.has(event.uri)) notify("notifications/resources/updated", { uri: event.uri });
+  }
+
+  /** Delivers what changed during the acknowledgement, as the filter allows. */
+  function deliverEarly(): void {
+    for (const change of early) {
+      if (change.startsWith("uri:")) {
+        const uri = change.slice(4);
+        if (subscribed.has(uri)) notify("notifications/resources/updated", { uri });
+      } else {
+        const list = LIST_CHANGES[change as CatalogListChangedEvent["type"]];
+        if (acknowledged?.[list.flag]) notify(list.method);
+      }
+    }
+    early.clear();
   }
 
   /** Ends the stream once: listeners off, keep-alive off, member subscriptions released, the slot given back. */
@@ -233,6 +270,7 @@ export function serveListen(
     if (inOrder.length > 0) ack.resourceSubscriptions = inOrder;
     notify("notifications/subscriptions/acknowledged", { notifications: ack });
     acknowledged = ack;
+    deliverEarly();
   }
 
   const body = new ReadableStream<Uint8Array>({
@@ -253,7 +291,7 @@ export function serveListen(
     cancel() {
       return release();
     },
-  });
+  }, new CountQueuingStrategy({ highWaterMark: 0 })); // desiredSize = -(messages the client has not read)
   return new Response(body, {
     status: 200,
     headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { FederationProxy } from "../proxy/federation_proxy.ts";
+import { CatalogListChangedEvent, ResourceUpdatedEvent } from "../proxy/catalog.ts";
 import { SessionHub } from "./_hub.ts";
-import { serveListen } from "./_listen.ts";
-import { SECRET, waitFor } from "../../tests/_support/members.ts";
+import { MAX_UNREAD_MESSAGES, serveListen } from "./_listen.ts";
+import { SECRET, TestMember, waitFor } from "../../tests/_support/members.ts";
 import { quiet, startDynamicMember } from "../../tests/_support/catalog_members.ts";
 
 const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
@@ -104,9 +105,13 @@ function listen(
 
 Deno.test("serveListen() acknowledges first, with only the resource URIs the members accepted", async () => {
   await using f = await federation();
+  // A member that serves a resource but does not support subscriptions.
+  await using plain = await TestMember.start("plain");
+  await f.proxy.registerServer(plain.config);
+  const info = (await f.proxy.catalog.listResources()).find((r) => r.uri.includes("info://server"))!.uri;
   const response = listen(f.hub, 7, {
     toolsListChanged: true,
-    resourceSubscriptions: [f.note, "nowhere://missing", f.noteE, f.note],
+    resourceSubscriptions: [f.note, "nowhere://missing", info, f.noteE, f.note],
   });
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "text/event-stream");
@@ -269,4 +274,39 @@ Deno.test("serveListen() over a real HTTP server: a client that disconnects rele
     shutdown.abort();
     await server.shutdown();
   }
+});
+
+Deno.test("serveListen() delivers what changed while it was acknowledging, after the acknowledgement", async () => {
+  await using f = await federation();
+  const sse = new SseReader(listen(f.hub, 4, { toolsListChanged: true, resourceSubscriptions: [f.note] }));
+  // The listen is still subscribing (asynchronously) when these changes happen.
+  const catalog = f.proxy.catalog;
+  catalog.dispatchEvent(new CatalogListChangedEvent("toolsChanged"));
+  catalog.dispatchEvent(new CatalogListChangedEvent("promptsChanged"));
+  catalog.dispatchEvent(new ResourceUpdatedEvent({ serverId: "d", uri: f.note, originalUri: "note://d" }));
+  catalog.dispatchEvent(new ResourceUpdatedEvent({ serverId: "e", uri: f.noteE, originalUri: "note://e" }));
+  await sse.next((frame) => frame.method === "notifications/resources/updated", "the early update");
+  assert.deepEqual(sse.frames.map((frame) => frame.method), [
+    "notifications/subscriptions/acknowledged",
+    "notifications/tools/list_changed",
+    "notifications/resources/updated",
+  ]);
+  assert.equal(sse.frames[2]!.params?.uri, f.note);
+  await sse.cancel();
+});
+
+Deno.test("serveListen() ends the stream of a client that stops reading, and releases its subscriptions", async () => {
+  await using f = await federation();
+  const response = listen(f.hub, 6, { resourceSubscriptions: [f.note] });
+  const reader = response.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  assert.match(first, /notifications\/subscriptions\/acknowledged/);
+  assert.equal(f.d.subscriptions.get("note://d"), 1);
+  // Never read again: the updates pile up to the limit; one more ends the stream.
+  const update = () => new ResourceUpdatedEvent({ serverId: "d", uri: f.note, originalUri: "note://d" });
+  for (let i = 0; i <= MAX_UNREAD_MESSAGES; i++) f.proxy.catalog.dispatchEvent(update());
+  await waitFor(() => !f.d.subscriptions.has("note://d"), 5_000, "the member unsubscribed");
+  let chunks = 0;
+  while (!(await reader.read()).done) chunks++;
+  assert.equal(chunks, MAX_UNREAD_MESSAGES);
 });

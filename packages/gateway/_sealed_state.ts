@@ -10,6 +10,7 @@
 // is `v1.<kid>`, so neither can be swapped. The plaintext is JSON: the SealedState fields plus `iat` and `exp` (ms).
 
 import { isRecord } from "../core/_json.ts";
+import { ServerProtocolError } from "../core/_sdk.ts";
 
 /** What a sealed `requestState` carries (besides its issue and expiry times). */
 export interface SealedState {
@@ -53,7 +54,8 @@ export type InvalidRequestStateReason = "malformed" | "unknown-key" | "tampered"
 
 /**
  * A `requestState` that does not open: tampered, sealed under a key this gateway does not hold, expired, malformed,
- * issued to another subject, or (see `openRetry`) sealed for another call. Answered as JSON-RPC `-32602`.
+ * issued to another subject, or (see `openRetry`) sealed for another call. A server-package `ProtocolError`, so a
+ * throw from an SDK request handler is answered as JSON-RPC `-32602` with the frozen message.
  *
  * @example Refuse a forged state
  * ```ts
@@ -67,10 +69,10 @@ export type InvalidRequestStateReason = "malformed" | "unknown-key" | "tampered"
  * }
  * ```
  */
-export class InvalidRequestStateError extends Error {
+export class InvalidRequestStateError extends ServerProtocolError {
   /** The JSON-RPC error code (Invalid params). */
-  readonly code: -32602 = -32602;
-  /** Why the state was refused (not part of the message). */
+  declare readonly code: -32602;
+  /** Why the state was refused (kept for tests and logs; not in the message nor in the error data). */
   readonly reason: InvalidRequestStateReason | "call";
 
   /**
@@ -78,9 +80,10 @@ export class InvalidRequestStateError extends Error {
    * @param options Standard error options (`cause`).
    */
   constructor(reason: InvalidRequestStateReason | "call", options?: ErrorOptions) {
-    super(INVALID_MESSAGE, options);
+    super(-32602, INVALID_MESSAGE, { reason: "invalid_request_state" });
     this.name = "InvalidRequestStateError";
     this.reason = reason;
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 
