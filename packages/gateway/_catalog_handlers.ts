@@ -22,7 +22,6 @@ import {
   ProtocolErrorCode,
   type Server,
   type ServerContext,
-  ServerProtocolError,
 } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
 import type { CatalogCallOptions } from "../proxy/catalog.ts";
@@ -144,13 +143,11 @@ function callOptions(
   return options;
 }
 
-/** Maps a failure to the JSON-RPC error the client receives (a modern client's typed `-32021`, refused states). */
+/**
+ * Maps a failure to the JSON-RPC error the client receives; a modern client gets a member's `-32021` as the typed
+ * error (HTTP 400). A refused `requestState` (`InvalidRequestStateError`) is already the SDK's `-32602`.
+ */
 function clientError(error: unknown, modern: boolean): Error {
-  if (error instanceof InvalidRequestStateError) {
-    return new ServerProtocolError(ProtocolErrorCode.InvalidParams, "Invalid or expired requestState", {
-      reason: "invalid_request_state",
-    });
-  }
   const mapped = toMcpError(error);
   if (modern && mapped.code === MISSING_CAPABILITY && !(mapped instanceof MissingRequiredClientCapabilityError)) {
     const data = isRecord(mapped.data) && isRecord(mapped.data.requiredCapabilities)
