@@ -45,6 +45,20 @@ const FORWARDED_ENVELOPE_KEYS = [CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_
 
 const LEVELS: LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
+/**
+ * The `_meta` key a 2026-07-28 server names itself under in its results: a member's is dropped, so that the client
+ * sees the gateway's (the SDK stamps it where it is absent).
+ */
+const SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
+
+/** A member's result without the member's `serverInfo` stamp (the same object when it has none). */
+function withoutMemberStamp(result: unknown): unknown {
+  if (!isRecord(result) || !isRecord(result._meta) || !(SERVER_INFO_KEY in result._meta)) return result;
+  const { [SERVER_INFO_KEY]: _member, ...meta } = result._meta;
+  const { _meta: _old, ...rest } = result;
+  return Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
+}
+
 /** The code of a missing client capability (2026-07-28 `MissingRequiredClientCapabilityError`). */
 const MISSING_CAPABILITY = -32021;
 
@@ -212,7 +226,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
     const { relation, end } = scope.begin(ctx);
     try {
       const options = callOptions(meta, ctx, scope, relation);
-      if (!modern) return await call(options);
+      if (!modern) return withoutMemberStamp(await call(options));
       options.allowInputRequired = true;
       const requestState = ctx.mcpReq.requestState<unknown>();
       const retry = await openRetry(
@@ -232,9 +246,9 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
         // Answers without a state: the member asked statelessly; they go to it as they are.
         options.inputResponses = ctx.mcpReq.inputResponses;
       }
-      const result = await call(options);
+      const result = withoutMemberStamp(await call(options));
       if (!isInputRequiredResult(result)) return result;
-      return await relayInputRequired(result as unknown as Record<string, unknown>, {
+      return await relayInputRequired(result, {
         member: target.serverId,
         memberName: target.memberName,
         method: target.method,

@@ -259,6 +259,7 @@ function startEnvelopeMember(serverId: string): Promise<TestMember> {
           tools: [
             { name: "whoami", inputSchema: { type: "object" } },
             { name: "needs", inputSchema: { type: "object" } },
+            { name: "stamped", inputSchema: { type: "object" } },
           ],
         }));
         server.setRequestHandler("tools/call", (request, ctx) => {
@@ -266,6 +267,10 @@ function startEnvelopeMember(serverId: string): Promise<TestMember> {
             throw new ServerProtocolError(-32021, "Missing required client capability", {
               requiredCapabilities: { sampling: {} },
             });
+          }
+          if (request.params.name === "stamped") {
+            const _meta = { "io.modelcontextprotocol/serverInfo": { name: "member", version: "9" }, kept: 1 };
+            return { content: [{ type: "text", text: "stamped" }], _meta };
           }
           const seen = { envelope: ctx.mcpReq.envelope ?? {}, traceparent: ctx.mcpReq._meta?.traceparent };
           return { content: [{ type: "text", text: JSON.stringify(seen) }] };
@@ -321,4 +326,15 @@ Deno.test("Gateway relays a member's log lines to a 2026-07-28 client only when 
   assert.equal(textOf(logged.at(-1).result), "logged");
   const quietFrames = await frames({ "io.modelcontextprotocol/logLevel": "error" });
   assert.equal(quietFrames.filter((frame) => frame.method === "notifications/message").length, 0);
+});
+
+Deno.test("Gateway names itself, not the member, in the serverInfo of a routed result", async () => {
+  await using member = await startEnvelopeMember("env");
+  await using fed = await federation([member]);
+  const response = await post(fed.gateway.url, "tools/call", { name: "env__stamped", arguments: {} }, {
+    name: "env__stamped",
+  });
+  const result = (await messageOf(response)).result as { _meta: Record<string, { name?: string } | number> };
+  assert.equal((result._meta["io.modelcontextprotocol/serverInfo"] as { name: string }).name, "federated-mcp-gateway");
+  assert.equal(result._meta.kept, 1);
 });
