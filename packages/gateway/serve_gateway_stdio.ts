@@ -19,6 +19,7 @@
 import process from "node:process";
 import { ConfigError } from "../core/errors.ts";
 import { type McpRequestContext, type Server, serveStdio, StdioServerTransport, type Transport } from "../core/_sdk.ts";
+import type { CatalogListChangedEvent } from "../proxy/catalog.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { createClientSession, createModernServer } from "./_client_session.ts";
 import { type ClientSession, hubFor } from "./_hub.ts";
@@ -70,6 +71,19 @@ export async function serveGatewayStdio(
   // The state of a 2026-07-28 round trip comes back to this process only: a key of its own.
   const sealer = await RequestStateSealer.fromSecret(crypto.getRandomValues(new Uint8Array(32)));
   const sessions = new Set<ClientSession>();
+  // A 2026-07-28 connection's server: the catalog's changes go to its subscriptions/listen streams.
+  const modern = new Set<Server>();
+  const onListChanged = (event: CatalogListChangedEvent) => {
+    for (const server of modern) {
+      const sent = event.type === "toolsChanged"
+        ? server.sendToolListChanged()
+        : event.type === "resourcesChanged"
+        ? server.sendResourceListChanged()
+        : server.sendPromptListChanged();
+      sent.catch(() => {});
+    }
+  };
+  const LIST_EVENTS = ["toolsChanged", "resourcesChanged", "promptsChanged"] as const;
   const stdio = new StdioServerTransport(stdin, stdout);
   // The connection as serveStdio sees it: the stdio transport, watched by the request tracker (for drain).
   const transport: Transport = {
@@ -93,7 +107,12 @@ export async function serveGatewayStdio(
 
   /** The connection's server, in the era of its first message (a 2025 one joins the hub as a session). */
   function build(context: McpRequestContext): Server {
-    if (context.era === "modern") return createModernServer({ ...settings, sealer });
+    if (context.era === "modern") {
+      const server = createModernServer({ ...settings, sealer });
+      if (modern.size === 0) { for (const type of LIST_EVENTS) hub.catalog.addEventListener(type, onListChanged); }
+      modern.add(server);
+      return server;
+    }
     const session = createClientSession(settings);
     sessions.add(session);
     hub.add(session);
@@ -106,6 +125,8 @@ export async function serveGatewayStdio(
       options.signal?.removeEventListener("abort", onAbort);
       open = false;
       for (const session of sessions) await hub.remove(session);
+      for (const type of LIST_EVENTS) hub.catalog.removeEventListener(type, onListChanged);
+      modern.clear();
       await served.close().catch(() => {});
       hub.release();
       closed.resolve();
