@@ -54,7 +54,11 @@ class MemberProcess {
   /** Starts the process (on the previous ports, if any) and resolves once it listens. */
   async start(): Promise<void> {
     const port = (url?: string) => (url ? new URL(url).port : "0");
-    const args = ["run", "-A", new URL("./_demo_member.ts", import.meta.url).pathname, "--server-id", this.serverId];
+    // The demo's own lockfile (as `deno task demo` uses): the project's deno.lock also pins the test and benchmark
+    // packages, which Deno would fetch on a first run.
+    const lock = `--lock=${new URL("./deno.lock", import.meta.url).pathname}`;
+    const member = new URL("./_demo_member.ts", import.meta.url).pathname;
+    const args = ["run", "-A", lock, member, "--server-id", this.serverId];
     args.push("--control-port", port(this.endpoints.control), "--data-port", port(this.endpoints.data));
     if (this.dataOnly) args.push("--data-only");
     this.#child = new Deno.Command(Deno.execPath(), {

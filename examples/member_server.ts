@@ -9,20 +9,23 @@
  * ```
  *
  * Flags: `--server-id` (default `server-1`), `--control-port` (3000), `--data-port` (3001), `--hostname`
- * (`127.0.0.1`, which `localhost` reaches). The shared secret comes from `MCP_SECRET_KEY`; without it the member
+ * (`127.0.0.1`, which `localhost` reaches), `--log-level` (`debug`, `info`, `warn`, `error`; default `info`;
+ * `debug` shows each refused token's reason, never the token) and `--log-format` (`text` or `json`). The shared secret comes from `MCP_SECRET_KEY`; without it the member
  * refuses to start. SIGINT or SIGTERM drains the member and exits 0.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { consoleLogger } from "../packages/core/logger.ts";
+import { consoleLogger, type LogFormat } from "../packages/core/logger.ts";
+import { isLogLevel } from "../packages/core/_cli.ts";
 import { serveMember } from "../packages/member/mod.ts";
 import type { MemberHandle } from "../packages/member/mod.ts";
 import { createDemoServer } from "./_demo_server.ts";
 
 const USAGE = "Usage: MCP_SECRET_KEY=<secret> deno run -A examples/member_server.ts " +
-  "[--server-id server-1] [--control-port 3000] [--data-port 3001] [--hostname 127.0.0.1]";
+  "[--server-id server-1] [--control-port 3000] [--data-port 3001] [--hostname 127.0.0.1] " +
+  "[--log-level debug|info|warn|error] [--log-format text|json]";
 
 function fail(message: string): never {
   console.error(`member_server: ${message}`);
@@ -45,6 +48,8 @@ try {
       "control-port": { type: "string", default: "3000" },
       "data-port": { type: "string", default: "3001" },
       hostname: { type: "string", default: "127.0.0.1" },
+      "log-level": { type: "string", default: "info" },
+      "log-format": { type: "string", default: "text" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -57,6 +62,10 @@ if (flags.help) {
   console.log(USAGE);
   Deno.exit(0);
 }
+const logLevel = flags["log-level"];
+if (!isLogLevel(logLevel)) fail(`--log-level must be debug, info, warn or error, got '${logLevel}'`);
+const logFormat = flags["log-format"];
+if (logFormat !== "text" && logFormat !== "json") fail(`--log-format must be text or json, got '${logFormat}'`);
 
 const secret = Deno.env.get("MCP_SECRET_KEY");
 if (!secret) fail("MCP_SECRET_KEY is not set: export the federation's shared secret before starting a member");
@@ -71,7 +80,7 @@ try {
     hostname: flags.hostname,
     control: { port: port(flags["control-port"], "--control-port") },
     data: { port: port(flags["data-port"], "--data-port") },
-    logger: consoleLogger("info"),
+    logger: consoleLogger(logLevel, { format: logFormat as LogFormat }),
   });
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));

@@ -5,23 +5,28 @@
 // statuses), client-side ones are read with the client package's.
 
 export {
+  acceptedContent,
   classifyInboundRequest,
   createMcpHandler,
   createRequestStateCodec,
   hostHeaderValidationResponse,
   inputRequired,
+  isJsonContentType,
   isLegacyRequest,
   McpServer,
   MissingRequiredClientCapabilityError,
   ProtocolError as ServerProtocolError,
   Server,
+  SUPPORTED_PROTOCOL_VERSIONS as LEGACY_PROTOCOL_VERSIONS,
   WebStandardStreamableHTTPServerTransport,
 } from "@modelcontextprotocol/server";
 export type {
   EventStore,
+  InputRequests,
   McpHttpHandler,
   McpRequestContext,
   ServerContext,
+  ServerNotifier,
   ServerOptions,
 } from "@modelcontextprotocol/server";
 export { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";

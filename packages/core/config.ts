@@ -54,12 +54,16 @@ const FEDERATION_SECRET_ENV: readonly string[] = Object.freeze([
 ]);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const STDIO_FIELDS = ["command", "args", "env", "envFrom", "cwd"];
+const JWT_FIELDS = ["secret", "expiresIn", "algorithm", "subject"];
 
 /** Options of {@link validateConfig}. */
 export interface ValidateConfigOptions {
   /** Reject secrets shorter than {@link MIN_SECRET_BYTES} instead of warning. @default {false} */
   strictSecrets?: boolean;
-  /** Receives the one-time weak-secret warning. @default {console.warn} */
+  /**
+   * Receives the one-time weak-secret warning, and one warning per config whose `auth.config.secret` key is present
+   * but `undefined`. @default {console.warn}
+   */
   warn?: (message: string) => void;
 }
 
@@ -146,7 +150,26 @@ function validateUrl(value: unknown, field: string, schemes: string[], serverId:
 
 function validateJwtSettings(input: unknown, serverId: string, options: ValidateConfigOptions): JwtAuthSettings {
   if (!isRecord(input)) fail("auth.config", "must be an object (it may be empty)", serverId);
+  for (const key of Object.keys(input)) {
+    if (!JWT_FIELDS.includes(key)) {
+      const hint = JWT_FIELDS.find((known) => known.toLowerCase() === key.replaceAll(/[_-]/g, "").toLowerCase());
+      fail(
+        `auth.config.${key}`,
+        `is not a known field${hint === undefined ? "" : ` (did you mean '${hint}'?)`} (known: ${
+          JWT_FIELDS.join(", ")
+        })`,
+        serverId,
+      );
+    }
+  }
   const { secret, expiresIn, algorithm, subject } = input;
+  if ("secret" in input && secret === undefined) {
+    // `secret: Deno.env.get("NAME")` with NAME unset: said out loud, since the proxy's secret signs instead (the
+    // usage guide's production config is written this way, so it is a warning, not a refusal).
+    (options.warn ?? console.warn)(
+      `auth.config.secret of server '${serverId}' is undefined (an unset environment variable?): its tokens are signed with the proxy's secret; set the variable, or remove the key`,
+    );
+  }
   if (secret !== undefined && typeof secret !== "function") {
     if (typeof secret !== "string") fail("auth.config.secret", "must be a string or a function", serverId);
     if (secret.length === 0) fail("auth.config.secret", "must not be empty", serverId);

@@ -313,3 +313,70 @@ export class ProtocolError extends FederationError {
     this.data = options.data;
   }
 }
+
+/** Longest text kept of one message in the printed form of an error, in characters. */
+const INSPECT_MESSAGE_LENGTH = 300;
+/** Causes named in the printed form of an error, outermost first. */
+const INSPECT_CAUSES = 3;
+
+function firstLine(text: string): string {
+  const line = text.split("\n", 1)[0] ?? "";
+  return line.length > INSPECT_MESSAGE_LENGTH ? `${line.slice(0, INSPECT_MESSAGE_LENGTH)}…` : line;
+}
+
+// One line for a cause, whatever it is: an Error's name and message, a DOM event's type (and message, for an
+// ErrorEvent) rather than the whole event and its target, anything else as a bounded string.
+function causeLine(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    const tag = typeof code === "string" || typeof code === "number" ? ` [${code}]` : "";
+    return firstLine(`${cause.name}${tag}: ${cause.message}`);
+  }
+  if (typeof Event === "function" && cause instanceof Event) {
+    const message = (cause as { message?: unknown }).message;
+    return firstLine(`${cause.constructor.name} '${cause.type}'${typeof message === "string" ? `: ${message}` : ""}`);
+  }
+  if (typeof cause === "object" && cause !== null) return firstLine(Object.prototype.toString.call(cause));
+  return firstLine(String(cause));
+}
+
+// The fields worth a glance, in a fixed order: what concerns a member first, then each subclass's own.
+const INSPECT_FIELDS = ["serverId", "channel", "field", "claim", "timeoutMs", "rpcCode"] as const;
+
+/**
+ * The printed form of a {@link FederationError} (what `console.error(err)` and `Deno.inspect(err)` show): one line
+ * with the class, the code, the message and the member and channel; a second line summarising the cause chain
+ * (at most three causes, one line each). The stack stays on `err.stack`.
+ *
+ * @param error The error.
+ * @returns One or two lines.
+ */
+function inspectFederationError(error: FederationError): string {
+  const fields = INSPECT_FIELDS.flatMap((name) => {
+    const value = (error as unknown as Record<string, unknown>)[name];
+    return value === undefined ? [] : [`${name}: ${String(value)}`];
+  });
+  let line = `${error.name} [${error.code}]: ${firstLine(error.message)}`;
+  if (fields.length > 0) line += ` (${fields.join(", ")})`;
+  const causes: string[] = [];
+  let cause: unknown = error.cause;
+  const seen = new Set<unknown>([error]);
+  while (cause !== undefined && !seen.has(cause) && causes.length < INSPECT_CAUSES) {
+    seen.add(cause);
+    causes.push(causeLine(cause));
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  if (cause !== undefined && !seen.has(cause)) causes.push("…");
+  return causes.length === 0 ? line : `${line}\n  caused by: ${causes.join(" ← ")}`;
+}
+
+// Installed on the prototype (not declared in the class) so that the public type stays free of computed symbols.
+for (const key of [Symbol.for("Deno.customInspect"), Symbol.for("nodejs.util.inspect.custom")]) {
+  Object.defineProperty(FederationError.prototype, key, {
+    value(this: FederationError): string {
+      return inspectFederationError(this);
+    },
+    writable: true,
+    configurable: true,
+  });
+}

@@ -28,4 +28,5 @@ export * from "./backoff.ts";
 export * from "./logger.ts";
 export * from "./typed_event_target.ts";
 export * from "./websocket_transport.ts";
+export * from "./control_channel_extension.ts";
 export type * from "./mcp_types.ts";

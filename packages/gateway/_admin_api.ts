@@ -12,6 +12,7 @@ import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { failClosed, guardEndpoints } from "../core/outbound_guard.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import { hasScope, type HttpGuard } from "./_http_guard.ts";
+import { type ConfiguredMember, configuredMembersOf } from "./_register_members.ts";
 
 /** What the membership API works with. */
 export interface AdminApiSettings {
@@ -40,6 +41,21 @@ function storeFailure(error: unknown): Response | undefined {
   return errorResponse(503, "ERR_STORE_UNAVAILABLE", `The registry store is unavailable: ${error.message}`, {
     headers: { "retry-after": "1" },
   });
+}
+
+/** A config-file member the proxy does not have yet, as the membership API shows it. */
+function waitingView(member: ConfiguredMember, replica: string): Record<string, unknown> {
+  return {
+    serverId: member.serverId,
+    source: "config",
+    here: {
+      replica,
+      state: member.state,
+      attempts: member.attempts,
+      since: new Date(member.since).toISOString(),
+      ...(member.lastError === undefined ? {} : { error: member.lastError }),
+    },
+  };
 }
 
 /** The membership API of one gateway replica. */
@@ -140,9 +156,13 @@ export class AdminApi {
       source: "local",
       here: { replica: runtime.replicaId, state: s.state },
     }));
+    // Config-file members not registered yet (unreachable at start-up, retrying in the background, or refused).
+    const waiting = configuredMembersOf(proxy).waiting(proxy).filter((m) => !stored.has(m.serverId)).map((m) =>
+      waitingView(m, runtime.replicaId)
+    );
     return jsonResponse(200, {
       revision: snapshot.revision,
-      members: [...snapshot.members.map((m) => this.#view(m)), ...local],
+      members: [...snapshot.members.map((m) => this.#view(m)), ...local, ...waiting],
     });
   }
 
@@ -158,6 +178,8 @@ export class AdminApi {
         here: { replica: runtime.replicaId, state: status.state },
       });
     }
+    const waiting = configuredMembersOf(proxy).waiting(proxy).find((m) => m.serverId === serverId);
+    if (waiting) return jsonResponse(200, waitingView(waiting, runtime.replicaId));
     return errorResponse(404, "ERR_SERVER_NOT_FOUND", `No member '${serverId}'`);
   }
 

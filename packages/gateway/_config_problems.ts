@@ -1,5 +1,6 @@
 // Internal: the error collector of the config file validators. Every problem becomes a `ConfigError` that names the
 // file, the member (when there is one) and the field, with the rule the value broke.
+import { MIN_SECRET_BYTES } from "../core/config.ts";
 import { ConfigError } from "../core/errors.ts";
 
 /** A JSON object of the file. */
@@ -13,6 +14,8 @@ export const ENV_NAME: RegExp = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Builds errors that name the file, the member and the field. */
 export class Problems {
   readonly file: string;
+  /** What is worth a warning but not a refusal (a weak secret, naming its variable). */
+  readonly warnings: string[] = [];
   constructor(file: string) {
     this.file = file;
   }
@@ -58,7 +61,18 @@ export class Problems {
     if (secret === undefined || secret === "") {
       this.fail(field, `environment variable ${value} is not set (it holds the secret)`, serverId);
     }
+    this.checkStrength(secret, value, field, serverId);
     return secret;
+  }
+
+  /** Notes a secret shorter than {@link MIN_SECRET_BYTES}, naming the variable it came from (never the value). */
+  checkStrength(secret: string, variable: string, field: string, serverId?: string): void {
+    const bytes = new TextEncoder().encode(secret).byteLength;
+    if (bytes >= MIN_SECRET_BYTES) return;
+    const who = serverId === undefined ? "" : ` of member '${serverId}'`;
+    this.warnings.push(
+      `Weak secret in ${variable} (${field}${who}): ${bytes} bytes, at least ${MIN_SECRET_BYTES} are recommended for HMAC`,
+    );
   }
 }
 

@@ -34,6 +34,9 @@ export function parseProxySection(
   const proxySecret = proxyRaw.secretEnv === undefined
     ? env("MCP_SECRET_KEY") || undefined
     : problems.secret(proxyRaw.secretEnv, "proxy.secretEnv", env);
+  if (proxyRaw.secretEnv === undefined && proxySecret !== undefined) {
+    problems.checkStrength(proxySecret, "MCP_SECRET_KEY", "proxy secret");
+  }
   const proxy: GatewayConfig["proxy"] = {};
   if (proxyRaw.proxyId !== undefined) {
     if (typeof proxyRaw.proxyId !== "string" || proxyRaw.proxyId === "") {

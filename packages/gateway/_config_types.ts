@@ -11,6 +11,10 @@ export interface GatewayConfig {
   file: string;
   /** The members, validated. */
   members: FederationConfig[];
+  /**
+   * Warnings about the file that do not stop it (a secret under 32 bytes, naming its variable); the CLI logs them.
+   */
+  warnings: string[];
   /** The secret member tokens are signed with (`proxy.secretEnv`), when set. */
   proxySecret: string | undefined;
   /** Proxy options from the file. */

@@ -29,6 +29,9 @@ import { RequestTracker } from "./_request_tracker.ts";
 import { SharedSessions } from "./_shared_sessions.ts";
 import type { GatewayHandle, GatewayOptions } from "./options.ts";
 import { errorMessage } from "../core/_error_message.ts";
+import { AccessLog } from "./_access_log.ts";
+import { HttpCounters, type RouteKind } from "./_http_counters.ts";
+import { STATUS_PATHS, StatusPage } from "./_status_page.ts";
 
 /** Interval of keep-alive comments on 2026-07-28 SSE streams, in ms. */
 const MODERN_KEEP_ALIVE_MS = 15_000;
@@ -61,6 +64,9 @@ export class Gateway implements GatewayHandle {
   #mcp: McpEndpoint;
   #admin: AdminApi;
   #probes: Probes;
+  #http = new HttpCounters();
+  #access: AccessLog;
+  #status: StatusPage;
   #listener!: ResilientListener;
   #counters: ServerCounters;
   #draining = false;
@@ -139,9 +145,10 @@ export class Gateway implements GatewayHandle {
         },
         failed: () => rpcError(500, -32603, "Internal error"),
         relisten: RELISTEN_BACKOFF,
-      }, (request) => gateway.#route(request));
+      }, (request) => gateway.#counted(request));
     } catch (error) {
       gateway.#metrics.close();
+      gateway.#status.close();
       hub.release();
       await cluster.close();
       const reason = errorMessage(error);
@@ -210,14 +217,44 @@ export class Gateway implements GatewayHandle {
       badHosts: 0,
       overloaded: 0,
     };
+    this.#access = new AccessLog(logger);
     this.#probes = new Probes({
       proxy,
       cluster,
       shared: this.#shared,
       metrics: this.#metrics,
       server: this.#counters,
+      http: this.#http,
+      access: this.#access,
       stopping: () => this.#draining || this.#closing !== undefined,
     });
+    this.#status = new StatusPage({
+      proxy,
+      guard,
+      runtime: cluster,
+      http: this.#http,
+      access: this.#access,
+      sessions: () => this.sessionCount(),
+      hostname: resolved.hostname,
+    });
+  }
+
+  /** Routes one request and counts its answer by route and status (`/metrics`, the status page). */
+  async #counted(request: Request): Promise<Response> {
+    const response = await this.#route(request);
+    this.#http.record(this.#routeKind(request), request, response);
+    return response;
+  }
+
+  #routeKind(request: Request): RouteKind {
+    // A malformed Host can leave `request.url` unparsable (the router answered 400 without parsing it).
+    if (!URL.canParse(request.url)) return "other";
+    const { pathname } = new URL(request.url);
+    if (pathname === this.#options.path) return "mcp";
+    if (pathname.startsWith(ADMIN_PREFIX)) return "admin";
+    if (STATUS_PATHS.has(pathname)) return "status";
+    if (PROBE_PATHS.has(pathname)) return "probe";
+    return pathname.startsWith("/.well-known/") ? "well_known" : "other";
   }
 
   /** Routes one request on its request target (never on `Host`), after the checks every path passes. */
@@ -240,7 +277,9 @@ export class Gateway implements GatewayHandle {
         this.#counters.bodiesRefused++;
         return rpcError(413, -32600, bodyTooLargeMessage(max));
       });
-      return limited instanceof Response ? limited : await this.#mcp.handle(limited);
+      return limited instanceof Response
+        ? limited
+        : await this.#access.observe(limited, (request) => this.#mcp.handle(request));
     }
     if (pathname.startsWith(ADMIN_PREFIX)) {
       const limited = await limitBody(request, this.#options.maxBodyBytes, (max) => {
@@ -250,6 +289,7 @@ export class Gateway implements GatewayHandle {
       return limited instanceof Response ? limited : await this.#admin.handle(limited, pathname);
     }
     if (PROBE_PATHS.has(pathname)) return this.#probes.handle(request, pathname);
+    if (STATUS_PATHS.has(pathname)) return await this.#status.handle(request, pathname);
     return errorResponse(404, "ERR_NOT_FOUND", `Not found: ${pathname.slice(0, 200)}`);
   }
 
@@ -269,6 +309,7 @@ export class Gateway implements GatewayHandle {
       await this.#shared.close();
       await this.#cluster.close();
       this.#metrics.close();
+      this.#status.close();
       this.#hub.release();
       await this.#listener.shutdown();
       this.#options.logger.info("Gateway stopped", {});

@@ -5,6 +5,7 @@ import type { MetricLabels, PrometheusWriter } from "../core/_prometheus.ts";
 import type { CatalogRequestEvent, FederatedCatalog } from "../proxy/catalog.ts";
 import type { MemberState } from "../proxy/events.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import { type ConfiguredMember, configuredMembersOf } from "./_register_members.ts";
 
 const STATES: MemberState[] = ["connecting", "connected", "degraded", "reconnecting", "disconnected", "closed"];
 /** Histogram buckets, in seconds. */
@@ -26,6 +27,50 @@ interface Histogram {
   count: number;
 }
 
+// A configured member the proxy does not have yet (first attempt, retrying, refused) has its series from start-up,
+// so that `federation_member_up == 0` fires for a member that was never reachable.
+const WAITING_STATES = ["retrying", "refused"] as const;
+
+function waitingUp(waiting: ConfiguredMember[]): [MetricLabels, number][] {
+  return waiting.map((m) => [{ server_id: m.serverId }, 0]);
+}
+
+function waitingStates(waiting: ConfiguredMember[]): [MetricLabels, number][] {
+  return waiting.flatMap((m) =>
+    [...STATES, ...WAITING_STATES].map((state): [MetricLabels, number] => [
+      { server_id: m.serverId, state },
+      m.state === state ? 1 : 0,
+    ])
+  );
+}
+
+// Times each member entered `reconnecting` (it was usable, then lost its last channel), from the proxy's events.
+class ReconnectCounter {
+  #counts = new Map<string, number>();
+  #proxy: FederationProxy | undefined;
+  #onReconnecting = (event: Event) => {
+    const serverId = (event as Event & { serverId?: string }).serverId;
+    if (typeof serverId === "string") this.#counts.set(serverId, (this.#counts.get(serverId) ?? 0) + 1);
+  };
+
+  follow(proxy: FederationProxy): void {
+    this.#proxy = proxy;
+    proxy.addEventListener("reconnecting", this.#onReconnecting);
+  }
+
+  close(): void {
+    this.#proxy?.removeEventListener("reconnecting", this.#onReconnecting);
+  }
+
+  write(out: PrometheusWriter): void {
+    out.counter(
+      "federation_member_reconnects_total",
+      "Times a member started reconnecting after losing its connection.",
+      [...this.#counts].map(([serverId, value]) => [{ server_id: serverId }, value]),
+    );
+  }
+}
+
 /** Collects metrics from a catalog's `request` events and renders them with the proxy's current state. */
 export class GatewayMetrics {
   #proxy: FederationProxy;
@@ -35,17 +80,20 @@ export class GatewayMetrics {
   #errors = new Map<string, { serverId: string; method: string; code: string; value: number }>();
   #histograms = new Map<string, Histogram>();
   #onRequest = (event: CatalogRequestEvent) => this.#record(event);
+  #reconnects = new ReconnectCounter();
 
   constructor(proxy: FederationProxy, sessions: () => number) {
     this.#proxy = proxy;
     this.#catalog = proxy.catalog;
     this.#sessions = sessions;
     this.#catalog.addEventListener("request", this.#onRequest);
+    this.#reconnects.follow(proxy);
   }
 
   /** Stops collecting. */
   close(): void {
     this.#catalog.removeEventListener("request", this.#onRequest);
+    this.#reconnects.close();
   }
 
   #record(event: CatalogRequestEvent): void {
@@ -78,17 +126,27 @@ export class GatewayMetrics {
   /** Writes the metrics as Prometheus families. */
   write(out: PrometheusWriter): void {
     const status = this.#proxy.getStatus();
+    const waiting = configuredMembersOf(this.#proxy).waiting(this.#proxy);
     out.gauge(
       "federation_member_up",
       "Whether the member is usable (1) or not (0).",
-      status.map((s) => [{ server_id: s.serverId }, s.state === "connected" || s.state === "degraded" ? 1 : 0]),
+      [
+        ...status.map((s): [MetricLabels, number] => [
+          { server_id: s.serverId },
+          s.state === "connected" || s.state === "degraded" ? 1 : 0,
+        ]),
+        ...waitingUp(waiting),
+      ],
     );
     out.gauge(
       "federation_member_state",
       "The member's state (1 for the current one).",
-      status.flatMap((s) =>
-        STATES.map((state): [MetricLabels, number] => [{ server_id: s.serverId, state }, s.state === state ? 1 : 0])
-      ),
+      [
+        ...status.flatMap((s) =>
+          STATES.map((state): [MetricLabels, number] => [{ server_id: s.serverId, state }, s.state === state ? 1 : 0])
+        ),
+        ...waitingStates(waiting),
+      ],
     );
     out.gauge(
       "federation_member_requests_in_flight",
@@ -123,5 +181,6 @@ export class GatewayMetrics {
       this.#catalog.failures().map((f) => [{ server_id: f.serverId, list: f.list, code: f.error.code }, 1]),
     );
     out.gauge("federation_gateway_sessions", "Client sessions open on the gateway.", [[undefined, this.#sessions()]]);
+    this.#reconnects.write(out);
   }
 }

@@ -12,6 +12,9 @@ import { PROMETHEUS_CONTENT_TYPE, PrometheusWriter } from "../core/_prometheus.t
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import type { GatewayMetrics } from "./_metrics.ts";
+import { configuredMembersOf } from "./_register_members.ts";
+import type { HttpCounters } from "./_http_counters.ts";
+import type { AccessLog } from "./_access_log.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
 
 /** Paths of the probes. */
@@ -38,6 +41,10 @@ export interface ProbeSources {
   shared: SharedSessions;
   metrics: GatewayMetrics;
   server: ServerCounters;
+  /** The gateway's answers by route and status, and refused credentials. */
+  http?: HttpCounters;
+  /** The access log's per-tool call counters. */
+  access?: AccessLog;
   /** Whether the gateway is draining or closing. */
   stopping: () => boolean;
 }
@@ -71,9 +78,17 @@ export class Probes {
     const { proxy, cluster, stopping } = this.#sources;
     const usable = proxy.getConnectedServers().length;
     const ready = usable > 0 && !stopping();
+    const registered = proxy.getStatus().length;
+    // With a config file (the CLI), members the proxy does not have yet (unreachable at start, retrying in the
+    // background, refused) count as configured: `configured` = registered + `waiting`.
+    const record = configuredMembersOf(proxy);
+    const waiting = record.waiting(proxy).length;
+    const members = record.list().length === 0
+      ? { usable, registered }
+      : { usable, registered, configured: registered + waiting, waiting };
     return jsonResponse(ready ? 200 : 503, {
       status: ready ? "ready" : "not ready",
-      members: { usable, registered: proxy.getStatus().length },
+      members,
       store: cluster.readiness(),
     });
   }
@@ -101,6 +116,8 @@ export class Probes {
         "Times the listener was opened again after its accept loop failed (e.g. out of file descriptors).",
         [[undefined, server.restarts()]],
       );
+    this.#sources.http?.write(out);
+    this.#sources.access?.write(out);
     const lines = [...out.lines(), ...cluster.metricLines(), ...shared.metricLines()];
     return lines.join("\n") + "\n";
   }

@@ -1,6 +1,10 @@
 // Internal: registers the config file's members at start-up. A member that cannot be reached does not stop the
 // gateway: it is reported, and registration is retried in the background (REGISTER_BACKOFF: full jitter, 1 s to
 // 30 s, never below 100 ms) until it succeeds or the gateway stops.
+//
+// Until then the proxy does not know the member, so the attempts are kept in a ConfiguredMembers record tied to
+// the proxy (as the session hub is): the probes, the metrics, the membership API and the status page read it, so
+// that a configured member is visible from start-up (`federation_member_up 0`, state `retrying`).
 import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
 import { redactUrl, redactUrls } from "../core/_redact.ts";
 import { sleep } from "../core/_sleep.ts";
@@ -8,6 +12,65 @@ import { ConfigError, FederationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
+
+/** Where a configured member's registration stands: first attempt, retrying in the background, refused, done. */
+export type ConfiguredState = "connecting" | "retrying" | "refused" | "registered";
+
+/** One configured member's registration. */
+export interface ConfiguredMember {
+  serverId: string;
+  state: ConfiguredState;
+  /** Attempts made so far. */
+  attempts: number;
+  /** When the state was entered (ms since the epoch). */
+  since: number;
+  /** The last failure: its code and message (URLs redacted). */
+  lastError: { code: string; message: string } | undefined;
+}
+
+/** The registrations of a gateway's configured members, in config order. */
+export class ConfiguredMembers {
+  #members = new Map<string, ConfiguredMember>();
+  #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Records a member's state (and failure). */
+  set(serverId: string, state: ConfiguredState, attempts: number, error?: unknown): void {
+    const previous = this.#members.get(serverId);
+    this.#members.set(serverId, {
+      serverId,
+      state,
+      attempts,
+      since: previous?.state === state ? previous.since : this.#now(),
+      lastError: error === undefined ? previous?.lastError : {
+        code: error instanceof FederationError ? error.code : "ERR_INTERNAL",
+        message: redactUrls(error instanceof Error ? error.message : String(error)),
+      },
+    });
+  }
+
+  /** Every configured member. */
+  list(): ConfiguredMember[] {
+    return [...this.#members.values()];
+  }
+
+  /** The configured members the proxy does not have (first attempt, retrying, or refused). */
+  waiting(proxy: FederationProxy): ConfiguredMember[] {
+    return this.list().filter((m) => m.state !== "registered" && !proxy.hasServer(m.serverId));
+  }
+}
+
+const configured = new WeakMap<FederationProxy, ConfiguredMembers>();
+
+/** The record of `proxy`'s configured members (created empty on first use). */
+export function configuredMembersOf(proxy: FederationProxy): ConfiguredMembers {
+  let record = configured.get(proxy);
+  if (!record) configured.set(proxy, record = new ConfiguredMembers());
+  return record;
+}
 
 /** Options of {@link registerMembers}. */
 export interface RegisterMembersOptions {
@@ -51,6 +114,8 @@ export function registerMembers(
 ): { initial: Promise<void>; done: Promise<void> } {
   const { signal, report } = options;
   const backoff = options.backoff ?? REGISTER_BACKOFF;
+  const record = configuredMembersOf(proxy);
+  for (const config of members) record.set(config.serverId, "connecting", 0);
   const firsts: Promise<void>[] = [];
   const loops = members.map(async (config) => {
     let settleFirst!: () => void;
@@ -59,6 +124,7 @@ export function registerMembers(
       const started = performance.now();
       try {
         const status = await proxy.registerServer(config, { signal });
+        record.set(config.serverId, "registered", attempt + 1);
         const ms = Math.round(performance.now() - started);
         const after = attempt === 0 ? "" : `, attempt ${attempt + 1}`;
         report(`member ${config.serverId}  ${status.state}  ${describe(config)}  (${ms} ms${after})`);
@@ -66,9 +132,11 @@ export function registerMembers(
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof ConfigError) {
+          record.set(config.serverId, "refused", attempt + 1, error);
           report(`member ${config.serverId}  refused  ${reason(error)}`);
           break;
         }
+        record.set(config.serverId, "retrying", attempt + 1, error);
         if (attempt === 0) {
           report(`member ${config.serverId}  unavailable  ${reason(error)}  (retrying in the background)`);
         } else {

@@ -26,9 +26,9 @@
 import { parseArgs } from "node:util";
 import { AuthManager } from "../core/auth.ts";
 import { ConfigError } from "../core/errors.ts";
-import { consoleLogger, type LogLevel } from "../core/logger.ts";
+import { checkSecretStrength } from "../core/config.ts";
+import { consoleLogger, formatLogLine, type LogFormat, type Logger, type LogLevel } from "../core/logger.ts";
 import { FederationProxy } from "../proxy/federation_proxy.ts";
-import { RedisRegistryStore } from "../cluster/redis_store.ts";
 import { loadGatewayConfig, storeConfig } from "./config_file.ts";
 import { importConfigFile } from "./_foreign_configs.ts";
 import { DEFAULT_GATEWAY_AUDIENCE } from "./options.ts";
@@ -60,14 +60,33 @@ Options:
                        The key every replica shares is read from MCP_STORE_KEY (or store.keyEnv); without a
                        store, MCP_STORE_KEY (when set) still seals session ids and 2026-07-28 requestStates, so
                        replicas serve 2026-07-28 clients round-robin with no store
-  --log-level <level>  debug | info | warn | error (default: info)
+  --log-level <level>  debug | info | warn | error (default: info); at info, one access-log line per MCP request
+  --log-format <fmt>   text (timestamped lines) | json (one JSON object a line, for log collectors) (default: text)
   --help               Show this help`;
 
 class UsageError extends Error {}
 
-function write(stdio: boolean, line: string): void {
-  if (stdio) console.error(line);
-  else console.log(line);
+const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
+
+// The CLI's own report lines (one per member, the summary, shutdown): as they are in text, as a JSON log line
+// (level info) in JSON, so that a log collector reads every line of the output.
+function reporter(stdio: boolean, format: LogFormat): (line: string) => void {
+  return (line) => {
+    const text = format === "json" ? formatLogLine("json", { time: Date.now(), level: "info", message: line }) : line;
+    if (stdio) console.error(text);
+    else console.log(text);
+  };
+}
+
+// Events the CLI reports itself, with more detail (the member's endpoints and timing; the summary line with members,
+// tools, auth and store): the library's own line for each goes to debug, so that one event gives one line.
+const REPORTED_BY_CLI = new Set(["Server registered", "Gateway listening"]);
+
+function withoutReported(logger: Logger): Logger {
+  return {
+    ...logger,
+    info: (message, data) => REPORTED_BY_CLI.has(message) ? logger.debug(message, data) : logger.info(message, data),
+  };
 }
 
 /**
@@ -98,6 +117,7 @@ export async function main(args: string[]): Promise<number> {
         expires: { type: "string", default: "24h" },
         port: { type: "string" },
         "log-level": { type: "string", default: "info" },
+        "log-format": { type: "string", default: "text" },
         help: { type: "boolean", default: false },
       },
       strict: true,
@@ -113,6 +133,9 @@ export async function main(args: string[]): Promise<number> {
     if (!values.config && values.import === undefined) throw new UsageError("Missing --config <file.json>");
     if (!isLogLevel(values["log-level"])) {
       throw new UsageError(`Invalid --log-level '${values["log-level"]}': use debug, info, warn or error`);
+    }
+    if (!(LOG_FORMATS as readonly string[]).includes(values["log-format"])) {
+      throw new UsageError(`Invalid --log-format '${values["log-format"]}': use text or json`);
     }
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : error}\n\n${USAGE}`);
@@ -142,6 +165,7 @@ export async function main(args: string[]): Promise<number> {
       };
     }
     if (values.check) {
+      for (const warning of config.warnings) console.error(`warning: ${warning}`);
       console.log(`Config file '${config.file}' is valid: ${config.members.length} member(s)`);
       return 0;
     }
@@ -163,7 +187,7 @@ export async function main(args: string[]): Promise<number> {
       );
       return 0;
     }
-    return await serve(config, stdio, values["log-level"] as LogLevel);
+    return await serve(config, stdio, values["log-level"] as LogLevel, values["log-format"] as LogFormat);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof RangeError) {
       console.error(error.message);
@@ -178,9 +202,15 @@ async function serve(
   config: Awaited<ReturnType<typeof loadGatewayConfig>>,
   stdio: boolean,
   level: LogLevel,
+  format: LogFormat,
 ): Promise<number> {
-  const logger = consoleLogger(level);
-  const signals = waitForSignal((line) => write(stdio, line));
+  const logger = withoutReported(consoleLogger(level, { format, timestamps: true }));
+  const write = reporter(stdio, format);
+  const signals = waitForSignal(write);
+  // One warning per weak secret, naming its variable; the library's own once-per-process warning, which names no
+  // variable, is then spent.
+  for (const warning of config.warnings) logger.warn(warning);
+  if (config.warnings.length > 0) checkSecretStrength("x", "secret", { warn: () => {} });
   // Without one (only stdio and auth "none" members, e.g. a Claude Desktop file), a JWT member fails to connect with
   // this error; a rejected promise, so that probing the secret (the gateway checks it differs from its own) sees none.
   const secret = config.proxySecret ??
@@ -193,18 +223,19 @@ async function serve(
   let gateway: GatewayHandle | undefined;
   // Without a store, a key every replica has (MCP_STORE_KEY) still lets any replica open what another sealed.
   const sharedKey = config.store ? undefined : Deno.env.get("MCP_STORE_KEY") || undefined;
+  // The Redis client is loaded only when a store is configured (`--store` or the file's `store`).
   const store = config.store && !stdio
-    ? new RedisRegistryStore(config.store.url, {
+    ? new (await import("../cluster/redis_store.ts")).RedisRegistryStore(config.store.url, {
       logger,
       ...(config.store.namespace === undefined ? {} : { namespace: config.store.namespace }),
     })
     : undefined;
   try {
-    await store?.ready(2_000).catch(() => write(stdio, "store unreachable at start-up: retrying in the background"));
+    await store?.ready(2_000).catch(() => write("store unreachable at start-up: retrying in the background"));
     const registering = registerMembers(proxy, config.members, {
       signal: stop.signal,
       logger,
-      report: (line) => write(stdio, line),
+      report: write,
     });
     await registering.initial;
     gateway = stdio
@@ -232,13 +263,12 @@ async function serve(
     const usable = proxy.getConnectedServers().length;
     const tools = usable > 0 ? (await proxy.catalog.listTools()).length : 0;
     write(
-      stdio,
       `gateway ${gateway.url}  members ${usable}/${config.members.length} usable  tools ${tools}  auth ${
         config.gateway.auth === false || stdio ? "off" : "jwt"
       }  store ${store ? `redis (${store.health().state})` : "memory"}`,
     );
     const ended = await Promise.race([signals.promise, gateway.closed().then(() => "finished")]);
-    if (ended !== "finished") write(stdio, `${ended}: draining`);
+    if (ended !== "finished") write(`${ended}: draining`);
     stop.abort();
     await gateway.drain();
     await registering.done;

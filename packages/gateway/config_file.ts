@@ -94,7 +94,7 @@ export function parseGatewayConfig(
   const members = parseMembers(problems, input, env, proxySecret);
   checkClientSecret(problems, gateway.auth, proxySecret, members);
   refuseOwnSecretsInEnvFrom(problems, input, members);
-  return { file, members, proxySecret, proxy, catalog, store, gateway };
+  return { file, warnings: problems.warnings, members, proxySecret, proxy, catalog, store, gateway };
 }
 
 /**

@@ -19,6 +19,8 @@ export interface EndpointContext {
   draining: () => boolean;
   /** Refuse calls (tools/call, resources/read, prompts/get, completion/complete) made without a user identity. */
   requireUserIdentity: boolean;
+  /** Whether the member serves a control channel (its servers then advertise the control channel extension). */
+  controlChannel: boolean;
 }
 
 /** Resolves after `ms`, or at once when `promise` settles first; never leaves a timer behind. */

@@ -1,5 +1,6 @@
-// Internal: the control endpoint. One MCP session per WebSocket connection (subprotocol `mcp`), each with a new
-// server from the factory, connected to a RenewingTransport around the core WebSocketTransport.
+// Internal: the control endpoint. One MCP connection per WebSocket (subprotocol `mcp`), on a RenewingTransport
+// around the core WebSocketTransport. A v2 SDK server from the factory serves the connection in the era its first
+// message picks (_control_connection.ts); any other server is connected directly and serves 2025-11-25 only.
 
 import { CloseCode, MCP_SUBPROTOCOL, WebSocketTransport } from "../core/websocket_transport.ts";
 import type { Grant } from "./_auth_guard.ts";
@@ -8,6 +9,10 @@ import { within } from "./_context.ts";
 import type { EndpointContext } from "./_context.ts";
 import type { SessionServer } from "./types.ts";
 import { RenewingTransport } from "./_renewing_transport.ts";
+import { serveControlConnection } from "./_control_connection.ts";
+import type { ControlConnection } from "./_control_connection.ts";
+import { advertiseControlChannel, announce, isDualEraServer } from "./_dual_era.ts";
+import type { DualEraServer, MemberChange } from "./_dual_era.ts";
 
 interface Closable {
   close(code: number, reason: string): Promise<void>;
@@ -24,6 +29,7 @@ export class ControlEndpoint {
   #ctx: EndpointContext;
   #sessions = new Set<Closable>();
   #refused = new Set<Closable>();
+  #dualEra = new Set<ControlConnection>();
 
   constructor(ctx: EndpointContext) {
     this.#ctx = ctx;
@@ -79,18 +85,54 @@ export class ControlEndpoint {
     });
     const { promise: closed, resolve } = Promise.withResolvers<void>();
     const session: Closable = { close: (code, reason) => transport.close(code, reason), closed };
-    transport.onclose = () => {
+    let connection: ControlConnection | undefined;
+    const onclose = () => {
       this.#sessions.delete(session);
+      if (connection) this.#dualEra.delete(connection);
       resolve();
       ctx.logger.debug("Control session closed", { serverId: ctx.serverId, sessions: this.#sessions.size });
     };
     this.#sessions.add(session);
     ctx.logger.debug("Control session opened", { serverId: ctx.serverId, sessions: this.#sessions.size });
+    if (isDualEraServer(server)) {
+      advertiseControlChannel(server);
+      connection = serveControlConnection(transport, server, {
+        build: () => this.#build(grant),
+        onclose,
+        logger: ctx.logger,
+        serverId: ctx.serverId,
+      });
+      this.#dualEra.add(connection);
+      return upgrade.response;
+    }
+    transport.onclose = onclose;
     server.connect(transport).catch((error) => {
       ctx.logger.warn("Control session failed to start", { serverId: ctx.serverId, error: String(error) });
       void transport.close(1011, "Internal error");
     });
     return upgrade.response;
+  }
+
+  /**
+   * Announces a change on every connection served by a v2 SDK server: a notification on a 2025-11-25 connection,
+   * an event on the listen streams that asked for it on a 2026-07-28 one.
+   */
+  announce(change: MemberChange): void {
+    for (const connection of this.#dualEra) {
+      const server = connection.server;
+      if (!server) continue;
+      announce(server, change).catch((error) =>
+        this.#ctx.logger.debug("Could not announce a change", { serverId: this.#ctx.serverId, error: String(error) })
+      );
+    }
+  }
+
+  // A further server for a dual-era connection (after a discarded `server/discover` probe).
+  #build(grant: Grant): DualEraServer {
+    const server = this.#ctx.factory({ channel: "control", subject: grant.sub, issuer: grant.iss });
+    if (!isDualEraServer(server)) throw new TypeError("The server factory returned a server of another kind");
+    advertiseControlChannel(server);
+    return server;
   }
 
   /** Closes every socket with `code` and waits (at most `timeoutMs`) for the closing handshakes. */

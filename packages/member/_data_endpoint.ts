@@ -1,17 +1,24 @@
-// Internal: the data endpoint. MCP Streamable HTTP in stateful mode with the SDK's
-// WebStandardStreamableHTTPServerTransport: one transport and one new server per session, keyed by
-// Mcp-Session-Id and bound to the subject (`sub`, `iss`) of the token that created it.
+// Internal: the data endpoint, MCP Streamable HTTP in both protocol eras. Each POST is classified by the SDK's
+// `classifyInboundRequest`: 2025-11-25 traffic (and GET/DELETE) goes to the sessionful path, one
+// WebStandardStreamableHTTPServerTransport and one new server per session, keyed by Mcp-Session-Id and bound to the
+// subject (`sub`, `iss`) of the token that created it; 2026-07-28 traffic goes to the SDK's stateless
+// `createMcpHandler`, one new server per request; a request the classification ladder refuses gets its status and
+// JSON-RPC error.
 
+import { classifyInboundRequest, createMcpHandler, isJsonContentType, LEGACY_PROTOCOL_VERSIONS } from "../core/_sdk.ts";
+import type { McpHttpHandler, McpRequestContext, ServerNotifier } from "../core/_sdk.ts";
 import { WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import { authInfoOf, sameIdentity, USER_METHODS } from "./_auth_guard.ts";
 import type { Grant, Identity } from "./_auth_guard.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
-import { rpcErrorResponse } from "../core/_http.ts";
+import { jsonResponse, rpcErrorResponse } from "../core/_http.ts";
 import { readLimitedBody } from "../core/_limited_body.ts";
 import type { EndpointContext } from "./_context.ts";
 import type { SessionServer } from "./types.ts";
 import { Deadline } from "./_deadline.ts";
 import { TrackedBody } from "./_tracked_body.ts";
+import { advertiseControlChannel, announce, isDualEraServer } from "./_dual_era.ts";
+import type { DualEraServer, MemberChange } from "./_dual_era.ts";
 
 interface HttpSession {
   id: string | undefined;
@@ -33,14 +40,40 @@ function isInitialize(body: unknown): boolean {
 }
 
 // The member's MCP server sees the request without the Authorization header, so that a tool that logs its
-// request info cannot leak the token.
-function withoutAuthorization(req: Request, bodyUsed: boolean): Request {
+// request info cannot leak the token. `body` replaces a body already read.
+function withoutAuthorization(req: Request, body?: Uint8Array): Request {
   const headers = new Headers(req.headers);
   headers.delete("authorization");
   // Built from parts, not `new Request(req)`: that would copy (and so touch) the request's abort signal.
   const init: RequestInit = { method: req.method, headers };
-  if (!bodyUsed && req.body !== null) init.body = req.body;
+  if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;
+  else if (req.body !== null) init.body = req.body;
   return new Request(req.url, init);
+}
+
+/** A POST's body: its bytes and, when they are JSON, its value. */
+type PostBody = { bytes: Uint8Array; parsed: unknown; json: boolean };
+
+function parseBody(bytes: Uint8Array): PostBody {
+  try {
+    return { bytes, parsed: JSON.parse(new TextDecoder().decode(bytes)), json: true };
+  } catch {
+    return { bytes, parsed: undefined, json: false };
+  }
+}
+
+function headerOf(req: Request, name: string): string | undefined {
+  return req.headers.get(name) ?? undefined;
+}
+
+/** The id of the request a body carries, for an error answer (null when it carries none). */
+function requestIdOf(body: unknown): string | number | null {
+  return isRequest(body) ? body.id : null;
+}
+
+/** The JSON-RPC error answer of a refused request, with the id of the request when it has one. */
+function rpcRefusal(status: number, body: unknown, error: { code: number; message: string; data?: unknown }): Response {
+  return jsonResponse(status, { jsonrpc: "2.0", id: requestIdOf(body), error });
 }
 
 function tooLarge(maxBytes: number): Response {
@@ -67,6 +100,14 @@ function refuseWithoutUser(body: unknown): Response | undefined {
   return Response.json(Array.isArray(body) ? answers : answers[0]);
 }
 
+/** JSON-RPC error code of an unsupported protocol version (2026-07-28). */
+const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+
+/** `{ [key]: value }`, or nothing when the value is undefined (for exactOptionalPropertyTypes). */
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
 function sessionNotFound(): Response {
   return rpcErrorResponse(404, -32001, "Session not found");
 }
@@ -78,9 +119,28 @@ export class DataEndpoint {
   #byId = new Map<string, HttpSession>();
   #all = new Set<HttpSession>();
 
+  /** The SDK's stateless handler of 2026-07-28 requests. */
+  #modernHandler: McpHttpHandler;
+  /** The grant of each 2026-07-28 request being served, for the factory. */
+  #grants = new WeakMap<Request, Grant>();
+  /** Response bodies of 2026-07-28 requests and listen streams in progress. */
+  #modernStreams = new Set<TrackedBody>();
+  /** Whether the factory builds v2 SDK servers; unknown until it built one. */
+  #modernCapable: boolean | undefined;
+
   constructor(ctx: EndpointContext, options: { jsonResponse: boolean }) {
     this.#ctx = ctx;
     this.#jsonResponse = options.jsonResponse;
+    this.#modernHandler = createMcpHandler((request) => this.#modernServer(request), {
+      legacy: "reject",
+      responseMode: options.jsonResponse ? "json" : "auto",
+      maxRequestBodySize: ctx.maxMessageBytes,
+      onerror: (error) =>
+        ctx.logger.debug("2026-07-28 request refused or failed", {
+          serverId: ctx.serverId,
+          error: String(error),
+        }),
+    });
   }
 
   /** Initialized sessions. */
@@ -94,58 +154,194 @@ export class DataEndpoint {
     if (method !== "POST" && method !== "GET" && method !== "DELETE") {
       return rpcErrorResponse(405, -32000, "Method not allowed.", { allow: "GET, POST, DELETE" });
     }
-    if (method === "POST" && Number(req.headers.get("content-length")) > this.#ctx.maxMessageBytes) {
-      return tooLarge(this.#ctx.maxMessageBytes);
+    let body: PostBody | undefined;
+    if (method === "POST") {
+      const read = await readLimitedBody(req, this.#ctx.maxMessageBytes);
+      if (read.tooLarge) return tooLarge(this.#ctx.maxMessageBytes);
+      body = parseBody(read.bytes);
+      // A body that is not JSON (or not sent as JSON) claims no era: the 2025-11-25 path answers it as before.
+      if (body.json && isJsonContentType(req.headers.get("content-type"))) {
+        const route = classifyInboundRequest({
+          httpMethod: method,
+          body: body.parsed,
+          ...optional("protocolVersionHeader", headerOf(req, "mcp-protocol-version")),
+          ...optional("mcpMethodHeader", headerOf(req, "mcp-method")),
+          ...optional("mcpNameHeader", headerOf(req, "mcp-name")),
+        });
+        if (route.kind === "reject") {
+          return rpcRefusal(route.httpStatus, body.parsed, {
+            code: route.code,
+            message: route.message,
+            ...(route.data === undefined ? {} : { data: route.data }),
+          });
+        }
+        if (route.kind === "modern") return await this.#modern(req, grant, body);
+      }
     }
     const sessionId = req.headers.get("mcp-session-id");
     if (sessionId === null) {
-      if (method !== "POST") return rpcErrorResponse(400, -32000, "Bad Request: Mcp-Session-Id header is required");
-      return await this.#initialize(req, grant);
+      if (body === undefined) return rpcErrorResponse(400, -32000, "Bad Request: Mcp-Session-Id header is required");
+      return await this.#initialize(req, grant, body);
     }
     const session = this.#byId.get(sessionId);
     // A session of another subject answers exactly like one that does not exist.
     if (!session || session.closing || !sameIdentity(session.owner, grant)) return sessionNotFound();
     // The user a delegated token names reaches the handlers as `ctx.http.authInfo`, for this request only.
     const authInfo = authInfoOf(grant);
-    let parsedBody: unknown;
-    if (this.#ctx.requireUserIdentity && !grant.user && method === "POST") {
-      const body = await readLimitedBody(req, this.#ctx.maxMessageBytes);
-      if (body.tooLarge) return tooLarge(this.#ctx.maxMessageBytes);
-      try {
-        parsedBody = JSON.parse(new TextDecoder().decode(body.bytes));
-      } catch {
-        return rpcErrorResponse(400, -32700, "Parse error: Invalid JSON");
-      }
-      const refused = refuseWithoutUser(parsedBody);
+    if (this.#ctx.requireUserIdentity && !grant.user && body?.json) {
+      const refused = refuseWithoutUser(body.parsed);
       if (refused) return refused;
     }
     const options = {
       ...(authInfo ? { authInfo } : {}),
-      ...(parsedBody === undefined ? {} : { parsedBody }),
+      ...(body?.json ? { parsedBody: body.parsed } : {}),
     };
     return await this.#run(
       session,
       method === "GET" ? "stream" : "request",
       grant,
-      () => session.transport.handleRequest(withoutAuthorization(req, parsedBody !== undefined), options),
+      () => session.transport.handleRequest(withoutAuthorization(req, body?.bytes), options),
     );
   }
 
-  /** Closes every session (their SSE streams end) and waits for them. */
-  async closeAll(): Promise<void> {
-    await Promise.all([...this.#all].map((session) => this.#close(session)));
+  /**
+   * Announces a change: on the `subscriptions/listen` streams of 2026-07-28 clients that asked for it, and as a
+   * notification on every 2025-11-25 session served by a v2 SDK server.
+   */
+  announce(change: MemberChange): void {
+    const notify: ServerNotifier = this.#modernHandler.notify;
+    switch (change.kind) {
+      case "tools":
+        notify.toolsChanged();
+        break;
+      case "prompts":
+        notify.promptsChanged();
+        break;
+      case "resources":
+        notify.resourcesChanged();
+        break;
+      case "resource":
+        notify.resourceUpdated(change.uri);
+        break;
+    }
+    for (const session of this.#byId.values()) {
+      if (session.closing || !isDualEraServer(session.server)) continue;
+      announce(session.server, change).catch((error) =>
+        this.#ctx.logger.debug("Could not announce a change", { serverId: this.#ctx.serverId, error: String(error) })
+      );
+    }
   }
 
-  async #initialize(req: Request, grant: Grant): Promise<Response> {
+  // A 2026-07-28 request: no session; one server per request, built by the SDK's handler from the factory.
+  async #modern(req: Request, grant: Grant, body: PostBody): Promise<Response> {
     const ctx = this.#ctx;
-    const body = await readLimitedBody(req, ctx.maxMessageBytes);
-    if (body.tooLarge) return tooLarge(ctx.maxMessageBytes);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(body.bytes));
-    } catch {
-      return rpcErrorResponse(400, -32700, "Parse error: Invalid JSON");
+    if (ctx.requireUserIdentity && !grant.user) {
+      const refused = refuseWithoutUser(body.parsed);
+      if (refused) return refused;
     }
+    if (!(await this.#servesModern(grant))) {
+      // Not a v2 SDK server: 2025-11-25 only. A negotiating client falls back to `initialize` on this answer.
+      return rpcRefusal(400, body.parsed, {
+        code: UNSUPPORTED_PROTOCOL_VERSION,
+        message: "Unsupported protocol version: this member serves 2025-11-25 only",
+        data: { supported: [...LEGACY_PROTOCOL_VERSIONS], requested: "2026-07-28" },
+      });
+    }
+    const forwarded = withoutAuthorization(req, body.bytes);
+    this.#grants.set(forwarded, grant);
+    const authInfo = authInfoOf(grant);
+    const listen = isRequest(body.parsed) && body.parsed.method === "subscriptions/listen";
+    return await this.#track(
+      listen ? "stream" : "request",
+      grant,
+      () => this.#modernHandler.fetch(forwarded, { parsedBody: body.parsed, ...(authInfo ? { authInfo } : {}) }),
+    );
+  }
+
+  // Whether the factory builds v2 SDK servers, learnt from the first server it built (built here for the purpose
+  // when no other was built yet).
+  async #servesModern(grant: Grant): Promise<boolean> {
+    if (this.#modernCapable !== undefined) return this.#modernCapable;
+    let probe: SessionServer;
+    try {
+      probe = this.#ctx.factory({ channel: "data", subject: grant.sub, issuer: grant.iss });
+    } catch {
+      return true; // The handler calls the factory again and answers its failure.
+    }
+    this.#modernCapable = isDualEraServer(probe);
+    await probe.close().catch(() => {});
+    return this.#modernCapable;
+  }
+
+  // The factory of the 2026-07-28 handler: a new server for one request, for the subject of its token.
+  #modernServer(request: McpRequestContext): DualEraServer {
+    const grant = request.requestInfo ? this.#grants.get(request.requestInfo) : undefined;
+    const server = this.#ctx.factory({ channel: "data", subject: grant?.sub, issuer: grant?.iss });
+    if (!isDualEraServer(server)) {
+      this.#modernCapable = false;
+      void server.close().catch(() => {});
+      throw new TypeError("The server factory returned a server of another kind than the SDK's McpServer or Server");
+    }
+    this.#modernCapable = true;
+    if (this.#ctx.controlChannel) advertiseControlChannel(server);
+    return server;
+  }
+
+  // Counts a 2026-07-28 request as in progress until its response ends; a listen stream is not a request in
+  // progress, and it ends when the token that opened it expires (the client opens a new one with a fresh token).
+  async #track(kind: "request" | "stream", grant: Grant, handle: () => Promise<Response>): Promise<Response> {
+    const ctx = this.#ctx;
+    if (kind === "request") ctx.inflight.add();
+    let ended = false;
+    let expiry: Deadline | undefined;
+    const tracked: { body?: TrackedBody } = {};
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      expiry?.clear();
+      if (tracked.body) this.#modernStreams.delete(tracked.body);
+      if (kind === "request") ctx.inflight.done();
+    };
+    let response: Response;
+    try {
+      response = await handle();
+    } catch (error) {
+      end();
+      ctx.logger.error("Data request failed", { serverId: ctx.serverId, error: String(error) });
+      return rpcErrorResponse(500, -32603, "Internal error");
+    }
+    if (response.body === null) {
+      end();
+      return response;
+    }
+    const body = new TrackedBody(response.body, end);
+    tracked.body = body;
+    this.#modernStreams.add(body);
+    if (kind === "stream") {
+      expiry = new Deadline(ctx.now, () => body.close());
+      expiry.set(grant.exp * 1000);
+    }
+    return new Response(body.stream, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  }
+
+  /** Closes every session and 2026-07-28 stream (their SSE streams end) and waits for them. */
+  async closeAll(): Promise<void> {
+    for (const stream of this.#modernStreams) stream.close();
+    this.#modernStreams.clear();
+    await Promise.all([
+      ...[...this.#all].map((session) => this.#close(session)),
+      this.#modernHandler.close().catch(() => {}),
+    ]);
+  }
+
+  async #initialize(req: Request, grant: Grant, body: PostBody): Promise<Response> {
+    const ctx = this.#ctx;
+    if (!body.json) return rpcErrorResponse(400, -32700, "Parse error: Invalid JSON");
+    const parsed = body.parsed;
     if (!isInitialize(parsed)) {
       return rpcErrorResponse(400, -32000, "Bad Request: Mcp-Session-Id header is required");
     }
@@ -163,6 +359,8 @@ export class DataEndpoint {
       ctx.logger.error("The server factory threw", { serverId: ctx.serverId, error: String(error) });
       return rpcErrorResponse(500, -32603, "Internal error");
     }
+    this.#modernCapable = isDualEraServer(server);
+    if (ctx.controlChannel && isDualEraServer(server)) advertiseControlChannel(server);
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       enableJsonResponse: this.#jsonResponse,
@@ -196,7 +394,7 @@ export class DataEndpoint {
       session,
       "request",
       grant,
-      () => transport.handleRequest(withoutAuthorization(req, true), { parsedBody: parsed }),
+      () => transport.handleRequest(withoutAuthorization(req, body.bytes), { parsedBody: parsed }),
     );
     if (session.id === undefined) void this.#close(session);
     return response;

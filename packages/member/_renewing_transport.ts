@@ -40,6 +40,16 @@ export interface RenewingTransportOptions {
 
 type RequestId = string | number;
 
+/** The 2026-07-28 request that opens a stream of change notifications; it stays open until cancelled. */
+const LISTEN_METHOD = "subscriptions/listen";
+
+/** The request a `notifications/cancelled` names, if any. */
+function cancelledIdOf(message: JSONRPCMessage): RequestId | undefined {
+  if (!("method" in message) || message.method !== "notifications/cancelled" || "id" in message) return undefined;
+  const params = message.params;
+  return isRecord(params) && isRequestId(params.requestId) ? params.requestId : undefined;
+}
+
 function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
   return isRequest(message) ? message.id : undefined;
 }
@@ -75,6 +85,8 @@ export class RenewingTransport implements Transport {
   #expiry: Deadline;
   #idle: Deadline;
   #pending = new Set<RequestId>();
+  /** Open `subscriptions/listen` streams (2026-07-28): activity, but not requests in progress for drain(). */
+  #streams = new Set<RequestId>();
   #closed = false;
   /** Messages behind a user token being verified wait here, so that order is kept. */
   #queue: Promise<void> = Promise.resolve();
@@ -92,7 +104,7 @@ export class RenewingTransport implements Transport {
       void this.#inner.close(CloseCode.TOKEN_EXPIRED, "Token expired");
     });
     this.#idle = new Deadline(options.now, () => {
-      if (this.#pending.size > 0) return this.#touch();
+      if (this.#pending.size > 0 || this.#streams.size > 0) return this.#touch();
       options.logger.info("Closing an idle control session", { serverId: options.serverId });
       void this.#inner.close(CloseCode.IDLE_TIMEOUT, "Idle timeout");
     });
@@ -118,6 +130,7 @@ export class RenewingTransport implements Transport {
     this.#touch();
     const id = responseIdOf(message);
     if (id !== undefined && this.#pending.delete(id)) this.#options.inflight.done();
+    if (id !== undefined) this.#streams.delete(id);
     // The relation (`relatedRequestId`) travels on: the proxy routes what is sent during a call by it.
     return this.#inner.send(message, options);
   }
@@ -170,6 +183,13 @@ export class RenewingTransport implements Transport {
 
   #receive(message: JSONRPCMessage, authInfo: AuthInfo | undefined): void {
     this.#touch();
+    // A cancelled request may never be answered (the SDK drops the answer of an aborted handler): it is no longer in
+    // progress for drain(), nor is a cancelled listen stream.
+    const cancelled = cancelledIdOf(message);
+    if (cancelled !== undefined) {
+      this.#streams.delete(cancelled);
+      if (this.#pending.delete(cancelled)) this.#options.inflight.done();
+    }
     const id = requestIdOf(message);
     if (id !== undefined) {
       const method = (message as { method: string }).method;
@@ -198,7 +218,9 @@ export class RenewingTransport implements Transport {
         });
         return;
       }
-      if (!this.#pending.has(id)) {
+      if (method === LISTEN_METHOD) {
+        this.#streams.add(id);
+      } else if (!this.#pending.has(id)) {
         this.#pending.add(id);
         this.#options.inflight.add();
       }
@@ -242,6 +264,7 @@ export class RenewingTransport implements Transport {
     this.#idle.clear();
     for (const _ of this.#pending) this.#options.inflight.done();
     this.#pending.clear();
+    this.#streams.clear();
     this.onclose?.();
   }
 }

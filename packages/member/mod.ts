@@ -1,7 +1,8 @@
 /**
  * Member side of federated-mcp: {@link serveMember} serves any MCP server (built with the MCP SDK) on a WebSocket
  * control endpoint and a Streamable HTTP data endpoint, both guarded by JWT verification, so that a
- * `FederationProxy` can register it.
+ * `FederationProxy` can register it. Both endpoints serve both protocol eras (2025-11-25 sessions and stateless
+ * 2026-07-28 requests) from the same server factory.
  *
  * The control channel also carries the federation's token renewal ({@link RENEW_TOKEN_METHOD}): a connection
  * never outlives its token.
@@ -48,6 +49,7 @@ export type {
   MemberEndpointOptions,
   MemberHandle,
   MemberJwksUrlVerifier,
+  MemberNotifier,
   ServeMemberOptions,
   SessionInfo,
   SessionServer,

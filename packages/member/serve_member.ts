@@ -32,7 +32,8 @@ import { DataEndpoint } from "./_data_endpoint.ts";
 import { InflightCounter } from "./_inflight.ts";
 import { HEALTH_PATH, resolveOptions } from "./_options.ts";
 import type { ListenerPlan, ResolvedOptions } from "./_options.ts";
-import type { MemberHandle, ServeMemberOptions } from "./types.ts";
+import type { MemberHandle, MemberNotifier, ServeMemberOptions } from "./types.ts";
+import type { MemberChange } from "./_dual_era.ts";
 import { errorMessage } from "../core/_error_message.ts";
 
 /** Longest drain() waits for requests in progress. */
@@ -152,6 +153,7 @@ class Member implements MemberHandle {
       inflight: this.#inflight,
       draining: () => this.#draining,
       requireUserIdentity: options.requireUserIdentity,
+      controlChannel: options.listeners.some((p) => p.controlPath !== undefined),
     };
     const plans = options.listeners;
     if (plans.some((p) => p.controlPath !== undefined)) this.#control = new ControlEndpoint(context);
@@ -170,6 +172,18 @@ class Member implements MemberHandle {
 
   get healthUrl(): string {
     return this.#urls?.health ?? "";
+  }
+
+  readonly notify: MemberNotifier = {
+    toolsChanged: () => this.#announce({ kind: "tools" }),
+    promptsChanged: () => this.#announce({ kind: "prompts" }),
+    resourcesChanged: () => this.#announce({ kind: "resources" }),
+    resourceUpdated: (uri: string) => this.#announce({ kind: "resource", uri }),
+  };
+
+  #announce(change: MemberChange): void {
+    this.#control?.announce(change);
+    this.#data?.announce(change);
   }
 
   sessionCount(): { control: number; data: number } {
@@ -272,13 +286,22 @@ class Member implements MemberHandle {
 }
 
 /**
- * Serves an MCP server as a federation member.
+ * Serves an MCP server as a federation member, to clients of both protocol eras (2025-11-25 and 2026-07-28).
  *
- * - **Control endpoint** (WebSocket, subprotocol `mcp`): one MCP session per connection, each with a new server
- *   from `server()`. The connection closes with 4001 when its token expires, unless renewed with
- *   `federation/renewToken` (see `RENEW_TOKEN_METHOD`).
- * - **Data endpoint** (MCP Streamable HTTP): sessions keyed by `Mcp-Session-Id`, each bound to the `sub`/`iss` of
- *   the token that created it; every request is re-authenticated.
+ * - **Control endpoint** (WebSocket, subprotocol `mcp`): one connection per socket, served by a new server from
+ *   `server()` in the era of its first message: an `initialize` opens a 2025-11-25 session, a request with the
+ *   2026-07-28 `_meta` envelope pins the connection to 2026-07-28 (`server/discover` and `subscriptions/listen`
+ *   answered). The connection closes with 4001 when its token expires, unless renewed with
+ *   `federation/renewToken` (see `RENEW_TOKEN_METHOD`). Specified in `docs/control-channel.md`; advertised under
+ *   `capabilities.extensions["io.github.federated-mcp/websocket-control"]` (`CONTROL_CHANNEL_EXTENSION`).
+ * - **Data endpoint** (MCP Streamable HTTP): 2025-11-25 sessions keyed by `Mcp-Session-Id`, each bound to the
+ *   `sub`/`iss` of the token that created it; 2026-07-28 requests served without a session, one new server per
+ *   request. Every request is authenticated.
+ * - **Both eras need a v2 SDK server**: `McpServer` or `Server` of `@modelcontextprotocol/server`. A server of
+ *   another kind (any object with `connect`/`close`, such as the sidecar's relay) is served on 2025-11-25 only:
+ *   a 2026-07-28 request gets the unsupported-version error (-32022), on which negotiating clients fall back.
+ * - **Changes** of tools, prompts and resources reach 2026-07-28 clients through `member.notify`, since their
+ *   servers live for one request.
  * - **Authentication** before any upgrade or MCP processing: `Authorization: Bearer <JWT>` with the pinned
  *   algorithm, `exp`, `aud` = `serverId`, `iss` when configured; anything else gets 401 with
  *   `WWW-Authenticate: Bearer error="invalid_token"`.

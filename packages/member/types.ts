@@ -24,7 +24,8 @@ export interface SessionTransport {
 
 /**
  * The MCP server of one session, as `serveMember()` uses it: the MCP SDK's `McpServer` and its low-level
- * `Server` both fit.
+ * `Server` both fit. Only those (of the v2 SDK, `@modelcontextprotocol/server`) serve 2026-07-28 clients too; any
+ * other object of this shape serves 2025-11-25 sessions only.
  */
 export interface SessionServer {
   /**
@@ -71,7 +72,8 @@ export interface MemberEndpointOptions {
 export interface MemberDataEndpointOptions extends MemberEndpointOptions {
   /**
    * Answer POSTed requests with one JSON body instead of an SSE stream (Streamable HTTP allows both; clients
-   * accept both). Progress notifications of a request are dropped in this mode.
+   * accept both). Progress notifications of a request are dropped in this mode, in both eras (on 2026-07-28 the
+   * SDK says so once on the console when the member starts); `subscriptions/listen` streams stay SSE.
    * @default {false}
    */
   jsonResponse?: boolean | undefined;
@@ -100,8 +102,10 @@ export interface ServeMemberOptions {
   /** The member's id (`^[A-Za-z0-9_-]{1,32}$`, no `__`); tokens must carry it as `aud`. */
   serverId: string;
   /**
-   * Builds a NEW MCP SDK server (`McpServer` or `Server`) for each session; a server serves one session. It gets
-   * the session's {@link SessionInfo} (channel, token subject and issuer).
+   * Builds a NEW MCP SDK server (`McpServer` or `Server`) for each session; a server serves one session: a
+   * 2025-11-25 session, one control connection, or one 2026-07-28 request on the data endpoint (so it should be
+   * cheap to build, and keep lasting state outside). It gets the session's {@link SessionInfo} (channel, token
+   * subject and issuer).
    */
   server: (session: SessionInfo) => SessionServer;
   /**
@@ -148,6 +152,29 @@ export interface ServeMemberOptions {
   requireUserIdentity?: boolean | undefined;
 }
 
+/**
+ * Announces changes of a member's tools, prompts and resources to its clients, in both protocol eras: on the
+ * `subscriptions/listen` streams of 2026-07-28 clients that asked for that kind of change (a 2026-07-28 server
+ * lives for one request, so its own `sendToolListChanged()` reaches no one), and as a notification on every
+ * 2025-11-25 session served by a v2 SDK server (whose `sendToolListChanged()` works too). A server of another kind
+ * (such as the sidecar's relay) announces its own changes.
+ */
+export interface MemberNotifier {
+  /** `notifications/tools/list_changed`. */
+  toolsChanged(): void;
+  /** `notifications/prompts/list_changed`. */
+  promptsChanged(): void;
+  /** `notifications/resources/list_changed`. */
+  resourcesChanged(): void;
+  /**
+   * `notifications/resources/updated` for `uri`: to the 2026-07-28 listen streams that named it, and to every
+   * 2025-11-25 session (whether or not it subscribed).
+   *
+   * @param uri The resource that changed.
+   */
+  resourceUpdated(uri: string): void;
+}
+
 /** A running member, from `serveMember()`. */
 export interface MemberHandle extends AsyncDisposable {
   /** The member's id. */
@@ -158,6 +185,8 @@ export interface MemberHandle extends AsyncDisposable {
   readonly dataUrl: string | undefined;
   /** `GET` answers 200 `{"status":"ok"}` without authentication (503 `{"status":"draining"}` once draining). */
   readonly healthUrl: string;
+  /** Announces tool, prompt and resource changes to the member's clients, in both eras. */
+  readonly notify: MemberNotifier;
   /**
    * Open sessions per endpoint.
    *
