@@ -47,8 +47,6 @@ export const NOT_IMPLEMENTED: Record<string, Record<string, string>> = {
     "tasks-dispatch-and-envelope": TASKS,
     "tasks-required-task-error": TASKS,
     "tasks-mrtr-composition": TASKS,
-    "json-schema-2020-12":
-      "not scored (pending): the fixture's tool has no composition, conditional or $anchor keywords",
     "http-custom-header-server-validation": "not scored (pending): the fixture member has no x-mcp-header tool",
   },
   "2025-11-25": {},
