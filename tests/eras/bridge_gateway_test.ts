@@ -12,10 +12,8 @@ import type { GatewayHandle } from "../../packages/gateway/mod.ts";
 import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
 import { GATEWAY_SECRET, SECRET, waitFor } from "../_support/members.ts";
 import { gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
+import { callTool, type Round, roundOf } from "./bridge_support.ts";
 import { type AskingMember, startAskingMember } from "../_support/asking_member.ts";
-
-const MODERN = "2026-07-28";
-const ALL = { elicitation: {}, sampling: {}, roots: {} };
 
 /** A proxy with the asking member and a gateway in front of it. */
 async function federation(member: AskingMember, gatewayOptions: Record<string, unknown> = {}) {
@@ -36,60 +34,6 @@ async function federation(member: AskingMember, gatewayOptions: Record<string, u
       await proxy.close();
     },
   };
-}
-
-/** One 2026-07-28 `tools/call` as a raw POST; the JSON-RPC message of the answer. */
-async function callTool(
-  url: string,
-  name: string,
-  extra: Record<string, unknown> = {},
-  options: { subject?: string; capabilities?: Record<string, unknown> } = {},
-): Promise<Record<string, unknown>> {
-  const token = await gatewayToken(options.subject ?? "test-client");
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      authorization: `Bearer ${token}`,
-      "mcp-protocol-version": MODERN,
-      "mcp-method": "tools/call",
-      "mcp-name": name,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "tools/call",
-      params: {
-        name,
-        arguments: {},
-        ...extra,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN,
-          "io.modelcontextprotocol/clientCapabilities": options.capabilities ?? ALL,
-          "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1.0.0" },
-        },
-      },
-    }),
-  });
-  const text = await response.text();
-  const json = response.headers.get("content-type")?.includes("text/event-stream")
-    ? text.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5)).at(-1)!
-    : text;
-  return JSON.parse(json);
-}
-
-type Round = {
-  resultType: string;
-  inputRequests: Record<string, { method: string; params: Record<string, unknown> }>;
-  requestState: string;
-};
-
-function roundOf(message: Record<string, unknown>): Round {
-  const result = message.result as Round | undefined;
-  assert.ok(result, `a result: ${JSON.stringify(message)}`);
-  assert.equal(result.resultType, "input_required", JSON.stringify(result));
-  return result;
 }
 
 Deno.test("A legacy member's elicitation reaches a 2026-07-28 client as input_required; the retry's answer completes the call", async () => {
