@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type BridgedCall, type BridgeHandlers, type BridgeStep, ExchangeError, InputBridge } from "./_input_bridge.ts";
+import {
+  type BridgedCall,
+  type BridgeHandlers,
+  type BridgeStep,
+  type ExchangeError,
+  InputBridge,
+} from "./_input_bridge.ts";
 import { InvalidRequestStateError } from "./_sealed_state.ts";
 import { ServerProtocolError } from "../core/_sdk.ts";
 
