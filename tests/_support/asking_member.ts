@@ -97,6 +97,17 @@ function askingServer(stats: AskingStats): McpServer {
       return text("cancelled");
     },
   );
+  server.registerPrompt("ask_prompt", { description: "Elicits a topic, then prompts about it" }, async (ctx) => {
+    const topic = valueOf(await ask(ctx as unknown as Ctx, "elicitation/create", form("Topic?")));
+    return {
+      messages: [{ role: "user" as const, content: { type: "text" as const, text: `Tell me about ${topic}` } }],
+    };
+  });
+  server.registerResource("asked", "asked://roots", { mimeType: "text/plain" }, async (uri, ctx) => {
+    const answer = await ask(ctx as unknown as Ctx, "roots/list");
+    const roots = (answer.roots as { uri: string }[]).map((root) => root.uri).join(",");
+    return { contents: [{ uri: uri.href, text: roots }] };
+  });
   return server;
 }
 

@@ -12,7 +12,7 @@ import type { GatewayHandle } from "../../packages/gateway/mod.ts";
 import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
 import { GATEWAY_SECRET, SECRET, waitFor } from "../_support/members.ts";
 import { gatewayToken, quiet, textOf } from "../_support/catalog_members.ts";
-import { callTool, type Round, roundOf } from "./bridge_support.ts";
+import { callTool, request, type Round, roundOf } from "./bridge_support.ts";
 import { type AskingMember, startAskingMember } from "../_support/asking_member.ts";
 
 /** A proxy with the asking member and a gateway in front of it. */
@@ -205,4 +205,38 @@ Deno.test("Two 2026-07-28 SDK clients at once answer their own rounds only", asy
   } finally {
     for (const { client } of clients) await client.close();
   }
+});
+
+Deno.test("A legacy member's prompt and resource that ask are bridged the same way", async () => {
+  await using member = await startAskingMember("old");
+  await using fed = await federation(member);
+  const url = fed.gateway.url;
+  const prompt = roundOf(await request(url, "prompts/get", { name: "old__ask_prompt" }, "old__ask_prompt"));
+  const [pKey, pRequest] = Object.entries(prompt.inputRequests)[0]!;
+  assert.equal(pRequest.params.message, "Topic?");
+  const got = await request(url, "prompts/get", {
+    name: "old__ask_prompt",
+    requestState: prompt.requestState,
+    inputResponses: { [pKey]: { action: "accept", content: { value: "tides" } } },
+  }, "old__ask_prompt");
+  const messages = (got.result as { messages: { content: { text: string } }[] }).messages;
+  assert.equal(messages[0]!.content.text, "Tell me about tides");
+
+  const uri = (await fed.proxy.catalog.listResources()).find((r) => r.name.endsWith("asked"))!.uri;
+  const read = roundOf(await request(url, "resources/read", { uri }, uri));
+  const [rKey, rRequest] = Object.entries(read.inputRequests)[0]!;
+  assert.equal(rRequest.method, "roots/list");
+  // A state sealed for the resource does not continue the prompt.
+  const crossed = await request(url, "prompts/get", {
+    name: "old__ask_prompt",
+    requestState: read.requestState,
+    inputResponses: { [rKey]: { roots: [] } },
+  }, "old__ask_prompt");
+  assert.equal((crossed.error as { code: number }).code, -32602);
+  const done = await request(url, "resources/read", {
+    uri,
+    requestState: read.requestState,
+    inputResponses: { [rKey]: { roots: [{ uri: "file:///r" }] } },
+  }, uri);
+  assert.equal((done.result as { contents: { text: string }[] }).contents[0]!.text, "file:///r");
 });

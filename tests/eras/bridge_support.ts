@@ -11,11 +11,29 @@ const MODERN = "2026-07-28";
 const ALL = { elicitation: {}, sampling: {}, roots: {} };
 
 /** One 2026-07-28 `tools/call` as a raw POST; the JSON-RPC message of the answer. */
-export async function callTool(
+/** One 2026-07-28 `tools/call` as a raw POST (no arguments unless `extra` gives them). */
+export function callTool(
   url: string,
   name: string,
   extra: Record<string, unknown> = {},
-  options: { subject?: string; capabilities?: Record<string, unknown> } = {},
+  options: RequestOptions = {},
+): Promise<Record<string, unknown>> {
+  return request(url, "tools/call", { name, arguments: {}, ...extra }, name, options);
+}
+
+/** Who sends a request, and what it declares it can answer. */
+export interface RequestOptions {
+  subject?: string;
+  capabilities?: Record<string, unknown>;
+}
+
+/** One 2026-07-28 request as a raw POST (`Mcp-Name` set to `name`); the JSON-RPC message of the answer. */
+export async function request(
+  url: string,
+  method: string,
+  params: Record<string, unknown>,
+  name: string,
+  options: RequestOptions = {},
 ): Promise<Record<string, unknown>> {
   const token = await gatewayToken(options.subject ?? "test-client");
   const response = await fetch(url, {
@@ -25,17 +43,15 @@ export async function callTool(
       accept: "application/json, text/event-stream",
       authorization: `Bearer ${token}`,
       "mcp-protocol-version": MODERN,
-      "mcp-method": "tools/call",
+      "mcp-method": method,
       "mcp-name": name,
     },
     body: JSON.stringify({
       jsonrpc: "2.0",
       id: 1,
-      method: "tools/call",
+      method,
       params: {
-        name,
-        arguments: {},
-        ...extra,
+        ...params,
         _meta: {
           "io.modelcontextprotocol/protocolVersion": MODERN,
           "io.modelcontextprotocol/clientCapabilities": options.capabilities ?? ALL,
