@@ -114,6 +114,7 @@ export type {
 } from "./packages/member/mod.ts";
 export type {
   BackoffPolicy,
+  CacheHint,
   CallIdentity,
   CallOptions,
   CatalogCallOptions,
@@ -131,12 +132,14 @@ export type {
   ChannelState,
   ChannelStatus,
   CheckOutboundUrlOptions,
+  EraPreference,
   FederationEventInit,
   FederationEventListener,
   FederationEventMap,
   FederationEventType,
   FederationProxyOptions,
   HostResolver,
+  MemberEra,
   MemberErrorEventInit,
   MemberNotificationEventInit,
   MemberState,

@@ -1,4 +1,4 @@
-// Internal: where the gateway counts its metrics: member states, requests to members by member, method and outcome
+// Internal: where the gateway counts its metrics: member states and eras, requests to members by member, method and outcome
 // (from the catalog's `request` events), errors by code, a latency histogram, sessions, and catalog failures. They
 // are written through the one Prometheus writer (core/_prometheus.ts) by the probes (`/metrics`).
 import type { MetricLabels, PrometheusWriter } from "../core/_prometheus.ts";
@@ -147,6 +147,11 @@ export class GatewayMetrics {
         ),
         ...waitingStates(waiting),
       ],
+    );
+    out.gauge(
+      "federation_member_era",
+      "The member's protocol era (modern: 2026-07-28, legacy: 2025-11-25), 1 for the one its latest connection found.",
+      status.flatMap((s): [MetricLabels, number][] => s.era ? [[{ server_id: s.serverId, era: s.era }, 1]] : []),
     );
     out.gauge(
       "federation_member_requests_in_flight",

@@ -18,6 +18,7 @@ import {
   Client,
   type ClientCapabilities,
   type Implementation,
+  type PriorDiscovery,
   type RequestOptions,
   StreamableHTTPClientTransport,
   type Transport,
@@ -28,6 +29,7 @@ import { IdentityTransport } from "./_identity_transport.ts";
 import { type CallRegistry, type CallTable, RelatedTransport } from "./_relation.ts";
 import { StreamRelations } from "../core/_stream_relations.ts";
 import type { ChannelState } from "./status.ts";
+import type { EraPreference } from "./options.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { Logger } from "../core/logger.ts";
 import type { StdioEndpoint } from "../core/types.ts";
@@ -51,6 +53,8 @@ export interface ChannelSettings {
   clientInfo: Implementation;
   capabilities: ClientCapabilities;
   connectTimeout: number;
+  /** Which era to speak first with a member that serves both. */
+  eraPreference: EraPreference;
   /** Whether the data channel opens the Streamable HTTP GET stream for server-initiated messages. */
   serverStream: boolean;
   /** The member's calls in progress, which the connection binds to the ids of their requests. */
@@ -67,6 +71,9 @@ export interface ChannelSettings {
   stdio?: StdioSettings | undefined;
 }
 
+/** How long a connect's era probe may take, at most, in ms (within the connect timeout). */
+const PROBE_TIMEOUT_MS = 5_000;
+
 const RenewResultSchema = z.object({ expiresAt: z.number() }).loose();
 const LATENCY_WEIGHT = 0.2;
 
@@ -80,6 +87,8 @@ export class MemberChannel {
   latency: number | undefined;
   lastError: FederationError | undefined;
   upSince: number | undefined;
+  /** When the channel last went down (`performance.now()`), if it ever did. */
+  downSince: number | undefined;
   lastSuccess = 0;
   attempts = 0;
   reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -96,8 +105,26 @@ export class MemberChannel {
     return this.state === "up" && this.client !== undefined;
   }
 
-  /** Opens a new connection and runs `initialize`; the previous client, if any, is kept until `adopt`. */
-  async open(signal?: AbortSignal): Promise<Client> {
+  /**
+   * Opens a new connection in the member's era, the previous client, if any, kept until `adopt`. With `prior` (the
+   * verdict of the member's other channel, moments ago) in that era; otherwise by the era preference: `"modern"`
+   * probes (`server/discover` first, `initialize` on anything that is not modern evidence), `"legacy"` runs
+   * `initialize` and probes only when the member refuses it (a 2026-07-28-only server). A stdio member is spoken to in
+   * the legacy era without a probe (see `docs/architecture.md` "Eras").
+   */
+  async open(signal?: AbortSignal, prior?: PriorDiscovery): Promise<Client> {
+    if (prior !== undefined || this.#settings.kind === "stdio" || this.#settings.eraPreference === "modern") {
+      return await this.#open(signal, prior);
+    }
+    try {
+      return await this.#open(signal, { kind: "legacy" });
+    } catch (error) {
+      if (!refusesLegacy(error)) throw error;
+      return await this.#open(signal, undefined);
+    }
+  }
+
+  async #open(signal: AbortSignal | undefined, prior: PriorDiscovery | undefined): Promise<Client> {
     const { kind, url, tokens, connectTimeout, serverId } = this.#settings;
     if (kind !== "stdio") await this.#settings.beforeConnect?.(url, signal);
     let authorization: string | undefined;
@@ -120,6 +147,12 @@ export class MemberChannel {
     const client = new Client(this.#settings.clientInfo, {
       capabilities: this.#settings.capabilities,
       jsonSchemaValidator: new LazyJsonSchemaValidator(),
+      // The era is chosen per member (a stdio process is legacy: see `open`); a modern member's input requests are
+      // fulfilled by the proxy itself, through the call's own handler (_input_required.ts).
+      ...(kind === "stdio"
+        ? {}
+        : { versionNegotiation: { mode: "auto", probe: { timeoutMs: Math.min(connectTimeout, PROBE_TIMEOUT_MS) } } }),
+      inputRequired: { autoFulfill: false },
     });
     try {
       let inner: Transport;
@@ -160,12 +193,19 @@ export class MemberChannel {
       }
       transport = new RelatedTransport(inner, this.#settings.calls);
       this.#settings.setup(client, this, transport.calls);
-      await client.connect(transport, { timeout: connectTimeout, signal: abort });
-      // Seed the latency with one round trip: the handshake time would overstate it for a long while.
-      const pinged = performance.now();
-      await client.ping({ timeout: connectTimeout, signal: abort });
+      const adopted = prior !== undefined && kind !== "stdio";
+      const connecting = performance.now();
+      await client.connect(transport, { timeout: connectTimeout, signal: abort, ...(adopted ? { prior } : {}) });
       this.latency = undefined;
-      this.recordLatency(performance.now() - pinged);
+      if (client.getProtocolEra() === "modern" && !adopted) {
+        // A modern connect was one round trip (`server/discover`): it is the latency's first sample.
+        this.recordLatency(performance.now() - connecting);
+      } else {
+        // Seed the latency with one round trip: the handshake time would overstate it for a long while.
+        const pinged = performance.now();
+        await roundTrip(client, { timeout: connectTimeout, signal: abort });
+        this.recordLatency(performance.now() - pinged);
+      }
     } catch (error) {
       // Taken before closing (which ends the process): whether it ended by itself.
       const ended = process?.exitDescription;
@@ -228,6 +268,7 @@ export class MemberChannel {
   fail(cause: FederationError): void {
     if (this.state !== "up") return;
     this.state = "down";
+    this.downSince = performance.now();
     this.lastError = cause;
     const client = this.client;
     this.client = undefined;
@@ -248,13 +289,16 @@ export class MemberChannel {
     return process instanceof StdioProcessTransport ? process.pid : undefined;
   }
 
-  /** Sends an MCP ping within `timeout`; marks the channel down on failure. */
+  /**
+   * Sends an MCP ping (to a modern member, which has no `ping`: `server/discover`, which also refreshes what it
+   * announced) within `timeout`; marks the channel down on failure.
+   */
   async heartbeat(timeout: number): Promise<void> {
     const client = this.client;
     if (!client || this.state !== "up") return;
     const started = performance.now();
     try {
-      await client.ping({ timeout });
+      await roundTrip(client, { timeout });
       this.recordLatency(performance.now() - started);
     } catch (error) {
       if (this.client !== client) return;
@@ -282,7 +326,8 @@ export class MemberChannel {
     this.client = undefined;
     if (!client) return;
     const transport = innerTransport(client);
-    if (transport instanceof StreamableHTTPClientTransport) {
+    // A modern member has no session to end.
+    if (transport instanceof StreamableHTTPClientTransport && client.getProtocolEra() !== "modern") {
       // A courtesy DELETE, bounded: a member that accepts and never answers must not hold close() forever.
       // client.close() below aborts it if it is still pending.
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -334,6 +379,20 @@ export class MemberChannel {
       return response.ok ? await streams.relate(response, related) : response;
     };
   }
+}
+
+/**
+ * Whether a failed `initialize` means the member speaks 2026-07-28 only: it answered with the unsupported-version error
+ * (-32022), or did not know the method (-32601).
+ */
+function refusesLegacy(error: unknown): boolean {
+  return error instanceof ProtocolError && (error.rpcCode === -32022 || error.rpcCode === -32601);
+}
+
+/** The cheapest truthful round trip in the connection's era: `ping`, or `server/discover` for a modern member. */
+async function roundTrip(client: Client, options: RequestOptions): Promise<void> {
+  if (client.getProtocolEra() === "modern") await client.discover(options);
+  else await client.ping(options);
 }
 
 /** The transport under the relation (and identity) decorators. */

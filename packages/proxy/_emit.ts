@@ -44,7 +44,7 @@ export function memberEvent(logger: Logger, type: FederationEventType, init: Mem
   logger[level](`Server '${serverId}' ${type}${cause ? `: ${cause.message}` : ""}`, data);
   return type === "error"
     ? new MemberErrorEvent({ serverId, channel, cause: cause ?? new Error("Unknown error") })
-    : new MemberStateEvent(type as MemberState, { serverId, channel, cause });
+    : new MemberStateEvent(type as MemberState, { serverId, channel, cause, era: init.era });
 }
 
 /** What {@link statusEvents} listens on. */

@@ -49,9 +49,29 @@ export function failsChannel(raw: unknown, error: FederationError, remote: boole
     (raw.code === SdkErrorCode.ConnectionClosed || raw.code === SdkErrorCode.RequestTimeout));
 }
 
-/** Whether a data-channel error means the member lost our HTTP session (HTTP 404 on a session id). */
+/**
+ * Whether a data-channel error means the member lost our HTTP session (HTTP 404 on a session id, legacy era only: a
+ * modern member has no session, and answers an unknown method with a 404 that carries the JSON-RPC error).
+ */
 export function isSessionLost(error: unknown): boolean {
-  return error instanceof SdkHttpError && error.status === 404;
+  return error instanceof SdkHttpError && error.status === 404 && rpcErrorOf(error) === undefined;
+}
+
+/**
+ * The JSON-RPC error answering our request that an HTTP error status carries in its body (how a modern member
+ * answers a failed request: 404 for an unknown method, 400 for a missing client capability, …); `undefined` for
+ * anything else (an error of no request, such as a lost session, has a null id).
+ */
+function rpcErrorOf(error: SdkHttpError): { code: number; message: string; data?: unknown } | undefined {
+  const text = error.data.text;
+  if (typeof text !== "string" || !text.startsWith("{")) return undefined;
+  try {
+    const body = JSON.parse(text) as { id?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
+    if (body.id === null || body.id === undefined || typeof body.error?.code !== "number") return undefined;
+    return { code: body.error.code, message: String(body.error.message ?? ""), data: body.error.data };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Maps anything thrown while talking to a member to a {@link FederationError}. */
@@ -62,7 +82,22 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
   }
   const base = { serverId, channel, cause: error };
   if (context.signal?.aborted) return new CancelledError(`${what} on server '${serverId}' was cancelled`, base);
+  if (
+    error instanceof SdkError && !(error instanceof SdkHttpError) &&
+    error.code === SdkErrorCode.EraNegotiationFailed && error.cause !== undefined
+  ) {
+    // The era probe failed for what its cause says (a refused connection is a ConnectionError, as without a probe).
+    return toFederationError(error.cause, context);
+  }
   if (error instanceof SdkHttpError) {
+    const rpc = rpcErrorOf(error);
+    if (rpc) {
+      return new ProtocolError(`Server '${serverId}' answered ${what} with error ${rpc.code}: ${rpc.message}`, {
+        ...base,
+        rpcCode: rpc.code,
+        data: rpc.data,
+      });
+    }
     const status = error.status;
     if (status === 413) {
       return new ProtocolError(

@@ -79,3 +79,29 @@ Deno.test("the client and server packages' ProtocolError classes recognise each 
   assert.ok(server instanceof SdkProtocolError);
   assert.equal(toFederationError(server, { ...context, remote: true }).code, "ERR_PROTOCOL");
 });
+
+Deno.test("toFederationError maps a failed era probe by its cause: an unreachable member is a ConnectionError", () => {
+  const cause = new TypeError("fetch failed");
+  const raw = new SdkError(SdkErrorCode.EraNegotiationFailed, "Version negotiation probe failed: fetch failed", {
+    cause,
+  }, { cause });
+  const error = toFederationError(raw, { ...context, what: "connect" });
+  assert.ok(error instanceof ConnectionError);
+  assert.equal(error.code, "ERR_CONNECTION_FAILED");
+});
+
+Deno.test("toFederationError reads a modern member's JSON-RPC error from an HTTP status; a 404 of it is no lost session", () => {
+  const raw = new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, "Error POSTing to endpoint", {
+    status: 404,
+    text: '{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"Method not found"}}',
+  });
+  const error = toFederationError(raw, context);
+  assert.ok(error instanceof ProtocolError);
+  assert.equal(error.rpcCode, -32601);
+  assert.equal(isSessionLost(raw), false);
+  const lost = new SdkHttpError(SdkErrorCode.ClientHttpNotImplemented, "Error POSTing to endpoint", {
+    status: 404,
+    text: '{"jsonrpc":"2.0","id":null,"error":{"code":-32001,"message":"Session not found"}}',
+  });
+  assert.equal(isSessionLost(lost), true);
+});

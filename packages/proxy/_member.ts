@@ -4,7 +4,15 @@ import { ConnectionError, type FederationError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
-import type { Client, ClientCapabilities, Implementation, RequestOptions, ServerCapabilities } from "../core/_sdk.ts";
+import type { LoggingLevel } from "../core/mcp_types.ts";
+import type {
+  Client,
+  ClientCapabilities,
+  Implementation,
+  PriorDiscovery,
+  RequestOptions,
+  ServerCapabilities,
+} from "../core/_sdk.ts";
 import { backoffDelay } from "../core/backoff.ts";
 import { MemberChannel } from "./_channel.ts";
 import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
@@ -16,10 +24,12 @@ import type { FederationEventType, MemberState } from "./events.ts";
 import { ToolSafety } from "./_tool_safety.ts";
 import { MemberHealth } from "./_member_health.ts";
 import { setupInbound } from "./_member_inbound.ts";
-import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
+import type { BackoffPolicy, EraPreference, RoutingPolicy } from "./options.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import type { RequestRunner } from "./request_runner.ts";
-import type { ChannelStatus, ServerStatus } from "./status.ts";
+import type { ChannelStatus, MemberEra, ServerStatus } from "./status.ts";
+import { ListenStream } from "./_listen.ts";
+import type { CachedList, CacheHint } from "./_cache_hint.ts";
 
 export interface MemberSettings {
   clientInfo: Implementation;
@@ -29,6 +39,8 @@ export interface MemberSettings {
   heartbeatTimeout: number;
   backoff: BackoffPolicy;
   routing: RoutingPolicy;
+  /** Which era to speak first with a member that serves both. */
+  eraPreference: EraPreference;
   logger: Logger;
   /** Largest message sent to a member, in bytes. @default {DEFAULT_MAX_MESSAGE_BYTES} */
   maxMessageBytes?: number | undefined;
@@ -49,10 +61,17 @@ export interface MemberEventInit {
   cause?: Error | undefined;
   method?: string | undefined;
   params?: Record<string, unknown> | undefined;
+  /** The member's era when it happened (state events). */
+  era?: MemberEra | undefined;
 }
 
 /** How long `auto` routing trusts a channel's latency without a fresh sample, in ms. */
 const LATENCY_REFRESH_MS = 1_000;
+/**
+ * How long, at most, a channel connecting at registration waits for the era verdict of the channel connecting first,
+ * in ms; past it, it probes the member itself.
+ */
+const PRIOR_WAIT_MS = 1_000;
 
 export class Member {
   readonly serverId: string;
@@ -60,6 +79,13 @@ export class Member {
   state: MemberState = "connecting";
   serverInfo: Implementation | undefined;
   capabilities: ServerCapabilities | undefined;
+  instructions: string | undefined;
+  /** The member's era, as its latest connection found it. */
+  era: MemberEra | undefined;
+  /** The level of log messages asked of it (`logging/setLevel`; a modern member gets it in each request's `_meta`). */
+  logLevel: LoggingLevel | undefined;
+  /** The cache hints of its last list results (modern members), by list. */
+  readonly cacheHints: Partial<Record<CachedList, CacheHint>> = {};
   lastError: FederationError | undefined;
   readonly channels: Partial<Record<Channel, MemberChannel>> = {};
   #settings: MemberSettings;
@@ -72,6 +98,10 @@ export class Member {
   /** Which of its tools may be retried, as last listed. */
   readonly tools: ToolSafety = new ToolSafety();
   #calls = new CallRegistry();
+  /** A modern member's `subscriptions/listen` stream (on its control channel, else its data channel). */
+  #listen: ListenStream;
+  /** The era verdict of the latest connection that probed, and when it was found (`performance.now()`). */
+  #verdict: { prior: PriorDiscovery; at: number } | undefined;
 
   constructor(config: FederationConfig, tokens: TokenSource, settings: MemberSettings) {
     this.serverId = config.serverId;
@@ -88,6 +118,14 @@ export class Member {
       control: () => this.channels.control,
       reconnect: (channel) => this.#connect(channel),
       emitError: (cause) => this.#emit("error", { channel: "control", cause: cause as Error }),
+    });
+    const carrier = config.endpoints.control !== undefined ? "control" : "data";
+    this.#listen = new ListenStream({
+      serverId: this.serverId,
+      logger: settings.logger,
+      timeout: settings.requestTimeout,
+      carrier,
+      emitError: (cause) => this.#emit("error", { channel: carrier, cause }),
     });
     // Declared always: whether a request can be answered depends on the handler (and the client behind it) at the
     // time it arrives, and one that cannot gets a clear JSON-RPC error.
@@ -116,6 +154,7 @@ export class Member {
         clientInfo: settings.clientInfo,
         capabilities,
         connectTimeout: settings.connectTimeout,
+        eraPreference: settings.eraPreference,
         calls: this.#calls,
         maxMessageBytes: settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         // Notifications ride the control channel when there is one: the data channel then needs no standing GET
@@ -143,7 +182,27 @@ export class Member {
   async start(signal?: AbortSignal): Promise<void> {
     this.#emit("connecting", {});
     const channels = this.#list();
-    const results = await Promise.allSettled(channels.map((channel) => this.#connect(channel, signal)));
+    // The first channel finds the member's era; the others connect with its verdict (no second probe), or probe
+    // themselves when it takes long or fails.
+    let settle!: (prior: PriorDiscovery | undefined) => void;
+    const verdict = new Promise<PriorDiscovery | undefined>((resolve) => settle = resolve);
+    const results = await Promise.allSettled(channels.map(async (channel, i) => {
+      if (i === 0) {
+        try {
+          await this.#connect(channel, signal);
+        } finally {
+          settle(this.#prior(channel.client));
+        }
+        return;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const prior = await Promise.race([
+        verdict,
+        new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), PRIOR_WAIT_MS)),
+      ]);
+      clearTimeout(timer);
+      await this.#connect(channel, signal, prior);
+    }));
     if (this.#closing) {
       throw new ConnectionError(`Server '${this.serverId}' was removed while connecting`, {
         serverId: this.serverId,
@@ -169,20 +228,50 @@ export class Member {
     this.#health.startHeartbeat();
   }
 
-  async #connect(channel: MemberChannel, signal?: AbortSignal): Promise<void> {
+  /** The era verdict of a connection, for a sibling's connect. */
+  #prior(client: Client | undefined): PriorDiscovery | undefined {
+    if (!client) return undefined;
+    const era = client.getProtocolEra();
+    const discover = client.getDiscoverResult();
+    if (era === "modern" && discover) return { kind: "modern", discover };
+    return era === "legacy" ? { kind: "legacy" } : undefined;
+  }
+
+  /**
+   * Connects a channel with `prior` (the sibling's verdict at registration), else with a verdict a sibling found after
+   * this channel went down (the member as it is since), else probing the member's era afresh: a member restarted as
+   * the other era is seen as it is now.
+   */
+  async #connect(channel: MemberChannel, signal?: AbortSignal, prior?: PriorDiscovery): Promise<void> {
     if (!channel.isUp) channel.state = "connecting";
+    const verdict = this.#verdict;
+    if (prior === undefined && verdict && channel.downSince !== undefined && verdict.at > channel.downSince) {
+      prior = verdict.prior;
+    }
     try {
-      const client = await channel.open(signal);
+      const client = await channel.open(signal, prior);
+      if (prior === undefined) {
+        const found = this.#prior(client);
+        if (found) this.#verdict = { prior: found, at: performance.now() };
+      }
       if (this.#closing) {
         await client.close().catch(() => {});
         return;
       }
-      // A member restarted with another version or capabilities is described as it is now.
+      // A member restarted with another version, capabilities or era is described as it is now.
       this.serverInfo = client.getServerVersion();
       this.capabilities = client.getServerCapabilities();
+      this.instructions = client.getInstructions();
+      const era = client.getProtocolEra();
+      if (era !== this.era) {
+        // Hints of the other era's lists say nothing now.
+        for (const list of Object.keys(this.cacheHints) as CachedList[]) delete this.cacheHints[list];
+      }
+      this.era = era;
       const previous = channel.adopt(client);
       previous?.close().catch(() => {});
       if (channel.kind === "control") this.#health.scheduleRenewal();
+      this.#listen.connected(channel.kind, client);
     } catch (error) {
       if (!channel.isUp) channel.state = "down";
       channel.lastError = error as FederationError;
@@ -361,7 +450,12 @@ export class Member {
   }
 
   #emit(type: FederationEventType, init: Omit<MemberEventInit, "serverId">): void {
-    this.#settings.emit(type, { serverId: this.serverId, ...init });
+    this.#settings.emit(type, { serverId: this.serverId, era: this.era, ...init });
+  }
+
+  /** A modern member's `subscriptions/listen` stream (list changes, resource updates; see `_listen.ts`). */
+  get listen(): ListenStream {
+    return this.#listen;
   }
 
   status(): ServerStatus {
@@ -380,6 +474,7 @@ export class Member {
     return {
       serverId: this.serverId,
       state: this.state,
+      era: this.era,
       channels,
       serverInfo: this.serverInfo,
       capabilities: this.capabilities,
@@ -393,6 +488,7 @@ export class Member {
     if (this.#closing) return;
     this.#closing = true;
     this.#health.stop();
+    this.#listen.close();
     for (const channel of this.#list()) clearTimeout(channel.reconnectTimer);
     if (this.#inFlight > 0 && drainTimeout > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,23 +1,33 @@
 // Internal: the MCP requests behind the proxy's typed calls, as runners for one channel's client: one place that
 // says how each request is sent (`tools/call` with its `_meta`, each list page, …), so that every caller, the
 // catalog included, goes through the same typed call.
-import { CallToolResultSchema } from "../core/_sdk.ts";
+import { CallToolResultSchema, LOG_LEVEL_META_KEY, PROTOCOL_VERSION_META_KEY } from "../core/_sdk.ts";
 import type {
   CallToolResult,
+  GetPromptResult,
+  LoggingLevel,
   McpClient,
   McpRequestOptions,
   Prompt,
+  ReadResourceResult,
   Resource,
   ResourceTemplate,
   Tool,
 } from "../core/mcp_types.ts";
 import type { RequestRunner } from "./request_runner.ts";
+import { type InputRounds, runInputRounds } from "./_input_required.ts";
+import { type CacheHint, hintOf } from "./_cache_hint.ts";
 
 /** One page of a list; `nextCursor` continues it. */
 export interface Page<T> {
   items: T[];
   nextCursor?: string | undefined;
+  /** The page's cache hint (a modern member's). */
+  hint?: CacheHint | undefined;
 }
+
+/** List requests always reach the member: the SDK client's own response cache is bypassed (the catalog has one). */
+const FRESH = { cacheMode: "bypass" } as const;
 
 /** Fetches one page of a list. */
 export type PageRunner<T> = (
@@ -26,19 +36,106 @@ export type PageRunner<T> = (
   options: McpRequestOptions,
 ) => Promise<Page<T>>;
 
-/** `tools/call`; `_meta` is sent along without a progress token (the SDK sets its own for `onprogress`). */
+/**
+ * The `_meta` sent to a member for a caller's `meta`: without a progress token (the SDK sets its own for
+ * `onprogress`) and without a protocol version (the proxy's client states the one it negotiated with that member).
+ * A modern member gets the rest as the caller's envelope: its client info, capabilities, log level and trace
+ * context override the proxy client's own (the member sees the downstream client).
+ */
+export function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!meta) return undefined;
+  const { progressToken: _token, [PROTOCOL_VERSION_META_KEY]: _version, ...rest } = meta;
+  return Object.keys(rest).length > 0 ? rest : undefined;
+}
+
+/** What a call adds for a modern member: its input rounds and the tool's definition as last listed. */
+export interface ModernCall {
+  /** The log level asked of the member (sent in `_meta` unless the caller's `meta` has one). */
+  logLevel?: LoggingLevel | undefined;
+  rounds: InputRounds;
+  /** The tool's definition (its `x-mcp-header` arguments become `Mcp-Param-*` headers). */
+  definition?: Tool | undefined;
+}
+
+/** The params of a modern member's request: the log level asked of it added to its `_meta`. */
+function modernParams(params: Record<string, unknown>, modern: ModernCall): Record<string, unknown> {
+  if (modern.logLevel === undefined) return params;
+  const meta = (params._meta ?? {}) as Record<string, unknown>;
+  if (meta[LOG_LEVEL_META_KEY] !== undefined) return params;
+  return { ...params, _meta: { ...meta, [LOG_LEVEL_META_KEY]: modern.logLevel } };
+}
+
+/** `tools/call`, in the member's era (see {@link forwardedMeta} and {@link runInputRounds}). */
 export function toolCall(
   name: string,
   args: Record<string, unknown>,
   meta: Record<string, unknown> | undefined,
+  modern?: ModernCall,
 ): RequestRunner<CallToolResult> {
   const params: Record<string, unknown> = { name, arguments: args };
-  if (meta) {
-    const { progressToken: _dropped, ...rest } = meta;
-    if (Object.keys(rest).length > 0) params._meta = rest;
-  }
-  return (client, options) =>
-    client.request({ method: "tools/call", params }, CallToolResultSchema, options) as Promise<CallToolResult>;
+  const forwarded = forwardedMeta(meta);
+  if (forwarded) params._meta = forwarded;
+  return (client, options) => {
+    if (!modern || client.getProtocolEra() !== "modern") {
+      return client.request({ method: "tools/call", params }, CallToolResultSchema, options) as Promise<
+        CallToolResult
+      >;
+    }
+    // The definition goes without its output schema: the proxy passes results on as the member sent them.
+    const definition = modern.definition ? { ...modern.definition, outputSchema: undefined } : undefined;
+    return runInputRounds<CallToolResult>(
+      modernParams(params, modern),
+      (leg) =>
+        client.callTool(leg as { name: string }, {
+          ...options,
+          allowInputRequired: true,
+          ...(definition ? { toolDefinition: definition as Tool } : {}),
+        }),
+      modern.rounds,
+    );
+  };
+}
+
+/** `prompts/get`, in the member's era. */
+export function promptGet(
+  name: string,
+  args: Record<string, string>,
+  meta: Record<string, unknown> | undefined,
+  modern: ModernCall,
+): RequestRunner<GetPromptResult> {
+  const params: Record<string, unknown> = { name, arguments: args };
+  const forwarded = forwardedMeta(meta);
+  if (forwarded) params._meta = forwarded;
+  return (client, options) => {
+    if (client.getProtocolEra() !== "modern") return client.getPrompt(params as { name: string }, options);
+    return runInputRounds<GetPromptResult>(
+      modernParams(params, modern),
+      (leg) => client.getPrompt(leg as { name: string }, { ...options, allowInputRequired: true }),
+      modern.rounds,
+    );
+  };
+}
+
+/** `resources/read`, in the member's era; always fresh (the SDK client's response cache is bypassed). */
+export function resourceRead(
+  uri: string,
+  meta: Record<string, unknown> | undefined,
+  modern: ModernCall,
+): RequestRunner<ReadResourceResult> {
+  const params: Record<string, unknown> = { uri };
+  const forwarded = forwardedMeta(meta);
+  if (forwarded) params._meta = forwarded;
+  return (client, options) => {
+    if (client.getProtocolEra() !== "modern") {
+      return client.readResource(params as { uri: string }, { ...options, cacheMode: "bypass" });
+    }
+    return runInputRounds<ReadResourceResult>(
+      modernParams(params, modern),
+      (leg) =>
+        client.readResource(leg as { uri: string }, { ...options, cacheMode: "bypass", allowInputRequired: true }),
+      modern.rounds,
+    );
+  };
 }
 
 function cursorParams(cursor: string | undefined): { cursor?: string } {
@@ -51,8 +148,8 @@ export async function toolsPage(
   cursor: string | undefined,
   options: McpRequestOptions,
 ): Promise<Page<Tool>> {
-  const r = await client.listTools(cursorParams(cursor), options);
-  return { items: r.tools, nextCursor: r.nextCursor };
+  const r = await client.listTools(cursorParams(cursor), { ...options, ...FRESH });
+  return { items: r.tools, nextCursor: r.nextCursor, hint: hintOf(r) };
 }
 
 /** A page of `resources/list`. */
@@ -61,8 +158,8 @@ export async function resourcesPage(
   cursor: string | undefined,
   options: McpRequestOptions,
 ): Promise<Page<Resource>> {
-  const r = await client.listResources(cursorParams(cursor), options);
-  return { items: r.resources, nextCursor: r.nextCursor };
+  const r = await client.listResources(cursorParams(cursor), { ...options, ...FRESH });
+  return { items: r.resources, nextCursor: r.nextCursor, hint: hintOf(r) };
 }
 
 /** A page of `resources/templates/list`. */
@@ -71,8 +168,8 @@ export async function resourceTemplatesPage(
   cursor: string | undefined,
   options: McpRequestOptions,
 ): Promise<Page<ResourceTemplate>> {
-  const r = await client.listResourceTemplates(cursorParams(cursor), options);
-  return { items: r.resourceTemplates, nextCursor: r.nextCursor };
+  const r = await client.listResourceTemplates(cursorParams(cursor), { ...options, ...FRESH });
+  return { items: r.resourceTemplates, nextCursor: r.nextCursor, hint: hintOf(r) };
 }
 
 /** A page of `prompts/list`. */
@@ -81,20 +178,23 @@ export async function promptsPage(
   cursor: string | undefined,
   options: McpRequestOptions,
 ): Promise<Page<Prompt>> {
-  const r = await client.listPrompts(cursorParams(cursor), options);
-  return { items: r.prompts, nextCursor: r.nextCursor };
+  const r = await client.listPrompts(cursorParams(cursor), { ...options, ...FRESH });
+  return { items: r.prompts, nextCursor: r.nextCursor, hint: hintOf(r) };
 }
 
 /** Runs page after page until the last (or a repeated cursor, which would loop forever). */
 export async function paginate<T>(
   request: (run: RequestRunner<Page<T>>) => Promise<Page<T>>,
   page: PageRunner<T>,
+  onHint?: (hint: CacheHint | undefined) => void,
 ): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
   const seen = new Set<string>();
   do {
     const result = await request((client, options) => page(client, cursor, options));
+    // The first page's hint is the list's (a later page's could only shorten it).
+    if (cursor === undefined) onHint?.(result.hint);
     items.push(...result.items);
     cursor = result.nextCursor;
     if (cursor !== undefined && seen.has(cursor)) break;

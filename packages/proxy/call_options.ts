@@ -81,6 +81,19 @@ export interface CallOptions {
   /** Force a channel instead of the routing policy (still fails over when it is down). */
   channel?: Channel | undefined;
   /**
+   * Return a modern member's `input_required` result as it is (from `callTool`, `getPrompt`, `readResource` and the
+   * catalog's versions; check it with `isInputRequiredResult`) instead of fulfilling it: the caller gathers the input
+   * and retries with `inputResponses` and `requestState`. Without it, the proxy answers the member's input requests
+   * itself through `onrequest` (else `FederationProxy.onServerRequest`) and retries, up to 8 rounds; with neither, the
+   * call fails with a `ProtocolError` of `rpcCode` -32021 (a client capability is missing). A legacy member asks with
+   * server-to-client requests instead, which go to the same handlers.
+   */
+  allowInputRequired?: boolean | undefined;
+  /** The answers to a modern member's input requests, for a retry of an `input_required` round. */
+  inputResponses?: Record<string, unknown> | undefined;
+  /** The member's `requestState` of an `input_required` round, echoed on its retry. */
+  requestState?: string | undefined;
+  /**
    * Whether a retry on the other channel is safe if the first one drops mid-call. Read-only requests always are;
    * for tools, defaults to the tool's `readOnlyHint`/`idempotentHint` annotations as last listed.
    */

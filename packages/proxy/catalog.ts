@@ -19,6 +19,7 @@
 export { FederatedCatalog } from "./catalog/federated_catalog.ts";
 export type { CatalogSource } from "./catalog/source.ts";
 export {
+  type CacheHint,
   type CatalogCallOptions,
   type CatalogFailure,
   type CatalogList,

@@ -15,6 +15,7 @@
  */
 
 import type { Channel } from "../core/errors.ts";
+import type { MemberEra } from "./status.ts";
 
 /** A member's overall state. */
 export type MemberState = "connecting" | "connected" | "degraded" | "reconnecting" | "disconnected" | "closed";
@@ -34,6 +35,8 @@ export interface FederationEventInit {
 export interface MemberStateEventInit extends FederationEventInit {
   /** Why it happened, if known. */
   cause?: Error | undefined;
+  /** The member's protocol era then (as its latest connection found it), if known. */
+  era?: MemberEra | undefined;
 }
 
 /** Fields of a {@link MemberErrorEvent}. */
@@ -108,6 +111,11 @@ export class FederationEvent extends Event {
 export class MemberStateEvent extends FederationEvent {
   /** Why it happened, if known. */
   readonly cause: Error | undefined;
+  /**
+   * The member's protocol era then (`"modern"`: 2026-07-28, `"legacy"`: 2025-11-25), as its latest connection found
+   * it: a `connected` event after a member restarted as the other era carries its new era.
+   */
+  readonly era: MemberEra | undefined;
 
   /**
    * Creates the event.
@@ -118,6 +126,7 @@ export class MemberStateEvent extends FederationEvent {
   constructor(type: MemberState, init: MemberStateEventInit) {
     super(type, init);
     this.cause = init.cause;
+    this.era = init.era;
   }
 
   /** The state entered. */

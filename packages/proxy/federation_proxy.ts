@@ -38,6 +38,7 @@ import type {
   ReadResourceResult,
   Resource,
   ResourceTemplate,
+  ServerCapabilities,
   Tool,
 } from "../core/mcp_types.ts";
 import type { Member, MemberEventInit } from "./_member.ts";
@@ -48,17 +49,20 @@ import { AuthManagerCache } from "./_token_source.ts";
 import { guardEndpoints } from "../core/outbound_guard.ts";
 import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog/federated_catalog.ts";
-import type { CatalogCallOptions } from "./catalog/types.ts";
+import type { CacheHint, CatalogCallOptions, CatalogList } from "./catalog/types.ts";
 import type { CatalogSource } from "./catalog/source.ts";
 import { type FederationEventMap, type FederationEventType, MemberErrorEvent, type StatusEvent } from "./events.ts";
 import { DEFAULT_MAX_STDIO_MEMBERS, type FederationProxyOptions } from "./options.ts";
 import type { ServerStatus } from "./status.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import {
+  type ModernCall,
   type Page,
   type PageRunner,
   paginate,
+  promptGet,
   promptsPage,
+  resourceRead,
   resourcesPage,
   resourceTemplatesPage,
   toolCall,
@@ -274,6 +278,55 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
   }
 
   /**
+   * What a member announced as its instructions (`initialize` or `server/discover`), as its latest connection found
+   * it. A gateway merges them into its own.
+   *
+   * @param serverId The member.
+   * @returns The instructions, or `undefined` (none, or no such member).
+   */
+  getServerInstructions(serverId: string): string | undefined {
+    return this.#members.get(serverId)?.instructions;
+  }
+
+  /**
+   * What a member announced it can do (`initialize` or `server/discover`), as its latest connection found it.
+   *
+   * @param serverId The member.
+   * @returns Its capabilities, or `undefined` (not connected yet, or no such member).
+   */
+  getServerCapabilities(serverId: string): ServerCapabilities | undefined {
+    return this.#members.get(serverId)?.capabilities;
+  }
+
+  /**
+   * The cache hint of a member's last list result of one kind (a modern member's `ttlMs` and `cacheScope`).
+   *
+   * @param serverId The member.
+   * @param list Which list.
+   * @returns The hint, or `undefined` when the member gave none (a legacy member never does).
+   */
+  getCacheHint(serverId: string, list: CatalogList): CacheHint | undefined {
+    return this.#members.get(serverId)?.cacheHints[list];
+  }
+
+  /** What a call does with a modern member's input rounds (`_input_required.ts`). */
+  #modern(serverId: string, what: string, options: CallOptions, definition?: Tool): ModernCall {
+    return {
+      logLevel: this.#members.get(serverId)?.logLevel,
+      rounds: {
+        serverId,
+        what,
+        allow: options.allowInputRequired ?? false,
+        inputResponses: options.inputResponses,
+        requestState: options.requestState,
+        handler: options.onrequest ?? this.onServerRequest,
+        signal: options.signal,
+      },
+      definition,
+    };
+  }
+
+  /**
    * Runs any MCP request on a member with routing, failover, timeout and cancellation. The building block of the
    * typed calls below and of the gateway's pass-through.
    *
@@ -301,8 +354,10 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @param serverId The member.
    * @param name The tool's name on the member.
    * @param args The tool's arguments.
-   * @param options `signal`, `timeout`, `onprogress`, `channel`, `idempotent`, and `meta` (sent as `_meta`).
-   * @returns The tool's result.
+   * @param options `signal`, `timeout`, `onprogress`, `onrequest`, `channel`, `idempotent`, `meta` (sent as `_meta`:
+   *   a modern member sees the caller's client info and capabilities in it), and for a modern member's input rounds
+   *   `allowInputRequired`, `inputResponses` and `requestState`.
+   * @returns The tool's result (with `allowInputRequired`, possibly a modern member's `input_required` round).
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   callTool(
@@ -314,7 +369,9 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
     try {
       const member = this.#member(serverId);
       const { meta, ...callOptions } = options;
-      return member.request(`tools/call '${name}'`, toolCall(name, args, meta), {
+      const what = `tools/call '${name}'`;
+      const modern = this.#modern(serverId, what, options, member.tools.definition(name));
+      return member.request(what, toolCall(name, args, meta, modern), {
         ...callOptions,
         safe: options.idempotent ?? member.tools.isSafe(name),
       });
@@ -323,10 +380,22 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
     }
   }
 
-  #paginate<T>(serverId: string, what: string, page: PageRunner<T>, options: CallOptions): Promise<T[]> {
+  #paginate<T>(
+    serverId: string,
+    list: CatalogList,
+    what: string,
+    page: PageRunner<T>,
+    options: CallOptions,
+  ): Promise<T[]> {
     return paginate(
       (run: RequestRunner<Page<T>>) => this.request(serverId, what, run, { ...options, idempotent: true }),
       page,
+      (hint) => {
+        const member = this.#members.get(serverId);
+        if (!member) return;
+        if (hint) member.cacheHints[list] = hint;
+        else delete member.cacheHints[list];
+      },
     );
   }
 
@@ -339,7 +408,7 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   async listTools(serverId: string, options: CallOptions = {}): Promise<Tool[]> {
-    const tools = await this.#paginate(serverId, "tools/list", toolsPage, options);
+    const tools = await this.#paginate(serverId, "tools", "tools/list", toolsPage, options);
     this.#member(serverId).tools.learn(tools);
     return tools;
   }
@@ -353,7 +422,7 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   listResources(serverId: string, options: CallOptions = {}): Promise<Resource[]> {
-    return this.#paginate(serverId, "resources/list", resourcesPage, options);
+    return this.#paginate(serverId, "resources", "resources/list", resourcesPage, options);
   }
 
   /**
@@ -365,7 +434,7 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   listResourceTemplates(serverId: string, options: CallOptions = {}): Promise<ResourceTemplate[]> {
-    return this.#paginate(serverId, "resources/templates/list", resourceTemplatesPage, options);
+    return this.#paginate(serverId, "resourceTemplates", "resources/templates/list", resourceTemplatesPage, options);
   }
 
   /**
@@ -373,13 +442,15 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    *
    * @param serverId The member.
    * @param uri The resource URI.
-   * @param options Call options.
-   * @returns The contents.
+   * @param options Call options, and `meta` (sent as `_meta`).
+   * @returns The contents (a modern member's `ttlMs`/`cacheScope` on them as it sent them).
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
-  readResource(serverId: string, uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
-    return this.request(serverId, `resources/read '${uri}'`, (client, o) => client.readResource({ uri }, o), {
-      ...options,
+  readResource(serverId: string, uri: string, options: CatalogCallOptions = {}): Promise<ReadResourceResult> {
+    const { meta, ...callOptions } = options;
+    const what = `resources/read '${uri}'`;
+    return this.request(serverId, what, resourceRead(uri, meta, this.#modern(serverId, what, options)), {
+      ...callOptions,
       idempotent: true,
     });
   }
@@ -393,7 +464,7 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   listPrompts(serverId: string, options: CallOptions = {}): Promise<Prompt[]> {
-    return this.#paginate(serverId, "prompts/list", promptsPage, options);
+    return this.#paginate(serverId, "prompts", "prompts/list", promptsPage, options);
   }
 
   /**
@@ -402,7 +473,7 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @param serverId The member.
    * @param name The prompt's name on the member.
    * @param args The prompt's arguments.
-   * @param options Call options.
+   * @param options Call options, and `meta` (sent as `_meta`).
    * @returns The prompt's messages.
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
@@ -410,17 +481,14 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
     serverId: string,
     name: string,
     args: Record<string, string> = {},
-    options: CallOptions = {},
+    options: CatalogCallOptions = {},
   ): Promise<GetPromptResult> {
-    return this.request(
-      serverId,
-      `prompts/get '${name}'`,
-      (client, o) => client.getPrompt({ name, arguments: args }, o),
-      {
-        ...options,
-        idempotent: true,
-      },
-    );
+    const { meta, ...callOptions } = options;
+    const what = `prompts/get '${name}'`;
+    return this.request(serverId, what, promptGet(name, args, meta, this.#modern(serverId, what, options)), {
+      ...callOptions,
+      idempotent: true,
+    });
   }
 
   /**
@@ -449,6 +517,9 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   async subscribeResource(serverId: string, uri: string, options: CallOptions = {}): Promise<void> {
+    const member = this.#member(serverId);
+    // A modern member has no `resources/subscribe`: the URI joins its listen stream's filter.
+    if (member.era === "modern") return await member.listen.subscribe(uri);
     await this.request(serverId, `resources/subscribe '${uri}'`, (client, o) => client.subscribeResource({ uri }, o), {
       ...options,
       idempotent: true,
@@ -465,6 +536,8 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   async unsubscribeResource(serverId: string, uri: string, options: CallOptions = {}): Promise<void> {
+    const member = this.#member(serverId);
+    if (member.era === "modern") return await member.listen.unsubscribe(uri);
     await this.request(
       serverId,
       `resources/unsubscribe '${uri}'`,
@@ -483,6 +556,10 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * @throws {FederationError} As {@link FederationProxy.request}.
    */
   async setLoggingLevel(serverId: string, level: LoggingLevel, options: CallOptions = {}): Promise<void> {
+    const member = this.#member(serverId);
+    member.logLevel = level;
+    // A modern member has no `logging/setLevel`: the level goes in each request's `_meta`.
+    if (member.era === "modern") return;
     await this.request(serverId, "logging/setLevel", (client, o) => client.setLoggingLevel(level, o), {
       ...options,
       idempotent: true,
@@ -499,7 +576,16 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    */
   async ping(serverId: string, options: CallOptions = {}): Promise<number> {
     const started = performance.now();
-    await this.request(serverId, "ping", (client, o) => client.ping(o), { ...options, idempotent: true });
+    // A modern member has no `ping`: `server/discover` is its cheapest round trip.
+    await this.request(
+      serverId,
+      "ping",
+      async (client, o) => {
+        if (client.getProtocolEra() === "modern") await client.discover(o);
+        else await client.ping(o);
+      },
+      { ...options, idempotent: true },
+    );
     return performance.now() - started;
   }
 

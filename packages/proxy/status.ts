@@ -13,6 +13,13 @@ import type { FederationError } from "../core/errors.ts";
 import type { Implementation, ServerCapabilities } from "../core/mcp_types.ts";
 import type { MemberState } from "./events.ts";
 
+/**
+ * A member's protocol era: `"modern"` speaks MCP 2026-07-28 (stateless, `server/discover`, `_meta` envelope on every
+ * request, input requests as `input_required` results), `"legacy"` speaks 2025-11-25 (`initialize`, sessions,
+ * server-to-client requests). The SDK's own words.
+ */
+export type MemberEra = "modern" | "legacy";
+
 /** State of one channel: `up`, `connecting` (first attempt or reconnecting), `down` (waiting to retry), `closed`. */
 export type ChannelState = "connecting" | "up" | "down" | "closed";
 
@@ -40,7 +47,12 @@ export interface ServerStatus {
   state: MemberState;
   /** Per-channel state (only the channels the member offers; a stdio member has `stdio` alone). */
   channels: { control?: ChannelStatus; data?: ChannelStatus; stdio?: ChannelStatus };
-  /** What the member announced in `initialize`. */
+  /**
+   * The member's protocol era as last determined (at registration, then on every reconnection: a member restarted
+   * as the other era is seen as it is now); `undefined` until a channel has connected.
+   */
+  era?: MemberEra | undefined;
+  /** What the member announced in `initialize` (or `server/discover`). */
   serverInfo: Implementation | undefined;
   /** The member's capabilities. */
   capabilities: ServerCapabilities | undefined;

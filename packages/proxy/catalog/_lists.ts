@@ -29,6 +29,8 @@ class Slot {
   pending: Promise<void> | undefined;
   error: FederationError | undefined;
   failedAt = -Infinity;
+  /** When the items go stale by their cache hint (a modern member followed without a listen stream). */
+  expiresAt = Infinity;
 }
 
 /** What the cache keeps per member. */
@@ -128,6 +130,9 @@ export class ListCache {
     const cached = this.#views.get(list)?.owners.get(key);
     if (cached && this.#source.hasServer(cached.serverId)) return cached;
     await this.list(list);
+    const owner = this.#views.get(list)?.owners.get(key);
+    if (owner || !this.#expireHinted(list)) return owner;
+    await this.list(list);
     return this.#views.get(list)?.owners.get(key);
   }
 
@@ -150,17 +155,19 @@ export class ListCache {
     for (const list of this.#hot) this.#reconcile(list);
   }
 
-  #needsFetch(serverId: string, list: CatalogList): boolean {
+  /** Whether a member's list must be fetched; `refetch` (a fetch just ran): only when a change made it stale. */
+  #needsFetch(serverId: string, list: CatalogList, refetch = false): boolean {
     const entry = this.entry(serverId);
     if (!this.offers(entry, list)) return false;
     const slot = entry.slots[list];
-    if (!slot.stale && slot.items !== undefined) return false;
-    return this.#settings.now() - slot.failedAt >= this.#settings.retryAfter;
+    const now = this.#settings.now();
+    if (!slot.stale && slot.items !== undefined && (refetch || now < slot.expiresAt)) return false;
+    return now - slot.failedAt >= this.#settings.retryAfter;
   }
 
   /** Fetches a member's list until it is current (a list_changed may arrive during a fetch), at most 3 times. */
   async #ensureFresh(serverId: string, list: CatalogList): Promise<void> {
-    for (let i = 0; i < 3 && this.#needsFetch(serverId, list); i++) await this.#refresh(serverId, list);
+    for (let i = 0; i < 3 && this.#needsFetch(serverId, list, i > 0); i++) await this.#refresh(serverId, list);
   }
 
   #refresh(serverId: string, list: CatalogList): Promise<void> {
@@ -179,11 +186,35 @@ export class ListCache {
       slot.error = undefined;
       slot.failedAt = -Infinity;
       slot.stale = slot.generation !== generation;
+      slot.expiresAt = this.#expiry(serverId, list);
     }, (error) => {
       slot.error = error as FederationError;
       slot.failedAt = this.#settings.now();
     }).finally(() => slot.pending = undefined);
     return slot.pending;
+  }
+
+  /**
+   * When a list just fetched goes stale by itself: a modern member without a control channel sends no list changes
+   * (it has no standing stream), so its list is followed by its cache hint (`ttlMs`; none: at once). Every other
+   * member tells when its lists change.
+   */
+  #expiry(serverId: string, list: CatalogList): number {
+    const status = this.#source.getServerStatus(serverId);
+    if (status?.era !== "modern" || status.channels.control !== undefined) return Infinity;
+    return this.#settings.now() + (this.#source.getCacheHint?.(serverId, list)?.ttlMs ?? 0);
+  }
+
+  /** Marks stale the lists followed by their hints (a name was not found: it may be new). */
+  #expireHinted(list: CatalogList): boolean {
+    let any = false;
+    for (const entry of this.#members.values()) {
+      const slot = entry.slots[list];
+      if (slot.expiresAt === Infinity) continue;
+      slot.expiresAt = -Infinity;
+      any = true;
+    }
+    return any;
   }
 
   #fetch(serverId: string, list: CatalogList): Promise<Item[]> {

@@ -24,7 +24,7 @@
  */
 
 import { ProtocolError, ServerNotFoundError } from "../../core/errors.ts";
-import { ProtocolErrorCode } from "../../core/_sdk.ts";
+import { isInputRequiredResult, ProtocolErrorCode } from "../../core/_sdk.ts";
 import type {
   CallToolResult,
   CompleteRequestParams,
@@ -50,8 +50,11 @@ import { Subscriptions } from "./_subscriptions.ts";
 import type { CatalogEventMap } from "./events.ts";
 import { TypedEventTarget } from "../../core/typed_event_target.ts";
 import type { CatalogSource } from "./source.ts";
+import { mergeHints } from "../_cache_hint.ts";
 import type {
+  CacheHint,
   CatalogFailure,
+  CatalogList,
   CatalogOptions,
   NameCallOptions,
   NameOrigin,
@@ -159,6 +162,28 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
   }
 
   /**
+   * How long the federated list of one kind stays fresh and who may share it: the merge of the usable members'
+   * hints on their last list results (MCP 2026-07-28 `ttlMs`/`cacheScope`): the smallest `ttlMs`, and `private` if
+   * any member said so or gave no hint (a legacy member never does, and counts as `0`/`private`). With no member,
+   * `0`/`private`. A gateway puts it on its own list results.
+   *
+   * @param list Which list.
+   * @returns The merged hint.
+   * @example
+   * ```ts
+   * import { FederationProxy } from "@federated-mcp/federation/proxy";
+   *
+   * await using proxy = new FederationProxy("a-secret-of-at-least-thirty-two-bytes!!");
+   * console.log(proxy.catalog.cacheHint("tools")); // { ttlMs: 0, cacheScope: "private" }
+   * ```
+   */
+  cacheHint(list: CatalogList): CacheHint {
+    const source = this.#source;
+    const members = source.getConnectedServers().filter((id) => this.#lists.offers(this.#lists.entry(id), list));
+    return mergeHints(members.map((id) => source.getCacheHint?.(id, list)));
+  }
+
+  /**
    * The members' lists that could not be fetched lately (a later success clears the entry).
    *
    * @returns One entry per failing member and list.
@@ -246,6 +271,8 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
       "tools/call",
       this.#source.callTool(origin.serverId, origin.name, args, callOptions),
     );
+    // A modern member's input_required round (with `allowInputRequired`) goes back as it came.
+    if (isInputRequiredResult(result)) return result;
     return federateToolResult(this.#lists.cached("resources"), origin.serverId, result);
   }
 
@@ -259,7 +286,7 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
    * @throws {FederationError} As `FederationProxy.request`.
    */
   async readResource(uri: string, options: UriCallOptions = {}): Promise<ReadResourceResult> {
-    const { origin: resolved, meta: _meta, ...callOptions } = options;
+    const { origin: resolved, ...callOptions } = options;
     const origin = resolved ?? await this.resolveResource(uri);
     const result = await observe(
       this,
@@ -267,6 +294,8 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
       "resources/read",
       this.#source.readResource(origin.serverId, origin.uri, callOptions),
     );
+    // A modern member's input_required round (with `allowInputRequired`) goes back as it came.
+    if (isInputRequiredResult(result)) return result;
     return federateReadResult(this.#lists.cached("resources"), origin, uri, result);
   }
 
@@ -285,7 +314,7 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
     args: Record<string, string> = {},
     options: NameCallOptions = {},
   ): Promise<GetPromptResult> {
-    const { origin: resolved, meta: _meta, ...callOptions } = options;
+    const { origin: resolved, ...callOptions } = options;
     const origin = resolved ?? await this.resolvePrompt(name);
     const result = await observe(
       this,
@@ -293,6 +322,8 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
       "prompts/get",
       this.#source.getPrompt(origin.serverId, origin.name, args, callOptions),
     );
+    // A modern member's input_required round (with `allowInputRequired`) goes back as it came.
+    if (isInputRequiredResult(result)) return result;
     return federatePromptResult(this.#lists.cached("resources"), origin.serverId, result);
   }
 

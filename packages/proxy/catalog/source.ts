@@ -31,7 +31,7 @@ import type {
 import type { CallOptions } from "../call_options.ts";
 import type { FederationEventMap, FederationEventType } from "../events.ts";
 import type { ServerStatus } from "../status.ts";
-import type { CatalogCallOptions } from "./types.ts";
+import type { CacheHint, CatalogCallOptions, CatalogList } from "./types.ts";
 
 /** What the catalog needs from a federation: members, their events, and one typed call per MCP request. */
 export interface CatalogSource {
@@ -123,7 +123,7 @@ export interface CatalogSource {
    * @param options Call options.
    * @returns The contents.
    */
-  readResource(serverId: string, uri: string, options?: CallOptions): Promise<ReadResourceResult>;
+  readResource(serverId: string, uri: string, options?: CatalogCallOptions): Promise<ReadResourceResult>;
   /**
    * Gets a prompt by its name on the member.
    *
@@ -137,7 +137,7 @@ export interface CatalogSource {
     serverId: string,
     name: string,
     args?: Record<string, string>,
-    options?: CallOptions,
+    options?: CatalogCallOptions,
   ): Promise<GetPromptResult>;
   /**
    * Asks the member for completions (the `ref` in the member's terms).
@@ -175,4 +175,13 @@ export interface CatalogSource {
    * @returns When the member answered.
    */
   setLoggingLevel(serverId: string, level: LoggingLevel, options?: CallOptions): Promise<void>;
+  /**
+   * The cache hint of a member's last list result of one kind (MCP 2026-07-28); a source without hints leaves it
+   * out, and every member counts as giving none.
+   *
+   * @param serverId The member.
+   * @param list Which list.
+   * @returns The hint, or `undefined`.
+   */
+  getCacheHint?(serverId: string, list: CatalogList): CacheHint | undefined;
 }

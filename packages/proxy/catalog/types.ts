@@ -91,3 +91,14 @@ export interface UriCallOptions extends CatalogCallOptions {
   /** The URI's origin, already resolved. */
   origin?: UriOrigin | undefined;
 }
+
+/**
+ * How long a list result stays fresh and who may share it (MCP 2026-07-28 cache hints): for the federation, the
+ * merge of members' hints ({@link FederatedCatalog.cacheHint}).
+ */
+export interface CacheHint {
+  /** Freshness lifetime in ms (`0`: stale at once). */
+  ttlMs: number;
+  /** `public`: any client may be served it; `private`: only the authorization context that asked. */
+  cacheScope: "public" | "private";
+}
