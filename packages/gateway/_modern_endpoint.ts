@@ -25,6 +25,7 @@ import { HEADER_MISMATCH, paramHeaderMismatch } from "./_mcp_param.ts";
 import type { RequestTracker } from "./_request_tracker.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import { serveListen } from "./_listen.ts";
+import { serveModernTask } from "./_tasks.ts";
 
 /** The revision served on this path. */
 export const MODERN_VERSION = "2026-07-28";
@@ -118,6 +119,8 @@ export class ModernEndpoint {
         const refused = await this.#checkParamHeaders(request, message);
         if (refused) return refused;
       }
+      const task = await serveModernTask(request, message, caller, this.#settings);
+      if (task) return task;
     }
     const authInfo = {
       token: caller.token ?? "",
@@ -152,6 +155,11 @@ export class ModernEndpoint {
       id: message.id ?? null,
       error: { code: HEADER_MISMATCH, message: mismatch },
     });
+  }
+
+  /** The sealer of this path's round trips (its tagging key names task ids too). */
+  get sealer(): RequestStateSealer {
+    return this.#settings.sealer;
   }
 
   /** Ends the open modern exchanges and listen streams. */
