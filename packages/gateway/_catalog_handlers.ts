@@ -31,6 +31,7 @@ import { toMcpError } from "./_errors.ts";
 import { type CacheableList, cacheHint, type ModernCallOptions } from "./_proxy_modern.ts";
 import { InvalidRequestStateError, type RequestStateSealer } from "./_sealed_state.ts";
 import { openRetry, relayInputRequired } from "./_input_required.ts";
+import { runnableTools } from "./_tasks.ts";
 
 type Meta = Record<string, unknown> & { progressToken?: string | number };
 
@@ -262,7 +263,15 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
     }
   }
 
-  server.setRequestHandler("tools/list", list("tools", "tools", () => catalog.listTools()));
+  server.setRequestHandler(
+    "tools/list",
+    (_request, ctx) =>
+      list(
+        "tools",
+        "tools",
+        async () => runnableTools(await catalog.listTools(), modern ? envelopeOf(ctx) : undefined),
+      )(),
+  );
   server.setRequestHandler("resources/list", list("resources", "resources", () => catalog.listResources()));
   server.setRequestHandler(
     "resources/templates/list",

@@ -500,3 +500,16 @@ export function withTasksExtension(capabilities: ServerCapabilities, proxy: Fede
   const extensions = (capabilities as { extensions?: Record<string, unknown> }).extensions ?? {};
   return { ...capabilities, extensions: { ...extensions, [TASKS_EXTENSION]: {} } } as ServerCapabilities;
 }
+
+/**
+ * The tools a client can run: a 2026-07-28 client (its `envelope` given) that does not declare the tasks extension
+ * cannot run a tool whose member requires a task (`execution.taskSupport: "required"`), so it is not listed to it.
+ * A 2025-11-25 client gets every tool (the gateway runs task-augmented calls for it).
+ *
+ * @param tools The federated tools.
+ * @param envelope The modern request's `_meta` envelope; `undefined` for a 2025-11-25 session.
+ */
+export function runnableTools<T>(tools: T[], envelope: Record<string, unknown> | undefined): T[] {
+  if (envelope === undefined || clientDeclaresTasks(envelope)) return tools;
+  return tools.filter((tool) => taskSupportOf(tool) !== "required");
+}
