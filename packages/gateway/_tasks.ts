@@ -24,6 +24,7 @@ import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { type MemberTask, taskCancel, taskGet, taskList, taskResult, taskToolCall } from "../proxy/_tasks.ts";
 import { toMcpError } from "./_errors.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
+import { HEADER_MISMATCH } from "./_mcp_param.ts";
 
 /** The 2026-07-28 tasks extension's identifier (capabilities `extensions` key). */
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
@@ -35,6 +36,9 @@ const RELATED_TASK_KEY = "io.modelcontextprotocol/related-task";
 const INVALID_PARAMS = -32602;
 
 const ID_VERSION = "ft1";
+
+/** JSON-RPC code of a missing client capability (2026-07-28). */
+const MISSING_CAPABILITY = -32021;
 
 /** A JSON-RPC error raised by the task handling (sent as the answer's `error`). */
 export class TaskRequestError extends Error {
@@ -396,9 +400,11 @@ export async function modernTaskRequest(
             taskResult(address.taskId),
             callOptions(scope, signal),
           );
+          // A tool that ran and reported an error is a completed task with `result.isError` (a 2025-11-25 member
+          // marks it failed); `failed` is kept for a call that raised a protocol error.
           const { _meta: _related, ...rest } = result;
-          if (task.status === "completed") out.result = { resultType: "complete", ...rest };
-          else out.error = { code: -32603, message: task.statusMessage ?? "The task failed", data: rest };
+          out.status = "completed";
+          out.result = { resultType: "complete", ...rest };
         } catch (error) {
           out.status = "failed";
           out.error = rpcErrorOf(error);
@@ -425,22 +431,38 @@ export async function modernTaskRequest(
 export const MODERN_TASK_METHODS: ReadonlySet<string> = new Set(["tasks/get", "tasks/update", "tasks/cancel"]);
 
 /**
- * Whether a 2026-07-28 `tools/call` runs as a task: the client declares the extension and the tool's member runs it
- * as one (`execution.taskSupport` `optional` or `required`, on a member with the tasks utility).
+ * How a 2026-07-28 `tools/call` runs: `"task"` when the client declares the extension and the tool's member runs it
+ * as one (`execution.taskSupport` `optional` or `required`, on a member with the tasks utility); `"refuse"` when the
+ * tool requires a task and the client did not declare the extension (`-32021`); `undefined` for a plain call.
  */
-export async function modernCallRunsAsTask(
+export async function modernCallMode(
   proxy: FederationProxy,
   params: Record<string, unknown> | undefined,
-): Promise<boolean> {
-  if (!params || !clientDeclaresTasks(params._meta) || typeof params.name !== "string") return false;
+): Promise<"task" | "refuse" | undefined> {
+  if (!params || typeof params.name !== "string") return undefined;
   try {
     const tool = (await proxy.catalog.listTools()).find((t) => t.name === params.name);
-    if (!tool || taskSupportOf(tool) === "forbidden") return false;
+    const support = taskSupportOf(tool);
+    if (!tool || support === "forbidden") return undefined;
+    if (!clientDeclaresTasks(params._meta)) return support === "required" ? "refuse" : undefined;
     const origin = await proxy.catalog.resolveTool(params.name);
-    return memberRunsToolTasks(proxy, origin.serverId);
+    return memberRunsToolTasks(proxy, origin.serverId) ? "task" : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** The `-32021` answer naming the tasks extension as the missing client capability. */
+function missingTasksCapability(id: string | number | null, what: string): Response {
+  return jsonResponse(400, {
+    jsonrpc: "2.0",
+    id,
+    error: {
+      code: MISSING_CAPABILITY,
+      message: `${what} requires the client capability extensions["${TASKS_EXTENSION}"]`,
+      data: { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } },
+    },
+  });
 }
 
 /** What {@link serveModernTask} reads of the modern path's settings. */
@@ -468,9 +490,25 @@ export async function serveModernTask(
   settings: ModernTaskSettings,
 ): Promise<Response | undefined> {
   const proxy = settings.hub.proxy;
+  const id = message.id ?? null;
   const isTaskMethod = MODERN_TASK_METHODS.has(message.method);
-  if (!isTaskMethod && !(message.method === "tools/call" && await modernCallRunsAsTask(proxy, message.params))) {
-    return undefined;
+  if (!isTaskMethod) {
+    if (message.method !== "tools/call") return undefined;
+    const mode = await modernCallMode(proxy, message.params);
+    if (mode === "refuse") return missingTasksCapability(id, `The tool '${String(message.params?.name)}'`);
+    if (mode !== "task") return undefined;
+  } else if (!clientDeclaresTasks(message.params?._meta)) {
+    // SEP-2575: a request that did not declare the extension is refused with Missing Required Client Capability.
+    return missingTasksCapability(id, `'${message.method}'`);
+  } else {
+    const name = request.headers.get("mcp-name");
+    if (name !== null && name !== message.params?.taskId) {
+      return jsonResponse(400, {
+        jsonrpc: "2.0",
+        id,
+        error: { code: HEADER_MISMATCH, message: "The Mcp-Name header does not match params.taskId" },
+      });
+    }
   }
   const scope: TaskScope = {
     proxy,
@@ -480,7 +518,6 @@ export async function serveModernTask(
       : { sub: caller.sub, ...(settings.issuer === undefined ? {} : { iss: settings.issuer }) },
     callTimeout: settings.callTimeout,
   };
-  const id = message.id ?? null;
   let body: Record<string, unknown>;
   try {
     body = {
