@@ -17,6 +17,7 @@ import { GATEWAY_SECRET } from "../_support/members.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { Federation } from "../interop/_support.ts";
 import { registerEverything, startEverything } from "./_tasks_support.ts";
+import { serveTasksMember } from "../fixtures/tasks_member.ts";
 
 const MODERN = "2026-07-28";
 const TOOL = "everything__simulate-research-query";
@@ -125,4 +126,55 @@ Deno.test("A 2026-07-28 client runs a member's task through two gateways without
     withTasks,
   );
   assert.equal((forged.error as { code: number }).code, -32602);
+});
+
+Deno.test("Two replicas, each with its own proxy and no store, route a task by its id alone (stateless member)", async () => {
+  await using member = serveTasksMember();
+  await using a = await Federation.start();
+  await using b = await Federation.start();
+  for (const federation of [a, b]) {
+    await federation.proxy.registerServer({
+      serverId: "tasks",
+      endpoints: { data: member.url },
+      auth: { type: "none" },
+    });
+  }
+  const token = await gatewayToken();
+  const withTasks = { extensions: { [TASKS]: {} } };
+  const created = await post(
+    a.gateway.url,
+    token,
+    "tools/call",
+    { name: "tasks__slow_compute", arguments: { seconds: 0.5, label: "replicas" } },
+    withTasks,
+  );
+  const taskId = (created.result as { taskId: string }).taskId;
+  assert.match(taskId, /^ft1\./, JSON.stringify(created));
+  let got: Record<string, unknown> = {};
+  for (let i = 0; i < 50 && got.status !== "completed"; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    got = (await post(b.gateway.url, token, "tasks/get", { taskId }, withTasks)).result as Record<string, unknown>;
+  }
+  assert.equal(got.status, "completed", JSON.stringify(got));
+  assert.match((got.result as { content: { text: string }[] }).content[0]!.text, /Computed replicas/);
+
+  // Cancelled through the other replica again: the ack, then the cancelled status.
+  const long = await post(
+    b.gateway.url,
+    token,
+    "tools/call",
+    { name: "tasks__slow_compute", arguments: { seconds: 60, label: "cancel" } },
+    withTasks,
+  );
+  const longId = (long.result as { taskId: string }).taskId;
+  const ack = await post(a.gateway.url, token, "tasks/cancel", { taskId: longId }, withTasks);
+  assert.deepEqual(ack.result, { resultType: "complete" });
+  const cancelled = await post(b.gateway.url, token, "tasks/get", { taskId: longId }, withTasks);
+  assert.equal((cancelled.result as { status: string }).status, "cancelled");
+
+  // Without the extension: tasks/get is refused (-32021), the task-required tool too.
+  const refused = await post(a.gateway.url, token, "tasks/get", { taskId }, {});
+  assert.equal((refused.error as { code: number }).code, -32021);
+  const required = await post(a.gateway.url, token, "tools/call", { name: "tasks__failing_job", arguments: {} }, {});
+  assert.equal((required.error as { code: number }).code, -32021);
 });
