@@ -325,6 +325,27 @@ export function rpcErrorOf(error: unknown): { code: number; message: string; dat
 }
 
 /**
+ * Answers a 2025-11-25 task request (see {@link isLegacyTaskRequest}) with `send`: its result, or its error.
+ *
+ * @param message The request.
+ * @param scope The session's task scope.
+ * @param send Sends the answer on the session's transport.
+ */
+export function answerLegacyTask(
+  message: JSONRPCMessage,
+  scope: TaskScope,
+  send: (answer: JSONRPCMessage, options: { relatedRequestId: string | number }) => Promise<void>,
+): void {
+  if (!isRequest(message)) return;
+  const { id, method } = message;
+  const params = isRecord(message.params) ? message.params : {};
+  void legacyTaskRequest(scope, method, params).then(
+    (result) => ({ jsonrpc: "2.0" as const, id, result }),
+    (error) => ({ jsonrpc: "2.0" as const, id, error: rpcErrorOf(error) }),
+  ).then((answer) => send(answer as JSONRPCMessage, { relatedRequestId: id })).catch(() => {});
+}
+
+/**
  * Takes a 2025-11-25 session's task requests off its transport and answers them on it; everything else goes to the
  * session's `Server` as before. Call it after the server connected (it wraps the handler the server installed).
  *
@@ -334,13 +355,8 @@ export function rpcErrorOf(error: unknown): { code: number; message: string; dat
 export function interceptLegacyTasks(transport: Transport, scope: () => TaskScope): void {
   const onmessage = transport.onmessage;
   transport.onmessage = (message, extra) => {
-    if (!isLegacyTaskRequest(message) || !isRequest(message)) return onmessage?.(message, extra);
-    const { id, method } = message;
-    const params = isRecord(message.params) ? message.params : {};
-    void legacyTaskRequest(scope(), method, params).then(
-      (result) => ({ jsonrpc: "2.0" as const, id, result }),
-      (error) => ({ jsonrpc: "2.0" as const, id, error: rpcErrorOf(error) }),
-    ).then((answer) => transport.send(answer as JSONRPCMessage, { relatedRequestId: id })).catch(() => {});
+    if (!isLegacyTaskRequest(message)) return onmessage?.(message, extra);
+    answerLegacyTask(message, scope(), (answer, options) => transport.send(answer, options));
   };
 }
 
