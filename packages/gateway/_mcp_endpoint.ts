@@ -193,6 +193,7 @@ export class McpEndpoint {
       sealer: this.#ctx.modern.sealer,
       identity: tasksIdentity,
       callTimeout: options.callTimeout,
+      relate: (id) => hub.relate(client, id),
     }));
     requests.watch(link);
     const response = await transport.handleRequest(request, { parsedBody: body as JSONRPCMessage });

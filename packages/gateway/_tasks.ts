@@ -135,6 +135,11 @@ export interface TaskScope {
   identity: CallIdentity | undefined;
   /** Per-call timeout, in ms. */
   callTimeout: number | undefined;
+  /**
+   * What the member asks or logs while the client waits on one of its requests (a 2025-11-25 session's: a task's
+   * elicitation arrives on `tasks/result`); undefined where it cannot be asked.
+   */
+  relate?: ((requestId: string | number) => Pick<CallOptions, "onrequest" | "onlog">) | undefined;
 }
 
 /** Whether a member runs tools as tasks (2025-11-25 `tasks.requests.tools.call`). */
@@ -245,6 +250,7 @@ export async function legacyTaskRequest(
   scope: TaskScope,
   method: string,
   params: Record<string, unknown>,
+  requestId?: string | number,
 ): Promise<Record<string, unknown>> {
   const sub = scope.identity?.sub;
   switch (method) {
@@ -276,6 +282,7 @@ export async function legacyTaskRequest(
       const { timeout: _timeout, ...options } = callOptions(scope);
       const result = await scope.proxy.request(address.serverId, "tasks/result", taskResult(address.taskId), {
         ...options,
+        ...(requestId === undefined ? {} : scope.relate?.(requestId)),
         timeout: scope.callTimeout ?? 3_600_000,
       });
       return await relatedTask(scope, address, result);
@@ -339,7 +346,7 @@ export function answerLegacyTask(
   if (!isRequest(message)) return;
   const { id, method } = message;
   const params = isRecord(message.params) ? message.params : {};
-  void legacyTaskRequest(scope, method, params).then(
+  void legacyTaskRequest(scope, method, params, id).then(
     (result) => ({ jsonrpc: "2.0" as const, id, result }),
     (error) => ({ jsonrpc: "2.0" as const, id, error: rpcErrorOf(error) }),
   ).then((answer) => send(answer as JSONRPCMessage, { relatedRequestId: id })).catch(() => {});

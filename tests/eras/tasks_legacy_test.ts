@@ -73,3 +73,37 @@ Deno.test("A 2025-11-25 client runs server-everything's simulate-research-query 
     await client.close();
   }
 });
+
+Deno.test("A task that asks for input: the member's elicitation reaches the client waiting on tasks/result", async () => {
+  const everything = startEverything();
+  await using _server = everything.process;
+  await using federation = await Federation.start({ proxy: { connectTimeout: 2_000 } });
+  await registerEverything(federation.proxy, everything.url);
+  const client = await connectClient(federation.gateway.url, { capabilities: { elicitation: {} } });
+  try {
+    const asked: string[] = [];
+    client.setRequestHandler("elicitation/create", (request) => {
+      asked.push(request.params.message);
+      const schema =
+        (request.params as { requestedSchema: { properties: Record<string, { oneOf: { const: string }[] }> } })
+          .requestedSchema;
+      return { action: "accept", content: { interpretation: schema.properties.interpretation!.oneOf[0]!.const } };
+    });
+    const created = await client.request(
+      {
+        method: "tools/call",
+        params: { name: TOOL, arguments: { topic: "python", ambiguous: true }, task: { ttl: 60_000 } },
+      },
+      CreateTaskResultSchema,
+    );
+    const result = await client.request(
+      { method: "tasks/result", params: { taskId: created.task.taskId } },
+      GetTaskPayloadResultSchema,
+    );
+    assert.equal(asked.length, 1, "the member asked once, through the gateway");
+    assert.match(asked[0]!, /python/);
+    assert.doesNotMatch(textOf(result), /elicitation unavailable/);
+  } finally {
+    await client.close();
+  }
+});
