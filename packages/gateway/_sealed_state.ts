@@ -241,6 +241,12 @@ export class RequestStateSealer {
    * A MAC of `data` under the current key (HMAC-SHA-256, truncated to 128 bits, base64url): an identifier the
    * gateway hands out in clear (a task id) carries it, so that any replica can tell its own from a forged one.
    *
+   * @example
+   * ```ts ignore
+   * const tag = await sealer.tag("ft1.cmVzZWFyY2g.N2YzYw\nalice");
+   * await sealer.verifyTag("ft1.cmVzZWFyY2g.N2YzYw\nalice", tag); // true
+   * ```
+   *
    * @param data What to authenticate.
    * @returns The tag.
    */

@@ -88,6 +88,16 @@ function unknownTask(): TaskRequestError {
 /**
  * The federated id of a member's task, for the client whose token subject is `sub`.
  *
+ * @example Hand out a member's task, and route the client's next request (on any replica with the key)
+ * ```ts
+ * import { decodeTaskId, encodeTaskId } from "./_tasks.ts";
+ * import { RequestStateSealer } from "./_sealed_state.ts";
+ *
+ * const sealer = await RequestStateSealer.fromSecret("a-gateway-client-secret-of-32-bytes!!");
+ * const id = await encodeTaskId(sealer, { serverId: "research", taskId: "7f3c" }, "alice");
+ * const { serverId, taskId } = await decodeTaskId(sealer, id, "alice"); // research 7f3c
+ * ```
+ *
  * @param sealer The gateway's sealer (its tagging key).
  * @param address The member and its task id.
  * @param sub The client token's subject (`undefined` for anonymous clients).
@@ -104,6 +114,11 @@ export async function encodeTaskId(
 
 /**
  * Opens a federated task id.
+ *
+ * @example Refuse another caller's id
+ * ```ts ignore
+ * await decodeTaskId(sealer, aliceTaskId, "mallory"); // throws TaskRequestError, code -32602
+ * ```
  *
  * @param sealer The gateway's sealer.
  * @param id The client's task id.
@@ -356,6 +371,13 @@ export function answerLegacyTask(
  * Takes a 2025-11-25 session's task requests off its transport and answers them on it; everything else goes to the
  * session's `Server` as before. Call it after the server connected (it wraps the handler the server installed).
  *
+ * @example Install it between `server.connect` and the request tracker
+ * ```ts ignore
+ * await session.server.connect(transport);
+ * interceptLegacyTasks(transport, () => ({ proxy, sealer, identity: { sub }, callTimeout: undefined }));
+ * requests.watch(transport);
+ * ```
+ *
  * @param transport The session's transport.
  * @param scope The session's task scope.
  */
@@ -500,6 +522,13 @@ export interface ModernTaskSettings {
  * Answers a 2026-07-28 request of the tasks extension, or a `tools/call` that runs as a task; `undefined` for any
  * other request (the SDK's handler serves it).
  *
+ * @example Answer it before the SDK's handler
+ * ```ts ignore
+ * const task = await serveModernTask(request, message, caller, settings);
+ * if (task) return task;
+ * return await handler.fetch(request, { authInfo, parsedBody });
+ * ```
+ *
  * @param request The HTTP request (its signal cancels the member call).
  * @param message The classified request.
  * @param caller The verified token's subject.
@@ -565,6 +594,14 @@ export function withTasksExtension(capabilities: ServerCapabilities, proxy: Fede
  * The tools a client can run: a 2026-07-28 client (its `envelope` given) that does not declare the tasks extension
  * cannot run a tool whose member requires a task (`execution.taskSupport: "required"`), so it is not listed to it.
  * A 2025-11-25 client gets every tool (the gateway runs task-augmented calls for it).
+ *
+ * @example
+ * ```ts
+ * import { runnableTools } from "./_tasks.ts";
+ *
+ * const tools = [{ name: "a", execution: { taskSupport: "required" } }, { name: "b" }];
+ * runnableTools(tools, {}).map((t) => t.name); // ["b"]: this client did not declare the extension
+ * ```
  *
  * @param tools The federated tools.
  * @param envelope The modern request's `_meta` envelope; `undefined` for a 2025-11-25 session.

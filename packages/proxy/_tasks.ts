@@ -30,6 +30,12 @@ type Wire = Record<string, unknown>;
 /**
  * A task-augmented `tools/call` (`params.task`): the member answers at once with the task it created.
  *
+ * @example Start a task on a member, then poll it
+ * ```ts ignore
+ * const { task } = await proxy.request("research", "tools/call as a task", taskToolCall("query", {}, { ttl: 60_000 }, undefined));
+ * const now = await proxy.request("research", "tasks/get", taskGet(task.taskId));
+ * ```
+ *
  * @param name The tool's name on the member.
  * @param args Its arguments.
  * @param task The requested task parameters (`ttl`), passed on as the client sent them.
