@@ -119,8 +119,14 @@ export class ModernEndpoint {
         const refused = await this.#checkParamHeaders(request, message);
         if (refused) return refused;
       }
-      const task = await serveModernTask(request, message, caller, this.#settings);
-      if (task) return task;
+      // Task requests are answered here (the SDK refuses task results); a drain waits for them too.
+      const held = this.#settings.requests.hold();
+      try {
+        const task = await serveModernTask(request, message, caller, this.#settings);
+        if (task) return task;
+      } finally {
+        held();
+      }
     }
     const authInfo = {
       token: caller.token ?? "",
