@@ -58,12 +58,15 @@ export { AjvJsonSchemaValidator } from "@modelcontextprotocol/client/validators/
 export { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 export {
   CallToolResultSchema,
+  CancelTaskResultSchema,
   CreateMessageResultSchema,
   CreateMessageResultWithToolsSchema,
   CreateTaskResultSchema,
   ElicitResultSchema,
+  GetTaskPayloadResultSchema,
   GetTaskResultSchema,
   ListRootsResultSchema,
+  ListTasksResultSchema,
   ResultSchema,
 } from "@modelcontextprotocol/core";
 export type {

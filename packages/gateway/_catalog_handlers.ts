@@ -32,6 +32,7 @@ import { type CacheableList, cacheHint, type ModernCallOptions } from "./_proxy_
 import { InvalidRequestStateError, type RequestStateSealer } from "./_sealed_state.ts";
 import { openRetry, relayInputRequired, unanswerable } from "./_input_required.ts";
 import { type BridgedCall, type BridgeStep, type InputBridge, roundResult } from "./_input_bridge.ts";
+import { runnableTools } from "./_tasks.ts";
 
 type Meta = Record<string, unknown> & { progressToken?: string | number };
 
@@ -291,7 +292,15 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
     }
   }
 
-  server.setRequestHandler("tools/list", list("tools", "tools", () => catalog.listTools()));
+  server.setRequestHandler(
+    "tools/list",
+    (_request, ctx) =>
+      list(
+        "tools",
+        "tools",
+        async () => runnableTools(await catalog.listTools(), modern ? envelopeOf(ctx) : undefined),
+      )(),
+  );
   server.setRequestHandler("resources/list", list("resources", "resources", () => catalog.listResources()));
   server.setRequestHandler(
     "resources/templates/list",

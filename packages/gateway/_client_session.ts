@@ -15,6 +15,7 @@ import { modernRelation, registerCatalogHandlers } from "./_catalog_handlers.ts"
 import { discoverSource } from "./_proxy_modern.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import type { InputBridge } from "./_input_bridge.ts";
+import { legacyTasksCapability, withTasksExtension } from "./_tasks.ts";
 
 /** What a session's server needs from its gateway. */
 export interface ClientSessionSettings {
@@ -43,8 +44,9 @@ const NOOP = () => {};
 export function createClientSession(settings: ClientSessionSettings): ClientSession {
   const { hub, callTimeout } = settings;
   const catalog = hub.catalog;
+  const tasks = legacyTasksCapability(hub.proxy);
   const server = new Server(settings.serverInfo, {
-    capabilities: gatewayCapabilities(),
+    capabilities: tasks ? { ...gatewayCapabilities(), tasks } : gatewayCapabilities(),
     ...(settings.instructions === undefined ? {} : { instructions: settings.instructions }),
   });
   const session = new ClientSession(server);
@@ -118,7 +120,7 @@ export function createModernServer(settings: ModernServerSettings): Server {
   const source = discoverSource(hub.proxy);
   const instructions = mergedInstructions(settings.instructions, source);
   const server = new Server(settings.serverInfo, {
-    capabilities: mergedCapabilities(source),
+    capabilities: withTasksExtension(mergedCapabilities(source), hub.proxy),
     ...(instructions === undefined ? {} : { instructions }),
   });
   registerCatalogHandlers(server, {

@@ -11,6 +11,7 @@ import { classifyInboundRequest, type JSONRPCMessage, WebStandardStreamableHTTPS
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import type { SessionClaims } from "../cluster/session_tokens.ts";
 import { createClientSession } from "./_client_session.ts";
+import { interceptLegacyTasks } from "./_tasks.ts";
 import { MemoryEventStore } from "./_event_store.ts";
 import { type HttpGuard, rpcError } from "./_http_guard.ts";
 import type { ClientSession, SessionHub } from "./_hub.ts";
@@ -186,6 +187,14 @@ export class McpEndpoint {
       if (session) void this.#close(session);
     };
     await client.server.connect(link);
+    const tasksIdentity = subject === undefined ? undefined : { sub: subject, iss: this.#ctx.guard.issuer };
+    interceptLegacyTasks(link, () => ({
+      proxy: hub.proxy,
+      sealer: this.#ctx.modern.sealer,
+      identity: tasksIdentity,
+      callTimeout: options.callTimeout,
+      relate: (id) => hub.relate(client, id),
+    }));
     requests.watch(link);
     const response = await transport.handleRequest(request, { parsedBody: body as JSONRPCMessage });
     if (!session) await client.server.close().catch(() => {});

@@ -26,6 +26,7 @@ import type { RequestTracker } from "./_request_tracker.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import { serveListen } from "./_listen.ts";
 import type { InputBridge } from "./_input_bridge.ts";
+import { serveModernTask } from "./_tasks.ts";
 
 /** The revision served on this path. */
 export const MODERN_VERSION = "2026-07-28";
@@ -122,6 +123,14 @@ export class ModernEndpoint {
         const refused = await this.#checkParamHeaders(request, message);
         if (refused) return refused;
       }
+      // Task requests are answered here (the SDK refuses task results); a drain waits for them too.
+      const held = this.#settings.requests.hold();
+      try {
+        const task = await serveModernTask(request, message, caller, this.#settings);
+        if (task) return task;
+      } finally {
+        held();
+      }
     }
     const authInfo = {
       token: caller.token ?? "",
@@ -156,6 +165,11 @@ export class ModernEndpoint {
       id: message.id ?? null,
       error: { code: HEADER_MISMATCH, message: mismatch },
     });
+  }
+
+  /** The sealer of this path's round trips (its tagging key names task ids too). */
+  get sealer(): RequestStateSealer {
+    return this.#settings.sealer;
   }
 
   /** Ends the open modern exchanges and listen streams. */

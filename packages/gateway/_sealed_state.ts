@@ -108,7 +108,12 @@ const CLOCK_SKEW_MS = 60_000;
 interface SealingKey {
   kid: string;
   key: CryptoKey;
+  /** HMAC-SHA-256 key of {@link RequestStateSealer.tag} (derived with its own HKDF info). */
+  tagKey: CryptoKey;
 }
+
+/** HKDF info of the tagging key (task ids): another key than the sealing one. */
+const TAG_INFO = new TextEncoder().encode("federated-mcp tag v1");
 
 function secretBytes(secret: string | Uint8Array): Uint8Array<ArrayBuffer> {
   const bytes = typeof secret === "string" ? new TextEncoder().encode(secret) : new Uint8Array(secret);
@@ -140,7 +145,12 @@ async function deriveKey(secret: string | Uint8Array): Promise<SealingKey> {
   const kid = b64(new Uint8Array(await crypto.subtle.digest("SHA-256", raw)).subarray(0, 6));
   const key = await crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
   raw.fill(0);
-  return { kid, key };
+  const tagRaw = new Uint8Array(
+    await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: HKDF_SALT, info: TAG_INFO }, ikm, 256),
+  );
+  const tagKey = await crypto.subtle.importKey("raw", tagRaw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  tagRaw.fill(0);
+  return { kid, key, tagKey };
 }
 
 function optionalString(value: unknown): value is string | null | undefined {
@@ -236,6 +246,44 @@ export class RequestStateSealer {
       new TextEncoder().encode(JSON.stringify(payload)),
     );
     return `${header}.${b64(iv)}.${b64(new Uint8Array(ciphertext))}`;
+  }
+
+  /**
+   * A MAC of `data` under the current key (HMAC-SHA-256, truncated to 128 bits, base64url): an identifier the
+   * gateway hands out in clear (a task id) carries it, so that any replica can tell its own from a forged one.
+   *
+   * @example
+   * ```ts ignore
+   * const tag = await sealer.tag("ft1.cmVzZWFyY2g.N2YzYw\nalice");
+   * await sealer.verifyTag("ft1.cmVzZWFyY2g.N2YzYw\nalice", tag); // true
+   * ```
+   *
+   * @param data What to authenticate.
+   * @returns The tag.
+   */
+  async tag(data: string): Promise<string> {
+    const mac = await crypto.subtle.sign("HMAC", this.#current.tagKey, new TextEncoder().encode(data));
+    return b64(new Uint8Array(mac).subarray(0, 16));
+  }
+
+  /**
+   * Whether `tag` is {@link tag}'s for `data` under the current key or an earlier one still listed.
+   *
+   * @param data What was authenticated.
+   * @param tag The tag to check.
+   * @returns Whether it matches.
+   */
+  async verifyTag(data: string, tag: string): Promise<boolean> {
+    const bytes = unb64(tag);
+    if (bytes === undefined || bytes.length !== 16) return false;
+    const encoded = new TextEncoder().encode(data);
+    for (const key of this.#byKid.values()) {
+      const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key.tagKey, encoded)).subarray(0, 16);
+      let diff = 0;
+      for (let i = 0; i < 16; i++) diff |= mac[i]! ^ bytes[i]!;
+      if (diff === 0) return true;
+    }
+    return false;
   }
 
   /**

@@ -22,6 +22,7 @@ import { type McpRequestContext, type Server, serveStdio, StdioServerTransport, 
 import type { CatalogListChangedEvent } from "../proxy/catalog.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { createClientSession, createModernServer } from "./_client_session.ts";
+import { answerLegacyTask, isLegacyTaskRequest } from "./_tasks.ts";
 import { type ClientSession, hubFor } from "./_hub.ts";
 import { RequestStateSealer } from "./_sealed_state.ts";
 import { InputBridge } from "./_input_bridge.ts";
@@ -94,7 +95,14 @@ export async function serveGatewayStdio(
     send: (message) => stdio.send(message),
     close: () => stdio.close(),
   };
-  stdio.onmessage = (message) => transport.onmessage?.(message);
+  stdio.onmessage = (message) => {
+    // A 2025-11-25 connection's task requests are answered off the SDK dispatch (_tasks.ts).
+    if (sessions.size > 0 && isLegacyTaskRequest(message)) {
+      const scope = { proxy: hub.proxy, sealer, identity: undefined, callTimeout: options.callTimeout };
+      return answerLegacyTask(message, scope, (answer) => transport.send(answer));
+    }
+    transport.onmessage?.(message);
+  };
   stdio.onerror = (error) => transport.onerror?.(error);
   stdio.onclose = () => {
     transport.onclose?.();

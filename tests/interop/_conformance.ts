@@ -19,7 +19,8 @@ const FIXTURE_INPUT_REQUIRED =
   "the fixture member has no test_input_required_result_* tools yet (MEMBER is adding them)";
 const FIXTURE_STATELESS =
   "the fixture member lacks test_missing_capability, test_streaming_elicitation and test_logging_tool (MEMBER)";
-const TASKS = "not scored (tasks extension): the gateway answers tasks/* with -32601 for now";
+const TASKS =
+  "not scored (tasks extension): the fixture member runs no tasks; tests/eras/tasks_conformance_test.ts runs them with one";
 
 /**
  * Scenarios that may fail, per revision, with the reason: the fixture member does not implement them, or the suite
