@@ -1,6 +1,5 @@
 // Internal: one channel to one member: an MCP SDK Client over a WebSocket (control), Streamable HTTP (data), or the
 // stdin/stdout of a process the channel spawns (stdio; a new process on every reconnect).
-import { OpenPosts } from "./_open_posts.ts";
 import { z } from "zod";
 import type { Channel } from "../core/errors.ts";
 import {
@@ -347,7 +346,6 @@ export class MemberChannel {
   ): (url: string | URL, init?: RequestInit) => Promise<Response> {
     const { tokens, serverStream, maxMessageBytes, serverId } = this.#settings;
     const streams = new StreamRelations(maxMessageBytes);
-    const posts = new OpenPosts();
     return async (url, init) => {
       // The SDK treats 405 as "no GET stream offered" and carries on with POSTs alone.
       if (!serverStream && init?.method === "GET") return new Response(null, { status: 405 });
@@ -374,20 +372,11 @@ export class MemberChannel {
         : calls()?.get(related)?.handlers.onBehalfOf;
       const authorization = user ? await tokens.authorizationFor(user) : await tokens.authorization();
       if (authorization) headers.set("Authorization", authorization);
-      // A cancelled request's POST is aborted (a 2026-07-28 member cancels when the response stream closes).
-      posts.cancelNamedIn(init?.body);
-      const post = init?.method === "POST" && related !== undefined ? posts.open(related) : undefined;
-      const signals = [extraSignal(), init?.signal ?? undefined, post?.signal].filter((s) => s !== undefined);
-      const requestSignal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-      try {
-        const response = await fetch(url, { ...init, headers, ...(requestSignal ? { signal: requestSignal } : {}) });
-        // What the member sends on this response's stream belongs to this POST's request (and nothing else does).
-        const answer = response.ok ? await streams.relate(response, related) : response;
-        return post ? post.settle(answer) : answer;
-      } catch (error) {
-        post?.fail();
-        throw error;
-      }
+      const signal = extraSignal();
+      const requestSignal = signal && init?.signal ? AbortSignal.any([signal, init.signal]) : signal ?? init?.signal;
+      const response = await fetch(url, { ...init, headers, ...(requestSignal ? { signal: requestSignal } : {}) });
+      // What the member sends on this response's stream belongs to this POST's request (and nothing else does).
+      return response.ok ? await streams.relate(response, related) : response;
     };
   }
 }

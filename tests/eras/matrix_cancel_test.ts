@@ -35,7 +35,6 @@ Deno.test("FederationProxy cancels a 2026-07-28 member's call by closing its res
   while ((aborted === 0 || member.openStreams() > 0) && performance.now() < deadline + 5_000) await sleep(10);
   assert.equal(aborted, 1, "the member's handler saw the cancellation");
   assert.equal(member.openStreams(), 0, "no response stream is left open");
-  assert.ok(member.requests.some((r) => r.method === "notifications/cancelled"), "the notification went out too");
   // The member stays usable.
   assert.equal(proxy.getServerStatus("m")?.state, "connected");
 });

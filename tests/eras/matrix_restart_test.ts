@@ -4,6 +4,7 @@ import { serveGateway } from "../../packages/gateway/mod.ts";
 import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 import { quiet, textOf } from "../_support/catalog_members.ts";
 import { startModernMember } from "../fixtures/modern_member.ts";
+import { retry } from "../interop/_support.ts";
 import { eraClient } from "./_federation.ts";
 
 Deno.test("Clients of both eras keep using a member restarted as the other era through the gateway", async () => {
@@ -47,6 +48,9 @@ Deno.test("Clients of both eras keep using a member restarted as the other era t
         member = await startModernMember({ serverId: "m", secret: SECRET, era, port });
         await next;
         assert.equal(proxy.getServerStatus("m")?.era, era);
+        // Right after "connected", a call still meets the old connection now and then ("lost during tools/call",
+        // under load): the first round may be retried for a while, every later one must pass at once.
+        await retry(() => useAll(era), 3_000);
         await useAll(era);
       }
     } finally {
