@@ -72,6 +72,8 @@ async function run(scenario: string, serverUrl: string): Promise<void> {
   const proxy = new FederationProxy(crypto.randomUUID(), {
     logger: quiet,
     connectTimeout: 10_000,
+    // The 2026-07-28 requirements: negotiate modern first, as the specification's versioning rules describe.
+    eraPreference: "modern",
     heartbeatInterval: 60_000,
   });
   try {
