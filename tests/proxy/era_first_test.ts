@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError, FederationProxy, validateConfig } from "../../mod.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
+import { parseGatewayConfig } from "../../packages/gateway/config_file.ts";
 
 Deno.test("FederationProxy speaks 2026-07-28 first by default with a member that serves both eras", async () => {
   await using member = await TestMember.start("both");
@@ -58,4 +59,33 @@ Deno.test("A 2026-07-28 call over the data channel is cancelled at the member wh
   controller.abort();
   await assert.rejects(call);
   await waitFor(() => d.cancelled() === 1, 5_000, "the member's signal to abort");
+});
+
+Deno.test("parseGatewayConfig() takes members[].era and proxy.eraPreference, and refuses other values by field", () => {
+  const one = { serverId: "a", endpoints: { data: "http://127.0.0.1:1/mcp" }, auth: { type: "none" } };
+  const config = parseGatewayConfig(
+    {
+      gateway: { auth: false },
+      proxy: { eraPreference: "legacy" },
+      members: [{ ...one, era: "modern" }],
+    },
+    "federation.json",
+    { env: () => undefined },
+  );
+  assert.equal(config.proxy.eraPreference, "legacy");
+  assert.equal(config.members[0]?.era, "modern");
+  assert.throws(
+    () =>
+      parseGatewayConfig({ gateway: { auth: false }, members: [{ ...one, era: "old" }] }, "federation.json", {
+        env: () => undefined,
+      }),
+    (e) => e instanceof ConfigError && e.field === "members[0].era",
+  );
+  assert.throws(
+    () =>
+      parseGatewayConfig({ gateway: { auth: false }, proxy: { eraPreference: "new" }, members: [one] }, "f.json", {
+        env: () => undefined,
+      }),
+    (e) => e instanceof ConfigError && e.field === "proxy.eraPreference",
+  );
 });
