@@ -274,7 +274,10 @@ export function validateConfig(input: unknown, options: ValidateConfigOptions = 
   if (!isRecord(input)) fail("config", "must be an object");
   const serverId = validateServerId(input.serverId);
   for (const key of Object.keys(input)) {
-    if (!["serverId", "endpoints", "auth"].includes(key)) fail(key, "is not a known field", serverId);
+    if (!["serverId", "endpoints", "auth", "era"].includes(key)) fail(key, "is not a known field", serverId);
+  }
+  if (input.era !== undefined && input.era !== "modern" && input.era !== "legacy") {
+    fail("era", `${JSON.stringify(input.era)} is not "modern" or "legacy"`, serverId);
   }
   const endpoints = input.endpoints;
   if (!isRecord(endpoints)) fail("endpoints", "must be an object with control and/or data, or stdio", serverId);

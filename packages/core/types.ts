@@ -95,4 +95,11 @@ export interface FederationConfig {
   endpoints: FederationEndpoints;
   /** Authentication. When omitted, JWTs signed with the proxy's secret; a stdio member takes none (absent or `none`). */
   auth?: FederationAuth | undefined;
+  /**
+   * Which protocol era to try first with this member, overriding the proxy's `eraPreference`: `"legacy"` for a
+   * member that serves both eras but asks for input during a call with `ctx.mcpReq.send` (push-style, which only
+   * 2025-11-25 carries). A member that serves one era only is spoken to in it either way. A stdio member is always
+   * spoken to in 2025-11-25. @default {the proxy's `eraPreference`, `"modern"` by default}
+   */
+  era?: "modern" | "legacy" | undefined;
 }

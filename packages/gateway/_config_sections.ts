@@ -2,7 +2,7 @@
 import { isRecord } from "../core/_json.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { CatalogOptions } from "../proxy/catalog.ts";
-import type { RoutingPolicy } from "../proxy/options.ts";
+import type { EraPreference, RoutingPolicy } from "../proxy/options.ts";
 import type { GatewayConfig, GatewayStoreConfig } from "./_config_types.ts";
 import { type Env, ENV_NAME, type Json, type Problems, refuseLiteralSecret } from "./_config_problems.ts";
 
@@ -11,6 +11,7 @@ const PROXY_KEYS = [
   "secretEnv",
   "proxyId",
   "routing",
+  "eraPreference",
   "connectTimeout",
   "requestTimeout",
   "heartbeatInterval",
@@ -49,6 +50,12 @@ export function parseProxySection(
       problems.fail("proxy.routing", `${JSON.stringify(proxyRaw.routing)} is not "auto", "data" or "control"`);
     }
     proxy.routing = proxyRaw.routing as RoutingPolicy;
+  }
+  if (proxyRaw.eraPreference !== undefined) {
+    if (proxyRaw.eraPreference !== "modern" && proxyRaw.eraPreference !== "legacy") {
+      problems.fail("proxy.eraPreference", `${JSON.stringify(proxyRaw.eraPreference)} is not "modern" or "legacy"`);
+    }
+    proxy.eraPreference = proxyRaw.eraPreference as EraPreference;
   }
   for (
     const key of ["connectTimeout", "requestTimeout", "heartbeatInterval", "heartbeatTimeout", "drainTimeout"] as const

@@ -22,6 +22,7 @@ export interface GatewayConfig {
     FederationProxyOptions,
     | "proxyId"
     | "routing"
+    | "eraPreference"
     | "connectTimeout"
     | "requestTimeout"
     | "heartbeatInterval"

@@ -41,11 +41,12 @@ function isInitialize(body: unknown): boolean {
 
 // The member's MCP server sees the request without the Authorization header, so that a tool that logs its
 // request info cannot leak the token. `body` replaces a body already read.
-function withoutAuthorization(req: Request, body?: Uint8Array): Request {
+function withoutAuthorization(req: Request, body?: Uint8Array, signal?: AbortSignal): Request {
   const headers = new Headers(req.headers);
   headers.delete("authorization");
-  // Built from parts, not `new Request(req)`: that would copy (and so touch) the request's abort signal.
-  const init: RequestInit = { method: req.method, headers };
+  // Built from parts, not `new Request(req)`: that would copy (and so touch) the request's abort signal; a caller
+  // that needs it (a 2026-07-28 exchange, cancelled by closing its request) passes it.
+  const init: RequestInit = { method: req.method, headers, ...(signal ? { signal } : {}) };
   if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;
   else if (req.body !== null) init.body = req.body;
   return new Request(req.url, init);
@@ -247,7 +248,9 @@ export class DataEndpoint {
         data: { supported: [...LEGACY_PROTOCOL_VERSIONS], requested: "2026-07-28" },
       });
     }
-    const forwarded = withoutAuthorization(req, body.bytes);
+    // The client's abort signal goes along: a 2026-07-28 call is cancelled by closing its request, and the SDK reads
+    // that from the request it is given.
+    const forwarded = withoutAuthorization(req, body.bytes, req.signal);
     this.#grants.set(forwarded, grant);
     const authInfo = authInfoOf(grant);
     const listen = isRequest(body.parsed) && body.parsed.method === "subscriptions/listen";

@@ -116,6 +116,13 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
         base,
       );
     }
+    if (status === 499) {
+      // A 2026-07-28 server closed while the exchange was in flight (the SDK's answer to a closed connection).
+      return new ConnectionError(`Connection to server '${serverId}' (${channel}) was lost during ${what}`, {
+        ...base,
+        code: "ERR_CONNECTION_CLOSED",
+      });
+    }
     return new ConnectionError(`Server '${serverId}' (${channel}) failed ${what}: HTTP ${status}`, base);
   }
   if (error instanceof SdkError) {

@@ -79,14 +79,16 @@ export interface FederationProxyOptions {
   /** Routing policy. @default {"auto"} */
   routing?: RoutingPolicy;
   /**
-   * Which protocol era the proxy speaks with a member that serves both (every member's era is found when it connects,
-   * and again on every reconnection, and shown in its status):
-   * - `"legacy"`: MCP 2025-11-25 (`initialize`) first; a member that refuses it (a 2026-07-28-only server) is spoken
-   *   to in 2026-07-28. A dual-era member keeps everything a 2025-11-25 server offers, server-to-client requests
-   *   sent during a call included (a server written with `ctx.mcpReq.send` cannot send them in 2026-07-28).
+   * Which protocol era the proxy speaks first with a member that serves both (every member's era is found when it
+   * connects, and again on every reconnection, and shown in its status); a member's own `era` overrides it:
    * - `"modern"`: 2026-07-28 first (`server/discover`, falling back to `initialize` on anything that is not modern
    *   evidence), as the specification's versioning rules describe: stateless calls, no session, no standing stream.
-   * @default {"legacy"}
+   *   A dual-era member asks for input during a call with `inputRequired(...)` (a tool written with
+   *   `ctx.mcpReq.send` cannot ask in 2026-07-28: pin such a member with `era: "legacy"`).
+   * - `"legacy"`: MCP 2025-11-25 (`initialize`) first; a member that refuses it (a 2026-07-28-only server) is spoken
+   *   to in 2026-07-28. A dual-era member keeps everything a 2025-11-25 server offers, push-style server-to-client
+   *   requests sent during a call included.
+   * @default {"modern"}
    */
   eraPreference?: EraPreference;
   /** Default token lifetime when a config gives none. @default {"1h"} */

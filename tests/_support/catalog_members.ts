@@ -10,6 +10,7 @@ import { z } from "zod";
 import {
   Client,
   type ClientCapabilities,
+  inputRequired,
   McpServer,
   Server,
   StreamableHTTPClientTransport,
@@ -37,7 +38,7 @@ export interface DynamicMember extends AsyncDisposable {
  */
 export async function startDynamicMember(
   serverId: string,
-  options: { control?: boolean; data?: boolean } = {},
+  options: { control?: boolean; data?: boolean; era?: "modern" | "legacy" } = {},
 ): Promise<DynamicMember & { cancelled: () => number }> {
   const servers: McpServer[] = [];
   const added: string[] = [];
@@ -100,9 +101,12 @@ export async function startDynamicMember(
     server.registerTool(
       "roots",
       { description: "Lists the client's roots", inputSchema: z.object({}) },
-      async (_args, ctx) => {
-        const { roots } = await ctx.mcpReq.send({ method: "roots/list" });
-        return { content: [{ type: "text", text: roots.map((root) => root.uri).join(",") }] };
+      (_args, ctx) => {
+        // Asked with inputRequired: a 2026-07-28 caller answers with inputResponses, and on a 2025-11-25 session
+        // the SDK sends a real roots/list and calls the tool again with the answer.
+        const answer = ctx.mcpReq.inputResponses?.roots as { roots?: { uri: string }[] } | undefined;
+        if (!answer?.roots) return inputRequired({ inputRequests: { roots: inputRequired.listRoots() } });
+        return { content: [{ type: "text", text: answer.roots.map((root) => root.uri).join(",") }] };
       },
     );
     server.registerResource("note", `note://${serverId}`, { mimeType: "text/plain" }, (uri) => ({
@@ -125,6 +129,7 @@ export async function startDynamicMember(
   const member = await TestMember.start(serverId, {
     control: options.control ?? true,
     data: options.data ?? true,
+    ...(options.era ? { era: options.era } : {}),
     extra: { server: create },
   });
   return {

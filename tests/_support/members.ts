@@ -24,6 +24,8 @@ export interface StartMemberOptions {
   data?: boolean;
   /** Extra serveMember options. */
   extra?: Partial<ServeMemberOptions>;
+  /** The `era` of its registration (what the proxy tries first). @default {none: the proxy's preference} */
+  era?: "modern" | "legacy";
 }
 
 /** A running test member. */
@@ -70,6 +72,7 @@ export class TestMember implements AsyncDisposable {
         ...(this.handle.dataUrl ? { data: this.handle.dataUrl } : {}),
       },
       auth: { type: "jwt", config: {} },
+      ...(this.#options.era ? { era: this.#options.era } : {}),
     };
   }
 

@@ -44,7 +44,7 @@ export async function relayedMember(serverId: string, options: StartMemberOption
     control: control!,
     data: data!,
     relays,
-    config: { serverId, endpoints },
+    config: { serverId, endpoints, ...(options.era ? { era: options.era } : {}) },
     async [Symbol.asyncDispose]() {
       await Promise.all(relays.map((r) => r.close()));
       await member.stop();

@@ -98,7 +98,7 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
     description: "Says which channel carried the call",
     inputSchema: z.object({}),
     annotations: { readOnlyHint: true },
-  }, (_args, ctx) => ({ content: [{ type: "text", text: ctx.sessionId ? "data" : "control" }] }));
+  }, (_args, ctx) => ({ content: [{ type: "text", text: ctx.http?.req ? "data" : "control" }] }));
   server.registerResource("info", "info://server", { mimeType: "text/plain" }, (uri) => ({
     contents: [{ uri: uri.href, text: `server ${serverId}` }],
   }));

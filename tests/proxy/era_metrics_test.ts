@@ -7,7 +7,7 @@ import { quiet } from "../_support/catalog_members.ts";
 import { startModernMember } from "../fixtures/modern_member.ts";
 
 Deno.test("GatewayMetrics reports each member's era as federation_member_era", async () => {
-  await using legacy = await TestMember.start("old");
+  await using legacy = await TestMember.start("old", { era: "legacy" }); // a dual-era member, pinned to 2025-11-25
   await using modern = await startModernMember({ serverId: "new", secret: SECRET });
   await using proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(legacy.config);

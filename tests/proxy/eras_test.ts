@@ -374,10 +374,14 @@ Deno.test("FederatedCatalog.readResource() keeps a modern member's own ttlMs and
   assert.equal(modern.requests.filter((r) => r.method === "resources/read").length, 2);
 });
 
-Deno.test("FederationProxy's default era preference: a dual-era member in 2025-11-25, a 2026-07-28-only one in 2026-07-28", async () => {
+Deno.test('FederationProxy\'s era preference "legacy": a dual-era member in 2025-11-25, a 2026-07-28-only one in 2026-07-28', async () => {
   await using dual = await TestMember.start("dual");
   await using modern = await startModernMember({ serverId: "modern", secret: SECRET, control: true });
-  await using proxy = new FederationProxy(SECRET, { logger: quiet, heartbeatInterval: 60_000 });
+  await using proxy = new FederationProxy(SECRET, {
+    logger: quiet,
+    heartbeatInterval: 60_000,
+    eraPreference: "legacy",
+  });
   assert.equal((await proxy.registerServer(dual.config)).era, "legacy");
   assert.deepEqual(dual.handle.sessionCount(), { control: 1, data: 1 });
   const status = await proxy.registerServer({

@@ -86,6 +86,9 @@ async function startInteractiveMember(serverId: string, options: { control?: boo
   const member = await TestMember.start(serverId, {
     control: options.control ?? true,
     data: options.data ?? true,
+    // Legacy: these tests are about push-style server-to-client requests and the relation rule (a request naming no
+    // call, or an ended one), which only 2025-11-25 carries.
+    era: "legacy",
     extra: { server: create },
   });
   return {
