@@ -30,7 +30,8 @@ import type { SessionHub } from "./_hub.ts";
 import { toMcpError } from "./_errors.ts";
 import { type CacheableList, cacheHint, type ModernCallOptions } from "./_proxy_modern.ts";
 import { InvalidRequestStateError, type RequestStateSealer } from "./_sealed_state.ts";
-import { openRetry, relayInputRequired } from "./_input_required.ts";
+import { openRetry, relayInputRequired, unanswerable } from "./_input_required.ts";
+import { type BridgedCall, type BridgeStep, type InputBridge, roundResult } from "./_input_bridge.ts";
 import { unavailableToolResult } from "./_unavailable.ts";
 
 type Meta = Record<string, unknown> & { progressToken?: string | number };
@@ -79,6 +80,8 @@ export interface ModernScope {
   /** The token subject of the request (a retry must come from the same one). */
   sub: string | undefined;
   sealer: RequestStateSealer;
+  /** Bridges a 2025-11-25 member's requests during a call into rounds (absent: they are refused). */
+  bridge?: InputBridge | undefined;
 }
 
 /** What the handlers of one server share. */
@@ -237,9 +240,22 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
         },
         { sub: modern.sub, method: target.method, name: target.name, sealer: modern.sealer },
       );
+      const bridged: BridgedCall = {
+        member: target.serverId,
+        method: target.method,
+        name: target.name,
+        sub: modern.sub,
+      };
+      const clientCapabilities = envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
       if (retry) {
         if (retry.member !== target.serverId) {
           throw new InvalidRequestStateError("call");
+        }
+        if (retry.exchange !== undefined) {
+          // A round of a 2025-11-25 member's requests: the answers go to its parked call.
+          if (!modern.bridge) throw new InvalidRequestStateError("call");
+          const step = await modern.bridge.continue(retry.exchange, bridged, retry.inputResponses, ctx.mcpReq.signal);
+          return step.done ? withoutMemberStamp(step.result) : await roundResult(step, bridged, modern.sealer);
         }
         if (retry.inputResponses !== undefined) options.inputResponses = retry.inputResponses;
         if (retry.requestState !== undefined) options.requestState = retry.requestState;
@@ -247,7 +263,20 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
         // Answers without a state: the member asked statelessly; they go to it as they are.
         options.inputResponses = ctx.mcpReq.inputResponses;
       }
-      const result = withoutMemberStamp(await call(options));
+      let step: BridgeStep;
+      if (modern.bridge) {
+        // A 2025-11-25 member may ask during the call: its requests become the client's rounds.
+        step = await modern.bridge.start(
+          bridged,
+          (handlers) => call({ ...options, ...handlers }),
+          ctx.mcpReq.signal,
+          (request) => unanswerable(request, clientCapabilities),
+        );
+        if (!step.done) return await roundResult(step, bridged, modern.sealer);
+      } else {
+        step = { done: true, result: await call(options) };
+      }
+      const result = withoutMemberStamp(step.result);
       if (!isInputRequiredResult(result)) return result;
       return await relayInputRequired(result, {
         member: target.serverId,
@@ -255,7 +284,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
         method: target.method,
         name: target.name,
         sub: modern.sub,
-        clientCapabilities: envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
+        clientCapabilities,
         sealer: modern.sealer,
       });
     } finally {

@@ -14,6 +14,7 @@ import { toMcpError } from "./_errors.ts";
 import { modernRelation, registerCatalogHandlers } from "./_catalog_handlers.ts";
 import { discoverSource } from "./_proxy_modern.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
+import type { InputBridge } from "./_input_bridge.ts";
 
 /** What a session's server needs from its gateway. */
 export interface ClientSessionSettings {
@@ -32,6 +33,8 @@ export interface ClientSessionSettings {
 export interface ModernServerSettings extends ClientSessionSettings {
   /** Seals and opens `requestState` (a key every replica has). */
   sealer: RequestStateSealer;
+  /** Bridges a 2025-11-25 member's requests during a call into rounds (absent: they are refused). */
+  bridge?: InputBridge | undefined;
 }
 
 const NOOP = () => {};
@@ -124,7 +127,7 @@ export function createModernServer(settings: ModernServerSettings): Server {
     identity,
     touch: NOOP,
     begin: (ctx) => ({ relation: modernRelation(ctx), end: NOOP }),
-    modern: { sub: identity?.sub, sealer },
+    modern: { sub: identity?.sub, sealer, bridge: settings.bridge },
   });
   return server;
 }

@@ -22,6 +22,8 @@ import { ResilientListener } from "./_listener.ts";
 import { McpEndpoint } from "./_mcp_endpoint.ts";
 import { ModernEndpoint } from "./_modern_endpoint.ts";
 import { RequestStateSealer } from "./_sealed_state.ts";
+import { InputBridge } from "./_input_bridge.ts";
+import { BridgeForwarder } from "./_bridge_forwarding.ts";
 import { GatewayMetrics } from "./_metrics.ts";
 import { RELISTEN_BACKOFF, type ResolvedGatewayOptions } from "./_options.ts";
 import { PROBE_PATHS, Probes, type ServerCounters } from "./_probes.ts";
@@ -49,6 +51,13 @@ function requestStateSealer(options: GatewayOptions): Promise<RequestStateSealer
   const auth = options.auth;
   if (auth && typeof auth === "object" && "secret" in auth) return RequestStateSealer.fromSecret(auth.secret);
   return RequestStateSealer.fromSecret(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** The input bridge of a replica: its exchanges live as long as a sealed state; other replicas' go over the bus. */
+function inputBridge(shared: SharedSessions, sealer: RequestStateSealer): InputBridge {
+  const bridge = new InputBridge({ replicaId: shared.replicaId, ttlMs: sealer.ttlMs });
+  bridge.remote = new BridgeForwarder(bridge, shared);
+  return bridge;
 }
 
 /** A running HTTP gateway. */
@@ -203,6 +212,7 @@ export class Gateway implements GatewayHandle {
         callTimeout: resolved.callTimeout,
         issuer: guard.issuer,
         sealer,
+        bridge: inputBridge(this.#shared, sealer),
         keepAliveMs: MODERN_KEEP_ALIVE_MS,
         requests: this.#requests,
         logger,

@@ -51,6 +51,8 @@ export interface OpenedRetry {
   inputResponses: Record<string, unknown> | undefined;
   /** The member's own `requestState` (its original value, or `undefined` when it gave none). */
   requestState: string | undefined;
+  /** The bridged exchange the state continues (a 2025-11-25 member's pending requests), when it names one. */
+  exchange?: { id: string; replica: string } | undefined;
 }
 
 /** Client capabilities a value may require, in the `ClientCapabilities` shape (`{}` leaves). */
@@ -96,6 +98,23 @@ function missingOf(required: Requirement, declared: ClientCapabilities | undefin
     if (lacking.length > 0) missing[capability] = Object.fromEntries(lacking.map((member) => [member, {}]));
   }
   return Object.keys(missing).length > 0 ? missing : undefined;
+}
+
+/**
+ * Why a client with `declared` capabilities cannot answer an input request (`undefined` when it can): the request's
+ * kind is not one 2026-07-28 defines, or the client lacks a capability it needs.
+ */
+export function unanswerable(
+  entry: { method: string; params?: Record<string, unknown> },
+  declared: ClientCapabilities | undefined,
+): string | undefined {
+  const required = requirementOf(entry as unknown as Record<string, unknown>);
+  if (required === undefined) return `The federation gateway does not forward '${entry.method}'`;
+  const missing = missingOf(required, declared);
+  if (missing === undefined) return undefined;
+  return `The calling client cannot answer '${entry.method}': it did not declare capability '${
+    Object.keys(missing).join(", ")
+  }'`;
 }
 
 /** Adds `more` into `into` (capability by capability, members merged). */
@@ -216,5 +235,10 @@ export async function openRetry(
   if (inputResponses !== undefined && !isRecord(inputResponses)) {
     throw new ServerProtocolError(ProtocolErrorCode.InvalidParams, "Invalid inputResponses: expected an object");
   }
-  return { member: state.member, inputResponses, requestState: state.memberState };
+  return {
+    member: state.member,
+    inputResponses,
+    requestState: state.memberState,
+    ...(state.exchange === undefined ? {} : { exchange: state.exchange }),
+  };
 }

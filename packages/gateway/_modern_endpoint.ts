@@ -25,6 +25,7 @@ import { HEADER_MISMATCH, paramHeaderMismatch } from "./_mcp_param.ts";
 import type { RequestTracker } from "./_request_tracker.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import { serveListen } from "./_listen.ts";
+import type { InputBridge } from "./_input_bridge.ts";
 
 /** The revision served on this path. */
 export const MODERN_VERSION = "2026-07-28";
@@ -39,6 +40,8 @@ export interface ModernEndpointSettings {
   issuer: string | undefined;
   /** Seals and opens the `requestState` of Multi Round-Trip Requests (a key every replica has). */
   sealer: RequestStateSealer;
+  /** Parks the calls of 2025-11-25 members that ask the client (rounds of `input_required`). */
+  bridge?: InputBridge | undefined;
   /** SSE keep-alive comment interval of streams, in ms. */
   keepAliveMs: number;
   /** Requests in progress (a drain waits for them; `subscriptions/listen` streams are not waited for). */
@@ -79,7 +82,7 @@ export class ModernEndpoint {
 
   /** Builds the server of one request, on behalf of the token's subject. */
   #build(context: McpRequestContext): Server {
-    const { hub, serverInfo, instructions, callTimeout, issuer, sealer } = this.#settings;
+    const { hub, serverInfo, instructions, callTimeout, issuer, sealer, bridge } = this.#settings;
     const extra = context.authInfo?.extra;
     const sub = typeof extra?.sub === "string" ? extra.sub : undefined;
     return createModernServer({
@@ -89,6 +92,7 @@ export class ModernEndpoint {
       callTimeout,
       identity: sub === undefined ? undefined : { sub, ...(issuer === undefined ? {} : { iss: issuer }) },
       sealer,
+      bridge,
     });
   }
 
@@ -157,6 +161,7 @@ export class ModernEndpoint {
   /** Ends the open modern exchanges and listen streams. */
   async close(): Promise<void> {
     this.#closing.abort();
+    this.#settings.bridge?.close();
     await this.#handler.close();
   }
 }

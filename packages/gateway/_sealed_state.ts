@@ -24,6 +24,11 @@ export interface SealedState {
   method: string;
   /** The federated name the request addressed (tool or prompt name, resource URI). */
   name: string;
+  /**
+   * A bridged exchange (a 2025-11-25 member's requests during the call, see `_input_bridge.ts`): its id and the
+   * replica holding it. Absent for a member's own `input_required`.
+   */
+  exchange?: { id: string; replica: string } | undefined;
 }
 
 /** Options of {@link RequestStateSealer.fromSecret}. */
@@ -195,6 +200,11 @@ export class RequestStateSealer {
     return new RequestStateSealer(current, [...previous, current], ttlMs, options.now ?? Date.now);
   }
 
+  /** How long a sealed state stays valid, in milliseconds. */
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
   /** The key id of the sealing key (a short hash of the derived key, not of the secret). */
   get kid(): string {
     return this.#current.kid;
@@ -214,6 +224,7 @@ export class RequestStateSealer {
       sub: state.sub ?? null,
       method: state.method,
       name: state.name,
+      ...(state.exchange === undefined ? {} : { exchange: state.exchange }),
       iat,
       exp: iat + this.#ttlMs,
     };
@@ -268,7 +279,10 @@ export class RequestStateSealer {
     if (
       !isRecord(payload) || typeof payload.member !== "string" || typeof payload.method !== "string" ||
       typeof payload.name !== "string" || !optionalString(payload.memberState) || !optionalString(payload.sub) ||
-      typeof payload.iat !== "number" || typeof payload.exp !== "number"
+      typeof payload.iat !== "number" || typeof payload.exp !== "number" ||
+      (payload.exchange !== undefined &&
+        (!isRecord(payload.exchange) || typeof payload.exchange.id !== "string" ||
+          typeof payload.exchange.replica !== "string"))
     ) {
       throw new InvalidRequestStateError("malformed");
     }
@@ -282,6 +296,9 @@ export class RequestStateSealer {
       sub,
       method: payload.method,
       name: payload.name,
+      ...(isRecord(payload.exchange)
+        ? { exchange: { id: payload.exchange.id as string, replica: payload.exchange.replica as string } }
+        : {}),
     };
   }
 }

@@ -123,8 +123,17 @@ export class SharedSessions implements SessionBus {
     await Promise.all(all.map((u) => u().catch(() => {})));
   }
 
+  /** Receives the input bridge's messages on this replica's channel (`_bridge_forwarding.ts`, tagged `b`). */
+  onBridgeMessage: ((envelope: Record<string, unknown>) => void) | undefined;
+
+  /** Publishes an input-bridge message on a replica's channel; resolves with how many received it. */
+  toReplica(replica: string, envelope: Record<string, unknown>): Promise<number> {
+    return this.#runtime.store.publish(CHANNELS.replica(replica), JSON.stringify(envelope));
+  }
+
   #onReplicaMessage(text: string): void {
     const envelope = parseEnvelope(text);
+    if (envelope?.b !== undefined) return void this.onBridgeMessage?.(envelope);
     if (typeof envelope?.s !== "string") return;
     const link = this.#links.get(envelope.s);
     // The link delivers only answers to requests it sent and still waits for.

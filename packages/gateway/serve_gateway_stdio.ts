@@ -24,6 +24,7 @@ import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { createClientSession, createModernServer } from "./_client_session.ts";
 import { type ClientSession, hubFor } from "./_hub.ts";
 import { RequestStateSealer } from "./_sealed_state.ts";
+import { InputBridge } from "./_input_bridge.ts";
 import { RequestTracker } from "./_request_tracker.ts";
 import { DEFAULT_SERVER_INFO } from "./_server_info.ts";
 import type { GatewayHandle, GatewayStdioOptions } from "./options.ts";
@@ -70,6 +71,8 @@ export async function serveGatewayStdio(
   };
   // The state of a 2026-07-28 round trip comes back to this process only: a key of its own.
   const sealer = await RequestStateSealer.fromSecret(crypto.getRandomValues(new Uint8Array(32)));
+  // A 2025-11-25 member's requests during a modern client's call become rounds, parked in this process.
+  const bridge = new InputBridge({ replicaId: "stdio", ttlMs: sealer.ttlMs });
   const sessions = new Set<ClientSession>();
   // A 2026-07-28 connection's server: the catalog's changes go to its subscriptions/listen streams.
   const modern = new Set<Server>();
@@ -108,7 +111,7 @@ export async function serveGatewayStdio(
   /** The connection's server, in the era of its first message (a 2025 one joins the hub as a session). */
   function build(context: McpRequestContext): Server {
     if (context.era === "modern") {
-      const server = createModernServer({ ...settings, sealer });
+      const server = createModernServer({ ...settings, sealer, bridge });
       if (modern.size === 0) { for (const type of LIST_EVENTS) hub.catalog.addEventListener(type, onListChanged); }
       modern.add(server);
       return server;
@@ -124,6 +127,7 @@ export async function serveGatewayStdio(
       stdin.off("end", onEnd);
       options.signal?.removeEventListener("abort", onAbort);
       open = false;
+      bridge.close();
       for (const session of sessions) await hub.remove(session);
       for (const type of LIST_EVENTS) hub.catalog.removeEventListener(type, onListChanged);
       modern.clear();
