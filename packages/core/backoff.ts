@@ -12,7 +12,7 @@
  * import { backoffDelay, DEFAULT_BACKOFF } from "@federated-mcp/federation/core";
  *
  * const delay = backoffDelay(DEFAULT_BACKOFF, 2, () => 0.5);
- * console.log(delay); // 500: half of min(30000, 250 · 2²)
+ * console.log(delay); // 500: half of min(5000, 250 · 2²)
  * ```
  * @module
  */
@@ -21,26 +21,36 @@
 export interface BackoffPolicy {
   /** First delay cap, in ms. @default {250} */
   initialDelay: number;
-  /** Largest delay, in ms. @default {30000} */
+  /**
+   * Largest delay, in ms. Member channels also probe a vanished member between attempts (`probeInterval`), so a
+   * long cap no longer delays its pick-up. @default {5000}
+   */
   maxDelay: number;
   /** Growth factor per attempt. @default {2} */
   multiplier: number;
   /** Attempts before giving up (`Infinity`: never). @default {Infinity} */
   maxAttempts: number;
-  /** Uptime after which the attempt count resets, in ms. @default {10000} */
+  /** Uptime after which the attempt count resets, in ms. @default {1000} */
   resetAfter: number;
   /** Smallest delay, in ms: full jitter never draws below it. @default {0} */
   minDelay?: number;
+  /**
+   * Member channels only: while a channel waits to reconnect to a member that was not listening, how often it asks
+   * the member's `/healthz` (no token); the first answer starts the next attempt at once. `0` turns probing off.
+   * @default {200}
+   */
+  probeInterval?: number;
 }
 
 /** The default {@link BackoffPolicy}. */
 export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
   initialDelay: 250,
-  maxDelay: 30_000,
+  maxDelay: 5_000,
   multiplier: 2,
   maxAttempts: Infinity,
-  resetAfter: 10_000,
+  resetAfter: 1_000,
   minDelay: 0,
+  probeInterval: 200,
 });
 
 /**

@@ -33,6 +33,7 @@ import { InvalidRequestStateError, type RequestStateSealer } from "./_sealed_sta
 import { openRetry, relayInputRequired, unanswerable } from "./_input_required.ts";
 import { type BridgedCall, type BridgeStep, type InputBridge, roundResult } from "./_input_bridge.ts";
 import { runnableTools } from "./_tasks.ts";
+import { unavailableToolResult } from "./_unavailable.ts";
 
 type Meta = Record<string, unknown> & { progressToken?: string | number };
 
@@ -311,10 +312,19 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
   server.setRequestHandler("tools/call", (request, ctx) =>
     run(async () => {
       const { name, arguments: args = {}, _meta } = request.params;
-      const origin = await catalog.resolveTool(name);
-      const target: Routed = { method: "tools/call", name, serverId: origin.serverId, memberName: origin.name };
-      return await routed(ctx, _meta as Meta | undefined, target, (options) =>
-        catalog.callTool(name, args, { ...options, origin })) as never;
+      try {
+        const origin = await catalog.resolveTool(name);
+        const target: Routed = { method: "tools/call", name, serverId: origin.serverId, memberName: origin.name };
+        return await routed(ctx, _meta as Meta | undefined, target, (options) =>
+          catalog.callTool(name, args, { ...options, origin })) as never;
+      } catch (error) {
+        // A tool whose member cannot be reached fails in a way the model can read (_unavailable.ts).
+        const result = unavailableToolResult(name, error, scope.hub.proxy);
+        if (result) {
+          return result as never;
+        }
+        throw error;
+      }
     }));
 
   server.setRequestHandler("resources/read", (request, ctx) =>

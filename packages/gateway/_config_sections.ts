@@ -20,7 +20,13 @@ const PROXY_KEYS = [
   "tokenLifetime",
   "maxStdioMembers",
 ];
-const CATALOG_KEYS = ["prefix", "listTimeout", "retryAfter"];
+const CATALOG_KEYS = ["prefix", "resourcePrefix", "listTimeout", "retryAfter"];
+
+/**
+ * What the gateway's catalog uses unless the config file says otherwise: resource URIs always prefixed
+ * (`federated://<serverId>/<uri>`), so they stay the same when a member with the same URI joins or leaves.
+ */
+export const GATEWAY_CATALOG_DEFAULTS: Readonly<CatalogOptions> = Object.freeze({ resourcePrefix: "always" });
 
 /** Validates the `proxy` section; `proxySecret` from `proxy.secretEnv`, else `MCP_SECRET_KEY`. */
 export function parseProxySection(
@@ -84,11 +90,13 @@ export function parseCatalogSection(problems: Problems, input: Json): CatalogOpt
   if (!isRecord(catalogRaw)) problems.fail("catalog", "must be an object");
   problems.keys(catalogRaw, CATALOG_KEYS, "catalog.");
   const catalog: CatalogOptions = {};
-  if (catalogRaw.prefix !== undefined) {
-    if (catalogRaw.prefix !== "always" && catalogRaw.prefix !== "on-collision") {
-      problems.fail("catalog.prefix", `${JSON.stringify(catalogRaw.prefix)} is not "always" or "on-collision"`);
+  for (const key of ["prefix", "resourcePrefix"] as const) {
+    const mode = catalogRaw[key];
+    if (mode === undefined) continue;
+    if (mode !== "always" && mode !== "on-collision") {
+      problems.fail(`catalog.${key}`, `${JSON.stringify(mode)} is not "always" or "on-collision"`);
     }
-    catalog.prefix = catalogRaw.prefix;
+    catalog[key] = mode as "always" | "on-collision";
   }
   for (const key of ["listTimeout", "retryAfter"] as const) {
     if (catalogRaw[key] !== undefined) catalog[key] = problems.number(catalogRaw[key], `catalog.${key}`);

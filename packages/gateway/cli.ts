@@ -31,6 +31,7 @@ import { consoleLogger, formatLogLine, type LogFormat, type Logger, type LogLeve
 import { FederationProxy } from "../proxy/federation_proxy.ts";
 import { loadGatewayConfig, storeConfig } from "./config_file.ts";
 import { importConfigFile } from "./_foreign_configs.ts";
+import { GATEWAY_CATALOG_DEFAULTS } from "./_config_sections.ts";
 import { DEFAULT_GATEWAY_AUDIENCE } from "./options.ts";
 import { registerMembers } from "./_register_members.ts";
 import { serveGateway } from "./serve_gateway.ts";
@@ -218,7 +219,8 @@ async function serve(
       Promise.reject(
         new ConfigError("No proxy secret: set MCP_SECRET_KEY or proxy.secretEnv", { field: "proxy.secretEnv" }),
       ));
-  const proxy = new FederationProxy(secret, { ...config.proxy, catalog: config.catalog, logger });
+  const catalog = { ...GATEWAY_CATALOG_DEFAULTS, ...config.catalog };
+  const proxy = new FederationProxy(secret, { ...config.proxy, catalog, logger });
   const stop = new AbortController();
   let gateway: GatewayHandle | undefined;
   // Without a store, a key every replica has (MCP_STORE_KEY) still lets any replica open what another sealed.

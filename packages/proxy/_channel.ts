@@ -91,7 +91,14 @@ export class MemberChannel {
   downSince: number | undefined;
   lastSuccess = 0;
   attempts = 0;
+  /** The backoff wait before the next reconnection attempt, while there is one. */
   reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Stops the `/healthz` probe running during that wait (`_probe.ts`), while there is one. */
+  probe: AbortController | undefined;
+  /** The reconnection attempt in progress, while there is one (never rejects). */
+  attempt: Promise<void> | undefined;
+  /** When the latest reconnection attempt started (`performance.now()`). */
+  attemptedAt = -Infinity;
   #settings: ChannelSettings;
   #transport: Transport | undefined;
 
@@ -319,9 +326,17 @@ export class MemberChannel {
   }
 
   /** Closes the channel for good. */
+  /** Ends the wait for the next reconnection attempt (its timer and its probe). */
+  stopWaiting(): void {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.probe?.abort();
+    this.probe = undefined;
+  }
+
   async close(): Promise<void> {
     this.state = "closed";
-    clearTimeout(this.reconnectTimer);
+    this.stopWaiting();
     const client = this.client;
     this.client = undefined;
     if (!client) return;

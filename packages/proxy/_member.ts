@@ -14,6 +14,8 @@ import type {
   ServerCapabilities,
 } from "../core/_sdk.ts";
 import { backoffDelay } from "../core/backoff.ts";
+import { sleep } from "../core/_sleep.ts";
+import { failedFast, foundNothingListening, probeUntilAnswered, probeUrl } from "./_probe.ts";
 import { MemberChannel } from "./_channel.ts";
 import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
 import { CallRegistry, type CallTable } from "./_relation.ts";
@@ -72,6 +74,10 @@ const LATENCY_REFRESH_MS = 1_000;
  * in ms; past it, it probes the member itself.
  */
 const PRIOR_WAIT_MS = 1_000;
+/** Least time between two reconnection attempts of a channel that calls start, in ms. */
+const WAKE_SPACING_MS = 100;
+/** Longest a `/healthz` probe may take, in ms (less when `connectTimeout` is shorter). */
+const PROBE_TIMEOUT_MS = 1_000;
 
 export class Member {
   readonly serverId: string;
@@ -310,7 +316,8 @@ export class Member {
         code: "ERR_CLOSED",
       });
     }
-    const first = this.#route(options.channel);
+    let first = this.#route(options.channel);
+    if (!first && await this.#wake(options.signal)) first = this.#route(options.channel);
     if (!first) {
       throw new ConnectionError(`Server '${this.serverId}' has no usable channel (${this.state})`, {
         serverId: this.serverId,
@@ -403,6 +410,11 @@ export class Member {
     this.#updateState(channel.kind, cause);
   }
 
+  /**
+   * Schedules the channel's next reconnection attempt after its backoff delay. While it waits for a member that was
+   * not listening, a `/healthz` probe runs (`_probe.ts`) and the first answer starts the attempt at once; a call that
+   * finds no channel up starts it at once too (`#wake`).
+   */
   #scheduleReconnect(channel: MemberChannel, delay?: number): void {
     if (this.#closing || channel.reconnectTimer !== undefined) return;
     const policy = this.#settings.backoff;
@@ -414,25 +426,78 @@ export class Member {
     delay ??= backoffDelay(policy, channel.attempts, this.#settings.random);
     channel.attempts++;
     channel.state = "connecting";
-    channel.reconnectTimer = setTimeout(async () => {
-      channel.reconnectTimer = undefined;
-      try {
-        await this.#connect(channel);
-        if (this.#closing) return;
-        this.#updateState(channel.kind, undefined);
-        // The member is back: a sibling channel still waiting out its backoff tries again now.
-        for (const sibling of this.#list()) {
-          if (sibling === channel || sibling.reconnectTimer === undefined) continue;
-          clearTimeout(sibling.reconnectTimer);
-          sibling.reconnectTimer = undefined;
-          this.#scheduleReconnect(sibling, 0);
-        }
-      } catch (error) {
-        if (this.#closing) return;
-        this.#emit("error", { channel: channel.kind, cause: error as Error });
-        this.#scheduleReconnect(channel);
+    channel.reconnectTimer = setTimeout(() => this.#reconnectNow(channel), delay);
+    const interval = policy.probeInterval ?? 0;
+    const url = channel.kind === "stdio" ? undefined : probeUrl(channel.url);
+    if (url !== undefined && interval > 0 && delay > interval && foundNothingListening(channel.lastError)) {
+      const probe = new AbortController();
+      channel.probe = probe;
+      const timeout = Math.min(this.#settings.connectTimeout, PROBE_TIMEOUT_MS);
+      probeUntilAnswered(
+        { url, interval, timeout, beforeConnect: this.#settings.beforeConnect },
+        probe.signal,
+        () => void this.#reconnectNow(channel),
+      );
+    }
+  }
+
+  /** Starts the channel's scheduled attempt now (or joins the one in progress); never rejects. */
+  #reconnectNow(channel: MemberChannel): Promise<void> {
+    if (channel.attempt !== undefined) return channel.attempt;
+    if (this.#closing || channel.reconnectTimer === undefined) return Promise.resolve();
+    channel.stopWaiting();
+    channel.attemptedAt = performance.now();
+    const attempt: Promise<void> = this.#reconnect(channel).finally(() => {
+      if (channel.attempt === attempt) channel.attempt = undefined;
+    });
+    channel.attempt = attempt;
+    return attempt;
+  }
+
+  async #reconnect(channel: MemberChannel): Promise<void> {
+    try {
+      await this.#connect(channel);
+      if (this.#closing) return;
+      this.#updateState(channel.kind, undefined);
+      // The member is back: a sibling channel still waiting out its backoff tries again now.
+      for (const sibling of this.#list()) {
+        if (sibling === channel || sibling.reconnectTimer === undefined) continue;
+        sibling.stopWaiting();
+        this.#scheduleReconnect(sibling, 0);
       }
-    }, delay);
+    } catch (error) {
+      if (this.#closing) return;
+      this.#emit("error", { channel: channel.kind, cause: error as Error });
+      this.#scheduleReconnect(channel);
+    }
+  }
+
+  /**
+   * A call found no channel up: the channels waiting to reconnect after a refused or closed connection try now (not
+   * one that timed out, whose attempt could hold the call up to `connectTimeout`; not a stdio channel, whose every
+   * attempt is a new process; at most one call-started attempt per channel every {@link WAKE_SPACING_MS}), and the
+   * call waits for the first to come up, at most `connectTimeout`. Resolves whether a channel is up.
+   */
+  async #wake(signal: AbortSignal | undefined): Promise<boolean> {
+    const now = performance.now();
+    const waking = this.#list().filter((c) =>
+      c.kind !== "stdio" && failedFast(c.lastError) &&
+      (c.attempt !== undefined || (c.reconnectTimer !== undefined && now - c.attemptedAt >= WAKE_SPACING_MS))
+    );
+    if (waking.length === 0) return false;
+    const stop = new AbortController();
+    let up!: () => void;
+    const anyUp = new Promise<void>((resolve) => up = resolve);
+    try {
+      await Promise.race([
+        Promise.all(waking.map((c) => this.#reconnectNow(c).then(() => c.isUp && up()))),
+        anyUp,
+        sleep(this.#settings.connectTimeout, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal),
+      ]);
+    } finally {
+      stop.abort();
+    }
+    return this.usable;
   }
 
   #updateState(channel: Channel | undefined, cause: Error | undefined): void {
@@ -489,7 +554,7 @@ export class Member {
     this.#closing = true;
     this.#health.stop();
     this.#listen.close();
-    for (const channel of this.#list()) clearTimeout(channel.reconnectTimer);
+    for (const channel of this.#list()) channel.stopWaiting();
     if (this.#inFlight > 0 && drainTimeout > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([

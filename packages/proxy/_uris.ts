@@ -1,7 +1,10 @@
-// Internal: federated resource URIs. A member's URI (or URI template) is kept when no other member offers the
-// same one; otherwise it becomes `federated://<serverId>/<original>`, which maps back by stripping the prefix.
-// Original URIs that already start with the scheme are always rewritten, so a kept URI can never be mistaken
-// for a rewritten one, and a rewritten one always names its member.
+// Internal: federated resource URIs. In the `"always"` mode every member URI (or URI template) becomes
+// `federated://<serverId>/<original>`, so a URI stays the same whichever members join or leave. In the
+// `"on-collision"` mode a member's URI is kept when no other member offers the same one, and rewritten otherwise
+// (so it changes when a second member with the same URI joins, and back when it leaves). A rewritten URI maps back by
+// stripping the prefix. Original URIs that already start with the scheme are always rewritten, so a kept URI can
+// never be mistaken for a rewritten one, and a rewritten one always names its member.
+import type { PrefixMode } from "./_naming.ts";
 
 /** Scheme of rewritten URIs. */
 export const FEDERATED_SCHEME = "federated://";
@@ -27,12 +30,13 @@ export interface UriEntry {
 }
 
 /**
- * Assigns every entry its federated URI: unchanged when unique among the entries and not in the federated
- * scheme, rewritten otherwise.
+ * Assigns every entry its federated URI: rewritten in the `"always"` mode; in the `"on-collision"` mode unchanged
+ * when unique among the entries and not in the federated scheme, rewritten otherwise.
  *
  * @returns The federated URI of each entry, in the order of `entries`.
  */
-export function assignUris(entries: readonly UriEntry[]): string[] {
+export function assignUris(entries: readonly UriEntry[], mode: PrefixMode = "on-collision"): string[] {
+  if (mode === "always") return entries.map((entry) => rewriteUri(entry.serverId, entry.uri));
   const owners = new Map<string, Set<string>>();
   for (const entry of entries) {
     let set = owners.get(entry.uri);

@@ -20,6 +20,7 @@ import { controlFloor } from "./control_floor.ts";
 import { gatewayHop } from "./gateway_hop.ts";
 import { peer } from "./peer.ts";
 import { recovery } from "./recovery.ts";
+import { recoveryFlap } from "./recovery_flap.ts";
 import { registration } from "./registration.ts";
 import { throughput } from "./throughput.ts";
 import { killAllChildren } from "./_process.ts";
@@ -34,6 +35,7 @@ export const CASES: readonly BenchCase[] = [
   registration,
   catalog,
   recovery,
+  recoveryFlap,
   throughput,
 ];
 

@@ -2,7 +2,7 @@
  * Helpers of the conformance tests: the suite (`@modelcontextprotocol/conformance` 0.2.0-alpha.12, server side),
  * the scenarios allowed to fail with their reason, and the gateway CLI run as a child process. The suite cannot send
  * a bearer token: the gateway runs without authentication, on loopback only; `prefix: "on-collision"` keeps the
- * fixture's exact tool names.
+ * fixture's exact tool names, and `resourcePrefix: "on-collision"` its resource URIs.
  *
  * @module
  */
@@ -62,7 +62,11 @@ export async function startGatewayCli(
   const file = `${dir}/federation.json`;
   await Deno.writeTextFile(
     file,
-    JSON.stringify({ gateway: { port: 0, auth: false }, catalog: { prefix: "on-collision" }, members }),
+    JSON.stringify({
+      gateway: { port: 0, auth: false },
+      catalog: { prefix: "on-collision", resourcePrefix: "on-collision" },
+      members,
+    }),
   );
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, "--config", file, "--log-level", "error"],

@@ -48,6 +48,7 @@ export class MemberEntry {
 /** Settings of a {@link ListCache}. */
 export interface ListCacheSettings {
   prefix: PrefixMode;
+  resourcePrefix: PrefixMode;
   listTimeout: number;
   retryAfter: number;
   now: () => number;
@@ -254,7 +255,7 @@ export class ListCache {
       const entry = this.entry(serverId);
       return this.offers(entry, list) ? [{ serverId, items: entry.slots[list].items ?? [] }] : [];
     });
-    const view = buildView(list, parts, this.#settings.prefix, fingerprint);
+    const view = buildView(list, parts, this.#settings, fingerprint);
     this.#views.set(list, view);
     return view;
   }

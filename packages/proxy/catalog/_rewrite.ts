@@ -7,12 +7,17 @@ import type { CallToolResult, GetPromptResult, ReadResourceResult } from "../../
 import { parseRewrittenUri, rewriteUri } from "../_uris.ts";
 import { pairKey, type View } from "./_views.ts";
 
-/** A member's URI in federated form: as listed, or rewritten when another member lists the same URI. */
+/**
+ * A member's URI in federated form: as listed, else rewritten when URIs are always prefixed, another member lists the
+ * same URI, or it is in the federated scheme already.
+ */
 export function federateUri(resources: View | undefined, serverId: string, uri: string): string {
   const listed = resources?.reverse.get(pairKey(serverId, uri));
   if (listed !== undefined) return listed;
   const other = resources?.owners.get(uri);
-  if ((other && other.serverId !== serverId) || parseRewrittenUri(uri)) return rewriteUri(serverId, uri);
+  if (resources?.uriPrefix === "always" || (other && other.serverId !== serverId) || parseRewrittenUri(uri)) {
+    return rewriteUri(serverId, uri);
+  }
   return uri;
 }
 

@@ -4,7 +4,7 @@
 import { UriTemplate } from "../../core/_sdk.ts";
 import type { Prompt, Resource, ResourceTemplate, Tool } from "../../core/mcp_types.ts";
 import { assignNames, type PrefixMode } from "../_naming.ts";
-import { assignUris } from "../_uris.ts";
+import { assignUris, parseRewrittenUri } from "../_uris.ts";
 import { type CatalogList, type NameOrigin, ORIGIN_META_KEY, type UriOrigin } from "./types.ts";
 
 /** One entry of any federated list. */
@@ -29,6 +29,8 @@ export interface View {
   reverse: Map<string, string>;
   /** For templates: matchers of the templates kept unchanged. */
   matchers: { template: UriTemplate; serverId: string }[];
+  /** For resources and templates: the mode their URIs were assigned in (`_uris.ts`). */
+  uriPrefix: PrefixMode;
 }
 
 /** One member's part of a list. */
@@ -60,7 +62,7 @@ export function pairKey(serverId: string, key: string): string {
 export function buildView(
   list: CatalogList,
   parts: readonly ViewSource[],
-  prefix: PrefixMode,
+  modes: { prefix: PrefixMode; resourcePrefix: PrefixMode },
   fingerprint: string,
 ): View {
   const sources: { serverId: string; item: Item; key: string }[] = [];
@@ -69,8 +71,8 @@ export function buildView(
   }
   const isUri = list === "resources" || list === "resourceTemplates";
   const keys = isUri
-    ? assignUris(sources.map((s) => ({ serverId: s.serverId, uri: s.key })))
-    : assignNames(sources.map((s) => ({ serverId: s.serverId, name: s.key })), prefix);
+    ? assignUris(sources.map((s) => ({ serverId: s.serverId, uri: s.key })), modes.resourcePrefix)
+    : assignNames(sources.map((s) => ({ serverId: s.serverId, name: s.key })), modes.prefix);
   const view: View = {
     fingerprint,
     announced: fingerprint,
@@ -78,6 +80,7 @@ export function buildView(
     owners: new Map(),
     reverse: new Map(),
     matchers: [],
+    uriPrefix: modes.resourcePrefix,
   };
   sources.forEach((source, i) => {
     const key = keys[i]!;
@@ -95,6 +98,35 @@ export function buildView(
       }
     }
   });
+  if (isUri && modes.resourcePrefix === "always") addOriginalAliases(list, view, sources);
   Object.freeze(view.items);
   return view;
+}
+
+/**
+ * With URIs always prefixed, a member's own URI (or template) still resolves while exactly one member offers it, so a
+ * client that kept a raw URI reaches the same member; it is never listed, and stops resolving once a second member
+ * offers the same URI (then only the federated form names one).
+ */
+function addOriginalAliases(
+  list: CatalogList,
+  view: View,
+  sources: readonly { serverId: string; key: string }[],
+): void {
+  const offeredBy = new Map<string, Set<string>>();
+  for (const { serverId, key } of sources) {
+    let set = offeredBy.get(key);
+    if (!set) offeredBy.set(key, set = new Set());
+    set.add(serverId);
+  }
+  for (const { serverId, key } of sources) {
+    if (offeredBy.get(key)!.size !== 1 || parseRewrittenUri(key) || view.owners.has(key)) continue;
+    view.owners.set(key, { serverId, key });
+    if (list !== "resourceTemplates") continue;
+    try {
+      view.matchers.push({ template: new UriTemplate(key), serverId });
+    } catch {
+      // matched by its exact text only
+    }
+  }
 }

@@ -29,6 +29,13 @@ export interface CatalogOptions {
    * @default {"always"}
    */
   prefix?: PrefixMode | undefined;
+  /**
+   * `"always"`: every resource URI and URI template is `federated://<serverId>/<uri>`, so it stays the same when a
+   * member offering the same URI joins or leaves. `"on-collision"`: a URI offered by one member only is used as is,
+   * and rewritten only while another member offers it too. The gateway's config file defaults to `"always"`.
+   * @default {"on-collision"}
+   */
+  resourcePrefix?: PrefixMode | undefined;
   /** Time one member may take to answer one list request (each page), in ms. @default {5000} */
   listTimeout?: number | undefined;
   /** After a member failed to list, how long its last good list (or nothing) is served before asking again, in ms. @default {5000} */

@@ -1,0 +1,81 @@
+// Internal: the cheap liveness probe of a channel waiting to reconnect. While a member's listener is gone (the last
+// attempt found nothing listening), the proxy asks `GET /healthz` at the origin of the channel's endpoint every
+// `backoff.probeInterval` ms, and makes its next real attempt as soon as something answers there, instead of waiting
+// out the rest of its backoff delay. `serveMember` answers `/healthz` on every listener without authentication; any
+// other HTTP answer below 500 counts too (a server without that path still shows it listens), a 5xx does not (a
+// reverse proxy in front of a stopped member answers 502 or 503). The probe carries no token and follows no redirect.
+import { ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
+import { sleep } from "../core/_sleep.ts";
+
+/** The path probed, the one `serveMember` serves on each listener. */
+export const PROBE_PATH = "/healthz";
+
+/** The probe URL of a channel endpoint (`ws:` → `http:`, `wss:` → `https:`), or `undefined` for one without. */
+export function probeUrl(endpoint: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return undefined;
+  }
+  const protocol = { "ws:": "http:", "wss:": "https:", "http:": "http:", "https:": "https:" }[url.protocol];
+  return protocol === undefined ? undefined : `${protocol}//${url.host}${PROBE_PATH}`;
+}
+
+/** Whether a failed attempt found nothing listening (refused, reset, timed out): the case the probe is for. */
+export function foundNothingListening(error: FederationError | undefined): boolean {
+  return error instanceof TimeoutError || failedFast(error);
+}
+
+/**
+ * Whether a channel failed by a refused or closed connection rather than by a timeout: a new attempt answers at once
+ * either way (connected or refused), so a call may wait for one. A channel that timed out (a frozen or unreachable
+ * host) fails calls at once instead.
+ */
+export function failedFast(error: FederationError | undefined): boolean {
+  return error instanceof ConnectionError && error.code !== "ERR_CLOSED";
+}
+
+/** What a probe needs. */
+export interface ProbeSettings {
+  /** The URL to ask ({@link probeUrl}). */
+  url: string;
+  /** Time between two probes, in ms. */
+  interval: number;
+  /** How long one probe may take, in ms. */
+  timeout: number;
+  /** The outbound guard, run before each probe; a rejection counts as no answer. */
+  beforeConnect?: ((url: string, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+}
+
+/**
+ * Probes `settings.url` every `settings.interval` ms until it answers (then calls `answered` once and stops) or
+ * `signal` aborts. Never rejects.
+ */
+export async function probeUntilAnswered(
+  settings: ProbeSettings,
+  signal: AbortSignal,
+  answered: () => void,
+): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(settings.interval, signal);
+    if (signal.aborted) return;
+    if (await answers(settings, signal)) {
+      if (!signal.aborted) answered();
+      return;
+    }
+  }
+}
+
+/** One probe: whether an HTTP server answers below 500 within the timeout. */
+async function answers(settings: ProbeSettings, signal: AbortSignal): Promise<boolean> {
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(settings.timeout)]);
+  try {
+    await settings.beforeConnect?.(settings.url, deadline);
+    const response = await fetch(settings.url, { redirect: "manual", signal: deadline });
+    await response.body?.cancel().catch(() => {});
+    return response.status < 500;
+  } catch {
+    return false;
+  }
+}
