@@ -21,6 +21,7 @@ import { gatewayHop } from "./gateway_hop.ts";
 import { peer } from "./peer.ts";
 import { recovery } from "./recovery.ts";
 import { registration } from "./registration.ts";
+import { sessions } from "./sessions.ts";
 import { throughput } from "./throughput.ts";
 import { killAllChildren } from "./_process.ts";
 import { type BenchCase, type CaseResult, markdownTable } from "./_report.ts";
@@ -33,6 +34,7 @@ export const CASES: readonly BenchCase[] = [
   peer,
   registration,
   catalog,
+  sessions,
   recovery,
   throughput,
 ];
