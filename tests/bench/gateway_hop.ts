@@ -32,7 +32,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   if (pending) {
     return [skippedRow("SDK → gateway → member vs SDK → member (Streamable HTTP)", `≤ ${GOAL}× p50`, pending)];
   }
-  const counts = context.quick ? { rounds: 4, perRound: 25, warmup: 25 } : { rounds: 20, perRound: 100, warmup: 300 };
+  const counts = context.quick ? { rounds: 4, perRound: 25, warmup: 25 } : { rounds: 12, perRound: 100, warmup: 200 };
   await using members = await startMembers({ echo: true });
   const member = members.info.members[0]!;
   const args = { text: ECHO_TEXT };

@@ -123,7 +123,7 @@ async function compareWith(
     viaHub,
     context.quick
       ? { rounds: 2, inFlight: IN_FLIGHT, perRound: 250, warmup: 500 }
-      : { rounds: 6, inFlight: IN_FLIGHT, perRound: 1_000, warmup: 3_000 },
+      : { rounds: 4, inFlight: IN_FLIGHT, perRound: 1_000, warmup: 1_000 },
   );
   return { latency, load };
 }
