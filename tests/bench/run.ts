@@ -34,9 +34,9 @@ export const CASES: readonly BenchCase[] = [
   peer,
   registration,
   catalog,
-  sessions,
   recovery,
   throughput,
+  sessions,
 ];
 
 /** Where the results go. */

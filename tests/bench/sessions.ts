@@ -127,4 +127,4 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
 }
 
 /** Case 7. */
-export const sessions: BenchCase = { id: "sessions", title: "7 Downstream sessions", run };
+export const sessions: BenchCase = { id: "sessions", title: "9 Downstream sessions", run };
