@@ -12,6 +12,7 @@ import { isRequest } from "../core/_jsonrpc.ts";
 import { redactUrls } from "../core/_redact.ts";
 import type { Logger } from "../core/logger.ts";
 import type { PrometheusWriter } from "../core/_prometheus.ts";
+import { requestJson } from "./_request_json.ts";
 
 /** Longest `name` or `uri` written, in characters. */
 const MAX_NAME_LENGTH = 200;
@@ -99,7 +100,7 @@ export class AccessLog {
     const started = this.#now();
     let message: unknown;
     try {
-      message = JSON.parse(await request.clone().text());
+      message = await requestJson(request);
     } catch {
       return await respond(request);
     }

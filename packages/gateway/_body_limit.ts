@@ -3,6 +3,7 @@
 // the request is handed on with the bytes already read, so later `request.json()` calls (ours, the SDK's) only ever
 // see a bounded body. Over the limit the answer is 413 and nothing more is read.
 import { readLimitedBody } from "../core/_limited_body.ts";
+import { rememberBody } from "./_request_json.ts";
 
 /** Default {@link GatewayOptions.maxBodyBytes}: 1 MiB, a quarter of what a member accepts (4 MiB). */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
@@ -19,12 +20,14 @@ export async function limitBody(
   if (request.body === null) return request;
   const read = await readLimitedBody(request, maxBytes);
   if (read.tooLarge) return tooLarge(maxBytes);
-  return new Request(request.url, {
+  const limited = new Request(request.url, {
     method: request.method,
     headers: request.headers,
     body: read.bytes as Uint8Array<ArrayBuffer>,
     signal: request.signal,
   });
+  rememberBody(limited, read.bytes);
+  return limited;
 }
 
 /** The message of a 413 answer. */

@@ -19,6 +19,7 @@ import type { ResolvedGatewayOptions } from "./_options.ts";
 import type { RequestTracker } from "./_request_tracker.ts";
 import type { SessionLink } from "./_session_link.ts";
 import { initializeParams } from "./_initialize_params.ts";
+import { requestJson } from "./_request_json.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
 import type { ModernEndpoint, ModernRequest } from "./_modern_endpoint.ts";
 
@@ -91,9 +92,8 @@ export class McpEndpoint {
     const subject = typeof claims.sub === "string" ? claims.sub : undefined;
     let body: unknown;
     if (request.method === "POST") {
-      const text = await request.text();
       try {
-        body = JSON.parse(text);
+        body = await requestJson(request);
       } catch {
         return rpcError(400, -32700, "Parse error: invalid JSON");
       }

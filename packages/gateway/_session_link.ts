@@ -54,6 +54,12 @@ export interface SessionBus {
 /** Most messages a POST body (a JSON-RPC batch) may hold; larger batches get 400 before anything is forwarded. */
 export const MAX_BATCH = 100;
 
+/**
+ * How long a POST's answer may wait to be plain JSON (nothing but the response on its stream) before it is sent as
+ * the SSE stream, resumable, in ms.
+ */
+const JSON_WINDOW_MS = 1_000;
+
 /** Most requests to the client one session keeps waiting for an answer; the oldest is forgotten beyond it. */
 const MAX_OUTSTANDING = 1_000;
 
@@ -269,7 +275,9 @@ export class SessionLink implements Transport {
       this.#flow.drop(box);
       return response;
     }
-    return this.#flow.metered(response, box);
+    return batch
+      ? this.#flow.metered(response, box)
+      : await this.#flow.answer(response, box, JSON_WINDOW_MS, request.signal);
   }
 
   async #get(request: Request): Promise<Response> {

@@ -3,6 +3,7 @@
 // messages go straight to the SDK stream; beyond it they wait here, progress notifications coalesced (only the
 // latest of each progress token waits), and a stream whose client reads nothing at all is ended.
 import type { JSONRPCMessage } from "../core/_sdk.ts";
+import { isResponse } from "../core/_jsonrpc.ts";
 
 /**
  * Messages a client's SSE stream may hold that it has not read yet. Beyond, messages wait in the link: progress
@@ -37,6 +38,8 @@ export interface Outbox {
   /** The waiting progress notification of each progress token. */
   progress: Map<unknown, Waiting>;
   ended: boolean;
+  /** Whether the first message handed to the SDK stream was a response (to the POST's request). */
+  first?: "response" | "other";
   /** Ends the HTTP response (set once its body is metered). */
   stop?: () => void;
 }
@@ -89,6 +92,7 @@ export class StreamFlow {
     const box = this.#outboxes.get(key);
     if (!box) return await this.#send(message, options);
     if (box.ended) return;
+    box.first ??= isResponse(message) ? "response" : "other";
     if (box.waiting.length === 0 && box.ahead < STREAM_HIGH_WATER) {
       box.ahead++;
       return await this.#send(message, options);
@@ -146,8 +150,17 @@ export class StreamFlow {
    * The SDK's SSE response with its body read only as fast as the client reads it, so that the stream's flow
    * control ({@link StreamFlow.send}) knows how far behind the client is. `onEnd` runs once when it ends.
    */
-  metered(response: Response, box: Outbox, onEnd: () => void = () => {}): Response {
-    const reader = response.body!.getReader();
+  metered(
+    response: Response,
+    box: Outbox,
+    onEnd: () => void = () => {},
+    read: { reader: ReadableStreamDefaultReader<Uint8Array>; prefix: Uint8Array[]; pending?: Promise<ReadResult> } = {
+      reader: response.body!.getReader(),
+      prefix: [],
+    },
+  ): Response {
+    const { reader, prefix } = read;
+    let pending = read.pending;
     let ended = false;
     const end = () => {
       if (ended) return;
@@ -157,6 +170,10 @@ export class StreamFlow {
     };
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
+        for (const chunk of prefix) {
+          controller.enqueue(chunk);
+          this.#flush(box);
+        }
         box.stop = () => {
           end();
           reader.cancel().catch(() => {});
@@ -169,7 +186,9 @@ export class StreamFlow {
       },
       pull: async (controller) => {
         try {
-          const { value, done } = await reader.read();
+          const next = pending ?? reader.read();
+          pending = undefined;
+          const { value, done } = await next;
           if (ended) return;
           if (done) {
             end();
@@ -190,4 +209,76 @@ export class StreamFlow {
     });
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
+
+  /**
+   * The answer to a POST of one request: a plain JSON body when the SDK's SSE stream carries nothing but the
+   * response (and, first, its priming event) and the response comes within `window` ms; else the SSE stream,
+   * metered, with what was read so far first. A JSON answer saves the client an SSE parse and the stream's
+   * flow-control wrapper; a call that sends anything else before its response (progress, a log line, a request to
+   * the client), or runs long (it keeps its resumable stream), stays on SSE. `signal` is the client's request.
+   */
+  async answer(response: Response, box: Outbox, window: number, signal?: AbortSignal): Promise<Response> {
+    const reader = response.body!.getReader();
+    const prefix: Uint8Array[] = [];
+    const decoder = new TextDecoder();
+    let text = "";
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<"expired">((resolve) => timer = setTimeout(() => resolve("expired"), window));
+    const aborted = () => {
+      clearTimeout(timer);
+      this.drop(box);
+      reader.cancel().catch(() => {});
+    };
+    signal?.addEventListener("abort", aborted, { once: true });
+    try {
+      while (true) {
+        const pending = reader.read();
+        const next = await Promise.race([pending, expired]);
+        if (next === "expired" || signal?.aborted) {
+          return this.metered(response, box, undefined, { reader, prefix, pending });
+        }
+        if (next.done) {
+          this.drop(box);
+          return new Response(prefix.length === 0 ? null : new Blob(prefix as BlobPart[]), {
+            status: response.status,
+            headers: response.headers,
+          });
+        }
+        prefix.push(next.value);
+        text += decoder.decode(next.value, { stream: true });
+        let end: number;
+        while ((end = text.indexOf("\n\n")) >= 0) {
+          const data = sseData(text.slice(0, end));
+          text = text.slice(end + 2);
+          // The priming event (empty data) is only worth anything on a stream the client can resume.
+          if (data === "") continue;
+          if (data === undefined || box.first !== "response" || box.keys.length !== 1) {
+            return this.metered(response, box, undefined, { reader, prefix });
+          }
+          this.drop(box);
+          reader.cancel().catch(() => {});
+          const headers = new Headers({ "content-type": "application/json" });
+          const session = response.headers.get("mcp-session-id");
+          if (session !== null) headers.set("mcp-session-id", session);
+          return new Response(data, { status: 200, headers });
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", aborted);
+    }
+  }
+}
+
+type ReadResult = ReadableStreamReadResult<Uint8Array>;
+
+/** The `data` of one SSE event (its lines joined), or `undefined` without any. */
+function sseData(event: string): string | undefined {
+  let data: string | undefined;
+  for (const line of event.split("\n")) {
+    if (!line.startsWith("data:")) continue;
+    const value = line.slice(line[5] === " " ? 6 : 5);
+    data = data === undefined ? value : `${data}\n${value}`;
+  }
+  return data;
 }

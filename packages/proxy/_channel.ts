@@ -36,6 +36,7 @@ import type { StdioEndpoint } from "../core/types.ts";
 import { StdioProcessTransport } from "../core/_stdio_process.ts";
 import { childEnv } from "./_stdio_env.ts";
 import { SoleCallTransport } from "./_stdio_relation.ts";
+import { LatencyWindow } from "./_latency.ts";
 
 /** What a stdio channel needs to run its process. */
 export interface StdioSettings {
@@ -75,7 +76,6 @@ export interface ChannelSettings {
 const PROBE_TIMEOUT_MS = 5_000;
 
 const RenewResultSchema = z.object({ expiresAt: z.number() }).loose();
-const LATENCY_WEIGHT = 0.2;
 
 /** One of a member's two channels. The client is replaced on each reconnection. */
 export class MemberChannel {
@@ -83,8 +83,8 @@ export class MemberChannel {
   readonly url: string;
   state: ChannelState = "down";
   client: Client | undefined;
-  /** Moving average of request latency, in ms. */
-  latency: number | undefined;
+  /** The current connection's latency samples (requests and heartbeats). */
+  #latency = new LatencyWindow();
   lastError: FederationError | undefined;
   upSince: number | undefined;
   /** When the channel last went down (`performance.now()`), if it ever did. */
@@ -203,12 +203,14 @@ export class MemberChannel {
       const adopted = prior !== undefined && kind !== "stdio";
       const connecting = performance.now();
       await client.connect(transport, { timeout: connectTimeout, signal: abort, ...(adopted ? { prior } : {}) });
-      this.latency = undefined;
+      this.#latency = new LatencyWindow();
       if (client.getProtocolEra() === "modern" && !adopted) {
         // A modern connect was one round trip (`server/discover`): it is the latency's first sample.
         this.recordLatency(performance.now() - connecting);
       } else {
-        // Seed the latency with one round trip: the handshake time would overstate it for a long while.
+        // Seed the latency with one round trip: the handshake time would overstate it. One sample is not an
+        // estimate (a cold first round trip ranks the channels wrongly): `auto` routing keeps sampling a channel
+        // until it has LATENCY_SEED_SAMPLES (_member.ts).
         const pinged = performance.now();
         await roundTrip(client, { timeout: connectTimeout, signal: abort });
         this.recordLatency(performance.now() - pinged);
@@ -283,8 +285,18 @@ export class MemberChannel {
     this.#settings.onDown(this, cause);
   }
 
+  /** The median of the latest request and heartbeat latencies of the current connection, in ms. */
+  get latency(): number | undefined {
+    return this.#latency.median;
+  }
+
+  /** How many latency samples of the current connection the estimate rests on (at most a window's). */
+  get latencySamples(): number {
+    return this.#latency.size;
+  }
+
   recordLatency(ms: number): void {
-    this.latency = this.latency === undefined ? ms : this.latency + LATENCY_WEIGHT * (ms - this.latency);
+    this.#latency.add(ms);
     this.lastSuccess = performance.now();
   }
 

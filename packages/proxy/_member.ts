@@ -32,6 +32,7 @@ import type { RequestRunner } from "./request_runner.ts";
 import type { ChannelStatus, MemberEra, ServerStatus } from "./status.ts";
 import { ListenStream } from "./_listen.ts";
 import type { CachedList, CacheHint } from "./_cache_hint.ts";
+import { LATENCY_SEED_SAMPLES } from "./_latency.ts";
 
 export interface MemberSettings {
   clientInfo: Implementation;
@@ -302,6 +303,9 @@ export class Member {
     const want = preferred ?? (this.#settings.routing === "auto" ? undefined : this.#settings.routing);
     if (want) return up.find((c) => c.kind === want) ?? up[0];
     const [a, b] = up as [MemberChannel, MemberChannel];
+    // Measured from the first call: a channel with too few samples for an estimate carries the next call.
+    const unsure = a.latencySamples <= b.latencySamples ? a : b;
+    if (unsure.latencySamples < LATENCY_SEED_SAMPLES) return unsure;
     const [fast, slow] = (b.latency ?? Infinity) < (a.latency ?? Infinity) ? [b, a] : [a, b];
     // Only the chosen channel gets fresh samples: now and then, let the other one carry a call so that its
     // estimate cannot go stale and lock routing onto the slower channel.

@@ -29,7 +29,7 @@ export interface ChannelStatus {
   url: string;
   /** The channel's state. */
   state: ChannelState;
-  /** Moving average of request and heartbeat latency, in ms. */
+  /** Median of the latest request and heartbeat latencies of the current connection, in ms. */
   latencyMs: number | undefined;
   /** Reconnection attempts since the channel was last stably up. */
   reconnectAttempts: number;

@@ -95,6 +95,21 @@ export async function httpClient(url: string, authorization?: string): Promise<C
 }
 
 /**
+ * A plain MCP SDK client of the 2026-07-28 era over Streamable HTTP (stateless: no session, no `initialize`).
+ *
+ * @param url The MCP endpoint.
+ * @param authorization The `Authorization` header value, if any.
+ * @returns The connected client.
+ */
+export async function modernClient(url: string, authorization?: string): Promise<Client> {
+  const client = new Client({ name: "bench-sdk", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+  const headers: Record<string, string> = authorization === undefined ? {} : { Authorization: authorization };
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  if (client.getProtocolEra() !== "modern") throw new Error(`${url} did not answer in the 2026-07-28 era`);
+  return client;
+}
+
+/**
  * Closes an SDK client, ending its HTTP session if it has one.
  *
  * @param client The client.

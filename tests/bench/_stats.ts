@@ -102,6 +102,22 @@ export interface Interleaved {
   ratios: number[];
   /** The same for p99. */
   ratiosP99: number[];
+  /** Per operation, its p50 in each round (for ratios between any two, with {@link pairRatio}). */
+  roundP50s: number[][];
+}
+
+/**
+ * The ratio of two operations measured by one {@link interleave}: the median over rounds of their p50s' ratio.
+ *
+ * @param result The interleaved measurement.
+ * @param a The index of the operation under test.
+ * @param b The index of its baseline.
+ * @returns The ratio.
+ */
+export function pairRatio(result: Interleaved, a: number, b: number): number {
+  const ours = result.roundP50s[a]!;
+  const theirs = result.roundP50s[b]!;
+  return median(ours.map((p50, round) => p50 / theirs[round]!));
 }
 
 /**
@@ -119,6 +135,7 @@ export async function interleave(ops: readonly Operation[], options: InterleaveO
   const all = ops.map(() => [] as number[]);
   const ratios = ops.map(() => [] as number[]);
   const ratiosP99 = ops.map(() => [] as number[]);
+  const roundP50s = ops.map(() => [] as number[]);
   for (let round = 0; round < options.rounds; round++) {
     const samples: number[][] = new Array(ops.length);
     for (let k = 0; k < ops.length; k++) {
@@ -128,11 +145,17 @@ export async function interleave(ops: readonly Operation[], options: InterleaveO
     const baseline = samples[ops.length - 1]!;
     samples.forEach((own, index) => {
       all[index]!.push(...own);
+      roundP50s[index]!.push(median(own));
       ratios[index]!.push(median(own) / median(baseline));
       ratiosP99[index]!.push(quantile(own, 0.99) / quantile(baseline, 0.99));
     });
   }
-  return { summaries: all.map(summarize), ratios: ratios.map(median), ratiosP99: ratiosP99.map(median) };
+  return {
+    summaries: all.map(summarize),
+    ratios: ratios.map(median),
+    ratiosP99: ratiosP99.map(median),
+    roundP50s,
+  };
 }
 
 /**

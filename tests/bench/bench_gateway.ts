@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const channels = values.channels.split(",") as Channel[];
   const proxy = newProxy({ routing: values.routing as RoutingPolicy });
   await Promise.all(members.map((m) => proxy.registerServer(memberConfig(m, channels))));
-  const gateway = await serveGateway(proxy, { auth: false, port: 0, logger: QUIET });
+  // Room for the sessions case (1,000 sessions and its warm-up one).
+  const gateway = await serveGateway(proxy, { auth: false, port: 0, logger: QUIET, maxSessions: 5_000 });
   console.log(JSON.stringify({ url: gateway.url }));
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 }

@@ -13,7 +13,13 @@ import { interleave, type Operation } from "./_stats.ts";
 /** A ping request frame as the SDK sends it, so the echo moves as many bytes. */
 const PING_FRAME = JSON.stringify({ method: "ping", jsonrpc: "2.0", id: 1000 });
 
-async function rawEcho(url: string): Promise<{ op: Operation; close(): void }> {
+/**
+ * A raw WebSocket echo client: one frame out, one back (the floor of the control channel).
+ *
+ * @param url The echo endpoint.
+ * @returns One round trip, and the close.
+ */
+export async function rawEcho(url: string): Promise<{ op: Operation; close(): void }> {
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => {
     socket.onopen = resolve;

@@ -1,23 +1,29 @@
 /**
- * Case 3: the gateway hop. An SDK client calling a member through our gateway (Streamable HTTP in, the proxy's
- * routed channel out) against the same client calling the member directly over Streamable HTTP. Member, gateway
- * and client each run in a process of their own.
+ * Case 3: the gateway hop, in both eras. An SDK client calling a member through our gateway (Streamable HTTP in,
+ * the proxy's routed channel out) against the same kind of client calling the member directly over Streamable
+ * HTTP: a 2025-11-25 client (a session, SSE or JSON answers) and a 2026-07-28 client (stateless). All of them, and
+ * the floors (an SDK client over the member's WebSocket, a raw WebSocket echo), run interleaved in one
+ * measurement per routing policy, so that each ratio has its limit in view. Member, gateway and clients each run
+ * in a process of their own (the clients in the harness's).
  *
  * @module
  */
 
 import type { RoutingPolicy } from "../../packages/proxy/options.ts";
 import {
+  bearer,
   closeClient,
   ECHO_TEXT,
   gatewayPending,
   httpClient,
+  modernClient,
   sdkClient,
   startGateway,
   startMembers,
 } from "./_clients.ts";
+import { rawEcho } from "./control_floor.ts";
 import { type BenchCase, type BenchContext, type BenchRow, formatLatency, formatRatio, skippedRow } from "./_report.ts";
-import { compareInterleaved } from "./_stats.ts";
+import { interleave, pairRatio } from "./_stats.ts";
 
 const GOAL = 1.3;
 
@@ -26,46 +32,84 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   if (pending) {
     return [skippedRow("SDK → gateway → member vs SDK → member (Streamable HTTP)", `≤ ${GOAL}× p50`, pending)];
   }
-  const counts = context.quick ? { rounds: 6, perRound: 30 } : { rounds: 20, perRound: 150 };
-  await using members = await startMembers();
+  const counts = context.quick ? { rounds: 4, perRound: 25, warmup: 25 } : { rounds: 12, perRound: 100, warmup: 200 };
+  await using members = await startMembers({ echo: true });
   const member = members.info.members[0]!;
   const args = { text: ECHO_TEXT };
-  const direct = await sdkClient(member, "data");
+  const authorization = await bearer(member.serverId);
+  const direct = await httpClient(member.data, authorization);
+  const directModern = await modernClient(member.data, authorization);
+  const directSocket = await sdkClient(member, "control");
+  const echo = await rawEcho(members.info.echo!);
   const rows: BenchRow[] = [];
   try {
-    // Quick runs (CI) keep only the default routing, which the goal is about.
+    // Quick runs (CI) keep only the default routing, which the first goal is about.
     const policies: RoutingPolicy[] = context.quick ? ["auto"] : ["auto", "control", "data"];
     for (const routing of policies) {
-      context.log(`gateway_hop: routing ${routing}`);
+      context.log(`gateway_hop: routing ${routing}, both eras and the floors interleaved`);
       const gateway = await startGateway([member], { routing });
       const viaGateway = await httpClient(gateway.url);
+      const viaGatewayModern = await modernClient(gateway.url);
+      const tool = `${member.serverId}__echo`;
       try {
-        const result = await compareInterleaved(
-          () => viaGateway.callTool({ name: `${member.serverId}__echo`, arguments: args }),
+        const result = await interleave([
+          () => viaGateway.callTool({ name: tool, arguments: args }),
+          () => viaGatewayModern.callTool({ name: tool, arguments: args }),
+          () => directSocket.callTool({ name: "echo", arguments: args }),
+          echo.op,
+          () => directModern.callTool({ name: "echo", arguments: args }),
           () => direct.callTool({ name: "echo", arguments: args }),
-          counts,
-        );
+        ], counts);
+        const [legacy, modern, socket, raw, baseModern, base] = result.summaries as [
+          typeof result.summaries[0],
+          typeof result.summaries[0],
+          typeof result.summaries[0],
+          typeof result.summaries[0],
+          typeof result.summaries[0],
+          typeof result.summaries[0],
+        ];
+        const floors = `floors: SDK over the member's WebSocket ${formatLatency(socket)}, raw WebSocket echo ${
+          formatLatency(raw)
+        }`;
         const isDefault = routing === "auto";
-        rows.push({
-          measure: `SDK → gateway → member vs SDK → member (Streamable HTTP), routing ${routing}${
-            isDefault ? " (default)" : ""
-          }`,
-          ours: formatLatency(result.a),
-          baseline: formatLatency(result.b),
-          throughput: "—",
-          ratio: formatRatio(result.ratio),
-          goal: isDefault ? `≤ ${GOAL}× p50` : "report",
-          met: isDefault ? result.ratio <= GOAL : undefined,
-          note: `p99 ratio ${formatRatio(result.ratioP99)}`,
-          data: { routing, ...result },
-        });
+        for (
+          const era of [
+            { name: "2025-11-25", ours: legacy, theirs: base, ratio: pairRatio(result, 0, 5) },
+            { name: "2026-07-28", ours: modern, theirs: baseModern, ratio: pairRatio(result, 1, 4) },
+          ]
+        ) {
+          rows.push({
+            measure: `SDK → gateway → member vs SDK → member (Streamable HTTP, ${era.name}), routing ${routing}${
+              isDefault ? " (default)" : ""
+            }`,
+            ours: formatLatency(era.ours),
+            baseline: formatLatency(era.theirs),
+            throughput: "—",
+            ratio: formatRatio(era.ratio),
+            goal: `≤ ${GOAL}× p50`,
+            met: era.ratio <= GOAL,
+            note: floors,
+            data: {
+              routing,
+              era: era.name,
+              ours: era.ours,
+              baseline: era.theirs,
+              ratio: era.ratio,
+              floors: { sdkWebSocket: socket, rawEcho: raw },
+            },
+          });
+        }
       } finally {
         await closeClient(viaGateway);
+        await closeClient(viaGatewayModern);
         await gateway.child.kill();
       }
     }
   } finally {
+    echo.close();
     await closeClient(direct);
+    await closeClient(directModern);
+    await closeClient(directSocket);
   }
   return rows;
 }

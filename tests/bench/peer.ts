@@ -17,6 +17,7 @@ import {
   ECHO_TEXT,
   gatewayPending,
   httpClient,
+  modernClient,
   sleep,
   startGateway,
   startMembers,
@@ -122,7 +123,7 @@ async function compareWith(
     viaHub,
     context.quick
       ? { rounds: 2, inFlight: IN_FLIGHT, perRound: 250, warmup: 500 }
-      : { rounds: 6, inFlight: IN_FLIGHT, perRound: 1_000, warmup: 3_000 },
+      : { rounds: 4, inFlight: IN_FLIGHT, perRound: 1_000, warmup: 1_000 },
   );
   return { latency, load };
 }
@@ -140,28 +141,59 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   const hubClient = await sseClient(hub.url);
   try {
     const peerSide = { client: hubClient, tool: await toolNamed(hubClient, "echo") };
-    const variants: { channels: Channel[]; routing?: RoutingPolicy; label: string; judged: boolean }[] = [
-      { channels: ["control", "data"], label: "member with control + data, routing auto (default)", judged: true },
+    const variants: {
+      channels: Channel[];
+      routing?: RoutingPolicy;
+      era: "2025-11-25" | "2026-07-28";
+      label: string;
+      judged: boolean;
+      quick: boolean;
+    }[] = [
+      {
+        channels: ["control", "data"],
+        era: "2025-11-25",
+        label: "member with control + data, routing auto (default)",
+        judged: true,
+        quick: true,
+      },
       {
         channels: ["control", "data"],
         routing: "control",
+        era: "2025-11-25",
         label: "member with control + data, routing control (upstream on the WebSocket)",
         judged: false,
+        quick: false,
       },
       {
         channels: ["data"],
-        label: "the same member registered data-only (plain Streamable HTTP, like the hub)",
-        judged: false,
+        era: "2025-11-25",
+        label: "the same member registered data-only (plain Streamable HTTP, like the hub): equal footing",
+        judged: true,
+        quick: false,
+      },
+      {
+        channels: ["control", "data"],
+        era: "2026-07-28",
+        label: "member with control + data, routing auto (default)",
+        judged: true,
+        quick: false,
+      },
+      {
+        channels: ["data"],
+        era: "2026-07-28",
+        label: "the same member registered data-only: equal footing upstream",
+        judged: true,
+        quick: false,
       },
     ];
-    // Quick runs (CI) keep only the judged variant.
-    for (const variant of variants.filter((v) => v.judged || !context.quick)) {
-      context.log(`peer: ours, ${variant.channels.join("+")}, routing ${variant.routing ?? "auto"}`);
+    // Quick runs (CI) keep the default variant only.
+    for (const variant of variants.filter((v) => v.quick || !context.quick)) {
+      context.log(`peer: ours (${variant.era}), ${variant.channels.join("+")}, routing ${variant.routing ?? "auto"}`);
       const gateway = await startGateway([member], {
         channels: variant.channels,
         ...(variant.routing ? { routing: variant.routing } : {}),
       });
-      const ours = await httpClient(gateway.url);
+      const ours = variant.era === "2026-07-28" ? await modernClient(gateway.url) : await httpClient(gateway.url);
       try {
         const { latency, load } = await compareWith(
           peerSide,
@@ -170,17 +202,18 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
         );
         const p50Ratio = latency.ratio;
         rows.push({
-          measure: `${MEASURE}: ${variant.label}`,
+          measure: `${MEASURE}: ${variant.label}; our client ${variant.era}`,
           ours: formatLatency(latency.a),
           baseline: formatLatency(latency.b),
           throughput: `${formatRate(load.a)} vs ${formatRate(load.b)} (${IN_FLIGHT} in flight)`,
           ratio: `p50 ${formatRatio(p50Ratio)}, calls/s ${formatRatio(load.ratio)}`,
           goal: variant.judged ? goal : "report",
           met: variant.judged ? load.ratio >= GOAL_RATE && p50Ratio <= GOAL_P50 : undefined,
-          note: `hub: SSE client on /mcp; ours: Streamable HTTP; p50 / p99 under load ${
-            formatLatency(load.aLatency)
-          } vs ${formatLatency(load.bLatency)}`,
-          data: { channels: variant.channels, routing: variant.routing ?? "auto", latency, load },
+          note:
+            `hub: SSE client on /mcp (it speaks 2025-11-25 only); ours: Streamable HTTP ${variant.era}; p50 / p99 under load ${
+              formatLatency(load.aLatency)
+            } vs ${formatLatency(load.bLatency)}`,
+          data: { era: variant.era, channels: variant.channels, routing: variant.routing ?? "auto", latency, load },
         });
       } finally {
         await closeClient(ours);

@@ -22,6 +22,7 @@ import { peer } from "./peer.ts";
 import { recovery } from "./recovery.ts";
 import { recoveryFlap } from "./recovery_flap.ts";
 import { registration } from "./registration.ts";
+import { sessions } from "./sessions.ts";
 import { throughput } from "./throughput.ts";
 import { killAllChildren } from "./_process.ts";
 import { type BenchCase, type CaseResult, markdownTable } from "./_report.ts";
@@ -37,6 +38,7 @@ export const CASES: readonly BenchCase[] = [
   recovery,
   recoveryFlap,
   throughput,
+  sessions,
 ];
 
 /** Where the results go. */

@@ -10,6 +10,7 @@ import {
   TimeoutError,
 } from "../../mod.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
+import { LATENCY_SEED_SAMPLES } from "../../packages/proxy/_latency.ts";
 import { quiet } from "../_support/catalog_members.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
@@ -147,6 +148,23 @@ Deno.test("FederationProxy.removeServer() with 20 calls in flight: each ends in 
     if (expectAllOk) assert.equal(ok, 20);
     else assert.ok(ok < 20, "a short drain cuts slow calls");
   }
+});
+
+Deno.test("FederationProxy auto routing measures both channels from the first calls, then routes on the estimate", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
+  await proxy.registerServer(member.config);
+  // Registration took one sample of each channel: one is no estimate, so the first calls sample both, in turn.
+  const first: string[] = [];
+  for (let i = 0; i < 2 * (LATENCY_SEED_SAMPLES - 1); i++) {
+    first.push(text(await proxy.callTool("server-1", "channel")));
+  }
+  assert.equal(first.filter((c) => c === "control").length, LATENCY_SEED_SAMPLES - 1, first.join(","));
+  assert.equal(first.filter((c) => c === "data").length, LATENCY_SEED_SAMPLES - 1, first.join(","));
+  // From then on, the channel with the lower estimate carries the calls.
+  const status = proxy.getServerStatus("server-1")!;
+  const faster = status.channels.control!.latencyMs! <= status.channels.data!.latencyMs! ? "control" : "data";
+  assert.equal(text(await proxy.callTool("server-1", "channel")), faster);
 });
 
 Deno.test("FederationProxy auto routing favours the faster channel but keeps sampling the other", async () => {

@@ -1,0 +1,28 @@
+// Internal: a POST body read once per request. The body limit (_body_limit.ts) reads the bytes; the access log and
+// the MCP endpoint both need the JSON: the first to ask parses it, the other gets the same value (neither changes
+// it), instead of each cloning the body stream and parsing it again.
+
+const bodies = new WeakMap<Request, { bytes: Uint8Array; json?: { value: unknown } | { error: unknown } }>();
+
+/** Records the bytes of `request`'s body (already read, and handed on in it). */
+export function rememberBody(request: Request, bytes: Uint8Array): void {
+  bodies.set(request, { bytes });
+}
+
+/**
+ * The JSON of `request`'s body, parsed once per request; a body not recorded is read from a clone. Throws the
+ * parse error (each caller gets the same one) on a body that is not JSON.
+ */
+export async function requestJson(request: Request): Promise<unknown> {
+  const known = bodies.get(request);
+  if (!known) return JSON.parse(await request.clone().text());
+  if (!known.json) {
+    try {
+      known.json = { value: JSON.parse(new TextDecoder().decode(known.bytes)) };
+    } catch (error) {
+      known.json = { error };
+    }
+  }
+  if ("error" in known.json) throw known.json.error;
+  return known.json.value;
+}

@@ -1,0 +1,83 @@
+// A 2025-11-25 POST whose stream would carry nothing but its response is answered with plain JSON; one that carries
+// anything else first (progress), or runs long (it keeps its resumable stream), is answered with SSE.
+import assert from "node:assert/strict";
+import { withGateway } from "../_support/gateway.ts";
+
+const ACCEPT = "application/json, text/event-stream";
+
+async function post(url: string, body: unknown, session?: string): Promise<Response> {
+  return await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: ACCEPT,
+      ...(session ? { "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+async function openSession(url: string): Promise<string> {
+  const response = await post(url, {
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+  });
+  assert.equal(response.status, 200);
+  await response.body?.cancel();
+  const session = response.headers.get("mcp-session-id")!;
+  const initialized = await post(url, { jsonrpc: "2.0", method: "notifications/initialized" }, session);
+  assert.equal(initialized.status, 202);
+  await initialized.body?.cancel();
+  return session;
+}
+
+function call(id: number, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>): unknown {
+  return {
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
+  };
+}
+
+Deno.test("Gateway answers a 2025-11-25 call whose stream carries only its response with plain JSON", async () => {
+  await withGateway({ auth: false }, async (url) => {
+    const session = await openSession(url);
+    const response = await post(url, call(7, "a__echo", { text: "hi" }), session);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.equal(response.headers.get("mcp-session-id"), session);
+    const body = await response.json();
+    assert.equal(body.id, 7);
+    assert.equal(body.result.content[0].text, "hi");
+  });
+});
+
+Deno.test("Gateway answers a call that reports progress with SSE: the progress, then the result", async () => {
+  await withGateway({ auth: false }, async (url) => {
+    const session = await openSession(url);
+    const response = await post(
+      url,
+      call(8, "a__progress", { steps: 2, interval: 10 }, { progressToken: "p" }),
+      session,
+    );
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "text/event-stream");
+    const text = await response.text();
+    const data = text.split("\n").filter((l) => l.startsWith("data: {")).map((l) => JSON.parse(l.slice(6)));
+    assert.deepEqual(data.map((m) => m.method ?? m.id), ["notifications/progress", "notifications/progress", 8]);
+  });
+});
+
+Deno.test("Gateway answers a long call with its resumable SSE stream (the priming event first)", async () => {
+  await withGateway({ auth: false }, async (url) => {
+    const session = await openSession(url);
+    const response = await post(url, call(9, "a__slow_read", { ms: 1_300 }), session);
+    assert.equal(response.headers.get("content-type"), "text/event-stream");
+    const text = await response.text();
+    assert.match(text, /^id: \S+\n(retry: \d+\n)?data: \n\n/);
+    assert.match(text, /"id":9/);
+  });
+});
