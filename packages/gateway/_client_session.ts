@@ -1,13 +1,19 @@
-// Internal: one client session's MCP server. A low-level SDK `Server` whose handlers call the federated catalog,
-// passing progress, cancellation and `_meta` through (without the project's reserved `_meta` keys), with each
-// call's own handlers for what its member asks or logs during it (`SessionHub.relate`). One path per request: the
-// name or URI is resolved once here, the call is recorded as in progress (the idle sweep skips a busy session),
-// and the catalog is called with the resolved origin (it does not resolve again).
-import { type Implementation, Server, type ServerContext } from "../core/_sdk.ts";
-import type { CatalogCallOptions } from "../proxy/catalog.ts";
-import type { CallIdentity, Progress } from "../proxy/call_options.ts";
+// Internal: the servers the gateway serves a client with, built by one factory for both eras. Every one carries the
+// shared catalog handlers (_catalog_handlers.ts: lists, tools/call, resources/read, prompts/get, completion).
+// - A 2025-11-25 session's server (`createClientSession`) lives as long as the session: it records activity for the
+//   idle sweep, relates what a member asks or logs during a call to that session (`SessionHub.relate`), and adds
+//   what only sessions have (resource subscriptions, the logging level, roots changes).
+// - A 2026-07-28 server (`createModernServer`) serves one request over HTTP, or one stdio connection: it announces
+//   the federation's merged capabilities and instructions in `server/discover`, and carries Multi Round-Trip
+//   Requests (sealed `requestState`). It holds no state: building one registers closures over the shared hub.
+import { type Implementation, Server } from "../core/_sdk.ts";
+import type { CallIdentity } from "../proxy/call_options.ts";
+import { gatewayCapabilities, mergedCapabilities, mergedInstructions } from "./_discover.ts";
 import { ClientSession, type SessionHub } from "./_hub.ts";
 import { toMcpError } from "./_errors.ts";
+import { modernRelation, registerCatalogHandlers } from "./_catalog_handlers.ts";
+import { discoverSource } from "./_proxy_modern.ts";
+import type { RequestStateSealer } from "./_sealed_state.ts";
 
 /** What a session's server needs from its gateway. */
 export interface ClientSessionSettings {
@@ -22,67 +28,30 @@ export interface ClientSessionSettings {
   identity?: CallIdentity | undefined;
 }
 
-type Meta = Record<string, unknown> & { progressToken?: string | number };
-
-/**
- * The project's reserved `_meta` namespace (the user token, the related request, origins): only the proxy and the
- * member write it, so what a client sends under it never reaches a member.
- */
-const RESERVED_META_PREFIX = "io.github.federated-mcp/";
-
-/** A client's `_meta` without the reserved keys. */
-function clientMeta(meta: Meta): Meta {
-  return Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith(RESERVED_META_PREFIX))) as Meta;
+/** What a 2026-07-28 server needs besides a session's settings. */
+export interface ModernServerSettings extends ClientSessionSettings {
+  /** Seals and opens `requestState` (a key every replica has). */
+  sealer: RequestStateSealer;
 }
 
-/** What every call of a session shares: the timeout, and the handlers of what a member sends during a call. */
-interface CallContext {
-  callTimeout: number | undefined;
-  /** The handlers that send what the member asks or logs during request `requestId` to this session only. */
-  relate: (requestId: string | number) => CatalogCallOptions;
-  /** The user calls are made for. */
-  identity: CallIdentity | undefined;
-}
+const NOOP = () => {};
 
-/** Call options of one client request: its cancellation, its progress token and `_meta`, the timeout, its relation. */
-function callOptions(meta: Meta | undefined, ctx: ServerContext, context: CallContext): CatalogCallOptions {
-  const { callTimeout } = context;
-  const options: CatalogCallOptions = { ...context.relate(ctx.mcpReq.id), signal: ctx.mcpReq.signal };
-  if (context.identity) options.onBehalfOf = context.identity;
-  if (callTimeout !== undefined) options.timeout = callTimeout;
-  if (meta) options.meta = clientMeta(meta);
-  const token = meta?.progressToken;
-  if (token !== undefined) {
-    options.onprogress = (progress: Progress) => {
-      const params: Record<string, unknown> = { progressToken: token, progress: progress.progress };
-      if (progress.total !== undefined) params.total = progress.total;
-      if (progress.message !== undefined) params.message = progress.message;
-      ctx.mcpReq.notify({ method: "notifications/progress", params }).catch(() => {});
-    };
-  }
-  return options;
-}
-
-/** Creates the MCP server of one client session. */
+/** Creates the MCP server of one 2025-11-25 client session. */
 export function createClientSession(settings: ClientSessionSettings): ClientSession {
   const { hub, callTimeout } = settings;
   const catalog = hub.catalog;
   const server = new Server(settings.serverInfo, {
-    capabilities: {
-      tools: { listChanged: true },
-      resources: { listChanged: true, subscribe: true },
-      prompts: { listChanged: true },
-      logging: {},
-      completions: {},
-    },
+    capabilities: gatewayCapabilities(),
     ...(settings.instructions === undefined ? {} : { instructions: settings.instructions }),
   });
   const session = new ClientSession(server);
-  const context: CallContext = {
+  registerCatalogHandlers(server, {
+    hub,
     callTimeout,
-    relate: (requestId) => hub.relate(session, requestId),
     identity: settings.identity,
-  };
+    touch: () => void (session.lastActive = performance.now()),
+    begin: (ctx) => ({ relation: hub.relate(session, ctx.mcpReq.id), end: session.begin(ctx.mcpReq.id) }),
+  });
 
   /** Runs a handler: the session marked active, failures mapped to JSON-RPC errors. */
   async function run<T>(work: () => Promise<T>): Promise<T> {
@@ -93,58 +62,6 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
       throw toMcpError(error);
     }
   }
-
-  /** Runs a call to a member, recorded as in progress on the session (an idle sweep leaves a busy session open). */
-  async function routed<T>(ctx: ServerContext, work: () => Promise<T>): Promise<T> {
-    const end = session.begin(ctx.mcpReq.id);
-    try {
-      return await work();
-    } finally {
-      end();
-    }
-  }
-
-  server.setRequestHandler("tools/list", () => run(async () => ({ tools: await catalog.listTools() })));
-  server.setRequestHandler(
-    "resources/list",
-    () => run(async () => ({ resources: await catalog.listResources() })),
-  );
-  server.setRequestHandler(
-    "resources/templates/list",
-    () => run(async () => ({ resourceTemplates: await catalog.listResourceTemplates() })),
-  );
-  server.setRequestHandler("prompts/list", () => run(async () => ({ prompts: await catalog.listPrompts() })));
-
-  server.setRequestHandler("tools/call", (request, ctx) =>
-    run(async () => {
-      const { name, arguments: args = {}, _meta } = request.params;
-      const origin = await catalog.resolveTool(name);
-      const options = { ...callOptions(_meta as Meta | undefined, ctx, context), origin };
-      return await routed(ctx, () => catalog.callTool(name, args, options));
-    }));
-
-  server.setRequestHandler("resources/read", (request, ctx) =>
-    run(async () => {
-      const origin = await catalog.resolveResource(request.params.uri);
-      const options = { ...callOptions(request.params._meta as Meta | undefined, ctx, context), origin };
-      return await routed(ctx, () => catalog.readResource(request.params.uri, options));
-    }));
-
-  server.setRequestHandler("prompts/get", (request, ctx) =>
-    run(async () => {
-      const origin = await catalog.resolvePrompt(request.params.name);
-      const options = { ...callOptions(request.params._meta as Meta | undefined, ctx, context), origin };
-      return await routed(
-        ctx,
-        () => catalog.getPrompt(request.params.name, request.params.arguments ?? {}, options),
-      );
-    }));
-
-  server.setRequestHandler(
-    "completion/complete",
-    (request, ctx) =>
-      run(() => catalog.complete(request.params, callOptions(request.params._meta as Meta | undefined, ctx, context))),
-  );
 
   // A client subscribes to a URI once, however often it asks; concurrent requests share the first one's work.
   const subscribing = new Map<string, Promise<unknown>>();
@@ -187,4 +104,27 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
   });
 
   return session;
+}
+
+/**
+ * Creates a 2026-07-28 server: the federation's merged capabilities and instructions (read now, from the members
+ * connected now), the shared catalog handlers, calls on behalf of `identity`, round trips sealed for its subject.
+ */
+export function createModernServer(settings: ModernServerSettings): Server {
+  const { hub, callTimeout, identity, sealer } = settings;
+  const source = discoverSource(hub.proxy);
+  const instructions = mergedInstructions(settings.instructions, source);
+  const server = new Server(settings.serverInfo, {
+    capabilities: mergedCapabilities(source),
+    ...(instructions === undefined ? {} : { instructions }),
+  });
+  registerCatalogHandlers(server, {
+    hub,
+    callTimeout,
+    identity,
+    touch: NOOP,
+    begin: (ctx) => ({ relation: modernRelation(ctx), end: NOOP }),
+    modern: { sub: identity?.sub, sealer },
+  });
+  return server;
 }

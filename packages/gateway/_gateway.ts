@@ -20,6 +20,8 @@ import { HttpGuard, isBareAuthority, isLoopback, rpcError } from "./_http_guard.
 import { hubFor, type SessionHub } from "./_hub.ts";
 import { ResilientListener } from "./_listener.ts";
 import { McpEndpoint } from "./_mcp_endpoint.ts";
+import { ModernEndpoint } from "./_modern_endpoint.ts";
+import { RequestStateSealer } from "./_sealed_state.ts";
 import { GatewayMetrics } from "./_metrics.ts";
 import { RELISTEN_BACKOFF, type ResolvedGatewayOptions } from "./_options.ts";
 import { PROBE_PATHS, Probes, type ServerCounters } from "./_probes.ts";
@@ -30,6 +32,24 @@ import { errorMessage } from "../core/_error_message.ts";
 import { AccessLog } from "./_access_log.ts";
 import { HttpCounters, type RouteKind } from "./_http_counters.ts";
 import { STATUS_PATHS, StatusPage } from "./_status_page.ts";
+
+/** Interval of keep-alive comments on 2026-07-28 SSE streams, in ms. */
+const MODERN_KEEP_ALIVE_MS = 15_000;
+
+/**
+ * The sealer of 2026-07-28 `requestState`s: its key is derived from one every replica has, so that any replica opens
+ * what another sealed: `cluster.key` (and its `previousKeys`), else the client-token secret, else a random key (a
+ * single process: retries must come back to it).
+ */
+function requestStateSealer(options: GatewayOptions): Promise<RequestStateSealer> {
+  const cluster = options.cluster;
+  if (cluster?.key !== undefined) {
+    return RequestStateSealer.fromSecret(cluster.key, { previousSecrets: cluster.previousKeys ?? [] });
+  }
+  const auth = options.auth;
+  if (auth && typeof auth === "object" && "secret" in auth) return RequestStateSealer.fromSecret(auth.secret);
+  return RequestStateSealer.fromSecret(crypto.getRandomValues(new Uint8Array(32)));
+}
 
 /** A running HTTP gateway. */
 export class Gateway implements GatewayHandle {
@@ -107,7 +127,8 @@ export class Gateway implements GatewayHandle {
       hub.release();
       throw error;
     }
-    const gateway = new Gateway(proxy, { resolved, guard, hub, cluster });
+    const sealer = await requestStateSealer(options);
+    const gateway = new Gateway(proxy, { resolved, guard, hub, cluster, sealer });
     sessions = () => gateway.sessionCount();
     try {
       gateway.#listener = new ResilientListener({
@@ -147,9 +168,15 @@ export class Gateway implements GatewayHandle {
 
   private constructor(
     proxy: FederationProxy,
-    parts: { resolved: ResolvedGatewayOptions; guard: HttpGuard; hub: SessionHub; cluster: ClusterRuntime },
+    parts: {
+      resolved: ResolvedGatewayOptions;
+      guard: HttpGuard;
+      hub: SessionHub;
+      cluster: ClusterRuntime;
+      sealer: RequestStateSealer;
+    },
   ) {
-    const { resolved, guard, hub, cluster } = parts;
+    const { resolved, guard, hub, cluster, sealer } = parts;
     this.#options = resolved;
     this.#guard = guard;
     this.#hub = hub;
@@ -169,6 +196,17 @@ export class Gateway implements GatewayHandle {
       guard,
       shared: this.#shared,
       requests: this.#requests,
+      modern: new ModernEndpoint({
+        hub,
+        serverInfo: resolved.serverInfo,
+        instructions: resolved.instructions,
+        callTimeout: resolved.callTimeout,
+        issuer: guard.issuer,
+        sealer,
+        keepAliveMs: MODERN_KEEP_ALIVE_MS,
+        requests: this.#requests,
+        logger,
+      }),
       logger,
       draining: () => this.#draining,
     });

@@ -1,10 +1,13 @@
-// Internal: the gateway's MCP endpoint (Streamable HTTP at `path`): client sessions (open, rebuild on this replica
-// from a sealed session id, idle sweep, close), the subject binding of every session, the draining rule, and CORS.
-// The router has already checked Host/Origin and limited the body (a request reaching here has a bounded body);
-// the token is checked here through the guard, the one place that verifies tokens.
+// Internal: the gateway's MCP endpoint (Streamable HTTP at `path`), serving both protocol eras on one URL. The router
+// has already checked Host/Origin and limited the body (a request reaching here has a bounded body); the token is
+// checked here through the guard, the one place that verifies tokens. Each POST's body is read once and classified
+// by the SDK's dual-era rules (`classifyInboundRequest`): 2026-07-28 requests (and malformed claims to it) go to the
+// stateless modern path (_modern_endpoint.ts); everything else is 2025-11-25 traffic on client sessions (open,
+// rebuild on this replica from a sealed session id, idle sweep, close), with the subject binding of every session,
+// the draining rule, and CORS. GET and DELETE are session operations, hence 2025-era.
 import type { Logger } from "../core/logger.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
-import { type JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
+import { classifyInboundRequest, type JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import type { SessionClaims } from "../cluster/session_tokens.ts";
 import { createClientSession } from "./_client_session.ts";
@@ -16,6 +19,7 @@ import type { RequestTracker } from "./_request_tracker.ts";
 import type { SessionLink } from "./_session_link.ts";
 import { initializeParams } from "./_initialize_params.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
+import type { ModernEndpoint, ModernRequest } from "./_modern_endpoint.ts";
 
 interface HttpSession {
   id: string;
@@ -26,7 +30,8 @@ interface HttpSession {
   subject: string | undefined;
 }
 
-const CORS_ALLOW_HEADERS = "authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id";
+const CORS_ALLOW_HEADERS =
+  "authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name";
 const CORS_EXPOSE_HEADERS = "mcp-session-id, mcp-protocol-version, www-authenticate";
 
 /** What the endpoint works with. */
@@ -37,6 +42,8 @@ export interface McpEndpointContext {
   guard: HttpGuard;
   shared: SharedSessions;
   requests: RequestTracker;
+  /** The 2026-07-28 path. */
+  modern: ModernEndpoint;
   logger: Logger;
   /** Whether the gateway refuses new work (draining or closing). */
   draining: () => boolean;
@@ -81,6 +88,34 @@ export class McpEndpoint {
     const claims = await guard.authenticate(request, "mcp");
     if (claims instanceof Response) return claims;
     const subject = typeof claims.sub === "string" ? claims.sub : undefined;
+    let body: unknown;
+    if (request.method === "POST") {
+      const text = await request.text();
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return rpcError(400, -32700, "Parse error: invalid JSON");
+      }
+      const inbound: Parameters<typeof classifyInboundRequest>[0] = { httpMethod: "POST", body };
+      const version = request.headers.get("mcp-protocol-version");
+      const method = request.headers.get("mcp-method");
+      const name = request.headers.get("mcp-name");
+      if (version !== null) inbound.protocolVersionHeader = version;
+      if (method !== null) inbound.mcpMethodHeader = method;
+      if (name !== null) inbound.mcpNameHeader = name;
+      const route = classifyInboundRequest(inbound);
+      if (route.kind !== "legacy") {
+        const message: ModernRequest | undefined = route.kind === "modern" && route.messageKind === "request"
+          ? {
+            id: route.message.id,
+            method: route.message.method,
+            params: route.message.params as Record<string, unknown> | undefined,
+          }
+          : undefined;
+        if (message && this.#ctx.draining()) return shuttingDown();
+        return await this.#ctx.modern.handle(request, body, message, { token: bearerToken(request), sub: subject });
+      }
+    }
     const sessionId = request.headers.get("mcp-session-id");
     if (sessionId !== null) {
       let session = this.#sessions.get(sessionId);
@@ -93,18 +128,10 @@ export class McpEndpoint {
         return rpcError(403, -32000, "Forbidden: the session belongs to another subject");
       }
       session.client.lastActive = performance.now();
-      if (this.#ctx.draining() && request.method === "POST") {
-        // Responses to members' requests and notifications (cancellations) still pass; new requests do not.
-        let body: unknown;
-        try {
-          body = await request.json();
-        } catch {
-          return rpcError(400, -32700, "Parse error: invalid JSON");
-        }
-        if ((Array.isArray(body) ? body : [body]).some(isRequest)) return shuttingDown();
-        return await session.link.handleRequest(request, { parsedBody: body });
-      }
-      return await session.link.handleRequest(request);
+      if (request.method !== "POST") return await session.link.handleRequest(request);
+      // Draining: responses to members' requests and notifications (cancellations) still pass; new requests do not.
+      if (this.#ctx.draining() && (Array.isArray(body) ? body : [body]).some(isRequest)) return shuttingDown();
+      return await session.link.handleRequest(request, { parsedBody: body });
     }
     if (request.method === "GET" || request.method === "DELETE") {
       return rpcError(400, -32000, "Bad Request: Mcp-Session-Id header is required");
@@ -118,22 +145,17 @@ export class McpEndpoint {
     }
     const admitted = this.#ctx.shared.admit(subject);
     if (admitted instanceof Response) return admitted;
-    return await this.#open(request, subject).finally(admitted);
+    return await this.#open(request, body, subject).finally(admitted);
   }
 
   /** Opens a session from its initialize request: a new one, or (`identity` given) one rebuilt on this replica. */
   async #open(
     request: Request,
+    body: unknown,
     subject: string | undefined,
     identity?: { token: string; claims: SessionClaims },
   ): Promise<Response> {
     const { hub, shared, options, requests, logger } = this.#ctx;
-    let body: unknown;
-    try {
-      body = await request.json();
-    } catch {
-      return rpcError(400, -32700, "Parse error: invalid JSON");
-    }
     const init = initializeParams(body, subject);
     if (init instanceof Response) return init;
     if (!init) return rpcError(400, -32000, "Bad Request: Server not initialized");
@@ -201,7 +223,13 @@ export class McpEndpoint {
     const admitted = shared.admit(claims.subject);
     if (admitted instanceof Response) return admitted;
     const [initialize, initialized] = shared.restoreRequests(url, token, claims);
-    await (await this.#open(initialize, claims.subject, { token, claims }).finally(admitted)).text();
+    let body: unknown;
+    try {
+      body = await initialize.json();
+    } catch {
+      return rpcError(400, -32700, "Parse error: invalid JSON");
+    }
+    await (await this.#open(initialize, body, claims.subject, { token, claims }).finally(admitted)).text();
     const session = this.#sessions.get(token);
     if (!session) return rpcError(404, -32001, "Session not found");
     await (await session.link.handleRequest(initialized)).text();
@@ -234,7 +262,13 @@ export class McpEndpoint {
   async closeAll(): Promise<void> {
     clearInterval(this.#sweep);
     await Promise.all([...this.#sessions.values()].map((session) => this.#close(session)));
+    await this.#ctx.modern.close();
   }
+}
+
+/** The bearer token of a request (already verified by the guard), handed to the SDK as `authInfo.token`. */
+function bearerToken(request: Request): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "")?.[1];
 }
 
 function withCors(request: Request, response: Response): Response {

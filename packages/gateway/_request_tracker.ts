@@ -21,14 +21,15 @@ function cancelledId(message: JSONRPCMessage): Id | undefined {
   return isRequestId(requestId) ? requestId : undefined;
 }
 
-/** Requests in progress, per transport. */
+/** Requests in progress, per transport (and those held without one: 2026-07-28 requests). */
 export class RequestTracker {
   #pending = new Map<Transport, Set<Id>>();
+  #held = new Set<object>();
   #waiters: (() => void)[] = [];
 
   /** Requests in progress across every transport. */
   get size(): number {
-    let n = 0;
+    let n = this.#held.size;
     for (const ids of this.#pending.values()) n += ids.size;
     return n;
   }
@@ -53,6 +54,15 @@ export class RequestTracker {
         const id = responseId(message);
         if (id !== undefined) this.#done(ids, id);
       }
+    };
+  }
+
+  /** Records one request served without a session transport; returns its end (idempotent). */
+  hold(): () => void {
+    const request = {};
+    this.#held.add(request);
+    return () => {
+      if (this.#held.delete(request)) this.#wake();
     };
   }
 

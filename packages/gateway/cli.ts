@@ -57,7 +57,9 @@ Options:
   --port <n>           Override gateway.port
   --store <url>        Share members and sessions with other replicas through Redis (redis://host:port),
                        overriding the file's store; "memory" keeps everything in this process (the default).
-                       The key every replica shares is read from MCP_STORE_KEY (or store.keyEnv)
+                       The key every replica shares is read from MCP_STORE_KEY (or store.keyEnv); without a
+                       store, MCP_STORE_KEY (when set) still seals session ids and 2026-07-28 requestStates, so
+                       replicas serve 2026-07-28 clients round-robin with no store
   --log-level <level>  debug | info | warn | error (default: info); at info, one access-log line per MCP request
   --log-format <fmt>   text (timestamped lines) | json (one JSON object a line, for log collectors) (default: text)
   --help               Show this help`;
@@ -219,6 +221,8 @@ async function serve(
   const proxy = new FederationProxy(secret, { ...config.proxy, catalog: config.catalog, logger });
   const stop = new AbortController();
   let gateway: GatewayHandle | undefined;
+  // Without a store, a key every replica has (MCP_STORE_KEY) still lets any replica open what another sealed.
+  const sharedKey = config.store ? undefined : Deno.env.get("MCP_STORE_KEY") || undefined;
   // The Redis client is loaded only when a store is configured (`--store` or the file's `store`).
   const store = config.store && !stdio
     ? new (await import("../cluster/redis_store.ts")).RedisRegistryStore(config.store.url, {
@@ -252,6 +256,8 @@ async function serve(
                 : { reconcileInterval: config.store.reconcileInterval }),
             },
           }
+          : sharedKey
+          ? { cluster: { key: sharedKey } }
           : {}),
       });
     const usable = proxy.getConnectedServers().length;

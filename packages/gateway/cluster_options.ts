@@ -45,12 +45,14 @@ export interface GatewayClusterOptions {
    */
   store?: RegistryStore | undefined;
   /**
-   * The key every replica has (at least 32 bytes): it encrypts session ids and seals members' secrets. Required
-   * with a shared store.
+   * The key every replica has (at least 32 bytes): it encrypts session ids, seals members' secrets and seals the
+   * `requestState` of 2026-07-28 Multi Round-Trip Requests (so any replica routes a retry; without it the client-token
+   * secret is used, else a random key). Required with a shared store; useful without one, for replicas serving
+   * 2026-07-28 clients round-robin.
    * @default {a random key: sessions are then valid in this process only}
    */
   key?: SharedKey | undefined;
-  /** Keys used before `key`: session ids and sealed secrets made with them are still accepted. @default {[]} */
+  /** Keys used before `key`: session ids, sealed secrets and states made with them are still accepted. @default {[]} */
   previousKeys?: readonly SharedKey[] | undefined;
   /** This replica's id (unique per process). @default {random} */
   replicaId?: string | undefined;

@@ -18,17 +18,21 @@
 
 import process from "node:process";
 import { ConfigError } from "../core/errors.ts";
-import { StdioServerTransport } from "../core/_sdk.ts";
+import { type McpRequestContext, type Server, serveStdio, StdioServerTransport, type Transport } from "../core/_sdk.ts";
+import type { CatalogListChangedEvent } from "../proxy/catalog.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
-import { createClientSession } from "./_client_session.ts";
-import { hubFor } from "./_hub.ts";
+import { createClientSession, createModernServer } from "./_client_session.ts";
+import { type ClientSession, hubFor } from "./_hub.ts";
+import { RequestStateSealer } from "./_sealed_state.ts";
 import { RequestTracker } from "./_request_tracker.ts";
 import { DEFAULT_SERVER_INFO } from "./_server_info.ts";
 import type { GatewayHandle, GatewayStdioOptions } from "./options.ts";
 
 /**
- * Serves a federation to one MCP client over stdio (newline-delimited JSON-RPC). Stdio needs no authentication:
- * the client started the process. The gateway stops when standard input ends, on `close()`/`drain()`, or when
+ * Serves a federation to one MCP client over stdio (newline-delimited JSON-RPC), in the era its first message
+ * chooses: a 2025-11-25 client (`initialize`) gets a session as over HTTP, a 2026-07-28 client (`server/discover`
+ * or any request with the per-request `_meta` envelope) a stateless server for the connection's lifetime. Stdio
+ * needs no authentication: the client started the process. The gateway stops when standard input ends, on `close()`/`drain()`, or when
  * `signal` aborts; it never closes the proxy. It shares the HTTP gateway's client session, session hub, request
  * tracker and server info; it has no listener, probes or cluster.
  *
@@ -58,13 +62,42 @@ export async function serveGatewayStdio(
   const hub = hubFor(proxy);
   hub.acquire(serverRequestTimeout);
   const requests = new RequestTracker();
-  const client = createClientSession({
+  const settings = {
     hub,
     serverInfo: options.serverInfo ?? DEFAULT_SERVER_INFO,
     instructions: options.instructions,
     callTimeout: options.callTimeout,
-  });
-  const transport = new StdioServerTransport(stdin, stdout);
+  };
+  // The state of a 2026-07-28 round trip comes back to this process only: a key of its own.
+  const sealer = await RequestStateSealer.fromSecret(crypto.getRandomValues(new Uint8Array(32)));
+  const sessions = new Set<ClientSession>();
+  // A 2026-07-28 connection's server: the catalog's changes go to its subscriptions/listen streams.
+  const modern = new Set<Server>();
+  const onListChanged = (event: CatalogListChangedEvent) => {
+    for (const server of modern) {
+      const sent = event.type === "toolsChanged"
+        ? server.sendToolListChanged()
+        : event.type === "resourcesChanged"
+        ? server.sendResourceListChanged()
+        : server.sendPromptListChanged();
+      sent.catch(() => {});
+    }
+  };
+  const LIST_EVENTS = ["toolsChanged", "resourcesChanged", "promptsChanged"] as const;
+  const stdio = new StdioServerTransport(stdin, stdout);
+  // The connection as serveStdio sees it: the stdio transport, watched by the request tracker (for drain).
+  const transport: Transport = {
+    start: () => stdio.start(),
+    send: (message) => stdio.send(message),
+    close: () => stdio.close(),
+  };
+  stdio.onmessage = (message) => transport.onmessage?.(message);
+  stdio.onerror = (error) => transport.onerror?.(error);
+  stdio.onclose = () => {
+    transport.onclose?.();
+    void close();
+  };
+  requests.watch(stdio);
   let closing: Promise<void> | undefined;
   let draining: Promise<void> | undefined;
   let open = true;
@@ -72,13 +105,29 @@ export async function serveGatewayStdio(
   const onEnd = () => void close();
   const onAbort = () => void close();
 
+  /** The connection's server, in the era of its first message (a 2025 one joins the hub as a session). */
+  function build(context: McpRequestContext): Server {
+    if (context.era === "modern") {
+      const server = createModernServer({ ...settings, sealer });
+      if (modern.size === 0) { for (const type of LIST_EVENTS) hub.catalog.addEventListener(type, onListChanged); }
+      modern.add(server);
+      return server;
+    }
+    const session = createClientSession(settings);
+    sessions.add(session);
+    hub.add(session);
+    return session.server;
+  }
+
   function close(): Promise<void> {
     closing ??= (async () => {
       stdin.off("end", onEnd);
       options.signal?.removeEventListener("abort", onAbort);
       open = false;
-      await hub.remove(client);
-      await client.server.close().catch(() => {});
+      for (const session of sessions) await hub.remove(session);
+      for (const type of LIST_EVENTS) hub.catalog.removeEventListener(type, onListChanged);
+      modern.clear();
+      await served.close().catch(() => {});
       hub.release();
       closed.resolve();
     })();
@@ -94,12 +143,12 @@ export async function serveGatewayStdio(
     return draining;
   }
 
-  transport.onclose = () => void close();
   stdin.on("end", onEnd);
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  await client.server.connect(transport);
-  requests.watch(transport);
-  hub.add(client);
+  const served = serveStdio(build, {
+    transport,
+    onerror: (error) => options.logger?.debug("Stdio client error", { error: error.message }),
+  });
   if (options.signal?.aborted) void close();
   return {
     url: "stdio:",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { Client, StdioClientTransport } from "../../packages/core/_sdk.ts";
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
-import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
+import { connectClient, gatewayToken, startDynamicMember, textOf } from "../_support/catalog_members.ts";
 import { LineReader } from "../_support/lines.ts";
 
 const CLI = fromFileUrl(new URL("../../packages/gateway/cli.ts", import.meta.url));
@@ -145,6 +145,73 @@ Deno.test("CLI --stdio serves one MCP client over stdio with logs on stderr only
     assert.deepEqual(errors, [], "nothing but JSON-RPC on stdout");
     assert.match(stderr, /member piped {2}connected/);
     assert.match(stderr, /gateway stdio: {2}members 1\/1 usable/);
+  } finally {
+    await client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CLI --stdio serves a 2026-07-28 client on the same connection type, era chosen by its first message", async () => {
+  await using member = await TestMember.start("piped");
+  const dir = await Deno.makeTempDir();
+  const file = await writeConfig(dir, {
+    gateway: { auth: { secretEnv: "GATEWAY_SECRET_NOT_SET" }, instructions: "The federation over stdio." },
+    members: [member.config],
+  });
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: ["run", "-A", CLI, "--config", file, "--stdio", "--log-level", "error"],
+    env: ENV,
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "stdio-modern", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+  try {
+    await client.connect(transport);
+    assert.equal(client.getProtocolEra(), "modern");
+    assert.match(client.getInstructions() ?? "", /^The federation over stdio\./);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("piped__echo"), names.join());
+    assert.equal(
+      textOf(await client.callTool({ name: "piped__echo", arguments: { text: "modern stdio" } })),
+      "modern stdio",
+    );
+  } finally {
+    await client.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CLI --stdio sends a 2026-07-28 client's listen stream the federation's tool list changes", async () => {
+  await using dynamic = await startDynamicMember("dyn");
+  const dir = await Deno.makeTempDir();
+  const file = await writeConfig(dir, {
+    gateway: { auth: { secretEnv: "GATEWAY_SECRET_NOT_SET" } },
+    members: [dynamic.member.config],
+  });
+  const transport = new StdioClientTransport({
+    command: Deno.execPath(),
+    args: ["run", "-A", CLI, "--config", file, "--stdio", "--log-level", "error"],
+    env: ENV,
+    stderr: "pipe",
+  });
+  const client = new Client({ name: "stdio-listen", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+  const changed = Promise.withResolvers<void>();
+  client.setNotificationHandler("notifications/tools/list_changed", () => changed.resolve());
+  try {
+    await client.connect(transport);
+    assert.equal(client.getProtocolEra(), "modern");
+    await client.listTools();
+    const subscription = await client.listen({ toolsListChanged: true });
+    assert.equal(subscription.honoredFilter.toolsListChanged, true);
+    dynamic.addTool("late");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("No tools/list_changed on the listen stream within 10 s")), 10_000);
+    });
+    await Promise.race([changed.promise, timeout]).finally(() => clearTimeout(timer));
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("dyn__late") || names.includes("late"), names.join());
+    await subscription.close();
   } finally {
     await client.close();
     await Deno.remove(dir, { recursive: true });

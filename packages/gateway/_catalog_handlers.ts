@@ -1,0 +1,312 @@
+// Internal: the request handlers every gateway `Server` shares, whatever the era: the lists, `tools/call`,
+// `resources/read`, `prompts/get` and `completion/complete`, each calling the federated catalog. One path per
+// request: the name or URI is resolved once, the call is recorded as in progress, and the catalog is called with the
+// resolved origin. Progress, cancellation (`ctx.mcpReq.signal`) and the client's `_meta` (without the project's
+// reserved keys) are passed on; calls are made on behalf of the client's token subject.
+//
+// What differs per era comes in the scope:
+// - a 2025-11-25 session (its `ClientSession`): activity for the idle sweep, and the session's own handlers for what
+//   a member asks or logs during a call (`SessionHub.relate`); the proxy fulfils a modern member's `input_required`.
+// - a 2026-07-28 request: list results carry the merged cache hint; the client's envelope (capabilities, info, log
+//   level) is forwarded so the member sees the downstream client; a member's `input_required` result is relayed to
+//   the client with its `requestState` sealed (member id inside), and a retry is opened and routed to that member.
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  type ClientCapabilities,
+  isInputRequiredResult,
+  LOG_LEVEL_META_KEY,
+  type LoggingLevel,
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
+  ProtocolErrorCode,
+  type Server,
+  type ServerContext,
+} from "../core/_sdk.ts";
+import { isRecord } from "../core/_json.ts";
+import type { CatalogCallOptions } from "../proxy/catalog.ts";
+import type { CallIdentity, Progress } from "../proxy/call_options.ts";
+import type { SessionHub } from "./_hub.ts";
+import { toMcpError } from "./_errors.ts";
+import { type CacheableList, cacheHint, type ModernCallOptions } from "./_proxy_modern.ts";
+import { InvalidRequestStateError, type RequestStateSealer } from "./_sealed_state.ts";
+import { openRetry, relayInputRequired } from "./_input_required.ts";
+
+type Meta = Record<string, unknown> & { progressToken?: string | number };
+
+/**
+ * The project's reserved `_meta` namespace (the user token, the related request, origins): only the proxy and the
+ * member write it, so what a client sends under it never reaches a member.
+ */
+const RESERVED_META_PREFIX = "io.github.federated-mcp/";
+
+/** The envelope keys of a modern request forwarded to members (never the protocol version: each hop sets its own). */
+const FORWARDED_ENVELOPE_KEYS = [CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY] as const;
+
+const LEVELS: LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+
+/**
+ * The `_meta` key a 2026-07-28 server names itself under in its results: a member's is dropped, so that the client
+ * sees the gateway's (the SDK stamps it where it is absent).
+ */
+const SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
+
+/** A member's result without the member's `serverInfo` stamp (the same object when it has none). */
+function withoutMemberStamp(result: unknown): unknown {
+  if (!isRecord(result) || !isRecord(result._meta) || !(SERVER_INFO_KEY in result._meta)) return result;
+  const { [SERVER_INFO_KEY]: _member, ...meta } = result._meta;
+  const { _meta: _old, ...rest } = result;
+  return Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
+}
+
+/** The code of a missing client capability (2026-07-28 `MissingRequiredClientCapabilityError`). */
+const MISSING_CAPABILITY = -32021;
+
+/** A client's `_meta` without the reserved keys. */
+function clientMeta(meta: Meta): Meta {
+  return Object.fromEntries(Object.entries(meta).filter(([key]) => !key.startsWith(RESERVED_META_PREFIX))) as Meta;
+}
+
+/** The handlers of what a member sends during one call, and the end of the call's in-progress record. */
+export interface CallRelation {
+  relation: Pick<CatalogCallOptions, "onrequest" | "onlog">;
+  end: () => void;
+}
+
+/** What a 2026-07-28 request adds: the subject its state is sealed for, and the sealer. */
+export interface ModernScope {
+  /** The token subject of the request (a retry must come from the same one). */
+  sub: string | undefined;
+  sealer: RequestStateSealer;
+}
+
+/** What the handlers of one server share. */
+export interface HandlerScope {
+  hub: SessionHub;
+  callTimeout: number | undefined;
+  /** The user calls are made for (`CallOptions.onBehalfOf`). */
+  identity: CallIdentity | undefined;
+  /** Every request passes here first (a session records its activity). */
+  touch(): void;
+  /** A call routed to a member begins. */
+  begin(ctx: ServerContext): CallRelation;
+  /** Set on a 2026-07-28 request's server; undefined on a 2025-11-25 session's. */
+  modern?: ModernScope | undefined;
+}
+
+/** The envelope of a modern request as a record (typed `{}` by the SDK). */
+function envelopeOf(ctx: ServerContext): Record<string, unknown> {
+  return (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * What a member sends during a modern client's call: log lines go on the request's own response stream when the
+ * client's envelope asked for a level; a request (a 2025-era member's elicitation, sampling or roots) cannot reach
+ * a 2026-07-28 client, which takes input only through `input_required` results, and is refused.
+ */
+export function modernRelation(ctx: ServerContext): CallRelation["relation"] {
+  const level = envelopeOf(ctx)[LOG_LEVEL_META_KEY];
+  const threshold = typeof level === "string" ? LEVELS.indexOf(level as LoggingLevel) : -1;
+  return {
+    onrequest: (request) =>
+      Promise.reject(
+        new ProtocolError(
+          ProtocolErrorCode.MethodNotFound,
+          `The federation gateway cannot forward '${request.method}' from server '${request.serverId}' to a 2026-07-28 client`,
+        ),
+      ),
+    onlog: (message) => {
+      if (threshold < 0 || LEVELS.indexOf(message.level as LoggingLevel) < threshold) return;
+      const logger = message.logger === undefined ? message.serverId : `${message.serverId}/${message.logger}`;
+      ctx.mcpReq.notify({
+        method: "notifications/message",
+        params: { level: message.level, logger, data: message.data },
+      })
+        .catch(() => {});
+    },
+  };
+}
+
+/** Call options of one client request: its cancellation, progress token, `_meta`, timeout and relation. */
+function callOptions(
+  meta: Meta | undefined,
+  ctx: ServerContext,
+  scope: HandlerScope,
+  relation: CallRelation["relation"],
+): ModernCallOptions {
+  const options: ModernCallOptions = { ...relation, signal: ctx.mcpReq.signal };
+  if (scope.identity) options.onBehalfOf = scope.identity;
+  if (scope.callTimeout !== undefined) options.timeout = scope.callTimeout;
+  let forwarded: Meta | undefined = meta ? clientMeta(meta) : undefined;
+  if (scope.modern) {
+    const envelope = envelopeOf(ctx);
+    for (const key of FORWARDED_ENVELOPE_KEYS) {
+      if (envelope[key] !== undefined) (forwarded ??= {})[key] = envelope[key];
+    }
+  }
+  if (forwarded) options.meta = forwarded;
+  const token = meta?.progressToken;
+  if (token !== undefined) {
+    options.onprogress = (progress: Progress) => {
+      const params: Record<string, unknown> = { progressToken: token, progress: progress.progress };
+      if (progress.total !== undefined) params.total = progress.total;
+      if (progress.message !== undefined) params.message = progress.message;
+      ctx.mcpReq.notify({ method: "notifications/progress", params }).catch(() => {});
+    };
+  }
+  return options;
+}
+
+/**
+ * Maps a failure to the JSON-RPC error the client receives; a modern client gets a member's `-32021` as the typed
+ * error (HTTP 400). A refused `requestState` (`InvalidRequestStateError`) is already the SDK's `-32602`.
+ */
+function clientError(error: unknown, modern: boolean): Error {
+  const mapped = toMcpError(error);
+  if (modern && mapped.code === MISSING_CAPABILITY && !(mapped instanceof MissingRequiredClientCapabilityError)) {
+    const data = isRecord(mapped.data) && isRecord(mapped.data.requiredCapabilities)
+      ? { requiredCapabilities: mapped.data.requiredCapabilities as ClientCapabilities }
+      : { requiredCapabilities: {} };
+    return new MissingRequiredClientCapabilityError(data, mapped.message);
+  }
+  return mapped;
+}
+
+/** One routed call: what it names for the client and on the member. */
+interface Routed {
+  method: "tools/call" | "prompts/get" | "resources/read";
+  /** The federated name or URI (what the client called). */
+  name: string;
+  /** The member. */
+  serverId: string;
+  /** The name or URI on the member. */
+  memberName: string;
+}
+
+/**
+ * Registers the shared handlers on `server`.
+ *
+ * @param server A gateway server (a 2025 session's, or a 2026 request's).
+ * @param scope What its handlers share.
+ */
+export function registerCatalogHandlers(server: Server, scope: HandlerScope): void {
+  const catalog = scope.hub.catalog;
+  const modern = scope.modern;
+
+  /** Runs a handler: activity recorded, failures mapped to JSON-RPC errors. */
+  async function run<T>(work: () => Promise<T>): Promise<T> {
+    scope.touch();
+    try {
+      return await work();
+    } catch (error) {
+      throw clientError(error, modern !== undefined);
+    }
+  }
+
+  /** A list, with the members' merged cache hint on a modern request. */
+  function list<K extends string>(key: K, hint: CacheableList, read: () => Promise<unknown[]>) {
+    return () =>
+      run(async () => {
+        const items = await read();
+        return { [key]: items, ...(modern ? cacheHint(catalog, hint) : {}) } as Record<K, never>;
+      });
+  }
+
+  /**
+   * Runs a routed call. On a modern request: a retry's sealed state is opened (it must name the member the name
+   * resolves to), the round's answers go to the member with its own state, and a member's `input_required` result
+   * is relayed with its state sealed.
+   */
+  async function routed(
+    ctx: ServerContext,
+    meta: Meta | undefined,
+    target: Routed,
+    call: (options: ModernCallOptions) => Promise<unknown>,
+  ): Promise<unknown> {
+    const { relation, end } = scope.begin(ctx);
+    try {
+      const options = callOptions(meta, ctx, scope, relation);
+      if (!modern) return withoutMemberStamp(await call(options));
+      options.allowInputRequired = true;
+      const requestState = ctx.mcpReq.requestState<unknown>();
+      const retry = await openRetry(
+        {
+          ...(requestState === undefined ? {} : { requestState }),
+          ...(ctx.mcpReq.inputResponses === undefined ? {} : { inputResponses: ctx.mcpReq.inputResponses }),
+        },
+        { sub: modern.sub, method: target.method, name: target.name, sealer: modern.sealer },
+      );
+      if (retry) {
+        if (retry.member !== target.serverId) {
+          throw new InvalidRequestStateError("call");
+        }
+        if (retry.inputResponses !== undefined) options.inputResponses = retry.inputResponses;
+        if (retry.requestState !== undefined) options.requestState = retry.requestState;
+      } else if (ctx.mcpReq.inputResponses !== undefined) {
+        // Answers without a state: the member asked statelessly; they go to it as they are.
+        options.inputResponses = ctx.mcpReq.inputResponses;
+      }
+      const result = withoutMemberStamp(await call(options));
+      if (!isInputRequiredResult(result)) return result;
+      return await relayInputRequired(result, {
+        member: target.serverId,
+        memberName: target.memberName,
+        method: target.method,
+        name: target.name,
+        sub: modern.sub,
+        clientCapabilities: envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined,
+        sealer: modern.sealer,
+      });
+    } finally {
+      end();
+    }
+  }
+
+  server.setRequestHandler("tools/list", list("tools", "tools", () => catalog.listTools()));
+  server.setRequestHandler("resources/list", list("resources", "resources", () => catalog.listResources()));
+  server.setRequestHandler(
+    "resources/templates/list",
+    list("resourceTemplates", "resourceTemplates", () => catalog.listResourceTemplates()),
+  );
+  server.setRequestHandler("prompts/list", list("prompts", "prompts", () => catalog.listPrompts()));
+
+  server.setRequestHandler("tools/call", (request, ctx) =>
+    run(async () => {
+      const { name, arguments: args = {}, _meta } = request.params;
+      const origin = await catalog.resolveTool(name);
+      const target: Routed = { method: "tools/call", name, serverId: origin.serverId, memberName: origin.name };
+      return await routed(ctx, _meta as Meta | undefined, target, (options) =>
+        catalog.callTool(name, args, { ...options, origin })) as never;
+    }));
+
+  server.setRequestHandler("resources/read", (request, ctx) =>
+    run(async () => {
+      const { uri, _meta } = request.params;
+      const origin = await catalog.resolveResource(uri);
+      const target: Routed = { method: "resources/read", name: uri, serverId: origin.serverId, memberName: origin.uri };
+      return await routed(ctx, _meta as Meta | undefined, target, (options) =>
+        catalog.readResource(uri, { ...options, origin })) as never;
+    }));
+
+  server.setRequestHandler("prompts/get", (request, ctx) =>
+    run(async () => {
+      const { name, arguments: args = {}, _meta } = request.params;
+      const origin = await catalog.resolvePrompt(name);
+      const target: Routed = { method: "prompts/get", name, serverId: origin.serverId, memberName: origin.name };
+      return await routed(ctx, _meta as Meta | undefined, target, (options) =>
+        catalog.getPrompt(name, args, { ...options, origin })) as never;
+    }));
+
+  server.setRequestHandler("completion/complete", (request, ctx) =>
+    run(async () => {
+      const { relation, end } = scope.begin(ctx);
+      try {
+        return await catalog.complete(
+          request.params,
+          callOptions(request.params._meta as Meta | undefined, ctx, scope, relation),
+        );
+      } finally {
+        end();
+      }
+    }));
+}

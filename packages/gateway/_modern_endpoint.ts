@@ -1,0 +1,194 @@
+// Internal: the 2026-07-28 ("modern") side of the gateway's MCP endpoint. Stateless: every request carries its
+// version, client capabilities and client info in `_meta`; nothing is kept between requests, so any replica serves
+// any request (a Multi Round-Trip retry carries its member inside the sealed `requestState`).
+//
+// One request's way (after the endpoint's guard: Host/Origin, body limit, token): the SDK's classification said
+// "modern" → `subscriptions/listen` is answered by the gateway's own fan-out (`serveListen`), a `tools/call` has its
+// `Mcp-Param-*` headers checked against the federated tool's `x-mcp-header` declarations (400 / -32020), and
+// everything else goes to the SDK's `createMcpHandler` (version, envelope and header checks, `server/discover`,
+// `resultType`, per-request SSE), whose factory builds a cheap `Server` with the shared catalog handlers. A `-32022`
+// answer lists the modern versions only, as `server/discover`'s `supportedVersions` does (the conformance suite
+// requires the two to agree); 2025-11-25 clients never see it, they take the sessionful path.
+import type { Logger } from "../core/logger.ts";
+import { jsonResponse } from "../core/_http.ts";
+import {
+  createMcpHandler,
+  type Implementation,
+  type McpHttpHandler,
+  type McpRequestContext,
+  type RequestId,
+  type Server,
+} from "../core/_sdk.ts";
+import { createModernServer } from "./_client_session.ts";
+import type { SessionHub } from "./_hub.ts";
+import { HEADER_MISMATCH, paramHeaderMismatch } from "./_mcp_param.ts";
+import type { RequestTracker } from "./_request_tracker.ts";
+import type { RequestStateSealer } from "./_sealed_state.ts";
+import { serveListen } from "./_listen.ts";
+
+/** The revision served on this path. */
+export const MODERN_VERSION = "2026-07-28";
+
+/** What the modern path needs. */
+export interface ModernEndpointSettings {
+  hub: SessionHub;
+  serverInfo: Implementation;
+  instructions: string | undefined;
+  callTimeout: number | undefined;
+  /** The issuer the gateway requires of client tokens (the identity calls are made for). */
+  issuer: string | undefined;
+  /** Seals and opens the `requestState` of Multi Round-Trip Requests (a key every replica has). */
+  sealer: RequestStateSealer;
+  /** SSE keep-alive comment interval of streams, in ms. */
+  keepAliveMs: number;
+  /** Requests in progress (a drain waits for them; `subscriptions/listen` streams are not waited for). */
+  requests: RequestTracker;
+  logger: Logger;
+}
+
+/** The verified caller of one request. */
+export interface ModernCaller {
+  /** The bearer token as sent (handed to the SDK as `authInfo.token`, never logged). */
+  token: string | undefined;
+  /** The token's subject. */
+  sub: string | undefined;
+}
+
+/** A modern request as the classification proved it. */
+export interface ModernRequest {
+  id: RequestId | undefined;
+  method: string;
+  params: Record<string, unknown> | undefined;
+}
+
+/** The gateway's 2026-07-28 request handling. */
+export class ModernEndpoint {
+  #settings: ModernEndpointSettings;
+  #handler: McpHttpHandler;
+  /** Aborted on close: ends the open `subscriptions/listen` streams. */
+  #closing = new AbortController();
+
+  constructor(settings: ModernEndpointSettings) {
+    this.#settings = settings;
+    this.#handler = createMcpHandler((context) => this.#build(context), {
+      legacy: "reject",
+      keepAliveMs: settings.keepAliveMs,
+      onerror: (error) => settings.logger.debug("Modern request refused or failed", { error: error.message }),
+    });
+  }
+
+  /** Builds the server of one request, on behalf of the token's subject. */
+  #build(context: McpRequestContext): Server {
+    const { hub, serverInfo, instructions, callTimeout, issuer, sealer } = this.#settings;
+    const extra = context.authInfo?.extra;
+    const sub = typeof extra?.sub === "string" ? extra.sub : undefined;
+    return createModernServer({
+      hub,
+      serverInfo,
+      instructions,
+      callTimeout,
+      identity: sub === undefined ? undefined : { sub, ...(issuer === undefined ? {} : { iss: issuer }) },
+      sealer,
+    });
+  }
+
+  /**
+   * Serves one request the classification routed to the modern path (or refused: the SDK words the refusal).
+   *
+   * @param request The HTTP request (its body already read: `body`).
+   * @param body The parsed body.
+   * @param message The classified request, when it is one (not a notification or a refusal).
+   * @param caller The verified token's subject.
+   */
+  async handle(
+    request: Request,
+    body: unknown,
+    message: ModernRequest | undefined,
+    caller: ModernCaller,
+  ): Promise<Response> {
+    if (message && declaresModern(request)) {
+      if (message.method === "subscriptions/listen" && request.headers.get("mcp-method") === message.method) {
+        return serveListen({ id: message.id ?? 0, params: message.params ?? {} }, {
+          hub: this.#settings.hub,
+          signal: AbortSignal.any([request.signal, this.#closing.signal]),
+          keepAliveMs: this.#settings.keepAliveMs,
+        });
+      }
+      if (message.method === "tools/call") {
+        const refused = await this.#checkParamHeaders(request, message);
+        if (refused) return refused;
+      }
+    }
+    const authInfo = {
+      token: caller.token ?? "",
+      clientId: caller.sub ?? "anonymous",
+      scopes: [],
+      extra: caller.sub === undefined ? {} : { sub: caller.sub },
+    };
+    const end = this.#settings.requests.hold();
+    try {
+      return untilDone(await this.#handler.fetch(request, { authInfo, parsedBody: body }), end);
+    } catch (error) {
+      end();
+      throw error;
+    }
+  }
+
+  /** Refuses a `tools/call` whose `Mcp-Param-*` headers disagree with its arguments (400 / -32020). */
+  async #checkParamHeaders(request: Request, message: ModernRequest): Promise<Response | undefined> {
+    const name = message.params?.name;
+    if (typeof name !== "string") return undefined;
+    let inputSchema: unknown;
+    try {
+      inputSchema = (await this.#settings.hub.catalog.listTools()).find((tool) => tool.name === name)?.inputSchema;
+    } catch {
+      return undefined;
+    }
+    if (inputSchema === undefined) return undefined;
+    const mismatch = paramHeaderMismatch(request.headers, inputSchema, message.params?.arguments);
+    if (mismatch === undefined) return undefined;
+    return jsonResponse(400, {
+      jsonrpc: "2.0",
+      id: message.id ?? null,
+      error: { code: HEADER_MISMATCH, message: mismatch },
+    });
+  }
+
+  /** Ends the open modern exchanges and listen streams. */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.#handler.close();
+  }
+}
+
+/** Whether the request's version header names the revision this path serves (else the SDK answers the refusal). */
+function declaresModern(request: Request): boolean {
+  return request.headers.get("mcp-protocol-version") === MODERN_VERSION;
+}
+
+/** `response`, calling `end` once its body has been sent, has failed or was cancelled (at once when it has none). */
+function untilDone(response: Response, end: () => void): Response {
+  if (response.body === null) {
+    end();
+    return response;
+  }
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (!done) return controller.enqueue(value);
+        end();
+        controller.close();
+      } catch (error) {
+        end();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
