@@ -67,6 +67,7 @@ import {
   resourceTemplatesPage,
   toolCall,
   toolsPage,
+  traced,
 } from "./_requests.ts";
 
 /** Options of {@link FederationProxy.registerServer}. */
@@ -340,7 +341,8 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    */
   request<T>(serverId: string, what: string, run: RequestRunner<T>, options: CallOptions = {}): Promise<T> {
     try {
-      return this.#member(serverId).request(what, run, { ...options, safe: options.idempotent ?? false });
+      const member = this.#member(serverId);
+      return member.request(what, traced(member, what, run), { ...options, safe: options.idempotent ?? false });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -371,7 +373,7 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
       const { meta, ...callOptions } = options;
       const what = `tools/call '${name}'`;
       const modern = this.#modern(serverId, what, options, member.tools.definition(name));
-      return member.request(what, toolCall(name, args, meta, modern), {
+      return member.request(what, traced(member, what, toolCall(name, args, meta, modern)), {
         ...callOptions,
         safe: options.idempotent ?? member.tools.isSafe(name),
       });
