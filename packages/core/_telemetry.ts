@@ -30,6 +30,7 @@ import {
   metrics,
   propagation,
   ProxyTracerProvider,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -273,6 +274,17 @@ async function run<T>(
     finish(span, histogram, metric, started, outcomeOfError(error));
     throw error;
   }
+}
+
+/**
+ * Runs `work` outside any trace: what it starts (e.g. a catalog refresh after a member's `list_changed`) begins a
+ * trace of its own instead of joining whatever request or stream happened to be active when it was triggered.
+ *
+ * @param work The work.
+ * @returns What `work` returns.
+ */
+export function outsideAnyTrace<T>(work: () => T): T {
+  return tracingOn() ? context.with(ROOT_CONTEXT, work) : work();
 }
 
 /**

@@ -47,6 +47,7 @@ import { memberEvent, statusEvents } from "./_emit.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import { AuthManagerCache } from "./_token_source.ts";
 import { guardEndpoints } from "../core/outbound_guard.ts";
+import { outsideAnyTrace } from "../core/_telemetry.ts";
 import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog/federated_catalog.ts";
 import type { CacheHint, CatalogCallOptions, CatalogList } from "./catalog/types.ts";
@@ -592,7 +593,9 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
   }
 
   #emit(type: FederationEventType, init: MemberEventInit): void {
-    this.dispatchEvent(memberEvent(this.#logger, type, init));
+    // A member's events belong to no caller's request: what their listeners start (a catalog refresh) is traced on
+    // its own.
+    outsideAnyTrace(() => this.dispatchEvent(memberEvent(this.#logger, type, init)));
   }
 
   /**

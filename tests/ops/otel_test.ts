@@ -194,6 +194,8 @@ Deno.test("OpenTelemetry: one gateway call is one trace (gateway, proxy, member 
   const processes = [alpha.process, beta.process];
   // Each call carries the client's own trace context in `_meta`: the gateway continues that trace.
   const calls = { alpha: { traceId: hex(16), parent: hex(8) }, beta: { traceId: hex(16), parent: hex(8) } };
+  const toolError = { traceId: hex(16), parent: hex(8) };
+  const header = { traceId: hex(16), parent: hex(8) };
   try {
     const dir = await Deno.makeTempDir();
     const file = `${dir}/federation.json`;
@@ -225,7 +227,44 @@ Deno.test("OpenTelemetry: one gateway call is one trace (gateway, proxy, member 
       });
       assert.equal(textOf(result), `via ${member}`);
     }
+    // A tool error is an outcome too (`error.type` `tool_error`): `add` with an argument of the wrong type.
+    const failed = await client.callTool({
+      name: "beta__add",
+      arguments: { a: "not a number", b: 1 },
+      _meta: { traceparent: `00-${toolError.traceId}-${toolError.parent}-01` },
+    });
+    assert.equal(failed.isError, true);
     await client.close();
+
+    // A 2026-07-28 request with the trace context in its HTTP `traceparent` header only (no `_meta` one).
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${await gatewayToken()}`,
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": "alpha__echo",
+        traceparent: `00-${header.traceId}-${header.parent}-01`,
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: {
+          name: "alpha__echo",
+          arguments: { text: "via header" },
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": { name: "raw-client", version: "1.0.0" },
+          },
+        },
+      }),
+    });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /via header/);
   } finally {
     // Deno exports the spans and metrics it holds when each process exits.
     for (const process of processes.reverse()) await process.stop();
@@ -270,6 +309,24 @@ Deno.test("OpenTelemetry: one gateway call is one trace (gateway, proxy, member 
       channel === "control" ? "websocket" : "http",
     );
   }
+
+  // The tool error: every span of the call says so, the gateway's included (the result went back as it was).
+  const failedSpans = receiver.spans.filter((s) => s.traceId === toolError.traceId && s.name.startsWith("tools/call"));
+  assert.equal(failedSpans.length, 3, JSON.stringify(failedSpans));
+  for (const span of failedSpans) {
+    assert.equal(span.attributes["error.type"], "tool_error", span.name);
+    assert.equal(span.status.code, 2, span.name); // ERROR
+  }
+
+  // The HTTP header's trace: Deno.serve's HTTP span continues it, and the gateway's MCP span is its child.
+  const viaHeader = receiver.spans.filter((s) => s.traceId === header.traceId);
+  const httpSpan = viaHeader.find((s) => s.service === "gateway" && s.parentSpanId === header.parent);
+  assert.ok(httpSpan, JSON.stringify(viaHeader.map((s) => s.name)));
+  const modernSpan = viaHeader.find((s) => s.service === "gateway" && s.name === "tools/call alpha__echo");
+  assert.ok(modernSpan, JSON.stringify(viaHeader.map((s) => s.name)));
+  assert.equal(modernSpan.parentSpanId, httpSpan.spanId);
+  assert.equal(modernSpan.attributes["mcp.protocol.version"], "2026-07-28");
+  assert.ok(viaHeader.some((s) => s.service === "member-alpha" && s.name === "tools/call echo"));
 
   // The histograms, in seconds, per method and tool; the client one carries the channel.
   const server = receiver.points.filter((p) => p.metric === "mcp.server.operation.duration");
