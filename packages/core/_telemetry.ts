@@ -247,15 +247,21 @@ export function traceServerOperation<T>(op: McpOperation, meta: unknown, work: (
  *
  * @param op The request.
  * @param work Sends it.
+ * @param classify Maps what `work` throws to the error its outcome is recorded as (e.g. the SDK's failure to the
+ *   `FederationError` the caller will get); the thrown error itself is passed on unchanged.
  * @returns What `work` returns.
  */
-export function traceClientOperation<T>(op: McpOperation, work: () => Promise<T>): Promise<T> {
+export function traceClientOperation<T>(
+  op: McpOperation,
+  work: () => Promise<T>,
+  classify?: (error: unknown) => unknown,
+): Promise<T> {
   if (!tracingOn()) return work();
   const { tracer, client } = instrumentsOf();
   const parent = context.active();
   const { span: attributes, metric } = attributesOf(op);
   const span = tracer.startSpan(spanName(op), { kind: SpanKind.CLIENT, attributes }, parent);
-  return run(span, client, metric, trace.setSpan(parent, span), work);
+  return run(span, client, metric, trace.setSpan(parent, span), work, classify);
 }
 
 async function run<T>(
@@ -264,6 +270,7 @@ async function run<T>(
   metric: Attributes,
   active: Context,
   work: () => Promise<T>,
+  classify?: (error: unknown) => unknown,
 ): Promise<T> {
   const started = performance.now();
   try {
@@ -271,7 +278,7 @@ async function run<T>(
     finish(span, histogram, metric, started, outcomeOfResult(result));
     return result;
   } catch (error) {
-    finish(span, histogram, metric, started, outcomeOfError(error));
+    finish(span, histogram, metric, started, outcomeOfError(classify ? classify(error) : error));
     throw error;
   }
 }

@@ -2,6 +2,7 @@
 // says how each request is sent (`tools/call` with its `_meta`, each list page, …), so that every caller, the
 // catalog included, goes through the same typed call.
 import { CallToolResultSchema, LOG_LEVEL_META_KEY, PROTOCOL_VERSION_META_KEY } from "../core/_sdk.ts";
+import { toFederationError } from "./_errors.ts";
 import type {
   CallToolResult,
   GetPromptResult,
@@ -58,18 +59,30 @@ export function traced<T>(member: TracedMember, what: string, run: RequestRunner
       member.channels[kind]?.client === client
     );
     const era = client.getProtocolEra();
-    return traceClientOperation({
-      method,
-      target,
-      protocolVersion: client.getNegotiatedProtocolVersion(),
-      attributes: {
-        "federation.member.id": member.serverId,
-        "federation.channel": channel,
-        "federation.era": era === undefined ? undefined : era,
-        "network.protocol.name": channel === "control" ? "websocket" : channel === "data" ? "http" : undefined,
-        "network.transport": channel === "stdio" ? "pipe" : "tcp",
+    return traceClientOperation(
+      {
+        method,
+        target,
+        protocolVersion: client.getNegotiatedProtocolVersion(),
+        attributes: {
+          "federation.member.id": member.serverId,
+          "federation.channel": channel,
+          "federation.era": era === undefined ? undefined : era,
+          "network.protocol.name": channel === "control" ? "websocket" : channel === "data" ? "http" : undefined,
+          "network.transport": channel === "stdio" ? "pipe" : "tcp",
+        },
       },
-    }, () => run(client, options));
+      () => run(client, options),
+      (raw) =>
+        // Recorded as the caller will see it (`ERR_TIMEOUT`, a member's JSON-RPC code, …), not as the SDK threw it.
+        toFederationError(raw, {
+          serverId: member.serverId,
+          channel: channel ?? "data",
+          what,
+          signal: options.signal,
+          timeoutMs: options.timeout,
+        }),
+    );
   };
 }
 
