@@ -132,6 +132,7 @@ export type {
   ChannelState,
   ChannelStatus,
   CheckOutboundUrlOptions,
+  EraPreference,
   FederationEventInit,
   FederationEventListener,
   FederationEventMap,

@@ -22,8 +22,17 @@ export class TransportDecorator implements Transport {
     return this.inner.sessionId;
   }
 
+  /** Whether `inner` opens one request per message (the v2 SDK then cancels a 2026-07-28 request by aborting it). */
+  get hasPerRequestStream(): boolean {
+    return this.inner.hasPerRequestStream === true;
+  }
+
   setProtocolVersion(version: string): void {
     this.inner.setProtocolVersion?.(version);
+  }
+
+  setSupportedProtocolVersions(versions: string[]): void {
+    this.inner.setSupportedProtocolVersions?.(versions);
   }
 
   start(): Promise<void> {

@@ -29,6 +29,7 @@ import { IdentityTransport } from "./_identity_transport.ts";
 import { type CallRegistry, type CallTable, RelatedTransport } from "./_relation.ts";
 import { StreamRelations } from "../core/_stream_relations.ts";
 import type { ChannelState } from "./status.ts";
+import type { EraPreference } from "./options.ts";
 import type { TokenSource } from "./_token_source.ts";
 import type { Logger } from "../core/logger.ts";
 import type { StdioEndpoint } from "../core/types.ts";
@@ -52,6 +53,8 @@ export interface ChannelSettings {
   clientInfo: Implementation;
   capabilities: ClientCapabilities;
   connectTimeout: number;
+  /** Which era to speak first with a member that serves both. */
+  eraPreference: EraPreference;
   /** Whether the data channel opens the Streamable HTTP GET stream for server-initiated messages. */
   serverStream: boolean;
   /** The member's calls in progress, which the connection binds to the ids of their requests. */
@@ -103,12 +106,25 @@ export class MemberChannel {
   }
 
   /**
-   * Opens a new connection in the member's era, the previous client, if any, kept until `adopt`. The era is probed
-   * (`server/discover` first, `initialize` on anything that is not modern evidence) unless `prior` gives it: the
-   * verdict of the member's other channel, moments ago. A stdio member is spoken to in the legacy era without a
-   * probe (see `docs/architecture.md` "Eras").
+   * Opens a new connection in the member's era, the previous client, if any, kept until `adopt`. With `prior` (the
+   * verdict of the member's other channel, moments ago) in that era; otherwise by the era preference: `"modern"`
+   * probes (`server/discover` first, `initialize` on anything that is not modern evidence), `"legacy"` runs
+   * `initialize` and probes only when the member refuses it (a 2026-07-28-only server). A stdio member is spoken to in
+   * the legacy era without a probe (see `docs/architecture.md` "Eras").
    */
   async open(signal?: AbortSignal, prior?: PriorDiscovery): Promise<Client> {
+    if (prior !== undefined || this.#settings.kind === "stdio" || this.#settings.eraPreference === "modern") {
+      return await this.#open(signal, prior);
+    }
+    try {
+      return await this.#open(signal, { kind: "legacy" });
+    } catch (error) {
+      if (!refusesLegacy(error)) throw error;
+      return await this.#open(signal, undefined);
+    }
+  }
+
+  async #open(signal: AbortSignal | undefined, prior: PriorDiscovery | undefined): Promise<Client> {
     const { kind, url, tokens, connectTimeout, serverId } = this.#settings;
     if (kind !== "stdio") await this.#settings.beforeConnect?.(url, signal);
     let authorization: string | undefined;
@@ -363,6 +379,14 @@ export class MemberChannel {
       return response.ok ? await streams.relate(response, related) : response;
     };
   }
+}
+
+/**
+ * Whether a failed `initialize` means the member speaks 2026-07-28 only: it answered with the unsupported-version error
+ * (-32022), or did not know the method (-32601).
+ */
+function refusesLegacy(error: unknown): boolean {
+  return error instanceof ProtocolError && (error.rpcCode === -32022 || error.rpcCode === -32601);
 }
 
 /** The cheapest truthful round trip in the connection's era: `ping`, or `server/discover` for a modern member. */

@@ -24,7 +24,7 @@ import type { FederationEventType, MemberState } from "./events.ts";
 import { ToolSafety } from "./_tool_safety.ts";
 import { MemberHealth } from "./_member_health.ts";
 import { setupInbound } from "./_member_inbound.ts";
-import type { BackoffPolicy, RoutingPolicy } from "./options.ts";
+import type { BackoffPolicy, EraPreference, RoutingPolicy } from "./options.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import type { ChannelStatus, MemberEra, ServerStatus } from "./status.ts";
@@ -39,6 +39,8 @@ export interface MemberSettings {
   heartbeatTimeout: number;
   backoff: BackoffPolicy;
   routing: RoutingPolicy;
+  /** Which era to speak first with a member that serves both. */
+  eraPreference: EraPreference;
   logger: Logger;
   /** Largest message sent to a member, in bytes. @default {DEFAULT_MAX_MESSAGE_BYTES} */
   maxMessageBytes?: number | undefined;
@@ -152,6 +154,7 @@ export class Member {
         clientInfo: settings.clientInfo,
         capabilities,
         connectTimeout: settings.connectTimeout,
+        eraPreference: settings.eraPreference,
         calls: this.#calls,
         maxMessageBytes: settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         // Notifications ride the control channel when there is one: the data channel then needs no standing GET

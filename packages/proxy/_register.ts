@@ -57,6 +57,7 @@ export function createMember(config: FederationConfig, settings: MemberSettings)
     maxMessageBytes: options.maxMessageBytes,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     routing: options.routing ?? "auto",
+    eraPreference: options.eraPreference ?? "legacy",
     logger,
     serverRequestHandler: settings.serverRequestHandler,
     emit: settings.emit,

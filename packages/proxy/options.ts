@@ -40,6 +40,9 @@ export const DEFAULT_MAX_STDIO_MEMBERS: number = 32;
 /** Which channel carries requests: the data channel, the control channel, or the faster healthy one. */
 export type RoutingPolicy = "auto" | "data" | "control";
 
+/** Which protocol era a proxy speaks first with a member that serves both (see `FederationProxyOptions.eraPreference`). */
+export type EraPreference = "legacy" | "modern";
+
 /** Options of a {@link FederationProxy}. Every field has a documented default. */
 export interface FederationProxyOptions {
   /** This proxy's id: the `iss` of the tokens it mints. @default {"federation-proxy"} */
@@ -75,6 +78,17 @@ export interface FederationProxyOptions {
   backoff?: Partial<BackoffPolicy>;
   /** Routing policy. @default {"auto"} */
   routing?: RoutingPolicy;
+  /**
+   * Which protocol era the proxy speaks with a member that serves both (every member's era is found when it connects,
+   * and again on every reconnection, and shown in its status):
+   * - `"legacy"`: MCP 2025-11-25 (`initialize`) first; a member that refuses it (a 2026-07-28-only server) is spoken
+   *   to in 2026-07-28. A dual-era member keeps everything a 2025-11-25 server offers, server-to-client requests
+   *   sent during a call included (a server written with `ctx.mcpReq.send` cannot send them in 2026-07-28).
+   * - `"modern"`: 2026-07-28 first (`server/discover`, falling back to `initialize` on anything that is not modern
+   *   evidence), as the specification's versioning rules describe: stateless calls, no session, no standing stream.
+   * @default {"legacy"}
+   */
+  eraPreference?: EraPreference;
   /** Default token lifetime when a config gives none. @default {"1h"} */
   tokenLifetime?: string | number;
   /** Renew a token when this fraction of its lifetime has passed. @default {0.75} */

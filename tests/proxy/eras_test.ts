@@ -6,8 +6,9 @@ import { quiet } from "../_support/catalog_members.ts";
 import { type ModernMember, startModernMember } from "../fixtures/modern_member.ts";
 import { fixtureConfig, newMarker } from "../stdio/_support.ts";
 
+/** A proxy that speaks 2026-07-28 first (the specification's modern-first negotiation). */
 function newProxy(): FederationProxy {
-  return new FederationProxy(SECRET, { logger: quiet, heartbeatInterval: 60_000 });
+  return new FederationProxy(SECRET, { logger: quiet, heartbeatInterval: 60_000, eraPreference: "modern" });
 }
 
 function modernConfig(member: ModernMember, serverId = "modern") {
@@ -20,12 +21,12 @@ function text(result: { content?: unknown }): string {
 }
 
 Deno.test("FederationProxy detects each member's era: a legacy and a modern member in one proxy", async () => {
-  await using legacy = await TestMember.start("legacy");
+  await using legacy = await startModernMember({ serverId: "legacy", secret: SECRET, era: "legacy" });
   await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
   await using proxy = newProxy();
   const eras: string[] = [];
   proxy.addEventListener("connected", (event) => eras.push(`${event.serverId}:${event.era}`));
-  const a = await proxy.registerServer(legacy.config);
+  const a = await proxy.registerServer(modernConfig(legacy, "legacy"));
   const b = await proxy.registerServer(modernConfig(modern));
   assert.equal(a.era, "legacy");
   assert.equal(b.era, "modern");
@@ -149,8 +150,8 @@ Deno.test("FederatedCatalog.cacheHint() merges members' hints: the smallest ttl,
   assert.deepEqual(proxy.catalog.cacheHint("tools"), { ttlMs: 30_000, cacheScope: "public" });
   assert.deepEqual(proxy.catalog.cacheHint("prompts"), { ttlMs: 5_000, cacheScope: "private" });
   // A legacy member gives no hint: it counts as 0/private.
-  await using legacy = await TestMember.start("legacy");
-  await proxy.registerServer(legacy.config);
+  await using legacy = await startModernMember({ serverId: "legacy", secret: SECRET, era: "legacy" });
+  await proxy.registerServer(modernConfig(legacy, "legacy"));
   await proxy.catalog.listTools();
   assert.deepEqual(proxy.catalog.cacheHint("tools"), { ttlMs: 0, cacheScope: "private" });
 });
@@ -179,6 +180,7 @@ Deno.test("FederationProxy picks up a member restarted as the other era", async 
   const port = member.port;
   await using proxy = new FederationProxy(SECRET, {
     logger: quiet,
+    eraPreference: "modern",
     heartbeatInterval: 50,
     heartbeatTimeout: 500,
     backoff: { initialDelay: 20, maxDelay: 50 },
@@ -240,6 +242,7 @@ Deno.test("FederatedCatalog refreshes a data-only modern member's list when its 
   await using proxy = new FederationProxy(SECRET, {
     logger: quiet,
     heartbeatInterval: 60_000,
+    eraPreference: "modern",
     catalog: { now: () => now },
   });
   await proxy.registerServer(modernConfig(modern));
@@ -369,4 +372,22 @@ Deno.test("FederatedCatalog.readResource() keeps a modern member's own ttlMs and
   // Fresh every time: the SDK client's own response cache is bypassed.
   await proxy.catalog.readResource("test://static");
   assert.equal(modern.requests.filter((r) => r.method === "resources/read").length, 2);
+});
+
+Deno.test("FederationProxy's default era preference: a dual-era member in 2025-11-25, a 2026-07-28-only one in 2026-07-28", async () => {
+  await using dual = await TestMember.start("dual");
+  await using modern = await startModernMember({ serverId: "modern", secret: SECRET, control: true });
+  await using proxy = new FederationProxy(SECRET, { logger: quiet, heartbeatInterval: 60_000 });
+  assert.equal((await proxy.registerServer(dual.config)).era, "legacy");
+  assert.deepEqual(dual.handle.sessionCount(), { control: 1, data: 1 });
+  const status = await proxy.registerServer({
+    serverId: "modern",
+    endpoints: { control: modern.controlUrl!, data: modern.url },
+    auth: { type: "jwt", config: {} },
+  });
+  assert.equal(status.era, "modern");
+  assert.equal(status.channels.control?.state, "up");
+  assert.equal(status.channels.data?.state, "up");
+  assert.equal(text(await proxy.callTool("modern", "echo", { text: "m" }, { channel: "control" })), "m");
+  assert.equal(text(await proxy.callTool("modern", "echo", { text: "d" }, { channel: "data" })), "d");
 });
