@@ -11,6 +11,7 @@ import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 const ROOT = new URL("../../", import.meta.url);
 const CLI = fromFileUrl(new URL("packages/gateway/cli.ts", ROOT));
 const MEMBER = fromFileUrl(new URL("examples/member_server.ts", ROOT));
+const GATEWAY = fromFileUrl(new URL("tests/fixtures/otel_gateway.ts", ROOT));
 
 /** One OTLP attribute value (JSON encoding). */
 type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
@@ -187,7 +188,12 @@ function hex(bytes: number): string {
   return crypto.getRandomValues(new Uint8Array(bytes)).toHex();
 }
 
-Deno.test("OpenTelemetry: one gateway call is one trace (gateway, proxy, member processes) over each channel, with the duration histograms", async () => {
+/**
+ * Two members, `alpha` reached over its control channel only and `beta` over its data channel only, behind a gateway
+ * that speaks `era` to them (the CLI, legacy first by default; `tests/fixtures/otel_gateway.ts` for modern); four
+ * calls, then every span and histogram point checked.
+ */
+async function scenario(era: "legacy" | "modern"): Promise<void> {
   await using receiver = new OtlpReceiver();
   const alpha = await startMember("alpha", receiver);
   const beta = await startMember("beta", receiver);
@@ -197,26 +203,31 @@ Deno.test("OpenTelemetry: one gateway call is one trace (gateway, proxy, member 
   const toolError = { traceId: hex(16), parent: hex(8) };
   const header = { traceId: hex(16), parent: hex(8) };
   try {
-    const dir = await Deno.makeTempDir();
-    const file = `${dir}/federation.json`;
-    // alpha is reached over its control channel only, beta over its data channel only.
-    await Deno.writeTextFile(
-      file,
-      JSON.stringify({
-        gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } },
-        members: [
-          { serverId: "alpha", endpoints: { control: alpha.control } },
-          { serverId: "beta", endpoints: { data: beta.data } },
-        ],
-      }),
-    );
-    const gateway = new Process(
-      [CLI, "--config", file, "--log-format", "json", "--log-level", "warn"],
-      otelEnv(receiver, "gateway"),
-    );
-    processes.push(gateway);
-    const lines = await gateway.output.until((l) => l.includes('"msg":"gateway '));
-    const url = /"msg":"gateway (\S+)/.exec(lines.find((l) => l.includes('"msg":"gateway '))!)![1]!;
+    const members = [
+      { serverId: "alpha", endpoints: { control: alpha.control } },
+      { serverId: "beta", endpoints: { data: beta.data } },
+    ];
+    let url: string;
+    if (era === "legacy") {
+      const dir = await Deno.makeTempDir();
+      const file = `${dir}/federation.json`;
+      await Deno.writeTextFile(
+        file,
+        JSON.stringify({ gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } }, members }),
+      );
+      const gateway = new Process(
+        [CLI, "--config", file, "--log-format", "json", "--log-level", "warn"],
+        otelEnv(receiver, "gateway"),
+      );
+      processes.push(gateway);
+      const lines = await gateway.output.until((l) => l.includes('"msg":"gateway '));
+      url = /"msg":"gateway (\S+)/.exec(lines.find((l) => l.includes('"msg":"gateway '))!)![1]!;
+    } else {
+      const gateway = new Process([GATEWAY, JSON.stringify({ era, members })], otelEnv(receiver, "gateway"));
+      processes.push(gateway);
+      const lines = await gateway.output.until((l) => l.startsWith("gateway "));
+      url = lines.find((l) => l.startsWith("gateway "))!.slice("gateway ".length);
+    }
 
     const client = await connectClient(url, { token: await gatewayToken() });
     for (const [member, trace] of Object.entries(calls)) {
@@ -295,7 +306,7 @@ Deno.test("OpenTelemetry: one gateway call is one trace (gateway, proxy, member 
     assert.equal(proxySpan.parentSpanId, gatewaySpan.spanId);
     assert.equal(proxySpan.attributes["federation.member.id"], member);
     assert.equal(proxySpan.attributes["federation.channel"], channel);
-    assert.ok(["modern", "legacy"].includes(String(proxySpan.attributes["federation.era"])));
+    assert.equal(proxySpan.attributes["federation.era"], era);
     assert.equal(proxySpan.attributes["gen_ai.tool.name"], "echo");
     // The member's server span, in the member's process: a child of the proxy's span, from `_meta`.
     const memberSpan = spans.find((s) =>
@@ -346,4 +357,12 @@ Deno.test("OpenTelemetry: one gateway call is one trace (gateway, proxy, member 
     const sent = client.find((p) => p.attributes["federation.channel"] === channel && p.attributes["gen_ai.tool.name"]);
     assert.ok(sent && sent.count >= 1 && sent.unit === "s", JSON.stringify(client));
   }
+}
+
+Deno.test("OpenTelemetry: one call through the gateway CLI is one trace (gateway, proxy, member processes) over each channel, 2025-11-25 members; the duration histograms", async () => {
+  await scenario("legacy");
+});
+
+Deno.test("OpenTelemetry: the same trace and histograms with 2026-07-28 members (stateless calls, trace context in _meta)", async () => {
+  await scenario("modern");
 });
