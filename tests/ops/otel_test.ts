@@ -181,6 +181,44 @@ async function startMember(
   return { process, control: match[1]!, data: match[2]! };
 }
 
+/** POSTs a 2026-07-28 `tools/call` of `alpha__echo` (extra HTTP headers, extra `_meta`) and returns the body. */
+async function postModern(
+  url: string,
+  text: string,
+  headers: Record<string, string>,
+  meta: Record<string, unknown> = {},
+): Promise<string> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${await gatewayToken()}`,
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": "alpha__echo",
+      ...headers,
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: {
+        name: "alpha__echo",
+        arguments: { text },
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientCapabilities": {},
+          "io.modelcontextprotocol/clientInfo": { name: "raw-client", version: "1.0.0" },
+          ...meta,
+        },
+      },
+    }),
+  });
+  assert.equal(response.status, 200);
+  return await response.text();
+}
+
 const KIND_SERVER = 2;
 const KIND_CLIENT = 3;
 
@@ -202,6 +240,7 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
   const calls = { alpha: { traceId: hex(16), parent: hex(8) }, beta: { traceId: hex(16), parent: hex(8) } };
   const toolError = { traceId: hex(16), parent: hex(8) };
   const header = { traceId: hex(16), parent: hex(8) };
+  const modernMeta = { traceId: hex(16), parent: hex(8) };
   try {
     const members = [
       { serverId: "alpha", endpoints: { control: alpha.control } },
@@ -247,35 +286,15 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
     assert.equal(failed.isError, true);
     await client.close();
 
-    // A 2026-07-28 request with the trace context in its HTTP `traceparent` header only (no `_meta` one).
-    const response = await fetch(url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${await gatewayToken()}`,
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/call",
-        "mcp-name": "alpha__echo",
-        traceparent: `00-${header.traceId}-${header.parent}-01`,
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 7,
-        method: "tools/call",
-        params: {
-          name: "alpha__echo",
-          arguments: { text: "via header" },
-          _meta: {
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": {},
-            "io.modelcontextprotocol/clientInfo": { name: "raw-client", version: "1.0.0" },
-          },
-        },
-      }),
+    // 2026-07-28 requests: one with the trace context in its HTTP `traceparent` header only, one with it in `_meta`.
+    const viaHeaderText = await postModern(url, "via header", {
+      traceparent: `00-${header.traceId}-${header.parent}-01`,
     });
-    assert.equal(response.status, 200);
-    assert.match(await response.text(), /via header/);
+    assert.match(viaHeaderText, /via header/);
+    const viaMetaText = await postModern(url, "via meta", {}, {
+      traceparent: `00-${modernMeta.traceId}-${modernMeta.parent}-01`,
+    });
+    assert.match(viaMetaText, /via meta/);
   } finally {
     // Deno exports the spans and metrics it holds when each process exits.
     for (const process of processes.reverse()) await process.stop();
@@ -338,6 +357,14 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
   assert.equal(modernSpan.parentSpanId, httpSpan.spanId);
   assert.equal(modernSpan.attributes["mcp.protocol.version"], "2026-07-28");
   assert.ok(viaHeader.some((s) => s.service === "member-alpha" && s.name === "tools/call echo"));
+
+  // A 2026-07-28 client's `_meta` trace context is the parent; the HTTP request's span is a link.
+  const viaMeta = receiver.spans.filter((s) => s.traceId === modernMeta.traceId);
+  const metaSpan = viaMeta.find((s) => s.service === "gateway" && s.name === "tools/call alpha__echo");
+  assert.ok(metaSpan, JSON.stringify(viaMeta.map((s) => s.name)));
+  assert.equal(metaSpan.parentSpanId, modernMeta.parent);
+  assert.equal(metaSpan.links.length, 1);
+  assert.ok(viaMeta.some((s) => s.service === "member-alpha" && s.name === "tools/call echo"));
 
   // The histograms, in seconds, per method and tool; the client one carries the channel.
   const server = receiver.points.filter((p) => p.metric === "mcp.server.operation.duration");
