@@ -106,20 +106,38 @@ function spanName(op: McpOperation): string {
   return op.method;
 }
 
-/** The attributes of an operation, and the subset the histograms carry (bounded: no ids). */
+/** How many tool and prompt names the histograms carry, per process; later names are recorded as `_OTHER`. */
+const MAX_METRIC_NAMES = 200;
+const metricNames = new Set<string>();
+
+/** A tool or prompt name for the histograms: bounded, since a client may call any name it likes. */
+export function metricName(name: string): string {
+  if (metricNames.has(name)) return name;
+  if (metricNames.size >= MAX_METRIC_NAMES) return "_OTHER";
+  metricNames.add(name);
+  return name;
+}
+
+/** The attributes of an operation, and the subset the histograms carry (bounded: no ids, at most 200 names). */
 function attributesOf(op: McpOperation): { span: Attributes; metric: Attributes } {
   const metric: Attributes = { "mcp.method.name": op.method };
+  // The span carries the names as they are; the histograms a bounded set of them.
+  const names: Attributes = {};
   if (op.target !== undefined) {
     if (op.method === "tools/call") {
-      metric["gen_ai.tool.name"] = op.target;
+      names["gen_ai.tool.name"] = op.target;
+      metric["gen_ai.tool.name"] = metricName(op.target);
       metric["gen_ai.operation.name"] = "execute_tool";
-    } else if (op.method === "prompts/get") metric["gen_ai.prompt.name"] = op.target;
+    } else if (op.method === "prompts/get") {
+      names["gen_ai.prompt.name"] = op.target;
+      metric["gen_ai.prompt.name"] = metricName(op.target);
+    }
   }
   if (op.protocolVersion !== undefined) metric["mcp.protocol.version"] = op.protocolVersion;
   for (const [key, value] of Object.entries(op.attributes ?? {})) {
     if (value !== undefined) metric[key] = value;
   }
-  const span: Attributes = { ...metric };
+  const span: Attributes = { ...metric, ...names };
   if (op.target !== undefined && op.method.startsWith("resources/")) span["mcp.resource.uri"] = op.target;
   if (op.requestId !== undefined) span["jsonrpc.request.id"] = String(op.requestId);
   if (op.sessionId !== undefined) span["mcp.session.id"] = sessionFingerprint(op.sessionId);

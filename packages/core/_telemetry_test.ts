@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   errorTypeOf,
   instrumentServer,
+  metricName,
   outsideAnyTrace,
   sessionFingerprint,
   traceClientOperation,
@@ -64,4 +65,10 @@ Deno.test("sessionFingerprint() is a stable 64-bit hex fingerprint that does not
   assert.notEqual(sessionFingerprint(id), sessionFingerprint(`${id}x`));
   // FNV-1a 64 of the empty string is its offset basis.
   assert.equal(sessionFingerprint(""), "cbf29ce484222325");
+});
+
+Deno.test("metricName() lets 200 tool or prompt names into the histograms, then records the others as _OTHER", () => {
+  for (let i = 0; i < 200; i++) assert.equal(metricName(`tool-${i}`), `tool-${i}`);
+  assert.equal(metricName("tool-200"), "_OTHER");
+  assert.equal(metricName("tool-7"), "tool-7");
 });
