@@ -18,6 +18,7 @@ import {
   LOG_LEVEL_META_KEY,
   type LoggingLevel,
   MissingRequiredClientCapabilityError,
+  PROTOCOL_VERSION_META_KEY,
   ProtocolError,
   ProtocolErrorCode,
   type Server,
@@ -34,6 +35,7 @@ import { openRetry, relayInputRequired, unanswerable } from "./_input_required.t
 import { type BridgedCall, type BridgeStep, type InputBridge, roundResult } from "./_input_bridge.ts";
 import { runnableTools } from "./_tasks.ts";
 import { unavailableToolResult } from "./_unavailable.ts";
+import { annotateOperation, type McpOperation, traceServerOperation } from "../core/_telemetry.ts";
 
 type Meta = Record<string, unknown> & { progressToken?: string | number };
 
@@ -177,6 +179,21 @@ function clientError(error: unknown, modern: boolean): Error {
   return mapped;
 }
 
+/** A request as its span describes it (`_telemetry.ts`): method, name or URI, ids, protocol version, transport. */
+function operationOf(method: string, target: string | undefined, ctx: ServerContext): McpOperation {
+  const version = envelopeOf(ctx)[PROTOCOL_VERSION_META_KEY] ?? ctx.http?.req?.headers.get("mcp-protocol-version");
+  return {
+    method,
+    target,
+    requestId: ctx.mcpReq.id,
+    sessionId: ctx.sessionId,
+    protocolVersion: typeof version === "string" ? version : undefined,
+    attributes: ctx.http
+      ? { "network.protocol.name": "http", "network.transport": "tcp" }
+      : { "network.transport": "pipe" },
+  };
+}
+
 /** One routed call: what it names for the client and on the member. */
 interface Routed {
   method: "tools/call" | "prompts/get" | "resources/read";
@@ -198,20 +215,34 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
   const catalog = scope.hub.catalog;
   const modern = scope.modern;
 
-  /** Runs a handler: activity recorded, failures mapped to JSON-RPC errors. */
-  async function run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a handler: activity recorded, failures mapped to JSON-RPC errors, the request traced as a server span (its
+   * parent: the trace context of the client's `_meta`, else the HTTP request's).
+   */
+  function run<T>(
+    request: { method: string; params?: { _meta?: unknown } | undefined },
+    ctx: ServerContext,
+    target: string | undefined,
+    work: () => Promise<T>,
+  ): Promise<T> {
     scope.touch();
-    try {
-      return await work();
-    } catch (error) {
-      throw clientError(error, modern !== undefined);
-    }
+    return traceServerOperation(
+      operationOf(request.method, target, ctx),
+      request.params?._meta ?? ctx.mcpReq._meta,
+      async () => {
+        try {
+          return await work();
+        } catch (error) {
+          throw clientError(error, modern !== undefined);
+        }
+      },
+    );
   }
 
   /** A list, with the members' merged cache hint on a modern request. */
   function list<K extends string>(key: K, hint: CacheableList, read: () => Promise<unknown[]>) {
-    return () =>
-      run(async () => {
+    return (request: { method: string; params?: { _meta?: unknown } | undefined }, ctx: ServerContext) =>
+      run(request, ctx, undefined, async () => {
         const items = await read();
         return { [key]: items, ...(modern ? cacheHint(catalog, hint) : {}) } as Record<K, never>;
       });
@@ -229,6 +260,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
     call: (options: ModernCallOptions) => Promise<unknown>,
   ): Promise<unknown> {
     const { relation, end } = scope.begin(ctx);
+    annotateOperation({ "federation.member.id": target.serverId });
     try {
       const options = callOptions(meta, ctx, scope, relation);
       if (!modern) return withoutMemberStamp(await call(options));
@@ -295,12 +327,12 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
 
   server.setRequestHandler(
     "tools/list",
-    (_request, ctx) =>
+    (request, ctx) =>
       list(
         "tools",
         "tools",
         async () => runnableTools(await catalog.listTools(), modern ? envelopeOf(ctx) : undefined),
-      )(),
+      )(request, ctx),
   );
   server.setRequestHandler("resources/list", list("resources", "resources", () => catalog.listResources()));
   server.setRequestHandler(
@@ -310,7 +342,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
   server.setRequestHandler("prompts/list", list("prompts", "prompts", () => catalog.listPrompts()));
 
   server.setRequestHandler("tools/call", (request, ctx) =>
-    run(async () => {
+    run(request, ctx, request.params.name, async () => {
       const { name, arguments: args = {}, _meta } = request.params;
       try {
         const origin = await catalog.resolveTool(name);
@@ -328,7 +360,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
     }));
 
   server.setRequestHandler("resources/read", (request, ctx) =>
-    run(async () => {
+    run(request, ctx, request.params.uri, async () => {
       const { uri, _meta } = request.params;
       const origin = await catalog.resolveResource(uri);
       const target: Routed = { method: "resources/read", name: uri, serverId: origin.serverId, memberName: origin.uri };
@@ -337,7 +369,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
     }));
 
   server.setRequestHandler("prompts/get", (request, ctx) =>
-    run(async () => {
+    run(request, ctx, request.params.name, async () => {
       const { name, arguments: args = {}, _meta } = request.params;
       const origin = await catalog.resolvePrompt(name);
       const target: Routed = { method: "prompts/get", name, serverId: origin.serverId, memberName: origin.name };
@@ -346,7 +378,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
     }));
 
   server.setRequestHandler("completion/complete", (request, ctx) =>
-    run(async () => {
+    run(request, ctx, undefined, async () => {
       const { relation, end } = scope.begin(ctx);
       try {
         return await catalog.complete(

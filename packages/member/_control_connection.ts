@@ -14,6 +14,7 @@ import type { Logger } from "../core/logger.ts";
 import type { AuthInfo } from "./_auth_guard.ts";
 import type { DualEraServer } from "./_dual_era.ts";
 import type { RenewingTransport } from "./_renewing_transport.ts";
+import { instrumentServer } from "../core/_telemetry.ts";
 
 /** The connection's transport as `serveStdio` sees it: the renewing transport, with `authInfo` kept aside. */
 class ConnectionWire implements Transport {
@@ -103,7 +104,11 @@ export function serveControlConnection(
     const product = unused ?? options.build();
     unused = undefined;
     connection.server = product;
-    return withAuthInfo(product, wire);
+    // With OpenTelemetry on, each request is a server span, a child of the trace context in its `_meta`.
+    return instrumentServer(withAuthInfo(product, wire), {
+      protocol: "websocket",
+      attributes: { "federation.member.id": options.serverId, "federation.channel": "control" },
+    });
   }, {
     transport: wire,
     onerror: (error) =>

@@ -19,6 +19,7 @@ import { Deadline } from "./_deadline.ts";
 import { TrackedBody } from "./_tracked_body.ts";
 import { advertiseControlChannel, announce, isDualEraServer } from "./_dual_era.ts";
 import type { DualEraServer, MemberChange } from "./_dual_era.ts";
+import { instrumentServer, type ServerTransportInfo } from "../core/_telemetry.ts";
 
 interface HttpSession {
   id: string | undefined;
@@ -111,6 +112,11 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 
 function sessionNotFound(): Response {
   return rpcErrorResponse(404, -32001, "Session not found");
+}
+
+/** What the member's server spans of this endpoint say (with OpenTelemetry on). */
+function spanInfo(serverId: string): ServerTransportInfo {
+  return { protocol: "http", attributes: { "federation.member.id": serverId, "federation.channel": "data" } };
 }
 
 /** Serves MCP Streamable HTTP sessions to authenticated requests. */
@@ -287,7 +293,7 @@ export class DataEndpoint {
     }
     this.#modernCapable = true;
     if (this.#ctx.controlChannel) advertiseControlChannel(server);
-    return server;
+    return instrumentServer(server, spanInfo(this.#ctx.serverId));
   }
 
   // Counts a 2026-07-28 request as in progress until its response ends; a listen stream is not a request in
@@ -387,7 +393,7 @@ export class DataEndpoint {
     transport.onclose = () => this.#forget(session);
     this.#all.add(session);
     try {
-      await server.connect(transport);
+      await instrumentServer(server, spanInfo(ctx.serverId)).connect(transport);
     } catch (error) {
       ctx.logger.error("Data session failed to start", { serverId: ctx.serverId, error: String(error) });
       void this.#close(session);

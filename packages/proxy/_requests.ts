@@ -2,6 +2,7 @@
 // says how each request is sent (`tools/call` with its `_meta`, each list page, …), so that every caller, the
 // catalog included, goes through the same typed call.
 import { CallToolResultSchema, LOG_LEVEL_META_KEY, PROTOCOL_VERSION_META_KEY } from "../core/_sdk.ts";
+import { toFederationError } from "./_errors.ts";
 import type {
   CallToolResult,
   GetPromptResult,
@@ -17,6 +18,8 @@ import type {
 import type { RequestRunner } from "./request_runner.ts";
 import { type InputRounds, runInputRounds } from "./_input_required.ts";
 import { type CacheHint, hintOf } from "./_cache_hint.ts";
+import { traceClientOperation, tracingOn, withTraceContext } from "../core/_telemetry.ts";
+import type { Channel } from "../core/errors.ts";
 
 /** One page of a list; `nextCursor` continues it. */
 export interface Page<T> {
@@ -24,6 +27,63 @@ export interface Page<T> {
   nextCursor?: string | undefined;
   /** The page's cache hint (a modern member's). */
   hint?: CacheHint | undefined;
+}
+
+/** What a traced runner needs of its member: its id and its channels' clients. */
+export interface TracedMember {
+  serverId: string;
+  channels: Partial<Record<Channel, { client?: McpClient | undefined }>>;
+}
+
+/** The method and the name or URI a request description (`what`: `tools/call 'echo'`, `tools/list`) names. */
+function operationOfWhat(what: string): { method: string; target: string | undefined } {
+  const match = /^(\S+)(?: '(.*)')?$/s.exec(what);
+  return { method: match?.[1] ?? what, target: match?.[2] };
+}
+
+/**
+ * `run`, traced: each attempt (one per channel tried) is a CLIENT span named after `what`, with the member, the
+ * channel and the era it took, and its outcome; the runners of this file put that span's trace context in the
+ * request's `_meta`. `run` itself when tracing is off.
+ *
+ * @param member The member called.
+ * @param what The request's description (`tools/call 'echo'`).
+ * @param run The runner.
+ * @returns The runner to hand to the member.
+ */
+export function traced<T>(member: TracedMember, what: string, run: RequestRunner<T>): RequestRunner<T> {
+  if (!tracingOn()) return run;
+  const { method, target } = operationOfWhat(what);
+  return (client, options) => {
+    const channel = (Object.keys(member.channels) as Channel[]).find((kind) =>
+      member.channels[kind]?.client === client
+    );
+    const era = client.getProtocolEra();
+    return traceClientOperation(
+      {
+        method,
+        target,
+        protocolVersion: client.getNegotiatedProtocolVersion(),
+        attributes: {
+          "federation.member.id": member.serverId,
+          "federation.channel": channel,
+          "federation.era": era === undefined ? undefined : era,
+          "network.protocol.name": channel === "control" ? "websocket" : channel === "data" ? "http" : undefined,
+          "network.transport": channel === "stdio" ? "pipe" : "tcp",
+        },
+      },
+      () => run(client, options),
+      (raw) =>
+        // Recorded as the caller will see it (`ERR_TIMEOUT`, a member's JSON-RPC code, …), not as the SDK threw it.
+        toFederationError(raw, {
+          serverId: member.serverId,
+          channel: channel ?? "data",
+          what,
+          signal: options.signal,
+          timeoutMs: options.timeout,
+        }),
+    );
+  };
 }
 
 /** List requests always reach the member: the SDK client's own response cache is bypassed (the catalog has one). */
@@ -77,14 +137,18 @@ export function toolCall(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (!modern || client.getProtocolEra() !== "modern") {
-      return client.request({ method: "tools/call", params }, CallToolResultSchema, options) as Promise<
+      return client.request(
+        { method: "tools/call", params: withTraceContext(params) },
+        CallToolResultSchema,
+        options,
+      ) as Promise<
         CallToolResult
       >;
     }
     // The definition goes without its output schema: the proxy passes results on as the member sent them.
     const definition = modern.definition ? { ...modern.definition, outputSchema: undefined } : undefined;
     return runInputRounds<CallToolResult>(
-      modernParams(params, modern),
+      withTraceContext(modernParams(params, modern)),
       (leg) =>
         client.callTool(leg as { name: string }, {
           ...options,
@@ -107,9 +171,11 @@ export function promptGet(
   const forwarded = forwardedMeta(meta);
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
-    if (client.getProtocolEra() !== "modern") return client.getPrompt(params as { name: string }, options);
+    if (client.getProtocolEra() !== "modern") {
+      return client.getPrompt(withTraceContext(params) as { name: string }, options);
+    }
     return runInputRounds<GetPromptResult>(
-      modernParams(params, modern),
+      withTraceContext(modernParams(params, modern)),
       (leg) => client.getPrompt(leg as { name: string }, { ...options, allowInputRequired: true }),
       modern.rounds,
     );
@@ -127,10 +193,10 @@ export function resourceRead(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (client.getProtocolEra() !== "modern") {
-      return client.readResource(params as { uri: string }, { ...options, cacheMode: "bypass" });
+      return client.readResource(withTraceContext(params) as { uri: string }, { ...options, cacheMode: "bypass" });
     }
     return runInputRounds<ReadResourceResult>(
-      modernParams(params, modern),
+      withTraceContext(modernParams(params, modern)),
       (leg) =>
         client.readResource(leg as { uri: string }, { ...options, cacheMode: "bypass", allowInputRequired: true }),
       modern.rounds,
@@ -138,8 +204,9 @@ export function resourceRead(
   };
 }
 
+/** A list page's params, with the trace context of the attempt in `_meta` when tracing is on. */
 function cursorParams(cursor: string | undefined): { cursor?: string } {
-  return cursor === undefined ? {} : { cursor };
+  return withTraceContext(cursor === undefined ? {} : { cursor });
 }
 
 /** A page of `tools/list`. */

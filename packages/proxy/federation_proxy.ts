@@ -47,6 +47,7 @@ import { memberEvent, statusEvents } from "./_emit.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import { AuthManagerCache } from "./_token_source.ts";
 import { guardEndpoints } from "../core/outbound_guard.ts";
+import { outsideAnyTrace } from "../core/_telemetry.ts";
 import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog/federated_catalog.ts";
 import type { CacheHint, CatalogCallOptions, CatalogList } from "./catalog/types.ts";
@@ -67,6 +68,7 @@ import {
   resourceTemplatesPage,
   toolCall,
   toolsPage,
+  traced,
 } from "./_requests.ts";
 
 /** Options of {@link FederationProxy.registerServer}. */
@@ -340,7 +342,8 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    */
   request<T>(serverId: string, what: string, run: RequestRunner<T>, options: CallOptions = {}): Promise<T> {
     try {
-      return this.#member(serverId).request(what, run, { ...options, safe: options.idempotent ?? false });
+      const member = this.#member(serverId);
+      return member.request(what, traced(member, what, run), { ...options, safe: options.idempotent ?? false });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -371,7 +374,7 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
       const { meta, ...callOptions } = options;
       const what = `tools/call '${name}'`;
       const modern = this.#modern(serverId, what, options, member.tools.definition(name));
-      return member.request(what, toolCall(name, args, meta, modern), {
+      return member.request(what, traced(member, what, toolCall(name, args, meta, modern)), {
         ...callOptions,
         safe: options.idempotent ?? member.tools.isSafe(name),
       });
@@ -590,7 +593,9 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
   }
 
   #emit(type: FederationEventType, init: MemberEventInit): void {
-    this.dispatchEvent(memberEvent(this.#logger, type, init));
+    // A member's events belong to no caller's request: what their listeners start (a catalog refresh) is traced on
+    // its own.
+    outsideAnyTrace(() => this.dispatchEvent(memberEvent(this.#logger, type, init)));
   }
 
   /**
