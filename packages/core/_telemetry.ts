@@ -20,6 +20,7 @@
 //
 // Never recorded: arguments, results, tokens (`gen_ai.tool.call.arguments` is opt-in in the conventions and left out).
 
+import { redactUrls } from "./_redact.ts";
 import {
   type Attributes,
   type AttributeValue,
@@ -138,7 +139,7 @@ function attributesOf(op: McpOperation): { span: Attributes; metric: Attributes 
     if (value !== undefined) metric[key] = value;
   }
   const span: Attributes = { ...metric, ...names };
-  if (op.target !== undefined && op.method.startsWith("resources/")) span["mcp.resource.uri"] = op.target;
+  if (op.target !== undefined && op.method.startsWith("resources/")) span["mcp.resource.uri"] = redactUrls(op.target);
   if (op.requestId !== undefined) span["jsonrpc.request.id"] = String(op.requestId);
   if (op.sessionId !== undefined) span["mcp.session.id"] = sessionFingerprint(op.sessionId);
   return { span, metric };

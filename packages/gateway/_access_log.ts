@@ -60,18 +60,61 @@ function outcomeOf(message: unknown): { outcome: string; code?: number } {
   return { outcome: "ok" };
 }
 
-// The client's branch of the tee, which tells when the client went away (it cancels the stream), so that the
-// access log's branch is released too and the SDK's stream can end.
-function released(stream: ReadableStream<Uint8Array>, onCancel: () => void): ReadableStream<Uint8Array> {
+/**
+ * The SSE body as the client pulls it (no second branch: a client that stops reading stops the source too, so the
+ * stream's own bounds still apply), watching for the response to `id`; `done` gets the outcome once.
+ */
+function observed(
+  stream: ReadableStream<Uint8Array>,
+  id: string | number,
+  done: (outcome: { outcome: string; code?: number }) => void,
+): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let found = false;
+  const finish = (outcome: { outcome: string; code?: number }) => {
+    if (found) return;
+    found = true;
+    buffer = "";
+    done(outcome);
+  };
+  const scan = (chunk: Uint8Array) => {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while (!found && (end = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, end).replace(/\r$/, "");
+      buffer = buffer.slice(end + 1);
+      if (!line.startsWith("data:")) continue;
+      let message: unknown;
+      try {
+        message = JSON.parse(line.slice(5));
+      } catch {
+        continue;
+      }
+      if (isRecord(message) && message.id === id && ("result" in message || "error" in message)) {
+        finish(outcomeOf(message));
+      }
+    }
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const { value, done } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      try {
+        const { value, done } = await reader.read();
+        if (done) {
+          finish({ outcome: "no_response" });
+          controller.close();
+          return;
+        }
+        if (!found) scan(value);
+        controller.enqueue(value);
+      } catch (error) {
+        finish({ outcome: "disconnected" });
+        controller.error(error);
+      }
     },
     async cancel(reason) {
-      onCancel();
+      finish({ outcome: "disconnected" });
       await reader.cancel(reason);
     },
   });
@@ -132,12 +175,12 @@ export class AccessLog {
       return response;
     }
     if (/^text\/event-stream\b/i.test(type)) {
-      const [mine, theirs] = response.body.tee();
-      const gone = new AbortController();
-      void this.#watch(mine, id, gone.signal).then((found) =>
-        this.#write({ ...base, ...found, status, ms: this.#now() - started })
+      const body = observed(
+        response.body,
+        id,
+        (found) => this.#write({ ...base, ...found, status, ms: this.#now() - started }),
       );
-      return new Response(released(theirs, () => gone.abort()), {
+      return new Response(body, {
         status,
         statusText: response.statusText,
         headers: response.headers,
@@ -145,46 +188,6 @@ export class AccessLog {
     }
     this.#write({ ...base, outcome: "ok", status, ms: this.#now() - started });
     return response;
-  }
-
-  // Reads SSE events until the response to `id` passes; releases the branch then, or when the client leaves.
-  async #watch(
-    stream: ReadableStream<Uint8Array>,
-    id: string | number,
-    signal: AbortSignal,
-  ): Promise<{ outcome: string; code?: number }> {
-    const reader = stream.getReader();
-    const cancel = () => void reader.cancel().catch(() => {});
-    signal.addEventListener("abort", cancel, { once: true });
-    const decoder = new TextDecoder();
-    let buffer = "";
-    try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) return { outcome: signal.aborted ? "disconnected" : "no_response" };
-        buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, end).replace(/\r$/, "");
-          buffer = buffer.slice(end + 1);
-          if (!line.startsWith("data:")) continue;
-          let message: unknown;
-          try {
-            message = JSON.parse(line.slice(5));
-          } catch {
-            continue;
-          }
-          if (isRecord(message) && message.id === id && ("result" in message || "error" in message)) {
-            cancel();
-            return outcomeOf(message);
-          }
-        }
-      }
-    } catch {
-      return { outcome: "disconnected" };
-    } finally {
-      signal.removeEventListener("abort", cancel);
-    }
   }
 
   /** Writes the per-tool call counters (`federation_gateway_tool_calls_total`, `…_seconds_total`). */
@@ -218,7 +221,8 @@ export class AccessLog {
   #write(entry: Omit<AccessEntry, "ms"> & { ms: number }): void {
     this.totals.requests++;
     if (entry.outcome !== "ok") this.totals.failed++;
-    if (entry.method === "tools/call") this.#countTool(entry);
+    // Only answered calls get a series: refused requests (a bad token, …) cannot fill the bounded name set.
+    if (entry.method === "tools/call" && entry.status < 400) this.#countTool(entry);
     this.#logger.info("MCP request", { ...entry, ms: Math.round(entry.ms * 100) / 100 });
   }
 }

@@ -51,6 +51,12 @@ function revive(error: unknown): Error {
 }
 
 /**
+ * How long a retry forwarded to the replica holding its exchange waits for the answer: longer than a call's default
+ * timeout (60 s), so a slow member is not cut short; a holder that died without a word is reported unreachable then.
+ */
+export const FORWARD_TIMEOUT_MS = 120_000;
+
+/**
  * Forwards retries of other replicas' exchanges to them, and serves the retries they forward here.
  *
  * @example Wire a bridge to a replica's bus
@@ -66,10 +72,13 @@ export class BridgeForwarder implements BridgeRemote {
   /** Retries forwarded here and still running, by `<from>/<r>`. */
   #serving = new Map<string, AbortController>();
   #next = 0;
+  #timeoutMs: number;
 
-  constructor(bridge: InputBridge, bus: BridgeBus) {
+  /** @param timeoutMs How long a forwarded retry may wait for the holder's answer (a dead holder never answers). */
+  constructor(bridge: InputBridge, bus: BridgeBus, timeoutMs = FORWARD_TIMEOUT_MS) {
     this.#bridge = bridge;
     this.#bus = bus;
+    this.#timeoutMs = timeoutMs;
     bus.onBridgeMessage = (envelope) => this.#receive(envelope);
   }
 
@@ -102,9 +111,17 @@ export class BridgeForwarder implements BridgeRemote {
     };
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) onAbort();
+    const timer = setTimeout(() => {
+      const waiting = this.#waiting.get(r);
+      if (waiting === undefined) return;
+      this.#waiting.delete(r);
+      this.#bus.toReplica(replica, { b: "cancel", r, from }).catch(() => {});
+      waiting.reject(unreachable(replica));
+    }, this.#timeoutMs);
     try {
       return await answer;
     } finally {
+      clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
     }
   }

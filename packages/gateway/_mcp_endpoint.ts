@@ -34,6 +34,12 @@ interface HttpSession {
 
 const CORS_ALLOW_HEADERS =
   "authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name";
+/** The headers a preflight may ask for: the fixed ones and the `Mcp-Param-*` ones a 2026-07-28 tool declares. */
+function allowedHeaders(request: Request): string {
+  const asked = (request.headers.get("access-control-request-headers") ?? "").split(",").map((name) => name.trim());
+  const params = asked.filter((name) => /^mcp-param-[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name)).slice(0, 32);
+  return [CORS_ALLOW_HEADERS, ...params.map((name) => name.toLowerCase())].join(", ");
+}
 const CORS_EXPOSE_HEADERS = "mcp-session-id, mcp-protocol-version, www-authenticate";
 
 /** What the endpoint works with. */
@@ -289,7 +295,7 @@ function withCors(request: Request, response: Response): Response {
     response.headers.append("vary", "origin");
     if (request.method === "OPTIONS") {
       response.headers.set("access-control-allow-methods", "GET, POST, DELETE, OPTIONS");
-      response.headers.set("access-control-allow-headers", CORS_ALLOW_HEADERS);
+      response.headers.set("access-control-allow-headers", allowedHeaders(request));
       response.headers.set("access-control-max-age", "600");
     }
   } catch {

@@ -22,6 +22,9 @@ const SENTINEL_SUFFIX = "?=";
 /** What a plain header value may hold: visible ASCII, space and tab (RFC 9110 field values). */
 const PLAIN_VALUE = /^[\t\x20-\x7e]*$/;
 
+/** An HTTP field-name token (RFC 9110 §5.1). */
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 /** The `x-mcp-header` declarations of an `inputSchema`, found through `properties` chains only. */
 export function paramHeaders(inputSchema: unknown): ParamHeader[] {
   const found: ParamHeader[] = [];
@@ -30,7 +33,10 @@ export function paramHeaders(inputSchema: unknown): ParamHeader[] {
     for (const [key, property] of Object.entries(schema.properties)) {
       if (!isRecord(property)) continue;
       const declared = property["x-mcp-header"];
-      if (typeof declared === "string" && declared !== "") found.push({ name: declared, path: [...path, key] });
+      // A name that is not an HTTP token could never be sent as a header (and `Headers.get` would throw): ignored.
+      if (typeof declared === "string" && HEADER_TOKEN.test(declared)) {
+        found.push({ name: declared, path: [...path, key] });
+      }
       walk(property, [...path, key]);
     }
   }

@@ -53,3 +53,9 @@ Deno.test("paramHeaderMismatch() reports a differing, missing, superfluous or in
   assert.match(paramHeaderMismatch(new Headers({ "mcp-param-count": "" }), schema, { count: 0 })!, /Count/);
   assert.match(paramHeaderMismatch(new Headers({ "mcp-param-dry": "TRUE" }), schema, { dry: true })!, /Dry/);
 });
+
+Deno.test("A declared header name that is not an HTTP token is ignored, so the tool stays callable", () => {
+  const odd = { type: "object", properties: { a: { type: "string", "x-mcp-header": "a b" }, b: { type: "string" } } };
+  assert.deepEqual(paramHeaders(odd), []);
+  assert.equal(paramHeaderMismatch(new Headers(), odd, { a: "x" }), undefined);
+});

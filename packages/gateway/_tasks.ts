@@ -204,6 +204,32 @@ function callOptions(scope: TaskScope, signal?: AbortSignal): CallOptions {
   return options;
 }
 
+/** Most task creators a gateway process remembers for `tasks/list` (the oldest are forgotten first). */
+const MAX_TASK_OWNERS = 10_000;
+
+/**
+ * Who created each task through this process (`serverId` NUL `taskId` → the creator's `sub`, "" when anonymous).
+ * Members do not tell users apart (every user reaches a member over the proxy's connections), so `tasks/list` lists
+ * only the tasks this process saw the caller create: never another user's (a task created at another replica is not
+ * listed there; its id still works everywhere).
+ */
+const taskOwners = new WeakMap<FederationProxy, Map<string, string>>();
+
+function ownerKey(serverId: string, taskId: string): string {
+  return `${serverId}\u0000${taskId}`;
+}
+
+function recordOwner(scope: TaskScope, serverId: string, taskId: string): void {
+  let owners = taskOwners.get(scope.proxy);
+  if (!owners) taskOwners.set(scope.proxy, owners = new Map());
+  owners.set(ownerKey(serverId, taskId), scope.identity?.sub ?? "");
+  if (owners.size > MAX_TASK_OWNERS) owners.delete(owners.keys().next().value!);
+}
+
+function ownedBy(scope: TaskScope, serverId: string, taskId: string): boolean {
+  return taskOwners.get(scope.proxy)?.get(ownerKey(serverId, taskId)) === (scope.identity?.sub ?? "");
+}
+
 /** A member's task with its id replaced by the federated one. */
 async function federated(
   scope: TaskScope,
@@ -245,6 +271,7 @@ async function createTask(
     taskToolCall(origin.name, args, task, passedMeta(params._meta)),
     callOptions(scope, signal),
   );
+  recordOwner(scope, origin.serverId, created.task.taskId);
   return await federated(scope, origin.serverId, created.task);
 }
 
@@ -309,7 +336,7 @@ export async function legacyTaskRequest(
   }
 }
 
-/** Every task of every member that lists them (this client's, as each member binds tasks to the caller). */
+/** The caller's tasks among those of every member that lists them (see `taskOwners`). */
 async function listTasks(scope: TaskScope): Promise<MemberTask[]> {
   const members = scope.proxy.getConnectedServers().filter((serverId) => memberListsTasks(scope.proxy, serverId));
   const lists = await Promise.all(members.map(async (serverId) => {
@@ -319,7 +346,9 @@ async function listTasks(scope: TaskScope): Promise<MemberTask[]> {
       const result = await scope.proxy.request(serverId, "tasks/list", taskList(cursor), callOptions(scope))
         .catch(() => undefined);
       if (!result) break;
-      for (const task of result.tasks) tasks.push(await federated(scope, serverId, task));
+      for (const task of result.tasks) {
+        if (ownedBy(scope, serverId, task.taskId)) tasks.push(await federated(scope, serverId, task));
+      }
       cursor = result.nextCursor;
       if (cursor === undefined) break;
     }

@@ -66,6 +66,9 @@ Deno.test("A 2025-11-25 client runs server-everything's simulate-research-query 
         other.request({ method: "tasks/get", params: { taskId } }, GetTaskResultSchema),
         (error: { code?: number }) => error.code === -32602,
       );
+      // The member keeps every user's tasks on the proxy's one connection: another user's tasks/list must not show them.
+      const theirs = await other.request({ method: "tasks/list", params: {} }, ListTasksResultSchema);
+      assert.deepEqual(theirs.tasks, []);
     } finally {
       await other.close();
     }

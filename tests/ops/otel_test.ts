@@ -233,7 +233,7 @@ function hex(bytes: number): string {
 
 /**
  * Two members, `alpha` reached over its control channel only and `beta` over its data channel only, behind a gateway
- * that speaks `era` to them (the CLI, legacy first by default; `tests/fixtures/otel_gateway.ts` for modern); four
+ * that speaks `era` to them (the CLI with `proxy.eraPreference: "legacy"`; `tests/fixtures/otel_gateway.ts` for modern); four
  * calls, then every span and histogram point checked.
  */
 async function scenario(era: "legacy" | "modern"): Promise<void> {
@@ -257,7 +257,11 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
       const file = `${dir}/federation.json`;
       await Deno.writeTextFile(
         file,
-        JSON.stringify({ gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } }, members }),
+        JSON.stringify({
+          gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } },
+          proxy: { eraPreference: "legacy" },
+          members,
+        }),
       );
       const gateway = new Process(
         [CLI, "--config", file, "--log-format", "json", "--log-level", "warn"],

@@ -286,6 +286,15 @@ Deno.test("sidecar relates a stdio upstream's sampling request to the only call 
   await using p = proxy();
   await p.registerServer(memberConfig("ev", sidecar));
   await bothUp(p, "ev");
+  // server-everything asks for roots once after it is initialized: let that happen during a call of its own first,
+  // so that the sampling call below is the only thing the upstream asks about.
+  for (const channel of CHANNELS) {
+    await p.callTool("ev", "echo", { message: "warm" }, {
+      channel,
+      onrequest: () => Promise.resolve({ roots: [] }),
+    });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
   const sample = { role: "assistant", model: "test-model", content: { type: "text", text: "sampled by the caller" } };
   for (const channel of CHANNELS) {
     const asked: string[] = [];
