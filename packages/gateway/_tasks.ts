@@ -157,11 +157,88 @@ export interface TaskScope {
   relate?: ((requestId: string | number) => Pick<CallOptions, "onrequest" | "onlog">) | undefined;
 }
 
-/** Whether a member runs tools as tasks (2025-11-25 `tasks.requests.tools.call`). */
+/** Whether a member runs tools as tasks (2025-11-25 `tasks.requests.tools.call`, or the 2026-07-28 extension). */
 export function memberRunsToolTasks(proxy: FederationProxy, serverId: string): boolean {
-  const tasks = (proxy.getServerCapabilities(serverId) as Record<string, unknown> | undefined)?.tasks;
+  const capabilities = proxy.getServerCapabilities(serverId) as Record<string, unknown> | undefined;
+  if (isModernMember(proxy, serverId)) {
+    return isRecord(capabilities?.extensions) && isRecord(capabilities.extensions[TASKS_EXTENSION]);
+  }
+  const tasks = capabilities?.tasks;
   return isRecord(tasks) && isRecord(tasks.requests) && isRecord(tasks.requests.tools) &&
     isRecord(tasks.requests.tools.call);
+}
+
+/** Whether a member speaks 2026-07-28 (its tasks are the extension's, sent by `proxy.requestModernTask`). */
+function isModernMember(proxy: FederationProxy, serverId: string): boolean {
+  return proxy.getServerStatus(serverId)?.era === "modern";
+}
+
+/** A modern member's task (the extension's shape) as a 2025-11-25 task, its inlined `result`/`error` kept. */
+function fromModern(task: Record<string, unknown>): MemberTask {
+  const { ttlMs, pollIntervalMs, resultType: _resultType, ...rest } = task;
+  const out: MemberTask = {
+    ...rest,
+    taskId: String(task.taskId),
+    status: String(task.status),
+    createdAt: String(task.createdAt),
+    lastUpdatedAt: String(task.lastUpdatedAt ?? task.createdAt),
+    ttl: typeof ttlMs === "number" ? ttlMs : null,
+  };
+  if (typeof pollIntervalMs === "number") out.pollInterval = pollIntervalMs;
+  return out;
+}
+
+/** The member's task now (`tasks/get`, either era); a modern member's carries its `result` or `error` inline. */
+async function memberGet(scope: TaskScope, address: TaskAddress, signal?: AbortSignal): Promise<MemberTask> {
+  if (isModernMember(scope.proxy, address.serverId)) {
+    return fromModern(
+      await scope.proxy.requestModernTask(
+        address.serverId,
+        "tasks/get",
+        { taskId: address.taskId },
+        callOptions(scope, signal),
+      ),
+    );
+  }
+  return await scope.proxy.request(address.serverId, "tasks/get", taskGet(address.taskId), callOptions(scope, signal));
+}
+
+/** Cancels the member's task (either era); its task afterwards. */
+async function memberCancel(scope: TaskScope, address: TaskAddress): Promise<MemberTask> {
+  if (isModernMember(scope.proxy, address.serverId)) {
+    await scope.proxy.requestModernTask(
+      address.serverId,
+      "tasks/cancel",
+      { taskId: address.taskId },
+      callOptions(scope),
+    );
+    return await memberGet(scope, address);
+  }
+  return await scope.proxy.request(address.serverId, "tasks/cancel", taskCancel(address.taskId), callOptions(scope));
+}
+
+/** A modern member's task polled until terminal (a 2025-11-25 client's `tasks/result`): its result. */
+async function modernResult(scope: TaskScope, address: TaskAddress): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + (scope.callTimeout ?? 3_600_000);
+  for (;;) {
+    const task = await memberGet(scope, address);
+    if (task.status === "completed" || task.status === "failed") {
+      if (isRecord(task.result)) {
+        const { resultType: _resultType, ...result } = task.result;
+        return result;
+      }
+      const error = isRecord(task.error) ? task.error : {};
+      throw new TaskRequestError(
+        typeof error.code === "number" ? error.code : -32603,
+        typeof error.message === "string" ? error.message : "The task failed",
+        error.data,
+      );
+    }
+    if (task.status === "cancelled") throw new TaskRequestError(-32603, "The task was cancelled");
+    if (Date.now() > deadline) throw new TaskRequestError(-32603, "The task did not finish in time");
+    const wait = typeof task.pollInterval === "number" ? task.pollInterval : 500;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(wait, 50), 5_000)));
+  }
 }
 
 /** Whether any connected member runs tools as tasks (the gateway then announces tasks). */
@@ -239,6 +316,19 @@ async function createTask(
 ): Promise<MemberTask> {
   const origin = await resolve(scope, params.name);
   const args = isRecord(params.arguments) ? params.arguments : {};
+  if (isModernMember(scope.proxy, origin.serverId)) {
+    const meta = passedMeta(params._meta);
+    const answer = await scope.proxy.requestModernTask(
+      origin.serverId,
+      "tools/call",
+      { name: origin.name, arguments: args, ...(meta ? { _meta: meta } : {}) },
+      callOptions(scope, signal),
+    );
+    if (answer.resultType !== "task") {
+      throw new TaskRequestError(-32603, `Server '${origin.serverId}' did not run '${origin.name}' as a task`);
+    }
+    return await federated(scope, origin.serverId, fromModern(answer));
+  }
   const created = await scope.proxy.request(
     origin.serverId,
     `tools/call '${origin.name}' as a task`,
@@ -273,26 +363,19 @@ export async function legacyTaskRequest(
       return { task: await createTask(scope, params, isRecord(params.task) ? params.task : {}) };
     case "tasks/get": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
-      const task = await scope.proxy.request(
-        address.serverId,
-        "tasks/get",
-        taskGet(address.taskId),
-        callOptions(scope),
-      );
-      return await federated(scope, address.serverId, task);
+      const { result: _result, error: _error, ...task } = await memberGet(scope, address);
+      return await federated(scope, address.serverId, task as MemberTask);
     }
     case "tasks/cancel": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
-      const task = await scope.proxy.request(
-        address.serverId,
-        "tasks/cancel",
-        taskCancel(address.taskId),
-        callOptions(scope),
-      );
-      return await federated(scope, address.serverId, task);
+      const { result: _result, error: _error, ...task } = await memberCancel(scope, address);
+      return await federated(scope, address.serverId, task as MemberTask);
     }
     case "tasks/result": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
+      if (isModernMember(scope.proxy, address.serverId)) {
+        return await relatedTask(scope, address, await modernResult(scope, address));
+      }
       // The member holds the answer until the task is terminal: no call timeout beyond the task's own.
       const { timeout: _timeout, ...options } = callOptions(scope);
       const result = await scope.proxy.request(address.serverId, "tasks/result", taskResult(address.taskId), {
@@ -426,6 +509,15 @@ export async function modernTaskRequest(
     }
     case "tasks/get": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
+      if (isModernMember(scope.proxy, address.serverId)) {
+        const task = await scope.proxy.requestModernTask(
+          address.serverId,
+          "tasks/get",
+          { taskId: address.taskId },
+          callOptions(scope, signal),
+        );
+        return { ...task, resultType: "complete", taskId: params.taskId };
+      }
       const task = await scope.proxy.request(
         address.serverId,
         "tasks/get",
@@ -459,11 +551,27 @@ export async function modernTaskRequest(
     }
     case "tasks/cancel": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
+      if (isModernMember(scope.proxy, address.serverId)) {
+        await scope.proxy.requestModernTask(address.serverId, "tasks/cancel", { taskId: address.taskId }, {
+          ...callOptions(scope, signal),
+        });
+        return { resultType: "complete" };
+      }
       await scope.proxy.request(address.serverId, "tasks/cancel", taskCancel(address.taskId), callOptions(scope));
       return { resultType: "complete" };
     }
     case "tasks/update": {
-      await decodeTaskId(scope.sealer, params.taskId, sub);
+      const address = await decodeTaskId(scope.sealer, params.taskId, sub);
+      if (isModernMember(scope.proxy, address.serverId)) {
+        const { _meta: _envelope, taskId: _taskId, ...rest } = params;
+        await scope.proxy.requestModernTask(
+          address.serverId,
+          "tasks/update",
+          { ...rest, taskId: address.taskId },
+          callOptions(scope, signal),
+        );
+        return { resultType: "complete" };
+      }
       // Only members speaking the 2025-11-25 utility run tasks today; they take no input through `tasks/update`.
       return { resultType: "complete" };
     }
