@@ -504,6 +504,23 @@ export async function modernTaskRequest(
   const sub = scope.identity?.sub;
   switch (method) {
     case "tools/call": {
+      const origin = await resolve(scope, params.name);
+      if (isModernMember(scope.proxy, origin.serverId)) {
+        // The member answers with a task or at once; either is passed on (a task with its federated id).
+        const meta = passedMeta(params._meta);
+        const answer = await scope.proxy.requestModernTask(origin.serverId, "tools/call", {
+          name: origin.name,
+          arguments: isRecord(params.arguments) ? params.arguments : {},
+          ...(meta ? { _meta: meta } : {}),
+        }, callOptions(scope, signal));
+        if (answer.resultType !== "task") return answer;
+        const taskId = await encodeTaskId(
+          scope.sealer,
+          { serverId: origin.serverId, taskId: String(answer.taskId) },
+          scope.identity?.sub,
+        );
+        return { ...answer, taskId };
+      }
       const task = await createTask(scope, params, {}, signal);
       return { resultType: "task", ...modernTask(task) };
     }
@@ -595,6 +612,12 @@ export async function modernCallMode(
   if (!params || typeof params.name !== "string") return undefined;
   try {
     const tool = (await proxy.catalog.listTools()).find((t) => t.name === params.name);
+    if (tool && clientDeclaresTasks(params._meta)) {
+      // A 2026-07-28 member with the extension decides per call whether it answers with a task (its tools carry no
+      // `execution.taskSupport`): the call goes to it as one of the extension.
+      const origin = await proxy.catalog.resolveTool(params.name);
+      if (isModernMember(proxy, origin.serverId) && memberRunsToolTasks(proxy, origin.serverId)) return "task";
+    }
     const support = taskSupportOf(tool);
     if (!tool || support === "forbidden") return undefined;
     if (!clientDeclaresTasks(params._meta)) return support === "required" ? "refuse" : undefined;
