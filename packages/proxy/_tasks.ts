@@ -17,7 +17,7 @@ import type { RequestRunner } from "./request_runner.ts";
 import { forwardedMeta } from "./_requests.ts";
 import { isRecord } from "../core/_json.ts";
 import { readLimitedBody } from "../core/_limited_body.ts";
-import { ConnectionError, ProtocolError } from "../core/errors.ts";
+import { CancelledError, ConnectionError, ProtocolError, TimeoutError } from "../core/errors.ts";
 import type { CallIdentity } from "./call_options.ts";
 
 /** A member's task as its `tasks/get` (or the `task` of a `CreateTaskResult`) describes it. */
@@ -180,6 +180,8 @@ function answerIn(text: string, sse: boolean, id: number): Record<string, unknow
  * @returns The JSON-RPC result.
  * @throws {ProtocolError} The member's JSON-RPC error, or an answer that is not one.
  * @throws {ConnectionError} The member could not be reached.
+ * @throws {TimeoutError} No answer within the timeout.
+ * @throws {CancelledError} The caller's signal aborted it.
  */
 export async function postModernTask(
   endpoint: ModernEndpoint,
@@ -188,7 +190,8 @@ export async function postModernTask(
   options: ModernTaskPostOptions = {},
 ): Promise<Wire> {
   const { serverId, url } = endpoint;
-  const timeout = AbortSignal.timeout(options.timeout ?? endpoint.requestTimeout);
+  const timeoutMs = options.timeout ?? endpoint.requestTimeout;
+  const timeout = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   await endpoint.guard?.(url, signal);
   const id = ++nextId;
@@ -221,6 +224,16 @@ export async function postModernTask(
   try {
     response = await fetch(url, { method: "POST", headers, body, ...(signal ? { signal } : {}) });
   } catch (error) {
+    if (options.signal?.aborted) {
+      throw new CancelledError(`${method} to server '${serverId}' was cancelled`, { serverId, channel: "data" });
+    }
+    if (timeout.aborted) {
+      throw new TimeoutError(`${method} to server '${serverId}' timed out after ${timeoutMs} ms`, {
+        serverId,
+        channel: "data",
+        timeoutMs,
+      });
+    }
     throw new ConnectionError(`Cannot reach server '${serverId}' for ${method}`, {
       serverId,
       channel: "data",
