@@ -6,7 +6,9 @@
 // - A 2026-07-28 request (the `io.modelcontextprotocol/tasks` extension): a `tools/call` from a client that declares
 //   the extension, to a tool a member runs as a task, answers `resultType: "task"`; `tasks/get`, `tasks/update` and
 //   `tasks/cancel` are answered here (`serveModernTask`), before the SDK's handler.
-// The member runs the task (today: members speaking the 2025-11-25 utility, as server-everything does). The client
+// The member runs the task: a member speaking the 2025-11-25 utility (as server-everything does) through the SDK
+// client; a 2026-07-28 member speaking the extension through plain POSTs (`proxy.requestModernTask`: the SDK client
+// refuses `resultType: "task"` on a modern connection), for clients of either era. The client
 // gets a federated task id: `ft1.<member>.<member's task id>.<tag>` (base64url parts) with an HMAC tag (the
 // sealer's tagging key, one every replica derives) over the member, its task id and the client token's subject, so
 // any replica routes it without a store, and a forged or another caller's id is refused as an unknown task.
@@ -589,7 +591,7 @@ export async function modernTaskRequest(
         );
         return { resultType: "complete" };
       }
-      // Only members speaking the 2025-11-25 utility run tasks today; they take no input through `tasks/update`.
+      // A member speaking the 2025-11-25 utility takes no input through `tasks/update`.
       return { resultType: "complete" };
     }
     default:
