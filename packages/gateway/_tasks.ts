@@ -6,7 +6,9 @@
 // - A 2026-07-28 request (the `io.modelcontextprotocol/tasks` extension): a `tools/call` from a client that declares
 //   the extension, to a tool a member runs as a task, answers `resultType: "task"`; `tasks/get`, `tasks/update` and
 //   `tasks/cancel` are answered here (`serveModernTask`), before the SDK's handler.
-// The member runs the task (today: members speaking the 2025-11-25 utility, as server-everything does). The client
+// The member runs the task: a member speaking the 2025-11-25 utility (as server-everything does) through the SDK
+// client; a 2026-07-28 member speaking the extension through plain POSTs (`proxy.requestModernTask`: the SDK client
+// refuses `resultType: "task"` on a modern connection), for clients of either era. The client
 // gets a federated task id: `ft1.<member>.<member's task id>.<tag>` (base64url parts) with an HMAC tag (the
 // sealer's tagging key, one every replica derives) over the member, its task id and the client token's subject, so
 // any replica routes it without a store, and a forged or another caller's id is refused as an unknown task.
@@ -157,11 +159,88 @@ export interface TaskScope {
   relate?: ((requestId: string | number) => Pick<CallOptions, "onrequest" | "onlog">) | undefined;
 }
 
-/** Whether a member runs tools as tasks (2025-11-25 `tasks.requests.tools.call`). */
+/** Whether a member runs tools as tasks (2025-11-25 `tasks.requests.tools.call`, or the 2026-07-28 extension). */
 export function memberRunsToolTasks(proxy: FederationProxy, serverId: string): boolean {
-  const tasks = (proxy.getServerCapabilities(serverId) as Record<string, unknown> | undefined)?.tasks;
+  const capabilities = proxy.getServerCapabilities(serverId) as Record<string, unknown> | undefined;
+  if (isModernMember(proxy, serverId)) {
+    return isRecord(capabilities?.extensions) && isRecord(capabilities.extensions[TASKS_EXTENSION]);
+  }
+  const tasks = capabilities?.tasks;
   return isRecord(tasks) && isRecord(tasks.requests) && isRecord(tasks.requests.tools) &&
     isRecord(tasks.requests.tools.call);
+}
+
+/** Whether a member speaks 2026-07-28 (its tasks are the extension's, sent by `proxy.requestModernTask`). */
+function isModernMember(proxy: FederationProxy, serverId: string): boolean {
+  return proxy.getServerStatus(serverId)?.era === "modern";
+}
+
+/** A modern member's task (the extension's shape) as a 2025-11-25 task, its inlined `result`/`error` kept. */
+function fromModern(task: Record<string, unknown>): MemberTask {
+  const { ttlMs, pollIntervalMs, resultType: _resultType, ...rest } = task;
+  const out: MemberTask = {
+    ...rest,
+    taskId: String(task.taskId),
+    status: String(task.status),
+    createdAt: String(task.createdAt),
+    lastUpdatedAt: String(task.lastUpdatedAt ?? task.createdAt),
+    ttl: typeof ttlMs === "number" ? ttlMs : null,
+  };
+  if (typeof pollIntervalMs === "number") out.pollInterval = pollIntervalMs;
+  return out;
+}
+
+/** The member's task now (`tasks/get`, either era); a modern member's carries its `result` or `error` inline. */
+async function memberGet(scope: TaskScope, address: TaskAddress, signal?: AbortSignal): Promise<MemberTask> {
+  if (isModernMember(scope.proxy, address.serverId)) {
+    return fromModern(
+      await scope.proxy.requestModernTask(
+        address.serverId,
+        "tasks/get",
+        { taskId: address.taskId },
+        callOptions(scope, signal),
+      ),
+    );
+  }
+  return await scope.proxy.request(address.serverId, "tasks/get", taskGet(address.taskId), callOptions(scope, signal));
+}
+
+/** Cancels the member's task (either era); its task afterwards. */
+async function memberCancel(scope: TaskScope, address: TaskAddress): Promise<MemberTask> {
+  if (isModernMember(scope.proxy, address.serverId)) {
+    await scope.proxy.requestModernTask(
+      address.serverId,
+      "tasks/cancel",
+      { taskId: address.taskId },
+      callOptions(scope),
+    );
+    return await memberGet(scope, address);
+  }
+  return await scope.proxy.request(address.serverId, "tasks/cancel", taskCancel(address.taskId), callOptions(scope));
+}
+
+/** A modern member's task polled until terminal (a 2025-11-25 client's `tasks/result`): its result. */
+async function modernResult(scope: TaskScope, address: TaskAddress): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + (scope.callTimeout ?? 3_600_000);
+  for (;;) {
+    const task = await memberGet(scope, address);
+    if (task.status === "completed" || task.status === "failed") {
+      if (isRecord(task.result)) {
+        const { resultType: _resultType, ...result } = task.result;
+        return result;
+      }
+      const error = isRecord(task.error) ? task.error : {};
+      throw new TaskRequestError(
+        typeof error.code === "number" ? error.code : -32603,
+        typeof error.message === "string" ? error.message : "The task failed",
+        error.data,
+      );
+    }
+    if (task.status === "cancelled") throw new TaskRequestError(-32603, "The task was cancelled");
+    if (Date.now() > deadline) throw new TaskRequestError(-32603, "The task did not finish in time");
+    const wait = typeof task.pollInterval === "number" ? task.pollInterval : 500;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(wait, 50), 5_000)));
+  }
 }
 
 /** Whether any connected member runs tools as tasks (the gateway then announces tasks). */
@@ -265,6 +344,19 @@ async function createTask(
 ): Promise<MemberTask> {
   const origin = await resolve(scope, params.name);
   const args = isRecord(params.arguments) ? params.arguments : {};
+  if (isModernMember(scope.proxy, origin.serverId)) {
+    const meta = passedMeta(params._meta);
+    const answer = await scope.proxy.requestModernTask(
+      origin.serverId,
+      "tools/call",
+      { name: origin.name, arguments: args, ...(meta ? { _meta: meta } : {}) },
+      callOptions(scope, signal),
+    );
+    if (answer.resultType !== "task") {
+      throw new TaskRequestError(-32603, `Server '${origin.serverId}' did not run '${origin.name}' as a task`);
+    }
+    return await federated(scope, origin.serverId, fromModern(answer));
+  }
   const created = await scope.proxy.request(
     origin.serverId,
     `tools/call '${origin.name}' as a task`,
@@ -300,26 +392,19 @@ export async function legacyTaskRequest(
       return { task: await createTask(scope, params, isRecord(params.task) ? params.task : {}) };
     case "tasks/get": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
-      const task = await scope.proxy.request(
-        address.serverId,
-        "tasks/get",
-        taskGet(address.taskId),
-        callOptions(scope),
-      );
-      return await federated(scope, address.serverId, task);
+      const { result: _result, error: _error, ...task } = await memberGet(scope, address);
+      return await federated(scope, address.serverId, task as MemberTask);
     }
     case "tasks/cancel": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
-      const task = await scope.proxy.request(
-        address.serverId,
-        "tasks/cancel",
-        taskCancel(address.taskId),
-        callOptions(scope),
-      );
-      return await federated(scope, address.serverId, task);
+      const { result: _result, error: _error, ...task } = await memberCancel(scope, address);
+      return await federated(scope, address.serverId, task as MemberTask);
     }
     case "tasks/result": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
+      if (isModernMember(scope.proxy, address.serverId)) {
+        return await relatedTask(scope, address, await modernResult(scope, address));
+      }
       // The member holds the answer until the task is terminal: no call timeout beyond the task's own.
       const { timeout: _timeout, ...options } = callOptions(scope);
       const result = await scope.proxy.request(address.serverId, "tasks/result", taskResult(address.taskId), {
@@ -450,11 +535,37 @@ export async function modernTaskRequest(
   const sub = scope.identity?.sub;
   switch (method) {
     case "tools/call": {
+      const origin = await resolve(scope, params.name);
+      if (isModernMember(scope.proxy, origin.serverId)) {
+        // The member answers with a task or at once; either is passed on (a task with its federated id).
+        const meta = passedMeta(params._meta);
+        const answer = await scope.proxy.requestModernTask(origin.serverId, "tools/call", {
+          name: origin.name,
+          arguments: isRecord(params.arguments) ? params.arguments : {},
+          ...(meta ? { _meta: meta } : {}),
+        }, callOptions(scope, signal));
+        if (answer.resultType !== "task") return answer;
+        const taskId = await encodeTaskId(
+          scope.sealer,
+          { serverId: origin.serverId, taskId: String(answer.taskId) },
+          scope.identity?.sub,
+        );
+        return { ...answer, taskId };
+      }
       const task = await createTask(scope, params, {}, signal);
       return { resultType: "task", ...modernTask(task) };
     }
     case "tasks/get": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
+      if (isModernMember(scope.proxy, address.serverId)) {
+        const task = await scope.proxy.requestModernTask(
+          address.serverId,
+          "tasks/get",
+          { taskId: address.taskId },
+          callOptions(scope, signal),
+        );
+        return { ...task, resultType: "complete", taskId: params.taskId };
+      }
       const task = await scope.proxy.request(
         address.serverId,
         "tasks/get",
@@ -488,12 +599,28 @@ export async function modernTaskRequest(
     }
     case "tasks/cancel": {
       const address = await decodeTaskId(scope.sealer, params.taskId, sub);
+      if (isModernMember(scope.proxy, address.serverId)) {
+        await scope.proxy.requestModernTask(address.serverId, "tasks/cancel", { taskId: address.taskId }, {
+          ...callOptions(scope, signal),
+        });
+        return { resultType: "complete" };
+      }
       await scope.proxy.request(address.serverId, "tasks/cancel", taskCancel(address.taskId), callOptions(scope));
       return { resultType: "complete" };
     }
     case "tasks/update": {
-      await decodeTaskId(scope.sealer, params.taskId, sub);
-      // Only members speaking the 2025-11-25 utility run tasks today; they take no input through `tasks/update`.
+      const address = await decodeTaskId(scope.sealer, params.taskId, sub);
+      if (isModernMember(scope.proxy, address.serverId)) {
+        const { _meta: _envelope, taskId: _taskId, ...rest } = params;
+        await scope.proxy.requestModernTask(
+          address.serverId,
+          "tasks/update",
+          { ...rest, taskId: address.taskId },
+          callOptions(scope, signal),
+        );
+        return { resultType: "complete" };
+      }
+      // A member speaking the 2025-11-25 utility takes no input through `tasks/update`.
       return { resultType: "complete" };
     }
     default:
@@ -516,6 +643,12 @@ export async function modernCallMode(
   if (!params || typeof params.name !== "string") return undefined;
   try {
     const tool = (await proxy.catalog.listTools()).find((t) => t.name === params.name);
+    if (tool && clientDeclaresTasks(params._meta)) {
+      // A 2026-07-28 member with the extension decides per call whether it answers with a task (its tools carry no
+      // `execution.taskSupport`): the call goes to it as one of the extension.
+      const origin = await proxy.catalog.resolveTool(params.name);
+      if (isModernMember(proxy, origin.serverId) && memberRunsToolTasks(proxy, origin.serverId)) return "task";
+    }
     const support = taskSupportOf(tool);
     if (!tool || support === "forbidden") return undefined;
     if (!clientDeclaresTasks(params._meta)) return support === "required" ? "refuse" : undefined;

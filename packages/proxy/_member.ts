@@ -31,6 +31,7 @@ import type { ServerRequestHandler } from "./server_requests.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import type { ChannelStatus, MemberEra, ServerStatus } from "./status.ts";
 import { ListenStream } from "./_listen.ts";
+import type { ModernEndpoint } from "./_tasks.ts";
 import type { CachedList, CacheHint } from "./_cache_hint.ts";
 import { LATENCY_SEED_SAMPLES } from "./_latency.ts";
 
@@ -172,6 +173,22 @@ export class Member {
         beforeConnect: settings.beforeConnect,
       });
     }
+  }
+
+  /** Where a raw 2026-07-28 request reaches this member (its data endpoint; the tasks extension, `_tasks.ts`). */
+  modernEndpoint(): ModernEndpoint | undefined {
+    const url = this.config.endpoints.data;
+    if (url === undefined) return undefined;
+    const tokens = this.#tokens;
+    return {
+      serverId: this.serverId,
+      url,
+      authorization: (user) => user ? tokens.authorizationFor(user) : tokens.authorization(),
+      guard: this.#settings.beforeConnect,
+      clientInfo: this.#settings.clientInfo,
+      maxBytes: this.#settings.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      requestTimeout: this.#settings.requestTimeout,
+    };
   }
 
   #list(): MemberChannel[] {

@@ -47,6 +47,7 @@ import { memberEvent, statusEvents } from "./_emit.ts";
 import type { RequestRunner } from "./request_runner.ts";
 import { AuthManagerCache } from "./_token_source.ts";
 import { guardEndpoints } from "../core/outbound_guard.ts";
+import { postModernTask } from "./_tasks.ts";
 import { outsideAnyTrace } from "../core/_telemetry.ts";
 import type { CallOptions } from "./call_options.ts";
 import { FederatedCatalog } from "./catalog/federated_catalog.ts";
@@ -347,6 +348,40 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Sends one request of the 2026-07-28 tasks extension (`tools/call` answered with `resultType: "task"`,
+   * `tasks/get`, `tasks/update`, `tasks/cancel`) to a modern member, as a plain POST to its data endpoint (the SDK
+   * client does not take task results on a modern connection). The outbound guard and the member's token apply.
+   *
+   * @example Poll a modern member's task
+   * ```ts ignore
+   * const task = await proxy.requestModernTask("research", "tasks/get", { taskId: "7f3c" });
+   * ```
+   *
+   * @param serverId The member (a modern one, with a data endpoint).
+   * @param method The method.
+   * @param params Its params.
+   * @param options `signal`, `timeout`, `onBehalfOf`.
+   * @returns The JSON-RPC result.
+   * @throws {FederationError} `ServerNotFoundError`, `ConnectionError` (no data endpoint too), `ProtocolError`.
+   */
+  async requestModernTask(
+    serverId: string,
+    method: string,
+    params: Record<string, unknown>,
+    options: CallOptions = {},
+  ): Promise<Record<string, unknown>> {
+    const endpoint = this.#member(serverId).modernEndpoint();
+    if (!endpoint) {
+      throw new ConnectionError(`Server '${serverId}' has no data endpoint for ${method}`, { serverId });
+    }
+    return await postModernTask(endpoint, method, params, {
+      signal: options.signal,
+      timeout: options.timeout,
+      onBehalfOf: options.onBehalfOf,
+    });
   }
 
   /**
