@@ -1,12 +1,12 @@
 // Internal: one stored member's registration on a replica's proxy, as {@link MemberSync} applies it: registered once
-// its predecessor (a replaced record) is removed, retried with backoff while unreachable, refused when its config is
-// invalid here, a `conflict` when other code registered its serverId; removed (only when this sync registered it)
-// when the store no longer lists it.
+// its predecessor (a replaced record) is removed, retried with backoff while unreachable (probing its `/healthz`
+// between attempts, `_probe.ts`), refused when its config is invalid here, a `conflict` when other code registered
+// its serverId; removed (only when this sync registered it) when the store no longer lists it.
 import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
-import { sleep } from "../core/_sleep.ts";
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError, FederationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import { foundNothingListening, memberProbeUrls, sleepUntilAnswered } from "../proxy/_probe.ts";
 import { type MemberSecretsOptions, resolveMember } from "./member_records.ts";
 import type { StoredMember } from "./registry_store.ts";
 import { errorMessage } from "../core/_error_message.ts";
@@ -124,7 +124,11 @@ async function register(
       }
       entry.synced.state = "retrying";
       settings.logger.debug("Stored member unavailable; retrying", { serverId, error: errorMessage(error) });
-      await sleep(backoffDelay(settings.backoff, attempt), signal);
+      // While nothing listens there, `/healthz` is probed (`backoff.probeInterval`): the first answer ends the wait.
+      const listening = error instanceof FederationError && foundNothingListening(error);
+      const urls = listening ? memberProbeUrls(entry.stored.config.endpoints ?? {}) : [];
+      const { backoff } = settings;
+      await sleepUntilAnswered(backoffDelay(backoff, attempt), urls, backoff.probeInterval ?? 0, signal);
     }
   }
 }

@@ -350,6 +350,8 @@ export interface ServerTransportInfo {
   protocol: "websocket" | "http";
   /** Further attributes (`federation.member.id`, `federation.channel`). */
   attributes?: Record<string, AttributeValue | undefined>;
+  /** Only requests of these methods get a span (others are traced elsewhere). @default {every method} */
+  methods?: ReadonlySet<string> | undefined;
 }
 
 interface Pending {
@@ -392,7 +394,10 @@ export function instrumentServerTransport(transport: Transport, info: ServerTran
   const pending = new Map<string | number, Pending>();
   const base = { "network.protocol.name": info.protocol, "network.transport": "tcp", ...info.attributes };
   transport.onmessage = <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => {
-    if (!isRequest(message) || !isRequestId(message.id) || pending.has(message.id)) {
+    if (
+      !isRequest(message) || !isRequestId(message.id) || pending.has(message.id) ||
+      (info.methods !== undefined && !info.methods.has(message.method))
+    ) {
       return deliver?.(message, extra);
     }
     const op = operationOf(message);

@@ -35,8 +35,9 @@ export interface BackoffPolicy {
   /** Smallest delay, in ms: full jitter never draws below it. @default {0} */
   minDelay?: number;
   /**
-   * Member channels only: while a channel waits to reconnect to a member that was not listening, how often it asks
-   * the member's `/healthz` (no token); the first answer starts the next attempt at once. `0` turns probing off.
+   * Member channels, the gateway's start-up registration and the cluster's member sync: while waiting to retry a
+   * member that was not listening, how often to ask the member's `/healthz` (no token); the first answer starts the
+   * next attempt at once. `0` turns probing off.
    * @default {200}
    */
   probeInterval?: number;

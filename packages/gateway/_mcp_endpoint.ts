@@ -7,6 +7,7 @@
 // the draining rule, and CORS. GET and DELETE are session operations, hence 2025-era.
 import type { Logger } from "../core/logger.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
+import { instrumentServerTransport } from "../core/_telemetry.ts";
 import { classifyInboundRequest, type JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import type { SessionClaims } from "../cluster/session_tokens.ts";
@@ -22,6 +23,15 @@ import { initializeParams } from "./_initialize_params.ts";
 import { requestJson } from "./_request_json.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
 import type { ModernEndpoint, ModernRequest } from "./_modern_endpoint.ts";
+
+/** The requests of a 2025-11-25 session traced at its transport (the catalog handlers trace theirs). */
+const SESSION_TRACED_METHODS: ReadonlySet<string> = new Set([
+  "initialize",
+  "ping",
+  "logging/setLevel",
+  "resources/subscribe",
+  "resources/unsubscribe",
+]);
 
 interface HttpSession {
   id: string;
@@ -193,6 +203,8 @@ export class McpEndpoint {
       if (session) void this.#close(session);
     };
     await client.server.connect(link);
+    // The catalog handlers trace their own requests; these are answered by the SDK or the session's own handlers.
+    instrumentServerTransport(link, { protocol: "http", methods: SESSION_TRACED_METHODS });
     const tasksIdentity = subject === undefined ? undefined : { sub: subject, iss: this.#ctx.guard.issuer };
     interceptLegacyTasks(link, () => ({
       proxy: hub.proxy,

@@ -11,6 +11,7 @@
 // requires the two to agree); 2025-11-25 clients never see it, they take the sessionful path.
 import type { Logger } from "../core/logger.ts";
 import { jsonResponse } from "../core/_http.ts";
+import { type McpOperation, traceServerOperation } from "../core/_telemetry.ts";
 import {
   createMcpHandler,
   type Implementation,
@@ -113,11 +114,17 @@ export class ModernEndpoint {
   ): Promise<Response> {
     if (message && declaresModern(request)) {
       if (message.method === "subscriptions/listen" && request.headers.get("mcp-method") === message.method) {
-        return serveListen({ id: message.id ?? 0, params: message.params ?? {} }, {
-          hub: this.#settings.hub,
-          signal: AbortSignal.any([request.signal, this.#closing.signal]),
-          keepAliveMs: this.#settings.keepAliveMs,
-        });
+        // The span covers opening the stream (the stream itself lasts as long as the client listens).
+        return traceServerOperation(
+          operationOf(message),
+          message.params?._meta,
+          () =>
+            Promise.resolve(serveListen({ id: message.id ?? 0, params: message.params ?? {} }, {
+              hub: this.#settings.hub,
+              signal: AbortSignal.any([request.signal, this.#closing.signal]),
+              keepAliveMs: this.#settings.keepAliveMs,
+            })),
+        );
       }
       if (message.method === "tools/call") {
         const refused = await this.#checkParamHeaders(request, message);
@@ -140,7 +147,13 @@ export class ModernEndpoint {
     };
     const end = this.#settings.requests.hold();
     try {
-      return untilDone(await this.#handler.fetch(request, { authInfo, parsedBody: body }), end);
+      const answer = () => this.#handler.fetch(request, { authInfo, parsedBody: body });
+      // The SDK answers `server/discover` itself: its span is made here, where the method is known.
+      const traced = message?.method === "server/discover" && declaresModern(request);
+      const response = traced
+        ? await traceServerOperation(operationOf(message), message.params?._meta, answer)
+        : await answer();
+      return untilDone(response, end);
     } catch (error) {
       end();
       throw error;
@@ -178,6 +191,16 @@ export class ModernEndpoint {
     this.#settings.bridge?.close();
     await this.#handler.close();
   }
+}
+
+/** The span of a request answered at this endpoint (the catalog handlers trace the others). */
+function operationOf(message: ModernRequest): McpOperation {
+  return {
+    method: message.method,
+    requestId: message.id,
+    protocolVersion: MODERN_VERSION,
+    attributes: { "network.protocol.name": "http", "network.transport": "tcp" },
+  };
 }
 
 /** Whether the request's version header names the revision this path serves (else the SDK answers the refusal). */

@@ -1,17 +1,19 @@
 // Internal: registers the config file's members at start-up. A member that cannot be reached does not stop the
 // gateway: it is reported, and registration is retried in the background (REGISTER_BACKOFF: full jitter, 1 s to
-// 30 s, never below 100 ms) until it succeeds or the gateway stops.
+// 30 s, never below 100 ms) until it succeeds or the gateway stops. While nothing listens at the member's endpoints,
+// their `/healthz` is probed every 200 ms between attempts (`_probe.ts`, as registered members do), so a member is
+// picked up within about a second of listening whatever the backoff delay.
 //
 // Until then the proxy does not know the member, so the attempts are kept in a ConfiguredMembers record tied to
 // the proxy (as the session hub is): the probes, the metrics, the membership API and the status page read it, so
 // that a configured member is visible from start-up (`federation_member_up 0`, state `retrying`).
 import { backoffDelay, type BackoffPolicy, DEFAULT_BACKOFF } from "../core/backoff.ts";
 import { redactUrl, redactUrls } from "../core/_redact.ts";
-import { sleep } from "../core/_sleep.ts";
 import { ConfigError, FederationError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import { foundNothingListening, memberProbeUrls, sleepUntilAnswered } from "../proxy/_probe.ts";
 
 /** Where a configured member's registration stands: first attempt, retrying in the background, refused, done. */
 export type ConfiguredState = "connecting" | "retrying" | "refused" | "registered";
@@ -120,6 +122,7 @@ export function registerMembers(
   const loops = members.map(async (config) => {
     let settleFirst!: () => void;
     firsts.push(new Promise<void>((resolve) => settleFirst = resolve));
+    const probeUrls = config.endpoints.stdio ? [] : memberProbeUrls(config.endpoints);
     for (let attempt = 0; !signal.aborted; attempt++) {
       const started = performance.now();
       try {
@@ -143,7 +146,9 @@ export function registerMembers(
           options.logger.debug("Member still unavailable", { serverId: config.serverId, reason: reason(error) });
         }
         settleFirst();
-        await sleep(backoffDelay(backoff, attempt), signal);
+        // While nothing listens there, `/healthz` is probed (`backoff.probeInterval`): the first answer ends the wait.
+        const urls = error instanceof FederationError && foundNothingListening(error) ? probeUrls : [];
+        await sleepUntilAnswered(backoffDelay(backoff, attempt), urls, backoff.probeInterval ?? 0, signal);
       } finally {
         settleFirst();
       }

@@ -79,3 +79,34 @@ async function answers(settings: ProbeSettings, signal: AbortSignal): Promise<bo
     return false;
   }
 }
+
+/** The probe URLs of a member's endpoints (none for a stdio member). */
+export function memberProbeUrls(endpoints: { control?: string | undefined; data?: string | undefined }): string[] {
+  const urls = [endpoints.control, endpoints.data].map((endpoint) => endpoint && probeUrl(endpoint));
+  return [...new Set(urls.filter((url): url is string => url !== undefined && url !== ""))];
+}
+
+/**
+ * Waits `delay` ms, or less: meanwhile probes each of `urls` every `interval` ms (none when `interval` is 0 or not
+ * below `delay`) and resolves as soon as one answers, or when `signal` aborts. The registration loops (the gateway's
+ * start-up and the cluster's member sync) wait so between attempts. Never rejects.
+ */
+export async function sleepUntilAnswered(
+  delay: number,
+  urls: readonly string[],
+  interval: number,
+  signal: AbortSignal,
+): Promise<void> {
+  if (urls.length === 0 || interval <= 0 || delay <= interval) return await sleep(delay, signal);
+  const stop = new AbortController();
+  const both = AbortSignal.any([signal, stop.signal]);
+  const timeout = Math.min(interval * 5, 1_000);
+  try {
+    await Promise.race([
+      sleep(delay, both),
+      ...urls.map((url) => probeUntilAnswered({ url, interval, timeout }, both, () => {})),
+    ]);
+  } finally {
+    stop.abort();
+  }
+}

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { ConnectionError, TimeoutError } from "../core/errors.ts";
-import { failedFast, foundNothingListening, PROBE_PATH, probeUntilAnswered, probeUrl } from "./_probe.ts";
+import {
+  failedFast,
+  foundNothingListening,
+  memberProbeUrls,
+  PROBE_PATH,
+  probeUntilAnswered,
+  probeUrl,
+  sleepUntilAnswered,
+} from "./_probe.ts";
 
 Deno.test("probeUrl() asks /healthz at the origin of a channel endpoint, and has none for a stdio command", () => {
   assert.equal(probeUrl("ws://127.0.0.1:8080/mcp/control"), "http://127.0.0.1:8080/healthz");
@@ -59,4 +67,27 @@ Deno.test("probeUntilAnswered() stops without calling back when aborted, and a r
   await probing;
   assert.equal(answered, false);
   assert.ok(guarded >= 2, `the outbound guard ran before each probe (${guarded})`);
+});
+
+Deno.test("memberProbeUrls() probes each origin of a member's endpoints once", () => {
+  const same = { control: "ws://127.0.0.1:9000/control", data: "http://127.0.0.1:9000/mcp" };
+  assert.deepEqual(memberProbeUrls(same), ["http://127.0.0.1:9000/healthz"]);
+  const two = { control: "wss://a.example/c", data: "http://127.0.0.1:9001/mcp" };
+  assert.deepEqual(memberProbeUrls(two), ["https://a.example/healthz", "http://127.0.0.1:9001/healthz"]);
+  assert.deepEqual(memberProbeUrls({}), []);
+});
+
+Deno.test("sleepUntilAnswered() ends a long wait at the first answer, and stops probing then", async () => {
+  let status = 503;
+  const target = probeTarget(() => status);
+  const stop = new AbortController();
+  const waiting = sleepUntilAnswered(60_000, ["http://127.0.0.1:1/healthz", target.url], 10, stop.signal);
+  while (target.probes() < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+  status = 200;
+  await waiting; // without an answer, it would wait for a minute
+  const probes = target.probes();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(target.probes(), probes, "no probe after the answer");
+  assert.equal(stop.signal.aborted, false);
+  await target.server.shutdown();
 });

@@ -218,3 +218,31 @@ Deno.test("SessionTokens.issue() keeps only bounded initialize parts and refuses
   );
   await assert.rejects(tokens.issue({ subject: "s".repeat(600), init: INIT }), RangeError);
 });
+
+Deno.test("MemberSync picks up a stored member within about a second of it listening, despite a 30 s delay", async () => {
+  const member = await TestMember.start("late");
+  const config = member.config;
+  await member.stop();
+  await using store = new MemoryRegistryStore();
+  await using proxy = new FederationProxy(SECRET, { logger: quiet, connectTimeout: 1_000 });
+  await using sync = new MemberSync(proxy, store, {
+    replicaId: "r1",
+    logger: quiet,
+    retryDelay: 30_000,
+    maxRetryDelay: 30_000,
+    reconcileInterval: 60_000,
+  });
+  await sync.start();
+  await store.createMember({ serverId: "late", endpoints: config.endpoints }, "r2");
+  await waitFor(() => sync.members()[0]?.state === "retrying", 5_000, "retrying");
+  await new Promise((resolve) => setTimeout(resolve, 300)); // into the wait before the second attempt
+  await member.restart();
+  const listening = performance.now();
+  try {
+    await waitFor(() => sync.members()[0]?.state === "registered", 10_000, "late registered");
+    const pickUp = performance.now() - listening;
+    assert.ok(pickUp < 1_500, `picked up ${Math.round(pickUp)} ms after listening`);
+  } finally {
+    await member.stop();
+  }
+});

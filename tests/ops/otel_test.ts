@@ -233,7 +233,7 @@ function hex(bytes: number): string {
 
 /**
  * Two members, `alpha` reached over its control channel only and `beta` over its data channel only, behind a gateway
- * that speaks `era` to them (the CLI with `proxy.eraPreference: "legacy"`; `tests/fixtures/otel_gateway.ts` for modern); four
+ * that speaks `era` to them (the CLI with `members[].era: "legacy"`; `tests/fixtures/otel_gateway.ts` for modern); four
  * calls, then every span and histogram point checked.
  */
 async function scenario(era: "legacy" | "modern"): Promise<void> {
@@ -246,6 +246,7 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
   const toolError = { traceId: hex(16), parent: hex(8) };
   const header = { traceId: hex(16), parent: hex(8) };
   const modernMeta = { traceId: hex(16), parent: hex(8) };
+  const discover = { traceId: hex(16), parent: hex(8) };
   try {
     const members = [
       { serverId: "alpha", endpoints: { control: alpha.control } },
@@ -257,10 +258,10 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
       const file = `${dir}/federation.json`;
       await Deno.writeTextFile(
         file,
+        // The CLI speaks modern first by default: these members are asked for their 2025-11-25 era.
         JSON.stringify({
           gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } },
-          proxy: { eraPreference: "legacy" },
-          members,
+          members: members.map((member) => ({ ...member, era })),
         }),
       );
       const gateway = new Process(
@@ -293,6 +294,7 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
       _meta: { traceparent: `00-${toolError.traceId}-${toolError.parent}-01` },
     });
     assert.equal(failed.isError, true);
+    await client.ping(); // answered by the SDK in the session: traced at the session's transport
     await client.close();
 
     // 2026-07-28 requests: one with the trace context in its HTTP `traceparent` header only, one with it in `_meta`.
@@ -304,10 +306,49 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
       traceparent: `00-${modernMeta.traceId}-${modernMeta.parent}-01`,
     });
     assert.match(viaMetaText, /via meta/);
+    // `server/discover` is answered by the SDK: traced where the gateway's modern endpoint sees the method.
+    const discovered = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${await gatewayToken()}`,
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "server/discover",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 8,
+        method: "server/discover",
+        params: {
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": { name: "raw-client", version: "1.0.0" },
+            traceparent: `00-${discover.traceId}-${discover.parent}-01`,
+          },
+        },
+      }),
+    });
+    assert.equal(discovered.status, 200, await discovered.clone().text());
+    await discovered.body?.cancel();
   } finally {
     // Deno exports the spans and metrics it holds when each process exits.
     for (const process of processes.reverse()) await process.stop();
   }
+
+  // The requests the gateway answers without a member have their server spans too.
+  const gatewayServer = receiver.spans.filter((s) => s.service === "gateway" && s.kind === KIND_SERVER);
+  const served = gatewayServer.map((s) => s.name).join("\n");
+  for (const method of ["initialize", "ping"]) {
+    const span = gatewayServer.find((s) => s.name === method);
+    assert.ok(span, `${method} span:\n${served}`);
+    assert.equal(span.attributes["mcp.method.name"], method);
+  }
+  const discoverSpan = gatewayServer.find((s) => s.name === "server/discover");
+  assert.ok(discoverSpan, `server/discover span:\n${served}`);
+  assert.equal(discoverSpan.traceId, discover.traceId);
+  assert.equal(discoverSpan.parentSpanId, discover.parent);
 
   for (const [member, channel] of [["alpha", "control"], ["beta", "data"]] as const) {
     const trace = calls[member];
