@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { gatewayToken } from "../_support/catalog_members.ts";
+import { modernPost } from "../_support/modern_post.ts";
 
-const MODERN = "2026-07-28";
 const ALL = { elicitation: {}, sampling: {}, roots: {} };
 
 /** One 2026-07-28 `tools/call` as a raw POST; the JSON-RPC message of the answer. */
@@ -36,35 +36,7 @@ export async function request(
   options: RequestOptions = {},
 ): Promise<Record<string, unknown>> {
   const token = await gatewayToken(options.subject ?? "test-client");
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      authorization: `Bearer ${token}`,
-      "mcp-protocol-version": MODERN,
-      "mcp-method": method,
-      "mcp-name": name,
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN,
-          "io.modelcontextprotocol/clientCapabilities": options.capabilities ?? ALL,
-          "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1.0.0" },
-        },
-      },
-    }),
-  });
-  const text = await response.text();
-  const json = response.headers.get("content-type")?.includes("text/event-stream")
-    ? text.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5)).at(-1)!
-    : text;
-  return JSON.parse(json);
+  return await modernPost(url, token, method, params, { name, capabilities: options.capabilities ?? ALL });
 }
 
 export type Round = {

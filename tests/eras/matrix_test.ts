@@ -12,6 +12,7 @@ import { gatewayToken, textOf } from "../_support/catalog_members.ts";
 import { sleep } from "../../packages/core/_sleep.ts";
 import { CreateTaskResultSchema, GetTaskPayloadResultSchema, GetTaskResultSchema } from "../../packages/core/_sdk.ts";
 import { type EraClient, eraClient, type EraFederation, startEraFederation } from "./_federation.ts";
+import { modernPost as rawPost } from "../_support/modern_post.ts";
 
 const ERAS = { modern: "2026-07-28", legacy: "2025-11-25" } as const;
 
@@ -320,42 +321,16 @@ async function modernTask(fed: EraFederation, client: EraClient): Promise<string
 }
 
 /** POSTs one 2026-07-28 request declaring the tasks extension in its envelope; returns the JSON-RPC answer. */
-async function modernPost(
+function modernPost(
   url: string,
   token: string,
   method: string,
   params: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    authorization: `Bearer ${token}`,
-    "mcp-protocol-version": ERAS.modern,
-    "mcp-method": method,
-  };
-  if (typeof params.name === "string") headers["mcp-name"] = params.name;
-  const response = await fetch(url, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": ERAS.modern,
-          "io.modelcontextprotocol/clientCapabilities": { extensions: { [TASKS_EXTENSION]: {} } },
-          "io.modelcontextprotocol/clientInfo": { name: "matrix", version: "1.0.0" },
-        },
-      },
-    }),
+  return rawPost(url, token, method, params, {
+    capabilities: { extensions: { [TASKS_EXTENSION]: {} } },
+    clientName: "matrix",
   });
-  const body = await response.text();
-  const json = response.headers.get("content-type")?.includes("text/event-stream")
-    ? body.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5)).at(-1)!
-    : body;
-  return JSON.parse(json) as Record<string, unknown>;
 }
 
 /**

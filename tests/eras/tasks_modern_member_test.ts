@@ -11,6 +11,7 @@ import { connectClient, gatewayToken, textOf } from "../_support/catalog_members
 import { Federation } from "../interop/_support.ts";
 import { CreateTaskResultSchema, GetTaskPayloadResultSchema, GetTaskResultSchema } from "../../packages/core/_sdk.ts";
 import { serveModernTasksMember } from "../fixtures/modern_tasks_member.ts";
+import { modernPost } from "../_support/modern_post.ts";
 
 const MODERN = "2026-07-28";
 const TASKS = "io.modelcontextprotocol/tasks";
@@ -18,37 +19,11 @@ const TOOL = "mt__slow_compute";
 
 /** POSTs one 2026-07-28 request declaring the extension; returns the JSON-RPC answer. */
 async function post(url: string, token: string, method: string, params: Record<string, unknown>) {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    authorization: `Bearer ${token}`,
-    "mcp-protocol-version": MODERN,
-    "mcp-method": method,
-  };
-  const name = params.name ?? params.taskId;
-  if (typeof name === "string") headers["mcp-name"] = name;
-  const response = await fetch(url, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN,
-          "io.modelcontextprotocol/clientCapabilities": { extensions: { [TASKS]: {} } },
-          "io.modelcontextprotocol/clientInfo": { name: "tasks-test", version: "1.0.0" },
-        },
-      },
-    }),
+  const answer = await modernPost(url, token, method, params, {
+    capabilities: { extensions: { [TASKS]: {} } },
+    clientName: "tasks-test",
   });
-  const text = await response.text();
-  const json = response.headers.get("content-type")?.includes("text/event-stream")
-    ? text.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5)).at(-1)!
-    : text;
-  return JSON.parse(json) as { result?: Record<string, unknown>; error?: { code: number; message: string } };
+  return answer as { result?: Record<string, unknown>; error?: { code: number; message: string } };
 }
 
 async function start() {

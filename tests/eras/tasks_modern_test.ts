@@ -18,49 +18,20 @@ import { serveGateway } from "../../packages/gateway/mod.ts";
 import { Federation } from "../interop/_support.ts";
 import { registerEverything, startEverything } from "./_tasks_support.ts";
 import { serveTasksMember } from "../fixtures/tasks_member.ts";
+import { modernPost } from "../_support/modern_post.ts";
 
-const MODERN = "2026-07-28";
 const TOOL = "everything__simulate-research-query";
 const TASKS = "io.modelcontextprotocol/tasks";
 
 /** POSTs one 2026-07-28 request with its envelope; returns the JSON-RPC answer. */
-async function post(
+function post(
   url: string,
   token: string,
   method: string,
   params: Record<string, unknown>,
   capabilities: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    authorization: `Bearer ${token}`,
-    "mcp-protocol-version": MODERN,
-    "mcp-method": method,
-  };
-  if (typeof params.name === "string") headers["mcp-name"] = params.name;
-  const response = await fetch(url, {
-    method: "POST",
-    headers,
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method,
-      params: {
-        ...params,
-        _meta: {
-          "io.modelcontextprotocol/protocolVersion": MODERN,
-          "io.modelcontextprotocol/clientCapabilities": capabilities,
-          "io.modelcontextprotocol/clientInfo": { name: "tasks-test", version: "1.0.0" },
-        },
-      },
-    }),
-  });
-  const text = await response.text();
-  const json = response.headers.get("content-type")?.includes("text/event-stream")
-    ? text.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5)).at(-1)!
-    : text;
-  return JSON.parse(json) as Record<string, unknown>;
+  return modernPost(url, token, method, params, { capabilities, clientName: "tasks-test" });
 }
 
 Deno.test("A 2026-07-28 client runs a member's task through two gateways without a store (tasks extension)", async () => {
