@@ -16,6 +16,9 @@ import { sleep } from "../core/_sleep.ts";
 import type { Logger } from "../core/logger.ts";
 import { errorMessage } from "../core/_error_message.ts";
 
+/** How long closing the listener waits for the responses still in progress. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
 /** Where and how to listen. */
 export interface ListenerSettings {
   hostname: string;
@@ -147,11 +150,23 @@ export class ResilientListener {
     }
   }
 
-  /** Stops listening; connections in progress end (the server's graceful shutdown). */
+  /**
+   * Stops listening; connections in progress end (the server's graceful shutdown), waited for at most
+   * {@link SHUTDOWN_GRACE_MS}: a response stream that never ends (a client that stopped reading) cannot hold the
+   * gateway open.
+   */
   async shutdown(): Promise<void> {
     this.#stopping = true;
     this.#stop.abort();
-    await this.#server.shutdown().catch(() => {});
+    const grace = new AbortController();
+    const graceful = this.#server.shutdown().then(() => true, () => true);
+    const ended = await Promise.race([graceful, sleep(SHUTDOWN_GRACE_MS, grace.signal).then(() => false)]);
+    grace.abort();
+    if (!ended) {
+      this.#settings.logger.warn("Shutdown grace over: responses still open are left behind", {
+        graceMs: SHUTDOWN_GRACE_MS,
+      });
+    }
     await this.#loop;
   }
 }
