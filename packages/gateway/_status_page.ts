@@ -7,10 +7,10 @@
 // authentication off (the config file allows that on a loopback interface only), it is served when the gateway
 // listens on a loopback interface, as the MCP endpoint is, and refused (403) otherwise. The HTML itself holds no data and is served to anyone who passes the
 // Host/Origin checks; a strict Content-Security-Policy (the script's hash, `connect-src 'self'`) keeps it inert.
+import { STATUS_TYPES } from "../proxy/_emit.ts";
 import { errorResponse, jsonResponse } from "../core/_http.ts";
 import { redactUrl, redactUrls } from "../core/_redact.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
-import type { MemberState } from "../proxy/events.ts";
 import type { AccessLog } from "./_access_log.ts";
 import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import { hasScope, type HttpGuard, isLoopback } from "./_http_guard.ts";
@@ -27,15 +27,6 @@ const MAX_EVENTS = 50;
 const MAX_MESSAGE = 300;
 /** Longest wait for the catalog's tool list while answering `/status.json`, in ms. */
 const TOOLS_WAIT = 1_000;
-const EVENT_TYPES: readonly (MemberState | "error")[] = [
-  "connecting",
-  "connected",
-  "degraded",
-  "reconnecting",
-  "disconnected",
-  "closed",
-  "error",
-];
 const ORIGIN_META = "io.github.federated-mcp/origin";
 
 /** What the status page reads. */
@@ -84,13 +75,13 @@ export class StatusPage {
   constructor(sources: StatusSources) {
     this.#sources = sources;
     this.#now = sources.now ?? Date.now;
-    for (const type of EVENT_TYPES) sources.proxy.addEventListener(type, this.#onEvent);
+    for (const type of STATUS_TYPES) sources.proxy.addEventListener(type, this.#onEvent);
     sources.proxy.catalog.addEventListener("request", this.#onRequest);
   }
 
   /** Stops following the proxy. */
   close(): void {
-    for (const type of EVENT_TYPES) this.#sources.proxy.removeEventListener(type, this.#onEvent);
+    for (const type of STATUS_TYPES) this.#sources.proxy.removeEventListener(type, this.#onEvent);
     this.#sources.proxy.catalog.removeEventListener("request", this.#onRequest);
   }
 

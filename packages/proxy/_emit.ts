@@ -15,8 +15,8 @@ import {
   type StatusEvent,
 } from "./events.ts";
 
-/** The event types `status()` yields. */
-const STATUS_TYPES = [
+/** The event types `status()` yields (a member's state changes and its errors). */
+export const STATUS_TYPES = [
   "connecting",
   "connected",
   "degraded",

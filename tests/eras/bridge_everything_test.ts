@@ -6,24 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { textOf } from "../_support/catalog_members.ts";
-import { Federation, freePort, retry, ServerProcess } from "../interop/_support.ts";
+import { Federation } from "../interop/_support.ts";
+import { registerEverything, startEverything } from "../_support/everything.ts";
 import { callTool, roundOf } from "./bridge_support.ts";
 
-const EVERYTHING = "npm:@modelcontextprotocol/server-everything@2026.8.31";
-
 Deno.test("server-everything's elicitation and sampling tools reach a 2026-07-28 client as input_required rounds", async () => {
-  const port = freePort();
-  await using _server = new ServerProcess(["run", "-A", EVERYTHING, "streamableHttp"], { PORT: String(port) });
+  const everything = startEverything();
+  await using _server = everything.process;
   await using federation = await Federation.start({ proxy: { connectTimeout: 2_000 } });
-  const status = await retry(
-    () =>
-      federation.proxy.registerServer({
-        serverId: "everything",
-        endpoints: { data: `http://127.0.0.1:${port}/mcp` },
-        auth: { type: "none" },
-      }),
-    90_000,
-  );
+  const status = await registerEverything(federation.proxy, everything.url);
   assert.equal(status.era, "legacy");
   const url = federation.gateway.url;
 

@@ -15,7 +15,7 @@ import {
   GetTaskResultSchema,
   ListTasksResultSchema,
 } from "../../packages/core/_sdk.ts";
-import { registerEverything, startEverything } from "./_tasks_support.ts";
+import { registerEverything, startEverything } from "../_support/everything.ts";
 
 const TOOL = "everything__simulate-research-query";
 

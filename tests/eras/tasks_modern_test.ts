@@ -16,7 +16,7 @@ import { gatewayToken, quiet } from "../_support/catalog_members.ts";
 import { GATEWAY_SECRET } from "../_support/members.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { Federation } from "../interop/_support.ts";
-import { registerEverything, startEverything } from "./_tasks_support.ts";
+import { registerEverything, startEverything } from "../_support/everything.ts";
 import { serveTasksMember } from "../fixtures/tasks_member.ts";
 import { modernPost } from "../_support/modern_post.ts";
 

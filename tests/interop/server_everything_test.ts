@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
 import { connectClient, textOf } from "../_support/catalog_members.ts";
-import { Federation, freePort, retry, ServerProcess } from "./_support.ts";
-
-const EVERYTHING = "npm:@modelcontextprotocol/server-everything@2026.8.31";
+import { Federation } from "./_support.ts";
+import { registerEverything, startEverything } from "../_support/everything.ts";
 
 Deno.test("server-everything (streamableHttp) federates as a data-only member: its tools are called through the gateway", async () => {
-  const port = freePort();
-  await using _server = new ServerProcess(["run", "-A", EVERYTHING, "streamableHttp"], { PORT: String(port) });
+  const everything = startEverything();
+  await using _server = everything.process;
   await using federation = await Federation.start({ proxy: { connectTimeout: 2_000 } });
-  const status = await retry(
-    () =>
-      federation.proxy.registerServer({
-        serverId: "everything",
-        endpoints: { data: `http://127.0.0.1:${port}/mcp` },
-        auth: { type: "none" },
-      }),
-    90_000,
-  );
+  const status = await registerEverything(federation.proxy, everything.url);
   assert.equal(status.state, "connected");
   assert.equal(status.serverInfo?.name, "mcp-servers/everything");
   const client = await connectClient(federation.gateway.url);

@@ -1,6 +1,7 @@
-// Shared by the tasks tests: server-everything (streamableHttp, one process) as a data-only member.
+// server-everything (the MCP reference server, a 2025-11-25 server; streamableHttp, one process) as a data-only member.
 import assert from "node:assert/strict";
 import type { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
+import type { ServerStatus } from "../../packages/proxy/status.ts";
 import { freePort, retry, ServerProcess } from "../interop/_support.ts";
 
 export const EVERYTHING = "npm:@modelcontextprotocol/server-everything@2026.8.31";
@@ -13,10 +14,11 @@ export function startEverything(): { process: ServerProcess; url: string } {
 }
 
 /** Registers server-everything as the data-only member `everything` (retried while it starts). */
-export async function registerEverything(proxy: FederationProxy, url: string): Promise<void> {
+export async function registerEverything(proxy: FederationProxy, url: string): Promise<ServerStatus> {
   const status = await retry(
     () => proxy.registerServer({ serverId: "everything", endpoints: { data: url }, auth: { type: "none" } }),
     90_000,
   );
   assert.equal(status.state, "connected");
+  return status;
 }
