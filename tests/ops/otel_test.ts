@@ -127,6 +127,8 @@ function otelEnv(receiver: OtlpReceiver, service: string): Record<string, string
     OTEL_DENO: "true",
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
     OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    // Deno flushes on exit, each export bounded by this (its default is 10 s per signal: traces, metrics, logs).
+    OTEL_EXPORTER_OTLP_TIMEOUT: "5000",
     OTEL_SERVICE_NAME: service,
     OTEL_METRIC_EXPORT_INTERVAL: "500",
   };
@@ -143,8 +145,10 @@ class Process {
   readonly output: LineReader;
   readonly #stderr: Promise<string>;
   readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #name: string;
 
-  constructor(args: string[], env: Record<string, string>) {
+  constructor(name: string, args: string[], env: Record<string, string>) {
+    this.#name = name;
     this.child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", ...args],
       env: { ...BASE_ENV, ...env },
@@ -157,18 +161,30 @@ class Process {
     this.#timer = setTimeout(() => this.child.kill("SIGKILL"), 300_000);
   }
 
-  /** Stops it with SIGTERM (Deno exports what it holds on exit) and waits for exit 0. */
+  /**
+   * Stops it with SIGTERM (Deno exports what it holds on exit) and waits for exit 0; its output is read meanwhile, so a
+   * full pipe cannot hold it, and a failure names the process, the time it took and its last output lines.
+   */
   async stop(): Promise<void> {
     try {
       this.child.kill("SIGTERM");
     } catch { /* gone */ }
     clearTimeout(this.#timer);
+    const started = performance.now();
     const stopping = setTimeout(() => this.child.kill("SIGKILL"), 30_000);
+    const rest = this.output.rest();
     const status = await this.child.status;
     clearTimeout(stopping);
-    await this.output.rest();
+    const output = [...this.output.lines, ...(await rest).split("\n")].filter((l) => l !== "").slice(-20);
     const stderr = await this.#stderr;
-    assert.equal(status.code, 0, stderr);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    assert.equal(
+      status.code,
+      0,
+      `${this.#name} exited with ${status.code} ${seconds} s after SIGTERM\nstdout:\n${
+        output.join("\n")
+      }\nstderr:\n${stderr}`,
+    );
   }
 }
 
@@ -178,6 +194,7 @@ async function startMember(
   receiver: OtlpReceiver,
 ): Promise<{ process: Process; control: string; data: string }> {
   const process = new Process(
+    `member ${serverId}`,
     [MEMBER, "--server-id", serverId, "--control-port", "0", "--data-port", "0", "--log-level", "warn"],
     otelEnv(receiver, `member-${serverId}`),
   );
@@ -265,6 +282,7 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
         }),
       );
       const gateway = new Process(
+        "gateway CLI",
         [CLI, "--config", file, "--log-format", "json", "--log-level", "warn"],
         otelEnv(receiver, "gateway"),
       );
@@ -272,7 +290,7 @@ async function scenario(era: "legacy" | "modern"): Promise<void> {
       const lines = await gateway.output.until((l) => l.includes('"msg":"gateway '));
       url = /"msg":"gateway (\S+)/.exec(lines.find((l) => l.includes('"msg":"gateway '))!)![1]!;
     } else {
-      const gateway = new Process([GATEWAY, JSON.stringify({ era, members })], otelEnv(receiver, "gateway"));
+      const gateway = new Process("gateway", [GATEWAY, JSON.stringify({ era, members })], otelEnv(receiver, "gateway"));
       processes.push(gateway);
       const lines = await gateway.output.until((l) => l.startsWith("gateway "));
       url = lines.find((l) => l.startsWith("gateway "))!.slice("gateway ".length);
