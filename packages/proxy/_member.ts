@@ -210,7 +210,9 @@ export class Member {
     // themselves when it takes long or fails.
     let settle!: (prior: PriorDiscovery | undefined) => void;
     const verdict = new Promise<PriorDiscovery | undefined>((resolve) => settle = resolve);
+    const lazyData = this.channels.control !== undefined;
     const results = await Promise.allSettled(channels.map(async (channel, i) => {
+      if (i > 0 && lazyData && channel.kind === "data") return await this.#defer(channel, verdict, signal);
       if (i === 0) {
         try {
           await this.#connect(channel, signal);
@@ -250,6 +252,35 @@ export class Member {
     });
     this.#updateState(undefined, undefined);
     this.#health.startHeartbeat();
+  }
+
+  /**
+   * Registers a data channel beside a control channel without opening its MCP connection: one authenticated request
+   * verifies the endpoint (while the control channel connects), and with the control channel's era verdict the channel
+   * is up, deferred: a 2025-11-25 member's session opens on the first call it carries, a 2026-07-28 member has none
+   * to open. When the control channel finds no verdict (it failed), the data channel connects in full itself.
+   */
+  async #defer(
+    channel: MemberChannel,
+    verdict: Promise<PriorDiscovery | undefined>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    channel.state = "connecting";
+    const verified = channel.verify(signal);
+    // Observed at once: its failure matters only when the control channel gives a verdict.
+    verified.catch(() => {});
+    const prior = await verdict;
+    if (prior === undefined) return await this.#connect(channel, signal);
+    let verifiedMs: number;
+    try {
+      verifiedMs = await verified;
+    } catch (error) {
+      channel.state = "down";
+      channel.lastError = error as FederationError;
+      throw error;
+    }
+    if (this.#closing) return;
+    channel.markDeferred(prior, verifiedMs);
   }
 
   /** The era verdict of a connection, for a sibling's connect. */
@@ -360,7 +391,16 @@ export class Member {
     channel: MemberChannel,
     mayRetry: boolean,
   ): Promise<T> {
-    const client = channel.client!;
+    let client: Client;
+    try {
+      // A deferred channel opens its connection now (_channel.ts `session`).
+      client = channel.client ?? await channel.session();
+    } catch (error) {
+      // The request never reached the member: the other channel may always carry it.
+      const other = this.#route(undefined, channel);
+      if (mayRetry && other) return await this.#attempt(what, run, options, other, false);
+      throw error;
+    }
     const timeout = options.timeout ?? this.#settings.requestTimeout;
     // The call travels to the transport as `relatedRequestId` (see _relation.ts), which binds its request ids to it.
     const relation = this.#calls.open({
@@ -551,6 +591,7 @@ export class Member {
         url: channel.url,
         state: channel.isUp ? "up" : channel.state,
         latencyMs: channel.latency,
+        ...(channel.deferred ? { deferred: true } : {}),
         reconnectAttempts: channel.attempts,
         lastError: channel.lastError,
       };
