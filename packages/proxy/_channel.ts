@@ -154,7 +154,8 @@ export class MemberChannel {
    */
   async verify(signal?: AbortSignal, timeout: number = this.#settings.connectTimeout): Promise<number> {
     const { url, serverId } = this.#settings;
-    const authorization = await this.#authorization();
+    // The current token (the one the control channel connected with, moments ago): nothing to mint.
+    const authorization = await this.#authorization(false);
     const started = performance.now();
     await verifyEndpoint(
       { serverId, url, authorization, timeout, beforeConnect: this.#settings.beforeConnect },
@@ -321,10 +322,10 @@ export class MemberChannel {
   }
 
   /** The proxy's current `Authorization` value (a fresh token when due). */
-  async #authorization(): Promise<string | undefined> {
+  async #authorization(fresh = true): Promise<string | undefined> {
     const { tokens, serverId, kind } = this.#settings;
     try {
-      return await tokens.authorization(true);
+      return await tokens.authorization(fresh);
     } catch (error) {
       // The provider's own text stays in `cause`: it may quote what it read.
       throw new AuthenticationError("ERR_AUTH_NO_KEY", `Cannot mint a token for server '${serverId}'`, {

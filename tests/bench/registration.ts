@@ -32,8 +32,12 @@ export interface RegistrationSample {
   wallMs: number;
   /** RSS growth, in bytes, after a GC. */
   rssGrowth: number;
-  /** V8 heap growth, in bytes, after a GC. */
+  /** V8 heap growth (used), in bytes, after a GC. */
   heapGrowth: number;
+  /** V8 heap growth (committed), in bytes, after a GC. */
+  heapTotalGrowth: number;
+  /** Growth of memory held outside the V8 heap by JavaScript objects (buffers), in bytes. */
+  externalGrowth: number;
   /** CPU time of the worker process during the registration (user + system), in ms. */
   cpuMs: number;
   /** Members connected (both channels up) at the end. */
@@ -105,6 +109,8 @@ async function measure(info: MemberProcessInfo, mode: RegistrationMode): Promise
       wallMs,
       rssGrowth: after.rss - before.rss,
       heapGrowth: after.heapUsed - before.heapUsed,
+      heapTotalGrowth: after.heapTotal - before.heapTotal,
+      externalGrowth: after.external - before.external,
       cpuMs: (user + system) / 1000,
       connected: connector.connected() - warmup.length,
       failed: failures.length,
