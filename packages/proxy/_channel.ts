@@ -114,7 +114,7 @@ export class MemberChannel {
 
   /**
    * Up: connected, or verified and deferred: the endpoint answered an authenticated request and accepted the token
-   * ({@link defer}), and the MCP connection opens on first use ({@link session}).
+   * ({@link markDeferred}), and the MCP connection opens on first use ({@link session}).
    */
   get isUp(): boolean {
     return this.state === "up" && (this.client !== undefined || this.#deferred !== undefined);
@@ -126,18 +126,10 @@ export class MemberChannel {
   }
 
   /**
-   * Marks a data channel up without opening its MCP connection, once one authenticated request showed that the
-   * endpoint answers and accepts the token (`verifyEndpoint`, `_probe.ts`): `prior` is the era its sibling found,
-   * the connection opens with it on first use ({@link session}: a 2025-11-25 member's session then, a 2026-07-28
-   * member's has nothing to open). Rejects like a connect (`AuthenticationError` for a refused token).
-   */
-  async defer(prior: PriorDiscovery, signal?: AbortSignal): Promise<void> {
-    this.markDeferred(prior, await this.verify(signal));
-  }
-
-  /**
-   * Marks the channel up and deferred, its endpoint verified already ({@link defer}); the verification's round trip
-   * (`verifiedMs`) is the latency's first sample.
+   * Marks a data channel up without opening its MCP connection, once {@link verify} showed that the endpoint answers
+   * and accepts the token: `prior` is the era its sibling found, the connection opens with it on first use
+   * ({@link session}: a 2025-11-25 member's session then, a 2026-07-28 member has none to open). The verification's
+   * round trip (`verifiedMs`) is the latency's first sample.
    */
   markDeferred(prior: PriorDiscovery, verifiedMs: number): void {
     this.#deferred = prior;
