@@ -299,6 +299,23 @@ export class Member {
    */
   async #connect(channel: MemberChannel, signal?: AbortSignal, prior?: PriorDiscovery): Promise<void> {
     if (!channel.isUp) channel.state = "connecting";
+    const control = this.channels.control;
+    const found = channel.kind === "data" && channel.client === undefined && control?.client && control.isUp
+      ? this.#prior(control.client)
+      : undefined;
+    if (found) {
+      // A data channel reconnecting while the control channel is up: verified, its connection opened on first use,
+      // as at registration (#defer).
+      try {
+        const verifiedMs = await channel.verify(signal);
+        if (!this.#closing) channel.markDeferred(found, verifiedMs);
+        return;
+      } catch (error) {
+        if (!channel.isUp) channel.state = "down";
+        channel.lastError = error as FederationError;
+        throw error;
+      }
+    }
     const verdict = this.#verdict;
     if (prior === undefined && verdict && channel.downSince !== undefined && verdict.at > channel.downSince) {
       prior = verdict.prior;

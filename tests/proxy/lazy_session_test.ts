@@ -54,11 +54,11 @@ async function countingMember(serverId: string) {
  * A third-party Streamable HTTP server: the SDK's sessionful transport and McpServer behind a bearer check of its own
  * (401 for any token it cannot verify for `serverId`), counting the sessions it opened and the requests it served.
  */
-function thirdPartyServer(serverId: string, secret = SECRET) {
+function thirdPartyServer(serverId: string, secret = SECRET, port = 0) {
   const verifier = new AuthManager(secret);
   const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
   const seen = { sessions: 0, requests: 0, refused: 0 };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, async (req) => {
     seen.requests++;
     const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
     try {
@@ -85,6 +85,7 @@ function thirdPartyServer(serverId: string, secret = SECRET) {
     return await transport.handleRequest(req);
   });
   return {
+    port: server.addr.port,
     url: `http://127.0.0.1:${server.addr.port}/mcp`,
     seen,
     async [Symbol.asyncDispose]() {
@@ -203,6 +204,30 @@ Deno.test("FederationProxy: a deferred data channel that cannot open its session
   assert.notEqual(data?.state, "up");
   assert.ok(data?.lastError instanceof ConnectionError);
   assert.deepEqual(states, ["degraded:data:ConnectionError"]);
+});
+
+Deno.test("FederationProxy reconnects a lost data channel deferred again while the control channel is up", async () => {
+  await using member = await TestMember.start("back");
+  const first = thirdPartyServer("back");
+  await using proxy = newProxy({ backoff: { initialDelay: 20, maxDelay: 50, probeInterval: 0 } });
+  await proxy.registerServer({
+    serverId: "back",
+    endpoints: { control: member.handle.controlUrl!, data: first.url },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  assert.equal(text(await proxy.callTool("back", "where", { text: "1" }, { channel: "data" })), "third-party:1");
+  assert.equal(first.seen.sessions, 1);
+  await first[Symbol.asyncDispose]();
+  // The session is gone with its server: the call fails over to the control channel (no such tool there).
+  await assert.rejects(proxy.callTool("back", "where", { text: "2" }, { channel: "data" }));
+  await using second = thirdPartyServer("back", SECRET, first.port);
+  await waitFor(() => proxy.getServerStatus("back")?.channels.data?.state === "up", 5_000, "the data channel back");
+  assert.equal(proxy.getServerStatus("back")?.channels.data?.deferred, true);
+  assert.equal(proxy.getServerStatus("back")?.state, "connected");
+  assert.equal(second.seen.sessions, 0);
+  assert.equal(text(await proxy.callTool("back", "where", { text: "3" }, { channel: "data" })), "third-party:3");
+  assert.equal(second.seen.sessions, 1);
 });
 
 Deno.test("FederationProxy: a deferred data channel alone that cannot open its session rejects with ConnectionError", async () => {
