@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Channel } from "../core/errors.ts";
 import {
   AuthenticationError,
+  CancelledError,
   ConfigError,
   ConnectionError,
   type FederationError,
@@ -161,7 +162,45 @@ export class MemberChannel {
    * era found at registration, and adopted. A failure marks the channel down (its reconnection starts as after any
    * failure) and rejects with it; the request never reached the member.
    */
-  session(): Promise<Client> {
+  async session(timeout: number, signal?: AbortSignal): Promise<Client> {
+    if (this.client) return this.client;
+    const opening = this.#session();
+    // The caller waits at most its own timeout (and until its signal): the opening goes on for the others, bounded by
+    // connectTimeout, and fails the channel if it fails.
+    const { serverId } = this.#settings;
+    const base = { serverId, channel: this.kind };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        opening,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() =>
+            reject(
+              new TimeoutError(`Connecting to server '${serverId}' (${this.kind}) timed out (timeout: ${timeout}ms)`, {
+                ...base,
+                timeoutMs: timeout,
+              }),
+            ), timeout);
+          if (!signal) return;
+          onAbort = () =>
+            reject(
+              new CancelledError(`Call to server '${serverId}' was cancelled while connecting`, {
+                ...base,
+                cause: signal.reason,
+              }),
+            );
+          if (signal.aborted) onAbort();
+          else signal.addEventListener("abort", onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #session(): Promise<Client> {
     if (this.client) return Promise.resolve(this.client);
     const prior = this.#deferred;
     if (prior === undefined || this.state !== "up") {
@@ -186,8 +225,12 @@ export class MemberChannel {
         });
       }
       this.#deferred = undefined;
+      // Opening proves nothing by itself (a 2026-07-28 member's is no round trip): the samples and the last success
+      // stay those of the verification and heartbeats.
+      const lastSuccess = this.lastSuccess;
       this.adopt(client);
       this.#latency = latency;
+      this.lastSuccess = lastSuccess;
       return client;
     }, (error: FederationError) => {
       this.#opening = undefined;
@@ -401,8 +444,12 @@ export class MemberChannel {
     if (this.deferred) {
       // Nothing opened to ping: the endpoint is verified again (no session is opened for a heartbeat).
       const prior = this.#deferred;
+      const started = performance.now();
       try {
-        this.recordLatency(await this.verify(undefined, timeout));
+        this.#latency.add(await this.verify(undefined, timeout));
+        // Alive as of the heartbeat's start: the heartbeat's rhythm does not drift by its own round trip (a new
+        // connection each time).
+        this.lastSuccess = started;
       } catch (error) {
         if (this.#deferred === prior && this.client === undefined) this.fail(error as FederationError);
       }

@@ -1,6 +1,6 @@
 // Internal: one registered member: its channels, state machine, routing, failover and reconnection (its heartbeat
 // and token renewal: _member_health.ts).
-import { ConnectionError, type FederationError } from "../core/errors.ts";
+import { CancelledError, ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
@@ -408,17 +408,20 @@ export class Member {
     channel: MemberChannel,
     mayRetry: boolean,
   ): Promise<T> {
+    const timeout = options.timeout ?? this.#settings.requestTimeout;
     let client: Client;
     try {
-      // A deferred channel opens its connection now (_channel.ts `session`).
-      client = channel.client ?? await channel.session();
+      // A deferred channel opens its connection now (_channel.ts `session`), within the call's timeout and signal.
+      client = channel.client ?? await channel.session(timeout, options.signal);
     } catch (error) {
-      // The request never reached the member: the other channel may always carry it.
+      // The request never reached the member: the other channel may carry it (not once the call's time is up or it
+      // was cancelled).
       const other = this.#route(undefined, channel);
-      if (mayRetry && other) return await this.#attempt(what, run, options, other, false);
+      if (mayRetry && other && !(error instanceof TimeoutError) && !(error instanceof CancelledError)) {
+        return await this.#attempt(what, run, options, other, false);
+      }
       throw error;
     }
-    const timeout = options.timeout ?? this.#settings.requestTimeout;
     // The call travels to the transport as `relatedRequestId` (see _relation.ts), which binds its request ids to it.
     const relation = this.#calls.open({
       onrequest: options.onrequest,
