@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { AuthManager } from "../../packages/core/auth.ts";
-import { AuthenticationError, ConnectionError, FederationProxy, type FederationProxyOptions } from "../../mod.ts";
+import {
+  AuthenticationError,
+  CancelledError,
+  ConnectionError,
+  FederationProxy,
+  type FederationProxyOptions,
+  TimeoutError,
+} from "../../mod.ts";
 import { McpServer, WebStandardStreamableHTTPServerTransport } from "../../packages/core/_sdk.ts";
 import { createMcpHandler } from "../../packages/core/_sdk.ts";
 import { serveMember } from "../../packages/member/mod.ts";
@@ -280,4 +287,35 @@ Deno.test("verifyEndpoint() proves answer and token without a session against SD
   );
   await handler.close();
   assert.ok(built <= 1);
+});
+
+Deno.test("FederationProxy: a call waits for a deferred session at most its own timeout, then fails typed", async () => {
+  await using member = await TestMember.start("hang");
+  // Answers the verification (no session: 400) and never answers anything else.
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  await using hanging = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    if (body.includes("notifications/cancelled")) return new Response(null, { status: 400 });
+    await released;
+    return new Response(null, { status: 503 });
+  });
+  await using proxy = newProxy({ connectTimeout: 1_000, backoff: { initialDelay: 60_000, maxDelay: 60_000 } });
+  await proxy.registerServer({
+    serverId: "hang",
+    endpoints: { control: member.handle.controlUrl!, data: `http://127.0.0.1:${hanging.addr.port}/mcp` },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  await assert.rejects(
+    proxy.callTool("hang", "channel", {}, { channel: "data", timeout: 200 }),
+    (e) => e instanceof TimeoutError && e.timeoutMs === 200 && e.serverId === "hang",
+  );
+  const controller = new AbortController();
+  const cancelled = proxy.callTool("hang", "channel", {}, { channel: "data", signal: controller.signal });
+  controller.abort();
+  await assert.rejects(cancelled, (e) => e instanceof CancelledError);
+  // The opening gives up at connectTimeout: the data channel is down, and the calls go to the control channel.
+  await waitFor(() => proxy.getServerStatus("hang")?.channels.data?.state !== "up", 5_000, "data down");
+  assert.equal(text(await proxy.callTool("hang", "channel", {}, { channel: "data" })), "control");
+  release();
 });
