@@ -48,7 +48,7 @@ function channels(member) {
   const cell = el("td", { class: "channels" });
   for (const [name, ch] of Object.entries(member.channels || {})) {
     cell.append(el("span", { class: "chan " + ch.state, "data-channel": name, "data-channel-state": ch.state },
-      name + " " + ch.state + " " + ms(ch.latencyMs) +
+      name + " " + ch.state + (ch.deferred ? " (connects on first use)" : "") + " " + ms(ch.latencyMs) +
         (ch.state !== "up" && ch.reconnectAttempts ? " attempt " + ch.reconnectAttempts : "")));
   }
   return cell;

@@ -179,6 +179,8 @@ export class StatusPage {
           Object.entries(status.channels).map(([name, channel]) => [name, {
             url: redactUrl(channel.url),
             state: channel.state,
+            // Up, its MCP connection opened on first use (registration verified the endpoint).
+            ...(channel.deferred ? { deferred: true } : {}),
             latencyMs: channel.latencyMs ?? null,
             reconnectAttempts: channel.reconnectAttempts,
           }]),

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Channel } from "../core/errors.ts";
 import {
   AuthenticationError,
+  CancelledError,
   ConfigError,
   ConnectionError,
   type FederationError,
@@ -37,6 +38,7 @@ import { StdioProcessTransport } from "../core/_stdio_process.ts";
 import { childEnv } from "./_stdio_env.ts";
 import { SoleCallTransport } from "./_stdio_relation.ts";
 import { LatencyWindow } from "./_latency.ts";
+import { verifyEndpoint } from "./_probe.ts";
 
 /** What a stdio channel needs to run its process. */
 export interface StdioSettings {
@@ -100,7 +102,10 @@ export class MemberChannel {
   /** When the latest reconnection attempt started (`performance.now()`). */
   attemptedAt = -Infinity;
   #settings: ChannelSettings;
-  #transport: Transport | undefined;
+  /** The era to open the deferred connection with, while the channel is up without one ({@link defer}). */
+  #deferred: PriorDiscovery | undefined;
+  /** The deferred connection being opened, while it is. */
+  #opening: Promise<Client> | undefined;
 
   constructor(settings: ChannelSettings) {
     this.#settings = settings;
@@ -108,8 +113,131 @@ export class MemberChannel {
     this.url = settings.url;
   }
 
+  /**
+   * Up: connected, or verified and deferred: the endpoint answered an authenticated request and accepted the token
+   * ({@link markDeferred}), and the MCP connection opens on first use ({@link session}).
+   */
   get isUp(): boolean {
-    return this.state === "up" && this.client !== undefined;
+    return this.state === "up" && (this.client !== undefined || this.#deferred !== undefined);
+  }
+
+  /** Whether the channel is up without its MCP connection: it opens on first use. */
+  get deferred(): boolean {
+    return this.state === "up" && this.client === undefined && this.#deferred !== undefined;
+  }
+
+  /**
+   * Marks a data channel up without opening its MCP connection, once {@link verify} showed that the endpoint answers
+   * and accepts the token: `prior` is the era its sibling found, the connection opens with it on first use
+   * ({@link session}: a 2025-11-25 member's session then, a 2026-07-28 member has none to open). The verification's
+   * round trip (`verifiedMs`) is the latency's first sample.
+   */
+  markDeferred(prior: PriorDiscovery, verifiedMs: number): void {
+    this.#deferred = prior;
+    this.#latency = new LatencyWindow();
+    this.#latency.add(verifiedMs);
+    this.state = "up";
+    this.upSince = performance.now();
+    this.lastSuccess = performance.now();
+  }
+
+  /**
+   * One authenticated request that opens no session (`verifyEndpoint`); resolves its round trip in ms, rejects with a
+   * FederationError.
+   */
+  async verify(signal?: AbortSignal, timeout: number = this.#settings.connectTimeout): Promise<number> {
+    const { url, serverId } = this.#settings;
+    // The current token (the one the control channel connected with, moments ago): nothing to mint.
+    const authorization = await this.#authorization(false);
+    const started = performance.now();
+    await verifyEndpoint(
+      { serverId, url, authorization, timeout, beforeConnect: this.#settings.beforeConnect },
+      signal,
+    );
+    return performance.now() - started;
+  }
+
+  /**
+   * The channel's client: a deferred channel's connection is opened now (once, for every call waiting), with the
+   * era found at registration, and adopted. A failure marks the channel down (its reconnection starts as after any
+   * failure) and rejects with it; the request never reached the member.
+   */
+  async session(timeout: number, signal?: AbortSignal): Promise<Client> {
+    if (this.client) return this.client;
+    const opening = this.#session();
+    // The caller waits at most its own timeout (and until its signal): the opening goes on for the others, bounded by
+    // connectTimeout, and fails the channel if it fails.
+    const { serverId } = this.#settings;
+    const base = { serverId, channel: this.kind };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        opening,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() =>
+            reject(
+              new TimeoutError(`Connecting to server '${serverId}' (${this.kind}) timed out (timeout: ${timeout}ms)`, {
+                ...base,
+                timeoutMs: timeout,
+              }),
+            ), timeout);
+          if (!signal) return;
+          onAbort = () =>
+            reject(
+              new CancelledError(`Call to server '${serverId}' was cancelled while connecting`, {
+                ...base,
+                cause: signal.reason,
+              }),
+            );
+          if (signal.aborted) onAbort();
+          else signal.addEventListener("abort", onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #session(): Promise<Client> {
+    if (this.client) return Promise.resolve(this.client);
+    const prior = this.#deferred;
+    if (prior === undefined || this.state !== "up") {
+      return Promise.reject(
+        new ConnectionError(`Server '${this.#settings.serverId}' (${this.kind}) is not connected`, {
+          serverId: this.#settings.serverId,
+          channel: this.kind,
+        }),
+      );
+    }
+    // Not bound to the first caller's signal: every caller waiting shares the connect (bounded by connectTimeout).
+    // The samples taken so far (the verification) stay the connection's.
+    const latency = this.#latency;
+    this.#opening ??= this.#open(undefined, prior).then((client) => {
+      this.#opening = undefined;
+      if (this.#deferred !== prior || this.state !== "up") {
+        void client.close().catch(() => {});
+        throw new ConnectionError(`Server '${this.#settings.serverId}' (${this.kind}) closed while connecting`, {
+          serverId: this.#settings.serverId,
+          channel: this.kind,
+          code: "ERR_CONNECTION_CLOSED",
+        });
+      }
+      this.#deferred = undefined;
+      // Opening proves nothing by itself (a 2026-07-28 member's is no round trip): the samples and the last success
+      // stay those of the verification and heartbeats.
+      const lastSuccess = this.lastSuccess;
+      this.adopt(client);
+      this.#latency = latency;
+      this.lastSuccess = lastSuccess;
+      return client;
+    }, (error: FederationError) => {
+      this.#opening = undefined;
+      if (this.#deferred === prior) this.fail(error);
+      throw error;
+    });
+    return this.#opening;
   }
 
   /**
@@ -134,18 +262,8 @@ export class MemberChannel {
   async #open(signal: AbortSignal | undefined, prior: PriorDiscovery | undefined): Promise<Client> {
     const { kind, url, tokens, connectTimeout, serverId } = this.#settings;
     if (kind !== "stdio") await this.#settings.beforeConnect?.(url, signal);
-    let authorization: string | undefined;
-    try {
-      // A process gets no token.
-      authorization = kind === "stdio" ? undefined : await tokens.authorization(true);
-    } catch (error) {
-      // The provider's own text stays in `cause`: it may quote what it read.
-      throw new AuthenticationError("ERR_AUTH_NO_KEY", `Cannot mint a token for server '${serverId}'`, {
-        serverId,
-        channel: kind,
-        cause: error,
-      });
-    }
+    // A process gets no token.
+    const authorization = kind === "stdio" ? undefined : await this.#authorization();
     const deadline = timeoutSignal(connectTimeout, signal);
     const abort = deadline.signal;
     let transport: RelatedTransport | undefined;
@@ -204,17 +322,10 @@ export class MemberChannel {
       const connecting = performance.now();
       await client.connect(transport, { timeout: connectTimeout, signal: abort, ...(adopted ? { prior } : {}) });
       this.#latency = new LatencyWindow();
-      if (client.getProtocolEra() === "modern" && !adopted) {
-        // A modern connect was one round trip (`server/discover`): it is the latency's first sample.
-        this.recordLatency(performance.now() - connecting);
-      } else {
-        // Seed the latency with one round trip: the handshake time would overstate it. One sample is not an
-        // estimate (a cold first round trip ranks the channels wrongly): `auto` routing keeps sampling a channel
-        // until it has LATENCY_SEED_SAMPLES (_member.ts).
-        const pinged = performance.now();
-        await roundTrip(client, { timeout: connectTimeout, signal: abort });
-        this.recordLatency(performance.now() - pinged);
-      }
+      // A modern connect was one round trip (`server/discover`): it is the latency's first sample. No round trip is
+      // made for a sample otherwise (an `initialize` overstates it): `auto` routing samples a channel on its first
+      // calls until it has LATENCY_SEED_SAMPLES (_member.ts).
+      if (client.getProtocolEra() === "modern" && !adopted) this.recordLatency(performance.now() - connecting);
     } catch (error) {
       // Taken before closing (which ends the process): whether it ended by itself.
       const ended = process?.exitDescription;
@@ -245,9 +356,25 @@ export class MemberChannel {
     return client;
   }
 
+  /** The proxy's current `Authorization` value (a fresh token when due). */
+  async #authorization(fresh = true): Promise<string | undefined> {
+    const { tokens, serverId, kind } = this.#settings;
+    try {
+      return await tokens.authorization(fresh);
+    } catch (error) {
+      // The provider's own text stays in `cause`: it may quote what it read.
+      throw new AuthenticationError("ERR_AUTH_NO_KEY", `Cannot mint a token for server '${serverId}'`, {
+        serverId,
+        channel: kind,
+        cause: error,
+      });
+    }
+  }
+
   /** Makes `client` the channel's client and watches it for closure. Returns the client it replaced. */
   adopt(client: Client): Client | undefined {
     const previous = this.client;
+    this.#deferred = undefined;
     this.client = client;
     this.state = "up";
     this.upSince = performance.now();
@@ -277,6 +404,7 @@ export class MemberChannel {
   fail(cause: FederationError): void {
     if (this.state !== "up") return;
     this.state = "down";
+    this.#deferred = undefined;
     this.downSince = performance.now();
     this.lastError = cause;
     const client = this.client;
@@ -313,6 +441,20 @@ export class MemberChannel {
    * announced) within `timeout`; marks the channel down on failure.
    */
   async heartbeat(timeout: number): Promise<void> {
+    if (this.deferred) {
+      // Nothing opened to ping: the endpoint is verified again (no session is opened for a heartbeat).
+      const prior = this.#deferred;
+      const started = performance.now();
+      try {
+        this.#latency.add(await this.verify(undefined, timeout));
+        // Alive as of the heartbeat's start: the heartbeat's rhythm does not drift by its own round trip (a new
+        // connection each time).
+        this.lastSuccess = started;
+      } catch (error) {
+        if (this.#deferred === prior && this.client === undefined) this.fail(error as FederationError);
+      }
+      return;
+    }
     const client = this.client;
     if (!client || this.state !== "up") return;
     const started = performance.now();
@@ -348,6 +490,7 @@ export class MemberChannel {
 
   async close(): Promise<void> {
     this.state = "closed";
+    this.#deferred = undefined;
     this.stopWaiting();
     const client = this.client;
     this.client = undefined;

@@ -123,6 +123,8 @@ export class ListenStream {
     try {
       subscription = await client.listen(filter, { timeout: this.#settings.timeout });
     } catch (raw) {
+      // A stream given up meanwhile (closed, replaced, or its connection gone) failed as it should.
+      if (!strict && (this.#closed || version !== this.#version || client !== this.#client)) return;
       const error = toFederationError(raw, {
         serverId: this.#settings.serverId,
         channel: this.#settings.carrier,

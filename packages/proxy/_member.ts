@@ -1,6 +1,6 @@
 // Internal: one registered member: its channels, state machine, routing, failover and reconnection (its heartbeat
 // and token renewal: _member_health.ts).
-import { ConnectionError, type FederationError } from "../core/errors.ts";
+import { CancelledError, ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
@@ -210,7 +210,9 @@ export class Member {
     // themselves when it takes long or fails.
     let settle!: (prior: PriorDiscovery | undefined) => void;
     const verdict = new Promise<PriorDiscovery | undefined>((resolve) => settle = resolve);
+    const lazyData = this.channels.control !== undefined;
     const results = await Promise.allSettled(channels.map(async (channel, i) => {
+      if (i > 0 && lazyData && channel.kind === "data") return await this.#defer(channel, verdict, signal);
       if (i === 0) {
         try {
           await this.#connect(channel, signal);
@@ -252,6 +254,35 @@ export class Member {
     this.#health.startHeartbeat();
   }
 
+  /**
+   * Registers a data channel beside a control channel without opening its MCP connection: one authenticated request
+   * verifies the endpoint (while the control channel connects), and with the control channel's era verdict the channel
+   * is up, deferred: a 2025-11-25 member's session opens on the first call it carries, a 2026-07-28 member has none
+   * to open. When the control channel finds no verdict (it failed), the data channel connects in full itself.
+   */
+  async #defer(
+    channel: MemberChannel,
+    verdict: Promise<PriorDiscovery | undefined>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    channel.state = "connecting";
+    const verified = channel.verify(signal);
+    // Observed at once: its failure matters only when the control channel gives a verdict.
+    verified.catch(() => {});
+    const prior = await verdict;
+    if (prior === undefined) return await this.#connect(channel, signal);
+    let verifiedMs: number;
+    try {
+      verifiedMs = await verified;
+    } catch (error) {
+      channel.state = "down";
+      channel.lastError = error as FederationError;
+      throw error;
+    }
+    if (this.#closing) return;
+    channel.markDeferred(prior, verifiedMs);
+  }
+
   /** The era verdict of a connection, for a sibling's connect. */
   #prior(client: Client | undefined): PriorDiscovery | undefined {
     if (!client) return undefined;
@@ -268,6 +299,23 @@ export class Member {
    */
   async #connect(channel: MemberChannel, signal?: AbortSignal, prior?: PriorDiscovery): Promise<void> {
     if (!channel.isUp) channel.state = "connecting";
+    const control = this.channels.control;
+    const found = channel.kind === "data" && channel.client === undefined && control?.client && control.isUp
+      ? this.#prior(control.client)
+      : undefined;
+    if (found) {
+      // A data channel reconnecting while the control channel is up: verified, its connection opened on first use,
+      // as at registration (#defer).
+      try {
+        const verifiedMs = await channel.verify(signal);
+        if (!this.#closing) channel.markDeferred(found, verifiedMs);
+        return;
+      } catch (error) {
+        if (!channel.isUp) channel.state = "down";
+        channel.lastError = error as FederationError;
+        throw error;
+      }
+    }
     const verdict = this.#verdict;
     if (prior === undefined && verdict && channel.downSince !== undefined && verdict.at > channel.downSince) {
       prior = verdict.prior;
@@ -360,8 +408,20 @@ export class Member {
     channel: MemberChannel,
     mayRetry: boolean,
   ): Promise<T> {
-    const client = channel.client!;
     const timeout = options.timeout ?? this.#settings.requestTimeout;
+    let client: Client;
+    try {
+      // A deferred channel opens its connection now (_channel.ts `session`), within the call's timeout and signal.
+      client = channel.client ?? await channel.session(timeout, options.signal);
+    } catch (error) {
+      // The request never reached the member: the other channel may carry it (not once the call's time is up or it
+      // was cancelled).
+      const other = this.#route(undefined, channel);
+      if (mayRetry && other && !(error instanceof TimeoutError) && !(error instanceof CancelledError)) {
+        return await this.#attempt(what, run, options, other, false);
+      }
+      throw error;
+    }
     // The call travels to the transport as `relatedRequestId` (see _relation.ts), which binds its request ids to it.
     const relation = this.#calls.open({
       onrequest: options.onrequest,
@@ -551,6 +611,7 @@ export class Member {
         url: channel.url,
         state: channel.isUp ? "up" : channel.state,
         latencyMs: channel.latency,
+        ...(channel.deferred ? { deferred: true } : {}),
         reconnectAttempts: channel.attempts,
         lastError: channel.lastError,
       };

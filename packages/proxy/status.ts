@@ -29,6 +29,14 @@ export interface ChannelStatus {
   url: string;
   /** The channel's state. */
   state: ChannelState;
+  /**
+   * Present (`true`) while the channel is up without an open MCP connection: a data channel registered beside a
+   * control channel is verified, not connected, at registration (one authenticated request showed that its endpoint
+   * answers and accepts the token) and opens its connection on the first call it carries: a 2025-11-25 member's
+   * session then (`initialize`), a 2026-07-28 member has none to open. A failure to open it marks the channel down
+   * like any connection failure; the call goes to the other channel.
+   */
+  deferred?: true;
   /** Median of the latest request and heartbeat latencies of the current connection, in ms. */
   latencyMs: number | undefined;
   /** Reconnection attempts since the channel was last stably up. */

@@ -290,10 +290,10 @@ Deno.test("FederationProxy speaks a modern member's era on both channels: one pr
   assert.equal(status.era, "modern");
   assert.equal(status.channels.control?.state, "up");
   assert.equal(status.channels.data?.state, "up");
-  // The control channel probed (one server/discover); the data channel adopted its verdict: its one discover is the
-  // latency sample, as a legacy channel's ping.
+  // The control channel probed (one server/discover); the data channel adopted its verdict and made no MCP request
+  // at registration (issue 18: its endpoint was verified by one authenticated notification, nothing more).
   assert.deepEqual(modern.controlMethods.filter((m) => m === "server/discover").length, 1);
-  assert.deepEqual(modern.requests.filter((r) => r.method === "server/discover").length, 1);
+  assert.deepEqual(modern.requests.filter((r) => r.method === "server/discover").length, 0);
   assert.ok(!modern.controlMethods.includes("initialize"));
   assert.ok(!modern.requests.some((r) => r.method === "initialize"));
   for (const channel of ["control", "data"] as const) {
@@ -383,7 +383,8 @@ Deno.test('FederationProxy\'s era preference "legacy": a dual-era member in 2025
     eraPreference: "legacy",
   });
   assert.equal((await proxy.registerServer(dual.config)).era, "legacy");
-  assert.deepEqual(dual.handle.sessionCount(), { control: 1, data: 1 });
+  // The data channel's session opens on first use (issue 18).
+  assert.deepEqual(dual.handle.sessionCount(), { control: 1, data: 0 });
   const status = await proxy.registerServer({
     serverId: "modern",
     endpoints: { control: modern.controlUrl!, data: modern.url },
