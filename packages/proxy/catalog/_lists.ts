@@ -1,13 +1,19 @@
 // Internal: the catalog's list cache. Each member's four lists are fetched on demand (each page within
-// `listTimeout`), cached with a fingerprint, marked stale by `list_changed` or a reconnection, and kept when a
-// fetch fails (retried after `retryAfter`). The federated view of a list is rebuilt only when the fingerprint of
-// its parts changes, and a change of a listed ("hot") list is reported through `onChange`.
-import type { FederationError } from "../../core/errors.ts";
+// `listTimeout`, at most `listConcurrency` members at a time), cached with a fingerprint, marked stale by
+// `list_changed` or a reconnection, and kept when a fetch fails. A fetch that lost its connection is tried once more
+// (the member's own failover has already tried its other channel; the second attempt takes whichever channel is up
+// then, or wakes one). A member that still fails is reported (`listFailed`), left out of the federated list (or kept
+// with its last good copy), makes the list's merged cache hint `0`, and is asked again after `retryAfter` by itself
+// when its list is listed. The federated view of a list is rebuilt only when the fingerprint of its parts changes,
+// and a change of a listed ("hot") list is reported through `onChange`.
+import { ConnectionError, type FederationError } from "../../core/errors.ts";
 import type { ServerCapabilities } from "../../core/mcp_types.ts";
 import { fnv1a, type PrefixMode } from "../_naming.ts";
 import { observe } from "./_observe.ts";
 import type { CatalogSource } from "./source.ts";
 import type { CatalogFailure, CatalogList } from "./types.ts";
+import { CatalogListFailedEvent } from "./events.ts";
+import { Limiter } from "./_limit.ts";
 import { buildView, type Item, keyOf, type Owner, type View } from "./_views.ts";
 
 /** Every list, in a fixed order. */
@@ -31,7 +37,12 @@ class Slot {
   failedAt = -Infinity;
   /** When the items go stale by their cache hint (a modern member followed without a listen stream). */
   expiresAt = Infinity;
+  /** The timer that asks a failing member again by itself. */
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/** Least delay before a failing member is asked again by itself, in ms (whatever `retryAfter` says). */
+const MIN_RETRY_MS = 100;
 
 /** What the cache keeps per member. */
 export class MemberEntry {
@@ -51,8 +62,10 @@ export interface ListCacheSettings {
   resourcePrefix: PrefixMode;
   listTimeout: number;
   retryAfter: number;
+  /** Members' list requests in flight at once, at most. */
+  listConcurrency: number;
   now: () => number;
-  /** Where `request` events of list fetches go. */
+  /** Where `request` and `listFailed` events of list fetches go. */
   events: EventTarget;
   /** A listed list's federated view changed. */
   onChange: (list: CatalogList) => void;
@@ -66,10 +79,12 @@ export class ListCache {
   #views = new Map<CatalogList, View>();
   /** Lists that someone has listed: they are refreshed eagerly and announced. */
   #hot = new Set<CatalogList>();
+  #limit: Limiter;
 
   constructor(source: CatalogSource, settings: ListCacheSettings) {
     this.#source = source;
     this.#settings = settings;
+    this.#limit = new Limiter(settings.listConcurrency);
   }
 
   /** A member's entry, created (with its current capabilities) on first use. */
@@ -85,7 +100,10 @@ export class ListCache {
 
   /** Forgets a removed member; the listed views are re-checked. Returns whether it was known. */
   forget(serverId: string): boolean {
-    if (!this.#members.delete(serverId)) return false;
+    const entry = this.#members.get(serverId);
+    if (!entry) return false;
+    for (const list of LISTS) clearTimeout(entry.slots[list].retryTimer);
+    this.#members.delete(serverId);
     this.reconcileHot();
     return true;
   }
@@ -105,6 +123,20 @@ export class ListCache {
       }
     }
     return failures;
+  }
+
+  /**
+   * Whether the federated list lacks a member's current list, so that it will change by itself: the member's last
+   * fetch failed (it is missing, or served from its last good copy), or the member is (re)connecting.
+   */
+  incomplete(list: CatalogList): boolean {
+    for (const { serverId, state } of this.#source.getStatus()) {
+      const entry = this.#members.get(serverId);
+      if (entry && !this.offers(entry, list)) continue;
+      if (state === "connecting" || state === "reconnecting") return true;
+      if (entry?.slots[list].error !== undefined) return true;
+    }
+    return false;
   }
 
   /** The federated list: fetched from the usable members that need it, then (re)built if its parts changed. */
@@ -145,6 +177,8 @@ export class ListCache {
       slot.stale = true;
       slot.generation++;
       slot.failedAt = -Infinity;
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
       if (!this.#hot.has(list)) continue;
       if (entry.usable) void this.#ensureFresh(serverId, list).then(() => this.#reconcile(list));
       else this.#reconcile(list);
@@ -175,7 +209,7 @@ export class ListCache {
     const slot = this.entry(serverId).slots[list];
     if (slot.pending) return slot.pending;
     const generation = slot.generation;
-    slot.pending = this.#fetch(serverId, list).then((items) => {
+    slot.pending = this.#fetchRetrying(serverId, list).then((items) => {
       const seen = new Set<string>();
       slot.items = items.filter((item) => {
         const key = keyOf(list, item);
@@ -188,11 +222,49 @@ export class ListCache {
       slot.failedAt = -Infinity;
       slot.stale = slot.generation !== generation;
       slot.expiresAt = this.#expiry(serverId, list);
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
     }, (error) => {
       slot.error = error as FederationError;
       slot.failedAt = this.#settings.now();
+      this.#failed(serverId, list, slot);
     }).finally(() => slot.pending = undefined);
     return slot.pending;
+  }
+
+  /**
+   * One member's list, with one more attempt after a lost or refused connection: the member's failover has tried
+   * its other channel already; this attempt takes the channel that is up now, or wakes one (a data-only member's
+   * channel reconnects). A timeout or an error answer is not retried: the cold listing stays within `listTimeout`.
+   */
+  async #fetchRetrying(serverId: string, list: CatalogList): Promise<Item[]> {
+    try {
+      return await this.#limit.run(() => this.#fetch(serverId, list));
+    } catch (error) {
+      if (!(error instanceof ConnectionError) || error.code === "ERR_CLOSED" || !this.#members.has(serverId)) {
+        throw error;
+      }
+      return await this.#limit.run(() => this.#fetch(serverId, list));
+    }
+  }
+
+  /** A member's list failed for good this time: reported, and asked again by itself later if the list is listed. */
+  #failed(serverId: string, list: CatalogList, slot: Slot): void {
+    let retryIn: number | undefined;
+    if (this.#hot.has(list) && this.#members.has(serverId) && slot.retryTimer === undefined) {
+      retryIn = Math.max(this.#settings.retryAfter, MIN_RETRY_MS);
+      slot.retryTimer = setTimeout(() => {
+        slot.retryTimer = undefined;
+        // Still listed, still a member, still usable: fetch, and announce a change if the member is back.
+        const entry = this.#members.get(serverId);
+        if (!entry?.usable || !this.#hot.has(list)) return;
+        slot.failedAt = -Infinity;
+        void this.#ensureFresh(serverId, list).then(() => this.#reconcile(list));
+      }, retryIn);
+    }
+    this.#settings.events.dispatchEvent(
+      new CatalogListFailedEvent({ serverId, list, error: slot.error!, stale: slot.items !== undefined, retryIn }),
+    );
   }
 
   /**
