@@ -135,3 +135,32 @@ Deno.test("FederatedCatalog asks a member whose tools/list timed out again after
   assert.deepEqual(owners(await proxy.catalog.listTools()), ["a", "stalled"]);
   assert.deepEqual(proxy.catalog.cacheHint("tools"), HINT);
 });
+
+Deno.test("FederatedCatalog asks at most listConcurrency members at once", async () => {
+  const members = await Promise.all(["m0", "m1", "m2", "m3", "m4"].map((id) => start(id, "modern", false)));
+  const relays = members.map((m) => new ListDropRelay(m.port));
+  try {
+    await using proxy = new FederationProxy(SECRET, {
+      logger: quiet,
+      heartbeatInterval: 60_000,
+      catalog: { listConcurrency: 2, listTimeout: 1_000, retryAfter: 60_000 },
+    });
+    for (const [i, member] of members.entries()) {
+      await proxy.registerServer(config(`m${i}`, { data: relays[i]!.through(member.url) }));
+    }
+    for (const relay of relays) relay.fault = "hold";
+    const asked = () => relays.filter((r) => r.faulted > 0).length;
+    const listing = proxy.catalog.listTools();
+    await waitFor(() => asked() >= 2, 5_000, "the first two members asked");
+    // While the first two hold their answers, nobody else is asked.
+    for (let i = 0; i < 20; i++) {
+      assert.equal(asked(), 2);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(await listing, [], "every member timed out: an empty list, not an error");
+    assert.equal(asked(), 5, "each was asked in its turn");
+  } finally {
+    for (const relay of relays) await relay.close();
+    for (const member of members) await member.close();
+  }
+});
