@@ -106,7 +106,8 @@ async function fanOut(size: number, context: BenchContext): Promise<BenchRow[]> 
       ratio: formatRatio(coldResult.ratio),
       goal: "report",
       met: undefined,
-      note: `${listed} tools listed (${registered}/${size} members registered); member lists failed over all samples: ${failedMembers} ` +
+      note:
+        `${listed} tools listed (${registered}/${size} members registered); member lists failed over all samples: ${failedMembers} ` +
         `(floor: ${floorFailures} failed requests); ${DEFAULT_LIST_CONCURRENCY} members at a time on both sides; ` +
         `new catalog per sample`,
       data: { members: size, registered, ...coldResult, tools: listed, failedMembers, floorFailures },

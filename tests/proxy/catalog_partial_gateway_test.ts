@@ -23,7 +23,12 @@ function names(result: Record<string, unknown>): string[] {
 }
 
 Deno.test("Gateway tools/list with a member whose list fails: ttlMs 0 for 2026-07-28, list_changed for 2025-11-25 when it is back", async () => {
-  await using a = await startModernMember({ serverId: "a", secret: SECRET, control: true, cacheHints: { tools: HINT } });
+  await using a = await startModernMember({
+    serverId: "a",
+    secret: SECRET,
+    control: true,
+    cacheHints: { tools: HINT },
+  });
   await using flaky = await startModernMember({ serverId: "flaky", secret: SECRET, cacheHints: { tools: HINT } });
   await using relay = new ListDropRelay(flaky.port);
   await using proxy = new FederationProxy(SECRET, {

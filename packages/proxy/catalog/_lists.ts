@@ -8,6 +8,7 @@
 // and a change of a listed ("hot") list is reported through `onChange`.
 import { ConnectionError, type FederationError } from "../../core/errors.ts";
 import type { ServerCapabilities } from "../../core/mcp_types.ts";
+import type { MemberState } from "../events.ts";
 import { fnv1a, type PrefixMode } from "../_naming.ts";
 import { observe } from "./_observe.ts";
 import type { CatalogSource } from "./source.ts";
@@ -54,6 +55,16 @@ export class MemberEntry {
   };
   capabilities: ServerCapabilities | undefined;
   usable = false;
+  /** The member's state as its latest event told (`connecting` until one did). */
+  state: MemberState = "connecting";
+}
+
+/** When a listed view may be served again without looking at the members. */
+interface Snapshot {
+  /** The cache's revision the view was current at. */
+  revision: number;
+  /** Until when (the catalog's clock): the first cache-hint expiry or failed member's `retryAfter`. */
+  until: number;
 }
 
 /** Settings of a {@link ListCache}. */
@@ -80,6 +91,13 @@ export class ListCache {
   /** Lists that someone has listed: they are refreshed eagerly and announced. */
   #hot = new Set<CatalogList>();
   #limit: Limiter;
+  /**
+   * Bumped by everything that can change a view or make a member's list due for a fetch (a fetch ending, a member's
+   * event, a `list_changed`): a warm listing whose snapshot has the current revision is served as it is, without
+   * going over the members (O(1) however many there are).
+   */
+  #revision = 0;
+  #snapshots = new Map<CatalogList, Snapshot>();
 
   constructor(source: CatalogSource, settings: ListCacheSettings) {
     this.#source = source;
@@ -94,6 +112,7 @@ export class ListCache {
       entry = new MemberEntry();
       entry.capabilities = this.#source.getServerStatus(serverId)?.capabilities;
       this.#members.set(serverId, entry);
+      this.#revision++;
     }
     return entry;
   }
@@ -104,6 +123,7 @@ export class ListCache {
     if (!entry) return false;
     for (const list of LISTS) clearTimeout(entry.slots[list].retryTimer);
     this.#members.delete(serverId);
+    this.#revision++;
     this.reconcileHot();
     return true;
   }
@@ -130,18 +150,30 @@ export class ListCache {
    * fetch failed (it is missing, or served from its last good copy), or the member is (re)connecting.
    */
   incomplete(list: CatalogList): boolean {
-    for (const { serverId, state } of this.#source.getStatus()) {
-      const entry = this.#members.get(serverId);
-      if (entry && !this.offers(entry, list)) continue;
-      if (state === "connecting" || state === "reconnecting") return true;
-      if (entry?.slots[list].error !== undefined) return true;
+    for (const entry of this.#members.values()) {
+      if (!this.offers(entry, list)) continue;
+      if (entry.state === "connecting" || entry.state === "reconnecting") return true;
+      if (entry.slots[list].error !== undefined) return true;
     }
     return false;
+  }
+
+  /** A member's state changed (its event): its usability is noted, and every snapshot is outdated. */
+  setState(serverId: string, state: MemberState): MemberEntry {
+    const entry = this.entry(serverId);
+    entry.state = state;
+    entry.usable = state === "connected" || state === "degraded";
+    this.#revision++;
+    return entry;
   }
 
   /** The federated list: fetched from the usable members that need it, then (re)built if its parts changed. */
   async list(list: CatalogList): Promise<Item[]> {
     this.#hot.add(list);
+    const snapshot = this.#snapshots.get(list);
+    if (snapshot && snapshot.revision === this.#revision && this.#settings.now() < snapshot.until) {
+      return this.#views.get(list)!.items;
+    }
     let pending: Promise<void>[] | undefined;
     for (const serverId of this.#source.getConnectedServers()) {
       if (this.#needsFetch(serverId, list)) (pending ??= []).push(this.#ensureFresh(serverId, list));
@@ -150,7 +182,25 @@ export class ListCache {
       await Promise.all(pending);
       this.#reconcile(list);
     }
-    return this.#view(list).items;
+    const revision = this.#revision;
+    const view = this.#view(list);
+    this.#snapshot(list, revision);
+    return view.items;
+  }
+
+  /**
+   * Notes that the view of a list is current at `revision`, unless a member's list is due for a fetch already (a
+   * change arrived while the others were fetched): then the next listing looks at the members again.
+   */
+  #snapshot(list: CatalogList, revision: number): void {
+    this.#snapshots.delete(list);
+    let until = Infinity;
+    for (const serverId of this.#source.getConnectedServers()) {
+      if (this.#needsFetch(serverId, list)) return;
+      const slot = this.entry(serverId).slots[list];
+      until = Math.min(until, slot.expiresAt, slot.error ? slot.failedAt + this.#settings.retryAfter : Infinity);
+    }
+    if (revision === this.#revision) this.#snapshots.set(list, { revision, until });
   }
 
   /** The current view of a list, if it was ever built. */
@@ -179,6 +229,7 @@ export class ListCache {
       slot.failedAt = -Infinity;
       clearTimeout(slot.retryTimer);
       slot.retryTimer = undefined;
+      this.#revision++;
       if (!this.#hot.has(list)) continue;
       if (entry.usable) void this.#ensureFresh(serverId, list).then(() => this.#reconcile(list));
       else this.#reconcile(list);
@@ -187,6 +238,7 @@ export class ListCache {
 
   /** Re-checks every listed list (after a member became unusable or left). */
   reconcileHot(): void {
+    this.#revision++;
     for (const list of this.#hot) this.#reconcile(list);
   }
 
@@ -228,7 +280,10 @@ export class ListCache {
       slot.error = error as FederationError;
       slot.failedAt = this.#settings.now();
       this.#failed(serverId, list, slot);
-    }).finally(() => slot.pending = undefined);
+    }).finally(() => {
+      slot.pending = undefined;
+      this.#revision++;
+    });
     return slot.pending;
   }
 
@@ -259,6 +314,7 @@ export class ListCache {
         const entry = this.#members.get(serverId);
         if (!entry?.usable || !this.#hot.has(list)) return;
         slot.failedAt = -Infinity;
+        this.#revision++;
         void this.#ensureFresh(serverId, list).then(() => this.#reconcile(list));
       }, retryIn);
     }
@@ -287,6 +343,7 @@ export class ListCache {
       slot.expiresAt = -Infinity;
       any = true;
     }
+    if (any) this.#revision++;
     return any;
   }
 
