@@ -6,7 +6,8 @@
  * - Cold: a new catalog per sample lists every member (at most `listConcurrency` members at a time, the catalog's
  *   default), against the floor: the same members' own lists, fetched with the same bound through
  *   `proxy.listTools()`, without federation. A sample counts the tools listed and the members that failed
- *   (`listFailed`); the list itself never fails.
+ *   (`listFailed`, by error code); the list itself never fails. A sample's catalog does not follow member events
+ *   (else every earlier sample's catalog would fetch again on each reconnection).
  * - Warm: `listTools()` on a catalog that has listed (cached, within the members' cache hints; the merged hint is
  *   checked to be the members' own, i.e. the list is complete), against the floor of one member's own `tools/list`
  *   round trip.
@@ -18,7 +19,7 @@
  */
 
 import { FederatedCatalog } from "../../packages/proxy/catalog.ts";
-import type { FederationProxy } from "../../packages/proxy/mod.ts";
+import type { CatalogSource, FederationProxy } from "../../packages/proxy/mod.ts";
 import { DEFAULT_LIST_CONCURRENCY } from "../../packages/proxy/catalog/_options.ts";
 import { memberConfig, newProxy, startMembers } from "./_clients.ts";
 import type { ServedMember } from "./bench_member.ts";
@@ -55,6 +56,32 @@ async function bounded<T, R>(
   return results;
 }
 
+/**
+ * The proxy as the source of a one-off catalog: the same members and calls, but no events, so that the catalog of an
+ * earlier sample does not keep following the members (each would fetch again on every reconnection) once measured.
+ */
+function unfollowed(proxy: FederationProxy): CatalogSource {
+  return new Proxy(proxy, {
+    get(target, key) {
+      if (key === "addEventListener") return () => {};
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as unknown as CatalogSource;
+}
+
+/** Counts errors by code. */
+function countCode(counts: Record<string, number>, error: unknown): void {
+  const code = (error as { code?: unknown })?.code;
+  const key = typeof code === "string" ? code : error instanceof Error ? error.name : "unknown";
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+function formatCounts(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  return entries.length === 0 ? "0" : entries.map(([code, n]) => `${n} ${code}`).join(", ");
+}
+
 async function register(proxy: FederationProxy, served: readonly ServedMember[]): Promise<number> {
   const results = await bounded(served, REGISTER_AT_ONCE, (m) => proxy.registerServer(memberConfig(m)));
   return results.filter((r) => r.status === "fulfilled").length;
@@ -74,16 +101,17 @@ async function fanOut(size: number, context: BenchContext): Promise<BenchRow[]> 
   const ids = proxy.getConnectedServers();
 
   let listed = 0;
-  let failedMembers = 0;
-  let floorFailures = 0;
+  const failedMembers: Record<string, number> = {};
+  const floorFailures: Record<string, number> = {};
+  const source = unfollowed(proxy);
   const cold = async () => {
-    const catalog = new FederatedCatalog(proxy);
-    catalog.addEventListener("listFailed", () => failedMembers++);
+    const catalog = new FederatedCatalog(source);
+    catalog.addEventListener("listFailed", (event) => countCode(failedMembers, event.error));
     listed = (await catalog.listTools()).length;
   };
   const floor = async () => {
     const results = await bounded(ids, DEFAULT_LIST_CONCURRENCY, (id) => proxy.listTools(id));
-    floorFailures += results.filter((r) => r.status === "rejected").length;
+    for (const r of results) if (r.status === "rejected") countCode(floorFailures, r.reason);
   };
   context.log(`catalog: ${size} members, cold`);
   const coldResult = await compareInterleaved(cold, floor, { rounds: counts.cold, perRound: 1, warmup: 1 });
@@ -107,8 +135,10 @@ async function fanOut(size: number, context: BenchContext): Promise<BenchRow[]> 
       goal: "report",
       met: undefined,
       note:
-        `${listed} tools listed (${registered}/${size} members registered); member lists failed over all samples: ${failedMembers} ` +
-        `(floor: ${floorFailures} failed requests); ${DEFAULT_LIST_CONCURRENCY} members at a time on both sides; ` +
+        `${listed} tools listed (${registered}/${size} members registered); member lists failed over all samples: ${
+          formatCounts(failedMembers)
+        } ` +
+        `(floor: ${formatCounts(floorFailures)}); ${DEFAULT_LIST_CONCURRENCY} members at a time on both sides; ` +
         `new catalog per sample`,
       data: { members: size, registered, ...coldResult, tools: listed, failedMembers, floorFailures },
     },
