@@ -319,7 +319,14 @@ export class ListCache {
       }, retryIn);
     }
     this.#settings.events.dispatchEvent(
-      new CatalogListFailedEvent({ serverId, list, error: slot.error!, stale: slot.items !== undefined, retryIn }),
+      new CatalogListFailedEvent({
+        serverId,
+        list,
+        error: slot.error!,
+        // Its last good copy is in the federated list while the member is usable.
+        stale: slot.items !== undefined && this.#members.get(serverId)?.usable === true,
+        retryIn,
+      }),
     );
   }
 
