@@ -10,7 +10,7 @@ import {
   FederationProxy,
   TimeoutError,
 } from "../../mod.ts";
-import { SECRET, waitFor } from "../_support/members.ts";
+import { recordingLogger, SECRET, waitFor } from "../_support/members.ts";
 import { quiet } from "../_support/catalog_members.ts";
 import { ListDropRelay } from "../_support/list_drop_relay.ts";
 import { type ModernMember, startModernMember } from "../fixtures/modern_member.ts";
@@ -60,8 +60,9 @@ for (const era of ["modern", "legacy"] as const) {
     // Data-only: no other channel to fail over to.
     await using flaky = await start("flaky", era, false);
     await using relay = new ListDropRelay(flaky.port);
+    const log = recordingLogger();
     await using proxy = new FederationProxy(SECRET, {
-      logger: quiet,
+      logger: log.logger,
       heartbeatInterval: 60_000,
       catalog: { retryAfter: 200 },
     });
@@ -89,6 +90,9 @@ for (const era of ["modern", "legacy"] as const) {
     assert.equal(failed[0]!.stale, false);
     assert.equal(failed[0]!.retryIn, 200);
     assert.deepEqual(proxy.catalog.failures().map((f) => f.serverId), ["flaky"]);
+    const warned = log.lines.filter((line) => line.startsWith("warn A member's list is left out"));
+    assert.equal(warned.length, 1, log.lines.join("\n"));
+    assert.match(warned[0]!, /"serverId":"flaky","list":"tools"/);
     // An incomplete list is not to be cached.
     if (era === "modern") assert.deepEqual(proxy.catalog.cacheHint("tools"), { ttlMs: 0, cacheScope: "public" });
     else assert.equal(proxy.catalog.cacheHint("tools").ttlMs, 0);
