@@ -50,6 +50,7 @@ export {
 export {
   CatalogEvent,
   CatalogListChangedEvent,
+  CatalogListFailedEvent,
   CatalogMessageEvent,
   CatalogRequestEvent,
   checkOutboundUrl,
@@ -125,6 +126,7 @@ export type {
   CatalogFailure,
   CatalogList,
   CatalogListChangeType,
+  CatalogListFailedEventInit,
   CatalogMessageEventInit,
   CatalogOptions,
   CatalogRequestEventInit,

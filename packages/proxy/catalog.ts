@@ -39,6 +39,8 @@ export {
   type CatalogEventType,
   CatalogListChangedEvent,
   type CatalogListChangeType,
+  CatalogListFailedEvent,
+  type CatalogListFailedEventInit,
   CatalogMessageEvent,
   type CatalogMessageEventInit,
   CatalogRequestEvent,

@@ -161,7 +161,20 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
    * ```
    */
   get catalog(): FederatedCatalog {
-    return this.#catalog ??= new FederatedCatalog(this, this.#options.catalog);
+    if (this.#catalog) return this.#catalog;
+    const catalog = new FederatedCatalog(this, this.#options.catalog);
+    // A member left out of a federated list is worth a line in the log (the list itself does not fail).
+    catalog.addEventListener(
+      "listFailed",
+      (event) =>
+        this.#logger.warn("A member's list is left out of the federated list", {
+          serverId: event.serverId,
+          list: event.list,
+          error: event.error.message,
+          retryInMs: event.retryIn,
+        }),
+    );
+    return this.#catalog = catalog;
   }
 
   /**

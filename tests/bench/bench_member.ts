@@ -51,6 +51,8 @@ export interface MemberProcessArgs {
   echo?: boolean;
   /** Answer data-endpoint POSTs with JSON bodies instead of SSE streams. */
   jsonResponse?: boolean;
+  /** With `tools`: the cache hint (`ttlMs`, public) of `tools/list` results, in ms. */
+  cacheTtl?: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export function memberArgs(args: MemberProcessArgs): string[] {
   if (args.port !== undefined) out.push("--port", String(args.port));
   if (args.echo) out.push("--echo");
   if (args.jsonResponse) out.push("--json-response");
+  if (args.cacheTtl !== undefined) out.push("--cache-ttl", String(args.cacheTtl));
   return out;
 }
 
@@ -84,9 +87,10 @@ export function memberId(prefix: string, index: number): string {
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The integration tests' server, or with `tools` a server of exactly that many echo-like tools. */
-function memberServer(serverId: string, tools: number | undefined): McpServer {
+function memberServer(serverId: string, tools: number | undefined, cacheTtl: number | undefined): McpServer {
   if (tools === undefined) return createTestServer(serverId, newStats());
-  const server = new McpServer({ name: `bench-${serverId}`, version: "1.0.0" });
+  const cacheHints = cacheTtl === undefined ? {} : { "tools/list": { ttlMs: cacheTtl, cacheScope: "public" as const } };
+  const server = new McpServer({ name: `bench-${serverId}`, version: "1.0.0" }, { cacheHints });
   for (let i = 0; i < tools; i++) {
     server.registerTool(`tool_${i}`, {
       description: `Tool ${i} of ${serverId}: echoes the query`,
@@ -115,18 +119,20 @@ async function main(): Promise<void> {
       port: { type: "string" },
       echo: { type: "boolean", default: false },
       "json-response": { type: "boolean", default: false },
+      "cache-ttl": { type: "string" },
     },
   });
   const count = Number(values.members);
   const tools = values.tools === undefined ? undefined : Number(values.tools);
   const port = values.port === undefined ? 0 : Number(values.port);
+  const cacheTtl = values["cache-ttl"] === undefined ? undefined : Number(values["cache-ttl"]);
   const verifier = new AuthManager(SECRET);
   const handles: MemberHandle[] = await Promise.all(
     Array.from({ length: count }, (_, i) => {
       const serverId = memberId(values.prefix, i);
       return serveMember({
         serverId,
-        server: () => memberServer(serverId, tools),
+        server: () => memberServer(serverId, tools, cacheTtl),
         verifier,
         control: { port },
         data: { jsonResponse: values["json-response"] },

@@ -1,13 +1,20 @@
 // Internal: the catalog's list cache. Each member's four lists are fetched on demand (each page within
-// `listTimeout`), cached with a fingerprint, marked stale by `list_changed` or a reconnection, and kept when a
-// fetch fails (retried after `retryAfter`). The federated view of a list is rebuilt only when the fingerprint of
-// its parts changes, and a change of a listed ("hot") list is reported through `onChange`.
-import type { FederationError } from "../../core/errors.ts";
+// `listTimeout`, at most `listConcurrency` members at a time), cached with a fingerprint, marked stale by
+// `list_changed` or a reconnection, and kept when a fetch fails. A fetch that lost its connection is tried once more
+// (the member's own failover has already tried its other channel; the second attempt takes whichever channel is up
+// then, or wakes one). A member that still fails is reported (`listFailed`), left out of the federated list (or kept
+// with its last good copy), makes the list's merged cache hint `0`, and is asked again after `retryAfter` by itself
+// when its list is listed. The federated view of a list is rebuilt only when the fingerprint of its parts changes,
+// and a change of a listed ("hot") list is reported through `onChange`.
+import { ConnectionError, type FederationError } from "../../core/errors.ts";
 import type { ServerCapabilities } from "../../core/mcp_types.ts";
+import type { MemberState } from "../events.ts";
 import { fnv1a, type PrefixMode } from "../_naming.ts";
 import { observe } from "./_observe.ts";
 import type { CatalogSource } from "./source.ts";
 import type { CatalogFailure, CatalogList } from "./types.ts";
+import { CatalogListFailedEvent } from "./events.ts";
+import { Limiter } from "./_limit.ts";
 import { buildView, type Item, keyOf, type Owner, type View } from "./_views.ts";
 
 /** Every list, in a fixed order. */
@@ -31,7 +38,12 @@ class Slot {
   failedAt = -Infinity;
   /** When the items go stale by their cache hint (a modern member followed without a listen stream). */
   expiresAt = Infinity;
+  /** The timer that asks a failing member again by itself. */
+  retryTimer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/** Least delay before a failing member is asked again by itself, in ms (whatever `retryAfter` says). */
+const MIN_RETRY_MS = 100;
 
 /** What the cache keeps per member. */
 export class MemberEntry {
@@ -43,6 +55,16 @@ export class MemberEntry {
   };
   capabilities: ServerCapabilities | undefined;
   usable = false;
+  /** The member's state as its latest event told (`connecting` until one did). */
+  state: MemberState = "connecting";
+}
+
+/** When a listed view may be served again without looking at the members. */
+interface Snapshot {
+  /** The cache's revision the view was current at. */
+  revision: number;
+  /** Until when (the catalog's clock): the first cache-hint expiry or failed member's `retryAfter`. */
+  until: number;
 }
 
 /** Settings of a {@link ListCache}. */
@@ -51,8 +73,10 @@ export interface ListCacheSettings {
   resourcePrefix: PrefixMode;
   listTimeout: number;
   retryAfter: number;
+  /** Members' list requests in flight at once, at most. */
+  listConcurrency: number;
   now: () => number;
-  /** Where `request` events of list fetches go. */
+  /** Where `request` and `listFailed` events of list fetches go. */
   events: EventTarget;
   /** A listed list's federated view changed. */
   onChange: (list: CatalogList) => void;
@@ -66,10 +90,19 @@ export class ListCache {
   #views = new Map<CatalogList, View>();
   /** Lists that someone has listed: they are refreshed eagerly and announced. */
   #hot = new Set<CatalogList>();
+  #limit: Limiter;
+  /**
+   * Bumped by everything that can change a view or make a member's list due for a fetch (a fetch ending, a member's
+   * event, a `list_changed`): a warm listing whose snapshot has the current revision is served as it is, without
+   * going over the members (O(1) however many there are).
+   */
+  #revision = 0;
+  #snapshots = new Map<CatalogList, Snapshot>();
 
   constructor(source: CatalogSource, settings: ListCacheSettings) {
     this.#source = source;
     this.#settings = settings;
+    this.#limit = new Limiter(settings.listConcurrency);
   }
 
   /** A member's entry, created (with its current capabilities) on first use. */
@@ -79,13 +112,18 @@ export class ListCache {
       entry = new MemberEntry();
       entry.capabilities = this.#source.getServerStatus(serverId)?.capabilities;
       this.#members.set(serverId, entry);
+      this.#revision++;
     }
     return entry;
   }
 
   /** Forgets a removed member; the listed views are re-checked. Returns whether it was known. */
   forget(serverId: string): boolean {
-    if (!this.#members.delete(serverId)) return false;
+    const entry = this.#members.get(serverId);
+    if (!entry) return false;
+    for (const list of LISTS) clearTimeout(entry.slots[list].retryTimer);
+    this.#members.delete(serverId);
+    this.#revision++;
     this.reconcileHot();
     return true;
   }
@@ -107,9 +145,35 @@ export class ListCache {
     return failures;
   }
 
+  /**
+   * Whether the federated list lacks a member's current list, so that it will change by itself: the member's last
+   * fetch failed (it is missing, or served from its last good copy), or the member is (re)connecting.
+   */
+  incomplete(list: CatalogList): boolean {
+    for (const entry of this.#members.values()) {
+      if (!this.offers(entry, list)) continue;
+      if (entry.state === "connecting" || entry.state === "reconnecting") return true;
+      if (entry.slots[list].error !== undefined) return true;
+    }
+    return false;
+  }
+
+  /** A member's state changed (its event): its usability is noted, and every snapshot is outdated. */
+  setState(serverId: string, state: MemberState): MemberEntry {
+    const entry = this.entry(serverId);
+    entry.state = state;
+    entry.usable = state === "connected" || state === "degraded";
+    this.#revision++;
+    return entry;
+  }
+
   /** The federated list: fetched from the usable members that need it, then (re)built if its parts changed. */
   async list(list: CatalogList): Promise<Item[]> {
     this.#hot.add(list);
+    const snapshot = this.#snapshots.get(list);
+    if (snapshot && snapshot.revision === this.#revision && this.#settings.now() < snapshot.until) {
+      return this.#views.get(list)!.items;
+    }
     let pending: Promise<void>[] | undefined;
     for (const serverId of this.#source.getConnectedServers()) {
       if (this.#needsFetch(serverId, list)) (pending ??= []).push(this.#ensureFresh(serverId, list));
@@ -118,7 +182,25 @@ export class ListCache {
       await Promise.all(pending);
       this.#reconcile(list);
     }
-    return this.#view(list).items;
+    const revision = this.#revision;
+    const view = this.#view(list);
+    this.#snapshot(list, revision);
+    return view.items;
+  }
+
+  /**
+   * Notes that the view of a list is current at `revision`, unless a member's list is due for a fetch already (a
+   * change arrived while the others were fetched): then the next listing looks at the members again.
+   */
+  #snapshot(list: CatalogList, revision: number): void {
+    this.#snapshots.delete(list);
+    let until = Infinity;
+    for (const serverId of this.#source.getConnectedServers()) {
+      if (this.#needsFetch(serverId, list)) return;
+      const slot = this.entry(serverId).slots[list];
+      until = Math.min(until, slot.expiresAt, slot.error ? slot.failedAt + this.#settings.retryAfter : Infinity);
+    }
+    if (revision === this.#revision) this.#snapshots.set(list, { revision, until });
   }
 
   /** The current view of a list, if it was ever built. */
@@ -145,6 +227,9 @@ export class ListCache {
       slot.stale = true;
       slot.generation++;
       slot.failedAt = -Infinity;
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
+      this.#revision++;
       if (!this.#hot.has(list)) continue;
       if (entry.usable) void this.#ensureFresh(serverId, list).then(() => this.#reconcile(list));
       else this.#reconcile(list);
@@ -153,6 +238,7 @@ export class ListCache {
 
   /** Re-checks every listed list (after a member became unusable or left). */
   reconcileHot(): void {
+    this.#revision++;
     for (const list of this.#hot) this.#reconcile(list);
   }
 
@@ -175,7 +261,7 @@ export class ListCache {
     const slot = this.entry(serverId).slots[list];
     if (slot.pending) return slot.pending;
     const generation = slot.generation;
-    slot.pending = this.#fetch(serverId, list).then((items) => {
+    slot.pending = this.#fetchRetrying(serverId, list).then((items) => {
       const seen = new Set<string>();
       slot.items = items.filter((item) => {
         const key = keyOf(list, item);
@@ -188,11 +274,60 @@ export class ListCache {
       slot.failedAt = -Infinity;
       slot.stale = slot.generation !== generation;
       slot.expiresAt = this.#expiry(serverId, list);
+      clearTimeout(slot.retryTimer);
+      slot.retryTimer = undefined;
     }, (error) => {
       slot.error = error as FederationError;
       slot.failedAt = this.#settings.now();
-    }).finally(() => slot.pending = undefined);
+      this.#failed(serverId, list, slot);
+    }).finally(() => {
+      slot.pending = undefined;
+      this.#revision++;
+    });
     return slot.pending;
+  }
+
+  /**
+   * One member's list, with one more attempt after a lost or refused connection: the member's failover has tried
+   * its other channel already; this attempt takes the channel that is up now, or wakes one (a data-only member's
+   * channel reconnects). A timeout or an error answer is not retried: the cold listing stays within `listTimeout`.
+   */
+  async #fetchRetrying(serverId: string, list: CatalogList): Promise<Item[]> {
+    try {
+      return await this.#limit.run(() => this.#fetch(serverId, list));
+    } catch (error) {
+      if (!(error instanceof ConnectionError) || error.code === "ERR_CLOSED" || !this.#members.has(serverId)) {
+        throw error;
+      }
+      return await this.#limit.run(() => this.#fetch(serverId, list));
+    }
+  }
+
+  /** A member's list failed for good this time: reported, and asked again by itself later if the list is listed. */
+  #failed(serverId: string, list: CatalogList, slot: Slot): void {
+    let retryIn: number | undefined;
+    if (this.#hot.has(list) && this.#members.has(serverId) && slot.retryTimer === undefined) {
+      retryIn = Math.max(this.#settings.retryAfter, MIN_RETRY_MS);
+      slot.retryTimer = setTimeout(() => {
+        slot.retryTimer = undefined;
+        // Still listed, still a member, still usable: fetch, and announce a change if the member is back.
+        const entry = this.#members.get(serverId);
+        if (!entry?.usable || !this.#hot.has(list)) return;
+        slot.failedAt = -Infinity;
+        this.#revision++;
+        void this.#ensureFresh(serverId, list).then(() => this.#reconcile(list));
+      }, retryIn);
+    }
+    this.#settings.events.dispatchEvent(
+      new CatalogListFailedEvent({
+        serverId,
+        list,
+        error: slot.error!,
+        // Its last good copy is in the federated list while the member is usable.
+        stale: slot.items !== undefined && this.#members.get(serverId)?.usable === true,
+        retryIn,
+      }),
+    );
   }
 
   /**
@@ -215,6 +350,7 @@ export class ListCache {
       slot.expiresAt = -Infinity;
       any = true;
     }
+    if (any) this.#revision++;
     return any;
   }
 

@@ -39,9 +39,7 @@ export interface Followers {
 /** Starts following the source's members: their current usability, then every state change and notification. */
 export function followMembers(parts: Followers): void {
   const { source, lists } = parts;
-  for (const status of source.getStatus()) {
-    lists.entry(status.serverId).usable = status.state === "connected" || status.state === "degraded";
-  }
+  for (const status of source.getStatus()) lists.setState(status.serverId, status.state);
   for (const type of STATE_EVENTS) source.addEventListener(type, (event) => onState(parts, event));
   source.addEventListener("notification", (event) => onNotification(parts, event));
 }
@@ -54,10 +52,9 @@ function onState(parts: Followers, event: MemberStateEvent): void {
     lists.forget(serverId);
     return;
   }
-  const entry = lists.entry(serverId);
-  const usable = type === "connected" || type === "degraded";
-  const wasUsable = entry.usable;
-  entry.usable = usable;
+  const wasUsable = lists.entry(serverId).usable;
+  const entry = lists.setState(serverId, type);
+  const usable = entry.usable;
   if (usable && (!wasUsable || type === "connected")) {
     // New, back, or a channel re-initialized: the member may have restarted with other lists and sessions.
     entry.capabilities = source.getServerStatus(serverId)?.capabilities ?? entry.capabilities;

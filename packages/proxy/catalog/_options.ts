@@ -2,16 +2,23 @@
 import type { PrefixMode } from "../_naming.ts";
 import type { CatalogOptions } from "./types.ts";
 
+/** How many members' list requests a catalog has in flight at once, by default. */
+export const DEFAULT_LIST_CONCURRENCY = 64;
+
 /** Every option of a catalog, defaults applied. */
 export interface CatalogPlan {
   prefix: PrefixMode;
   resourcePrefix: PrefixMode;
   listTimeout: number;
   retryAfter: number;
+  listConcurrency: number;
   now: () => number;
 }
 
-/** Applies the defaults; throws `RangeError` for an unknown prefix mode or a negative or non-finite timeout. */
+/**
+ * Applies the defaults; throws `RangeError` for an unknown prefix mode, a negative or non-finite timeout, or a
+ * `listConcurrency` below 1.
+ */
 export function resolveCatalogOptions(options: CatalogOptions): CatalogPlan {
   const prefix: PrefixMode = options.prefix ?? "always";
   const resourcePrefix: PrefixMode = options.resourcePrefix ?? "on-collision";
@@ -25,5 +32,16 @@ export function resolveCatalogOptions(options: CatalogOptions): CatalogPlan {
   for (const [name, value] of [["listTimeout", listTimeout], ["retryAfter", retryAfter]] as const) {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`Invalid ${name} ${value}: must be ms >= 0`);
   }
-  return { prefix, resourcePrefix, listTimeout, retryAfter, now: options.now ?? (() => performance.now()) };
+  const listConcurrency = options.listConcurrency ?? DEFAULT_LIST_CONCURRENCY;
+  if (!Number.isSafeInteger(listConcurrency) || listConcurrency < 1) {
+    throw new RangeError(`Invalid listConcurrency ${listConcurrency}: must be an integer >= 1`);
+  }
+  return {
+    prefix,
+    resourcePrefix,
+    listTimeout,
+    retryAfter,
+    listConcurrency,
+    now: options.now ?? (() => performance.now()),
+  };
 }

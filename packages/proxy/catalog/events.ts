@@ -15,13 +15,16 @@
 
 import type { FederationError } from "../../core/errors.ts";
 import type { TypedEventListener } from "../../core/typed_event_target.ts";
+import type { CatalogList } from "./types.ts";
 
 /**
  * Types of catalog events:
  * - `toolsChanged`, `resourcesChanged`, `promptsChanged`: the federated list differs from the one last listed;
  * - `resourceUpdated`: a member sent `notifications/resources/updated` (`uri` is the federated URI);
  * - `message`: a member sent a log message (`notifications/message`, in `params`);
- * - `request`: a request to a member ended (`method`, `outcome`, `durationMs`, `error`).
+ * - `request`: a request to a member ended (`method`, `outcome`, `durationMs`, `error`);
+ * - `listFailed`: a member's list could not be fetched (after its retry): the federated list goes without it (or
+ *   with its last good list) until it answers again.
  */
 export type CatalogEventType =
   | "toolsChanged"
@@ -29,7 +32,8 @@ export type CatalogEventType =
   | "promptsChanged"
   | "resourceUpdated"
   | "message"
-  | "request";
+  | "request"
+  | "listFailed";
 
 /** The catalog event types that announce a changed federated list. */
 export type CatalogListChangeType = "toolsChanged" | "resourcesChanged" | "promptsChanged";
@@ -252,6 +256,66 @@ export class CatalogRequestEvent extends CatalogEvent {
   }
 }
 
+/** Fields of a {@link CatalogListFailedEvent}. */
+export interface CatalogListFailedEventInit {
+  /** The member whose list failed. */
+  serverId: string;
+  /** Which list. */
+  list: CatalogList;
+  /** Why (after the member's failover to its other channel and the catalog's own retry). */
+  error: FederationError;
+  /** Whether the federated list keeps the member's last good copy of it (else the member is missing from it). */
+  stale: boolean;
+  /** In how many ms the catalog asks the member again by itself (when the list is listed), if it will. */
+  retryIn: number | undefined;
+}
+
+/**
+ * A member's list could not be fetched, even after its failover to its other channel and one retry: the federated
+ * list is served without it (or with its last good copy, `stale`), its merged cache hint says `ttlMs: 0`, and the
+ * member is asked again after `retryAfter`; when it answers, the list's change event follows. The federated list
+ * itself does not fail.
+ *
+ * @example
+ * ```ts
+ * import { CatalogListFailedEvent, ConnectionError } from "@federated-mcp/federation";
+ *
+ * const error = new ConnectionError("Connection to server 'a' (data) was lost during tools/list", { serverId: "a" });
+ * const event = new CatalogListFailedEvent({ serverId: "a", list: "tools", error, stale: false, retryIn: 5_000 });
+ * console.log(event.type, event.serverId, event.list, event.error.code);
+ * ```
+ */
+export class CatalogListFailedEvent extends CatalogEvent {
+  /** The member concerned. */
+  declare readonly serverId: string;
+  /** Which list. */
+  readonly list: CatalogList;
+  /** Why. */
+  readonly error: FederationError;
+  /** Whether its last good copy is served meanwhile. */
+  readonly stale: boolean;
+  /** In how many ms it is asked again by itself, if it will be. */
+  readonly retryIn: number | undefined;
+
+  /**
+   * Creates the event.
+   *
+   * @param init Member, list, error, and what happens next.
+   */
+  constructor(init: CatalogListFailedEventInit) {
+    super("listFailed", init);
+    this.list = init.list;
+    this.error = init.error;
+    this.stale = init.stale;
+    this.retryIn = init.retryIn;
+  }
+
+  /** Always `listFailed`. */
+  override get type(): "listFailed" {
+    return "listFailed";
+  }
+}
+
 /** Each catalog event type with its event class: what a listener of that type receives. */
 export interface CatalogEventMap {
   /** The federated tool list changed. */
@@ -266,6 +330,8 @@ export interface CatalogEventMap {
   message: CatalogMessageEvent;
   /** A request to a member ended. */
   request: CatalogRequestEvent;
+  /** A member's list could not be fetched. */
+  listFailed: CatalogListFailedEvent;
 }
 
 /** A listener of one catalog event type: a function or an object with `handleEvent`. */

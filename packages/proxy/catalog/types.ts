@@ -38,8 +38,17 @@ export interface CatalogOptions {
   resourcePrefix?: PrefixMode | undefined;
   /** Time one member may take to answer one list request (each page), in ms. @default {5000} */
   listTimeout?: number | undefined;
-  /** After a member failed to list, how long its last good list (or nothing) is served before asking again, in ms. @default {5000} */
+  /**
+   * After a member failed to list, how long its last good list (or nothing) is served before asking again, in ms; a
+   * list that was listed is then fetched again by itself (at least 100 ms later), and a change is announced.
+   * @default {5000}
+   */
   retryAfter?: number | undefined;
+  /**
+   * How many members' list requests the catalog has in flight at once (a cold listing of a large federation asks
+   * the members in waves of this size rather than all at the same moment). @default {64}
+   */
+  listConcurrency?: number | undefined;
   /** Clock in ms, for `retryAfter`. @default {performance.now} */
   now?: (() => number) | undefined;
 }
