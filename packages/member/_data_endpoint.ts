@@ -209,7 +209,7 @@ export class DataEndpoint {
       ...(body?.json ? { parsedBody: body.parsed } : {}),
     };
     // A POST of one request may be answered with plain JSON when its stream would carry nothing but the response.
-    const single = !this.#jsonResponse && body?.json === true && isRequest(body.parsed) ? req.signal : undefined;
+    const single = !this.#jsonResponse && body?.json === true && isRequest(body.parsed);
     return await this.#run(
       session,
       method === "GET" ? "stream" : "request",
@@ -424,7 +424,7 @@ export class DataEndpoint {
     kind: "request" | "stream",
     grant: Grant,
     handle: () => Promise<Response>,
-    single?: AbortSignal,
+    single = false,
   ): Promise<Response> {
     const ctx = this.#ctx;
     session.active++;
@@ -454,9 +454,9 @@ export class DataEndpoint {
       return rpcErrorResponse(500, -32603, "Internal error");
     }
     let streaming = isEventStream(response);
-    if (streaming && single !== undefined) {
+    if (streaming && single) {
       try {
-        response = await answerJsonWhenOnlyResponse(response, JSON_ANSWER_WINDOW_MS, single);
+        response = await answerJsonWhenOnlyResponse(response, JSON_ANSWER_WINDOW_MS);
       } catch (error) {
         end();
         ctx.logger.error("Data request failed", { serverId: ctx.serverId, error: String(error) });
