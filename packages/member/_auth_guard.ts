@@ -68,9 +68,18 @@ export function sameIdentity(a: Identity, b: Identity): boolean {
 }
 
 /**
+ * How long a verified token is taken as verified without checking its signature again, in ms: the window in which
+ * a key taken out of the verifier still admits the tokens it signed (and verified here lately).
+ */
+export const VERIFIED_MAX_AGE_MS = 30_000;
+/** Most verified tokens remembered (the oldest is forgotten beyond it). */
+const VERIFIED_KEPT = 1_000;
+
+/**
  * Verifies bearer tokens for one member: pinned algorithm and key (the AuthManager's), required `exp` strictly in
- * the future on the member's clock, `aud` = serverId, `iss` when configured. Logs refusals at debug with the
- * error code only, never the token.
+ * the future on the member's clock, `aud` = serverId, `iss` when configured. A token verified in the last
+ * {@link VERIFIED_MAX_AGE_MS} is not verified again (its expiry is). Logs refusals at debug with the error code
+ * only, never the token.
  */
 export class AuthGuard {
   #manager: AuthManager;
@@ -78,6 +87,8 @@ export class AuthGuard {
   #issuer: string | undefined;
   #now: () => number;
   #logger: Logger;
+  /** Tokens verified lately (the exact string), with their grant and when they were verified. */
+  #verified = new Map<string, { grant: Grant; at: number }>();
 
   constructor(
     manager: AuthManager,
@@ -99,6 +110,21 @@ export class AuthGuard {
     if (typeof token !== "string") {
       throw new AuthenticationError("ERR_AUTH_MALFORMED", "Token is missing or not a string");
     }
+    // The proxy sends the same token with every request of a connection: a token verified in the last
+    // VERIFIED_MAX_AGE_MS is taken as verified (its signature was; its expiry is checked again).
+    const now = this.#now();
+    const known = this.#verified.get(token);
+    if (known !== undefined) {
+      if (now - known.at < VERIFIED_MAX_AGE_MS && known.grant.exp * 1000 > now) return known.grant;
+      this.#verified.delete(token);
+    }
+    const grant = await this.#verifyNow(token);
+    this.#verified.set(token, { grant, at: now });
+    if (this.#verified.size > VERIFIED_KEPT) this.#verified.delete(this.#verified.keys().next().value!);
+    return grant;
+  }
+
+  async #verifyNow(token: string): Promise<Grant> {
     let claims: TokenPayload;
     try {
       claims = await this.#manager.verifyToken(
