@@ -1,5 +1,6 @@
 // Internal: bearer-token checks shared by the control and data endpoints.
 
+import { VerifiedTokens } from "../core/_verified_tokens.ts";
 import { jsonResponse } from "../core/_http.ts";
 import { AuthenticationError } from "../core/errors.ts";
 import type { AuthManager, TokenPayload } from "../core/auth.ts";
@@ -68,17 +69,9 @@ export function sameIdentity(a: Identity, b: Identity): boolean {
 }
 
 /**
- * How long a verified token is taken as verified without checking its signature again, in ms: the window in which
- * a key taken out of the verifier still admits the tokens it signed (and verified here lately).
- */
-export const VERIFIED_MAX_AGE_MS = 30_000;
-/** Most verified tokens remembered (the oldest is forgotten beyond it). */
-const VERIFIED_KEPT = 1_000;
-
-/**
  * Verifies bearer tokens for one member: pinned algorithm and key (the AuthManager's), required `exp` strictly in
  * the future on the member's clock, `aud` = serverId, `iss` when configured. A token verified in the last
- * {@link VERIFIED_MAX_AGE_MS} is not verified again (its expiry is). Logs refusals at debug with the error code
+ * 30 s (`VERIFIED_MAX_AGE_MS`) is not verified again (its expiry is). Logs refusals at debug with the error code
  * only, never the token.
  */
 export class AuthGuard {
@@ -87,8 +80,8 @@ export class AuthGuard {
   #issuer: string | undefined;
   #now: () => number;
   #logger: Logger;
-  /** Tokens verified lately (the exact string), with their grant and when they were verified. */
-  #verified = new Map<string, { grant: Grant; at: number }>();
+  /** Tokens verified lately (the exact string), with their grant. */
+  #verified: VerifiedTokens<Grant>;
 
   constructor(
     manager: AuthManager,
@@ -99,6 +92,7 @@ export class AuthGuard {
     this.#issuer = options.issuer;
     this.#now = options.now;
     this.#logger = options.logger;
+    this.#verified = new VerifiedTokens(options.now);
   }
 
   /**
@@ -112,15 +106,13 @@ export class AuthGuard {
     }
     // The proxy sends the same token with every request of a connection: a token verified in the last
     // VERIFIED_MAX_AGE_MS is taken as verified (its signature was; its expiry is checked again).
-    const now = this.#now();
     const known = this.#verified.get(token);
     if (known !== undefined) {
-      if (now - known.at < VERIFIED_MAX_AGE_MS && known.grant.exp * 1000 > now) return known.grant;
+      if (known.exp * 1000 > this.#now()) return known;
       this.#verified.delete(token);
     }
     const grant = await this.#verifyNow(token);
-    this.#verified.set(token, { grant, at: now });
-    if (this.#verified.size > VERIFIED_KEPT) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, grant);
     return grant;
   }
 

@@ -3,7 +3,8 @@
 // VERIFIED_MAX_AGE_MS; a token never verified (or refused) is always checked.
 import assert from "node:assert/strict";
 import { AuthManager, type TokenPayload } from "../../packages/core/auth.ts";
-import { AuthGuard, VERIFIED_MAX_AGE_MS } from "../../packages/member/_auth_guard.ts";
+import { AuthGuard } from "../../packages/member/_auth_guard.ts";
+import { VERIFIED_MAX_AGE_MS } from "../../packages/core/_verified_tokens.ts";
 import { AuthenticationError } from "../../packages/core/errors.ts";
 import { SECRET } from "../_support/members.ts";
 
