@@ -297,7 +297,8 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
         options.inputResponses = ctx.mcpReq.inputResponses;
       }
       let step: BridgeStep;
-      if (modern.bridge) {
+      // A 2026-07-28 member asks with `input_required` results, never with requests: it needs no bridge.
+      if (modern.bridge && scope.hub.proxy.getServerStatus(target.serverId)?.era !== "modern") {
         // A 2025-11-25 member may ask during the call: its requests become the client's rounds.
         step = await modern.bridge.start(
           bridged,

@@ -15,6 +15,7 @@
 //    protected resource metadata (`resource_metadata="…"`, RFC 9728 §5.1; no `error` when no token was sent,
 //    RFC 6750 §3.1), and a token without the MCP scope gets 403 `error="insufficient_scope", scope="…"`. The
 //    metadata document is served here too (`/.well-known/oauth-protected-resource` and its path-suffixed form).
+import { VerifiedTokens } from "../core/_verified_tokens.ts";
 import { AuthManager, type TokenPayload } from "../core/auth.ts";
 import { AuthenticationError, type AuthenticationErrorCode, ConfigError } from "../core/errors.ts";
 import { errorResponse, jsonResponse, rpcErrorResponse } from "../core/_http.ts";
@@ -117,6 +118,8 @@ export class HttpGuard {
   #oauth: OAuthPlan | undefined;
   #mcpPath: string;
   #issuer: string | undefined;
+  /** Tokens verified lately, with their claims. */
+  #verified = new VerifiedTokens<TokenPayload>(() => Date.now());
 
   constructor(settings: HttpGuardSettings) {
     const { auth } = settings;
@@ -379,7 +382,7 @@ export class HttpGuard {
     let code: AuthenticationErrorCode | "missing bearer token" = "missing bearer token";
     if (match) {
       try {
-        const claims = await this.#auth.verifyToken(match[1]!, this.#audience ? { audience: this.#audience } : {});
+        const claims = await this.#verify(match[1]!, this.#auth);
         this.#checkClaims(claims);
         const scope = this.#oauth?.mcpScope;
         if (kind === "mcp" && scope !== undefined && !hasScope(claims, scope)) {
@@ -395,6 +398,18 @@ export class HttpGuard {
     return refusal(kind, 401, code === "missing bearer token" ? "ERR_AUTH_MALFORMED" : code, `Unauthorized: ${code}`, {
       "www-authenticate": this.#challenge(request, match !== null),
     });
+  }
+
+  /**
+   * A token's claims: its signature checked once in `VERIFIED_MAX_AGE_MS` (a client sends the same token with every
+   * request); a remembered token past its `exp` is verified again (and refused).
+   */
+  async #verify(token: string, auth: AuthManager): Promise<TokenPayload> {
+    const known = this.#verified.get(token);
+    if (known !== undefined && known.exp * 1000 > Date.now()) return known;
+    const claims = await auth.verifyToken(token, this.#audience ? { audience: this.#audience } : {});
+    this.#verified.set(token, claims);
+    return claims;
   }
 
   /** Refuses a verified token that is addressed to a member, has no audience, or has no string `sub`. */

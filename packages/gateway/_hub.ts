@@ -5,6 +5,7 @@
 // reaches no client (it stays a proxy event for in-process listeners).
 import type { CatalogListChangedEvent, FederatedCatalog, ResourceUpdatedEvent, UriOrigin } from "../proxy/catalog.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
+import { ToolIndex } from "./_tool_index.ts";
 import type { CallOptions } from "../proxy/call_options.ts";
 import type { ServerLogMessage, ServerRequest, ServerRequestHandler } from "../proxy/server_requests.ts";
 import {
@@ -93,6 +94,8 @@ export class SessionHub {
   readonly proxy: FederationProxy;
   readonly catalog: FederatedCatalog;
   readonly sessions = new Set<ClientSession>();
+  /** The federated tools by name as last listed (the checks before a 2026-07-28 call). */
+  readonly tools: ToolIndex;
   /** How long a client may take to answer a forwarded request, in ms; the largest of the gateways' settings. */
   serverRequestTimeout = 300_000;
   #previousHandler: ServerRequestHandler | undefined;
@@ -105,6 +108,7 @@ export class SessionHub {
   constructor(proxy: FederationProxy) {
     this.proxy = proxy;
     this.catalog = proxy.catalog;
+    this.tools = new ToolIndex(proxy.catalog);
   }
 
   /**
@@ -164,6 +168,7 @@ export class SessionHub {
   }
 
   #broadcastListChanged(event: CatalogListChangedEvent): void {
+    if (event.type === "toolsChanged") this.tools.forget();
     for (const session of this.sessions) {
       if (!session.capabilities) continue;
       const server = session.server;

@@ -186,7 +186,9 @@ export class McpEndpoint {
       identity: subject === undefined ? undefined : { sub: subject, iss: this.#ctx.guard.issuer },
     });
     let session: HttpSession | undefined;
-    const events = options.replayBuffer > 0 ? shared.eventStore(new MemoryEventStore(options.replayBuffer)) : undefined;
+    const events = options.replayBuffer > 0
+      ? shared.eventStore(new MemoryEventStore(options.replayBuffer, undefined, shared.counters))
+      : undefined;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => token,
       onsessioninitialized: (id) => {

@@ -166,7 +166,7 @@ export class ModernEndpoint {
     if (typeof name !== "string") return undefined;
     let inputSchema: unknown;
     try {
-      inputSchema = (await this.#settings.hub.catalog.listTools()).find((tool) => tool.name === name)?.inputSchema;
+      inputSchema = (await this.#settings.hub.tools.find(name))?.inputSchema;
     } catch {
       return undefined;
     }

@@ -18,6 +18,11 @@ export class ReplicaEventStore implements EventStore {
     return eventId.startsWith(this.#prefix);
   }
 
+  /** Ends holding a stream's events back (see `MemoryEventStore.settle`): kept (stored) or dropped. */
+  settle(streamId: string, keep: boolean): void {
+    (this.#inner as { settle?: (streamId: string, keep: boolean) => void }).settle?.(streamId, keep);
+  }
+
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
     return this.#prefix + await this.#inner.storeEvent(streamId, message);
   }

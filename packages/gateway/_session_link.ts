@@ -19,6 +19,7 @@ import type {
 import { isRequest, isResponse } from "../core/_jsonrpc.ts";
 import { rpcError } from "./_http_guard.ts";
 import type { ReplicaEventStore } from "./_replica_event_store.ts";
+import { type HeldStream, holdingEvents } from "./_event_store.ts";
 import { type Message, parseTaggedId } from "./_session_wire.ts";
 import { type RequestId, STANDALONE, StreamFlow } from "./_stream_flow.ts";
 
@@ -264,20 +265,29 @@ export class SessionLink implements Transport {
       return await this.#inner.handleRequest(request, { parsedBody: parsed });
     }
     const box = this.#flow.open("request", ids);
-    let response: Response;
+    // A single request's answer may turn out to be plain JSON: its stream's events are held back until it is known.
+    const held: HeldStream = {};
+    let keep = true;
     try {
-      response = await this.#inner.handleRequest(request, { parsedBody: parsed });
-    } catch (error) {
-      this.#flow.drop(box);
-      throw error;
+      const handle = () => this.#inner.handleRequest(request, { parsedBody: parsed });
+      let response: Response;
+      try {
+        response = await (batch ? handle() : holdingEvents(held, handle));
+      } catch (error) {
+        this.#flow.drop(box);
+        throw error;
+      }
+      if (!isEventStream(response)) {
+        this.#flow.drop(box);
+        return response;
+      }
+      if (batch) return this.#flow.metered(response, box);
+      const answer = await this.#flow.answer(response, box, JSON_WINDOW_MS, request.signal);
+      keep = isEventStream(answer);
+      return answer;
+    } finally {
+      if (held.stream !== undefined) this.#events?.settle(held.stream, keep);
     }
-    if (!isEventStream(response)) {
-      this.#flow.drop(box);
-      return response;
-    }
-    return batch
-      ? this.#flow.metered(response, box)
-      : await this.#flow.answer(response, box, JSON_WINDOW_MS, request.signal);
   }
 
   async #get(request: Request): Promise<Response> {

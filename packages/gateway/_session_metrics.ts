@@ -15,6 +15,10 @@ export interface SharedSessionCounters {
   coalesced: number;
   /** Streams ended because their client read nothing while messages piled up. */
   overruns: number;
+  /** SSE events stored for resumption. */
+  eventsStored: number;
+  /** Events of POSTs answered with plain JSON: held back, never stored. */
+  eventsSkipped: number;
 }
 
 /** Prometheus lines of the shared-session counters. */
@@ -55,5 +59,13 @@ export function sessionMetricLines(counters: SharedSessionCounters): string[] {
     .counter("federation_stream_overruns_total", "SSE streams ended because their client did not read them.", [
       [undefined, c.overruns],
     ])
+    .counter("federation_stream_events_stored_total", "SSE events stored so that their stream can be resumed.", [
+      [undefined, c.eventsStored],
+    ])
+    .counter(
+      "federation_stream_events_skipped_total",
+      "Events of POSTs answered with plain JSON (not resumable): never stored.",
+      [[undefined, c.eventsSkipped]],
+    )
     .lines();
 }

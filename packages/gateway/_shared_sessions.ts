@@ -40,6 +40,8 @@ export class SharedSessions implements SessionBus {
     refused: 0,
     coalesced: 0,
     overruns: 0,
+    eventsStored: 0,
+    eventsSkipped: 0,
   };
   #runtime: ClusterRuntime;
   #logger: Logger;

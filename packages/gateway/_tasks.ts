@@ -27,6 +27,7 @@ import { type MemberTask, taskCancel, taskGet, taskList, taskResult, taskToolCal
 import { toMcpError } from "./_errors.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import { HEADER_MISMATCH } from "./_mcp_param.ts";
+import type { ToolIndex } from "./_tool_index.ts";
 
 /** The 2026-07-28 tasks extension's identifier (capabilities `extensions` key). */
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks";
@@ -639,10 +640,13 @@ export const MODERN_TASK_METHODS: ReadonlySet<string> = new Set(["tasks/get", "t
 export async function modernCallMode(
   proxy: FederationProxy,
   params: Record<string, unknown> | undefined,
+  tools: Pick<ToolIndex, "find"> = {
+    find: async (name) => (await proxy.catalog.listTools()).find((t) => t.name === name),
+  },
 ): Promise<"task" | "refuse" | undefined> {
   if (!params || typeof params.name !== "string") return undefined;
   try {
-    const tool = (await proxy.catalog.listTools()).find((t) => t.name === params.name);
+    const tool = await tools.find(params.name);
     if (tool && clientDeclaresTasks(params._meta)) {
       // A 2026-07-28 member with the extension decides per call whether it answers with a task (its tools carry no
       // `execution.taskSupport`): the call goes to it as one of the extension.
@@ -674,7 +678,7 @@ function missingTasksCapability(id: string | number | null, what: string): Respo
 
 /** What {@link serveModernTask} reads of the modern path's settings. */
 export interface ModernTaskSettings {
-  hub: { proxy: FederationProxy };
+  hub: { proxy: FederationProxy; tools?: Pick<ToolIndex, "find"> };
   sealer: RequestStateSealer;
   issuer: string | undefined;
   callTimeout: number | undefined;
@@ -708,7 +712,7 @@ export async function serveModernTask(
   const isTaskMethod = MODERN_TASK_METHODS.has(message.method);
   if (!isTaskMethod) {
     if (message.method !== "tools/call") return undefined;
-    const mode = await modernCallMode(proxy, message.params);
+    const mode = await modernCallMode(proxy, message.params, settings.hub.tools);
     if (mode === "refuse") return missingTasksCapability(id, `The tool '${String(message.params?.name)}'`);
     if (mode !== "task") return undefined;
   } else if (!clientDeclaresTasks(message.params?._meta)) {

@@ -1,5 +1,6 @@
 // Internal: bearer-token checks shared by the control and data endpoints.
 
+import { VerifiedTokens } from "../core/_verified_tokens.ts";
 import { jsonResponse } from "../core/_http.ts";
 import { AuthenticationError } from "../core/errors.ts";
 import type { AuthManager, TokenPayload } from "../core/auth.ts";
@@ -69,8 +70,9 @@ export function sameIdentity(a: Identity, b: Identity): boolean {
 
 /**
  * Verifies bearer tokens for one member: pinned algorithm and key (the AuthManager's), required `exp` strictly in
- * the future on the member's clock, `aud` = serverId, `iss` when configured. Logs refusals at debug with the
- * error code only, never the token.
+ * the future on the member's clock, `aud` = serverId, `iss` when configured. A token verified in the last
+ * 30 s (`VERIFIED_MAX_AGE_MS`) is not verified again (its expiry is). Logs refusals at debug with the error code
+ * only, never the token.
  */
 export class AuthGuard {
   #manager: AuthManager;
@@ -78,6 +80,8 @@ export class AuthGuard {
   #issuer: string | undefined;
   #now: () => number;
   #logger: Logger;
+  /** Tokens verified lately (the exact string), with their grant. */
+  #verified: VerifiedTokens<Grant>;
 
   constructor(
     manager: AuthManager,
@@ -88,6 +92,7 @@ export class AuthGuard {
     this.#issuer = options.issuer;
     this.#now = options.now;
     this.#logger = options.logger;
+    this.#verified = new VerifiedTokens(options.now);
   }
 
   /**
@@ -99,6 +104,19 @@ export class AuthGuard {
     if (typeof token !== "string") {
       throw new AuthenticationError("ERR_AUTH_MALFORMED", "Token is missing or not a string");
     }
+    // The proxy sends the same token with every request of a connection: a token verified in the last
+    // VERIFIED_MAX_AGE_MS is taken as verified (its signature was; its expiry is checked again).
+    const known = this.#verified.get(token);
+    if (known !== undefined) {
+      if (known.exp * 1000 > this.#now()) return known;
+      this.#verified.delete(token);
+    }
+    const grant = await this.#verifyNow(token);
+    this.#verified.set(token, grant);
+    return grant;
+  }
+
+  async #verifyNow(token: string): Promise<Grant> {
     let claims: TokenPayload;
     try {
       claims = await this.#manager.verifyToken(

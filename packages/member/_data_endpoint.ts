@@ -17,6 +17,7 @@ import type { EndpointContext } from "./_context.ts";
 import type { SessionServer } from "./types.ts";
 import { Deadline } from "./_deadline.ts";
 import { TrackedBody } from "./_tracked_body.ts";
+import { answerJsonWhenOnlyResponse, JSON_ANSWER_WINDOW_MS } from "./_json_answer.ts";
 import { advertiseControlChannel, announce, isDualEraServer } from "./_dual_era.ts";
 import type { DualEraServer, MemberChange } from "./_dual_era.ts";
 import { instrumentServer, type ServerTransportInfo } from "../core/_telemetry.ts";
@@ -108,6 +109,10 @@ const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 /** `{ [key]: value }`, or nothing when the value is undefined (for exactOptionalPropertyTypes). */
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+function isEventStream(response: Response): boolean {
+  return response.body !== null && (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
 }
 
 function sessionNotFound(): Response {
@@ -203,11 +208,14 @@ export class DataEndpoint {
       ...(authInfo ? { authInfo } : {}),
       ...(body?.json ? { parsedBody: body.parsed } : {}),
     };
+    // A POST of one request may be answered with plain JSON when its stream would carry nothing but the response.
+    const single = !this.#jsonResponse && body?.json === true && isRequest(body.parsed);
     return await this.#run(
       session,
       method === "GET" ? "stream" : "request",
       grant,
       () => session.transport.handleRequest(withoutAuthorization(req, body?.bytes), options),
+      single,
     );
   }
 
@@ -416,6 +424,7 @@ export class DataEndpoint {
     kind: "request" | "stream",
     grant: Grant,
     handle: () => Promise<Response>,
+    single = false,
   ): Promise<Response> {
     const ctx = this.#ctx;
     session.active++;
@@ -444,8 +453,17 @@ export class DataEndpoint {
       ctx.logger.error("Data request failed", { serverId: ctx.serverId, error: String(error) });
       return rpcErrorResponse(500, -32603, "Internal error");
     }
-    const streaming = response.body !== null &&
-      (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+    let streaming = isEventStream(response);
+    if (streaming && single) {
+      try {
+        response = await answerJsonWhenOnlyResponse(response, JSON_ANSWER_WINDOW_MS);
+      } catch (error) {
+        end();
+        ctx.logger.error("Data request failed", { serverId: ctx.serverId, error: String(error) });
+        return rpcErrorResponse(500, -32603, "Internal error");
+      }
+      streaming = isEventStream(response);
+    }
     if (!streaming || response.body === null) {
       end();
       return response;

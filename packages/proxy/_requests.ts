@@ -125,6 +125,20 @@ function modernParams(params: Record<string, unknown>, modern: ModernCall): Reco
   return { ...params, _meta: { ...meta, [LOG_LEVEL_META_KEY]: modern.logLevel } };
 }
 
+const paramHeaders = new WeakMap<object, boolean>();
+
+/** Whether a tool's input schema declares `x-mcp-header` arguments (mirrored as `Mcp-Param-*` by `callTool`). */
+function declaresParamHeaders(tool: Tool | undefined): boolean {
+  const schema = tool?.inputSchema;
+  if (schema === undefined) return false;
+  let declares = paramHeaders.get(schema);
+  if (declares === undefined) {
+    declares = JSON.stringify(schema).includes('"x-mcp-header"');
+    paramHeaders.set(schema, declares);
+  }
+  return declares;
+}
+
 /** `tools/call`, in the member's era (see {@link forwardedMeta} and {@link runInputRounds}). */
 export function toolCall(
   name: string,
@@ -147,14 +161,23 @@ export function toolCall(
     }
     // The definition goes without its output schema: the proxy passes results on as the member sent them.
     const definition = modern.definition ? { ...modern.definition, outputSchema: undefined } : undefined;
+    // A tool without `x-mcp-header` arguments needs none of `callTool`'s extras (header mirroring, output schema):
+    // a plain request with the result schema skips the SDK's per-call probe of its codec (a failed parse whose
+    // error is formatted on every call, ~5% of a gateway's CPU).
+    const plain = !declaresParamHeaders(modern.definition);
     return runInputRounds<CallToolResult>(
       withTraceContext(modernParams(params, modern)),
       (leg) =>
-        client.callTool(leg as { name: string }, {
-          ...options,
-          allowInputRequired: true,
-          ...(definition ? { toolDefinition: definition as Tool } : {}),
-        }),
+        plain
+          ? client.request({ method: "tools/call", params: leg }, CallToolResultSchema, {
+            ...options,
+            allowInputRequired: true,
+          }) as Promise<CallToolResult>
+          : client.callTool(leg as { name: string }, {
+            ...options,
+            allowInputRequired: true,
+            ...(definition ? { toolDefinition: definition as Tool } : {}),
+          }),
       modern.rounds,
     );
   };

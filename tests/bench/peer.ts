@@ -7,6 +7,7 @@
  * @module
  */
 
+import { cpuMs } from "./cpu_per_call.ts";
 import { type Client, Client as SdkClient, SSEClientTransport } from "../../packages/core/_sdk.ts";
 import type { Channel } from "../../packages/core/errors.ts";
 import type { RoutingPolicy } from "../../packages/proxy/options.ts";
@@ -105,19 +106,28 @@ async function toolNamed(client: Client, suffix: string): Promise<string> {
   return tool.name;
 }
 
+/** CPU ms per call of the gateway and of the hub process under load (each serves only its own side's calls). */
+interface CpuPerCall {
+  gateway: number;
+  hub: number;
+}
+
 async function compareWith(
-  hub: { client: Client; tool: string },
-  ours: { client: Client; tool: string },
+  hub: { client: Client; tool: string; pid: number },
+  ours: { client: Client; tool: string; pid: number },
   context: BenchContext,
-): Promise<{ latency: Comparison; load: ThroughputComparison }> {
+): Promise<{ latency: Comparison; load: ThroughputComparison; cpu: CpuPerCall }> {
   const args = { text: ECHO_TEXT };
-  const viaOurs = () => ours.client.callTool({ name: ours.tool, arguments: args });
-  const viaHub = () => hub.client.callTool({ name: hub.tool, arguments: args });
+  const calls = { ours: 0, hub: 0 };
+  const viaOurs = () => (calls.ours++, ours.client.callTool({ name: ours.tool, arguments: args }));
+  const viaHub = () => (calls.hub++, hub.client.callTool({ name: hub.tool, arguments: args }));
   const latency = await compareInterleaved(
     viaOurs,
     viaHub,
     context.quick ? { rounds: 4, perRound: 25 } : { rounds: 12, perRound: 100, warmup: 500 },
   );
+  calls.ours = calls.hub = 0;
+  const before = { gateway: cpuMs(ours.pid), hub: cpuMs(hub.pid) };
   const load = await compareThroughput(
     viaOurs,
     viaHub,
@@ -125,7 +135,11 @@ async function compareWith(
       ? { rounds: 2, inFlight: IN_FLIGHT, perRound: 250, warmup: 500 }
       : { rounds: 4, inFlight: IN_FLIGHT, perRound: 1_000, warmup: 1_000 },
   );
-  return { latency, load };
+  const cpu = {
+    gateway: (cpuMs(ours.pid) - before.gateway) / Math.max(calls.ours, 1),
+    hub: (cpuMs(hub.pid) - before.hub) / Math.max(calls.hub, 1),
+  };
+  return { latency, load, cpu };
 }
 
 async function run(context: BenchContext): Promise<BenchRow[]> {
@@ -140,7 +154,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const hubClient = await sseClient(hub.url);
   try {
-    const peerSide = { client: hubClient, tool: await toolNamed(hubClient, "echo") };
+    const peerSide = { client: hubClient, tool: await toolNamed(hubClient, "echo"), pid: hub.child.pid };
     const variants: {
       channels: Channel[];
       routing?: RoutingPolicy;
@@ -195,9 +209,9 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
       });
       const ours = variant.era === "2026-07-28" ? await modernClient(gateway.url) : await httpClient(gateway.url);
       try {
-        const { latency, load } = await compareWith(
+        const { latency, load, cpu } = await compareWith(
           peerSide,
-          { client: ours, tool: `${member.serverId}__echo` },
+          { client: ours, tool: `${member.serverId}__echo`, pid: gateway.child.pid },
           context,
         );
         const p50Ratio = latency.ratio;
@@ -212,8 +226,17 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
           note:
             `hub: SSE client on /mcp (it speaks 2025-11-25 only); ours: Streamable HTTP ${variant.era}; p50 / p99 under load ${
               formatLatency(load.aLatency)
-            } vs ${formatLatency(load.bLatency)}`,
-          data: { era: variant.era, channels: variant.channels, routing: variant.routing ?? "auto", latency, load },
+            } vs ${formatLatency(load.bLatency)}; CPU per call under load: our gateway ${
+              cpu.gateway.toFixed(2)
+            } ms, the hub ${cpu.hub.toFixed(2)} ms`,
+          data: {
+            era: variant.era,
+            channels: variant.channels,
+            routing: variant.routing ?? "auto",
+            latency,
+            load,
+            cpuMsPerCall: cpu,
+          },
         });
       } finally {
         await closeClient(ours);

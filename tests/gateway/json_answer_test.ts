@@ -55,6 +55,43 @@ Deno.test("Gateway answers a 2025-11-25 call whose stream carries only its respo
   });
 });
 
+/** The gateway's counters of SSE events stored and of events never stored (JSON answers), from `/metrics`. */
+async function eventCounts(base: string): Promise<{ stored: number; skipped: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    stored: value("federation_stream_events_stored_total"),
+    skipped: value("federation_stream_events_skipped_total"),
+  };
+}
+
+Deno.test("Gateway stores no SSE event for a call answered with plain JSON, and stores a streamed call's", async () => {
+  await withGateway({ auth: false }, async (url, base) => {
+    const session = await openSession(url);
+    const before = await eventCounts(base);
+    for (let id = 20; id < 25; id++) {
+      const response = await post(url, call(id, "a__echo", { text: "hi" }), session);
+      assert.equal(response.headers.get("content-type"), "application/json");
+      assert.equal((await response.json()).id, id);
+    }
+    const afterJson = await eventCounts(base);
+    assert.equal(afterJson.stored, before.stored, "a JSON answer stores no event (no priming, no response)");
+    // Each JSON-answered call held back its priming event and its response, then dropped them.
+    assert.equal(afterJson.skipped - before.skipped, 10);
+    const streamed = await post(
+      url,
+      call(30, "a__progress", { steps: 2, interval: 10 }, { progressToken: "p" }),
+      session,
+    );
+    assert.equal(streamed.headers.get("content-type"), "text/event-stream");
+    await streamed.text();
+    const afterStream = await eventCounts(base);
+    // The priming event, two progress notifications and the response: all stored, so the stream is resumable.
+    assert.equal(afterStream.stored - afterJson.stored, 4);
+    assert.equal(afterStream.skipped, afterJson.skipped);
+  });
+});
+
 Deno.test("Gateway answers a call that reports progress with SSE: the progress, then the result", async () => {
   await withGateway({ auth: false }, async (url) => {
     const session = await openSession(url);
@@ -79,5 +116,34 @@ Deno.test("Gateway answers a long call with its resumable SSE stream (the primin
     const text = await response.text();
     assert.match(text, /^id: \S+\n(retry: \d+\n)?data: \n\n/);
     assert.match(text, /"id":9/);
+  });
+});
+
+Deno.test("Gateway keeps a long call resumable: cut after its priming event, the result is replayed on GET", async () => {
+  await withGateway({ auth: false }, async (url) => {
+    const session = await openSession(url);
+    const response = await post(url, call(40, "a__slow_read", { ms: 1_300 }), session);
+    assert.equal(response.headers.get("content-type"), "text/event-stream");
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n\n")) text += (await reader.read()).value ?? "";
+    const primingId = /^id: (\S+)\n/.exec(text)?.[1];
+    assert.ok(primingId, "the stream starts with its priming event");
+    await reader.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const resumed = await fetch(url, {
+      headers: {
+        accept: "text/event-stream",
+        "mcp-session-id": session,
+        "mcp-protocol-version": "2025-11-25",
+        "last-event-id": primingId,
+      },
+    });
+    assert.equal(resumed.status, 200);
+    const replay = resumed.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let replayed = "";
+    while (!replayed.includes('"id":40')) replayed += (await replay.read()).value ?? "";
+    await replay.cancel();
+    assert.match(replayed, /"result"/);
   });
 });
