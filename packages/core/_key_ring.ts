@@ -34,6 +34,12 @@ export class KeyRing {
   #signing: Promise<KeyEntry | undefined> = Promise.resolve(undefined);
   #verifying = new Map<string, Promise<KeyEntry>>();
   #publicJwks: readonly JWK[] = [];
+  #revision = 0;
+
+  /** Bumped by every change of the verification keys: what was verified under another revision is verified again. */
+  get revision(): number {
+    return this.#revision;
+  }
 
   /** A ring that signs and verifies with a shared secret (imported in the background). */
   static fromSecret(secret: string | Uint8Array, alg: HmacAlgorithm, kid: string | undefined): KeyRing {
@@ -80,6 +86,7 @@ export class KeyRing {
     entry.then((e) => {
       this.#verifying.delete(placeholder);
       this.#verifying.set(e.kid, entry);
+      this.#revision++;
     }, () => this.#verifying.delete(placeholder));
     return entry;
   }
@@ -87,11 +94,13 @@ export class KeyRing {
   /** Adds an imported verification key. */
   add(entry: KeyEntry): void {
     this.#verifying.set(entry.kid, Promise.resolve(entry));
+    this.#revision++;
   }
 
   /** Removes a verification key; whether it was held. */
   remove(kid: string): boolean {
     this.#publicJwks = this.#publicJwks.filter((k) => k.kid !== kid);
+    this.#revision++;
     return this.#verifying.delete(kid);
   }
 
@@ -100,4 +109,19 @@ export class KeyRing {
     const entries = await Promise.all([...this.#verifying.values()].map((p) => p.catch(() => undefined)));
     return entries.filter((e): e is KeyEntry => e !== undefined);
   }
+}
+
+const rings = new WeakMap<object, KeyRing>();
+
+/** Records the key ring of an AuthManager (its constructor does), for {@link keyRevision}. */
+export function registerKeyRing(manager: object, ring: KeyRing): void {
+  rings.set(manager, ring);
+}
+
+/**
+ * The revision of an AuthManager's verification keys (0 for one without a ring): a cache of verified tokens keyed
+ * by it forgets them as soon as a key is added, rotated in or removed.
+ */
+export function keyRevision(manager: object): number {
+  return rings.get(manager)?.revision ?? 0;
 }

@@ -27,7 +27,7 @@ import { checkSecretStrength } from "./config.ts";
 import { parseDuration } from "./duration.ts";
 import type { HmacAlgorithm } from "./types.ts";
 import type { JWK, JWTPayload } from "./mcp_types.ts";
-import { KeyRing } from "./_key_ring.ts";
+import { KeyRing, registerKeyRing } from "./_key_ring.ts";
 import type { KeyEntry } from "./_key_ring.ts";
 import { RemoteJwks, type RemoteJwksOptions } from "./remote_jwks.ts";
 
@@ -168,6 +168,7 @@ export class AuthManager {
     this.#options = options;
     if (secret instanceof KeyRing) {
       this.#keys = secret;
+      registerKeyRing(this, secret);
       return;
     }
     if (typeof secret !== "string" && !(secret instanceof Uint8Array)) {
@@ -175,6 +176,7 @@ export class AuthManager {
     }
     checkSecretStrength(secret, "secret", this.#secretChecks());
     this.#keys = KeyRing.fromSecret(secret, options.algorithm ?? "HS512", options.kid);
+    registerKeyRing(this, this.#keys);
   }
 
   /** A manager over a ready key ring (the factories' constructor path). */

@@ -16,6 +16,7 @@
 //    RFC 6750 §3.1), and a token without the MCP scope gets 403 `error="insufficient_scope", scope="…"`. The
 //    metadata document is served here too (`/.well-known/oauth-protected-resource` and its path-suffixed form).
 import { VerifiedTokens } from "../core/_verified_tokens.ts";
+import { keyRevision } from "../core/_key_ring.ts";
 import { AuthManager, type TokenPayload } from "../core/auth.ts";
 import { AuthenticationError, type AuthenticationErrorCode, ConfigError } from "../core/errors.ts";
 import { errorResponse, jsonResponse, rpcErrorResponse } from "../core/_http.ts";
@@ -119,7 +120,7 @@ export class HttpGuard {
   #mcpPath: string;
   #issuer: string | undefined;
   /** Tokens verified lately, with their claims. */
-  #verified = new VerifiedTokens<TokenPayload>(() => Date.now());
+  #verified = new VerifiedTokens<TokenPayload>(() => Date.now(), () => this.#auth ? keyRevision(this.#auth) : 0);
 
   constructor(settings: HttpGuardSettings) {
     const { auth } = settings;
@@ -407,8 +408,9 @@ export class HttpGuard {
   async #verify(token: string, auth: AuthManager): Promise<TokenPayload> {
     const known = this.#verified.get(token);
     if (known !== undefined && known.exp * 1000 > Date.now()) return known;
+    const revision = this.#verified.revision();
     const claims = await auth.verifyToken(token, this.#audience ? { audience: this.#audience } : {});
-    this.#verified.set(token, claims);
+    this.#verified.set(token, claims, revision);
     return claims;
   }
 

@@ -1,6 +1,7 @@
 // Internal: bearer-token checks shared by the control and data endpoints.
 
 import { VerifiedTokens } from "../core/_verified_tokens.ts";
+import { keyRevision } from "../core/_key_ring.ts";
 import { jsonResponse } from "../core/_http.ts";
 import { AuthenticationError } from "../core/errors.ts";
 import type { AuthManager, TokenPayload } from "../core/auth.ts";
@@ -92,7 +93,7 @@ export class AuthGuard {
     this.#issuer = options.issuer;
     this.#now = options.now;
     this.#logger = options.logger;
-    this.#verified = new VerifiedTokens(options.now);
+    this.#verified = new VerifiedTokens(options.now, () => keyRevision(manager));
   }
 
   /**
@@ -111,8 +112,9 @@ export class AuthGuard {
       if (known.exp * 1000 > this.#now()) return known;
       this.#verified.delete(token);
     }
+    const revision = this.#verified.revision();
     const grant = await this.#verifyNow(token);
-    this.#verified.set(token, grant);
+    this.#verified.set(token, grant, revision);
     return grant;
   }
 

@@ -46,3 +46,20 @@ Deno.test("Member auth guard verifies a token's signature once, then until its e
   now += 120_000;
   await assert.rejects(guard.verify(token), (error: unknown) => error instanceof AuthenticationError);
 });
+
+Deno.test("Member auth guard: a verification key removed stops admitting its remembered tokens at once", async () => {
+  const manager = new CountingManager("current-secret-of-at-least-thirty-two-bytes");
+  const oldKid = await manager.addVerificationKey(SECRET);
+  const guard = new AuthGuard(manager, { audience: "m", issuer: undefined, now: () => Date.now(), logger: quiet });
+  const token = await new AuthManager(SECRET).createToken({}, { audience: "m", subject: "proxy", expiresIn: 120 });
+  for (let i = 0; i < 3; i++) assert.equal((await guard.verify(token)).sub, "proxy");
+  assert.equal(manager.verified, 1);
+  // Adding a key forgets what was verified (verified again, still admitted).
+  await manager.addVerificationKey("third-secret-of-at-least-thirty-two-bytes!");
+  assert.equal((await guard.verify(token)).sub, "proxy");
+  assert.equal(manager.verified, 2);
+  // Removing the key that signed it refuses it on the next request, well within VERIFIED_MAX_AGE_MS.
+  assert.ok(manager.removeVerificationKey(oldKid));
+  await assert.rejects(guard.verify(token), AuthenticationError);
+  assert.equal(manager.verified, 3);
+});
