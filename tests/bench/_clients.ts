@@ -10,7 +10,12 @@ import type { Channel } from "../../packages/core/errors.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { WebSocketTransport } from "../../packages/core/websocket_transport.ts";
 import { Client, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
-import { FederationProxy, type FederationProxyOptions, type RoutingPolicy } from "../../packages/proxy/mod.ts";
+import {
+  type EraPreference as Era,
+  FederationProxy,
+  type FederationProxyOptions,
+  type RoutingPolicy,
+} from "../../packages/proxy/mod.ts";
 import { SECRET } from "../_support/members.ts";
 import { memberArgs, type MemberProcessArgs, type MemberProcessInfo, type ServedMember } from "./bench_member.ts";
 import { ChildProcess } from "./_process.ts";
@@ -64,19 +69,31 @@ export function memberConfig(
   };
 }
 
+/** The protocol version of each era, as the rows name it. */
+export const ERA_VERSION: Readonly<Record<Era, string>> = { legacy: "2025-11-25", modern: "2026-07-28" };
+
 /**
  * A plain MCP SDK client connected to a member, the way a careful user would without this library: the
  * WebSocket transport with an `Authorization` header, or the SDK's Streamable HTTP transport with one.
  *
  * @param member The member.
  * @param channel Which endpoint.
+ * @param era The protocol era the client speaks (a proxy compared with it speaks the same). @default {"legacy"}
  * @returns The connected client.
  */
-export async function sdkClient(member: ServedMember, channel: Channel): Promise<Client> {
+export async function sdkClient(member: ServedMember, channel: Channel, era: Era = "legacy"): Promise<Client> {
   const authorization = await bearer(member.serverId);
-  if (channel === "data") return await httpClient(member.data, authorization);
-  const client = new Client({ name: "bench-sdk", version: "1.0.0" });
+  if (channel === "data") {
+    return era === "modern"
+      ? await modernClient(member.data, authorization)
+      : await httpClient(member.data, authorization);
+  }
+  const client = new Client(
+    { name: "bench-sdk", version: "1.0.0" },
+    era === "modern" ? { versionNegotiation: { mode: "auto" } } : {},
+  );
   await client.connect(await WebSocketTransport.connect(member.control, { headers: { Authorization: authorization } }));
+  if (client.getProtocolEra() !== era) throw new Error(`${member.control} did not answer in the ${era} era`);
   return client;
 }
 

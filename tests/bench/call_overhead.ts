@@ -1,13 +1,13 @@
 /**
  * Case 1: per-call overhead in process. `proxy.callTool()` against the MCP SDK's own `Client.callTool()` on the
- * same member over the same transport, for each channel, in interleaved rounds.
+ * same member over the same transport in the same protocol era, for each channel and era, in interleaved rounds.
  *
  * @module
  */
 
 import type { Channel } from "../../packages/core/errors.ts";
 import { TestMember } from "../_support/members.ts";
-import { closeClient, ECHO_TEXT, newProxy, sdkClient } from "./_clients.ts";
+import { closeClient, ECHO_TEXT, ERA_VERSION, newProxy, sdkClient } from "./_clients.ts";
 import { type BenchCase, type BenchContext, type BenchRow, formatLatency, formatRatio } from "./_report.ts";
 import { compareInterleaved } from "./_stats.ts";
 
@@ -20,32 +20,35 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     : { rounds: 20, perRound: 250, warmup: 2_000 };
   await using member = await TestMember.start("overhead");
   const served = { serverId: member.serverId, control: member.handle.controlUrl!, data: member.handle.dataUrl! };
-  await using proxy = newProxy();
-  await proxy.registerServer(member.config);
   const args = { text: ECHO_TEXT };
   const rows: BenchRow[] = [];
-  for (const channel of ["control", "data"] as const) {
-    const client = await sdkClient(served, channel);
-    try {
-      context.log(`call_overhead: ${channel}`);
-      const result = await compareInterleaved(
-        () => proxy.callTool(member.serverId, "echo", args, { channel }),
-        () => client.callTool({ name: "echo", arguments: args }),
-        counts,
-      );
-      rows.push({
-        measure: `proxy.callTool vs SDK Client.callTool, ${channel} (${TRANSPORT[channel]})`,
-        ours: formatLatency(result.a),
-        baseline: formatLatency(result.b),
-        throughput: "—",
-        ratio: formatRatio(result.ratio),
-        goal: `≤ ${GOAL.toFixed(2)}× p50`,
-        met: result.ratio <= GOAL,
-        note: `p99 ratio ${formatRatio(result.ratioP99)}`,
-        data: { channel, ...result },
-      });
-    } finally {
-      await closeClient(client);
+  // Each era on both sides: the proxy speaks the era the SDK client speaks (the member serves both).
+  for (const era of ["legacy", "modern"] as const) {
+    await using proxy = newProxy({ eraPreference: era });
+    await proxy.registerServer(member.config);
+    for (const channel of ["control", "data"] as const) {
+      const client = await sdkClient(served, channel, era);
+      try {
+        context.log(`call_overhead: ${channel}, ${ERA_VERSION[era]}`);
+        const result = await compareInterleaved(
+          () => proxy.callTool(member.serverId, "echo", args, { channel }),
+          () => client.callTool({ name: "echo", arguments: args }),
+          counts,
+        );
+        rows.push({
+          measure: `proxy.callTool vs SDK Client.callTool, ${channel} (${TRANSPORT[channel]}), ${ERA_VERSION[era]}`,
+          ours: formatLatency(result.a),
+          baseline: formatLatency(result.b),
+          throughput: "—",
+          ratio: formatRatio(result.ratio),
+          goal: `≤ ${GOAL.toFixed(2)}× p50`,
+          met: result.ratio <= GOAL,
+          note: `p99 ratio ${formatRatio(result.ratioP99)}`,
+          data: { channel, era, ...result },
+        });
+      } finally {
+        await closeClient(client);
+      }
     }
   }
   return rows;
