@@ -74,6 +74,24 @@ export interface ChannelSettings {
   stdio?: StdioSettings | undefined;
 }
 
+/** The errors of {@link MemberChannel.session}'s own race: the caller's timeout or signal ended its wait. */
+const callerLimits = new WeakSet<Error>();
+
+/**
+ * Whether `error` ended a caller's wait for a deferred channel's opening ({@link MemberChannel.session}): its own
+ * timeout ran out or its signal aborted. Any other error of `session()` is the opening's own failure (the request
+ * never reached the member, and the call's time is not up).
+ */
+export function endedCallerWait(error: unknown): boolean {
+  return error instanceof Error && callerLimits.has(error);
+}
+
+/** `error`, marked as the end of a caller's wait ({@link endedCallerWait}). */
+function callerLimit<E extends Error>(error: E): E {
+  callerLimits.add(error);
+  return error;
+}
+
 /** How long a connect's era probe may take, at most, in ms (within the connect timeout). */
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -160,7 +178,8 @@ export class MemberChannel {
   /**
    * The channel's client: a deferred channel's connection is opened now (once, for every call waiting), with the
    * era found at registration, and adopted. A failure marks the channel down (its reconnection starts as after any
-   * failure) and rejects with it; the request never reached the member.
+   * failure) and rejects with it; the request never reached the member. The end of the caller's own wait (its
+   * `timeout`, its `signal`) rejects with an error {@link endedCallerWait} recognizes.
    */
   async session(timeout: number, signal?: AbortSignal): Promise<Client> {
     if (this.client) return this.client;
@@ -176,20 +195,20 @@ export class MemberChannel {
         opening,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() =>
-            reject(
+            reject(callerLimit(
               new TimeoutError(`Connecting to server '${serverId}' (${this.kind}) timed out (timeout: ${timeout}ms)`, {
                 ...base,
                 timeoutMs: timeout,
               }),
-            ), timeout);
+            )), timeout);
           if (!signal) return;
           onAbort = () =>
-            reject(
+            reject(callerLimit(
               new CancelledError(`Call to server '${serverId}' was cancelled while connecting`, {
                 ...base,
                 cause: signal.reason,
               }),
-            );
+            ));
           if (signal.aborted) onAbort();
           else signal.addEventListener("abort", onAbort, { once: true });
         }),

@@ -1,6 +1,6 @@
 // Internal: one registered member: its channels, state machine, routing, failover and reconnection (its heartbeat
 // and token renewal: _member_health.ts).
-import { CancelledError, ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
+import { ConnectionError, type FederationError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
@@ -16,7 +16,7 @@ import type {
 import { backoffDelay } from "../core/backoff.ts";
 import { sleep } from "../core/_sleep.ts";
 import { failedFast, foundNothingListening, probeUntilAnswered, probeUrl } from "./_probe.ts";
-import { MemberChannel } from "./_channel.ts";
+import { endedCallerWait, MemberChannel } from "./_channel.ts";
 import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
 import { CallRegistry, type CallTable } from "./_relation.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
@@ -415,9 +415,9 @@ export class Member {
       client = channel.client ?? await channel.session(timeout, options.signal);
     } catch (error) {
       // The request never reached the member: the other channel may carry it (not once the call's time is up or it
-      // was cancelled).
+      // was cancelled; the opening's own failure, its connectTimeout included, is not the call's).
       const other = this.#route(undefined, channel);
-      if (mayRetry && other && !(error instanceof TimeoutError) && !(error instanceof CancelledError)) {
+      if (mayRetry && other && !endedCallerWait(error)) {
         return await this.#attempt(what, run, options, other, false);
       }
       throw error;

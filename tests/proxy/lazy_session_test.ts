@@ -319,3 +319,31 @@ Deno.test("FederationProxy: a call waits for a deferred session at most its own 
   assert.equal(text(await proxy.callTool("hang", "channel", {}, { channel: "data" })), "control");
   release();
 });
+
+Deno.test("FederationProxy: a deferred data session whose opening times out (connectTimeout) fails the call over to control", async () => {
+  await using member = await TestMember.start("slow-open");
+  // Answers the verification (no session: 400) and never answers `initialize`.
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  await using hanging = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    if (!body.includes('"initialize"')) return new Response(null, { status: 400 });
+    await released;
+    return new Response(null, { status: 503 });
+  });
+  // Released whatever happens: the server's shutdown waits for the hanging handler.
+  using _release = { [Symbol.dispose]: () => release() };
+  await using proxy = newProxy({ connectTimeout: 300, backoff: { initialDelay: 60_000, maxDelay: 60_000 } });
+  await proxy.registerServer({
+    serverId: "slow-open",
+    endpoints: { control: member.handle.controlUrl!, data: `http://127.0.0.1:${hanging.addr.port}/mcp` },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  assert.equal(proxy.getServerStatus("slow-open")?.channels.data?.deferred, true);
+  // The call's own timeout (5 s) is far off: the opening's TimeoutError is not the call's, the request never reached
+  // the member, and the control channel carries it.
+  assert.equal(text(await proxy.callTool("slow-open", "channel", {}, { channel: "data", timeout: 5_000 })), "control");
+  const data = proxy.getServerStatus("slow-open")?.channels.data;
+  assert.notEqual(data?.state, "up");
+  assert.ok(data?.lastError instanceof TimeoutError && data.lastError.timeoutMs === 300);
+});
