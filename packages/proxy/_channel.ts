@@ -124,6 +124,8 @@ export class MemberChannel {
   #deferred: PriorDiscovery | undefined;
   /** The deferred connection being opened, while it is. */
   #opening: Promise<Client> | undefined;
+  /** Whether the last deferred opening failed, and no connection opened since ({@link mayDefer}). */
+  #deferralFailed = false;
 
   constructor(settings: ChannelSettings) {
     this.#settings = settings;
@@ -137,6 +139,15 @@ export class MemberChannel {
    */
   get isUp(): boolean {
     return this.state === "up" && (this.client !== undefined || this.#deferred !== undefined);
+  }
+
+  /**
+   * Whether a reconnection may verify the channel and defer its connection again: not after a deferred opening
+   * failed (an endpoint that answers the verification and fails `initialize` would go up and down with every call),
+   * until a connection opened again.
+   */
+  get mayDefer(): boolean {
+    return !this.#deferralFailed;
   }
 
   /** Whether the channel is up without its MCP connection: it opens on first use. */
@@ -253,7 +264,10 @@ export class MemberChannel {
       return client;
     }, (error: FederationError) => {
       this.#opening = undefined;
-      if (this.#deferred === prior) this.fail(error);
+      if (this.#deferred === prior) {
+        this.#deferralFailed = true;
+        this.fail(error);
+      }
       throw error;
     });
     return this.#opening;
@@ -394,6 +408,7 @@ export class MemberChannel {
   adopt(client: Client): Client | undefined {
     const previous = this.client;
     this.#deferred = undefined;
+    this.#deferralFailed = false;
     this.client = client;
     this.state = "up";
     this.upSince = performance.now();

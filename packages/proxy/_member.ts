@@ -300,12 +300,13 @@ export class Member {
   async #connect(channel: MemberChannel, signal?: AbortSignal, prior?: PriorDiscovery): Promise<void> {
     if (!channel.isUp) channel.state = "connecting";
     const control = this.channels.control;
-    const found = channel.kind === "data" && channel.client === undefined && control?.client && control.isUp
-      ? this.#prior(control.client)
-      : undefined;
+    const found =
+      channel.kind === "data" && channel.client === undefined && channel.mayDefer && control?.client && control.isUp
+        ? this.#prior(control.client)
+        : undefined;
     if (found) {
       // A data channel reconnecting while the control channel is up: verified, its connection opened on first use,
-      // as at registration (#defer).
+      // as at registration (#defer); after a deferred opening failed, it connects in full until that succeeds.
       try {
         const verifiedMs = await channel.verify(signal);
         if (!this.#closing) channel.markDeferred(found, verifiedMs);

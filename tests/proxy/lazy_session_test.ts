@@ -347,3 +347,44 @@ Deno.test("FederationProxy: a deferred data session whose opening times out (con
   assert.notEqual(data?.state, "up");
   assert.ok(data?.lastError instanceof TimeoutError && data.lastError.timeoutMs === 300);
 });
+
+Deno.test("FederationProxy: after a deferred data session failed to open, the data channel reconnects in full (no re-deferral flapping)", async () => {
+  await using member = await TestMember.start("flap");
+  await using third = thirdPartyServer("flap");
+  // Passes the verification (400, as a sessionful server answers a request without a session) and refuses every
+  // `initialize` while broken; the third-party server answers once repaired.
+  let broken = true;
+  let initializes = 0;
+  await using front = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = req.method === "POST" ? await req.text() : undefined;
+    if (body?.includes('"initialize"')) initializes++;
+    if (broken) return new Response(null, { status: body?.includes('"initialize"') ? 503 : 400 });
+    return await fetch(third.url, { method: req.method, headers: req.headers, ...(body ? { body } : {}) });
+  });
+  await using proxy = newProxy({ backoff: { initialDelay: 20, maxDelay: 50, probeInterval: 0 } });
+  await proxy.registerServer({
+    serverId: "flap",
+    endpoints: { control: member.handle.controlUrl!, data: `http://127.0.0.1:${front.addr.port}/mcp` },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  assert.equal(proxy.getServerStatus("flap")?.channels.data?.deferred, true);
+  const states: string[] = [];
+  for (const type of ["connected", "degraded"] as const) {
+    proxy.addEventListener(type, (e) => states.push(`${e.type}:${e.channel ?? ""}`));
+  }
+  assert.equal(text(await proxy.callTool("flap", "channel", {}, { channel: "data" })), "control");
+  const failed = initializes;
+  assert.ok(failed >= 1);
+  // The reconnections open the session in full (each one an `initialize`), none verifies and defers again.
+  await waitFor(() => initializes >= failed + 3, 5_000, "full reconnection attempts");
+  assert.deepEqual(states, ["degraded:data"]);
+  assert.notEqual(proxy.getServerStatus("flap")?.channels.data?.state, "up");
+  // Repaired: the next attempt connects in full, and the session is there.
+  broken = false;
+  await waitFor(() => proxy.getServerStatus("flap")?.state === "connected", 5_000, "connected again");
+  assert.equal(proxy.getServerStatus("flap")?.channels.data?.deferred, undefined);
+  assert.equal(third.seen.sessions, 1);
+  assert.equal(text(await proxy.callTool("flap", "where", { text: "x" }, { channel: "data" })), "third-party:x");
+  assert.equal(third.seen.sessions, 1);
+});
