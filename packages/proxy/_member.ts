@@ -258,7 +258,8 @@ export class Member {
    * Registers a data channel beside a control channel without opening its MCP connection: one authenticated request
    * verifies the endpoint (while the control channel connects), and with the control channel's era verdict the channel
    * is up, deferred: a 2025-11-25 member's session opens on the first call it carries, a 2026-07-28 member has none
-   * to open. When the control channel finds no verdict (it failed), the data channel connects in full itself.
+   * to open. When the control channel finds no verdict (it failed, or took longer than {@link PRIOR_WAIT_MS}), the data
+   * channel connects in full itself.
    */
   async #defer(
     channel: MemberChannel,
@@ -269,7 +270,14 @@ export class Member {
     const verified = channel.verify(signal);
     // Observed at once: its failure matters only when the control channel gives a verdict.
     verified.catch(() => {});
-    const prior = await verdict;
+    // As a channel connecting in full would: a control channel without a verdict in PRIOR_WAIT_MS (a member slow to
+    // answer its upgrade) must not hold the data channel up to its connectTimeout.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const prior = await Promise.race([
+      verdict,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), PRIOR_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
     if (prior === undefined) return await this.#connect(channel, signal);
     let verifiedMs: number;
     try {

@@ -388,3 +388,37 @@ Deno.test("FederationProxy: after a deferred data session failed to open, the da
   assert.equal(text(await proxy.callTool("flap", "where", { text: "x" }, { channel: "data" })), "third-party:x");
   assert.equal(third.seen.sessions, 1);
 });
+
+Deno.test("FederationProxy: with a control endpoint that never answers, the data channel connects in full without waiting for its verdict", async () => {
+  await using member = await TestMember.start("mute-control", { control: false });
+  // Accepts the control connection and never answers its WebSocket upgrade.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) accepted.push(conn);
+    } catch { /* closed */ }
+  })();
+  await using proxy = newProxy({ connectTimeout: 4_000, backoff: { initialDelay: 60_000, maxDelay: 60_000 } });
+  const registering = proxy.registerServer({
+    serverId: "mute-control",
+    endpoints: { control: `ws://127.0.0.1:${listener.addr.port}/`, data: member.handle.dataUrl! },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  try {
+    // The data channel waits for the control channel's verdict a short while only, then opens its session itself,
+    // long before the control channel's connectTimeout.
+    await waitFor(() => member.handle.sessionCount().data === 1, 3_000, "the data session");
+    const status = await registering;
+    assert.equal(status.state, "degraded");
+    assert.equal(status.channels.data?.state, "up");
+    assert.equal(status.channels.data?.deferred, undefined);
+    assert.ok(status.channels.control?.lastError instanceof TimeoutError);
+  } finally {
+    await registering.catch(() => {});
+    listener.close();
+    await accepting;
+    for (const conn of accepted) conn.close();
+  }
+});
