@@ -496,10 +496,17 @@ export class MemberChannel {
       await roundTrip(client, { timeout });
       this.recordLatency(performance.now() - started);
     } catch (error) {
+      if (this.client !== client) return;
+      const failure = toFederationError(error, {
+        serverId: this.#settings.serverId,
+        channel: this.kind,
+        what: "heartbeat",
+      });
       // A connection that answered another request while the heartbeat waited is alive, only busy (a member
-      // answering a burst of requests in order answers the heartbeat last): failing it would lose those in flight.
-      if (this.client !== client || this.lastSuccess > started) return;
-      this.fail(toFederationError(error, { serverId: this.#settings.serverId, channel: this.kind, what: "heartbeat" }));
+      // answering a burst of requests in order answers the heartbeat last): its heartbeat's timeout fails nothing,
+      // failing it would lose those in flight. Any other failure (an error answer, a closed connection) does.
+      if (failure instanceof TimeoutError && this.lastSuccess > started) return;
+      this.fail(failure);
     }
   }
 
