@@ -117,6 +117,8 @@ export class SessionHub {
    */
   acquire(serverRequestTimeout: number): void {
     if (this.#users++ === 0) {
+      // The catalog's changes reached no listener while no gateway used the hub: what was indexed may be stale.
+      this.tools.forget();
       this.#previousHandler = this.proxy.onServerRequest;
       this.proxy.onServerRequest = this.#handler;
       for (const type of ["toolsChanged", "resourcesChanged", "promptsChanged"] as const) {

@@ -74,6 +74,24 @@ export interface ChannelSettings {
   stdio?: StdioSettings | undefined;
 }
 
+/** The errors of {@link MemberChannel.session}'s own race: the caller's timeout or signal ended its wait. */
+const callerLimits = new WeakSet<Error>();
+
+/**
+ * Whether `error` ended a caller's wait for a deferred channel's opening ({@link MemberChannel.session}): its own
+ * timeout ran out or its signal aborted. Any other error of `session()` is the opening's own failure (the request
+ * never reached the member, and the call's time is not up).
+ */
+export function endedCallerWait(error: unknown): boolean {
+  return error instanceof Error && callerLimits.has(error);
+}
+
+/** `error`, marked as the end of a caller's wait ({@link endedCallerWait}). */
+function callerLimit<E extends Error>(error: E): E {
+  callerLimits.add(error);
+  return error;
+}
+
 /** How long a connect's era probe may take, at most, in ms (within the connect timeout). */
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -106,6 +124,8 @@ export class MemberChannel {
   #deferred: PriorDiscovery | undefined;
   /** The deferred connection being opened, while it is. */
   #opening: Promise<Client> | undefined;
+  /** Whether the last deferred opening failed, and no connection opened since ({@link mayDefer}). */
+  #deferralFailed = false;
 
   constructor(settings: ChannelSettings) {
     this.#settings = settings;
@@ -119,6 +139,15 @@ export class MemberChannel {
    */
   get isUp(): boolean {
     return this.state === "up" && (this.client !== undefined || this.#deferred !== undefined);
+  }
+
+  /**
+   * Whether a reconnection may verify the channel and defer its connection again: not after a deferred opening
+   * failed (an endpoint that answers the verification and fails `initialize` would go up and down with every call),
+   * until a connection opened again.
+   */
+  get mayDefer(): boolean {
+    return !this.#deferralFailed;
   }
 
   /** Whether the channel is up without its MCP connection: it opens on first use. */
@@ -160,7 +189,8 @@ export class MemberChannel {
   /**
    * The channel's client: a deferred channel's connection is opened now (once, for every call waiting), with the
    * era found at registration, and adopted. A failure marks the channel down (its reconnection starts as after any
-   * failure) and rejects with it; the request never reached the member.
+   * failure) and rejects with it; the request never reached the member. The end of the caller's own wait (its
+   * `timeout`, its `signal`) rejects with an error {@link endedCallerWait} recognizes.
    */
   async session(timeout: number, signal?: AbortSignal): Promise<Client> {
     if (this.client) return this.client;
@@ -176,20 +206,20 @@ export class MemberChannel {
         opening,
         new Promise<never>((_, reject) => {
           timer = setTimeout(() =>
-            reject(
+            reject(callerLimit(
               new TimeoutError(`Connecting to server '${serverId}' (${this.kind}) timed out (timeout: ${timeout}ms)`, {
                 ...base,
                 timeoutMs: timeout,
               }),
-            ), timeout);
+            )), timeout);
           if (!signal) return;
           onAbort = () =>
-            reject(
+            reject(callerLimit(
               new CancelledError(`Call to server '${serverId}' was cancelled while connecting`, {
                 ...base,
                 cause: signal.reason,
               }),
-            );
+            ));
           if (signal.aborted) onAbort();
           else signal.addEventListener("abort", onAbort, { once: true });
         }),
@@ -234,7 +264,10 @@ export class MemberChannel {
       return client;
     }, (error: FederationError) => {
       this.#opening = undefined;
-      if (this.#deferred === prior) this.fail(error);
+      if (this.#deferred === prior) {
+        this.#deferralFailed = true;
+        this.fail(error);
+      }
       throw error;
     });
     return this.#opening;
@@ -375,6 +408,7 @@ export class MemberChannel {
   adopt(client: Client): Client | undefined {
     const previous = this.client;
     this.#deferred = undefined;
+    this.#deferralFailed = false;
     this.client = client;
     this.state = "up";
     this.upSince = performance.now();
@@ -462,10 +496,17 @@ export class MemberChannel {
       await roundTrip(client, { timeout });
       this.recordLatency(performance.now() - started);
     } catch (error) {
+      if (this.client !== client) return;
+      const failure = toFederationError(error, {
+        serverId: this.#settings.serverId,
+        channel: this.kind,
+        what: "heartbeat",
+      });
       // A connection that answered another request while the heartbeat waited is alive, only busy (a member
-      // answering a burst of requests in order answers the heartbeat last): failing it would lose those in flight.
-      if (this.client !== client || this.lastSuccess > started) return;
-      this.fail(toFederationError(error, { serverId: this.#settings.serverId, channel: this.kind, what: "heartbeat" }));
+      // answering a burst of requests in order answers the heartbeat last): its heartbeat's timeout fails nothing,
+      // failing it would lose those in flight. Any other failure (an error answer, a closed connection) does.
+      if (failure instanceof TimeoutError && this.lastSuccess > started) return;
+      this.fail(failure);
     }
   }
 

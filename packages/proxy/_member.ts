@@ -1,6 +1,6 @@
 // Internal: one registered member: its channels, state machine, routing, failover and reconnection (its heartbeat
 // and token renewal: _member_health.ts).
-import { CancelledError, ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
+import { ConnectionError, type FederationError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
@@ -16,7 +16,7 @@ import type {
 import { backoffDelay } from "../core/backoff.ts";
 import { sleep } from "../core/_sleep.ts";
 import { failedFast, foundNothingListening, probeUntilAnswered, probeUrl } from "./_probe.ts";
-import { MemberChannel } from "./_channel.ts";
+import { endedCallerWait, MemberChannel } from "./_channel.ts";
 import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
 import { CallRegistry, type CallTable } from "./_relation.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
@@ -258,7 +258,8 @@ export class Member {
    * Registers a data channel beside a control channel without opening its MCP connection: one authenticated request
    * verifies the endpoint (while the control channel connects), and with the control channel's era verdict the channel
    * is up, deferred: a 2025-11-25 member's session opens on the first call it carries, a 2026-07-28 member has none
-   * to open. When the control channel finds no verdict (it failed), the data channel connects in full itself.
+   * to open. When the control channel finds no verdict (it failed, or took longer than {@link PRIOR_WAIT_MS}), the data
+   * channel connects in full itself.
    */
   async #defer(
     channel: MemberChannel,
@@ -269,7 +270,14 @@ export class Member {
     const verified = channel.verify(signal);
     // Observed at once: its failure matters only when the control channel gives a verdict.
     verified.catch(() => {});
-    const prior = await verdict;
+    // As a channel connecting in full would: a control channel without a verdict in PRIOR_WAIT_MS (a member slow to
+    // answer its upgrade) must not hold the data channel up to its connectTimeout.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const prior = await Promise.race([
+      verdict,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), PRIOR_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
     if (prior === undefined) return await this.#connect(channel, signal);
     let verifiedMs: number;
     try {
@@ -300,12 +308,13 @@ export class Member {
   async #connect(channel: MemberChannel, signal?: AbortSignal, prior?: PriorDiscovery): Promise<void> {
     if (!channel.isUp) channel.state = "connecting";
     const control = this.channels.control;
-    const found = channel.kind === "data" && channel.client === undefined && control?.client && control.isUp
-      ? this.#prior(control.client)
-      : undefined;
+    const found =
+      channel.kind === "data" && channel.client === undefined && channel.mayDefer && control?.client && control.isUp
+        ? this.#prior(control.client)
+        : undefined;
     if (found) {
       // A data channel reconnecting while the control channel is up: verified, its connection opened on first use,
-      // as at registration (#defer).
+      // as at registration (#defer); after a deferred opening failed, it connects in full until that succeeds.
       try {
         const verifiedMs = await channel.verify(signal);
         if (!this.#closing) channel.markDeferred(found, verifiedMs);
@@ -415,9 +424,9 @@ export class Member {
       client = channel.client ?? await channel.session(timeout, options.signal);
     } catch (error) {
       // The request never reached the member: the other channel may carry it (not once the call's time is up or it
-      // was cancelled).
+      // was cancelled; the opening's own failure, its connectTimeout included, is not the call's).
       const other = this.#route(undefined, channel);
-      if (mayRetry && other && !(error instanceof TimeoutError) && !(error instanceof CancelledError)) {
+      if (mayRetry && other && !endedCallerWait(error)) {
         return await this.#attempt(what, run, options, other, false);
       }
       throw error;

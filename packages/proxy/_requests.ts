@@ -163,8 +163,9 @@ export function toolCall(
     const definition = modern.definition ? { ...modern.definition, outputSchema: undefined } : undefined;
     // A tool without `x-mcp-header` arguments needs none of `callTool`'s extras (header mirroring, output schema):
     // a plain request with the result schema skips the SDK's per-call probe of its codec (a failed parse whose
-    // error is formatted on every call, ~5% of a gateway's CPU).
-    const plain = !declaresParamHeaders(modern.definition);
+    // error is formatted on every call, ~5% of a gateway's CPU). Without a definition (none listed yet, or forgotten
+    // after a change) `callTool` finds the tool in its own list and retries a -32020 refusal with the headers.
+    const plain = modern.definition !== undefined && !declaresParamHeaders(modern.definition);
     return runInputRounds<CallToolResult>(
       withTraceContext(modernParams(params, modern)),
       (leg) =>

@@ -163,17 +163,18 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
   get catalog(): FederatedCatalog {
     if (this.#catalog) return this.#catalog;
     const catalog = new FederatedCatalog(this, this.#options.catalog);
-    // A member left out of a federated list is worth a line in the log (the list itself does not fail).
-    catalog.addEventListener(
-      "listFailed",
-      (event) =>
-        this.#logger.warn("A member's list is left out of the federated list", {
-          serverId: event.serverId,
-          list: event.list,
-          error: event.error.message,
-          retryInMs: event.retryIn,
-        }),
-    );
+    // A member left out of a federated list is worth a line in the log (the list itself does not fail): a warning for
+    // the first failure of a streak, the repeats at debug level.
+    catalog.addEventListener("listFailed", (event) => {
+      const data = {
+        serverId: event.serverId,
+        list: event.list,
+        error: event.error.message,
+        retryInMs: event.retryIn,
+      };
+      if (event.repeated) this.#logger.debug("A member's list is left out of the federated list", data);
+      else this.#logger.warn("A member's list is left out of the federated list", data);
+    });
     return this.#catalog = catalog;
   }
 

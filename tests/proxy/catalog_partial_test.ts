@@ -8,6 +8,7 @@ import {
   ConnectionError,
   type FederationConfig,
   FederationProxy,
+  ProtocolError,
   TimeoutError,
 } from "../../mod.ts";
 import { recordingLogger, SECRET, waitFor } from "../_support/members.ts";
@@ -167,4 +168,68 @@ Deno.test("FederatedCatalog asks at most listConcurrency members at once", async
     for (const relay of relays) await relay.close();
     for (const member of members) await member.close();
   }
+});
+
+Deno.test("FederatedCatalog does not retry a member's list answered with an error by itself, nor mark the list incomplete; repeats log at debug", async () => {
+  // The member's prompts/list is followed by its cache hint (data-only, 2026-07-28); it answers with an error while
+  // `refusing`.
+  let refusing = false;
+  await using refuser = await startModernMember({
+    serverId: "refuser",
+    secret: SECRET,
+    configure: (server) =>
+      server.server.setRequestHandler("prompts/list", () => {
+        if (refusing) throw new Error("Prompts are unavailable");
+        return { prompts: [{ name: "p" }], ttlMs: 250, cacheScope: "public" };
+      }),
+  });
+  const log = recordingLogger();
+  await using proxy = new FederationProxy(SECRET, {
+    logger: log.logger,
+    heartbeatInterval: 60_000,
+    catalog: { retryAfter: 100 },
+  });
+  await proxy.registerServer(config("refuser", { data: refuser.url }));
+  const failed: CatalogListFailedEvent[] = [];
+  proxy.catalog.addEventListener("listFailed", (event) => failed.push(event));
+  const asked = () => refuser.requests.filter((r) => r.method === "prompts/list").length;
+  const left = () => log.lines.filter((line) => line.includes("A member's list is left out"));
+
+  assert.deepEqual((await proxy.catalog.listPrompts()).map((p) => p.name), ["refuser__p"]);
+  const hint = { ttlMs: 250, cacheScope: "public" };
+  assert.deepEqual(proxy.catalog.cacheHint("prompts"), hint);
+  refusing = true;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  // Its hint ran out: listed again, refused. Its last good copy is served; an error answer is no transient failure.
+  assert.deepEqual((await proxy.catalog.listPrompts()).map((p) => p.name), ["refuser__p"]);
+  assert.equal(failed.length, 1);
+  assert.ok(failed[0]!.error instanceof ProtocolError, String(failed[0]!.error));
+  assert.equal(failed[0]!.stale, true);
+  assert.equal(failed[0]!.retryIn, undefined);
+  assert.equal(failed[0]!.repeated, false);
+  assert.deepEqual(proxy.catalog.cacheHint("prompts"), hint, "the list is not incomplete");
+  const afterFailure = asked();
+  // No timer asks it again (retryAfter is 100 ms).
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  assert.equal(asked(), afterFailure);
+
+  // The next listing after retryAfter asks again: refused again, a repeat.
+  await proxy.catalog.listPrompts();
+  assert.equal(asked(), afterFailure + 1);
+  assert.equal(failed.length, 2);
+  assert.equal(failed[1]!.repeated, true);
+  assert.deepEqual(left().map((line) => line.split(" ")[0]), ["warn", "debug"]);
+
+  // Answering again: back to normal; a new failure then starts a new streak.
+  refusing = false;
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  await proxy.catalog.listPrompts();
+  assert.deepEqual(proxy.catalog.failures(), []);
+  refusing = true;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await proxy.catalog.listPrompts();
+  assert.equal(failed.length, 3);
+  assert.equal(failed[2]!.repeated, false);
+  assert.deepEqual(left().map((line) => line.split(" ")[0]), ["warn", "debug", "warn"]);
 });

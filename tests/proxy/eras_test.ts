@@ -130,6 +130,16 @@ Deno.test("FederationProxy mirrors a modern member's x-mcp-header arguments into
   assert.equal(call?.params["mcp-param-region"], "eu-west");
 });
 
+Deno.test("FederationProxy mirrors x-mcp-header arguments of a tool it has not listed yet (no definition at hand)", async () => {
+  await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
+  await using proxy = newProxy();
+  await proxy.registerServer(modernConfig(modern));
+  // No listing before the call: the proxy has no definition of `region`; the call finds its headers all the same.
+  assert.equal(text(await proxy.callTool("modern", "region", { region: "eu-west" })), "eu-west");
+  const call = modern.requests.findLast((r) => r.method === "tools/call");
+  assert.equal(call?.params["mcp-param-region"], "eu-west");
+});
+
 Deno.test("FederatedCatalog.cacheHint() merges members' hints: the smallest ttl, private wins", async () => {
   await using a = await startModernMember({
     serverId: "a",

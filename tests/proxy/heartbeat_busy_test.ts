@@ -51,3 +51,44 @@ Deno.test("A heartbeat timing out while the channel answers other requests fails
   await waitFor(() => downs.length > 0, 5_000, "the idle channel's heartbeat to fail it");
   assert.match(downs[0]!, /heartbeat/);
 });
+
+Deno.test("A heartbeat answered with an error fails the channel even while the channel answers other requests", async () => {
+  await using member = await startModernMember({
+    serverId: "refusing",
+    secret: SECRET,
+    era: "legacy",
+    control: true,
+    configure: (server) =>
+      server.server.setRequestHandler("ping", async () => {
+        // Long enough for calls to be answered meanwhile, well within the heartbeat's timeout: not a timeout.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        throw new Error("Ping refused");
+      }),
+  });
+  await using proxy = new FederationProxy(SECRET, {
+    logger: quiet,
+    routing: "control",
+    heartbeatInterval: 100,
+    heartbeatTimeout: 2_000,
+    backoff: { initialDelay: 60_000, maxDelay: 60_000, probeInterval: 0 },
+  });
+  await proxy.registerServer({
+    serverId: "refusing",
+    endpoints: { control: member.controlUrl! },
+    auth: { type: "jwt", config: {} },
+  });
+  const downs: string[] = [];
+  proxy.addEventListener("reconnecting", (event) => downs.push(`${event.type} ${event.cause?.name}`));
+  // Busy all along: only an error answer, not the busy rule, decides.
+  const until = performance.now() + 3_000;
+  let calls = 0;
+  while (downs.length === 0 && performance.now() < until) {
+    // The call in flight when the channel fails may fail with it.
+    const ok = await proxy.callTool("refusing", "echo", { text: "x" }).then(() => true, () => downs.length > 0);
+    assert.ok(ok, "a call failed before the channel did");
+    calls++;
+  }
+  assert.ok(calls > 0);
+  assert.equal(downs.length, 1, "the refused heartbeat failed the channel");
+  assert.doesNotMatch(downs[0]!, /TimeoutError/);
+});

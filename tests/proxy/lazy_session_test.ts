@@ -319,3 +319,106 @@ Deno.test("FederationProxy: a call waits for a deferred session at most its own 
   assert.equal(text(await proxy.callTool("hang", "channel", {}, { channel: "data" })), "control");
   release();
 });
+
+Deno.test("FederationProxy: a deferred data session whose opening times out (connectTimeout) fails the call over to control", async () => {
+  await using member = await TestMember.start("slow-open");
+  // Answers the verification (no session: 400) and never answers `initialize`.
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  await using hanging = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    if (!body.includes('"initialize"')) return new Response(null, { status: 400 });
+    await released;
+    return new Response(null, { status: 503 });
+  });
+  // Released whatever happens: the server's shutdown waits for the hanging handler.
+  using _release = { [Symbol.dispose]: () => release() };
+  await using proxy = newProxy({ connectTimeout: 300, backoff: { initialDelay: 60_000, maxDelay: 60_000 } });
+  await proxy.registerServer({
+    serverId: "slow-open",
+    endpoints: { control: member.handle.controlUrl!, data: `http://127.0.0.1:${hanging.addr.port}/mcp` },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  assert.equal(proxy.getServerStatus("slow-open")?.channels.data?.deferred, true);
+  // The call's own timeout (5 s) is far off: the opening's TimeoutError is not the call's, the request never reached
+  // the member, and the control channel carries it.
+  assert.equal(text(await proxy.callTool("slow-open", "channel", {}, { channel: "data", timeout: 5_000 })), "control");
+  const data = proxy.getServerStatus("slow-open")?.channels.data;
+  assert.notEqual(data?.state, "up");
+  assert.ok(data?.lastError instanceof TimeoutError && data.lastError.timeoutMs === 300);
+});
+
+Deno.test("FederationProxy: after a deferred data session failed to open, the data channel reconnects in full (no re-deferral flapping)", async () => {
+  await using member = await TestMember.start("flap");
+  await using third = thirdPartyServer("flap");
+  // Passes the verification (400, as a sessionful server answers a request without a session) and refuses every
+  // `initialize` while broken; the third-party server answers once repaired.
+  let broken = true;
+  let initializes = 0;
+  await using front = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = req.method === "POST" ? await req.text() : undefined;
+    if (body?.includes('"initialize"')) initializes++;
+    if (broken) return new Response(null, { status: body?.includes('"initialize"') ? 503 : 400 });
+    return await fetch(third.url, { method: req.method, headers: req.headers, ...(body ? { body } : {}) });
+  });
+  await using proxy = newProxy({ backoff: { initialDelay: 20, maxDelay: 50, probeInterval: 0 } });
+  await proxy.registerServer({
+    serverId: "flap",
+    endpoints: { control: member.handle.controlUrl!, data: `http://127.0.0.1:${front.addr.port}/mcp` },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  assert.equal(proxy.getServerStatus("flap")?.channels.data?.deferred, true);
+  const states: string[] = [];
+  for (const type of ["connected", "degraded"] as const) {
+    proxy.addEventListener(type, (e) => states.push(`${e.type}:${e.channel ?? ""}`));
+  }
+  assert.equal(text(await proxy.callTool("flap", "channel", {}, { channel: "data" })), "control");
+  const failed = initializes;
+  assert.ok(failed >= 1);
+  // The reconnections open the session in full (each one an `initialize`), none verifies and defers again.
+  await waitFor(() => initializes >= failed + 3, 5_000, "full reconnection attempts");
+  assert.deepEqual(states, ["degraded:data"]);
+  assert.notEqual(proxy.getServerStatus("flap")?.channels.data?.state, "up");
+  // Repaired: the next attempt connects in full, and the session is there.
+  broken = false;
+  await waitFor(() => proxy.getServerStatus("flap")?.state === "connected", 5_000, "connected again");
+  assert.equal(proxy.getServerStatus("flap")?.channels.data?.deferred, undefined);
+  assert.equal(third.seen.sessions, 1);
+  assert.equal(text(await proxy.callTool("flap", "where", { text: "x" }, { channel: "data" })), "third-party:x");
+  assert.equal(third.seen.sessions, 1);
+});
+
+Deno.test("FederationProxy: with a control endpoint that never answers, the data channel connects in full without waiting for its verdict", async () => {
+  await using member = await TestMember.start("mute-control", { control: false });
+  // Accepts the control connection and never answers its WebSocket upgrade.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) accepted.push(conn);
+    } catch { /* closed */ }
+  })();
+  await using proxy = newProxy({ connectTimeout: 4_000, backoff: { initialDelay: 60_000, maxDelay: 60_000 } });
+  const registering = proxy.registerServer({
+    serverId: "mute-control",
+    endpoints: { control: `ws://127.0.0.1:${listener.addr.port}/`, data: member.handle.dataUrl! },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  try {
+    // The data channel waits for the control channel's verdict a short while only, then opens its session itself,
+    // long before the control channel's connectTimeout.
+    await waitFor(() => member.handle.sessionCount().data === 1, 3_000, "the data session");
+    const status = await registering;
+    assert.equal(status.state, "degraded");
+    assert.equal(status.channels.data?.state, "up");
+    assert.equal(status.channels.data?.deferred, undefined);
+    assert.ok(status.channels.control?.lastError instanceof TimeoutError);
+  } finally {
+    await registering.catch(() => {});
+    listener.close();
+    await accepting;
+    for (const conn of accepted) conn.close();
+  }
+});

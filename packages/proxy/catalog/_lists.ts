@@ -2,11 +2,13 @@
 // `listTimeout`, at most `listConcurrency` members at a time), cached with a fingerprint, marked stale by
 // `list_changed` or a reconnection, and kept when a fetch fails. A fetch that lost its connection is tried once more
 // (the member's own failover has already tried its other channel; the second attempt takes whichever channel is up
-// then, or wakes one). A member that still fails is reported (`listFailed`), left out of the federated list (or kept
-// with its last good copy), makes the list's merged cache hint `0`, and is asked again after `retryAfter` by itself
-// when its list is listed. The federated view of a list is rebuilt only when the fingerprint of its parts changes,
-// and a change of a listed ("hot") list is reported through `onChange`.
-import { ConnectionError, type FederationError } from "../../core/errors.ts";
+// then, or wakes one). A member that still fails is reported (`listFailed`) and left out of the federated list (or
+// kept with its last good copy). A transient failure (a lost connection, a timeout) makes the list's merged cache
+// hint `0`, and the member is asked again after `retryAfter` by itself when its list is listed; an error answer is
+// asked again only by the next listing after `retryAfter` (a member that always refuses a list is not asked forever
+// by a timer). The federated view of a list is rebuilt only when the fingerprint of its parts changes, and a change
+// of a listed ("hot") list is reported through `onChange`.
+import { ConnectionError, type FederationError, TimeoutError } from "../../core/errors.ts";
 import type { ServerCapabilities } from "../../core/mcp_types.ts";
 import type { MemberState } from "../events.ts";
 import { fnv1a, type PrefixMode } from "../_naming.ts";
@@ -44,6 +46,14 @@ class Slot {
 
 /** Least delay before a failing member is asked again by itself, in ms (whatever `retryAfter` says). */
 const MIN_RETRY_MS = 100;
+
+/**
+ * Whether a list's failure may pass by itself: a lost or refused connection (not the proxy or the member being
+ * closed) or a timeout. An error answer of the member is its answer: it would be the same a moment later.
+ */
+function transient(error: FederationError | undefined): boolean {
+  return error instanceof TimeoutError || (error instanceof ConnectionError && error.code !== "ERR_CLOSED");
+}
 
 /** What the cache keeps per member. */
 export class MemberEntry {
@@ -147,13 +157,14 @@ export class ListCache {
 
   /**
    * Whether the federated list lacks a member's current list, so that it will change by itself: the member's last
-   * fetch failed (it is missing, or served from its last good copy), or the member is (re)connecting.
+   * fetch failed transiently (it is missing, or served from its last good copy), or the member is (re)connecting.
+   * A list the member refused with an error answer does not count: it will not change by itself.
    */
   incomplete(list: CatalogList): boolean {
     for (const entry of this.#members.values()) {
       if (!this.offers(entry, list)) continue;
       if (entry.state === "connecting" || entry.state === "reconnecting") return true;
-      if (entry.slots[list].error !== undefined) return true;
+      if (transient(entry.slots[list].error)) return true;
     }
     return false;
   }
@@ -277,9 +288,10 @@ export class ListCache {
       clearTimeout(slot.retryTimer);
       slot.retryTimer = undefined;
     }, (error) => {
+      const repeated = slot.error !== undefined;
       slot.error = error as FederationError;
       slot.failedAt = this.#settings.now();
-      this.#failed(serverId, list, slot);
+      this.#failed(serverId, list, slot, repeated);
     }).finally(() => {
       slot.pending = undefined;
       this.#revision++;
@@ -303,10 +315,15 @@ export class ListCache {
     }
   }
 
-  /** A member's list failed for good this time: reported, and asked again by itself later if the list is listed. */
-  #failed(serverId: string, list: CatalogList, slot: Slot): void {
+  /**
+   * A member's list failed for good this time: reported, and, when the failure is transient, asked again by itself
+   * later if the list is listed. `repeated`: its previous fetch had failed too.
+   */
+  #failed(serverId: string, list: CatalogList, slot: Slot, repeated: boolean): void {
     let retryIn: number | undefined;
-    if (this.#hot.has(list) && this.#members.has(serverId) && slot.retryTimer === undefined) {
+    if (
+      transient(slot.error) && this.#hot.has(list) && this.#members.has(serverId) && slot.retryTimer === undefined
+    ) {
       retryIn = Math.max(this.#settings.retryAfter, MIN_RETRY_MS);
       slot.retryTimer = setTimeout(() => {
         slot.retryTimer = undefined;
@@ -326,6 +343,7 @@ export class ListCache {
         // Its last good copy is in the federated list while the member is usable.
         stale: slot.items !== undefined && this.#members.get(serverId)?.usable === true,
         retryIn,
+        repeated,
       }),
     );
   }

@@ -266,23 +266,40 @@ export interface CatalogListFailedEventInit {
   error: FederationError;
   /** Whether the federated list keeps the member's last good copy of it (else the member is missing from it). */
   stale: boolean;
-  /** In how many ms the catalog asks the member again by itself (when the list is listed), if it will. */
+  /**
+   * In how many ms the catalog asks the member again by itself (when the list is listed and the failure is
+   * transient: a lost connection or a timeout), if it will.
+   */
   retryIn: number | undefined;
+  /**
+   * Whether the previous fetch of this list from this member had failed too: the failure goes on (the proxy logs
+   * the first failure of a streak as a warning, the repeats at debug level).
+   */
+  repeated: boolean;
 }
 
 /**
  * A member's list could not be fetched, even after its failover to its other channel and one retry: the federated
- * list is served without it (or with its last good copy, `stale`), its merged cache hint says `ttlMs: 0`, and the
- * member is asked again after `retryAfter`; when it answers, the list's change event follows. The federated list
- * itself does not fail.
+ * list is served without it (or with its last good copy, `stale`). A transient failure (a lost connection, a
+ * timeout) makes the list's merged cache hint say `ttlMs: 0`, and the member is asked again by itself after
+ * `retryAfter` (`retryIn`); when it answers, the list's change event follows. An error answer of the member is not
+ * retried by a timer: the next listing after `retryAfter` asks again. `repeated` tells a failure that goes on from a
+ * new one. The federated list itself does not fail.
  *
  * @example
  * ```ts
  * import { CatalogListFailedEvent, ConnectionError } from "@federated-mcp/federation";
  *
  * const error = new ConnectionError("Connection to server 'a' (data) was lost during tools/list", { serverId: "a" });
- * const event = new CatalogListFailedEvent({ serverId: "a", list: "tools", error, stale: false, retryIn: 5_000 });
- * console.log(event.type, event.serverId, event.list, event.error.code);
+ * const event = new CatalogListFailedEvent({
+ *   serverId: "a",
+ *   list: "tools",
+ *   error,
+ *   stale: false,
+ *   retryIn: 5_000,
+ *   repeated: false,
+ * });
+ * console.log(event.type, event.serverId, event.list, event.error.code, event.repeated);
  * ```
  */
 export class CatalogListFailedEvent extends CatalogEvent {
@@ -296,6 +313,8 @@ export class CatalogListFailedEvent extends CatalogEvent {
   readonly stale: boolean;
   /** In how many ms it is asked again by itself, if it will be. */
   readonly retryIn: number | undefined;
+  /** Whether the previous fetch of this list from this member had failed too. */
+  readonly repeated: boolean;
 
   /**
    * Creates the event.
@@ -308,6 +327,7 @@ export class CatalogListFailedEvent extends CatalogEvent {
     this.error = init.error;
     this.stale = init.stale;
     this.retryIn = init.retryIn;
+    this.repeated = init.repeated;
   }
 
   /** Always `listFailed`. */

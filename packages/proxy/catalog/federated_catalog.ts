@@ -75,9 +75,10 @@ function notFound(what: string): ServerNotFoundError {
  *   then `toolsChanged`, `resourcesChanged` or `promptsChanged` is dispatched if the federated list differs.
  * - A failing member never empties a list: the others' entries are returned, the member's last good list is kept,
  *   and the failure is in {@link FederatedCatalog.failures} and a `listFailed` event. A request that lost its
- *   connection is retried (on the member's other channel, then once more); the list's cache hint says `ttlMs: 0`
- *   while it is incomplete, and the member is asked again after `retryAfter` (a change event follows when it is
- *   back). At most `listConcurrency` members are asked at once.
+ *   connection is retried (on the member's other channel, then once more); after a transient failure (a lost
+ *   connection, a timeout) the list's cache hint says `ttlMs: 0` while it is incomplete, and the member is asked
+ *   again by itself after `retryAfter` (a change event follows when it is back); an error answer is asked again by
+ *   the next listing after `retryAfter`. At most `listConcurrency` members are asked at once.
  * - Names are `serverId__name`, always valid (`^[A-Za-z0-9_-]{1,64}$`); names that are too long, contain other
  *   characters or clash are shortened with a hash, deterministically, and mapped back. Resource URIs are kept
  *   when unique and otherwise rewritten as `federated://<serverId>/<original>`.
@@ -168,8 +169,8 @@ export class FederatedCatalog extends TypedEventTarget<CatalogEventMap> {
    * How long the federated list of one kind stays fresh and who may share it: the merge of the usable members'
    * hints on their last list results (MCP 2026-07-28 `ttlMs`/`cacheScope`): the smallest `ttlMs`, and `private` if
    * any member said so or gave no hint (a legacy member never does, and counts as `0`/`private`). With no member,
-   * `0`/`private`. While the list lacks a member's current list (its last fetch failed: see the `listFailed`
-   * event; or the member is reconnecting), `ttlMs` is `0`: an incomplete list is not to be reused. A gateway puts it on its own list
+   * `0`/`private`. While the list lacks a member's current list (its last fetch failed transiently: see the
+   * `listFailed` event; or the member is reconnecting), `ttlMs` is `0`: an incomplete list is not to be reused. A gateway puts it on its own list
    * results.
    *
    * @param list Which list.

@@ -40,7 +40,9 @@ export interface CatalogOptions {
   listTimeout?: number | undefined;
   /**
    * After a member failed to list, how long its last good list (or nothing) is served before asking again, in ms; a
-   * list that was listed is then fetched again by itself (at least 100 ms later), and a change is announced.
+   * list that was listed and failed transiently (a lost connection, a timeout) is then fetched again by itself (at
+   * least 100 ms later), and a change is announced; one the member refused with an error answer is asked again by
+   * the next listing.
    * @default {5000}
    */
   retryAfter?: number | undefined;
