@@ -270,12 +270,15 @@ export class Member {
     const verified = channel.verify(signal);
     // Observed at once: its failure matters only when the control channel gives a verdict.
     verified.catch(() => {});
-    // As a channel connecting in full would: a control channel without a verdict in PRIOR_WAIT_MS (a member slow to
-    // answer its upgrade) must not hold the data channel up to its connectTimeout.
+    // A control channel without a verdict PRIOR_WAIT_MS after the verification settled (a member slow to answer its
+    // upgrade) must not hold the data channel up to its connectTimeout. Counted from the verification, not from the
+    // start: when many members register at once, both requests wait in the same queues, and the verdict comes late.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const prior = await Promise.race([
       verdict,
-      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), PRIOR_WAIT_MS)),
+      verified.then(() => {}, () => {}).then(() =>
+        new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), PRIOR_WAIT_MS))
+      ),
     ]);
     clearTimeout(timer);
     if (prior === undefined) return await this.#connect(channel, signal);
