@@ -64,8 +64,9 @@ for (const era of ["legacy", "modern"] as const) {
         await Promise.all(Array.from({ length: 10 }, (_, i) => proxy.callTool("a", "echo", { text: `${i}` })));
       }
       const opened = relay.accepted() - atRegistration;
-      // Sequential calls ride one kept-alive connection; 10 in parallel need at most 10 more.
-      assert.ok(opened <= 12, `${opened} TCP connections opened for 300 calls`);
+      // Sequential calls ride one kept-alive connection; 10 in parallel need about 10 more (a loaded machine was seen
+      // to open up to 19 when a round's connections were not yet back in the pool). Without pooling: one per call.
+      assert.ok(opened <= 30, `${opened} TCP connections opened for 300 calls`);
       assert.ok(atRegistration <= 3, `${atRegistration} TCP connections opened at registration`);
     } finally {
       relay.close();
