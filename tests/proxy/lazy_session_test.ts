@@ -299,6 +299,8 @@ Deno.test("FederationProxy: a call waits for a deferred session at most its own 
     await released;
     return new Response(null, { status: 503 });
   });
+  // Released whatever happens: the server's shutdown waits for the hanging handler.
+  using _release = { [Symbol.dispose]: () => release() };
   await using proxy = newProxy({ connectTimeout: 1_000, backoff: { initialDelay: 60_000, maxDelay: 60_000 } });
   await proxy.registerServer({
     serverId: "hang",
@@ -317,7 +319,6 @@ Deno.test("FederationProxy: a call waits for a deferred session at most its own 
   // The opening gives up at connectTimeout: the data channel is down, and the calls go to the control channel.
   await waitFor(() => proxy.getServerStatus("hang")?.channels.data?.state !== "up", 5_000, "data down");
   assert.equal(text(await proxy.callTool("hang", "channel", {}, { channel: "data" })), "control");
-  release();
 });
 
 Deno.test("FederationProxy: a deferred data session whose opening times out (connectTimeout) fails the call over to control", async () => {
