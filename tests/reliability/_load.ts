@@ -70,7 +70,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const unhandled: string[] = [];
   const onUnhandled = (event: PromiseRejectionEvent) => {
     event.preventDefault();
-    unhandled.push(describe(event.reason));
+    // With where it came from: a rejection nobody observed is found by its stack, not by its code.
+    const stack = event.reason instanceof Error ? event.reason.stack?.split("\n").slice(1, 8).join("\n") : undefined;
+    unhandled.push(stack ? `${describe(event.reason)}\n${stack}` : describe(event.reason));
   };
   globalThis.addEventListener("unhandledrejection", onUnhandled);
   const members = await Promise.all(Array.from({ length: options.members }, (_, i) => TestMember.start(`load-${i}`)));
