@@ -4,6 +4,7 @@
 // latest of each progress token waits), and a stream whose client reads nothing at all is ended.
 import type { JSONRPCMessage } from "../core/_sdk.ts";
 import { isResponse } from "../core/_jsonrpc.ts";
+import { jsonAnswer, SseEventSplitter } from "../core/_sse_events.ts";
 
 /**
  * Messages a client's SSE stream may hold that it has not read yet. Beyond, messages wait in the link: progress
@@ -220,8 +221,7 @@ export class StreamFlow {
   async answer(response: Response, box: Outbox, window: number, signal?: AbortSignal): Promise<Response> {
     const reader = response.body!.getReader();
     const prefix: Uint8Array[] = [];
-    const decoder = new TextDecoder();
-    let text = "";
+    const events = new SseEventSplitter();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<"expired">((resolve) => timer = setTimeout(() => resolve("expired"), window));
     const aborted = () => {
@@ -245,11 +245,7 @@ export class StreamFlow {
           });
         }
         prefix.push(next.value);
-        text += decoder.decode(next.value, { stream: true });
-        let end: number;
-        while ((end = text.indexOf("\n\n")) >= 0) {
-          const data = sseData(text.slice(0, end));
-          text = text.slice(end + 2);
+        for (const data of events.push(next.value)) {
           // The priming event (empty data) is only worth anything on a stream the client can resume.
           if (data === "") continue;
           if (data === undefined || box.first !== "response" || box.keys.length !== 1) {
@@ -257,10 +253,7 @@ export class StreamFlow {
           }
           this.drop(box);
           reader.cancel().catch(() => {});
-          const headers = new Headers({ "content-type": "application/json" });
-          const session = response.headers.get("mcp-session-id");
-          if (session !== null) headers.set("mcp-session-id", session);
-          return new Response(data, { status: 200, headers });
+          return jsonAnswer(data, response, 200);
         }
       }
     } finally {
@@ -271,14 +264,3 @@ export class StreamFlow {
 }
 
 type ReadResult = ReadableStreamReadResult<Uint8Array>;
-
-/** The `data` of one SSE event (its lines joined), or `undefined` without any. */
-function sseData(event: string): string | undefined {
-  let data: string | undefined;
-  for (const line of event.split("\n")) {
-    if (!line.startsWith("data:")) continue;
-    const value = line.slice(line[5] === " " ? 6 : 5);
-    data = data === undefined ? value : `${data}\n${value}`;
-  }
-  return data;
-}

@@ -5,6 +5,7 @@
 // parsing an event stream, and no stream is kept open. A call that sends anything else first, or runs longer than
 // the window, keeps its SSE stream, with what was read replayed first. The member keeps no event store, so a JSON
 // answer loses nothing a client could resume.
+import { jsonAnswer, SseEventSplitter } from "../core/_sse_events.ts";
 
 /** How long the answer may wait to be plain JSON before the SSE stream is sent as it is, in ms. */
 export const JSON_ANSWER_WINDOW_MS = 1_000;
@@ -21,8 +22,7 @@ export async function answerJsonWhenOnlyResponse(
 ): Promise<Response> {
   const reader = response.body!.getReader();
   const prefix: Uint8Array[] = [];
-  const decoder = new TextDecoder();
-  let text = "";
+  const events = new SseEventSplitter();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<"expired">((resolve) => timer = setTimeout(() => resolve("expired"), window));
   let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
@@ -34,19 +34,12 @@ export async function answerJsonWhenOnlyResponse(
       pending = undefined;
       if (next.done) return streamed(response, reader, prefix, undefined);
       prefix.push(next.value);
-      text += decoder.decode(next.value, { stream: true });
-      let end: number;
-      while ((end = text.indexOf("\n\n")) >= 0) {
-        const data = sseData(text.slice(0, end));
-        text = text.slice(end + 2);
+      for (const data of events.push(next.value)) {
         // A comment (a keep-alive) or an event without data: not a message.
         if (data === undefined || data === "") continue;
         if (!isResponseText(data)) return streamed(response, reader, prefix, undefined);
         reader.cancel().catch(() => {});
-        const headers = new Headers({ "content-type": "application/json" });
-        const session = response.headers.get("mcp-session-id");
-        if (session !== null) headers.set("mcp-session-id", session);
-        return new Response(data, { status: response.status, headers });
+        return jsonAnswer(data, response, response.status);
       }
     }
   } finally {
@@ -97,15 +90,4 @@ function isResponseText(data: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The `data` of one SSE event (its lines joined), or `undefined` without any. */
-function sseData(event: string): string | undefined {
-  let data: string | undefined;
-  for (const line of event.split("\n")) {
-    if (!line.startsWith("data:")) continue;
-    const value = line.slice(line[5] === " " ? 6 : 5);
-    data = data === undefined ? value : `${data}\n${value}`;
-  }
-  return data;
 }
