@@ -48,6 +48,7 @@ export {
   SdkError,
   SdkErrorCode,
   SdkHttpError,
+  SERVER_INFO_META_KEY,
   SSEClientTransport,
   StreamableHTTPClientTransport,
   TRACEPARENT_META_KEY,

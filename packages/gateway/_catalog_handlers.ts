@@ -22,6 +22,7 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   type Server,
+  SERVER_INFO_META_KEY,
   type ServerContext,
 } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
@@ -40,6 +41,19 @@ import { annotateOperation, type McpOperation, traceServerOperation } from "../c
 type Meta = Record<string, unknown> & { progressToken?: string | number };
 
 /**
+ * What the handlers read of a request's context: the SDK's `ServerContext`, or the one the gateway builds for a
+ * 2026-07-28 call it answers without the SDK's per-request server (`_modern_plain_call.ts`).
+ */
+export interface HandlerContext {
+  sessionId?: string | undefined;
+  http?: { req?: Request | undefined } | undefined;
+  mcpReq: Pick<
+    ServerContext["mcpReq"],
+    "id" | "signal" | "notify" | "_meta" | "envelope" | "inputResponses" | "requestState"
+  >;
+}
+
+/**
  * The project's reserved `_meta` namespace (the user token, the related request, origins): only the proxy and the
  * member write it, so what a client sends under it never reaches a member.
  */
@@ -51,15 +65,13 @@ const FORWARDED_ENVELOPE_KEYS = [CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_
 const LEVELS: LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
 /**
- * The `_meta` key a 2026-07-28 server names itself under in its results: a member's is dropped, so that the client
- * sees the gateway's (the SDK stamps it where it is absent).
+ * A member's result without the member's `serverInfo` stamp (the same object when it has none): a 2026-07-28 server
+ * names itself under `SERVER_INFO_META_KEY` in its results, and the client must see the gateway's (stamped where it
+ * is absent, by the SDK or by `_modern_plain_call.ts`).
  */
-const SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo";
-
-/** A member's result without the member's `serverInfo` stamp (the same object when it has none). */
 function withoutMemberStamp(result: unknown): unknown {
-  if (!isRecord(result) || !isRecord(result._meta) || !(SERVER_INFO_KEY in result._meta)) return result;
-  const { [SERVER_INFO_KEY]: _member, ...meta } = result._meta;
+  if (!isRecord(result) || !isRecord(result._meta) || !(SERVER_INFO_META_KEY in result._meta)) return result;
+  const { [SERVER_INFO_META_KEY]: _member, ...meta } = result._meta;
   const { _meta: _old, ...rest } = result;
   return Object.keys(meta).length === 0 ? rest : { ...rest, _meta: meta };
 }
@@ -96,13 +108,13 @@ export interface HandlerScope {
   /** Every request passes here first (a session records its activity). */
   touch(): void;
   /** A call routed to a member begins. */
-  begin(ctx: ServerContext): CallRelation;
+  begin(ctx: HandlerContext): CallRelation;
   /** Set on a 2026-07-28 request's server; undefined on a 2025-11-25 session's. */
   modern?: ModernScope | undefined;
 }
 
 /** The envelope of a modern request as a record (typed `{}` by the SDK). */
-function envelopeOf(ctx: ServerContext): Record<string, unknown> {
+function envelopeOf(ctx: HandlerContext): Record<string, unknown> {
   return (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
 }
 
@@ -111,7 +123,7 @@ function envelopeOf(ctx: ServerContext): Record<string, unknown> {
  * client's envelope asked for a level; a request (a 2025-era member's elicitation, sampling or roots) cannot reach
  * a 2026-07-28 client, which takes input only through `input_required` results, and is refused.
  */
-export function modernRelation(ctx: ServerContext): CallRelation["relation"] {
+export function modernRelation(ctx: HandlerContext): CallRelation["relation"] {
   const level = envelopeOf(ctx)[LOG_LEVEL_META_KEY];
   const threshold = typeof level === "string" ? LEVELS.indexOf(level as LoggingLevel) : -1;
   return {
@@ -137,7 +149,7 @@ export function modernRelation(ctx: ServerContext): CallRelation["relation"] {
 /** Call options of one client request: its cancellation, progress token, `_meta`, timeout and relation. */
 function callOptions(
   meta: Meta | undefined,
-  ctx: ServerContext,
+  ctx: HandlerContext,
   scope: HandlerScope,
   relation: CallRelation["relation"],
 ): ModernCallOptions {
@@ -180,7 +192,7 @@ function clientError(error: unknown, modern: boolean): Error {
 }
 
 /** A request as its span describes it (`_telemetry.ts`): method, name or URI, ids, protocol version, transport. */
-function operationOf(method: string, target: string | undefined, ctx: ServerContext): McpOperation {
+function operationOf(method: string, target: string | undefined, ctx: HandlerContext): McpOperation {
   const version = envelopeOf(ctx)[PROTOCOL_VERSION_META_KEY] ?? ctx.http?.req?.headers.get("mcp-protocol-version");
   return {
     method,
@@ -205,6 +217,24 @@ interface Routed {
   memberName: string;
 }
 
+/** A `tools/call` request as the handler reads it (the SDK's parsed request, or the plain-call path's). */
+export interface ToolCallRequest {
+  method: string;
+  params: {
+    name: string;
+    arguments?: Record<string, unknown> | undefined;
+    _meta?: Record<string, unknown> | undefined;
+  };
+}
+
+/** The shared handlers of one scope. */
+export interface CatalogHandlers {
+  /** Answers a `tools/call` (the result as the member gave it, or an error thrown as a JSON-RPC error). */
+  callTool(request: ToolCallRequest, ctx: HandlerContext): Promise<unknown>;
+  /** Registers every shared handler on `server` (a 2025 session's, or a 2026 request's). */
+  register(server: Server): void;
+}
+
 /**
  * Registers the shared handlers on `server`.
  *
@@ -212,6 +242,15 @@ interface Routed {
  * @param scope What its handlers share.
  */
 export function registerCatalogHandlers(server: Server, scope: HandlerScope): void {
+  catalogHandlers(scope).register(server);
+}
+
+/**
+ * The shared handlers of `scope`.
+ *
+ * @param scope What its handlers share.
+ */
+export function catalogHandlers(scope: HandlerScope): CatalogHandlers {
   const catalog = scope.hub.catalog;
   const modern = scope.modern;
 
@@ -221,7 +260,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
    */
   function run<T>(
     request: { method: string; params?: { _meta?: unknown } | undefined },
-    ctx: ServerContext,
+    ctx: HandlerContext,
     target: string | undefined,
     work: () => Promise<T>,
   ): Promise<T> {
@@ -241,7 +280,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
 
   /** A list, with the members' merged cache hint on a modern request. */
   function list<K extends string>(key: K, hint: CacheableList, read: () => Promise<unknown[]>) {
-    return (request: { method: string; params?: { _meta?: unknown } | undefined }, ctx: ServerContext) =>
+    return (request: { method: string; params?: { _meta?: unknown } | undefined }, ctx: HandlerContext) =>
       run(request, ctx, undefined, async () => {
         const items = await read();
         return { [key]: items, ...(modern ? cacheHint(catalog, hint) : {}) } as Record<K, never>;
@@ -254,7 +293,7 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
    * is relayed with its state sealed.
    */
   async function routed(
-    ctx: ServerContext,
+    ctx: HandlerContext,
     meta: Meta | undefined,
     target: Routed,
     call: (options: ModernCallOptions) => Promise<unknown>,
@@ -326,68 +365,86 @@ export function registerCatalogHandlers(server: Server, scope: HandlerScope): vo
     }
   }
 
-  server.setRequestHandler(
-    "tools/list",
-    (request, ctx) =>
-      list(
-        "tools",
-        "tools",
-        async () => runnableTools(await catalog.listTools(), modern ? envelopeOf(ctx) : undefined),
-      )(request, ctx),
-  );
-  server.setRequestHandler("resources/list", list("resources", "resources", () => catalog.listResources()));
-  server.setRequestHandler(
-    "resources/templates/list",
-    list("resourceTemplates", "resourceTemplates", () => catalog.listResourceTemplates()),
-  );
-  server.setRequestHandler("prompts/list", list("prompts", "prompts", () => catalog.listPrompts()));
-
-  server.setRequestHandler("tools/call", (request, ctx) =>
-    run(request, ctx, request.params.name, async () => {
+  function callTool(request: ToolCallRequest, ctx: HandlerContext): Promise<unknown> {
+    return run(request, ctx, request.params.name, async () => {
       const { name, arguments: args = {}, _meta } = request.params;
       try {
         const origin = await catalog.resolveTool(name);
         const target: Routed = { method: "tools/call", name, serverId: origin.serverId, memberName: origin.name };
-        return await routed(ctx, _meta as Meta | undefined, target, (options) =>
-          catalog.callTool(name, args, { ...options, origin })) as never;
+        return await routed(
+          ctx,
+          _meta as Meta | undefined,
+          target,
+          (options) => catalog.callTool(name, args, { ...options, origin }),
+        );
       } catch (error) {
         // A tool whose member cannot be reached fails in a way the model can read (_unavailable.ts).
         const result = unavailableToolResult(name, error, scope.hub.proxy);
-        if (result) {
-          return result as never;
-        }
+        if (result) return result;
         throw error;
       }
-    }));
+    });
+  }
 
-  server.setRequestHandler("resources/read", (request, ctx) =>
-    run(request, ctx, request.params.uri, async () => {
-      const { uri, _meta } = request.params;
-      const origin = await catalog.resolveResource(uri);
-      const target: Routed = { method: "resources/read", name: uri, serverId: origin.serverId, memberName: origin.uri };
-      return await routed(ctx, _meta as Meta | undefined, target, (options) =>
-        catalog.readResource(uri, { ...options, origin })) as never;
-    }));
+  function register(server: Server): void {
+    server.setRequestHandler(
+      "tools/list",
+      (request, ctx) =>
+        list(
+          "tools",
+          "tools",
+          async () => runnableTools(await catalog.listTools(), modern ? envelopeOf(ctx) : undefined),
+        )(request, ctx),
+    );
+    server.setRequestHandler("resources/list", list("resources", "resources", () => catalog.listResources()));
+    server.setRequestHandler(
+      "resources/templates/list",
+      list("resourceTemplates", "resourceTemplates", () => catalog.listResourceTemplates()),
+    );
+    server.setRequestHandler("prompts/list", list("prompts", "prompts", () => catalog.listPrompts()));
 
-  server.setRequestHandler("prompts/get", (request, ctx) =>
-    run(request, ctx, request.params.name, async () => {
-      const { name, arguments: args = {}, _meta } = request.params;
-      const origin = await catalog.resolvePrompt(name);
-      const target: Routed = { method: "prompts/get", name, serverId: origin.serverId, memberName: origin.name };
-      return await routed(ctx, _meta as Meta | undefined, target, (options) =>
-        catalog.getPrompt(name, args, { ...options, origin })) as never;
-    }));
+    server.setRequestHandler("tools/call", (request, ctx) => callTool(request, ctx) as never);
 
-  server.setRequestHandler("completion/complete", (request, ctx) =>
-    run(request, ctx, undefined, async () => {
-      const { relation, end } = scope.begin(ctx);
-      try {
-        return await catalog.complete(
-          request.params,
-          callOptions(request.params._meta as Meta | undefined, ctx, scope, relation),
-        );
-      } finally {
-        end();
-      }
-    }));
+    server.setRequestHandler("resources/read", (request, ctx) =>
+      run(request, ctx, request.params.uri, async () => {
+        const { uri, _meta } = request.params;
+        const origin = await catalog.resolveResource(uri);
+        const target: Routed = {
+          method: "resources/read",
+          name: uri,
+          serverId: origin.serverId,
+          memberName: origin.uri,
+        };
+        return await routed(
+          ctx,
+          _meta as Meta | undefined,
+          target,
+          (options) => catalog.readResource(uri, { ...options, origin }),
+        ) as never;
+      }));
+
+    server.setRequestHandler("prompts/get", (request, ctx) =>
+      run(request, ctx, request.params.name, async () => {
+        const { name, arguments: args = {}, _meta } = request.params;
+        const origin = await catalog.resolvePrompt(name);
+        const target: Routed = { method: "prompts/get", name, serverId: origin.serverId, memberName: origin.name };
+        return await routed(ctx, _meta as Meta | undefined, target, (options) =>
+          catalog.getPrompt(name, args, { ...options, origin })) as never;
+      }));
+
+    server.setRequestHandler("completion/complete", (request, ctx) =>
+      run(request, ctx, undefined, async () => {
+        const { relation, end } = scope.begin(ctx);
+        try {
+          return await catalog.complete(
+            request.params,
+            callOptions(request.params._meta as Meta | undefined, ctx, scope, relation),
+          );
+        } finally {
+          end();
+        }
+      }));
+  }
+
+  return { callTool, register };
 }

@@ -11,7 +11,7 @@ import type { CallIdentity } from "../proxy/call_options.ts";
 import { gatewayCapabilities, mergedCapabilities, mergedInstructions } from "./_discover.ts";
 import { ClientSession, type SessionHub } from "./_hub.ts";
 import { toMcpError } from "./_errors.ts";
-import { modernRelation, registerCatalogHandlers } from "./_catalog_handlers.ts";
+import { type HandlerScope, modernRelation, registerCatalogHandlers } from "./_catalog_handlers.ts";
 import { discoverSource } from "./_proxy_modern.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import type { InputBridge } from "./_input_bridge.ts";
@@ -116,20 +116,28 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
  * connected now), the shared catalog handlers, calls on behalf of `identity`, round trips sealed for its subject.
  */
 export function createModernServer(settings: ModernServerSettings): Server {
-  const { hub, callTimeout, identity, sealer } = settings;
-  const source = discoverSource(hub.proxy);
+  const source = discoverSource(settings.hub.proxy);
   const instructions = mergedInstructions(settings.instructions, source);
   const server = new Server(settings.serverInfo, {
-    capabilities: withTasksExtension(mergedCapabilities(source), hub.proxy),
+    capabilities: withTasksExtension(mergedCapabilities(source), settings.hub.proxy),
     ...(instructions === undefined ? {} : { instructions }),
   });
-  registerCatalogHandlers(server, {
+  registerCatalogHandlers(server, modernScope(settings));
+  return server;
+}
+
+/**
+ * The handlers' scope of one 2026-07-28 request: calls on behalf of `identity`, round trips sealed for its subject,
+ * nothing kept.
+ */
+export function modernScope(settings: Omit<ModernServerSettings, "serverInfo" | "instructions">): HandlerScope {
+  const { hub, callTimeout, identity, sealer } = settings;
+  return {
     hub,
     callTimeout,
     identity,
     touch: NOOP,
     begin: (ctx) => ({ relation: modernRelation(ctx), end: NOOP }),
     modern: { sub: identity?.sub, sealer, bridge: settings.bridge },
-  });
-  return server;
+  };
 }

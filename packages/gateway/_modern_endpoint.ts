@@ -20,7 +20,11 @@ import {
   type RequestId,
   type Server,
 } from "../core/_sdk.ts";
-import { createModernServer } from "./_client_session.ts";
+import { createModernServer, modernScope } from "./_client_session.ts";
+import { catalogHandlers } from "./_catalog_handlers.ts";
+import { answerPlainCall, type PlainToolCall, plainToolCall } from "./_modern_plain_call.ts";
+import type { SharedSessionCounters } from "./_session_metrics.ts";
+import type { CallIdentity } from "../proxy/call_options.ts";
 import type { SessionHub } from "./_hub.ts";
 import { HEADER_MISMATCH, paramHeaderMismatch } from "./_mcp_param.ts";
 import type { RequestTracker } from "./_request_tracker.ts";
@@ -48,6 +52,8 @@ export interface ModernEndpointSettings {
   keepAliveMs: number;
   /** Requests in progress (a drain waits for them; `subscriptions/listen` streams are not waited for). */
   requests: RequestTracker;
+  /** Where the calls answered without a per-request server are counted (`/metrics`). */
+  counters: Pick<SharedSessionCounters, "plainCalls">;
   logger: Logger;
 }
 
@@ -84,7 +90,7 @@ export class ModernEndpoint {
 
   /** Builds the server of one request, on behalf of the token's subject. */
   #build(context: McpRequestContext): Server {
-    const { hub, serverInfo, instructions, callTimeout, issuer, sealer, bridge } = this.#settings;
+    const { hub, serverInfo, instructions, callTimeout, sealer, bridge } = this.#settings;
     const extra = context.authInfo?.extra;
     const sub = typeof extra?.sub === "string" ? extra.sub : undefined;
     return createModernServer({
@@ -92,10 +98,37 @@ export class ModernEndpoint {
       serverInfo,
       instructions,
       callTimeout,
-      identity: sub === undefined ? undefined : { sub, ...(issuer === undefined ? {} : { iss: issuer }) },
+      identity: this.#identity(sub),
       sealer,
       bridge,
     });
+  }
+
+  /** The user calls are made for: the token's subject, with the issuer the gateway requires. */
+  #identity(sub: string | undefined): CallIdentity | undefined {
+    const issuer = this.#settings.issuer;
+    return sub === undefined ? undefined : { sub, ...(issuer === undefined ? {} : { iss: issuer }) };
+  }
+
+  /** Answers a call that needs no stream without the SDK's per-request server (`_modern_plain_call.ts`). */
+  async #answerPlain(call: PlainToolCall, request: Request, caller: ModernCaller): Promise<Response> {
+    const { hub, callTimeout, sealer, bridge, serverInfo, counters } = this.#settings;
+    const handlers = catalogHandlers(
+      modernScope({ hub, callTimeout, identity: this.#identity(caller.sub), sealer, bridge }),
+    );
+    counters.plainCalls++;
+    const end = this.#settings.requests.hold();
+    try {
+      return await answerPlainCall(
+        call,
+        request,
+        handlers,
+        serverInfo,
+        AbortSignal.any([request.signal, this.#closing.signal]),
+      );
+    } finally {
+      end();
+    }
   }
 
   /**
@@ -138,6 +171,8 @@ export class ModernEndpoint {
       } finally {
         held();
       }
+      const plain = plainToolCall(request.headers, message);
+      if (plain) return await this.#answerPlain(plain, request, caller);
     }
     const authInfo = {
       token: caller.token ?? "",

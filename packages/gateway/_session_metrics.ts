@@ -19,6 +19,8 @@ export interface SharedSessionCounters {
   eventsStored: number;
   /** Events of POSTs answered with plain JSON: held back, never stored. */
   eventsSkipped: number;
+  /** 2026-07-28 `tools/call`s answered without the SDK's per-request server (`_modern_plain_call.ts`). */
+  plainCalls: number;
 }
 
 /** Prometheus lines of the shared-session counters. */
@@ -66,6 +68,11 @@ export function sessionMetricLines(counters: SharedSessionCounters): string[] {
       "federation_stream_events_skipped_total",
       "Events of POSTs answered with plain JSON (not resumable): never stored.",
       [[undefined, c.eventsSkipped]],
+    )
+    .counter(
+      "federation_modern_plain_calls_total",
+      "2026-07-28 tool calls that needed no stream, answered without a per-request MCP server.",
+      [[undefined, c.plainCalls]],
     )
     .lines();
 }

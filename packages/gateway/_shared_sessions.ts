@@ -42,6 +42,7 @@ export class SharedSessions implements SessionBus {
     overruns: 0,
     eventsStored: 0,
     eventsSkipped: 0,
+    plainCalls: 0,
   };
   #runtime: ClusterRuntime;
   #logger: Logger;
