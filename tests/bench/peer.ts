@@ -10,15 +10,17 @@
 import { cpuMs } from "./cpu_per_call.ts";
 import { type Client, Client as SdkClient, SSEClientTransport } from "../../packages/core/_sdk.ts";
 import type { Channel } from "../../packages/core/errors.ts";
-import type { RoutingPolicy } from "../../packages/proxy/options.ts";
+import type { EraPreference, RoutingPolicy } from "../../packages/proxy/options.ts";
 import type { ServedMember } from "./bench_member.ts";
 import {
   bearer,
   closeClient,
   ECHO_TEXT,
+  ERA_VERSION,
   gatewayPending,
   httpClient,
   modernClient,
+  sdkClient,
   sleep,
   startGateway,
   startMembers,
@@ -114,7 +116,7 @@ interface CpuPerCall {
 
 async function compareWith(
   hub: { client: Client; tool: string; pid: number },
-  ours: { client: Client; tool: string; pid: number },
+  ours: { client: Client; tool: string; pid: number | undefined },
   context: BenchContext,
 ): Promise<{ latency: Comparison; load: ThroughputComparison; cpu: CpuPerCall }> {
   const args = { text: ECHO_TEXT };
@@ -127,7 +129,7 @@ async function compareWith(
     context.quick ? { rounds: 4, perRound: 25 } : { rounds: 12, perRound: 100, warmup: 500 },
   );
   calls.ours = calls.hub = 0;
-  const before = { gateway: cpuMs(ours.pid), hub: cpuMs(hub.pid) };
+  const before = { gateway: ours.pid === undefined ? 0 : cpuMs(ours.pid), hub: cpuMs(hub.pid) };
   const load = await compareThroughput(
     viaOurs,
     viaHub,
@@ -136,7 +138,7 @@ async function compareWith(
       : { rounds: 4, inFlight: IN_FLIGHT, perRound: 1_000, warmup: 1_000 },
   );
   const cpu = {
-    gateway: (cpuMs(ours.pid) - before.gateway) / Math.max(calls.ours, 1),
+    gateway: ours.pid === undefined ? 0 : (cpuMs(ours.pid) - before.gateway) / Math.max(calls.ours, 1),
     hub: (cpuMs(hub.pid) - before.hub) / Math.max(calls.hub, 1),
   };
   return { latency, load, cpu };
@@ -200,6 +202,42 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
         quick: false,
       },
     ];
+    // What no gateway can beat: the same SDK client straight to the member, no hop at all (a gateway that cost nothing
+    // would match it, over the same upstream). Measured against the hub in the same way, in full runs only.
+    const floors: { era: EraPreference; channel: Channel; label: string }[] = context.quick ? [] : [
+      {
+        era: "legacy",
+        channel: "data",
+        label: "its Streamable HTTP endpoint (the upstream of the hub and of data-only rows)",
+      },
+      { era: "modern", channel: "data", label: "its Streamable HTTP endpoint" },
+      { era: "legacy", channel: "control", label: "its WebSocket (the upstream of our default routing)" },
+    ];
+    for (const floor of floors) {
+      const direct = await sdkClient(member, floor.channel, floor.era);
+      try {
+        const { latency, load } = await compareWith(
+          peerSide,
+          { client: direct, tool: "echo", pid: undefined },
+          context,
+        );
+        rows.push({
+          measure: `floor: no gateway, the SDK client straight to the member over ${floor.label}, ${
+            ERA_VERSION[floor.era]
+          }, vs ${MCP_HUB.slice(4)}`,
+          ours: formatLatency(latency.a),
+          baseline: formatLatency(latency.b),
+          throughput: `${formatRate(load.a)} vs ${formatRate(load.b)} (${IN_FLIGHT} in flight)`,
+          ratio: `p50 ${formatRatio(latency.ratio)}, calls/s ${formatRatio(load.ratio)}`,
+          goal: "report",
+          met: undefined,
+          note: "the best any gateway over this upstream could do against the hub (its own cost zero)",
+          data: { era: ERA_VERSION[floor.era], channel: floor.channel, floor: true, latency, load },
+        });
+      } finally {
+        await closeClient(direct);
+      }
+    }
     // Quick runs (CI) keep the default variant only.
     for (const variant of variants.filter((v) => v.quick || !context.quick)) {
       context.log(`peer: ours (${variant.era}), ${variant.channels.join("+")}, routing ${variant.routing ?? "auto"}`);
