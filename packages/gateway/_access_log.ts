@@ -4,7 +4,7 @@
 // (resources) is read from the request.
 //
 // The outcome is read from the answer without holding it back: a JSON answer built from a value is read from that
-// value (`jsonAnswer`), any other JSON answer from a clone; an SSE answer
+// value (`answerFromValue`), any other JSON answer from a clone; an SSE answer
 // from one branch of a tee, until the response with the request's id passes (then that branch is released) or the
 // client goes away (it cancels its branch). Outcomes: `ok`, `tool_error` (a result with `isError`), `error` (a JSON-RPC error, with its
 // code), `refused` (an HTTP error status), `no_response` (the stream ended first), `disconnected`.
@@ -13,7 +13,7 @@ import { isRequest } from "../core/_jsonrpc.ts";
 import { redactUrls } from "../core/_redact.ts";
 import type { Logger } from "../core/logger.ts";
 import type { PrometheusWriter } from "../core/_prometheus.ts";
-import { answerJson, requestJson } from "./_request_json.ts";
+import { requestJson, valueOfAnswer } from "./_request_json.ts";
 
 /** Longest `name` or `uri` written, in characters. */
 const MAX_NAME_LENGTH = 200;
@@ -154,7 +154,7 @@ export class AccessLog {
     let response = await respond(request);
     const status = response.status;
     const type = response.headers.get("content-type") ?? "";
-    const built = answerJson(response);
+    const built = valueOfAnswer(response);
     if (isRecord(built)) {
       const outcome = status >= 400 ? { ...outcomeOf(built), outcome: "refused" } : outcomeOf(built);
       this.#write({ ...base, ...outcome, status, ms: this.#now() - started });

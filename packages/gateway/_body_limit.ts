@@ -1,7 +1,8 @@
 // Internal: the gateway's request body limit, applied by the router to every route with a body (the MCP endpoint
-// and the admin API) before anything parses it. The body is counted while it streams (core/_limited_body.ts) and
-// the request is handed on with the bytes already read, so later `request.json()` calls (ours, the SDK's) only ever
-// see a bounded body. Over the limit the answer is 413 and nothing more is read.
+// and the admin API) before anything parses it. The body is counted while it streams (core/_limited_body.ts); the
+// admin API gets a request rebuilt with the bytes already read (its `request.json()` only ever sees a bounded body),
+// the MCP endpoint the request itself with its bytes remembered (`requestJson`). Over the limit the answer is 413 and
+// nothing more is read.
 import { readLimitedBody } from "../core/_limited_body.ts";
 import { rememberBody } from "./_request_json.ts";
 
@@ -18,7 +19,7 @@ export async function limitBody(
   request: Request,
   maxBytes: number,
   tooLarge: (maxBytes: number) => Response,
-  rebuild = true,
+  { rebuild = true }: { rebuild?: boolean } = {},
 ): Promise<Request | Response> {
   if (request.body === null) return request;
   const read = await readLimitedBody(request, maxBytes);

@@ -176,12 +176,20 @@ function callOptions(
   return options;
 }
 
+/** What a 2026-07-28 client is told of a member's -32042 (the SDK's words, so that every path says the same). */
+const URL_ELICITATION_UNAVAILABLE =
+  "URL elicitation cannot be signalled by throwing UrlElicitationRequiredError on protocol revision 2026-07-28: return inputRequired({ inputRequests: { …: inputRequired.elicitUrl(...) } }) from the handler instead. The urlElicitationRequired error (-32042) of earlier revisions is not available on this revision.";
+
 /**
  * Maps a failure to the JSON-RPC error the client receives; a modern client gets a member's `-32021` as the typed
  * error (HTTP 400). A refused `requestState` (`InvalidRequestStateError`) is already the SDK's `-32602`.
  */
 function clientError(error: unknown, modern: boolean): Error {
   const mapped = toMcpError(error);
+  if (modern && mapped.code === ProtocolErrorCode.UrlElicitationRequired) {
+    // 2026-07-28 has no -32042 (a 2025-11-25 member's "open this URL first"): the internal error the SDK words.
+    return new ProtocolError(ProtocolErrorCode.InternalError, URL_ELICITATION_UNAVAILABLE);
+  }
   if (modern && mapped.code === MISSING_CAPABILITY && !(mapped instanceof MissingRequiredClientCapabilityError)) {
     const data = isRecord(mapped.data) && isRecord(mapped.data.requiredCapabilities)
       ? { requiredCapabilities: mapped.data.requiredCapabilities as ClientCapabilities }

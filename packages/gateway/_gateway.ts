@@ -287,7 +287,7 @@ export class Gateway implements GatewayHandle {
       const limited = await limitBody(request, this.#options.maxBodyBytes, (max) => {
         this.#counters.bodiesRefused++;
         return rpcError(413, -32600, bodyTooLargeMessage(max));
-      }, false);
+      }, { rebuild: false });
       return limited instanceof Response
         ? limited
         : await this.#access.observe(limited, (request) => this.#mcp.handle(request));

@@ -4,8 +4,9 @@
 //
 // One request's way (after the endpoint's guard: Host/Origin, body limit, token): the SDK's classification said
 // "modern" → `subscriptions/listen` is answered by the gateway's own fan-out (`serveListen`), a `tools/call` has its
-// `Mcp-Param-*` headers checked against the federated tool's `x-mcp-header` declarations (400 / -32020), and
-// everything else goes to the SDK's `createMcpHandler` (version, envelope and header checks, `server/discover`,
+// `Mcp-Param-*` headers checked against the federated tool's `x-mcp-header` declarations (400 / -32020), a call that
+// needs no stream is answered without a per-request server (`_modern_plain_call.ts`), and everything else goes to the
+// SDK's `createMcpHandler` (version, envelope and header checks, `server/discover`,
 // `resultType`, per-request SSE), whose factory builds a cheap `Server` with the shared catalog handlers. A `-32022`
 // answer lists the modern versions only, as `server/discover`'s `supportedVersions` does (the conformance suite
 // requires the two to agree); 2025-11-25 clients never see it, they take the sessionful path.
@@ -117,18 +118,13 @@ export class ModernEndpoint {
       modernScope({ hub, callTimeout, identity: this.#identity(caller.sub), sealer, bridge }),
     );
     counters.plainCalls++;
-    const end = this.#settings.requests.hold();
-    try {
-      return await answerPlainCall(
-        call,
-        request,
-        handlers,
-        serverInfo,
-        AbortSignal.any([request.signal, this.#closing.signal]),
-      );
-    } finally {
-      end();
-    }
+    return await answerPlainCall(
+      call,
+      request,
+      handlers,
+      serverInfo,
+      AbortSignal.any([request.signal, this.#closing.signal]),
+    );
   }
 
   /**
@@ -163,16 +159,17 @@ export class ModernEndpoint {
         const refused = await this.#checkParamHeaders(request, message);
         if (refused) return refused;
       }
-      // Task requests are answered here (the SDK refuses task results); a drain waits for them too.
+      // Task requests are answered here (the SDK refuses task results), and calls that need no stream; a drain
+      // waits for both.
       const held = this.#settings.requests.hold();
       try {
         const task = await serveModernTask(request, message, caller, this.#settings);
         if (task) return task;
+        const plain = plainToolCall(request.headers, message);
+        if (plain) return await this.#answerPlain(plain, request, caller);
       } finally {
         held();
       }
-      const plain = plainToolCall(request.headers, message);
-      if (plain) return await this.#answerPlain(plain, request, caller);
     }
     const authInfo = {
       token: caller.token ?? "",

@@ -1,18 +1,23 @@
 // Internal: a 2026-07-28 `tools/call` that needs no stream, answered without the SDK's per-request server.
 //
 // The SDK's `createMcpHandler` serves each request with a new `Server`, a per-request transport and a protocol
-// instance, and checks the request and the result again with zod (the proxy's client has already checked the
-// member's result). A call that can produce nothing but its answer — no progress token, no log level asked, no
-// Multi Round-Trip retry material, nothing in the envelope it does not know — is answered here instead: the same
-// catalog handler (`_catalog_handlers.ts`) is called with the context the SDK would give it, and the answer is the
-// JSON the SDK's encoder writes (2026-07-28 wire contract): `resultType` stamped, a result without `content` given an
-// empty one, the gateway's `serverInfo` under `_meta`, a thrown error as a JSON-RPC error (HTTP 200; -32021 with 400),
-// 499 when the client went away. Whatever these checks do not recognise takes the SDK's way, which words refusals;
-// `tests/gateway/modern_plain_call_test.ts` holds both ways to the same answers.
+// instance, and checks the request and the result again with zod. A call that can produce nothing but its answer —
+// no progress token, no log level asked, no Multi Round-Trip retry material, nothing in the envelope it does not
+// know — is answered here instead: the same catalog handler (`_catalog_handlers.ts`) is called with the context the
+// SDK would give it, and the answer is the JSON the SDK's encoder writes (2026-07-28 wire contract): `resultType`
+// stamped, a result without `content` given an empty one, the gateway's `serverInfo` under `_meta`, a thrown error as
+// a JSON-RPC error (HTTP 200; -32021 with 400), 499 when the client went away. Whatever these checks do not recognise
+// takes the SDK's way, which words refusals (the caller has already had the request classified as 2026-07-28 by the
+// SDK, whose classification validated the envelope, and its version header checked).
+//
+// The result is not validated again: every result the handler returns is a member's result parsed by the proxy's
+// SDK client (the same content schemas, `content` defaulted), or one the gateway built (an unavailable tool's, an
+// `input_required` relay). `tests/gateway/modern_plain_call_test.ts` holds both ways to the same answers.
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
   type Implementation,
+  isJsonContentType,
   PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
   type RequestId,
@@ -20,10 +25,10 @@ import {
 } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
 import type { CatalogHandlers, HandlerContext } from "./_catalog_handlers.ts";
-import { jsonAnswer } from "./_request_json.ts";
+import { answerFromValue } from "./_request_json.ts";
 
-/** The revision this path answers (the modern endpoint's). */
-const REVISION = "2026-07-28";
+/** How a Base64-encoded `Mcp-*` header value begins. */
+const BASE64_PREFIX = "=?base64?";
 
 /** The namespace of the protocol's own `_meta` keys (the envelope, and keys the SDK may treat specially). */
 const PROTOCOL_META_PREFIX = "io.modelcontextprotocol/";
@@ -43,8 +48,8 @@ export interface PlainToolCall {
 }
 
 /**
- * The `tools/call` in `message` when this path may answer it: method, id and `Mcp-Method`/`Mcp-Name` headers agree
- * as sent, the params hold only `name`, `arguments` and `_meta`, and the envelope is one the SDK accepts as it is
+ * The `tools/call` in `message` when this path may answer it: a JSON body, method, id and `Mcp-Method`/`Mcp-Name`
+ * headers agree as sent, the params hold only `name`, `arguments` and `_meta`, and the envelope is one the SDK accepts as it is
  * (version 2026-07-28, capabilities of object values, a client info of strings with a name and a version), with no
  * progress token and no log level. Anything else is `undefined`: the SDK's path.
  *
@@ -57,9 +62,11 @@ export function plainToolCall(
 ): PlainToolCall | undefined {
   const { id, method, params } = message;
   if (method !== "tools/call" || id === undefined || params === undefined) return undefined;
-  if (headers.get("mcp-method") !== method || headers.get("mcp-protocol-version") !== REVISION) return undefined;
+  // The SDK refuses other media types with 415, and decodes a Base64 `Mcp-Name` before comparing it.
+  if (!isJsonContentType(headers.get("content-type")) || headers.get("mcp-method") !== method) return undefined;
   const { name, arguments: args, _meta, ...rest } = params;
-  if (typeof name !== "string" || headers.get("mcp-name") !== name || Object.keys(rest).length > 0) return undefined;
+  if (typeof name !== "string" || name.startsWith(BASE64_PREFIX) || headers.get("mcp-name") !== name) return undefined;
+  if (Object.keys(rest).length > 0) return undefined;
   if ((args !== undefined && !isRecord(args)) || !isRecord(_meta)) return undefined;
   let meta: Record<string, unknown> | undefined;
   const envelope: Record<string, unknown> = {};
@@ -72,7 +79,7 @@ export function plainToolCall(
       (meta ??= {})[key] = value;
     }
   }
-  if (envelope[PROTOCOL_VERSION_META_KEY] !== REVISION) return undefined;
+  if (envelope[PROTOCOL_VERSION_META_KEY] !== headers.get("mcp-protocol-version")) return undefined;
   if (!isPlainCapabilities(envelope[CLIENT_CAPABILITIES_META_KEY])) return undefined;
   const info = envelope[CLIENT_INFO_META_KEY];
   if (info !== undefined && !isPlainClientInfo(info)) return undefined;
@@ -123,6 +130,7 @@ export async function answerPlainCall(
     ...(call.arguments === undefined ? {} : { arguments: call.arguments }),
     ...(call.meta === undefined ? {} : { _meta: call.meta }),
   };
+  if (signal.aborted) return new Response(null, { status: 499 });
   let answer: Record<string, unknown>;
   let status = 200;
   try {
@@ -131,8 +139,8 @@ export async function answerPlainCall(
   } catch (error) {
     const thrown = error as { code?: unknown; message?: unknown; data?: unknown };
     const code = Number.isSafeInteger(thrown.code) ? thrown.code as number : ProtocolErrorCode.InternalError;
-    // A resource not found (-32002) is invalid params on the wire, as the SDK's encoder words it.
-    const wire = code === -32002 ? ProtocolErrorCode.InvalidParams : code;
+    // A resource not found is invalid params on the wire, as the SDK's encoder words it.
+    const wire = code === ProtocolErrorCode.ResourceNotFound ? ProtocolErrorCode.InvalidParams : code;
     if (wire === ProtocolErrorCode.MissingRequiredClientCapability) status = 400;
     answer = {
       error: {
@@ -143,7 +151,7 @@ export async function answerPlainCall(
     };
   }
   if (signal.aborted) return new Response(null, { status: 499 });
-  return jsonAnswer({ ...answer, jsonrpc: "2.0", id: call.id }, status);
+  return answerFromValue({ ...answer, jsonrpc: "2.0", id: call.id }, status);
 }
 
 /** The result as the 2026-07-28 encoder writes it. */

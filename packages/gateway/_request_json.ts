@@ -1,7 +1,7 @@
 // Internal: a POST body read once per request. The body limit (_body_limit.ts) reads the bytes; the access log and
 // the MCP endpoint both need the JSON: the first to ask parses it, the other gets the same value (neither changes
 // it), instead of each cloning the body stream and parsing it again. The same for answers the gateway builds from a
-// value (`jsonAnswer`): the access log reads their outcome from the value, not from a parsed copy of the body.
+// value (`answerFromValue`): the access log reads their outcome from the value, not from a parsed copy of the body.
 
 const bodies = new WeakMap<Request, { bytes: Uint8Array; json?: { value: unknown } | { error: unknown } }>();
 
@@ -31,18 +31,18 @@ export async function requestJson(request: Request): Promise<unknown> {
 const answers = new WeakMap<Response, unknown>();
 
 /**
- * A JSON answer built from `value`, which `answerJson` gives back (nothing may change it afterwards).
+ * A JSON answer built from `value`, which `valueOfAnswer` gives back (nothing may change it afterwards).
  *
  * @param value The JSON-RPC message answered.
  * @param status The HTTP status.
  */
-export function jsonAnswer(value: unknown, status: number): Response {
+export function answerFromValue(value: unknown, status: number): Response {
   const response = Response.json(value, { status });
   answers.set(response, value);
   return response;
 }
 
-/** The value a `jsonAnswer` response was built from (undefined for any other response). */
-export function answerJson(response: Response): unknown {
+/** The value an `answerFromValue` response was built from (undefined for any other response). */
+export function valueOfAnswer(response: Response): unknown {
   return answers.get(response);
 }

@@ -70,7 +70,7 @@ export function sessionMetricLines(counters: SharedSessionCounters): string[] {
       [[undefined, c.eventsSkipped]],
     )
     .counter(
-      "federation_modern_plain_calls_total",
+      "federation_gateway_plain_calls_total",
       "2026-07-28 tool calls that needed no stream, answered without a per-request MCP server.",
       [[undefined, c.plainCalls]],
     )

@@ -201,14 +201,23 @@ export function gatewayToken(subject = "test-client", secret = GATEWAY_SECRET): 
   return new AuthManager(secret).createToken({}, { subject, expiresIn: "5m", audience: DEFAULT_GATEWAY_AUDIENCE });
 }
 
-/** Connects an SDK client to a gateway with a bearer token (unless `token` is `null`). */
+/**
+ * Connects an SDK client to a gateway with a bearer token (unless `token` is `null`), in the 2025-11-25 era (or
+ * 2026-07-28 with `era: "modern"`).
+ */
 export async function connectClient(
   url: string,
-  options: { token?: string | null; capabilities?: ClientCapabilities; name?: string } = {},
+  options: {
+    token?: string | null;
+    capabilities?: ClientCapabilities;
+    name?: string;
+    era?: "legacy" | "modern";
+  } = {},
 ): Promise<Client> {
   const token = options.token === undefined ? await gatewayToken() : options.token;
   const client = new Client({ name: options.name ?? "test-client", version: "1.0.0" }, {
     capabilities: options.capabilities ?? {},
+    ...(options.era === "modern" ? { versionNegotiation: { mode: "auto" as const } } : {}),
   });
   const headers: Record<string, string> = token === null ? {} : { Authorization: `Bearer ${token}` };
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));

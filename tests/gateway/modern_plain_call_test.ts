@@ -54,12 +54,17 @@ function callBody(
 }
 
 /** Posts `body`; `encodedName` sends `Mcp-Name` in its Base64 form. */
-async function post(url: string, body: ReturnType<typeof callBody>, encodedName = false): Promise<Answer> {
+async function post(
+  url: string,
+  body: ReturnType<typeof callBody>,
+  encodedName = false,
+  contentType = "application/json",
+): Promise<Answer> {
   const name = body.params.name;
   const response = await fetch(url, {
     method: "POST",
     headers: {
-      "content-type": "application/json",
+      "content-type": contentType,
       accept: "application/json, text/event-stream",
       "mcp-protocol-version": REVISION,
       "mcp-method": "tools/call",
@@ -84,7 +89,7 @@ function masked(answer: Answer): Answer {
 
 async function plainCalls(base: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(/^federation_modern_plain_calls_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+  return Number(/^federation_gateway_plain_calls_total (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
 async function withGateway(run: (url: string, base: string, member: TestMember) => Promise<void>): Promise<void> {
@@ -150,7 +155,12 @@ Deno.test("Gateway leaves a 2026-07-28 call that may stream, or that carries mor
     ];
     const answers = [];
     for (const body of streamed) answers.push(await post(url, body));
+    // Another media type is the SDK's 415; so is a name that looks Base64-encoded (decoded before it is compared).
+    const text = await post(url, callBody(5, "a__echo", { text: "t" }), false, "text/plain");
+    const encodedLookalike = await post(url, callBody(6, "=?base64?YQ==?=", {}));
     assert.equal(await plainCalls(base), before);
+    assert.equal(text.status, 415);
+    assert.equal(encodedLookalike.status, 400);
     // The SDK's path answered each as before: the first two with the result, the other two refused.
     for (const answer of answers.slice(0, 2)) {
       assert.equal(answer.status, 200);

@@ -49,8 +49,13 @@ function configOf(member: MemberHandle) {
   };
 }
 
-for (const routing of ["data", "control"] as const) {
-  Deno.test(`Two users through one gateway to one member (routing ${routing}): each user's own subject at the member`, async () => {
+for (
+  const [routing, era] of [["data", "legacy"], ["control", "legacy"], ["data", "modern"], [
+    "control",
+    "modern",
+  ]] as const
+) {
+  Deno.test(`Two users through one gateway to one member (routing ${routing}, ${era} clients): each user's own subject at the member`, async () => {
     await using provider = await IdentityProvider.start();
     const { member } = await startWhoamiMember("who", { requireUserIdentity: true });
     try {
@@ -66,8 +71,9 @@ for (const routing of ["data", "control"] as const) {
         logger: quiet,
       });
       const token = (sub: string) => provider.sign({ scope: "mcp:tools" }, { subject: sub, audience: resource });
-      const alice = await connectClient(gateway.url, { token: await token("alice"), name: "alice" });
-      const bob = await connectClient(gateway.url, { token: await token("bob"), name: "bob" });
+      const alice = await connectClient(gateway.url, { token: await token("alice"), name: "alice", era });
+      const bob = await connectClient(gateway.url, { token: await token("bob"), name: "bob", era });
+      assert.equal(alice.getProtocolEra(), era);
       // 20 calls each, interleaved and concurrent, on one member (one data session of the proxy).
       const calls = Array.from({ length: 20 }, () => [
         alice.callTool({ name: "who__whoami", arguments: {} }).then((r) => ["alice", textOf(r)]),
