@@ -11,7 +11,7 @@ import type { CallIdentity } from "../proxy/call_options.ts";
 import { gatewayCapabilities, mergedCapabilities, mergedInstructions } from "./_discover.ts";
 import { ClientSession, type SessionHub } from "./_hub.ts";
 import { toMcpError } from "./_errors.ts";
-import { type HandlerScope, modernRelation, registerCatalogHandlers } from "./_catalog_handlers.ts";
+import { catalogHandlers, type HandlerScope, modernRelation, registerCatalogHandlers } from "./_catalog_handlers.ts";
 import { discoverSource } from "./_proxy_modern.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import type { InputBridge } from "./_input_bridge.ts";
@@ -50,13 +50,14 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     ...(settings.instructions === undefined ? {} : { instructions: settings.instructions }),
   });
   const session = new ClientSession(server);
-  registerCatalogHandlers(server, {
+  session.handlers = catalogHandlers({
     hub,
     callTimeout,
     identity: settings.identity,
     touch: () => void (session.lastActive = performance.now()),
     begin: (ctx) => ({ relation: hub.relate(session, ctx.mcpReq.id), end: session.begin(ctx.mcpReq.id) }),
   });
+  session.handlers.register(server);
 
   /** Runs a handler: the session marked active, failures mapped to JSON-RPC errors. */
   async function run<T>(work: () => Promise<T>): Promise<T> {

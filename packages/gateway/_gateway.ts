@@ -35,8 +35,8 @@ import { AccessLog } from "./_access_log.ts";
 import { HttpCounters, type RouteKind } from "./_http_counters.ts";
 import { STATUS_PATHS, StatusPage } from "./_status_page.ts";
 
-/** Interval of keep-alive comments on 2026-07-28 SSE streams, in ms. */
-const MODERN_KEEP_ALIVE_MS = 15_000;
+/** Interval of keep-alive comments on the SSE streams the gateway writes itself (2026-07-28, plain 2025-11-25 calls), in ms. */
+const SSE_KEEP_ALIVE_MS = 15_000;
 
 /**
  * The sealer of 2026-07-28 `requestState`s: its key is derived from one every replica has, so that any replica opens
@@ -205,6 +205,7 @@ export class Gateway implements GatewayHandle {
       guard,
       shared: this.#shared,
       requests: this.#requests,
+      keepAliveMs: SSE_KEEP_ALIVE_MS,
       modern: new ModernEndpoint({
         hub,
         serverInfo: resolved.serverInfo,
@@ -213,7 +214,7 @@ export class Gateway implements GatewayHandle {
         issuer: guard.issuer,
         sealer,
         bridge: inputBridge(this.#shared, sealer),
-        keepAliveMs: MODERN_KEEP_ALIVE_MS,
+        keepAliveMs: SSE_KEEP_ALIVE_MS,
         requests: this.#requests,
         counters: this.#shared.counters,
         logger,
@@ -252,15 +253,15 @@ export class Gateway implements GatewayHandle {
 
   /** Routes one request and counts its answer by route and status (`/metrics`, the status page). */
   async #counted(request: Request): Promise<Response> {
-    const response = await this.#route(request);
-    this.#http.record(this.#routeKind(request), request, response);
+    // A malformed Host can leave `request.url` unparsable (the router answers 400 without a path).
+    const pathname = URL.parse(request.url)?.pathname;
+    const response = await this.#route(request, pathname);
+    this.#http.record(this.#routeKind(pathname), request, response);
     return response;
   }
 
-  #routeKind(request: Request): RouteKind {
-    // A malformed Host can leave `request.url` unparsable (the router answered 400 without parsing it).
-    if (!URL.canParse(request.url)) return "other";
-    const { pathname } = new URL(request.url);
+  #routeKind(pathname: string | undefined): RouteKind {
+    if (pathname === undefined) return "other";
     if (pathname === this.#options.path) return "mcp";
     if (pathname.startsWith(ADMIN_PREFIX)) return "admin";
     if (STATUS_PATHS.has(pathname)) return "status";
@@ -269,13 +270,13 @@ export class Gateway implements GatewayHandle {
   }
 
   /** Routes one request on its request target (never on `Host`), after the checks every path passes. */
-  async #route(request: Request): Promise<Response> {
+  async #route(request: Request, pathname: string | undefined): Promise<Response> {
     const host = request.headers.get("host");
     if (host !== null && !isBareAuthority(host)) {
       this.#counters.badHosts++;
       return this.#guard.checkRequest(request, "api")!;
     }
-    const { pathname } = new URL(request.url);
+    if (pathname === undefined) return errorResponse(400, "ERR_BAD_REQUEST", "Bad Request: unparsable request target");
     const mcp = pathname === this.#options.path;
     const refused = this.#guard.checkOrigin(request, mcp ? "mcp" : "api");
     if (refused) return refused;

@@ -106,6 +106,9 @@ function refusal(kind: RouteKind, status: number, code: string, message: string,
 }
 
 /** Checks the Host, Origin and Authorization of inbound requests. */
+/** Most distinct `Host` values whose verdict is remembered; the memo starts over beyond. */
+const MAX_HOST_VERDICTS = 256;
+
 export class HttpGuard {
   #auth: AuthManager | undefined;
   /** The audience passed to `verifyToken`; `undefined` with an AuthManager: the manager's own. */
@@ -113,6 +116,8 @@ export class HttpGuard {
   #anyOrigin: boolean;
   #origins: Set<string>;
   #hosts: Set<string>;
+  /** `Host` values already judged (`#hostAllowed`). */
+  #hostVerdicts = new Map<string, boolean>();
   #checkHost: boolean;
   #logger: Logger;
   #isMember: (serverId: string) => boolean;
@@ -361,11 +366,20 @@ export class HttpGuard {
   }
 
   #hostAllowed(host: string): boolean {
+    let verdict = this.#hostVerdicts.get(host);
+    if (verdict === undefined) {
+      // Clients send few distinct Host values: each is parsed once (a bounded memo; junk cannot grow it).
+      if (this.#hostVerdicts.size >= MAX_HOST_VERDICTS) this.#hostVerdicts.clear();
+      this.#hostVerdicts.set(host, verdict = this.#judgeHost(host));
+    }
+    return verdict;
+  }
+
+  #judgeHost(host: string): boolean {
     const lower = host.toLowerCase();
     if (this.#hosts.has(lower)) return true;
-    if (!isBareAuthority(lower) || !URL.canParse(`http://${lower}`)) return false;
-    const name = new URL(`http://${lower}`).hostname;
-    return this.#hosts.has(name) || isLoopback(name);
+    const name = isBareAuthority(lower) ? URL.parse(`http://${lower}`)?.hostname : undefined;
+    return name !== undefined && (this.#hosts.has(name) || isLoopback(name));
   }
 
   /**

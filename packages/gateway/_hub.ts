@@ -6,6 +6,7 @@
 import type { CatalogListChangedEvent, FederatedCatalog, ResourceUpdatedEvent, UriOrigin } from "../proxy/catalog.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { ToolIndex } from "./_tool_index.ts";
+import type { CatalogHandlers } from "./_catalog_handlers.ts";
 import type { CallOptions } from "../proxy/call_options.ts";
 import type { ServerLogMessage, ServerRequest, ServerRequestHandler } from "../proxy/server_requests.ts";
 import {
@@ -32,6 +33,10 @@ export class ClientSession {
   readonly subscriptions = new Map<string, UriOrigin>();
   /** Requests of this client in progress on members (each an identity token of its record). */
   readonly inflight = new Map<RequestId, object>();
+  /** Calls served outside the SDK transport (`_legacy_plain_call.ts`), cancelled through these. */
+  readonly plainCalls = new Map<RequestId, AbortController>();
+  /** The session's catalog handlers (set once its server has them). */
+  handlers: CatalogHandlers | undefined;
 
   constructor(server: Server) {
     this.server = server;

@@ -97,7 +97,8 @@ export class ResilientListener {
       release();
       throw error;
     }
-    if (response.body === null) {
+    if (response.body === null || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+      // An answer whose body is complete (JSON, an error) frees its slot now: nothing is left to compute for it.
       release();
       return response;
     }

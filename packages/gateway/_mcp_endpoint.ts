@@ -18,9 +18,10 @@ import { type HttpGuard, rpcError } from "./_http_guard.ts";
 import type { ClientSession, SessionHub } from "./_hub.ts";
 import type { ResolvedGatewayOptions } from "./_options.ts";
 import type { RequestTracker } from "./_request_tracker.ts";
-import type { SessionLink } from "./_session_link.ts";
+import { JSON_WINDOW_MS, type SessionLink } from "./_session_link.ts";
 import { initializeParams } from "./_initialize_params.ts";
 import { requestJson } from "./_request_json.ts";
+import { answerLegacyPlainCall, legacyPlainCall, watchPlainCancellations } from "./_legacy_plain_call.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
 import type { ModernEndpoint, ModernRequest } from "./_modern_endpoint.ts";
 
@@ -60,6 +61,8 @@ export interface McpEndpointContext {
   guard: HttpGuard;
   shared: SharedSessions;
   requests: RequestTracker;
+  /** SSE keep-alive comment interval of the streams the endpoint writes itself, in ms. */
+  keepAliveMs: number;
   /** The 2026-07-28 path. */
   modern: ModernEndpoint;
   logger: Logger;
@@ -148,6 +151,17 @@ export class McpEndpoint {
       if (request.method !== "POST") return await session.link.handleRequest(request);
       // Draining: responses to members' requests and notifications (cancellations) still pass; new requests do not.
       if (this.#ctx.draining() && (Array.isArray(body) ? body : [body]).some(isRequest)) return shuttingDown();
+      const plain = legacyPlainCall(request.headers, body, session.client);
+      const answered = plain && answerLegacyPlainCall(plain, request, session.client, session.link, {
+        windowMs: JSON_WINDOW_MS,
+        keepAliveMs: this.#ctx.keepAliveMs,
+        retryMs: this.#ctx.options.sseRetryInterval,
+        events: this.#ctx.shared,
+      }, () => this.#ctx.requests.hold());
+      if (answered) {
+        this.#ctx.shared.counters.plainCalls++;
+        return await answered;
+      }
       return await session.link.handleRequest(request, { parsedBody: body });
     }
     if (request.method === "GET" || request.method === "DELETE") {
@@ -215,6 +229,7 @@ export class McpEndpoint {
       callTimeout: options.callTimeout,
       relate: (id) => hub.relate(client, id),
     }));
+    watchPlainCancellations(link, client);
     requests.watch(link);
     const response = await transport.handleRequest(request, { parsedBody: body as JSONRPCMessage });
     if (!session) await client.server.close().catch(() => {});
@@ -269,6 +284,7 @@ export class McpEndpoint {
   async #close(session: HttpSession): Promise<void> {
     if (this.#sessions.get(session.id) !== session) return;
     this.#sessions.delete(session.id);
+    for (const call of session.client.plainCalls.values()) call.abort();
     await this.#ctx.hub.remove(session.client);
     await session.client.server.close().catch(() => {});
   }

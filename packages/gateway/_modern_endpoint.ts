@@ -23,7 +23,8 @@ import {
 } from "../core/_sdk.ts";
 import { createModernServer, modernScope } from "./_client_session.ts";
 import { catalogHandlers } from "./_catalog_handlers.ts";
-import { answerPlainCall, type PlainToolCall, plainToolCall } from "./_modern_plain_call.ts";
+import { answerPlainCall, plainToolCall } from "./_modern_plain_call.ts";
+import type { PlainToolCall } from "./_plain_call.ts";
 import type { SharedSessionCounters } from "./_session_metrics.ts";
 import type { CallIdentity } from "../proxy/call_options.ts";
 import type { SessionHub } from "./_hub.ts";

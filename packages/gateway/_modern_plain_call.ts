@@ -26,32 +26,23 @@ import {
 import { isRecord } from "../core/_json.ts";
 import type { CatalogHandlers, HandlerContext } from "./_catalog_handlers.ts";
 import { answerFromValue } from "./_request_json.ts";
+import { type PlainToolCall, plainToolParams, runPlainCall } from "./_plain_call.ts";
 
 /** How a Base64-encoded `Mcp-*` header value begins. */
 const BASE64_PREFIX = "=?base64?";
 
-/** The namespace of the protocol's own `_meta` keys (the envelope, and keys the SDK may treat specially). */
-const PROTOCOL_META_PREFIX = "io.modelcontextprotocol/";
-
-/** What a tool result may carry instead of `content` (the SDK leaves such a result as it is). */
-const NOT_CONTENT_KEYS = ["task", "inputRequests", "requestState"];
-
-/** A `tools/call` this path may answer, as the handler reads it. */
-export interface PlainToolCall {
-  id: RequestId;
-  name: string;
-  arguments: Record<string, unknown> | undefined;
-  /** The client's `_meta` without the envelope (absent when nothing is left). */
-  meta: Record<string, unknown> | undefined;
-  /** The request's envelope: protocol version, client capabilities, client info. */
-  envelope: Record<string, unknown>;
-}
+/** The envelope keys of a 2026-07-28 request's `_meta` this path knows (a log level would need a stream). */
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set([
+  PROTOCOL_VERSION_META_KEY,
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+]);
 
 /**
  * The `tools/call` in `message` when this path may answer it: a JSON body, method, id and `Mcp-Method`/`Mcp-Name`
- * headers agree as sent, the params hold only `name`, `arguments` and `_meta`, and the envelope is one the SDK accepts as it is
- * (version 2026-07-28, capabilities of object values, a client info of strings with a name and a version), with no
- * progress token and no log level. Anything else is `undefined`: the SDK's path.
+ * headers agree as sent, the params are plain (`plainToolParams`), and the envelope is one the SDK accepts as it is
+ * (the version of the header, capabilities of object values, a client info of strings with a name and a version),
+ * with no log level. Anything else is `undefined`: the SDK's path.
  *
  * @param headers The request's headers.
  * @param message The classified request.
@@ -61,29 +52,17 @@ export function plainToolCall(
   message: { id: RequestId | undefined; method: string; params: Record<string, unknown> | undefined },
 ): PlainToolCall | undefined {
   const { id, method, params } = message;
-  if (method !== "tools/call" || id === undefined || params === undefined) return undefined;
+  if (method !== "tools/call" || id === undefined) return undefined;
   // The SDK refuses other media types with 415, and decodes a Base64 `Mcp-Name` before comparing it.
   if (!isJsonContentType(headers.get("content-type")) || headers.get("mcp-method") !== method) return undefined;
-  const { name, arguments: args, _meta, ...rest } = params;
-  if (typeof name !== "string" || name.startsWith(BASE64_PREFIX) || headers.get("mcp-name") !== name) return undefined;
-  if (Object.keys(rest).length > 0) return undefined;
-  if ((args !== undefined && !isRecord(args)) || !isRecord(_meta)) return undefined;
-  let meta: Record<string, unknown> | undefined;
-  const envelope: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(_meta)) {
-    if (key === PROTOCOL_VERSION_META_KEY || key === CLIENT_CAPABILITIES_META_KEY || key === CLIENT_INFO_META_KEY) {
-      envelope[key] = value;
-    } else if (key === "progressToken" || key.startsWith(PROTOCOL_META_PREFIX)) {
-      return undefined;
-    } else {
-      (meta ??= {})[key] = value;
-    }
-  }
+  const call = plainToolParams(id, params, ENVELOPE_KEYS);
+  if (!call || call.name.startsWith(BASE64_PREFIX) || headers.get("mcp-name") !== call.name) return undefined;
+  const { envelope } = call;
   if (envelope[PROTOCOL_VERSION_META_KEY] !== headers.get("mcp-protocol-version")) return undefined;
   if (!isPlainCapabilities(envelope[CLIENT_CAPABILITIES_META_KEY])) return undefined;
   const info = envelope[CLIENT_INFO_META_KEY];
   if (info !== undefined && !isPlainClientInfo(info)) return undefined;
-  return { id, name, arguments: args, meta, envelope };
+  return call;
 }
 
 /** Capabilities whose every value is an object (what the envelope's schema accepts of each capability). */
@@ -113,6 +92,7 @@ export async function answerPlainCall(
   serverInfo: Implementation,
   signal: AbortSignal,
 ): Promise<Response> {
+  if (signal.aborted) return new Response(null, { status: 499 });
   const ctx: HandlerContext = {
     http: { req: request },
     mcpReq: {
@@ -125,44 +105,20 @@ export async function answerPlainCall(
       notify: () => Promise.reject(new Error("This request has no stream to notify on")),
     },
   };
-  const params = {
-    name: call.name,
-    ...(call.arguments === undefined ? {} : { arguments: call.arguments }),
-    ...(call.meta === undefined ? {} : { _meta: call.meta }),
-  };
+  const answer = await runPlainCall(call, handlers, ctx);
   if (signal.aborted) return new Response(null, { status: 499 });
-  let answer: Record<string, unknown>;
-  let status = 200;
-  try {
-    const result = await handlers.callTool({ method: "tools/call", params }, ctx);
-    answer = { result: encodeResult(result, serverInfo) };
-  } catch (error) {
-    const thrown = error as { code?: unknown; message?: unknown; data?: unknown };
-    const code = Number.isSafeInteger(thrown.code) ? thrown.code as number : ProtocolErrorCode.InternalError;
-    // A resource not found is invalid params on the wire, as the SDK's encoder words it.
-    const wire = code === ProtocolErrorCode.ResourceNotFound ? ProtocolErrorCode.InvalidParams : code;
-    if (wire === ProtocolErrorCode.MissingRequiredClientCapability) status = 400;
-    answer = {
-      error: {
-        code: wire,
-        message: typeof thrown.message === "string" ? thrown.message : "Internal error",
-        ...(thrown.data === undefined ? {} : { data: thrown.data }),
-      },
-    };
+  if ("error" in answer) {
+    const status = answer.error.code === ProtocolErrorCode.MissingRequiredClientCapability ? 400 : 200;
+    return answerFromValue({ ...answer, jsonrpc: "2.0", id: call.id }, status);
   }
-  if (signal.aborted) return new Response(null, { status: 499 });
-  return answerFromValue({ ...answer, jsonrpc: "2.0", id: call.id }, status);
+  return answerFromValue({ result: stamped(answer.result, serverInfo), jsonrpc: "2.0", id: call.id }, 200);
 }
 
-/** The result as the 2026-07-28 encoder writes it. */
-function encodeResult(result: unknown, serverInfo: Implementation): Record<string, unknown> {
-  let encoded = isRecord(result) ? result : {};
-  if (encoded.content === undefined && !NOT_CONTENT_KEYS.some((key) => key in encoded)) {
-    encoded = { ...encoded, content: [] };
-  }
-  if (encoded.resultType === undefined) encoded = { ...encoded, resultType: "complete" };
-  const meta = encoded._meta;
-  if (meta === undefined) return { ...encoded, _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
-  if (!isRecord(meta) || meta[SERVER_INFO_META_KEY] !== undefined) return encoded;
-  return { ...encoded, _meta: { ...meta, [SERVER_INFO_META_KEY]: serverInfo } };
+/** The result as the 2026-07-28 encoder writes it: `resultType`, and the server's identity under `_meta`. */
+function stamped(result: Record<string, unknown>, serverInfo: Implementation): Record<string, unknown> {
+  const typed = result.resultType === undefined ? { ...result, resultType: "complete" } : result;
+  const meta = typed._meta;
+  if (meta === undefined) return { ...typed, _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
+  if (!isRecord(meta) || meta[SERVER_INFO_META_KEY] !== undefined) return typed;
+  return { ...typed, _meta: { ...meta, [SERVER_INFO_META_KEY]: serverInfo } };
 }

@@ -35,9 +35,10 @@ const answers = new WeakMap<Response, unknown>();
  *
  * @param value The JSON-RPC message answered.
  * @param status The HTTP status.
+ * @param headers Headers besides the content type.
  */
-export function answerFromValue(value: unknown, status: number): Response {
-  const response = Response.json(value, { status });
+export function answerFromValue(value: unknown, status: number, headers?: Record<string, string>): Response {
+  const response = Response.json(value, headers === undefined ? { status } : { status, headers });
   answers.set(response, value);
   return response;
 }

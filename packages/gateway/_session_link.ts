@@ -22,6 +22,7 @@ import type { ReplicaEventStore } from "./_replica_event_store.ts";
 import { type HeldStream, holdingEvents } from "./_event_store.ts";
 import { type Message, parseTaggedId } from "./_session_wire.ts";
 import { type RequestId, STANDALONE, StreamFlow } from "./_stream_flow.ts";
+import { PlainAnswer, type PlainAnswerOptions } from "./_plain_answer.ts";
 
 /** What a link needs from its replica's shared-session layer. */
 export interface SessionBus {
@@ -59,7 +60,7 @@ export const MAX_BATCH = 100;
  * How long a POST's answer may wait to be plain JSON (nothing but the response on its stream) before it is sent as
  * the SSE stream, resumable, in ms.
  */
-const JSON_WINDOW_MS = 1_000;
+export const JSON_WINDOW_MS = 1_000;
 
 /** Most requests to the client one session keeps waiting for an answer; the oldest is forgotten beyond it. */
 const MAX_OUTSTANDING = 1_000;
@@ -100,6 +101,8 @@ export class SessionLink implements Transport {
   /** Requests sent to the client and not answered yet: tagged id → the server's own id, and back. */
   #outstanding = new Map<string, string | number>();
   #tagged = new Map<string | number, string>();
+  /** Requests answered outside the SDK transport (`_legacy_plain_call.ts`): what the server sends related to them. */
+  #plain = new Map<RequestId, PlainAnswer>();
 
   constructor(
     inner: WebStandardStreamableHTTPServerTransport,
@@ -132,6 +135,8 @@ export class SessionLink implements Transport {
     this.#inner.onerror = (error) => this.onerror?.(error);
     this.#inner.onclose = () => {
       for (const end of [...this.#streams]) end();
+      for (const answer of this.#plain.values()) answer.close();
+      this.#plain.clear();
       this.#bus.forget(this);
       this.onclose?.();
     };
@@ -190,10 +195,32 @@ export class SessionLink implements Transport {
     await this.#toClient(message, inner);
   }
 
-  /** Hands a message to the SDK stream it belongs to, through that stream's flow control. */
+  /**
+   * Hands a message to the SDK stream it belongs to, through that stream's flow control, or to the answer of a
+   * request served outside the SDK transport.
+   */
   async #toClient(message: JSONRPCMessage, options: { relatedRequestId: RequestId } | undefined): Promise<void> {
     const key = isResponse(message) ? (message as Message).id as RequestId : options?.relatedRequestId ?? STANDALONE;
+    const plain = key === STANDALONE ? undefined : this.#plain.get(key);
+    if (plain) return plain.push(message);
     await this.#flow.send(message, options, key);
+  }
+
+  /**
+   * The answer of request `id` served outside the SDK transport: what the server sends related to it goes there
+   * until `closePlain`, and its stream is resumable from the session's event store. Undefined when a request with
+   * that id is in progress already (the SDK transport then decides).
+   */
+  openPlain(id: RequestId, options: Omit<PlainAnswerOptions, "sessionId" | "store">): PlainAnswer | undefined {
+    if (this.#plain.has(id) || this.#flow.has(id)) return undefined;
+    const answer = new PlainAnswer({ ...options, sessionId: this.sessionId, store: this.#events });
+    this.#plain.set(id, answer);
+    return answer;
+  }
+
+  /** Ends what `openPlain` began. */
+  closePlain(id: RequestId, answer: PlainAnswer): void {
+    if (this.#plain.get(id) === answer) this.#plain.delete(id);
   }
 
   /** A message from another replica for this session (an answer, a cancellation): as if the client sent it here. */
@@ -293,6 +320,13 @@ export class SessionLink implements Transport {
   async #get(request: Request): Promise<Response> {
     const lastEventId = request.headers.get("last-event-id");
     const moved = lastEventId !== null && !this.#events?.owns(lastEventId);
+    if (lastEventId !== null && this.#events && !moved && this.#plain.size > 0) {
+      // The stream of a request answered outside the SDK transport, still in progress: it resumes itself.
+      const streamId = await this.#events.getStreamIdForEventId(lastEventId);
+      for (const answer of this.#plain.values()) {
+        if (streamId !== undefined && answer.streamId === streamId) return answer.resume(this.#events, lastEventId);
+      }
+    }
     if (moved) {
       // Issued by another replica (or unknown): what it missed is not here; open a fresh stream.
       const headers = new Headers(request.headers);

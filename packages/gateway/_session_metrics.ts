@@ -19,7 +19,7 @@ export interface SharedSessionCounters {
   eventsStored: number;
   /** Events of POSTs answered with plain JSON: held back, never stored. */
   eventsSkipped: number;
-  /** 2026-07-28 `tools/call`s answered without the SDK's per-request server (`_modern_plain_call.ts`). */
+  /** `tools/call`s answered without the SDK's server machinery (`_modern_plain_call.ts`, `_legacy_plain_call.ts`). */
   plainCalls: number;
 }
 
@@ -71,7 +71,7 @@ export function sessionMetricLines(counters: SharedSessionCounters): string[] {
     )
     .counter(
       "federation_gateway_plain_calls_total",
-      "2026-07-28 tool calls that needed no stream, answered without a per-request MCP server.",
+      "tool calls answered without the SDK's server machinery (2026-07-28: no per-request server; 2025-11-25: no session transport).",
       [[undefined, c.plainCalls]],
     )
     .lines();

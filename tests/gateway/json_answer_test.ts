@@ -17,12 +17,13 @@ async function post(url: string, body: unknown, session?: string): Promise<Respo
   });
 }
 
-async function openSession(url: string): Promise<string> {
+/** Opens a session; a client declaring `roots` has its calls served by the SDK transport (a member could ask it). */
+async function openSession(url: string, capabilities: Record<string, unknown> = {}): Promise<string> {
   const response = await post(url, {
     jsonrpc: "2.0",
     id: 0,
     method: "initialize",
-    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    params: { protocolVersion: "2025-11-25", capabilities, clientInfo: { name: "raw", version: "1" } },
   });
   assert.equal(response.status, 200);
   await response.body?.cancel();
@@ -55,19 +56,33 @@ Deno.test("Gateway answers a 2025-11-25 call whose stream carries only its respo
   });
 });
 
-/** The gateway's counters of SSE events stored and of events never stored (JSON answers), from `/metrics`. */
-async function eventCounts(base: string): Promise<{ stored: number; skipped: number }> {
+/**
+ * The gateway's counters of SSE events stored, of events never stored (JSON answers), and of calls served outside
+ * the SDK transport, from `/metrics`.
+ */
+async function eventCounts(base: string): Promise<{ stored: number; skipped: number; plain: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1] ?? NaN);
   return {
     stored: value("federation_stream_events_stored_total"),
     skipped: value("federation_stream_events_skipped_total"),
+    plain: value("federation_gateway_plain_calls_total"),
   };
 }
 
 Deno.test("Gateway stores no SSE event for a call answered with plain JSON, and stores a streamed call's", async () => {
   await withGateway({ auth: false }, async (url, base) => {
-    const session = await openSession(url);
+    // Served outside the SDK transport: nothing primed, nothing held back, nothing stored.
+    const plain = await openSession(url);
+    const start = await eventCounts(base);
+    for (let id = 10; id < 15; id++) {
+      const response = await post(url, call(id, "a__echo", { text: "hi" }), plain);
+      assert.equal(response.headers.get("content-type"), "application/json");
+      assert.equal((await response.json()).id, id);
+    }
+    const afterPlain = await eventCounts(base);
+    assert.deepEqual({ ...afterPlain, plain: afterPlain.plain - start.plain }, { ...start, plain: 5 });
+    const session = await openSession(url, { roots: {} });
     const before = await eventCounts(base);
     for (let id = 20; id < 25; id++) {
       const response = await post(url, call(id, "a__echo", { text: "hi" }), session);

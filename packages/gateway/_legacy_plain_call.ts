@@ -1,0 +1,122 @@
+// Internal: a 2025-11-25 session's `tools/call` served without the SDK's Streamable HTTP transport and protocol
+// dispatch: the session's own catalog handler is called directly, and the answer is plain JSON when the result comes
+// first (`_plain_answer.ts`).
+//
+// The SDK's way costs, per call, the transport's checks and zod parse of the message, an SSE stream with a priming
+// event, the protocol's dispatch with the request's and the result's zod validation, and the gateway reading the
+// stream back to answer JSON (`_stream_flow.ts`). A call takes the plain way when nothing it may cause needs the
+// SDK's stream: its client declared no capability a member's request could use (sampling, elicitation, roots: a
+// member's request is then refused without reaching the client, as on the SDK's way), and it carries no progress
+// token. A member's log line during the call, or a result later than the JSON window, turns the answer into an SSE
+// stream, resumable from the session's event store as the SDK's streams are. The checks the SDK transport makes
+// first (Accept, media type, protocol version header: 2025-11-25, whose streams are primed) must pass as sent;
+// anything else, and any request id already in progress, takes the SDK's way, which words refusals.
+//
+// A plain call is cancelled by the client's `notifications/cancelled` (`watchPlainCancellations`) or by its session
+// closing; as on the SDK's way, a client that goes away does not cancel it.
+import { isJsonContentType, type Transport } from "../core/_sdk.ts";
+import { isRecord } from "../core/_json.ts";
+import { isNotification, isRequestId } from "../core/_jsonrpc.ts";
+import type { HandlerContext } from "./_catalog_handlers.ts";
+import type { ClientSession } from "./_hub.ts";
+import { type PlainToolCall, plainToolParams, runPlainCall } from "./_plain_call.ts";
+import type { PlainAnswerOptions } from "./_plain_answer.ts";
+import type { SessionLink } from "./_session_link.ts";
+
+const NO_ENVELOPE: ReadonlySet<string> = new Set();
+
+/** The revision whose calls take the plain way. */
+const PLAIN_VERSION = "2025-11-25";
+
+/**
+ * The `tools/call` of a session's POST `body` when it may take the plain way (see the module's comment), else
+ * `undefined`.
+ *
+ * @param headers The POST's headers.
+ * @param body The POST's parsed body.
+ * @param session The client's session.
+ */
+export function legacyPlainCall(headers: Headers, body: unknown, session: ClientSession): PlainToolCall | undefined {
+  if (!isRecord(body) || body.jsonrpc !== "2.0" || body.method !== "tools/call" || !isRequestId(body.id)) {
+    return undefined;
+  }
+  if (Object.keys(body).some((key) => key !== "jsonrpc" && key !== "id" && key !== "method" && key !== "params")) {
+    return undefined;
+  }
+  const accept = headers.get("accept") ?? "";
+  if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
+  if (!isJsonContentType(headers.get("content-type"))) return undefined;
+  const version = headers.get("mcp-protocol-version");
+  // Older revisions have no priming event: their streams are the SDK's.
+  if (version !== PLAIN_VERSION) return undefined;
+  const capabilities = session.capabilities;
+  if (!capabilities || capabilities.sampling || capabilities.elicitation || capabilities.roots) return undefined;
+  if (!session.handlers || session.plainCalls.has(body.id)) return undefined;
+  return plainToolParams(body.id, body.params, NO_ENVELOPE);
+}
+
+/**
+ * Serves `call` of `session` on `link`. Undefined when the link has a request with that id in progress (the caller
+ * then takes the SDK's way).
+ *
+ * @param call The call, as `legacyPlainCall` accepted it.
+ * @param request The HTTP request (the handler's context carries it, for its trace).
+ * @param session The client's session (its handlers and its plain calls).
+ * @param link The session's transport on this replica (what the server sends related to the call reaches the answer).
+ * @param options The answer's window, keep-alive interval, priming `retry` and overrun report.
+ * @param hold Records a request in progress (a drain waits for it); returns its end.
+ */
+export function answerLegacyPlainCall(
+  call: PlainToolCall,
+  request: Request,
+  session: ClientSession,
+  link: SessionLink,
+  options: Omit<PlainAnswerOptions, "sessionId" | "store">,
+  hold: () => () => void,
+): Promise<Response> | undefined {
+  const handlers = session.handlers!;
+  const answer = link.openPlain(call.id, options);
+  if (!answer) return undefined;
+  const cancel = new AbortController();
+  session.plainCalls.set(call.id, cancel);
+  const end = hold();
+  const ctx: HandlerContext = {
+    sessionId: link.sessionId,
+    http: { req: request },
+    mcpReq: {
+      id: call.id,
+      signal: cancel.signal,
+      ...(call.meta === undefined ? {} : { _meta: call.meta }),
+      requestState: () => undefined,
+      notify: (notification) => session.server.notification(notification, { relatedRequestId: call.id }),
+    },
+  };
+  void runPlainCall(call, handlers, ctx).then((outcome) => {
+    // A cancelled request gets no response, as on the SDK's way.
+    if (cancel.signal.aborted) answer.close();
+    else answer.finish({ ...outcome, jsonrpc: "2.0", id: call.id } as never);
+  }).finally(() => {
+    link.closePlain(call.id, answer);
+    if (session.plainCalls.get(call.id) === cancel) session.plainCalls.delete(call.id);
+    end();
+  });
+  return answer.response;
+}
+
+/**
+ * Cancels a session's plain call when its client sends `notifications/cancelled` for it (on this replica, or
+ * forwarded from another): the message then goes on to the session's server as before.
+ *
+ * @param transport The session's transport (its `onmessage` is wrapped).
+ * @param session The client's session.
+ */
+export function watchPlainCancellations(transport: Transport, session: ClientSession): void {
+  const onmessage = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    if (isNotification(message) && message.method === "notifications/cancelled" && isRecord(message.params)) {
+      const id = message.params.requestId;
+      if (isRequestId(id)) session.plainCalls.get(id)?.abort(message.params.reason);
+    }
+    onmessage?.(message, extra);
+  };
+}

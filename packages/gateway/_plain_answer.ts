@@ -1,0 +1,201 @@
+// Internal: the HTTP answer of a 2025-11-25 request served outside the SDK transport (`_legacy_plain_call.ts`).
+// Plain JSON when the response comes first; an SSE stream when something else comes first (a member's log line
+// during the call) or when the response takes longer than the JSON window: then every message related to the
+// request is an event of that stream, the response last, with keep-alive comments while it waits.
+//
+// With the session's event store, the stream is resumable as the SDK's are: it opens with a priming event, every
+// event is stored under the stream's id (also after the client went away), and a GET with the `Last-Event-ID` of one
+// of its events (`resume`) replays what followed and then carries the rest. Flow control as for the session's other
+// streams: a client that reads nothing while messages pile up has its stream ended (the events stay stored).
+import type { EventStore, JSONRPCMessage } from "../core/_sdk.ts";
+import { answerFromValue } from "./_request_json.ts";
+import { type FlowEvents, STREAM_HIGH_WATER, STREAM_MAX_WAITING } from "./_stream_flow.ts";
+
+/** How a plain answer behaves. */
+export interface PlainAnswerOptions {
+  /** The session id, sent back in the `mcp-session-id` header. */
+  sessionId: string | undefined;
+  /** How long the response may take to be plain JSON before the answer becomes an SSE stream, in ms. */
+  windowMs: number;
+  /** Interval of the stream's keep-alive comments, in ms. */
+  keepAliveMs: number;
+  /** Where an ended stream is reported. */
+  events: Pick<FlowEvents, "overrun">;
+  /** The session's event store (absent: the stream carries no event ids and cannot be resumed). */
+  store?: EventStore | undefined;
+  /** The `retry` field of the priming event, in ms. */
+  retryMs?: number | undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** One SSE event of `message`. */
+function frame(message: JSONRPCMessage, id: string | undefined): string {
+  return `event: message\n${id === undefined ? "" : `id: ${id}\n`}data: ${JSON.stringify(message)}\n\n`;
+}
+
+/** The answer of one request, as it becomes known. */
+export class PlainAnswer {
+  /** The HTTP response: settles with the JSON answer, or as soon as the answer is a stream. */
+  readonly response: Promise<Response>;
+  /** The id its events are stored under, once it is a resumable stream. */
+  streamId: string | undefined;
+  #resolve!: (response: Response) => void;
+  #options: PlainAnswerOptions;
+  /** The client's connection to the stream now (replaced by a resumption, undefined once it is gone). */
+  #sink: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #streaming = false;
+  #ended = false;
+  /** Stores and writes in order (event ids are given out asynchronously). */
+  #chain: Promise<void> = Promise.resolve();
+  #window: ReturnType<typeof setTimeout>;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: PlainAnswerOptions) {
+    this.#options = options;
+    this.response = new Promise((resolve) => this.#resolve = resolve);
+    this.#window = setTimeout(() => this.#stream(), options.windowMs);
+  }
+
+  /** A message related to the request before its response (a notification, a request to the client). */
+  push(message: JSONRPCMessage): void {
+    if (this.#ended) return;
+    this.#stream();
+    this.#event(message);
+  }
+
+  /** The response: plain JSON, or the stream's last event. */
+  finish(message: JSONRPCMessage): void {
+    if (this.#ended) return;
+    if (!this.#streaming) {
+      this.#end();
+      const headers = this.#options.sessionId === undefined ? undefined : { "mcp-session-id": this.#options.sessionId };
+      this.#resolve(answerFromValue(message, 200, headers));
+      return;
+    }
+    this.#event(message);
+    this.close();
+  }
+
+  /** Ends the answer without a response (the request was cancelled, or its session closed). */
+  close(): void {
+    if (this.#ended) return;
+    this.#stream();
+    this.#end();
+    this.#chain = this.#chain.then(() => this.#closeSink());
+  }
+
+  /**
+   * A GET resuming this stream after `lastEventId`: the stored events that followed, then the rest as it comes. A
+   * connection the client still seems to hold (its end may not have been noticed yet) is closed: the client asking
+   * to resume has given it up, and no message goes to two connections.
+   *
+   * @param store The event store the stream's events are in.
+   * @param lastEventId The last event the client received.
+   */
+  resume(store: EventStore, lastEventId: string): Response {
+    this.#closeSink();
+    const { body, controller } = this.#body();
+    this.#chain = this.#chain.then(async () => {
+      await store.replayEventsAfter(lastEventId, {
+        send: (id, message) => {
+          this.#enqueue(controller, frame(message, id));
+          return Promise.resolve();
+        },
+      });
+      if (this.#ended) {
+        controller.close();
+        return;
+      }
+      this.#sink = controller;
+    });
+    return new Response(body, { status: 200, headers: this.#headers() });
+  }
+
+  #end(): void {
+    this.#ended = true;
+    clearTimeout(this.#window);
+    clearInterval(this.#keepAlive);
+  }
+
+  /** Turns the answer into an SSE stream (once), primed when it can be resumed. */
+  #stream(): void {
+    if (this.#streaming || this.#ended) return;
+    this.#streaming = true;
+    clearTimeout(this.#window);
+    const { body, controller } = this.#body();
+    this.#sink = controller;
+    const store = this.#options.store;
+    if (store !== undefined) {
+      const streamId = this.streamId = crypto.randomUUID();
+      const retry = this.#options.retryMs === undefined ? "" : `retry: ${this.#options.retryMs}\n`;
+      this.#chain = this.#chain.then(async () => {
+        const id = await store.storeEvent(streamId, {} as JSONRPCMessage);
+        this.#write(`id: ${id}\n${retry}data: \n\n`);
+      });
+    }
+    this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#options.keepAliveMs);
+    this.#resolve(new Response(body, { status: 200, headers: this.#headers() }));
+  }
+
+  /** Stores (when resumable) and writes one message event, in order. */
+  #event(message: JSONRPCMessage): void {
+    const { store } = this.#options;
+    const streamId = this.streamId;
+    this.#chain = this.#chain.then(async () => {
+      const id = store === undefined || streamId === undefined ? undefined : await store.storeEvent(streamId, message);
+      this.#write(frame(message, id));
+    });
+  }
+
+  #body(): { body: ReadableStream<Uint8Array>; controller: ReadableStreamDefaultController<Uint8Array> } {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => void (controller = c),
+      cancel: () => {
+        if (this.#sink === controller) this.#sink = undefined;
+      },
+    }, new CountQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER }));
+    return { body, controller };
+  }
+
+  #headers(): Record<string, string> {
+    const headers: Record<string, string> = {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache, no-transform",
+    };
+    if (this.#options.sessionId !== undefined) headers["mcp-session-id"] = this.#options.sessionId;
+    return headers;
+  }
+
+  /** Writes to the client's connection, if any; one that reads nothing while messages pile up is ended. */
+  #write(text: string): void {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    if ((sink.desiredSize ?? 0) < -STREAM_MAX_WAITING) {
+      this.#options.events.overrun({ stream: "request", waiting: -(sink.desiredSize ?? 0) });
+      this.#closeSink();
+      return;
+    }
+    if (!this.#enqueue(sink, text)) this.#sink = undefined;
+  }
+
+  #enqueue(controller: ReadableStreamDefaultController<Uint8Array>, text: string): boolean {
+    try {
+      controller.enqueue(encoder.encode(text));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #closeSink(): void {
+    const sink = this.#sink;
+    this.#sink = undefined;
+    try {
+      sink?.close();
+    } catch {
+      // the client already went away
+    }
+  }
+}

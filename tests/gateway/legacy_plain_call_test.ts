@@ -1,0 +1,192 @@
+// A 2025-11-25 session's `tools/call` that nothing can turn into a conversation (its client declared no sampling,
+// elicitation or roots; no progress token) is served outside the SDK transport (packages/gateway/_legacy_plain_call.ts).
+// Each request below is sent on two sessions: one whose client declares `roots` (the SDK's way) and one that declares
+// nothing (the plain way); both answers must be the same. `/metrics` counts which way each went.
+import assert from "node:assert/strict";
+import { FederationProxy } from "../../mod.ts";
+import { serveGateway } from "../../packages/gateway/mod.ts";
+import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
+import { SECRET, TestMember } from "../_support/members.ts";
+
+const VERSION = "2025-11-25";
+const ACCEPT = "application/json, text/event-stream";
+
+async function post(url: string, body: unknown, session?: string): Promise<Response> {
+  return await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: ACCEPT,
+      ...(session ? { "mcp-session-id": session, "mcp-protocol-version": VERSION } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+async function openSession(url: string, capabilities: Record<string, unknown> = {}): Promise<string> {
+  const response = await post(url, {
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: { protocolVersion: VERSION, capabilities, clientInfo: { name: "raw", version: "1" } },
+  });
+  await response.body?.cancel();
+  const session = response.headers.get("mcp-session-id")!;
+  await (await post(url, { jsonrpc: "2.0", method: "notifications/initialized" }, session)).body?.cancel();
+  return session;
+}
+
+function call(id: number, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>): unknown {
+  return {
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
+  };
+}
+
+/** An answer as the client sees it: status, type, and its JSON-RPC messages (the SSE events' data, in order). */
+async function messagesOf(response: Response): Promise<{ status: number; type: string | null; messages: unknown[] }> {
+  const type = response.headers.get("content-type");
+  const text = await response.text();
+  const messages = type === "application/json"
+    ? [JSON.parse(text)]
+    : [...text.matchAll(/^data: (.+)$/gm)].map((match) => JSON.parse(match[1]!));
+  return { status: response.status, type, messages };
+}
+
+async function plainCalls(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^federation_gateway_plain_calls_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+async function withGateway(
+  run: (url: string, base: string, member: TestMember, cancelled: () => number) => Promise<void>,
+): Promise<void> {
+  await using member = await TestMember.start("a");
+  await using dynamic = await startDynamicMember("dyn");
+  await using proxy = new FederationProxy(SECRET, { logger: quiet });
+  await proxy.registerServer(member.config);
+  await proxy.registerServer(dynamic.member.config);
+  await using gateway = await serveGateway(proxy, { auth: false, port: 0, logger: quiet });
+  await run(gateway.url, new URL(gateway.url).origin, member, dynamic.cancelled);
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SDK's way does", async () => {
+  await withGateway(async (url, base) => {
+    const sdk = await openSession(url, { roots: {} });
+    const plain = await openSession(url);
+    const cases = [
+      call(1, "a__echo", { text: "hi" }),
+      call(2, "a__echo", { text: "meta" }, { "example.com/trace": "x" }),
+      call(3, "a__nope", {}),
+      call(4, "a__echo", { text: 5 }),
+      // A member's log lines during the call come first: the answer is an SSE stream of them, then the result.
+      call(5, "dyn__log", {}),
+    ];
+    for (const body of cases) {
+      const before = await plainCalls(base);
+      const viaSdk = await messagesOf(await post(url, body, sdk));
+      assert.equal(await plainCalls(base), before);
+      const viaPlain = await messagesOf(await post(url, body, plain));
+      assert.equal(await plainCalls(base), before + 1);
+      assert.deepEqual(viaPlain, viaSdk, JSON.stringify(body));
+    }
+    const logged = await messagesOf(await post(url, call(6, "dyn__log", {}), plain));
+    assert.equal(logged.type, "text/event-stream");
+    assert.deepEqual(logged.messages.map((m) => (m as { method?: string }).method ?? "result"), [
+      "notifications/message",
+      "notifications/message",
+      "notifications/message",
+      "result",
+    ]);
+  });
+});
+
+Deno.test("Gateway leaves a 2025-11-25 call that may need the SDK's stream to the SDK", async () => {
+  await withGateway(async (url, base) => {
+    const plain = await openSession(url);
+    const before = await plainCalls(base);
+    const withProgress = await messagesOf(
+      await post(url, call(1, "a__echo", { text: "p" }, { progressToken: "t" }), plain),
+    );
+    assert.equal(withProgress.status, 200);
+    for (const capabilities of [{ sampling: {} }, { elicitation: {} }, { roots: {} }]) {
+      const session = await openSession(url, capabilities);
+      await messagesOf(await post(url, call(2, "a__echo", { text: "c" }), session));
+    }
+    assert.equal(await plainCalls(base), before);
+  });
+});
+
+Deno.test("Gateway cancels a 2025-11-25 plain call at the member on the client's notifications/cancelled", async () => {
+  await withGateway(async (url, _base, _member, cancelled) => {
+    const plain = await openSession(url);
+    const pending = post(url, call(7, "dyn__wait", { ms: 30_000 }), plain);
+    // The answer becomes a stream after the JSON window; the call runs on at the member until cancelled.
+    const response = await pending;
+    assert.equal(response.headers.get("content-type"), "text/event-stream");
+    const cancel = await post(url, {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 7, reason: "enough" },
+    }, plain);
+    assert.equal(cancel.status, 202);
+    await cancel.body?.cancel();
+    await until(() => cancelled() === 1, "the member's call to be cancelled");
+    // The stream ends without a response, as the SDK's does for a cancelled request.
+    const { messages } = await messagesOf(response);
+    assert.deepEqual(messages, []);
+  });
+});
+
+Deno.test("Gateway resumes a 2025-11-25 plain call's stream on GET with Last-Event-ID, then carries the rest", async () => {
+  await withGateway(async (url) => {
+    const plain = await openSession(url);
+    const response = await post(url, call(8, "a__slow_read", { ms: 2_500 }), plain);
+    assert.equal(response.headers.get("content-type"), "text/event-stream");
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("\n\n")) text += (await reader.read()).value ?? "";
+    const primingId = /^id: (\S+)\n/m.exec(text)?.[1];
+    assert.ok(primingId, "the stream starts with its priming event");
+    await reader.cancel();
+    // Resumed while the call still runs: the result arrives on the resumed stream.
+    const resumed = await fetch(url, {
+      headers: {
+        accept: "text/event-stream",
+        "mcp-session-id": plain,
+        "mcp-protocol-version": VERSION,
+        "last-event-id": primingId,
+      },
+    });
+    assert.equal(resumed.status, 200);
+    const replay = resumed.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let replayed = "";
+    while (!replayed.includes('"id":8')) replayed += (await replay.read()).value ?? "";
+    await replay.cancel();
+    assert.match(replayed, /"result".*read after 2500/);
+  });
+});
+
+Deno.test("Gateway cancels a 2025-11-25 plain call when its session is deleted", async () => {
+  await withGateway(async (url, _base, _member, cancelled) => {
+    const plain = await openSession(url);
+    const response = await post(url, call(9, "dyn__wait", { ms: 30_000 }), plain);
+    const deleted = await fetch(url, {
+      method: "DELETE",
+      headers: { "mcp-session-id": plain, "mcp-protocol-version": VERSION },
+    });
+    await deleted.body?.cancel();
+    await until(() => cancelled() === 1, "the member's call to be cancelled");
+    await response.body?.cancel();
+  });
+});
