@@ -16,7 +16,6 @@ import {
   bearer,
   closeClient,
   ECHO_TEXT,
-  ERA_VERSION,
   gatewayPending,
   httpClient,
   modernClient,
@@ -202,40 +201,57 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
         quick: false,
       },
     ];
-    // What no gateway can beat: the same SDK client straight to the member, no hop at all (a gateway that cost nothing
-    // would match it, over the same upstream). Measured against the hub in the same way, in full runs only.
-    const floors: { era: EraPreference; channel: Channel; label: string }[] = context.quick ? [] : [
+    // What no gateway can beat, measured against the hub in the same way (full runs only): the same SDK client
+    // straight to the member, no hop at all (a gateway that cost nothing would match it, over the same upstream), and
+    // the same client against an HTTP endpoint that answers at once with no member behind it (the least any gateway
+    // reached over HTTP costs, before its own work and a member's).
+    const floors: {
+      label: string;
+      note: string;
+      connect: () => Promise<{ client: Client; close: () => Promise<void> }>;
+    }[] = context.quick ? [] : [
       {
-        era: "legacy",
-        channel: "data",
-        label: "its Streamable HTTP endpoint (the upstream of the hub and of data-only rows)",
+        label: "the SDK client straight to the member over its Streamable HTTP endpoint, 2025-11-25",
+        note: "no gateway: the best any gateway over this upstream (the hub's, and data-only rows') could do",
+        connect: () => direct(member, "data", "legacy"),
       },
-      { era: "modern", channel: "data", label: "its Streamable HTTP endpoint" },
-      { era: "legacy", channel: "control", label: "its WebSocket (the upstream of our default routing)" },
+      {
+        label: "the SDK client straight to the member over its Streamable HTTP endpoint, 2026-07-28",
+        note: "no gateway: the best any gateway over this upstream could do for 2026-07-28 data-only rows",
+        connect: () => direct(member, "data", "modern"),
+      },
+      {
+        label: "the SDK client straight to the member over its WebSocket, 2025-11-25",
+        note: "no gateway: the best any gateway over our default upstream could do",
+        connect: () => direct(member, "control", "legacy"),
+      },
+      {
+        label: "the SDK client against an HTTP endpoint that answers at once, no member (bench_instant.ts), 2025-11-25",
+        note: "the client's side of one HTTP hop: what any gateway reached over HTTP costs at least",
+        connect: instant,
+      },
     ];
     for (const floor of floors) {
-      const direct = await sdkClient(member, floor.channel, floor.era);
+      const side = await floor.connect();
       try {
         const { latency, load } = await compareWith(
           peerSide,
-          { client: direct, tool: "echo", pid: undefined },
+          { client: side.client, tool: "echo", pid: undefined },
           context,
         );
         rows.push({
-          measure: `floor: no gateway, the SDK client straight to the member over ${floor.label}, ${
-            ERA_VERSION[floor.era]
-          }, vs ${MCP_HUB.slice(4)}`,
+          measure: `floor: ${floor.label}, vs ${MCP_HUB.slice(4)}`,
           ours: formatLatency(latency.a),
           baseline: formatLatency(latency.b),
           throughput: `${formatRate(load.a)} vs ${formatRate(load.b)} (${IN_FLIGHT} in flight)`,
           ratio: `p50 ${formatRatio(latency.ratio)}, calls/s ${formatRatio(load.ratio)}`,
           goal: "report",
           met: undefined,
-          note: "the best any gateway over this upstream could do against the hub (its own cost zero)",
-          data: { era: ERA_VERSION[floor.era], channel: floor.channel, floor: true, latency, load },
+          note: floor.note,
+          data: { floor: floor.label, latency, load },
         });
       } finally {
-        await closeClient(direct);
+        await side.close();
       }
     }
     // Quick runs (CI) keep the default variant only.
@@ -286,6 +302,29 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     await hub.child.kill();
   }
   return rows;
+}
+
+/** An SDK client straight to the member. */
+async function direct(member: ServedMember, channel: Channel, era: EraPreference) {
+  const client = await sdkClient(member, channel, era);
+  return { client, close: () => closeClient(client) };
+}
+
+/** An SDK client on an endpoint that answers at once (its own process). */
+async function instant() {
+  const { child, ready } = await ChildProcess.denoReady<{ url: string }>(
+    new URL("./bench_instant.ts", import.meta.url),
+    [],
+    30_000,
+  );
+  const client = await httpClient(ready.url);
+  return {
+    client,
+    close: async () => {
+      await closeClient(client);
+      await child.kill();
+    },
+  };
 }
 
 /** Case 4. */
