@@ -11,6 +11,7 @@
 //   level) is forwarded so the member sees the downstream client; a member's `input_required` result is relayed to
 //   the client with its `requestState` sealed (member id inside), and a retry is opened and routed to that member.
 import {
+  type CallToolResult,
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
   type ClientCapabilities,
@@ -24,6 +25,7 @@ import {
   type Server,
   SERVER_INFO_META_KEY,
   type ServerContext,
+  type Tool,
 } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
 import type { CatalogCallOptions } from "../proxy/catalog.ts";
@@ -41,8 +43,8 @@ import { annotateOperation, type McpOperation, traceServerOperation } from "../c
 type Meta = Record<string, unknown> & { progressToken?: string | number };
 
 /**
- * What the handlers read of a request's context: the SDK's `ServerContext`, or the one the gateway builds for a
- * 2026-07-28 call it answers without the SDK's per-request server (`_modern_plain_call.ts`).
+ * What the handlers read of a request's context: the SDK's `ServerContext`, or the one the gateway builds for a call
+ * it answers without the SDK's server machinery (`_modern_plain_call.ts`, `_legacy_plain_call.ts`).
  */
 export interface HandlerContext {
   sessionId?: string | undefined;
@@ -111,6 +113,12 @@ export interface HandlerScope {
   begin(ctx: HandlerContext): CallRelation;
   /** Set on a 2026-07-28 request's server; undefined on a 2025-11-25 session's. */
   modern?: ModernScope | undefined;
+  /**
+   * Projects a tool result carrying `structuredContent` for the client's era, given the tool's advertised output
+   * schema (a 2025-11-25 session's `Server.projectCallToolResult`: a non-object value is wrapped as `{ result }`,
+   * as `tools/list` shows its schema to that client).
+   */
+  project?: ((result: CallToolResult, outputSchema: Tool["outputSchema"]) => CallToolResult) | undefined;
 }
 
 /** The envelope of a modern request as a record (typed `{}` by the SDK). */
@@ -379,12 +387,15 @@ export function catalogHandlers(scope: HandlerScope): CatalogHandlers {
       try {
         const origin = await catalog.resolveTool(name);
         const target: Routed = { method: "tools/call", name, serverId: origin.serverId, memberName: origin.name };
-        return await routed(
+        const result = await routed(
           ctx,
           _meta as Meta | undefined,
           target,
           (options) => catalog.callTool(name, args, { ...options, origin }),
         );
+        if (!scope.project || !isRecord(result) || result.structuredContent === undefined) return result;
+        const tool = await scope.hub.tools.find(name).catch(() => undefined);
+        return scope.project(result as CallToolResult, tool?.outputSchema);
       } catch (error) {
         // A tool whose member cannot be reached fails in a way the model can read (_unavailable.ts).
         const result = unavailableToolResult(name, error, scope.hub.proxy);

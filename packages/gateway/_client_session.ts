@@ -56,6 +56,7 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     identity: settings.identity,
     touch: () => void (session.lastActive = performance.now()),
     begin: (ctx) => ({ relation: hub.relate(session, ctx.mcpReq.id), end: session.begin(ctx.mcpReq.id) }),
+    project: (result, outputSchema) => server.projectCallToolResult(result, outputSchema),
   });
   session.handlers.register(server);
 

@@ -45,6 +45,14 @@ export function holdingEvents<T>(held: HeldStream, handle: () => T): T {
   return holding.run(held, handle);
 }
 
+/**
+ * Stores an event of a stream no POST's priming holds back (a plain answer's, `_plain_answer.ts`), whatever async
+ * context the call comes from.
+ */
+export function storeUnheld(store: EventStore, streamId: string, message: JSONRPCMessage): Promise<string> {
+  return holding.exit(() => store.storeEvent(streamId, message));
+}
+
 /** Keeps the last `capacity` events of a session's streams. */
 export class MemoryEventStore implements EventStore {
   #events: StoredEvent[] = [];

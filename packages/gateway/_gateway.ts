@@ -35,7 +35,7 @@ import { AccessLog } from "./_access_log.ts";
 import { HttpCounters, type RouteKind } from "./_http_counters.ts";
 import { STATUS_PATHS, StatusPage } from "./_status_page.ts";
 
-/** Interval of keep-alive comments on the SSE streams the gateway writes itself (2026-07-28, plain 2025-11-25 calls), in ms. */
+/** Keep-alive comment interval of the SSE streams the gateway writes itself (2026-07-28, plain calls), in ms. */
 const SSE_KEEP_ALIVE_MS = 15_000;
 
 /**

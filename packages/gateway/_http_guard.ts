@@ -105,10 +105,10 @@ function refusal(kind: RouteKind, status: number, code: string, message: string,
     : errorResponse(status, code, message, { headers });
 }
 
-/** Checks the Host, Origin and Authorization of inbound requests. */
 /** Most distinct `Host` values whose verdict is remembered; the memo starts over beyond. */
 const MAX_HOST_VERDICTS = 256;
 
+/** Checks the Host, Origin and Authorization of inbound requests. */
 export class HttpGuard {
   #auth: AuthManager | undefined;
   /** The audience passed to `verifyToken`; `undefined` with an AuthManager: the manager's own. */

@@ -10,11 +10,12 @@
 // token. A member's log line during the call, or a result later than the JSON window, turns the answer into an SSE
 // stream, resumable from the session's event store as the SDK's streams are. The checks the SDK transport makes
 // first (Accept, media type, protocol version header: 2025-11-25, whose streams are primed) must pass as sent;
-// anything else, and any request id already in progress, takes the SDK's way, which words refusals.
+// anything else takes the SDK's way, which words refusals (so does a request reusing the id of a plain call in
+// progress: each answer still goes to its own stream, only the plain call's related messages to its own).
 //
 // A plain call is cancelled by the client's `notifications/cancelled` (`watchPlainCancellations`) or by its session
 // closing; as on the SDK's way, a client that goes away does not cancel it.
-import { isJsonContentType, type Transport } from "../core/_sdk.ts";
+import { isJsonContentType, type JSONRPCMessage, type Transport } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
 import { isNotification, isRequestId } from "../core/_jsonrpc.ts";
 import type { HandlerContext } from "./_catalog_handlers.ts";
@@ -91,11 +92,12 @@ export function answerLegacyPlainCall(
       notify: (notification) => session.server.notification(notification, { relatedRequestId: call.id }),
     },
   };
-  void runPlainCall(call, handlers, ctx).then((outcome) => {
-    // A cancelled request gets no response, as on the SDK's way.
-    if (cancel.signal.aborted) answer.close();
-    else answer.finish({ ...outcome, jsonrpc: "2.0", id: call.id } as never);
-  }).finally(() => {
+  // A cancelled request gets no response, as on the SDK's way; its answer ends at once.
+  cancel.signal.addEventListener("abort", () => answer.close(), { once: true });
+  runPlainCall(call, handlers, ctx).then(
+    (outcome) => answer.finish({ ...outcome, jsonrpc: "2.0", id: call.id } as JSONRPCMessage),
+    () => answer.close(),
+  ).finally(() => {
     link.closePlain(call.id, answer);
     if (session.plainCalls.get(call.id) === cancel) session.plainCalls.delete(call.id);
     end();

@@ -9,6 +9,7 @@
 // streams: a client that reads nothing while messages pile up has its stream ended (the events stay stored).
 import type { EventStore, JSONRPCMessage } from "../core/_sdk.ts";
 import { answerFromValue } from "./_request_json.ts";
+import { storeUnheld } from "./_event_store.ts";
 import { type FlowEvents, STREAM_HIGH_WATER, STREAM_MAX_WAITING } from "./_stream_flow.ts";
 
 /** How a plain answer behaves. */
@@ -38,8 +39,7 @@ function frame(message: JSONRPCMessage, id: string | undefined): string {
 export class PlainAnswer {
   /** The HTTP response: settles with the JSON answer, or as soon as the answer is a stream. */
   readonly response: Promise<Response>;
-  /** The id its events are stored under, once it is a resumable stream. */
-  streamId: string | undefined;
+  #streamId: string | undefined;
   #resolve!: (response: Response) => void;
   #options: PlainAnswerOptions;
   /** The client's connection to the stream now (replaced by a resumption, undefined once it is gone). */
@@ -55,6 +55,12 @@ export class PlainAnswer {
     this.#options = options;
     this.response = new Promise((resolve) => this.#resolve = resolve);
     this.#window = setTimeout(() => this.#stream(), options.windowMs);
+    Deno.unrefTimer(this.#window);
+  }
+
+  /** The id its events are stored under, once it is a resumable stream. */
+  get streamId(): string | undefined {
+    return this.#streamId;
   }
 
   /** A message related to the request before its response (a notification, a request to the client). */
@@ -77,12 +83,18 @@ export class PlainAnswer {
     this.close();
   }
 
-  /** Ends the answer without a response (the request was cancelled, or its session closed). */
+  /**
+   * Ends the answer without a response (the request was cancelled, or its session closed): an empty stream, or the
+   * end of the stream begun.
+   */
   close(): void {
     if (this.#ended) return;
-    this.#stream();
     this.#end();
-    this.#chain = this.#chain.then(() => this.#closeSink());
+    if (!this.#streaming) {
+      this.#resolve(new Response(null, { status: 200, headers: this.#headers() }));
+      return;
+    }
+    this.#then(() => this.#closeSink());
   }
 
   /**
@@ -96,7 +108,8 @@ export class PlainAnswer {
   resume(store: EventStore, lastEventId: string): Response {
     this.#closeSink();
     const { body, controller } = this.#body();
-    this.#chain = this.#chain.then(async () => {
+    this.#then(async () => {
+      this.#closeSink();
       await store.replayEventsAfter(lastEventId, {
         send: (id, message) => {
           this.#enqueue(controller, frame(message, id));
@@ -110,6 +123,11 @@ export class PlainAnswer {
       this.#sink = controller;
     });
     return new Response(body, { status: 200, headers: this.#headers() });
+  }
+
+  /** Runs `step` after the steps before it; a failed step ends the client's connection, not the steps after it. */
+  #then(step: () => void | Promise<void>): void {
+    this.#chain = this.#chain.then(step).catch(() => this.#closeSink());
   }
 
   #end(): void {
@@ -127,23 +145,28 @@ export class PlainAnswer {
     this.#sink = controller;
     const store = this.#options.store;
     if (store !== undefined) {
-      const streamId = this.streamId = crypto.randomUUID();
+      const streamId = this.#streamId = crypto.randomUUID();
       const retry = this.#options.retryMs === undefined ? "" : `retry: ${this.#options.retryMs}\n`;
-      this.#chain = this.#chain.then(async () => {
-        const id = await store.storeEvent(streamId, {} as JSONRPCMessage);
+      this.#then(async () => {
+        const id = await storeUnheld(store, streamId, {} as JSONRPCMessage);
         this.#write(`id: ${id}\n${retry}data: \n\n`);
       });
     }
-    this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#options.keepAliveMs);
+    if (this.#options.keepAliveMs > 0) {
+      this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#options.keepAliveMs);
+      Deno.unrefTimer(this.#keepAlive);
+    }
     this.#resolve(new Response(body, { status: 200, headers: this.#headers() }));
   }
 
   /** Stores (when resumable) and writes one message event, in order. */
   #event(message: JSONRPCMessage): void {
     const { store } = this.#options;
-    const streamId = this.streamId;
-    this.#chain = this.#chain.then(async () => {
-      const id = store === undefined || streamId === undefined ? undefined : await store.storeEvent(streamId, message);
+    const streamId = this.#streamId;
+    this.#then(async () => {
+      const id = store === undefined || streamId === undefined
+        ? undefined
+        : await storeUnheld(store, streamId, message);
       this.#write(frame(message, id));
     });
   }
@@ -163,6 +186,7 @@ export class PlainAnswer {
     const headers: Record<string, string> = {
       "content-type": "text/event-stream",
       "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
     };
     if (this.#options.sessionId !== undefined) headers["mcp-session-id"] = this.#options.sessionId;
     return headers;
@@ -173,8 +197,10 @@ export class PlainAnswer {
     const sink = this.#sink;
     if (sink === undefined) return;
     if ((sink.desiredSize ?? 0) < -STREAM_MAX_WAITING) {
+      // Erroring the stream drops what it queued (the events stay stored: the client may resume).
       this.#options.events.overrun({ stream: "request", waiting: -(sink.desiredSize ?? 0) });
-      this.#closeSink();
+      this.#sink = undefined;
+      sink.error(new Error("The client read nothing while messages piled up"));
       return;
     }
     if (!this.#enqueue(sink, text)) this.#sink = undefined;

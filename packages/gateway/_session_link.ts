@@ -8,7 +8,9 @@
 // - a GET stream resumed with another replica's `Last-Event-ID` opens a fresh stream here instead of failing, and
 //   starts with `list_changed` for tools, resources and prompts: what the client missed while it had no stream
 //   cannot be replayed from here, so it is told to list again.
-// Each SSE stream's flow control (a client that reads slowly or not at all) is in `_stream_flow.ts`.
+// Each SSE stream's flow control (a client that reads slowly or not at all) is in `_stream_flow.ts`. A call served
+// outside the SDK transport (`_legacy_plain_call.ts`) gets what the server sends related to it here (`openPlain`),
+// and its stream, when it has one, resumes here on GET (`_plain_answer.ts`).
 import type { SessionClaims } from "../cluster/session_tokens.ts";
 import type {
   JSONRPCMessage,
@@ -61,6 +63,9 @@ export const MAX_BATCH = 100;
  * the SSE stream, resumable, in ms.
  */
 export const JSON_WINDOW_MS = 1_000;
+
+/** The stream id the SDK transport stores its GET stream's events under. */
+const GET_STREAM_ID = "_GET_stream";
 
 /** Most requests to the client one session keeps waiting for an answer; the oldest is forgotten beyond it. */
 const MAX_OUTSTANDING = 1_000;
@@ -201,7 +206,8 @@ export class SessionLink implements Transport {
    */
   async #toClient(message: JSONRPCMessage, options: { relatedRequestId: RequestId } | undefined): Promise<void> {
     const key = isResponse(message) ? (message as Message).id as RequestId : options?.relatedRequestId ?? STANDALONE;
-    const plain = key === STANDALONE ? undefined : this.#plain.get(key);
+    // A plain call's own response never comes this way (it is answered directly): only what relates to it does.
+    const plain = isResponse(message) || key === STANDALONE ? undefined : this.#plain.get(key);
     if (plain) return plain.push(message);
     await this.#flow.send(message, options, key);
   }
@@ -320,11 +326,11 @@ export class SessionLink implements Transport {
   async #get(request: Request): Promise<Response> {
     const lastEventId = request.headers.get("last-event-id");
     const moved = lastEventId !== null && !this.#events?.owns(lastEventId);
-    if (lastEventId !== null && this.#events && !moved && this.#plain.size > 0) {
+    const resumed = lastEventId === null || moved ? undefined : await this.#events?.getStreamIdForEventId(lastEventId);
+    if (resumed !== undefined && (request.headers.get("accept") ?? "").includes("text/event-stream")) {
       // The stream of a request answered outside the SDK transport, still in progress: it resumes itself.
-      const streamId = await this.#events.getStreamIdForEventId(lastEventId);
       for (const answer of this.#plain.values()) {
-        if (streamId !== undefined && answer.streamId === streamId) return answer.resume(this.#events, lastEventId);
+        if (answer.streamId === resumed) return answer.resume(this.#events!, lastEventId!);
       }
     }
     if (moved) {
@@ -334,7 +340,8 @@ export class SessionLink implements Transport {
       request = new Request(request.url, { method: "GET", headers });
     }
     const response = await this.#inner.handleRequest(request);
-    if (!isEventStream(response)) return response;
+    // A POST's stream replayed (its events, then nothing more here) is not the session's GET stream.
+    if (!isEventStream(response) || (resumed !== undefined && resumed !== GET_STREAM_ID)) return response;
     const box = this.#flow.open("standalone", [STANDALONE]);
     if (moved) { for (const message of CATCH_UP) await this.#toClient(message, undefined); }
     const release = this.#bus.holdStream(this);

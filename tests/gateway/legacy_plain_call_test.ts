@@ -7,6 +7,7 @@ import { FederationProxy } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
+import { Server } from "../../packages/core/_sdk.ts";
 
 const VERSION = "2025-11-25";
 const ACCEPT = "application/json, text/event-stream";
@@ -60,16 +61,57 @@ async function plainCalls(base: string): Promise<number> {
   return Number(/^federation_gateway_plain_calls_total (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
+/** A 2026-07-28 member whose tool's structured content is an array (not an object). */
+function startArrayMember(): Promise<TestMember> {
+  return TestMember.start("arr", {
+    era: "modern",
+    extra: {
+      server: () => {
+        const server = new Server({ name: "arr", version: "1.0.0" }, { capabilities: { tools: {} } });
+        server.setRequestHandler("tools/list", () => ({
+          tools: [{
+            name: "numbers",
+            inputSchema: { type: "object" },
+            outputSchema: { type: "array", items: { type: "number" } },
+          }],
+        }));
+        server.setRequestHandler("tools/call", () =>
+          ({
+            content: [{ type: "text", text: "[1,2,3]" }],
+            structuredContent: [1, 2, 3],
+          }) as never);
+        return server;
+      },
+    },
+  });
+}
+
 async function withGateway(
   run: (url: string, base: string, member: TestMember, cancelled: () => number) => Promise<void>,
 ): Promise<void> {
   await using member = await TestMember.start("a");
   await using dynamic = await startDynamicMember("dyn");
+  await using array = await startArrayMember();
   await using proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(member.config);
   await proxy.registerServer(dynamic.member.config);
+  await proxy.registerServer(array.config);
   await using gateway = await serveGateway(proxy, { auth: false, port: 0, logger: quiet });
   await run(gateway.url, new URL(gateway.url).origin, member, dynamic.cancelled);
+}
+
+/** Reads `reader` until `done(text so far)`; fails if the stream ends first. */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  done: (text: string) => boolean,
+): Promise<string> {
+  let text = "";
+  while (!done(text)) {
+    const next = await reader.read();
+    if (next.done) throw new Error(`The stream ended after: ${text}`);
+    text += next.value;
+  }
+  return text;
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -91,6 +133,8 @@ Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SD
       call(4, "a__echo", { text: 5 }),
       // A member's log lines during the call come first: the answer is an SSE stream of them, then the result.
       call(5, "dyn__log", {}),
+      // A 2026-07-28 member's non-object structured content, as a 2025-11-25 client reads it: `{ result }`.
+      call(6, "arr__numbers", {}),
     ];
     for (const body of cases) {
       const before = await plainCalls(base);
@@ -100,7 +144,12 @@ Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SD
       assert.equal(await plainCalls(base), before + 1);
       assert.deepEqual(viaPlain, viaSdk, JSON.stringify(body));
     }
-    const logged = await messagesOf(await post(url, call(6, "dyn__log", {}), plain));
+    const wrapped = await messagesOf(await post(url, call(7, "arr__numbers", {}), plain));
+    assert.deepEqual((wrapped.messages[0] as { result: unknown }).result, {
+      content: [{ type: "text", text: "[1,2,3]" }],
+      structuredContent: { result: [1, 2, 3] },
+    });
+    const logged = await messagesOf(await post(url, call(8, "dyn__log", {}), plain));
     assert.equal(logged.type, "text/event-stream");
     assert.deepEqual(logged.messages.map((m) => (m as { method?: string }).method ?? "result"), [
       "notifications/message",
@@ -128,12 +177,13 @@ Deno.test("Gateway leaves a 2025-11-25 call that may need the SDK's stream to th
 });
 
 Deno.test("Gateway cancels a 2025-11-25 plain call at the member on the client's notifications/cancelled", async () => {
-  await withGateway(async (url, _base, _member, cancelled) => {
+  await withGateway(async (url, base, _member, cancelled) => {
     const plain = await openSession(url);
-    const pending = post(url, call(7, "dyn__wait", { ms: 30_000 }), plain);
+    const before = await plainCalls(base);
     // The answer becomes a stream after the JSON window; the call runs on at the member until cancelled.
-    const response = await pending;
+    const response = await post(url, call(7, "dyn__wait", { ms: 30_000 }), plain);
     assert.equal(response.headers.get("content-type"), "text/event-stream");
+    assert.equal(await plainCalls(base), before + 1);
     const cancel = await post(url, {
       jsonrpc: "2.0",
       method: "notifications/cancelled",
@@ -142,7 +192,7 @@ Deno.test("Gateway cancels a 2025-11-25 plain call at the member on the client's
     assert.equal(cancel.status, 202);
     await cancel.body?.cancel();
     await until(() => cancelled() === 1, "the member's call to be cancelled");
-    // The stream ends without a response, as the SDK's does for a cancelled request.
+    // The stream ends without a response (the SDK's way would leave it open until the client closes it).
     const { messages } = await messagesOf(response);
     assert.deepEqual(messages, []);
   });
@@ -154,8 +204,7 @@ Deno.test("Gateway resumes a 2025-11-25 plain call's stream on GET with Last-Eve
     const response = await post(url, call(8, "a__slow_read", { ms: 2_500 }), plain);
     assert.equal(response.headers.get("content-type"), "text/event-stream");
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("\n\n")) text += (await reader.read()).value ?? "";
+    const text = await readUntil(reader, (text) => text.includes("\n\n"));
     const primingId = /^id: (\S+)\n/m.exec(text)?.[1];
     assert.ok(primingId, "the stream starts with its priming event");
     await reader.cancel();
@@ -170,23 +219,42 @@ Deno.test("Gateway resumes a 2025-11-25 plain call's stream on GET with Last-Eve
     });
     assert.equal(resumed.status, 200);
     const replay = resumed.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let replayed = "";
-    while (!replayed.includes('"id":8')) replayed += (await replay.read()).value ?? "";
+    const replayed = await readUntil(replay, (text) => text.includes('"id":8'));
     await replay.cancel();
     assert.match(replayed, /"result".*read after 2500/);
   });
 });
 
 Deno.test("Gateway cancels a 2025-11-25 plain call when its session is deleted", async () => {
-  await withGateway(async (url, _base, _member, cancelled) => {
+  await withGateway(async (url, base, _member, cancelled) => {
     const plain = await openSession(url);
+    const before = await plainCalls(base);
     const response = await post(url, call(9, "dyn__wait", { ms: 30_000 }), plain);
+    assert.equal(await plainCalls(base), before + 1);
     const deleted = await fetch(url, {
       method: "DELETE",
       headers: { "mcp-session-id": plain, "mcp-protocol-version": VERSION },
     });
     await deleted.body?.cancel();
     await until(() => cancelled() === 1, "the member's call to be cancelled");
-    await response.body?.cancel();
+    // Its answer ends with the session.
+    assert.deepEqual((await messagesOf(response)).messages, []);
+  });
+});
+
+Deno.test("Gateway keeps each answer on its own stream when a client reuses the id of a plain call in progress", async () => {
+  await withGateway(async (url) => {
+    const plain = await openSession(url);
+    const first = post(url, call(20, "dyn__wait", { ms: 300 }), plain);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await messagesOf(await post(url, call(20, "a__echo", { text: "again" }), plain));
+    assert.deepEqual(second.messages, [{
+      jsonrpc: "2.0",
+      id: 20,
+      result: { content: [{ type: "text", text: "again" }] },
+    }]);
+    const { messages } = await messagesOf(await first);
+    assert.equal(messages.length, 1);
+    assert.match(JSON.stringify(messages[0]), /waited 300/);
   });
 });
