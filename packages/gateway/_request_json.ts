@@ -38,7 +38,10 @@ const answers = new WeakMap<Response, unknown>();
  * @param headers Headers besides the content type.
  */
 export function answerFromValue(value: unknown, status: number, headers?: Record<string, string>): Response {
-  const response = Response.json(value, headers === undefined ? { status } : { status, headers });
+  const response = new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
   answers.set(response, value);
   return response;
 }

@@ -452,6 +452,11 @@ export class MemberChannel {
     return this.#latency.median;
   }
 
+  /** The latest latency sample of the current connection, in ms. */
+  get latestLatency(): number | undefined {
+    return this.#latency.latest;
+  }
+
   /** How many latency samples of the current connection the estimate rests on (at most a window's). */
   get latencySamples(): number {
     return this.#latency.size;

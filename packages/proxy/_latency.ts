@@ -22,6 +22,11 @@ export class LatencyWindow {
     this.#median = undefined;
   }
 
+  /** The latest sample, in ms; `undefined` without any. */
+  get latest(): number | undefined {
+    return this.#samples.length === 0 ? undefined : this.#samples[(this.#next + LATENCY_WINDOW - 1) % LATENCY_WINDOW];
+  }
+
   /** How many samples the window holds. */
   get size(): number {
     return this.#samples.length;

@@ -385,8 +385,11 @@ export class Member {
     if (unsure.latencySamples < LATENCY_SEED_SAMPLES) return unsure;
     const [fast, slow] = (b.latency ?? Infinity) < (a.latency ?? Infinity) ? [b, a] : [a, b];
     // Only the chosen channel gets fresh samples: now and then, let the other one carry a call so that its
-    // estimate cannot go stale and lock routing onto the slower channel.
-    return performance.now() - slow.lastSuccess > LATENCY_REFRESH_MS ? slow : fast;
+    // estimate cannot go stale and lock routing onto the slower channel; and while its latest sample beats the
+    // chosen one's estimate, it keeps carrying them until its own estimate says which is faster (a channel measured
+    // while cold takes over in a few calls, not after a window of refreshes).
+    const refresh = performance.now() - slow.lastSuccess > LATENCY_REFRESH_MS;
+    return refresh || (slow.latestLatency ?? Infinity) < (fast.latency ?? Infinity) ? slow : fast;
   }
 
   /** Runs one request on the routed channel with failover; always ends in a result or a FederationError. */
