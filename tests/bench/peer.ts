@@ -1,8 +1,10 @@
 /**
  * Case 4: a peer aggregator side by side. The same member (its Streamable HTTP endpoint) federated by `mcp-hub`
  * (npm, legacy SSE downstream at `/mcp`) and by our gateway; the same SDK client calls the same tool through each:
- * p50 and p99 one call at a time, and calls/s with 50 in flight. The hub is started and stopped here (temporary
- * config, free port); when it cannot be installed or started in time, the case says so and skips.
+ * p50 and p99 one call at a time, and calls/s with 50 in flight. Full runs also set the floors beside the hub: the
+ * client straight to the member (no hop) and against an HTTP endpoint that answers at once (`bench_instant.ts`). The
+ * hub is started and stopped here (temporary config, free port); when it cannot be installed or started in time, the
+ * case says so and skips.
  *
  * @module
  */
