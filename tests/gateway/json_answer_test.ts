@@ -1,52 +1,13 @@
 // A 2025-11-25 POST whose stream would carry nothing but its response is answered with plain JSON; one that carries
 // anything else first (progress), or runs long (it keeps its resumable stream), is answered with SSE.
 import assert from "node:assert/strict";
+import { openRawSession, postRaw, RAW_VERSION, toolCall } from "../_support/raw_session.ts";
 import { withGateway } from "../_support/gateway.ts";
-
-const ACCEPT = "application/json, text/event-stream";
-
-async function post(url: string, body: unknown, session?: string): Promise<Response> {
-  return await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: ACCEPT,
-      ...(session ? { "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-}
-
-/** Opens a session; a client declaring `roots` has its calls served by the SDK transport (a member could ask it). */
-async function openSession(url: string, capabilities: Record<string, unknown> = {}): Promise<string> {
-  const response = await post(url, {
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: { protocolVersion: "2025-11-25", capabilities, clientInfo: { name: "raw", version: "1" } },
-  });
-  assert.equal(response.status, 200);
-  await response.body?.cancel();
-  const session = response.headers.get("mcp-session-id")!;
-  const initialized = await post(url, { jsonrpc: "2.0", method: "notifications/initialized" }, session);
-  assert.equal(initialized.status, 202);
-  await initialized.body?.cancel();
-  return session;
-}
-
-function call(id: number, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>): unknown {
-  return {
-    jsonrpc: "2.0",
-    id,
-    method: "tools/call",
-    params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
-  };
-}
 
 Deno.test("Gateway answers a 2025-11-25 call whose stream carries only its response with plain JSON", async () => {
   await withGateway({ auth: false }, async (url) => {
-    const session = await openSession(url);
-    const response = await post(url, call(7, "a__echo", { text: "hi" }), session);
+    const session = await openRawSession(url);
+    const response = await postRaw(url, toolCall(7, "a__echo", { text: "hi" }), session);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "application/json");
     assert.equal(response.headers.get("mcp-session-id"), session);
@@ -73,19 +34,19 @@ async function eventCounts(base: string): Promise<{ stored: number; skipped: num
 Deno.test("Gateway stores no SSE event for a call answered with plain JSON, and stores a streamed call's", async () => {
   await withGateway({ auth: false }, async (url, base) => {
     // Served outside the SDK transport: nothing primed, nothing held back, nothing stored.
-    const plain = await openSession(url);
+    const plain = await openRawSession(url);
     const start = await eventCounts(base);
     for (let id = 10; id < 15; id++) {
-      const response = await post(url, call(id, "a__echo", { text: "hi" }), plain);
+      const response = await postRaw(url, toolCall(id, "a__echo", { text: "hi" }), plain);
       assert.equal(response.headers.get("content-type"), "application/json");
       assert.equal((await response.json()).id, id);
     }
     const afterPlain = await eventCounts(base);
     assert.deepEqual({ ...afterPlain, plain: afterPlain.plain - start.plain }, { ...start, plain: 5 });
-    const session = await openSession(url, { roots: {} });
+    const session = await openRawSession(url, { roots: {} });
     const before = await eventCounts(base);
     for (let id = 20; id < 25; id++) {
-      const response = await post(url, call(id, "a__echo", { text: "hi" }), session);
+      const response = await postRaw(url, toolCall(id, "a__echo", { text: "hi" }), session);
       assert.equal(response.headers.get("content-type"), "application/json");
       assert.equal((await response.json()).id, id);
     }
@@ -93,9 +54,9 @@ Deno.test("Gateway stores no SSE event for a call answered with plain JSON, and 
     assert.equal(afterJson.stored, before.stored, "a JSON answer stores no event (no priming, no response)");
     // Each JSON-answered call held back its priming event and its response, then dropped them.
     assert.equal(afterJson.skipped - before.skipped, 10);
-    const streamed = await post(
+    const streamed = await postRaw(
       url,
-      call(30, "a__progress", { steps: 2, interval: 10 }, { progressToken: "p" }),
+      toolCall(30, "a__progress", { steps: 2, interval: 10 }, { progressToken: "p" }),
       session,
     );
     assert.equal(streamed.headers.get("content-type"), "text/event-stream");
@@ -109,10 +70,10 @@ Deno.test("Gateway stores no SSE event for a call answered with plain JSON, and 
 
 Deno.test("Gateway answers a call that reports progress with SSE: the progress, then the result", async () => {
   await withGateway({ auth: false }, async (url) => {
-    const session = await openSession(url);
-    const response = await post(
+    const session = await openRawSession(url);
+    const response = await postRaw(
       url,
-      call(8, "a__progress", { steps: 2, interval: 10 }, { progressToken: "p" }),
+      toolCall(8, "a__progress", { steps: 2, interval: 10 }, { progressToken: "p" }),
       session,
     );
     assert.equal(response.status, 200);
@@ -125,8 +86,8 @@ Deno.test("Gateway answers a call that reports progress with SSE: the progress, 
 
 Deno.test("Gateway answers a long call with its resumable SSE stream (the priming event first)", async () => {
   await withGateway({ auth: false }, async (url) => {
-    const session = await openSession(url);
-    const response = await post(url, call(9, "a__slow_read", { ms: 1_300 }), session);
+    const session = await openRawSession(url);
+    const response = await postRaw(url, toolCall(9, "a__slow_read", { ms: 1_300 }), session);
     assert.equal(response.headers.get("content-type"), "text/event-stream");
     const text = await response.text();
     assert.match(text, /^id: \S+\n(retry: \d+\n)?data: \n\n/);
@@ -136,8 +97,8 @@ Deno.test("Gateway answers a long call with its resumable SSE stream (the primin
 
 Deno.test("Gateway keeps a long call resumable: cut after its priming event, the result is replayed on GET", async () => {
   await withGateway({ auth: false }, async (url) => {
-    const session = await openSession(url);
-    const response = await post(url, call(40, "a__slow_read", { ms: 1_300 }), session);
+    const session = await openRawSession(url);
+    const response = await postRaw(url, toolCall(40, "a__slow_read", { ms: 1_300 }), session);
     assert.equal(response.headers.get("content-type"), "text/event-stream");
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = "";
@@ -150,7 +111,7 @@ Deno.test("Gateway keeps a long call resumable: cut after its priming event, the
       headers: {
         accept: "text/event-stream",
         "mcp-session-id": session,
-        "mcp-protocol-version": "2025-11-25",
+        "mcp-protocol-version": RAW_VERSION,
         "last-event-id": primingId,
       },
     });

@@ -3,48 +3,12 @@
 // Each request below is sent on two sessions: one whose client declares `roots` (the SDK's way) and one that declares
 // nothing (the plain way); both answers must be the same. `/metrics` counts which way each went.
 import assert from "node:assert/strict";
+import { openRawSession, postRaw, RAW_VERSION, toolCall } from "../_support/raw_session.ts";
 import { FederationProxy } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
 import { Server } from "../../packages/core/_sdk.ts";
-
-const VERSION = "2025-11-25";
-const ACCEPT = "application/json, text/event-stream";
-
-async function post(url: string, body: unknown, session?: string): Promise<Response> {
-  return await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: ACCEPT,
-      ...(session ? { "mcp-session-id": session, "mcp-protocol-version": VERSION } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-}
-
-async function openSession(url: string, capabilities: Record<string, unknown> = {}): Promise<string> {
-  const response = await post(url, {
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: { protocolVersion: VERSION, capabilities, clientInfo: { name: "raw", version: "1" } },
-  });
-  await response.body?.cancel();
-  const session = response.headers.get("mcp-session-id")!;
-  await (await post(url, { jsonrpc: "2.0", method: "notifications/initialized" }, session)).body?.cancel();
-  return session;
-}
-
-function call(id: number, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>): unknown {
-  return {
-    jsonrpc: "2.0",
-    id,
-    method: "tools/call",
-    params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
-  };
-}
 
 /** An answer as the client sees it: status, type, and its JSON-RPC messages (the SSE events' data, in order). */
 async function messagesOf(response: Response): Promise<{ status: number; type: string | null; messages: unknown[] }> {
@@ -124,32 +88,32 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SDK's way does", async () => {
   await withGateway(async (url, base) => {
-    const sdk = await openSession(url, { roots: {} });
-    const plain = await openSession(url);
+    const sdk = await openRawSession(url, { roots: {} });
+    const plain = await openRawSession(url);
     const cases = [
-      call(1, "a__echo", { text: "hi" }),
-      call(2, "a__echo", { text: "meta" }, { "example.com/trace": "x" }),
-      call(3, "a__nope", {}),
-      call(4, "a__echo", { text: 5 }),
+      toolCall(1, "a__echo", { text: "hi" }),
+      toolCall(2, "a__echo", { text: "meta" }, { "example.com/trace": "x" }),
+      toolCall(3, "a__nope", {}),
+      toolCall(4, "a__echo", { text: 5 }),
       // A member's log lines during the call come first: the answer is an SSE stream of them, then the result.
-      call(5, "dyn__log", {}),
+      toolCall(5, "dyn__log", {}),
       // A 2026-07-28 member's non-object structured content, as a 2025-11-25 client reads it: `{ result }`.
-      call(6, "arr__numbers", {}),
+      toolCall(6, "arr__numbers", {}),
     ];
     for (const body of cases) {
       const before = await plainCalls(base);
-      const viaSdk = await messagesOf(await post(url, body, sdk));
+      const viaSdk = await messagesOf(await postRaw(url, body, sdk));
       assert.equal(await plainCalls(base), before);
-      const viaPlain = await messagesOf(await post(url, body, plain));
+      const viaPlain = await messagesOf(await postRaw(url, body, plain));
       assert.equal(await plainCalls(base), before + 1);
       assert.deepEqual(viaPlain, viaSdk, JSON.stringify(body));
     }
-    const wrapped = await messagesOf(await post(url, call(7, "arr__numbers", {}), plain));
+    const wrapped = await messagesOf(await postRaw(url, toolCall(7, "arr__numbers", {}), plain));
     assert.deepEqual((wrapped.messages[0] as { result: unknown }).result, {
       content: [{ type: "text", text: "[1,2,3]" }],
       structuredContent: { result: [1, 2, 3] },
     });
-    const logged = await messagesOf(await post(url, call(8, "dyn__log", {}), plain));
+    const logged = await messagesOf(await postRaw(url, toolCall(8, "dyn__log", {}), plain));
     assert.equal(logged.type, "text/event-stream");
     assert.deepEqual(logged.messages.map((m) => (m as { method?: string }).method ?? "result"), [
       "notifications/message",
@@ -162,15 +126,15 @@ Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SD
 
 Deno.test("Gateway leaves a 2025-11-25 call that may need the SDK's stream to the SDK", async () => {
   await withGateway(async (url, base) => {
-    const plain = await openSession(url);
+    const plain = await openRawSession(url);
     const before = await plainCalls(base);
     const withProgress = await messagesOf(
-      await post(url, call(1, "a__echo", { text: "p" }, { progressToken: "t" }), plain),
+      await postRaw(url, toolCall(1, "a__echo", { text: "p" }, { progressToken: "t" }), plain),
     );
     assert.equal(withProgress.status, 200);
     for (const capabilities of [{ sampling: {} }, { elicitation: {} }, { roots: {} }]) {
-      const session = await openSession(url, capabilities);
-      await messagesOf(await post(url, call(2, "a__echo", { text: "c" }), session));
+      const session = await openRawSession(url, capabilities);
+      await messagesOf(await postRaw(url, toolCall(2, "a__echo", { text: "c" }), session));
     }
     assert.equal(await plainCalls(base), before);
   });
@@ -178,13 +142,13 @@ Deno.test("Gateway leaves a 2025-11-25 call that may need the SDK's stream to th
 
 Deno.test("Gateway cancels a 2025-11-25 plain call at the member on the client's notifications/cancelled", async () => {
   await withGateway(async (url, base, _member, cancelled) => {
-    const plain = await openSession(url);
+    const plain = await openRawSession(url);
     const before = await plainCalls(base);
     // The answer becomes a stream after the JSON window; the call runs on at the member until cancelled.
-    const response = await post(url, call(7, "dyn__wait", { ms: 30_000 }), plain);
+    const response = await postRaw(url, toolCall(7, "dyn__wait", { ms: 30_000 }), plain);
     assert.equal(response.headers.get("content-type"), "text/event-stream");
     assert.equal(await plainCalls(base), before + 1);
-    const cancel = await post(url, {
+    const cancel = await postRaw(url, {
       jsonrpc: "2.0",
       method: "notifications/cancelled",
       params: { requestId: 7, reason: "enough" },
@@ -200,8 +164,8 @@ Deno.test("Gateway cancels a 2025-11-25 plain call at the member on the client's
 
 Deno.test("Gateway resumes a 2025-11-25 plain call's stream on GET with Last-Event-ID, then carries the rest", async () => {
   await withGateway(async (url) => {
-    const plain = await openSession(url);
-    const response = await post(url, call(8, "a__slow_read", { ms: 2_500 }), plain);
+    const plain = await openRawSession(url);
+    const response = await postRaw(url, toolCall(8, "a__slow_read", { ms: 2_500 }), plain);
     assert.equal(response.headers.get("content-type"), "text/event-stream");
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     const text = await readUntil(reader, (text) => text.includes("\n\n"));
@@ -213,7 +177,7 @@ Deno.test("Gateway resumes a 2025-11-25 plain call's stream on GET with Last-Eve
       headers: {
         accept: "text/event-stream",
         "mcp-session-id": plain,
-        "mcp-protocol-version": VERSION,
+        "mcp-protocol-version": RAW_VERSION,
         "last-event-id": primingId,
       },
     });
@@ -227,13 +191,13 @@ Deno.test("Gateway resumes a 2025-11-25 plain call's stream on GET with Last-Eve
 
 Deno.test("Gateway cancels a 2025-11-25 plain call when its session is deleted", async () => {
   await withGateway(async (url, base, _member, cancelled) => {
-    const plain = await openSession(url);
+    const plain = await openRawSession(url);
     const before = await plainCalls(base);
-    const response = await post(url, call(9, "dyn__wait", { ms: 30_000 }), plain);
+    const response = await postRaw(url, toolCall(9, "dyn__wait", { ms: 30_000 }), plain);
     assert.equal(await plainCalls(base), before + 1);
     const deleted = await fetch(url, {
       method: "DELETE",
-      headers: { "mcp-session-id": plain, "mcp-protocol-version": VERSION },
+      headers: { "mcp-session-id": plain, "mcp-protocol-version": RAW_VERSION },
     });
     await deleted.body?.cancel();
     await until(() => cancelled() === 1, "the member's call to be cancelled");
@@ -244,10 +208,10 @@ Deno.test("Gateway cancels a 2025-11-25 plain call when its session is deleted",
 
 Deno.test("Gateway keeps each answer on its own stream when a client reuses the id of a plain call in progress", async () => {
   await withGateway(async (url) => {
-    const plain = await openSession(url);
-    const first = post(url, call(20, "dyn__wait", { ms: 300 }), plain);
+    const plain = await openRawSession(url);
+    const first = postRaw(url, toolCall(20, "dyn__wait", { ms: 300 }), plain);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const second = await messagesOf(await post(url, call(20, "a__echo", { text: "again" }), plain));
+    const second = await messagesOf(await postRaw(url, toolCall(20, "a__echo", { text: "again" }), plain));
     assert.deepEqual(second.messages, [{
       jsonrpc: "2.0",
       id: 20,
