@@ -96,8 +96,7 @@ export function answerLegacyPlainCall(
   cancel.signal.addEventListener("abort", () => answer.close(), { once: true });
   runPlainCall(call, handlers, ctx).then(
     (outcome) => answer.finish({ ...outcome, jsonrpc: "2.0", id: call.id } as JSONRPCMessage),
-    () => answer.close(),
-  ).finally(() => {
+  ).catch(() => answer.close()).finally(() => {
     link.closePlain(call.id, answer);
     if (session.plainCalls.get(call.id) === cancel) session.plainCalls.delete(call.id);
     end();
