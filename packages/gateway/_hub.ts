@@ -33,8 +33,6 @@ export class ClientSession {
   readonly subscriptions = new Map<string, UriOrigin>();
   /** Requests of this client in progress on members (each an identity token of its record). */
   readonly inflight = new Map<RequestId, object>();
-  /** Calls served outside the SDK transport (`_legacy_plain_call.ts`), cancelled through these. */
-  readonly plainCalls = new Map<RequestId, AbortController>();
   /** The session's catalog handlers (set once its server has them). */
   handlers: CatalogHandlers | undefined;
 

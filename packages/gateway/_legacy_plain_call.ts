@@ -13,9 +13,9 @@
 // anything else takes the SDK's way, which words refusals (so does a request reusing the id of a plain call in
 // progress: each answer still goes to its own stream, only the plain call's related messages to its own).
 //
-// A plain call is cancelled by the client's `notifications/cancelled` (`watchPlainCancellations`) or by its session
-// closing; as on the SDK's way, a client that goes away does not cancel it.
-import { isJsonContentType, type JSONRPCMessage, type Transport } from "../core/_sdk.ts";
+// A plain call is cancelled by the client's `notifications/cancelled` (`watchPlainCancellations`) or by its session's
+// transport closing (its answer is registered there: `SessionLink.openPlain`); as on the SDK's way, a client that goes away does not cancel it.
+import { isJsonContentType, type JSONRPCMessage } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
 import { isNotification, isRequestId } from "../core/_jsonrpc.ts";
 import type { HandlerContext } from "./_catalog_handlers.ts";
@@ -52,17 +52,17 @@ export function legacyPlainCall(headers: Headers, body: unknown, session: Client
   if (version !== PLAIN_VERSION) return undefined;
   const capabilities = session.capabilities;
   if (!capabilities || capabilities.sampling || capabilities.elicitation || capabilities.roots) return undefined;
-  if (!session.handlers || session.plainCalls.has(body.id)) return undefined;
+  if (!session.handlers) return undefined;
   return plainToolParams(body.id, body.params, NO_ENVELOPE);
 }
 
 /**
  * Serves `call` of `session` on `link`. Undefined when the link has a request with that id in progress (the caller
- * then takes the SDK's way).
+ * then takes the SDK's way). The call is cancelled through its answer (`SessionLink.cancelPlain`, or the link's end).
  *
  * @param call The call, as `legacyPlainCall` accepted it.
  * @param request The HTTP request (the handler's context carries it, for its trace).
- * @param session The client's session (its handlers and its plain calls).
+ * @param session The client's session (its handlers, its server for notifications).
  * @param link The session's transport on this replica (what the server sends related to the call reaches the answer).
  * @param options The answer's window, keep-alive interval, priming `retry` and overrun report.
  * @param hold Records a request in progress (a drain waits for it); returns its end.
@@ -78,27 +78,23 @@ export function answerLegacyPlainCall(
   const handlers = session.handlers!;
   const answer = link.openPlain(call.id, options);
   if (!answer) return undefined;
-  const cancel = new AbortController();
-  session.plainCalls.set(call.id, cancel);
   const end = hold();
   const ctx: HandlerContext = {
     sessionId: link.sessionId,
     http: { req: request },
     mcpReq: {
       id: call.id,
-      signal: cancel.signal,
+      signal: answer.cancelled,
       ...(call.meta === undefined ? {} : { _meta: call.meta }),
       requestState: () => undefined,
       notify: (notification) => session.server.notification(notification, { relatedRequestId: call.id }),
     },
   };
-  // A cancelled request gets no response, as on the SDK's way; its answer ends at once.
-  cancel.signal.addEventListener("abort", () => answer.close(), { once: true });
+  // A cancelled request gets no response, as on the SDK's way (`PlainAnswer.cancel` has ended its answer).
   runPlainCall(call, handlers, ctx).then(
     (outcome) => answer.finish({ ...outcome, jsonrpc: "2.0", id: call.id } as JSONRPCMessage),
   ).catch(() => answer.close()).finally(() => {
     link.closePlain(call.id, answer);
-    if (session.plainCalls.get(call.id) === cancel) session.plainCalls.delete(call.id);
     end();
   });
   return answer.response;
@@ -108,15 +104,14 @@ export function answerLegacyPlainCall(
  * Cancels a session's plain call when its client sends `notifications/cancelled` for it (on this replica, or
  * forwarded from another): the message then goes on to the session's server as before.
  *
- * @param transport The session's transport (its `onmessage` is wrapped).
- * @param session The client's session.
+ * @param link The session's transport on this replica (its `onmessage` is wrapped).
  */
-export function watchPlainCancellations(transport: Transport, session: ClientSession): void {
-  const onmessage = transport.onmessage;
-  transport.onmessage = (message, extra) => {
+export function watchPlainCancellations(link: SessionLink): void {
+  const onmessage = link.onmessage;
+  link.onmessage = (message, extra) => {
     if (isNotification(message) && message.method === "notifications/cancelled" && isRecord(message.params)) {
       const id = message.params.requestId;
-      if (isRequestId(id)) session.plainCalls.get(id)?.abort(message.params.reason);
+      if (isRequestId(id)) link.cancelPlain(id, message.params.reason);
     }
     onmessage?.(message, extra);
   };

@@ -229,7 +229,7 @@ export class McpEndpoint {
       callTimeout: options.callTimeout,
       relate: (id) => hub.relate(client, id),
     }));
-    watchPlainCancellations(link, client);
+    watchPlainCancellations(link);
     requests.watch(link);
     const response = await transport.handleRequest(request, { parsedBody: body as JSONRPCMessage });
     if (!session) await client.server.close().catch(() => {});
@@ -284,7 +284,6 @@ export class McpEndpoint {
   async #close(session: HttpSession): Promise<void> {
     if (this.#sessions.get(session.id) !== session) return;
     this.#sessions.delete(session.id);
-    for (const call of session.client.plainCalls.values()) call.abort();
     await this.#ctx.hub.remove(session.client);
     await session.client.server.close().catch(() => {});
   }

@@ -40,6 +40,7 @@ export class PlainAnswer {
   /** The HTTP response: settles with the JSON answer, or as soon as the answer is a stream. */
   readonly response: Promise<Response>;
   #streamId: string | undefined;
+  #cancel = new AbortController();
   #resolve!: (response: Response) => void;
   #options: PlainAnswerOptions;
   /** The client's connection to the stream now (replaced by a resumption, undefined once it is gone). */
@@ -56,6 +57,17 @@ export class PlainAnswer {
     this.response = new Promise((resolve) => this.#resolve = resolve);
     this.#window = setTimeout(() => this.#stream(), options.windowMs);
     Deno.unrefTimer(this.#window);
+  }
+
+  /** Aborted when the request is cancelled (`cancel`): its call stops. */
+  get cancelled(): AbortSignal {
+    return this.#cancel.signal;
+  }
+
+  /** Cancels the request (the client's `notifications/cancelled`, or its session's end): no response, the answer ends. */
+  cancel(reason?: unknown): void {
+    this.#cancel.abort(reason);
+    this.close();
   }
 
   /** The id its events are stored under, once it is a resumable stream. */

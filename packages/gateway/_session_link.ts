@@ -140,7 +140,7 @@ export class SessionLink implements Transport {
     this.#inner.onerror = (error) => this.onerror?.(error);
     this.#inner.onclose = () => {
       for (const end of [...this.#streams]) end();
-      for (const answer of this.#plain.values()) answer.close();
+      for (const answer of this.#plain.values()) answer.cancel();
       this.#plain.clear();
       this.#bus.forget(this);
       this.onclose?.();
@@ -222,6 +222,11 @@ export class SessionLink implements Transport {
     const answer = new PlainAnswer({ ...options, sessionId: this.sessionId, store: this.#events });
     this.#plain.set(id, answer);
     return answer;
+  }
+
+  /** Cancels the request `id` served outside the SDK transport, if one is in progress. */
+  cancelPlain(id: RequestId, reason: unknown): void {
+    this.#plain.get(id)?.cancel(reason);
   }
 
   /** Ends what `openPlain` began. */

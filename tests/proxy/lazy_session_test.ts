@@ -18,15 +18,11 @@ import { createMcpHandler } from "../../packages/core/_sdk.ts";
 import { serveMember } from "../../packages/member/mod.ts";
 import { verifyEndpoint } from "../../packages/proxy/_probe.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
-import { quiet } from "../_support/catalog_members.ts";
+import { quiet, textOf as text } from "../_support/catalog_members.ts";
 import { createTestServer, newStats } from "../_support/test_server.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, heartbeatInterval: 60_000, ...options });
-}
-
-function text(result: unknown): string {
-  return (result as { content: { text: string }[] }).content[0]!.text;
 }
 
 /** A member whose server factory counts the servers it built per channel. */
