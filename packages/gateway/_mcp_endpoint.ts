@@ -23,6 +23,7 @@ import { initializeParams } from "./_initialize_params.ts";
 import { requestJson } from "./_request_json.ts";
 import { answerLegacyPlainCall, legacyPlainCall, watchPlainCancellations } from "./_legacy_plain_call.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
+import type { SessionReservation } from "./_session_quota.ts";
 import type { ModernEndpoint, ModernRequest } from "./_modern_endpoint.ts";
 
 /** The requests of a 2025-11-25 session traced at its transport (the catalog handlers trace theirs). */
@@ -176,7 +177,7 @@ export class McpEndpoint {
     }
     const admitted = this.#ctx.shared.admit(subject);
     if (admitted instanceof Response) return admitted;
-    return await this.#open(request, body, subject).finally(admitted);
+    return await this.#open(request, body, subject, admitted).finally(admitted.release);
   }
 
   /** Opens a session from its initialize request: a new one, or (`identity` given) one rebuilt on this replica. */
@@ -184,6 +185,7 @@ export class McpEndpoint {
     request: Request,
     body: unknown,
     subject: string | undefined,
+    reservation: SessionReservation,
     identity?: { token: string; claims: SessionClaims },
   ): Promise<Response> {
     const { hub, shared, options, requests, logger } = this.#ctx;
@@ -213,7 +215,7 @@ export class McpEndpoint {
       },
       ...(events ? { eventStore: events, retryInterval: options.sseRetryInterval } : {}),
     });
-    const link = shared.link(transport, { ...identity, events });
+    const link = shared.link(transport, { ...identity, events }, reservation);
     link.onclose = () => {
       requests.forget(link);
       if (session) void this.#close(session);
@@ -273,7 +275,8 @@ export class McpEndpoint {
     } catch {
       return rpcError(400, -32700, "Parse error: invalid JSON");
     }
-    await (await this.#open(initialize, body, claims.subject, { token, claims }).finally(admitted)).text();
+    await (await this.#open(initialize, body, claims.subject, admitted, { token, claims }).finally(admitted.release))
+      .text();
     const session = this.#sessions.get(token);
     if (!session) return rpcError(404, -32001, "Session not found");
     await (await session.link.handleRequest(initialized)).text();

@@ -3,6 +3,14 @@
 import { ConfigError } from "../core/errors.ts";
 import { rpcError } from "./_http_guard.ts";
 
+/** A place held for one session of a subject while it is being opened. */
+export interface SessionReservation {
+  /** Turns the place into the count of the open session, in one step: the session is never counted twice. */
+  open(): void;
+  /** Gives the place back (the session did not open); does nothing once opened or released. */
+  release(): void;
+}
+
 /** Sessions one subject may hold on one replica, by default. */
 export const DEFAULT_MAX_SESSIONS_PER_SUBJECT = 100;
 
@@ -29,12 +37,12 @@ export class SubjectQuota {
 
   /**
    * Whether `subject` may open (or rebuild here) one more session: a 429 answer naming the limit when it may not,
-   * else a reservation to release once the session is open (or failed to open), so that concurrent `initialize`
-   * requests of one subject cannot overrun the quota. Sessions without a subject (gateway authentication off)
-   * count only against `maxSessions`.
+   * else a reservation, so that concurrent `initialize` requests of one subject cannot overrun the quota. The
+   * reservation is opened when the session is linked, or released when it fails to open. Sessions without a subject
+   * (gateway authentication off) count only against `maxSessions`.
    */
-  admit(subject: string | undefined): Response | (() => void) {
-    if (subject === undefined) return () => {};
+  admit(subject: string | undefined): Response | SessionReservation {
+    if (subject === undefined) return { open() {}, release() {} };
     const held = (this.#open.get(subject) ?? 0) + (this.#reserved.get(subject) ?? 0);
     if (held >= this.#max) {
       this.#onRefused(this.#max);
@@ -46,13 +54,20 @@ export class SubjectQuota {
       );
     }
     this.#reserved.set(subject, (this.#reserved.get(subject) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
       const left = (this.#reserved.get(subject) ?? 1) - 1;
       if (left > 0) this.#reserved.set(subject, left);
       else this.#reserved.delete(subject);
+      return true;
+    };
+    return {
+      open: () => {
+        if (settle()) this.count(subject, 1);
+      },
+      release: () => void settle(),
     };
   }
 

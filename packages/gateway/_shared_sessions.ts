@@ -14,7 +14,7 @@ import type { ClusterRuntime } from "./_cluster_runtime.ts";
 import { ReplicaEventStore } from "./_replica_event_store.ts";
 import { type SessionBus, SessionLink } from "./_session_link.ts";
 import { sessionMetricLines, type SharedSessionCounters } from "./_session_metrics.ts";
-import { SubjectQuota } from "./_session_quota.ts";
+import { type SessionReservation, SubjectQuota } from "./_session_quota.ts";
 import {
   isForwardableResponse,
   type Message,
@@ -81,9 +81,10 @@ export class SharedSessions implements SessionBus {
 
   /**
    * Whether `subject` may open (or rebuild here) one more session: a 429 answer naming the limit when it may not,
-   * else a reservation to release once the session is open (or failed to open). See {@link SubjectQuota.admit}.
+   * else a reservation, opened by {@link link} or released when the session fails to open. See
+   * {@link SubjectQuota.admit}.
    */
-  admit(subject: string | undefined): Response | (() => void) {
+  admit(subject: string | undefined): Response | SessionReservation {
     return this.#quota.admit(subject);
   }
 
@@ -209,16 +210,17 @@ export class SharedSessions implements SessionBus {
     return new ReplicaEventStore(inner, this.replicaId);
   }
 
-  /** The transport of a session on this replica. */
+  /** The transport of a session on this replica; its quota reservation becomes its count. */
   link(
     transport: WebStandardStreamableHTTPServerTransport,
     session: { token: string; claims: SessionClaims; events: ReplicaEventStore | undefined },
+    reservation: SessionReservation,
   ): SessionLink {
     const link = new SessionLink(transport, session, this);
     const previous = this.#links.get(session.claims.id);
     if (previous) this.#quota.count(previous.claims.subject, -1);
     this.#links.set(session.claims.id, link);
-    this.#quota.count(session.claims.subject, 1);
+    reservation.open();
     return link;
   }
 

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { MemoryRegistryStore, RedisRegistryStore, type RegistryStore } from "../../packages/cluster/mod.ts";
 import { ConfigError } from "../../packages/core/errors.ts";
 import { parseGatewayConfig, serveGateway } from "../../packages/gateway/mod.ts";
+import { SubjectQuota } from "../../packages/gateway/_session_quota.ts";
 import type { GatewayHandle, GatewayOptions } from "../../packages/gateway/mod.ts";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { gatewayToken, quiet } from "../_support/catalog_members.ts";
@@ -203,6 +204,30 @@ Deno.test("One subject cannot take every session slot: 429 beyond its quota, oth
   assert.equal(await remove(a.url, first, "mallory"), 200);
   assert.equal((await post(a.url, initialize(), { subject: "mallory" })).status, 200);
   assert.equal(a.gateway.sessionCount(), 4);
+});
+
+Deno.test("A session being opened counts once against its subject's quota: its reservation becomes its count", () => {
+  let refused = 0;
+  const quota = new SubjectQuota(2, () => refused++);
+  const first = quota.admit("mallory");
+  assert.ok(!(first instanceof Response));
+  // Linked while its initialize is still being answered: one place, not a reservation and a count.
+  first.open();
+  const second = quota.admit("mallory");
+  assert.ok(!(second instanceof Response), "the first session holds one place of two");
+  first.release(); // the initialize finishing after the link gives nothing back twice
+  const third = quota.admit("mallory");
+  assert.ok(third instanceof Response && third.status === 429);
+  second.release(); // failed to open: its place is free again
+  const fourth = quota.admit("mallory");
+  assert.ok(!(fourth instanceof Response));
+  fourth.open();
+  fourth.open();
+  assert.ok(quota.admit("mallory") instanceof Response, "opening twice counts once; two sessions are open");
+  quota.count("mallory", -1);
+  assert.ok(!(quota.admit("mallory") instanceof Response), "a closed session frees its place");
+  assert.ok(!(quota.admit("bob") instanceof Response), "other subjects have their own quota");
+  assert.equal(refused, 2);
 });
 
 Deno.test("Config file: session limits and the member secretEnv policy are read from the gateway section", () => {
