@@ -95,10 +95,14 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
     return { content: [{ type: "text", text: "done" }] };
   });
   server.registerTool("channel", {
-    description: "Says which channel carried the call",
-    inputSchema: z.object({}),
+    description: "Says which channel carried the call; over the data channel, after `dataDelayMs` (default 0)",
+    inputSchema: z.object({ dataDelayMs: z.number().optional() }),
     annotations: { readOnlyHint: true },
-  }, (_args, ctx) => ({ content: [{ type: "text", text: ctx.http?.req ? "data" : "control" }] }));
+  }, async ({ dataDelayMs }, ctx) => {
+    const channel = ctx.http?.req ? "data" : "control";
+    if (channel === "data" && dataDelayMs) await sleep(dataDelayMs, ctx.mcpReq.signal);
+    return { content: [{ type: "text", text: channel }] };
+  });
   server.registerResource("info", "info://server", { mimeType: "text/plain" }, (uri) => ({
     contents: [{ uri: uri.href, text: `server ${serverId}` }],
   }));

@@ -161,14 +161,16 @@ Deno.test("FederationProxy auto routing measures both channels from the first ca
   }
   assert.equal(first.filter((c) => c === "control").length, LATENCY_SEED_SAMPLES - 1, first.join(","));
   assert.equal(first.filter((c) => c === "data").length, LATENCY_SEED_SAMPLES - 1, first.join(","));
-  // From then on the estimates decide: after a few calls (a channel whose latest sample beats the other's estimate
-  // may carry some while its own estimate catches up), the channel with the lower estimate carries the calls.
-  for (let i = 0; i < 20; i++) await proxy.callTool("server-1", "channel");
+  // From then on the estimates decide. The data channel is made clearly slower (two channels about as fast swap
+  // places on noise): after a few calls (a channel whose latest sample beats the other's estimate may carry some while
+  // its own estimate catches up), the WebSocket, now with the lower estimate, carries the calls.
+  const slowData = { dataDelayMs: 5 };
+  for (let i = 0; i < 20; i++) await proxy.callTool("server-1", "channel", slowData);
   const last: string[] = [];
-  for (let i = 0; i < 10; i++) last.push(text(await proxy.callTool("server-1", "channel")));
-  const status = proxy.getServerStatus("server-1")!;
-  const faster = status.channels.control!.latencyMs! <= status.channels.data!.latencyMs! ? "control" : "data";
-  assert.ok(last.filter((c) => c === faster).length >= 8, `${faster}: ${last.join(",")}`);
+  for (let i = 0; i < 10; i++) last.push(text(await proxy.callTool("server-1", "channel", slowData)));
+  const { control, data } = proxy.getServerStatus("server-1")!.channels;
+  assert.ok(control!.latencyMs! < data!.latencyMs!, `control ${control!.latencyMs} ms, data ${data!.latencyMs} ms`);
+  assert.ok(last.filter((c) => c === "control").length >= 8, last.join(","));
 });
 
 Deno.test("FederationProxy auto routing lets a channel measured slow at first take over within a refresh", async () => {
