@@ -97,7 +97,9 @@ export class ResilientListener {
       release();
       throw error;
     }
-    if (response.body === null || !(response.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    // The content type is read first: reading `body` makes a stream of a complete body, which Deno then writes
+    // through its streaming path instead of at once.
+    if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream") || response.body === null) {
       // An answer whose body is complete (JSON, an error) frees its slot now: nothing is left to compute for it.
       release();
       return response;
