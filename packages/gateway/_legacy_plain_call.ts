@@ -30,14 +30,14 @@ const NO_ENVELOPE: ReadonlySet<string> = new Set();
 const PLAIN_VERSION = "2025-11-25";
 
 /**
- * The `tools/call` of a session's POST `body` when it may take the plain way (see the module's comment), else
- * `undefined`.
+ * The `tools/call` of a session's POST `body` when its shape and headers let it take the plain way (see the module's
+ * comment; whether its session does is {@link plainSession}), else `undefined`. Such a request is a 2025-11-25 one as
+ * sent (no envelope key, a 2025-11-25 version header): it needs no era classification.
  *
  * @param headers The POST's headers.
  * @param body The POST's parsed body.
- * @param session The client's session.
  */
-export function legacyPlainCall(headers: Headers, body: unknown, session: ClientSession): PlainToolCall | undefined {
+export function legacyPlainCall(headers: Headers, body: unknown): PlainToolCall | undefined {
   if (!isRecord(body) || body.jsonrpc !== "2.0" || body.method !== "tools/call" || !isRequestId(body.id)) {
     return undefined;
   }
@@ -50,10 +50,14 @@ export function legacyPlainCall(headers: Headers, body: unknown, session: Client
   const version = headers.get("mcp-protocol-version");
   // Older revisions have no priming event: their streams are the SDK's.
   if (version !== PLAIN_VERSION) return undefined;
-  const capabilities = session.capabilities;
-  if (!capabilities || capabilities.sampling || capabilities.elicitation || capabilities.roots) return undefined;
-  if (!session.handlers) return undefined;
   return plainToolParams(body.id, body.params, NO_ENVELOPE);
+}
+
+/** Whether `session`'s calls may take the plain way: its client declared no capability a member's request could use. */
+export function plainSession(session: ClientSession): boolean {
+  const capabilities = session.capabilities;
+  if (!capabilities || capabilities.sampling || capabilities.elicitation || capabilities.roots) return false;
+  return session.handlers !== undefined;
 }
 
 /**

@@ -21,7 +21,8 @@ import type { RequestTracker } from "./_request_tracker.ts";
 import { JSON_WINDOW_MS, type SessionLink } from "./_session_link.ts";
 import { initializeParams } from "./_initialize_params.ts";
 import { requestJson } from "./_request_json.ts";
-import { answerLegacyPlainCall, legacyPlainCall, watchPlainCancellations } from "./_legacy_plain_call.ts";
+import { answerLegacyPlainCall, legacyPlainCall, plainSession, watchPlainCancellations } from "./_legacy_plain_call.ts";
+import type { PlainToolCall } from "./_plain_call.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
 import type { SessionReservation } from "./_session_quota.ts";
 import type { ModernEndpoint, ModernRequest } from "./_modern_endpoint.ts";
@@ -111,12 +112,18 @@ export class McpEndpoint {
     if (claims instanceof Response) return claims;
     const subject = typeof claims.sub === "string" ? claims.sub : undefined;
     let body: unknown;
+    let plain: PlainToolCall | undefined;
     if (request.method === "POST") {
       try {
         body = await requestJson(request);
       } catch {
         return rpcError(400, -32700, "Parse error: invalid JSON");
       }
+      plain = request.headers.has("mcp-session-id") ? legacyPlainCall(request.headers, body) : undefined;
+    }
+    // A call the plain way may serve is a 2025-11-25 one as sent: the SDK's classification (zod parses of the body as
+    // each kind of JSON-RPC message) is for everything else.
+    if (request.method === "POST" && !plain) {
       const inbound: Parameters<typeof classifyInboundRequest>[0] = { httpMethod: "POST", body };
       const version = request.headers.get("mcp-protocol-version");
       const method = request.headers.get("mcp-method");
@@ -152,13 +159,13 @@ export class McpEndpoint {
       if (request.method !== "POST") return await session.link.handleRequest(request);
       // Draining: responses to members' requests and notifications (cancellations) still pass; new requests do not.
       if (this.#ctx.draining() && (Array.isArray(body) ? body : [body]).some(isRequest)) return shuttingDown();
-      const plain = legacyPlainCall(request.headers, body, session.client);
-      const answered = plain && answerLegacyPlainCall(plain, request, session.client, session.link, {
-        windowMs: JSON_WINDOW_MS,
-        keepAliveMs: this.#ctx.keepAliveMs,
-        retryMs: this.#ctx.options.sseRetryInterval,
-        events: this.#ctx.shared,
-      }, () => this.#ctx.requests.hold());
+      const answered = plain && plainSession(session.client) &&
+        answerLegacyPlainCall(plain, request, session.client, session.link, {
+          windowMs: JSON_WINDOW_MS,
+          keepAliveMs: this.#ctx.keepAliveMs,
+          retryMs: this.#ctx.options.sseRetryInterval,
+          events: this.#ctx.shared,
+        }, () => this.#ctx.requests.hold());
       if (answered) {
         this.#ctx.shared.counters.plainCalls++;
         return await answered;
