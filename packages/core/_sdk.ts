@@ -99,6 +99,7 @@ export type {
   Resource,
   ResourceTemplateType as ResourceTemplate,
   ServerCapabilities,
+  StandardSchemaV1,
   Tool,
   Transport,
   TransportSendOptions,

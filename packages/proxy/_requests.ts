@@ -2,6 +2,7 @@
 // says how each request is sent (`tools/call` with its `_meta`, each list page, …), so that every caller, the
 // catalog included, goes through the same typed call.
 import { CallToolResultSchema, LOG_LEVEL_META_KEY, PROTOCOL_VERSION_META_KEY } from "../core/_sdk.ts";
+import type { StandardSchemaV1 } from "../core/_sdk.ts";
 import { toFederationError } from "./_errors.ts";
 import type {
   CallToolResult,
@@ -139,6 +140,15 @@ function declaresParamHeaders(tool: Tool | undefined): boolean {
   return declares;
 }
 
+/**
+ * The result schema of a 2026-07-28 `tools/call`: the result as the SDK's codec decoded it. The codec has checked it
+ * against that revision's wire schema (content blocks included) before a result schema runs, so a second zod parse
+ * would only repeat the check (~10 µs per call).
+ */
+const DECODED_TOOL_RESULT: StandardSchemaV1<unknown, CallToolResult> = {
+  "~standard": { version: 1, vendor: "federated-mcp", validate: (value) => ({ value: value as CallToolResult }) },
+};
+
 /** `tools/call`, in the member's era (see {@link forwardedMeta} and {@link runInputRounds}). */
 export function toolCall(
   name: string,
@@ -170,7 +180,7 @@ export function toolCall(
       withTraceContext(modernParams(params, modern)),
       (leg) =>
         plain
-          ? client.request({ method: "tools/call", params: leg }, CallToolResultSchema, {
+          ? client.request({ method: "tools/call", params: leg }, DECODED_TOOL_RESULT, {
             ...options,
             allowInputRequired: true,
           }) as Promise<CallToolResult>

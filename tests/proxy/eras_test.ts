@@ -406,3 +406,25 @@ Deno.test('FederationProxy\'s era preference "legacy": a dual-era member in 2025
   assert.equal(text(await proxy.callTool("modern", "echo", { text: "m" }, { channel: "control" })), "m");
   assert.equal(text(await proxy.callTool("modern", "echo", { text: "d" }, { channel: "data" })), "d");
 });
+
+Deno.test("FederationProxy refuses a 2026-07-28 member's malformed tools/call result, and the member stays usable", async () => {
+  await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
+  // Between the proxy and the member: a content block without a type goes into every tool result.
+  let malformed = true;
+  await using front = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = req.method === "POST" ? await req.text() : undefined;
+    const answer = await fetch(modern.url, { method: req.method, headers: req.headers, ...(body ? { body } : {}) });
+    if (!malformed || !body?.includes('"tools/call"')) return answer;
+    const text = (await answer.text()).replace('"content":[', '"content":[{"kind":"no type"},');
+    return new Response(text, { status: answer.status, headers: answer.headers });
+  });
+  await using proxy = newProxy();
+  await proxy.registerServer({ ...modernConfig(modern), endpoints: { data: `http://127.0.0.1:${front.addr.port}/` } });
+  const refused = (e: unknown) => e instanceof ProtocolError && /Invalid result for tools\/call/.test(e.message);
+  // Before the tool is listed (the SDK's callTool), and after (the plain request, with the result as decoded).
+  await assert.rejects(proxy.callTool("modern", "echo", { text: "x" }), refused);
+  await proxy.catalog.listTools();
+  await assert.rejects(proxy.callTool("modern", "echo", { text: "x" }), refused);
+  malformed = false;
+  assert.equal(text(await proxy.callTool("modern", "echo", { text: "x" })), "x");
+});
