@@ -23,6 +23,7 @@ import { initializeParams } from "./_initialize_params.ts";
 import { requestJson } from "./_request_json.ts";
 import { answerLegacyPlainCall, legacyPlainCall, plainSession, watchPlainCancellations } from "./_legacy_plain_call.ts";
 import type { PlainToolCall } from "./_plain_call.ts";
+import { AnswerWindow } from "./_answer_window.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
 import type { SessionReservation } from "./_session_quota.ts";
 import type { ModernEndpoint, ModernRequest } from "./_modern_endpoint.ts";
@@ -82,6 +83,8 @@ export class McpEndpoint {
   #sessions = new Map<string, HttpSession>();
   #restoring = new Map<string, Promise<HttpSession | Response>>();
   #sweep: ReturnType<typeof setInterval> | undefined;
+  /** The JSON window of plain calls' answers. */
+  #window = new AnswerWindow(JSON_WINDOW_MS);
 
   constructor(ctx: McpEndpointContext) {
     this.#ctx = ctx;
@@ -161,7 +164,7 @@ export class McpEndpoint {
       if (this.#ctx.draining() && (Array.isArray(body) ? body : [body]).some(isRequest)) return shuttingDown();
       const answered = plain && plainSession(session.client) &&
         answerLegacyPlainCall(plain, request, session.client, session.link, {
-          windowMs: JSON_WINDOW_MS,
+          window: this.#window,
           keepAliveMs: this.#ctx.keepAliveMs,
           retryMs: this.#ctx.options.sseRetryInterval,
           events: this.#ctx.shared,

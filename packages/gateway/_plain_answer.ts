@@ -10,14 +10,15 @@
 import type { EventStore, JSONRPCMessage } from "../core/_sdk.ts";
 import { answerFromValue } from "./_request_json.ts";
 import { storeUnheld } from "./_event_store.ts";
+import type { AnswerWindow } from "./_answer_window.ts";
 import { type FlowEvents, STREAM_HIGH_WATER, STREAM_MAX_WAITING } from "./_stream_flow.ts";
 
 /** How a plain answer behaves. */
 export interface PlainAnswerOptions {
   /** The session id, sent back in the `mcp-session-id` header. */
   sessionId: string | undefined;
-  /** How long the response may take to be plain JSON before the answer becomes an SSE stream, in ms. */
-  windowMs: number;
+  /** How long the response may take to be plain JSON before the answer becomes an SSE stream. */
+  window: AnswerWindow;
   /** Interval of the stream's keep-alive comments, in ms. */
   keepAliveMs: number;
   /** Where an ended stream is reported. */
@@ -49,14 +50,14 @@ export class PlainAnswer {
   #ended = false;
   /** Stores and writes in order (event ids are given out asynchronously). */
   #chain: Promise<void> = Promise.resolve();
-  #window: ReturnType<typeof setTimeout>;
+  /** Closes the JSON window before it has passed. */
+  #closeWindow: () => void;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: PlainAnswerOptions) {
     this.#options = options;
     this.response = new Promise((resolve) => this.#resolve = resolve);
-    this.#window = setTimeout(() => this.#stream(), options.windowMs);
-    Deno.unrefTimer(this.#window);
+    this.#closeWindow = options.window.open(() => this.#stream());
   }
 
   /** Aborted when the request is cancelled (`cancel`): its call stops. */
@@ -144,7 +145,7 @@ export class PlainAnswer {
 
   #end(): void {
     this.#ended = true;
-    clearTimeout(this.#window);
+    this.#closeWindow();
     clearInterval(this.#keepAlive);
   }
 
@@ -152,7 +153,7 @@ export class PlainAnswer {
   #stream(): void {
     if (this.#streaming || this.#ended) return;
     this.#streaming = true;
-    clearTimeout(this.#window);
+    this.#closeWindow();
     const { body, controller } = this.#body();
     this.#sink = controller;
     const store = this.#options.store;
