@@ -1,19 +1,25 @@
-// Internal: reads a request body with a byte limit, counted while it streams. `Content-Length` is only trusted to
-// refuse early (a body announced larger than the limit is not read at all); a chunked or lying body is cut as soon
-// as one byte more than the limit has arrived, so at most `maxBytes` (plus one chunk) is ever buffered.
+// Internal: reads a request body with a byte limit. A body announced larger than the limit (`Content-Length`) is not
+// read at all; one announced within it is read at once, as HTTP framing ends it at its announced length (Deno's HTTP
+// server and client hold both sides to it); any other body (chunked, or with `Transfer-Encoding`, which overrides a
+// length) is counted while it streams and cut as soon as one byte more than the limit has arrived, so at most
+// `maxBytes` (plus one chunk) is ever buffered.
 
 /** The body's bytes, or `tooLarge` when more than `maxBytes` arrived or were announced. */
 export type LimitedBody = { tooLarge: false; bytes: Uint8Array } | { tooLarge: true };
 
 /** Reads at most `maxBytes` of a request body (an absent body is empty). */
 export async function readLimitedBody(
-  request: Pick<Request, "headers" | "body">,
+  request: Pick<Request, "headers" | "body" | "bytes">,
   maxBytes: number,
 ): Promise<LimitedBody> {
   const announced = request.headers.get("content-length");
   if (announced !== null && Number(announced) > maxBytes) {
     await request.body?.cancel().catch(() => {});
     return { tooLarge: true };
+  }
+  // Read in one step (no stream is made of the body, no read per chunk): a saving on every request.
+  if (announced !== null && /^\d+$/.test(announced) && !request.headers.has("transfer-encoding")) {
+    return { tooLarge: false, bytes: await request.bytes() };
   }
   if (request.body === null) return { tooLarge: false, bytes: new Uint8Array(0) };
   // The reader is not released: the body is consumed either way, and a release builds an error (with its stack) to

@@ -327,7 +327,10 @@ export class DataEndpoint {
       ctx.logger.error("Data request failed", { serverId: ctx.serverId, error: String(error) });
       return rpcErrorResponse(500, -32603, "Internal error");
     }
-    if (response.body === null) {
+    // Only an SSE answer is still being written; any other is complete (the SDK builds a JSON answer from its
+    // message), so the request has ended, and its body goes out as it is, with its length (reading `body` first
+    // would make a stream of it, sent chunked and read back chunk by chunk).
+    if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream") || response.body === null) {
       end();
       return response;
     }

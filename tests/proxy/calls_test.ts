@@ -164,7 +164,7 @@ Deno.test("FederationProxy auto routing measures both channels from the first ca
   // From then on the estimates decide. The data channel is made clearly slower (two channels about as fast swap
   // places on noise): after a few calls (a channel whose latest sample beats the other's estimate may carry some while
   // its own estimate catches up), the WebSocket, now with the lower estimate, carries the calls.
-  const slowData = { dataDelayMs: 5 };
+  const slowData = { dataDelayMs: 20 };
   for (let i = 0; i < 20; i++) await proxy.callTool("server-1", "channel", slowData);
   const last: string[] = [];
   for (let i = 0; i < 10; i++) last.push(text(await proxy.callTool("server-1", "channel", slowData)));
