@@ -1,7 +1,7 @@
-// Internal: the JSON window of plain answers (`_plain_answer.ts`), kept by one timer for all of them instead of a
-// timer per answer (a Node-compatible `setTimeout` costs ~12 µs per call). Every answer gets the same window, so they
-// expire in the order they started: one timer, set for the oldest pending answer's deadline, serves them all, and it
-// is set again only when it fires.
+// Internal: many windows of one length kept by one timer instead of a timer each (a Node-compatible `setTimeout`
+// costs ~12 µs): the JSON window of plain answers (`_plain_answer.ts`), the wait before a plain 2026-07-28 call
+// watches its client (`_modern_plain_call.ts`). Windows of one length expire in the order they opened: one timer,
+// set for the oldest open window's deadline, serves them all, and it is set again only when it fires.
 
 interface Pending {
   deadline: number;

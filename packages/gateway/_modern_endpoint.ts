@@ -33,10 +33,14 @@ import type { RequestTracker } from "./_request_tracker.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import { serveListen } from "./_listen.ts";
 import type { InputBridge } from "./_input_bridge.ts";
+import { AnswerWindow } from "./_answer_window.ts";
 import { serveModernTask } from "./_tasks.ts";
 
 /** The revision served on this path. */
 export const MODERN_VERSION = "2026-07-28";
+
+/** How long a plain call runs before its client's connection is watched, in ms (see `answerPlainCall`). */
+const CLIENT_WATCH_MS = 1_000;
 
 /** What the modern path needs. */
 export interface ModernEndpointSettings {
@@ -80,6 +84,8 @@ export class ModernEndpoint {
   #handler: McpHttpHandler;
   /** Aborted on close: ends the open `subscriptions/listen` streams. */
   #closing = new AbortController();
+  /** When plain calls start watching their client's connection (see `answerPlainCall`). */
+  #clientWatch = new AnswerWindow(CLIENT_WATCH_MS);
 
   constructor(settings: ModernEndpointSettings) {
     this.#settings = settings;
@@ -124,7 +130,8 @@ export class ModernEndpoint {
       request,
       handlers,
       serverInfo,
-      AbortSignal.any([request.signal, this.#closing.signal]),
+      this.#closing.signal,
+      this.#clientWatch,
     );
   }
 

@@ -26,6 +26,7 @@ import {
 import { isRecord } from "../core/_json.ts";
 import type { CatalogHandlers, HandlerContext } from "./_catalog_handlers.ts";
 import { answerFromValue } from "./_request_json.ts";
+import type { AnswerWindow } from "./_answer_window.ts";
 import { type PlainToolCall, plainToolParams, runPlainCall } from "./_plain_call.ts";
 
 /** How a Base64-encoded `Mcp-*` header value begins. */
@@ -83,16 +84,44 @@ function isPlainClientInfo(value: unknown): boolean {
  * @param request The HTTP request (the handler's context carries it, for its trace).
  * @param handlers The catalog handlers of the request's scope.
  * @param serverInfo The gateway's identity, stamped into the result's `_meta`.
- * @param signal Aborted when the client goes away or the gateway closes: the call is cancelled, the answer is 499.
+ * @param closing Aborted when the gateway closes: the call is cancelled, the answer is 499.
+ * @param watch Once its window has passed, the client's connection is watched: a client gone away has its call
+ *   cancelled (499). Deno builds an exception (with its stack) for every finished request whose signal was read, so a
+ *   call answered within the window never reads it; a client gone earlier is noticed when the window passes.
  */
 export async function answerPlainCall(
   call: PlainToolCall,
   request: Request,
   handlers: CatalogHandlers,
   serverInfo: Implementation,
+  closing: AbortSignal,
+  watch: AnswerWindow,
+): Promise<Response> {
+  if (closing.aborted) return new Response(null, { status: 499 });
+  const cancel = new AbortController();
+  const signal = cancel.signal;
+  const onClosing = () => cancel.abort(closing.reason);
+  closing.addEventListener("abort", onClosing, { once: true });
+  const unwatch = watch.open(() => {
+    const gone = request.signal;
+    if (gone.aborted) cancel.abort(gone.reason);
+    else gone.addEventListener("abort", () => cancel.abort(gone.reason), { once: true, signal });
+  });
+  try {
+    return await answer(call, request, handlers, serverInfo, signal);
+  } finally {
+    unwatch();
+    closing.removeEventListener("abort", onClosing);
+  }
+}
+
+async function answer(
+  call: PlainToolCall,
+  request: Request,
+  handlers: CatalogHandlers,
+  serverInfo: Implementation,
   signal: AbortSignal,
 ): Promise<Response> {
-  if (signal.aborted) return new Response(null, { status: 499 });
   const ctx: HandlerContext = {
     http: { req: request },
     mcpReq: {
