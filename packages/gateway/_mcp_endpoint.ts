@@ -23,7 +23,7 @@ import { initializeParams } from "./_initialize_params.ts";
 import { requestJson } from "./_request_json.ts";
 import { answerLegacyPlainCall, legacyPlainCall, plainSession, watchPlainCancellations } from "./_legacy_plain_call.ts";
 import type { PlainToolCall } from "./_plain_call.ts";
-import { AnswerWindow } from "./_answer_window.ts";
+import { TimeWindows } from "../core/_time_windows.ts";
 import type { SharedSessions } from "./_shared_sessions.ts";
 import type { SessionReservation } from "./_session_quota.ts";
 import type { ModernEndpoint, ModernRequest } from "./_modern_endpoint.ts";
@@ -84,7 +84,7 @@ export class McpEndpoint {
   #restoring = new Map<string, Promise<HttpSession | Response>>();
   #sweep: ReturnType<typeof setInterval> | undefined;
   /** The JSON window of plain calls' answers. */
-  #window = new AnswerWindow(JSON_WINDOW_MS);
+  #window = new TimeWindows(JSON_WINDOW_MS);
 
   constructor(ctx: McpEndpointContext) {
     this.#ctx = ctx;

@@ -33,7 +33,7 @@ import type { RequestTracker } from "./_request_tracker.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import { serveListen } from "./_listen.ts";
 import type { InputBridge } from "./_input_bridge.ts";
-import { AnswerWindow } from "./_answer_window.ts";
+import { TimeWindows } from "../core/_time_windows.ts";
 import { serveModernTask } from "./_tasks.ts";
 
 /** The revision served on this path. */
@@ -85,7 +85,7 @@ export class ModernEndpoint {
   /** Aborted on close: ends the open `subscriptions/listen` streams. */
   #closing = new AbortController();
   /** When plain calls start watching their client's connection (see `answerPlainCall`). */
-  #clientWatch = new AnswerWindow(CLIENT_WATCH_MS);
+  #clientWatch = new TimeWindows(CLIENT_WATCH_MS);
 
   constructor(settings: ModernEndpointSettings) {
     this.#settings = settings;

@@ -26,7 +26,8 @@ import {
 import { isRecord } from "../core/_json.ts";
 import type { CatalogHandlers, HandlerContext } from "./_catalog_handlers.ts";
 import { answerFromValue } from "./_request_json.ts";
-import type { AnswerWindow } from "./_answer_window.ts";
+import type { TimeWindows } from "../core/_time_windows.ts";
+import { watchClient } from "../core/_client_watch.ts";
 import { type PlainToolCall, plainToolParams, runPlainCall } from "./_plain_call.ts";
 
 /** How a Base64-encoded `Mcp-*` header value begins. */
@@ -85,9 +86,8 @@ function isPlainClientInfo(value: unknown): boolean {
  * @param handlers The catalog handlers of the request's scope.
  * @param serverInfo The gateway's identity, stamped into the result's `_meta`.
  * @param closing Aborted when the gateway closes: the call is cancelled, the answer is 499.
- * @param watch Once its window has passed, the client's connection is watched: a client gone away has its call
- *   cancelled (499). Deno builds an exception (with its stack) for every finished request whose signal was read, so a
- *   call answered within the window never reads it; a client gone earlier is noticed when the window passes.
+ * @param watch When the client's connection starts to be watched (`_client_watch.ts`): a client gone away has its
+ *   call cancelled, the answer is 499.
  */
 export async function answerPlainCall(
   call: PlainToolCall,
@@ -95,23 +95,14 @@ export async function answerPlainCall(
   handlers: CatalogHandlers,
   serverInfo: Implementation,
   closing: AbortSignal,
-  watch: AnswerWindow,
+  watch: TimeWindows,
 ): Promise<Response> {
   if (closing.aborted) return new Response(null, { status: 499 });
-  const cancel = new AbortController();
-  const signal = cancel.signal;
-  const onClosing = () => cancel.abort(closing.reason);
-  closing.addEventListener("abort", onClosing, { once: true });
-  const unwatch = watch.open(() => {
-    const gone = request.signal;
-    if (gone.aborted) cancel.abort(gone.reason);
-    else gone.addEventListener("abort", () => cancel.abort(gone.reason), { once: true, signal });
-  });
+  const client = watchClient(request, watch);
   try {
-    return await answer(call, request, handlers, serverInfo, signal);
+    return await answer(call, request, handlers, serverInfo, AbortSignal.any([client.signal, closing]));
   } finally {
-    unwatch();
-    closing.removeEventListener("abort", onClosing);
+    client.stop();
   }
 }
 

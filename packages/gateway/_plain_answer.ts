@@ -10,7 +10,7 @@
 import type { EventStore, JSONRPCMessage } from "../core/_sdk.ts";
 import { answerFromValue } from "./_request_json.ts";
 import { storeUnheld } from "./_event_store.ts";
-import type { AnswerWindow } from "./_answer_window.ts";
+import type { TimeWindows } from "../core/_time_windows.ts";
 import { type FlowEvents, STREAM_HIGH_WATER, STREAM_MAX_WAITING } from "./_stream_flow.ts";
 
 /** How a plain answer behaves. */
@@ -18,7 +18,7 @@ export interface PlainAnswerOptions {
   /** The session id, sent back in the `mcp-session-id` header. */
   sessionId: string | undefined;
   /** How long the response may take to be plain JSON before the answer becomes an SSE stream. */
-  window: AnswerWindow;
+  window: TimeWindows;
   /** Interval of the stream's keep-alive comments, in ms. */
   keepAliveMs: number;
   /** Where an ended stream is reported. */

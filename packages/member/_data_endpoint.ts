@@ -13,6 +13,8 @@ import type { Grant, Identity } from "./_auth_guard.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
 import { jsonResponse, rpcErrorResponse } from "../core/_http.ts";
 import { readLimitedBody } from "../core/_limited_body.ts";
+import { TimeWindows } from "../core/_time_windows.ts";
+import { watchClient } from "../core/_client_watch.ts";
 import type { EndpointContext } from "./_context.ts";
 import type { SessionServer } from "./types.ts";
 import { Deadline } from "./_deadline.ts";
@@ -106,6 +108,9 @@ function refuseWithoutUser(body: unknown): Response | undefined {
 /** JSON-RPC error code of an unsupported protocol version (2026-07-28). */
 const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
+/** How long a 2026-07-28 request runs before its client is watched, in ms (`_client_watch.ts`). */
+const CLIENT_WATCH_MS = 1_000;
+
 /** `{ [key]: value }`, or nothing when the value is undefined (for exactOptionalPropertyTypes). */
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
@@ -139,6 +144,8 @@ export class DataEndpoint {
   #modernStreams = new Set<TrackedBody>();
   /** Whether the factory builds v2 SDK servers; unknown until it built one. */
   #modernCapable: boolean | undefined;
+  /** When 2026-07-28 requests start watching their client (`_client_watch.ts`). */
+  #clientWatch = new TimeWindows(CLIENT_WATCH_MS);
 
   constructor(ctx: EndpointContext, options: { jsonResponse: boolean }) {
     this.#ctx = ctx;
@@ -262,9 +269,10 @@ export class DataEndpoint {
         data: { supported: [...LEGACY_PROTOCOL_VERSIONS], requested: "2026-07-28" },
       });
     }
-    // The client's abort signal goes along: a 2026-07-28 call is cancelled by closing its request, and the SDK reads
-    // that from the request it is given.
-    const forwarded = withoutAuthorization(req, body.bytes, req.signal);
+    // The client's going away goes along: a 2026-07-28 call is cancelled by closing its request, and the SDK reads
+    // that from the request it is given. It is watched once the request has run a while (`_client_watch.ts`).
+    const client = watchClient(req, this.#clientWatch);
+    const forwarded = withoutAuthorization(req, body.bytes, client.signal);
     this.#grants.set(forwarded, grant);
     const authInfo = authInfoOf(grant);
     const listen = isRequest(body.parsed) && body.parsed.method === "subscriptions/listen";
@@ -272,6 +280,7 @@ export class DataEndpoint {
       listen ? "stream" : "request",
       grant,
       () => this.#modernHandler.fetch(forwarded, { parsedBody: body.parsed, ...(authInfo ? { authInfo } : {}) }),
+      client.stop,
     );
   }
 
@@ -306,7 +315,12 @@ export class DataEndpoint {
 
   // Counts a 2026-07-28 request as in progress until its response ends; a listen stream is not a request in
   // progress, and it ends when the token that opened it expires (the client opens a new one with a fresh token).
-  async #track(kind: "request" | "stream", grant: Grant, handle: () => Promise<Response>): Promise<Response> {
+  async #track(
+    kind: "request" | "stream",
+    grant: Grant,
+    handle: () => Promise<Response>,
+    onEnd: () => void,
+  ): Promise<Response> {
     const ctx = this.#ctx;
     if (kind === "request") ctx.inflight.add();
     let ended = false;
@@ -315,6 +329,7 @@ export class DataEndpoint {
     const end = () => {
       if (ended) return;
       ended = true;
+      onEnd();
       expiry?.clear();
       if (tracked.body) this.#modernStreams.delete(tracked.body);
       if (kind === "request") ctx.inflight.done();

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { AnswerWindow } from "./_answer_window.ts";
+import { TimeWindows } from "./_time_windows.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-Deno.test("AnswerWindow: each window expires once its time has passed, in order; a closed one never does", async () => {
-  const window = new AnswerWindow(40);
+Deno.test("TimeWindows: each window expires once its time has passed, in order; a closed one never does", async () => {
+  const window = new TimeWindows(40);
   const expired: string[] = [];
   const started = performance.now();
   const at: Record<string, number> = {};

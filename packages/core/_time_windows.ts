@@ -1,7 +1,7 @@
 // Internal: many windows of one length kept by one timer instead of a timer each (a Node-compatible `setTimeout`
-// costs ~12 µs): the JSON window of plain answers (`_plain_answer.ts`), the wait before a plain 2026-07-28 call
-// watches its client (`_modern_plain_call.ts`). Windows of one length expire in the order they opened: one timer,
-// set for the oldest open window's deadline, serves them all, and it is set again only when it fires.
+// costs ~12 µs per request): the gateway's JSON window of plain answers, the wait before a request's client is
+// watched (`_client_watch.ts`). Windows of one length expire in the order they opened: one timer, set for the oldest
+// open window's deadline, serves them all, and it is set again only when it fires.
 
 interface Pending {
   deadline: number;
@@ -9,7 +9,7 @@ interface Pending {
 }
 
 /** Windows of one length, for answers that start one after another. */
-export class AnswerWindow {
+export class TimeWindows {
   /** The window, in ms. */
   readonly ms: number;
   /** Pending answers in the order they started, which is the order of their deadlines. */
