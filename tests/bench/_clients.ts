@@ -192,6 +192,8 @@ export interface GatewayProcessOptions {
   channels?: readonly Channel[];
   /** The proxy's routing policy. @default {"auto"} */
   routing?: RoutingPolicy;
+  /** The era the proxy speaks first to members that serve both. @default {"modern"} */
+  eraPreference?: Era;
 }
 
 /**
@@ -213,6 +215,8 @@ export async function startGateway(
     (options.channels ?? ["control", "data"]).join(","),
     "--routing",
     options.routing ?? "auto",
+    "--era-preference",
+    options.eraPreference ?? "modern",
   ], 30_000);
   return { child, url: ready.url };
 }

@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import type { Channel } from "../../packages/core/errors.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
-import type { RoutingPolicy } from "../../packages/proxy/options.ts";
+import type { EraPreference, RoutingPolicy } from "../../packages/proxy/options.ts";
 import type { ServedMember } from "./bench_member.ts";
 import { memberConfig, newProxy, QUIET } from "./_clients.ts";
 
@@ -24,11 +24,15 @@ async function main(): Promise<void> {
       members: { type: "string" },
       channels: { type: "string", default: "control,data" },
       routing: { type: "string", default: "auto" },
+      "era-preference": { type: "string", default: "modern" },
     },
   });
   const members = JSON.parse(values.members ?? "[]") as ServedMember[];
   const channels = values.channels.split(",") as Channel[];
-  const proxy = newProxy({ routing: values.routing as RoutingPolicy });
+  const proxy = newProxy({
+    routing: values.routing as RoutingPolicy,
+    eraPreference: values["era-preference"] as EraPreference,
+  });
   await Promise.all(members.map((m) => proxy.registerServer(memberConfig(m, channels))));
   // Room for the sessions case (1,000 sessions and its warm-up one).
   const gateway = await serveGateway(proxy, { auth: false, port: 0, logger: QUIET, maxSessions: 5_000 });

@@ -161,6 +161,8 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     const variants: {
       channels: Channel[];
       routing?: RoutingPolicy;
+      /** The era the proxy speaks first to the dual-era member (the default: modern). */
+      upstream?: "legacy";
       era: "2025-11-25" | "2026-07-28";
       label: string;
       judged: boolean;
@@ -186,6 +188,15 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
         era: "2025-11-25",
         label: "the same member registered data-only (plain Streamable HTTP, like the hub): equal footing",
         judged: true,
+        quick: false,
+      },
+      {
+        channels: ["data"],
+        upstream: "legacy",
+        era: "2025-11-25",
+        label:
+          "the same member data-only, the proxy speaking 2025-11-25 to it as the hub does (eraPreference legacy): equal footing, same protocol upstream",
+        judged: false,
         quick: false,
       },
       {
@@ -258,10 +269,15 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
     }
     // Quick runs (CI) keep the default variant only.
     for (const variant of variants.filter((v) => v.quick || !context.quick)) {
-      context.log(`peer: ours (${variant.era}), ${variant.channels.join("+")}, routing ${variant.routing ?? "auto"}`);
+      context.log(
+        `peer: ours (${variant.era}), ${variant.channels.join("+")}, routing ${variant.routing ?? "auto"}, upstream ${
+          variant.upstream ?? "modern"
+        } first`,
+      );
       const gateway = await startGateway([member], {
         channels: variant.channels,
         ...(variant.routing ? { routing: variant.routing } : {}),
+        ...(variant.upstream ? { eraPreference: variant.upstream } : {}),
       });
       const ours = variant.era === "2026-07-28" ? await modernClient(gateway.url) : await httpClient(gateway.url);
       try {
@@ -289,6 +305,7 @@ async function run(context: BenchContext): Promise<BenchRow[]> {
             era: variant.era,
             channels: variant.channels,
             routing: variant.routing ?? "auto",
+            upstream: variant.upstream ?? "modern",
             latency,
             load,
             cpuMsPerCall: cpu,
