@@ -4,11 +4,11 @@
 //
 // The SDK's way costs, per call, the transport's checks and zod parse of the message, an SSE stream with a priming
 // event, the protocol's dispatch with the request's and the result's zod validation, and the gateway reading the
-// stream back to answer JSON (`_stream_flow.ts`). A call takes the plain way when nothing it may cause needs the
-// SDK's stream: its client declared no capability a member's request could use (sampling, elicitation, roots: a
-// member's request is then refused without reaching the client, as on the SDK's way), and it carries no progress
-// token. A member's log line during the call, or a result later than the JSON window, turns the answer into an SSE
-// stream, resumable from the session's event store as the SDK's streams are. The checks the SDK transport makes
+// stream back to answer JSON (`_stream_flow.ts`). A call takes the plain way unless it carries a progress token
+// (left to the SDK's way). What the session's server sends related to the call (a member's log line; a member's
+// `elicitation/create`, `sampling/createMessage` or `roots/list` asked of this client, whose answer the client POSTs
+// to the session as on the SDK's way), or a result later than the JSON window, turns the answer into an SSE stream,
+// resumable from the session's event store as the SDK's streams are. The checks the SDK transport makes
 // first (Accept, media type, protocol version header: 2025-11-25, whose streams are primed) must pass as sent;
 // anything else takes the SDK's way, which words refusals (so does a request reusing the id of a plain call in
 // progress: each answer still goes to its own stream, only the plain call's related messages to its own).
@@ -53,11 +53,9 @@ export function legacyPlainCall(headers: Headers, body: unknown): PlainToolCall 
   return plainToolParams(body.id, body.params, NO_ENVELOPE);
 }
 
-/** Whether `session`'s calls may take the plain way: its client declared no capability a member's request could use. */
+/** Whether `session`'s calls may take the plain way. */
 export function plainSession(session: ClientSession): boolean {
-  const capabilities = session.capabilities;
-  if (!capabilities || capabilities.sampling || capabilities.elicitation || capabilities.roots) return false;
-  return session.handlers !== undefined;
+  return session.capabilities !== undefined && session.handlers !== undefined;
 }
 
 /**

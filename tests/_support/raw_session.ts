@@ -10,24 +10,23 @@ import assert from "node:assert/strict";
 /** The revision the raw session speaks. */
 export const RAW_VERSION = "2025-11-25";
 
-/** POSTs `body` as JSON to `url`, in `session` when given (with its protocol version header). */
-export async function postRaw(url: string, body: unknown, session?: string): Promise<Response> {
+/**
+ * POSTs `body` as JSON to `url`, in `session` when given, with the protocol version header `version` (default
+ * {@link RAW_VERSION}; an older revision's request takes the SDK transport at the gateway).
+ */
+export async function postRaw(url: string, body: unknown, session?: string, version = RAW_VERSION): Promise<Response> {
   return await fetch(url, {
     method: "POST",
     headers: {
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
-      ...(session ? { "mcp-session-id": session, "mcp-protocol-version": RAW_VERSION } : {}),
+      ...(session ? { "mcp-session-id": session, "mcp-protocol-version": version } : {}),
     },
     body: JSON.stringify(body),
   });
 }
 
-/**
- * Opens a session (`initialize`, then `notifications/initialized`) for a client declaring `capabilities`; returns its
- * id. A client declaring sampling, elicitation or roots has its calls served by the SDK transport (a member could ask
- * it something); one declaring none, outside it.
- */
+/** Opens a session (`initialize`, then `notifications/initialized`) for a client declaring `capabilities`; returns its id. */
 export async function openRawSession(url: string, capabilities: Record<string, unknown> = {}): Promise<string> {
   const response = await postRaw(url, {
     jsonrpc: "2.0",
@@ -52,4 +51,10 @@ export function toolCall(id: number, name: string, args: Record<string, unknown>
     method: "tools/call",
     params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
   };
+}
+
+/** The calls a gateway served outside the SDK's server machinery (`federation_gateway_plain_calls_total`). */
+export async function plainCalls(gatewayUrl: string): Promise<number> {
+  const text = await (await fetch(new URL("/metrics", gatewayUrl))).text();
+  return Number(/^federation_gateway_plain_calls_total (\d+)$/m.exec(text)?.[1] ?? NaN);
 }

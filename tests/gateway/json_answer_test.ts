@@ -43,10 +43,11 @@ Deno.test("Gateway stores no SSE event for a call answered with plain JSON, and 
     }
     const afterPlain = await eventCounts(base);
     assert.deepEqual({ ...afterPlain, plain: afterPlain.plain - start.plain }, { ...start, plain: 5 });
+    // A progress token sends a call the SDK's way (its stream could carry progress); none comes, so it is JSON.
     const session = await openRawSession(url, { roots: {} });
     const before = await eventCounts(base);
     for (let id = 20; id < 25; id++) {
-      const response = await postRaw(url, toolCall(id, "a__echo", { text: "hi" }), session);
+      const response = await postRaw(url, toolCall(id, "a__echo", { text: "hi" }, { progressToken: id }), session);
       assert.equal(response.headers.get("content-type"), "application/json");
       assert.equal((await response.json()).id, id);
     }

@@ -3,11 +3,14 @@
 // Each request below is sent on two sessions: one whose client declares `roots` (the SDK's way) and one that declares
 // nothing (the plain way); both answers must be the same. `/metrics` counts which way each went.
 import assert from "node:assert/strict";
-import { openRawSession, postRaw, RAW_VERSION, toolCall } from "../_support/raw_session.ts";
+import { openRawSession, plainCalls, postRaw, RAW_VERSION, toolCall } from "../_support/raw_session.ts";
 import { FederationProxy } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
+
+/** A revision older than 2025-11-25: its calls take the SDK transport. */
+const OLDER_VERSION = "2025-06-18";
 import { Server } from "../../packages/core/_sdk.ts";
 
 /** An answer as the client sees it: status, type, and its JSON-RPC messages (the SSE events' data, in order). */
@@ -18,11 +21,6 @@ async function messagesOf(response: Response): Promise<{ status: number; type: s
     ? [JSON.parse(text)]
     : [...text.matchAll(/^data: (.+)$/gm)].map((match) => JSON.parse(match[1]!));
   return { status: response.status, type, messages };
-}
-
-async function plainCalls(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(/^federation_gateway_plain_calls_total (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
 /** A 2026-07-28 member whose tool's structured content is an array (not an object). */
@@ -88,8 +86,9 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SDK's way does", async () => {
   await withGateway(async (url, base) => {
+    // The same kind of session both ways: requests sent as the older revision 2025-06-18 take the SDK transport.
     const sdk = await openRawSession(url, { roots: {} });
-    const plain = await openRawSession(url);
+    const plain = await openRawSession(url, { roots: {} });
     const cases = [
       toolCall(1, "a__echo", { text: "hi" }),
       toolCall(2, "a__echo", { text: "meta" }, { "example.com/trace": "x" }),
@@ -102,7 +101,7 @@ Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SD
     ];
     for (const body of cases) {
       const before = await plainCalls(base);
-      const viaSdk = await messagesOf(await postRaw(url, body, sdk));
+      const viaSdk = await messagesOf(await postRaw(url, body, sdk, OLDER_VERSION));
       assert.equal(await plainCalls(base), before);
       const viaPlain = await messagesOf(await postRaw(url, body, plain));
       assert.equal(await plainCalls(base), before + 1);
@@ -124,7 +123,7 @@ Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SD
   });
 });
 
-Deno.test("Gateway leaves a 2025-11-25 call that may need the SDK's stream to the SDK", async () => {
+Deno.test("Gateway leaves a call with a progress token, or of an older revision, to the SDK; capabilities do not", async () => {
   await withGateway(async (url, base) => {
     const plain = await openRawSession(url);
     const before = await plainCalls(base);
@@ -132,11 +131,16 @@ Deno.test("Gateway leaves a 2025-11-25 call that may need the SDK's stream to th
       await postRaw(url, toolCall(1, "a__echo", { text: "p" }, { progressToken: "t" }), plain),
     );
     assert.equal(withProgress.status, 200);
+    const older = await messagesOf(await postRaw(url, toolCall(2, "a__echo", { text: "o" }), plain, OLDER_VERSION));
+    assert.equal(older.status, 200);
+    assert.equal(await plainCalls(base), before);
+    // A client that declared sampling, elicitation or roots: a member's request during the call goes on the plain
+    // answer's stream (tests/security/isolation_test.ts runs such rounds).
     for (const capabilities of [{ sampling: {} }, { elicitation: {} }, { roots: {} }]) {
       const session = await openRawSession(url, capabilities);
-      await messagesOf(await postRaw(url, toolCall(2, "a__echo", { text: "c" }), session));
+      await messagesOf(await postRaw(url, toolCall(3, "a__echo", { text: "c" }), session));
     }
-    assert.equal(await plainCalls(base), before);
+    assert.equal(await plainCalls(base), before + 3);
   });
 });
 

@@ -15,6 +15,7 @@ import {
 import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
 import { startAskingMember } from "../_support/asking_member.ts";
+import { plainCalls } from "../_support/raw_session.ts";
 
 const REVISION = "2026-07-28";
 
@@ -85,11 +86,6 @@ function masked(answer: Answer): Answer {
   const body = structuredClone(answer.body) as { result?: { requestState?: string } };
   if (typeof body?.result?.requestState === "string") body.result.requestState = "<sealed>";
   return { ...answer, body };
-}
-
-async function plainCalls(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return Number(/^federation_gateway_plain_calls_total (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
 async function withGateway(run: (url: string, base: string, member: TestMember) => Promise<void>): Promise<void> {

@@ -166,6 +166,14 @@ Deno.test({
       });
 
       await t.step("an elicitation answered through another replica reaches the member; progress arrives", async () => {
+        const plainCalls = async () => {
+          const counts = await Promise.all(replicas.map(async (replica) => {
+            const match = /^federation_gateway_plain_calls_total (\d+)$/m.exec(await metrics(replica));
+            return Number(match?.[1] ?? 0);
+          }));
+          return counts.reduce((a, b) => a + b);
+        };
+        const plainBefore = await plainCalls();
         for (let i = 0; i < 3; i++) {
           const result = await client!.callTool({
             name: "fixtures__test_elicitation",
@@ -179,6 +187,8 @@ Deno.test({
           return Number(match?.[1] ?? 0);
         }));
         assert.ok(forwarded.reduce((a, b) => a + b) >= 3, `answers forwarded: ${forwarded}`);
+        // Served outside the SDK transport: the member's request went on the call's own answer stream.
+        assert.equal(await plainCalls() - plainBefore, 3);
         const progress: number[] = [];
         await client!.callTool({ name: "fixtures__test_tool_with_progress", arguments: {} }, {
           onprogress: (p) => void progress.push(p.progress),

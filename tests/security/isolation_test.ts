@@ -16,6 +16,7 @@ import {
 } from "../../packages/core/_sdk.ts";
 import { GATEWAY_SECRET, SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { connectClient, gatewayToken, quiet, startDynamicMember, textOf } from "../_support/catalog_members.ts";
+import { plainCalls } from "../_support/raw_session.ts";
 
 /** What one client saw of the member. */
 interface Seen {
@@ -165,6 +166,8 @@ for (const routing of ["control", "data"] as const) {
         assert.equal(textOf(b), "elicited=bob;sampled=bob;roots=file:///bob");
       }
       await waitFor(() => alice.seen.logs.length === 3 && bob.seen.logs.length === 3, 2_000, "three log lines each");
+      // Every call took the plain way: the member's requests went on each call's own answer stream.
+      assert.equal(await plainCalls(f.gateway.url), 6);
       for (const [name, { seen }] of [["alice", alice], ["bob", bob]] as const) {
         assert.deepEqual(seen.elicitations, Array(3).fill(`elicit for ${name}`), `${name}'s elicitations`);
         assert.deepEqual(seen.samplings, Array(3).fill(`sample for ${name}`), `${name}'s samplings`);
