@@ -31,7 +31,7 @@ async function eventCounts(base: string): Promise<{ stored: number; skipped: num
   };
 }
 
-Deno.test("Gateway stores no SSE event for a call answered with plain JSON, and stores a streamed call's", async () => {
+Deno.test("Gateway stores no SSE event for a request answered with plain JSON, and stores a streamed call's", async () => {
   await withGateway({ auth: false }, async (url, base) => {
     // Served outside the SDK transport: nothing primed, nothing held back, nothing stored.
     const plain = await openRawSession(url);
@@ -43,17 +43,17 @@ Deno.test("Gateway stores no SSE event for a call answered with plain JSON, and 
     }
     const afterPlain = await eventCounts(base);
     assert.deepEqual({ ...afterPlain, plain: afterPlain.plain - start.plain }, { ...start, plain: 5 });
-    // A progress token sends a call the SDK's way (its stream could carry progress); none comes, so it is JSON.
+    // Requests other than tools/call take the SDK's way.
     const session = await openRawSession(url, { roots: {} });
     const before = await eventCounts(base);
     for (let id = 20; id < 25; id++) {
-      const response = await postRaw(url, toolCall(id, "a__echo", { text: "hi" }, { progressToken: id }), session);
+      const response = await postRaw(url, { jsonrpc: "2.0", id, method: "tools/list" }, session);
       assert.equal(response.headers.get("content-type"), "application/json");
       assert.equal((await response.json()).id, id);
     }
     const afterJson = await eventCounts(base);
     assert.equal(afterJson.stored, before.stored, "a JSON answer stores no event (no priming, no response)");
-    // Each JSON-answered call held back its priming event and its response, then dropped them.
+    // Each JSON-answered request held back its priming event and its response, then dropped them.
     assert.equal(afterJson.skipped - before.skipped, 10);
     const streamed = await postRaw(
       url,

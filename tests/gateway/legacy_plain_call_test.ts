@@ -1,7 +1,7 @@
-// A 2025-11-25 session's `tools/call` that nothing can turn into a conversation (its client declared no sampling,
-// elicitation or roots; no progress token) is served outside the SDK transport (packages/gateway/_legacy_plain_call.ts).
-// Each request below is sent on two sessions: one whose client declares `roots` (the SDK's way) and one that declares
-// nothing (the plain way); both answers must be the same. `/metrics` counts which way each went.
+// A 2025-11-25 session's `tools/call` without progress token is served outside the SDK transport
+// (packages/gateway/_legacy_plain_call.ts). Each request below is sent both ways: as a 2025-06-18 request (the SDK's
+// way) and as a 2025-11-25 one (the plain way), on sessions alike; both answers must be the same. `/metrics` counts
+// which way each went.
 import assert from "node:assert/strict";
 import { openRawSession, plainCalls, postRaw, RAW_VERSION, toolCall } from "../_support/raw_session.ts";
 import { FederationProxy } from "../../mod.ts";
@@ -127,6 +127,7 @@ Deno.test("Gateway leaves a call with a progress token, or of an older revision,
   await withGateway(async (url, base) => {
     const plain = await openRawSession(url);
     const before = await plainCalls(base);
+    // Its stream coalesces progress for a client that reads slowly (tests/reliability/slow_reader_test.ts).
     const withProgress = await messagesOf(
       await postRaw(url, toolCall(1, "a__echo", { text: "p" }, { progressToken: "t" }), plain),
     );
