@@ -1,8 +1,9 @@
-// Internal: reads a request body with a byte limit. A body announced larger than the limit (`Content-Length`) is not
-// read at all; one announced within it is read at once, as HTTP framing ends it at its announced length (Deno's HTTP
-// server and client hold both sides to it); any other body (chunked, or with `Transfer-Encoding`, which overrides a
-// length) is counted while it streams and cut as soon as one byte more than the limit has arrived, so at most
-// `maxBytes` (plus one chunk) is ever buffered.
+// Internal: reads a request (or response) body with a byte limit. A body announced larger than the limit
+// (`Content-Length`) is not read at all; one announced within it and not encoded is read at once, as HTTP framing ends
+// it at its announced length (Deno's HTTP server and client hold both sides to it); any other body (chunked, with
+// `Transfer-Encoding`, which overrides a length, or with a `Content-Encoding` that `fetch` decodes) is counted while
+// it streams and cut as soon as one byte more than the limit has arrived, so at most `maxBytes` (plus one chunk) is
+// ever buffered.
 
 /** The body's bytes, or `tooLarge` when more than `maxBytes` arrived or were announced. */
 export type LimitedBody = { tooLarge: false; bytes: Uint8Array } | { tooLarge: true };
@@ -17,9 +18,13 @@ export async function readLimitedBody(
     await request.body?.cancel().catch(() => {});
     return { tooLarge: true };
   }
-  // Read in one step (no stream is made of the body, no read per chunk): a saving on every request.
+  // Read in one step (no stream is made of the body, no read per chunk): a saving on every request. Not a body with a
+  // `Content-Encoding`: `fetch` decodes it, and its length is the encoded one (a small gzip can decode to gigabytes).
   if (announced !== null && /^\d+$/.test(announced) && !request.headers.has("transfer-encoding")) {
-    return { tooLarge: false, bytes: await request.bytes() };
+    const encoding = request.headers.get("content-encoding");
+    if (encoding === null || encoding.trim().toLowerCase() === "identity") {
+      return { tooLarge: false, bytes: await request.bytes() };
+    }
   }
   if (request.body === null) return { tooLarge: false, bytes: new Uint8Array(0) };
   // The reader is not released: the body is consumed either way, and a release builds an error (with its stack) to

@@ -38,9 +38,16 @@ export class TimeWindows {
     this.#timer = undefined;
     const now = performance.now();
     for (const pending of this.#pending) {
-      if (pending.deadline > now) return this.#arm(pending.deadline);
+      if (pending.deadline > now) break;
       this.#pending.delete(pending);
-      pending.expire();
+      try {
+        pending.expire();
+      } catch {
+        // A callback must not throw; one that does loses only its own window, never the ones after it.
+      }
     }
+    const next = this.#pending.values().next();
+    // (A callback that opened a window has set the timer already.)
+    if (!next.done && this.#timer === undefined) this.#arm(next.value.deadline);
   }
 }

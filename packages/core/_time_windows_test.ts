@@ -29,3 +29,16 @@ Deno.test("TimeWindows: each window expires once its time has passed, in order; 
   await sleep(250);
   assert.deepEqual(expired, ["a", "c", "d"]);
 });
+
+Deno.test("TimeWindows: a callback that throws loses only its own window", async () => {
+  const windows = new TimeWindows(20);
+  const expired: string[] = [];
+  windows.open(() => {
+    throw new Error("a broken callback");
+  });
+  windows.open(() => void expired.push("after"));
+  await sleep(150);
+  windows.open(() => void expired.push("later"));
+  await sleep(150);
+  assert.deepEqual(expired, ["after", "later"]);
+});

@@ -276,8 +276,6 @@ export class McpEndpoint {
     if (this.#sessions.size >= options.maxSessions) {
       return rpcError(503, -32000, `Too many sessions (limit ${options.maxSessions})`, { "retry-after": "5" });
     }
-    const admitted = shared.admit(claims.subject);
-    if (admitted instanceof Response) return admitted;
     const [initialize, initialized] = shared.restoreRequests(url, token, claims);
     let body: unknown;
     try {
@@ -285,6 +283,8 @@ export class McpEndpoint {
     } catch {
       return rpcError(400, -32700, "Parse error: invalid JSON");
     }
+    const admitted = shared.admit(claims.subject);
+    if (admitted instanceof Response) return admitted;
     await (await this.#open(initialize, body, claims.subject, admitted, { token, claims }).finally(admitted.release))
       .text();
     const session = this.#sessions.get(token);

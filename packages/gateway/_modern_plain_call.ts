@@ -10,9 +10,9 @@
 // takes the SDK's way, which words refusals (the caller has already had the request classified as 2026-07-28 by the
 // SDK, whose classification validated the envelope, and its version header checked).
 //
-// The result is not validated again: every result the handler returns is a member's result parsed by the proxy's
-// SDK client (the same content schemas, `content` defaulted), or one the gateway built (an unavailable tool's, an
-// `input_required` relay). `tests/gateway/modern_plain_call_test.ts` holds both ways to the same answers.
+// The result is not validated again: every result the handler returns is a member's result the proxy's SDK client
+// validated (against the same content schemas; a 2025-11-25 member's with `content` defaulted), or one the gateway
+// built (an unavailable tool's, an `input_required` relay). `tests/gateway/modern_plain_call_test.ts` holds both ways to the same answers.
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
