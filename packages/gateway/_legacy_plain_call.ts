@@ -4,15 +4,14 @@
 //
 // The SDK's way costs, per call, the transport's checks and zod parse of the message, an SSE stream with a priming
 // event, the protocol's dispatch with the request's and the result's zod validation, and the gateway reading the
-// stream back to answer JSON (`_stream_flow.ts`). A call with a progress token takes the SDK's way (its stream
-// coalesces progress for a client that reads slowly). Otherwise, what the session's server sends related to the
-// call (a member's log line; a member's `elicitation/create`, `sampling/createMessage` or `roots/list` asked of this
-// client, whose answer the client POSTs to the session as on the SDK's way), or a result later than the JSON window,
-// turns the answer into an SSE stream, resumable from the session's event store as the SDK's streams are. The checks
-// the SDK transport makes first (Accept, media type, protocol version header: 2025-11-25, whose streams are primed)
-// must pass as sent; anything else takes the SDK's way, which words refusals (so does a request reusing the id of a
-// plain call in progress: each answer still goes to its own stream, only the plain call's related messages to its
-// own).
+// stream back to answer JSON (`_stream_flow.ts`). Here, what the session's server sends related to the call (the
+// member's progress, when the call has a progress token, coalesced for a client that reads slowly; a member's log
+// line; a member's `elicitation/create`, `sampling/createMessage` or `roots/list` asked of this client, whose answer
+// the client POSTs to the session as on the SDK's way), or a result later than the JSON window, turns the answer into
+// an SSE stream, resumable from the session's event store as the SDK's streams are. The checks the SDK transport
+// makes first (Accept, media type, protocol version header: 2025-11-25, whose streams are primed) must pass as sent;
+// anything else takes the SDK's way, which words refusals (so does a request reusing the id of a plain call in
+// progress: each answer still goes to its own stream, only the plain call's related messages to its own).
 //
 // A plain call is cancelled by the client's `notifications/cancelled` (`watchPlainCancellations`) or by its session's
 // transport closing (its answer is registered there: `SessionLink.openPlain`); as on the SDK's way, a client that
@@ -52,7 +51,7 @@ export function legacyPlainCall(headers: Headers, body: unknown): PlainToolCall 
   const version = headers.get("mcp-protocol-version");
   // Older revisions have no priming event: their streams are the SDK's.
   if (version !== PLAIN_VERSION) return undefined;
-  return plainToolParams(body.id, body.params, NO_ENVELOPE);
+  return plainToolParams(body.id, body.params, NO_ENVELOPE, true);
 }
 
 /** Whether `session`'s calls may take the plain way. */

@@ -57,7 +57,8 @@ export function plainToolCall(
   if (method !== "tools/call" || id === undefined) return undefined;
   // The SDK refuses other media types with 415, and decodes a Base64 `Mcp-Name` before comparing it.
   if (!isJsonContentType(headers.get("content-type")) || headers.get("mcp-method") !== method) return undefined;
-  const call = plainToolParams(id, params, ENVELOPE_KEYS);
+  // Its answer is JSON only: a progress token (which needs a stream) takes the SDK's way.
+  const call = plainToolParams(id, params, ENVELOPE_KEYS, false);
   if (!call || call.name.startsWith(BASE64_PREFIX) || headers.get("mcp-name") !== call.name) return undefined;
   const { envelope } = call;
   if (envelope[PROTOCOL_VERSION_META_KEY] !== headers.get("mcp-protocol-version")) return undefined;

@@ -6,12 +6,14 @@
 // With the session's event store, the stream is resumable as the SDK's are: it opens with a priming event, every
 // event is stored under the stream's id (also after the client went away), and a GET with the `Last-Event-ID` of one
 // of its events (`resume`) replays what followed and then carries the rest. Flow control as for the session's other
-// streams: a client that reads nothing while messages pile up has its stream ended (the events stay stored).
+// streams (`_stream_flow.ts`): while the client is behind, messages wait here (not yet stored), a progress
+// notification replacing the waiting one of its token; a client that reads nothing while messages pile up has its
+// stream ended (what was stored stays stored).
 import type { EventStore, JSONRPCMessage } from "../core/_sdk.ts";
 import { answerFromValue } from "./_request_json.ts";
 import { storeUnheld } from "./_event_store.ts";
 import type { TimeWindows } from "../core/_time_windows.ts";
-import { type FlowEvents, STREAM_HIGH_WATER, STREAM_MAX_WAITING } from "./_stream_flow.ts";
+import { type FlowEvents, progressToken, STREAM_HIGH_WATER, STREAM_MAX_WAITING } from "./_stream_flow.ts";
 
 /** How a plain answer behaves. */
 export interface PlainAnswerOptions {
@@ -21,8 +23,8 @@ export interface PlainAnswerOptions {
   window: TimeWindows;
   /** Interval of the stream's keep-alive comments, in ms. */
   keepAliveMs: number;
-  /** Where an ended stream is reported. */
-  events: Pick<FlowEvents, "overrun">;
+  /** Where coalesced progress and an ended stream are reported. */
+  events: Pick<FlowEvents, "coalesced" | "overrun">;
   /** The session's event store (absent: the stream carries no event ids and cannot be resumed). */
   store?: EventStore | undefined;
   /** The `retry` field of the priming event, in ms. */
@@ -53,6 +55,12 @@ export class PlainAnswer {
   /** Closes the JSON window before it has passed. */
   #closeWindow: () => void;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** Messages waiting for the client to read (not yet stored), oldest first. */
+  #waiting: { message: JSONRPCMessage }[] = [];
+  /** The waiting progress notification of each token. */
+  #progress = new Map<unknown, { message: JSONRPCMessage }>();
+  /** Messages handed to the store and the connection, not written yet (event ids are given out asynchronously). */
+  #unwritten = 0;
 
   constructor(options: PlainAnswerOptions) {
     this.#options = options;
@@ -80,7 +88,29 @@ export class PlainAnswer {
   push(message: JSONRPCMessage): void {
     if (this.#ended) return;
     this.#stream();
-    this.#event(message);
+    if (this.#waiting.length === 0 && this.#room() > 0) return this.#event(message);
+    // The client is behind: the message waits, a progress notification in place of its token's waiting one.
+    const token = progressToken(message);
+    const held = token === undefined ? undefined : this.#progress.get(token);
+    if (held) {
+      held.message = message;
+      this.#options.events.coalesced();
+      return;
+    }
+    const waiting = { message };
+    if (token !== undefined) this.#progress.set(token, waiting);
+    this.#waiting.push(waiting);
+    if (this.#waiting.length > STREAM_MAX_WAITING) this.#overrun(this.#waiting.length);
+  }
+
+  /** Stores and writes up to `room` waiting messages (all of them without a limit). */
+  #flush(room = Infinity): void {
+    while (room-- > 0 && this.#waiting.length > 0) {
+      const next = this.#waiting.shift()!;
+      const token = progressToken(next.message);
+      if (token !== undefined && this.#progress.get(token) === next) this.#progress.delete(token);
+      this.#event(next.message);
+    }
   }
 
   /** The response: plain JSON, or the stream's last event. */
@@ -92,6 +122,8 @@ export class PlainAnswer {
       this.#resolve(answerFromValue(message, 200, headers));
       return;
     }
+    // Whatever waits goes first, the response last.
+    this.#flush();
     this.#event(message);
     this.close();
   }
@@ -134,6 +166,7 @@ export class PlainAnswer {
         return;
       }
       this.#sink = controller;
+      this.#flush(this.#room());
     });
     return new Response(body, { status: 200, headers: this.#headers() });
   }
@@ -147,6 +180,8 @@ export class PlainAnswer {
     this.#ended = true;
     this.#closeWindow();
     clearInterval(this.#keepAlive);
+    this.#waiting = [];
+    this.#progress.clear();
   }
 
   /** Turns the answer into an SSE stream (once), primed when it can be resumed. */
@@ -176,18 +211,32 @@ export class PlainAnswer {
   #event(message: JSONRPCMessage): void {
     const { store } = this.#options;
     const streamId = this.#streamId;
+    this.#unwritten++;
     this.#then(async () => {
-      const id = store === undefined || streamId === undefined
-        ? undefined
-        : await storeUnheld(store, streamId, message);
-      this.#write(frame(message, id));
+      try {
+        const id = store === undefined || streamId === undefined
+          ? undefined
+          : await storeUnheld(store, streamId, message);
+        this.#write(frame(message, id));
+      } finally {
+        this.#unwritten--;
+      }
     });
+  }
+
+  /** How many more messages the client's connection has room for now (messages on their way included). */
+  #room(): number {
+    return this.#sink === undefined ? Infinity : (this.#sink.desiredSize ?? 0) - this.#unwritten;
   }
 
   #body(): { body: ReadableStream<Uint8Array>; controller: ReadableStreamDefaultController<Uint8Array> } {
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     const body = new ReadableStream<Uint8Array>({
       start: (c) => void (controller = c),
+      // The client read: what waits follows, as much as it has room for.
+      pull: (c) => {
+        if (c === this.#sink) this.#flush(this.#room());
+      },
       cancel: () => {
         if (this.#sink === controller) this.#sink = undefined;
       },
@@ -209,14 +258,21 @@ export class PlainAnswer {
   #write(text: string): void {
     const sink = this.#sink;
     if (sink === undefined) return;
-    if ((sink.desiredSize ?? 0) < -STREAM_MAX_WAITING) {
-      // Erroring the stream drops what it queued (the events stay stored: the client may resume).
-      this.#options.events.overrun({ stream: "request", waiting: -(sink.desiredSize ?? 0) });
-      this.#sink = undefined;
-      sink.error(new Error("The client read nothing while messages piled up"));
-      return;
-    }
+    if ((sink.desiredSize ?? 0) < -STREAM_MAX_WAITING) return this.#overrun(-(sink.desiredSize ?? 0));
     if (!this.#enqueue(sink, text)) this.#sink = undefined;
+  }
+
+  /**
+   * Ends the connection of a client that reads nothing while messages pile up: what it queued and what waits are
+   * dropped (what was stored stays: the client may resume).
+   */
+  #overrun(waiting: number): void {
+    this.#options.events.overrun({ stream: "request", waiting });
+    const sink = this.#sink;
+    this.#sink = undefined;
+    this.#waiting = [];
+    this.#progress.clear();
+    sink?.error(new Error("The client read nothing while messages piled up"));
   }
 
   #enqueue(controller: ReadableStreamDefaultController<Uint8Array>, text: string): boolean {

@@ -3,6 +3,7 @@
 // its params are ones the SDK would hand the handler as they are, and the JSON-RPC answer the SDK would write.
 import { ProtocolErrorCode, type RequestId } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
+import { isRequestId } from "../core/_jsonrpc.ts";
 import type { CatalogHandlers, HandlerContext } from "./_catalog_handlers.ts";
 
 /** The namespace of the protocol's own `_meta` keys (the envelope, and keys the SDK may treat specially). */
@@ -24,16 +25,19 @@ export interface PlainToolCall {
 
 /**
  * The call in `params` when they hold only `name`, `arguments` and `_meta`, of the types the SDK's schema takes,
- * and `_meta` has no progress token (progress needs a stream) and no protocol key but `envelopeKeys`.
+ * and `_meta` has no protocol key but `envelopeKeys`, and a progress token only when `progress` (the answer can
+ * become a stream to carry the progress).
  *
  * @param id The request's id.
  * @param params The request's params.
  * @param envelopeKeys The protocol keys lifted out of `_meta` into the envelope.
+ * @param progress Whether a progress token may come with the call (it stays in the call's `_meta`).
  */
 export function plainToolParams(
   id: RequestId,
   params: unknown,
   envelopeKeys: ReadonlySet<string>,
+  progress: boolean,
 ): PlainToolCall | undefined {
   if (!isRecord(params)) return undefined;
   const { name, arguments: args, _meta, ...rest } = params;
@@ -43,8 +47,9 @@ export function plainToolParams(
   const envelope: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(_meta ?? {})) {
     if (envelopeKeys.has(key)) envelope[key] = value;
-    else if (key === "progressToken" || key.startsWith(PROTOCOL_META_PREFIX)) return undefined;
-    else (meta ??= {})[key] = value;
+    else if (key === "progressToken" ? !progress || !isRequestId(value) : key.startsWith(PROTOCOL_META_PREFIX)) {
+      return undefined;
+    } else (meta ??= {})[key] = value;
   }
   return { id, name, arguments: args, meta, envelope };
 }

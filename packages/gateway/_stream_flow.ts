@@ -45,7 +45,8 @@ export interface Outbox {
   stop?: () => void;
 }
 
-function progressToken(message: JSONRPCMessage): unknown {
+/** The progress token of a progress notification (undefined for any other message). */
+export function progressToken(message: JSONRPCMessage): unknown {
   const m = message as { method?: unknown; params?: { progressToken?: unknown } };
   return m.method === "notifications/progress" && typeof m.params === "object" && m.params !== null
     ? m.params.progressToken

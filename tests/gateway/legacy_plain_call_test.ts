@@ -1,4 +1,4 @@
-// A 2025-11-25 session's `tools/call` without progress token is served outside the SDK transport
+// A 2025-11-25 session's `tools/call` is served outside the SDK transport
 // (packages/gateway/_legacy_plain_call.ts). Each request below is sent both ways: as a 2025-06-18 request (the SDK's
 // way) and as a 2025-11-25 one (the plain way), on sessions alike; both answers must be the same. `/metrics` counts
 // which way each went.
@@ -98,6 +98,8 @@ Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SD
       toolCall(5, "dyn__log", {}),
       // A 2026-07-28 member's non-object structured content, as a 2025-11-25 client reads it: `{ result }`.
       toolCall(6, "arr__numbers", {}),
+      // The member's progress on a call with a progress token: an SSE stream of it, then the result.
+      toolCall(9, "a__progress", { steps: 2, interval: 10 }, { progressToken: "p" }),
     ];
     for (const body of cases) {
       const before = await plainCalls(base);
@@ -123,17 +125,14 @@ Deno.test("Gateway answers a 2025-11-25 call outside the SDK transport as the SD
   });
 });
 
-Deno.test("Gateway leaves a call with a progress token, or of an older revision, to the SDK; capabilities do not", async () => {
+Deno.test("Gateway leaves a call of an older revision to the SDK; capabilities and progress tokens do not", async () => {
   await withGateway(async (url, base) => {
     const plain = await openRawSession(url);
     const before = await plainCalls(base);
-    // Its stream coalesces progress for a client that reads slowly (tests/reliability/slow_reader_test.ts).
-    const withProgress = await messagesOf(
-      await postRaw(url, toolCall(1, "a__echo", { text: "p" }, { progressToken: "t" }), plain),
-    );
-    assert.equal(withProgress.status, 200);
     const older = await messagesOf(await postRaw(url, toolCall(2, "a__echo", { text: "o" }), plain, OLDER_VERSION));
     assert.equal(older.status, 200);
+    // A progress token of a type the SDK's schema refuses: the SDK's way words the refusal.
+    await messagesOf(await postRaw(url, toolCall(5, "a__echo", { text: "p" }, { progressToken: 1.5 }), plain));
     assert.equal(await plainCalls(base), before);
     // A client that declared sampling, elicitation or roots: a member's request during the call goes on the plain
     // answer's stream (tests/security/isolation_test.ts runs such rounds).
@@ -141,7 +140,13 @@ Deno.test("Gateway leaves a call with a progress token, or of an older revision,
       const session = await openRawSession(url, capabilities);
       await messagesOf(await postRaw(url, toolCall(3, "a__echo", { text: "c" }), session));
     }
-    assert.equal(await plainCalls(base), before + 3);
+    // A progress token: the member's progress is coalesced for a client that reads slowly
+    // (tests/reliability/slow_reader_test.ts).
+    const withProgress = await messagesOf(
+      await postRaw(url, toolCall(4, "a__echo", { text: "p" }, { progressToken: "t" }), plain),
+    );
+    assert.equal(withProgress.type, "application/json");
+    assert.equal(await plainCalls(base), before + 4);
   });
 });
 
