@@ -61,6 +61,10 @@ export class PlainAnswer {
   #progress = new Map<unknown, { message: JSONRPCMessage }>();
   /** Messages handed to the store and the connection, not written yet (event ids are given out asynchronously). */
   #unwritten = 0;
+  /** The response is being written: its last messages are no overrun. */
+  #finishing = false;
+  /** The stream's closing step has run: a connection that comes later gets only the replay. */
+  #closed = false;
 
   constructor(options: PlainAnswerOptions) {
     this.#options = options;
@@ -88,6 +92,11 @@ export class PlainAnswer {
   push(message: JSONRPCMessage): void {
     if (this.#ended) return;
     this.#stream();
+    if (this.#sink === undefined) {
+      // No connection (the client went away, or is resuming): everything is stored for the client to resume.
+      this.#flush();
+      return this.#event(message);
+    }
     if (this.#waiting.length === 0 && this.#room() > 0) return this.#event(message);
     // The client is behind: the message waits, a progress notification in place of its token's waiting one.
     const token = progressToken(message);
@@ -122,7 +131,9 @@ export class PlainAnswer {
       this.#resolve(answerFromValue(message, 200, headers));
       return;
     }
-    // Whatever waits goes first, the response last.
+    // Whatever waits goes first, the response last, into the connection's queue whatever its room: the last messages
+    // are no overrun (there are at most STREAM_MAX_WAITING of them).
+    this.#finishing = true;
     this.#flush();
     this.#event(message);
     this.close();
@@ -139,7 +150,10 @@ export class PlainAnswer {
       this.#resolve(new Response(null, { status: 200, headers: this.#headers() }));
       return;
     }
-    this.#then(() => this.#closeSink());
+    this.#then(() => {
+      this.#closed = true;
+      this.#closeSink();
+    });
   }
 
   /**
@@ -161,10 +175,11 @@ export class PlainAnswer {
           return Promise.resolve();
         },
       });
-      if (this.#ended) {
+      if (this.#closed) {
         controller.close();
         return;
       }
+      // Ended or not, what is still on its way (up to the response and the close) comes to this connection.
       this.#sink = controller;
       this.#flush(this.#room());
     });
@@ -201,7 +216,10 @@ export class PlainAnswer {
       });
     }
     if (this.#options.keepAliveMs > 0) {
-      this.#keepAlive = setInterval(() => this.#write(": keep-alive\n\n"), this.#options.keepAliveMs);
+      // Only to a connection with nothing queued: a comment is no news to a client that has messages to read.
+      this.#keepAlive = setInterval(() => {
+        if ((this.#sink?.desiredSize ?? 0) >= STREAM_HIGH_WATER) this.#write(": keep-alive\n\n");
+      }, this.#options.keepAliveMs);
       Deno.unrefTimer(this.#keepAlive);
     }
     this.#resolve(new Response(body, { status: 200, headers: this.#headers() }));
@@ -258,7 +276,9 @@ export class PlainAnswer {
   #write(text: string): void {
     const sink = this.#sink;
     if (sink === undefined) return;
-    if ((sink.desiredSize ?? 0) < -STREAM_MAX_WAITING) return this.#overrun(-(sink.desiredSize ?? 0));
+    if (!this.#finishing && (sink.desiredSize ?? 0) < -STREAM_MAX_WAITING) {
+      return this.#overrun(-(sink.desiredSize ?? 0));
+    }
     if (!this.#enqueue(sink, text)) this.#sink = undefined;
   }
 

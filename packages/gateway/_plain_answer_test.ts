@@ -49,3 +49,85 @@ Deno.test("PlainAnswer: progress for a client that reads nothing waits coalesced
   assert.deepEqual(progresses, progresses.toSorted((a, b) => a - b), "in order");
   assert.equal(seen.overruns, 0);
 });
+
+function line(n: number): JSONRPCMessage {
+  return { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: n } };
+}
+
+/** An answer turned into a stream, the id of its priming event, and its connection's reader (read no further). */
+async function streaming(options: { keepAliveMs?: number } = {}) {
+  const seen = { coalesced: 0, overruns: 0 };
+  const store = new MemoryEventStore(10_000);
+  const answer = new PlainAnswer({
+    sessionId: "s",
+    window: new TimeWindows(60_000),
+    keepAliveMs: options.keepAliveMs ?? 0,
+    events: { coalesced: () => void seen.coalesced++, overrun: () => void seen.overruns++ },
+    store,
+  });
+  answer.push(line(0));
+  const reader = (await answer.response).body!.pipeThrough(new TextDecoderStream()).getReader();
+  let first = "";
+  while (!first.includes("\n\n")) first += (await reader.read()).value;
+  const priming = /^id: (.+)$/m.exec(first)![1]!;
+  return { answer, store, reader, priming, seen };
+}
+
+async function replayed(store: MemoryEventStore, after: string): Promise<JSONRPCMessage[]> {
+  const messages: JSONRPCMessage[] = [];
+  await store.replayEventsAfter(after, {
+    send: (_id, message) => {
+      messages.push(message);
+      return Promise.resolve();
+    },
+  });
+  return messages;
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+Deno.test("PlainAnswer: once a slow client's connection is gone, every message is stored for it to resume, none held back", async () => {
+  const { answer, store, reader, priming, seen } = await streaming();
+  for (let n = 1; n <= 200; n++) answer.push(line(n));
+  await settle();
+  await reader.cancel();
+  await settle(); // the connection's end reaches the answer
+  for (let n = 201; n <= 1_400; n++) answer.push(line(n));
+  answer.finish({ jsonrpc: "2.0", id: 1, result: { content: [] } });
+  await settle();
+  const messages = await replayed(store, priming);
+  const lines = messages.flatMap((m) => {
+    const data = (m as { params?: { data?: number } }).params?.data;
+    return data === undefined ? [] : [data];
+  });
+  const missing = Array.from({ length: 1_401 }, (_, n) => n).filter((n) => !lines.includes(n));
+  assert.deepEqual(missing, [], `every log line (${lines.length} stored)`);
+  assert.deepEqual(lines, lines.toSorted((a, b) => a - b), "in order");
+  assert.equal((messages.at(-1) as { id?: number }).id, 1, "the response last");
+  assert.equal(seen.overruns, 0);
+});
+
+Deno.test("PlainAnswer: the response reaches a slow client behind many waiting messages; keep-alives do not pile up", async () => {
+  const { answer, reader, seen } = await streaming({ keepAliveMs: 2 });
+  for (let n = 1; n <= 1_000; n++) answer.push(line(n));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  answer.finish({ jsonrpc: "2.0", id: 1, result: { content: [] } });
+  let text = "";
+  for (let next = await reader.read(); !next.done; next = await reader.read()) text += next.value;
+  const messages = messagesOf(text);
+  assert.equal((messages.at(-1) as { id?: number }).id, 1, "the response last");
+  assert.equal(messages.length, 1_002, "the 1,001 lines and the response");
+  assert.equal(seen.overruns, 0);
+});
+
+Deno.test("PlainAnswer: a resumption that overlaps the response gets what was waiting and the response", async () => {
+  const { answer, store, reader, priming } = await streaming();
+  for (let n = 1; n <= 200; n++) answer.push(line(n));
+  await settle();
+  const resumed = answer.resume(store, priming);
+  answer.finish({ jsonrpc: "2.0", id: 1, result: { content: [] } });
+  await reader.cancel().catch(() => {});
+  const messages = messagesOf(await resumed.text());
+  assert.equal(messages.length, 202, "the 201 lines and the response");
+  assert.equal((messages.at(-1) as { id?: number }).id, 1);
+});
