@@ -105,8 +105,8 @@ function refusal(kind: RouteKind, status: number, code: string, message: string,
     : errorResponse(status, code, message, { headers });
 }
 
-/** Most distinct `Host` values whose verdict is remembered; the memo starts over beyond. */
-const MAX_HOST_VERDICTS = 256;
+/** Most distinct allowed `Host` values remembered (`HttpGuard.#hostAllowed`). */
+const MAX_ALLOWED_HOSTS = 256;
 
 /** Checks the Host, Origin and Authorization of inbound requests. */
 export class HttpGuard {
@@ -116,8 +116,8 @@ export class HttpGuard {
   #anyOrigin: boolean;
   #origins: Set<string>;
   #hosts: Set<string>;
-  /** `Host` values already judged (`#hostAllowed`). */
-  #hostVerdicts = new Map<string, boolean>();
+  /** `Host` values already judged allowed (`#hostAllowed`). */
+  #allowedHosts = new Set<string>();
   #checkHost: boolean;
   #logger: Logger;
   #isMember: (serverId: string) => boolean;
@@ -366,13 +366,12 @@ export class HttpGuard {
   }
 
   #hostAllowed(host: string): boolean {
-    let verdict = this.#hostVerdicts.get(host);
-    if (verdict === undefined) {
-      // Clients send few distinct Host values: each is parsed once (a bounded memo; junk cannot grow it).
-      if (this.#hostVerdicts.size >= MAX_HOST_VERDICTS) this.#hostVerdicts.clear();
-      this.#hostVerdicts.set(host, verdict = this.#judgeHost(host));
-    }
-    return verdict;
+    if (this.#allowedHosts.has(host)) return true;
+    // Clients send few distinct Host values: each allowed one is parsed once. Only allowed values are remembered, up
+    // to a bound, so that a flood of refused or varied values can neither grow the memo nor push the clients' out.
+    const allowed = this.#judgeHost(host);
+    if (allowed && this.#allowedHosts.size < MAX_ALLOWED_HOSTS) this.#allowedHosts.add(host);
+    return allowed;
   }
 
   #judgeHost(host: string): boolean {
