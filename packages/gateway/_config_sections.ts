@@ -20,7 +20,7 @@ const PROXY_KEYS = [
   "tokenLifetime",
   "maxStdioMembers",
 ];
-const CATALOG_KEYS = ["prefix", "resourcePrefix", "listTimeout", "retryAfter"];
+const CATALOG_KEYS = ["prefix", "resourcePrefix", "listTimeout", "retryAfter", "listConcurrency"];
 
 /**
  * What the gateway's catalog uses unless the config file says otherwise: resource URIs always prefixed
@@ -100,6 +100,12 @@ export function parseCatalogSection(problems: Problems, input: Json): CatalogOpt
   }
   for (const key of ["listTimeout", "retryAfter"] as const) {
     if (catalogRaw[key] !== undefined) catalog[key] = problems.number(catalogRaw[key], `catalog.${key}`);
+  }
+  if (catalogRaw.listConcurrency !== undefined) {
+    catalog.listConcurrency = problems.number(catalogRaw.listConcurrency, "catalog.listConcurrency", {
+      integer: true,
+      min: 1,
+    });
   }
 
   return catalog;

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { FederatedCatalog } from "../../packages/proxy/catalog.ts";
+import { ConfigError } from "../../packages/core/errors.ts";
+import { parseGatewayConfig } from "../../packages/gateway/mod.ts";
 import type { FederationError } from "../../packages/core/errors.ts";
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
 import { connectClient, gatewayToken, quiet } from "../_support/catalog_members.ts";
@@ -109,5 +111,21 @@ Deno.test("Gateway config file: resource URIs are always prefixed by default; re
         await client.close();
       }
     });
+  }
+});
+
+Deno.test("Gateway config file: the catalog's listTimeout, retryAfter and listConcurrency are read and checked", () => {
+  const { catalog } = parseGatewayConfig({
+    gateway: { auth: false },
+    catalog: { listTimeout: 2_000, retryAfter: 10_000, listConcurrency: 16 },
+    members: [],
+  }, "federation.json");
+  assert.deepEqual(catalog, { listTimeout: 2_000, retryAfter: 10_000, listConcurrency: 16 });
+  for (const listConcurrency of [0, 1.5, "8"]) {
+    assert.throws(
+      () => parseGatewayConfig({ gateway: { auth: false }, catalog: { listConcurrency }, members: [] }, "f.json"),
+      (error) => error instanceof ConfigError && error.field === "catalog.listConcurrency",
+      String(listConcurrency),
+    );
   }
 });
