@@ -124,8 +124,11 @@ export class HttpGuard {
   #oauth: OAuthPlan | undefined;
   #mcpPath: string;
   #issuer: string | undefined;
-  /** Tokens verified lately, with their claims. */
-  #verified = new VerifiedTokens<TokenPayload>(() => Date.now(), () => this.#auth ? keyRevision(this.#auth) : 0);
+  /** Tokens verified lately, with their claims (their age on the monotonic clock: a wall-clock step cannot stretch it). */
+  #verified = new VerifiedTokens<TokenPayload>(
+    () => performance.now(),
+    () => this.#auth ? keyRevision(this.#auth) : 0,
+  );
 
   constructor(settings: HttpGuardSettings) {
     const { auth } = settings;
