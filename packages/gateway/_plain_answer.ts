@@ -13,7 +13,7 @@ import type { EventStore, JSONRPCMessage } from "../core/_sdk.ts";
 import { answerFromValue } from "./_request_json.ts";
 import { storeUnheld } from "./_event_store.ts";
 import type { TimeWindows } from "../core/_time_windows.ts";
-import { type FlowEvents, progressToken, STREAM_HIGH_WATER, STREAM_MAX_WAITING } from "./_stream_flow.ts";
+import { type FlowEvents, STREAM_HIGH_WATER, STREAM_MAX_WAITING, WaitingMessages } from "./_stream_flow.ts";
 
 /** How a plain answer behaves. */
 export interface PlainAnswerOptions {
@@ -56,9 +56,7 @@ export class PlainAnswer {
   #closeWindow: () => void;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   /** Messages waiting for the client to read (not yet stored), oldest first. */
-  #waiting: { message: JSONRPCMessage }[] = [];
-  /** The waiting progress notification of each token. */
-  #progress = new Map<unknown, { message: JSONRPCMessage }>();
+  #waiting = new WaitingMessages<{ message: JSONRPCMessage }>();
   /** Messages handed to the store and the connection, not written yet (event ids are given out asynchronously). */
   #unwritten = 0;
   /** The response is being written: its last messages are no overrun. */
@@ -99,27 +97,13 @@ export class PlainAnswer {
     }
     if (this.#waiting.length === 0 && this.#room() > 0) return this.#event(message);
     // The client is behind: the message waits, a progress notification in place of its token's waiting one.
-    const token = progressToken(message);
-    const held = token === undefined ? undefined : this.#progress.get(token);
-    if (held) {
-      held.message = message;
-      this.#options.events.coalesced();
-      return;
-    }
-    const waiting = { message };
-    if (token !== undefined) this.#progress.set(token, waiting);
-    this.#waiting.push(waiting);
+    if (this.#waiting.add({ message }) === "coalesced") return this.#options.events.coalesced();
     if (this.#waiting.length > STREAM_MAX_WAITING) this.#overrun(this.#waiting.length);
   }
 
   /** Stores and writes up to `room` waiting messages (all of them without a limit). */
   #flush(room = Infinity): void {
-    while (room-- > 0 && this.#waiting.length > 0) {
-      const next = this.#waiting.shift()!;
-      const token = progressToken(next.message);
-      if (token !== undefined && this.#progress.get(token) === next) this.#progress.delete(token);
-      this.#event(next.message);
-    }
+    while (room-- > 0 && this.#waiting.length > 0) this.#event(this.#waiting.shift()!.message);
   }
 
   /** The response: plain JSON, or the stream's last event. */
@@ -195,8 +179,7 @@ export class PlainAnswer {
     this.#ended = true;
     this.#closeWindow();
     clearInterval(this.#keepAlive);
-    this.#waiting = [];
-    this.#progress.clear();
+    this.#waiting.clear();
   }
 
   /** Turns the answer into an SSE stream (once), primed when it can be resumed. */
@@ -290,8 +273,7 @@ export class PlainAnswer {
     this.#options.events.overrun({ stream: "request", waiting });
     const sink = this.#sink;
     this.#sink = undefined;
-    this.#waiting = [];
-    this.#progress.clear();
+    this.#waiting.clear();
     sink?.error(new Error("The client read nothing while messages piled up"));
   }
 

@@ -35,9 +35,7 @@ export interface Outbox {
   keys: (RequestId | typeof STANDALONE)[];
   /** Messages handed to the SDK stream that the client has not read. */
   ahead: number;
-  waiting: Waiting[];
-  /** The waiting progress notification of each progress token. */
-  progress: Map<unknown, Waiting>;
+  waiting: WaitingMessages<Waiting>;
   ended: boolean;
   /** Whether the first message handed to the SDK stream was a response (to the POST's request). */
   first?: "response" | "other";
@@ -45,12 +43,54 @@ export interface Outbox {
   stop?: () => void;
 }
 
-/** The progress token of a progress notification (undefined for any other message). */
-export function progressToken(message: JSONRPCMessage): unknown {
+function progressToken(message: JSONRPCMessage): unknown {
   const m = message as { method?: unknown; params?: { progressToken?: unknown } };
   return m.method === "notifications/progress" && typeof m.params === "object" && m.params !== null
     ? m.params.progressToken
     : undefined;
+}
+
+/**
+ * Messages waiting for a client that is behind, oldest first; a progress notification takes the place of the one of
+ * its token already waiting (coalesced) instead of queueing behind it. The SDK streams' flow control (`StreamFlow`)
+ * and the plain answers (`_plain_answer.ts`) keep their waiting messages here.
+ */
+export class WaitingMessages<T extends { message: JSONRPCMessage }> {
+  #entries: T[] = [];
+  /** The waiting progress notification of each progress token. */
+  #progress = new Map<unknown, T>();
+
+  /** How many messages wait. */
+  get length(): number {
+    return this.#entries.length;
+  }
+
+  /** Queues `entry`, or puts its message in place of the waiting progress notification of its token. */
+  add(entry: T): "queued" | "coalesced" {
+    const token = progressToken(entry.message);
+    const held = token === undefined ? undefined : this.#progress.get(token);
+    if (held) {
+      held.message = entry.message;
+      return "coalesced";
+    }
+    if (token !== undefined) this.#progress.set(token, entry);
+    this.#entries.push(entry);
+    return "queued";
+  }
+
+  /** The oldest waiting entry, taken out. */
+  shift(): T | undefined {
+    const next = this.#entries.shift();
+    const token = next === undefined ? undefined : progressToken(next.message);
+    if (token !== undefined && this.#progress.get(token) === next) this.#progress.delete(token);
+    return next;
+  }
+
+  /** Drops every waiting message. */
+  clear(): void {
+    this.#entries = [];
+    this.#progress.clear();
+  }
 }
 
 /** What a stream's flow control reports. */
@@ -99,18 +139,7 @@ export class StreamFlow {
       box.ahead++;
       return await this.#send(message, options);
     }
-    const token = progressToken(message);
-    if (token !== undefined) {
-      const held = box.progress.get(token);
-      if (held) {
-        held.message = message;
-        this.#events.coalesced();
-        return;
-      }
-    }
-    const waiting: Waiting = { message, options };
-    if (token !== undefined) box.progress.set(token, waiting);
-    box.waiting.push(waiting);
+    if (box.waiting.add({ message, options }) === "coalesced") return this.#events.coalesced();
     if (box.waiting.length > STREAM_MAX_WAITING) this.#overrun(box);
   }
 
@@ -119,8 +148,6 @@ export class StreamFlow {
     box.ahead = Math.max(0, box.ahead - 1);
     while (!box.ended && box.waiting.length > 0 && box.ahead < STREAM_HIGH_WATER) {
       const next = box.waiting.shift()!;
-      const token = progressToken(next.message);
-      if (token !== undefined && box.progress.get(token) === next) box.progress.delete(token);
       box.ahead++;
       this.#send(next.message, next.options).catch(() => {});
     }
@@ -135,7 +162,7 @@ export class StreamFlow {
 
   /** Registers the stream of a POST (its request ids) or the GET stream (STANDALONE). */
   open(kind: Outbox["kind"], keys: Outbox["keys"]): Outbox {
-    const box: Outbox = { kind, keys, ahead: 0, waiting: [], progress: new Map(), ended: false };
+    const box: Outbox = { kind, keys, ahead: 0, waiting: new WaitingMessages(), ended: false };
     for (const key of keys) this.#outboxes.set(key, box);
     return box;
   }
@@ -143,8 +170,7 @@ export class StreamFlow {
   /** Ends a stream's flow control: what waits is dropped. */
   drop(box: Outbox): void {
     box.ended = true;
-    box.waiting = [];
-    box.progress.clear();
+    box.waiting.clear();
     for (const key of box.keys) if (this.#outboxes.get(key) === box) this.#outboxes.delete(key);
   }
 

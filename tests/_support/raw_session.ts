@@ -26,6 +26,18 @@ export async function postRaw(url: string, body: unknown, session?: string, vers
   });
 }
 
+/** A GET that resumes `session`'s stream after the event `lastEventId`. */
+export async function resumeRaw(url: string, session: string, lastEventId: string): Promise<Response> {
+  return await fetch(url, {
+    headers: {
+      accept: "text/event-stream",
+      "mcp-session-id": session,
+      "mcp-protocol-version": RAW_VERSION,
+      "last-event-id": lastEventId,
+    },
+  });
+}
+
 /** Opens a session (`initialize`, then `notifications/initialized`) for a client declaring `capabilities`; returns its id. */
 export async function openRawSession(url: string, capabilities: Record<string, unknown> = {}): Promise<string> {
   const response = await postRaw(url, {

@@ -1,7 +1,7 @@
 // A 2025-11-25 POST whose stream would carry nothing but its response is answered with plain JSON; one that carries
 // anything else first (progress), or runs long (it keeps its resumable stream), is answered with SSE.
 import assert from "node:assert/strict";
-import { openRawSession, postRaw, RAW_VERSION, toolCall } from "../_support/raw_session.ts";
+import { openRawSession, postRaw, resumeRaw, toolCall } from "../_support/raw_session.ts";
 import { withGateway } from "../_support/gateway.ts";
 
 Deno.test("Gateway answers a 2025-11-25 call whose stream carries only its response with plain JSON", async () => {
@@ -108,14 +108,7 @@ Deno.test("Gateway keeps a long call resumable: cut after its priming event, the
     assert.ok(primingId, "the stream starts with its priming event");
     await reader.cancel();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const resumed = await fetch(url, {
-      headers: {
-        accept: "text/event-stream",
-        "mcp-session-id": session,
-        "mcp-protocol-version": RAW_VERSION,
-        "last-event-id": primingId,
-      },
-    });
+    const resumed = await resumeRaw(url, session, primingId);
     assert.equal(resumed.status, 200);
     const replay = resumed.body!.pipeThrough(new TextDecoderStream()).getReader();
     let replayed = "";

@@ -3,7 +3,7 @@
 // way) and as a 2025-11-25 one (the plain way), on sessions alike; both answers must be the same. `/metrics` counts
 // which way each went.
 import assert from "node:assert/strict";
-import { openRawSession, plainCalls, postRaw, RAW_VERSION, toolCall } from "../_support/raw_session.ts";
+import { openRawSession, plainCalls, postRaw, RAW_VERSION, resumeRaw, toolCall } from "../_support/raw_session.ts";
 import { FederationProxy } from "../../mod.ts";
 import { serveGateway } from "../../packages/gateway/mod.ts";
 import { quiet, startDynamicMember } from "../_support/catalog_members.ts";
@@ -183,14 +183,7 @@ Deno.test("Gateway resumes a 2025-11-25 plain call's stream on GET with Last-Eve
     assert.ok(primingId, "the stream starts with its priming event");
     await reader.cancel();
     // Resumed while the call still runs: the result arrives on the resumed stream.
-    const resumed = await fetch(url, {
-      headers: {
-        accept: "text/event-stream",
-        "mcp-session-id": plain,
-        "mcp-protocol-version": RAW_VERSION,
-        "last-event-id": primingId,
-      },
-    });
+    const resumed = await resumeRaw(url, plain, primingId);
     assert.equal(resumed.status, 200);
     const replay = resumed.body!.pipeThrough(new TextDecoderStream()).getReader();
     const replayed = await readUntil(replay, (text) => text.includes('"id":8'));
