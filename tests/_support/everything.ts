@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import type { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import type { ServerStatus } from "../../packages/proxy/status.ts";
-import { freePort, retry, ServerProcess } from "../interop/_support.ts";
+import { retry, ServerProcess } from "../interop/_support.ts";
+import { freePort } from "./ports.ts";
 
 export const EVERYTHING = "npm:@modelcontextprotocol/server-everything@2026.8.31";
 

@@ -1,6 +1,6 @@
 /**
- * Real members for integration tests: {@link serveMember} around {@link createTestServer} on 127.0.0.1 port 0,
- * restartable on the same ports.
+ * Real members for integration tests: {@link serveMember} around {@link createTestServer} on 127.0.0.1, on ports from
+ * below the ephemeral range ({@link freePort}) so that they are still free when the member restarts on them.
  *
  * @module
  */
@@ -8,6 +8,7 @@
 import { type MemberHandle, serveMember, type ServeMemberOptions } from "../../packages/member/mod.ts";
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { createTestServer, newStats, type ServerStats } from "./test_server.ts";
+import { freePort } from "./ports.ts";
 
 /** The shared secret of test members and proxies (40 bytes). */
 export const SECRET = "test-secret-of-at-least-thirty-two-bytes!";
@@ -48,19 +49,29 @@ export class TestMember implements AsyncDisposable {
     return member;
   }
 
+  /** Listens on its ports; a first start that lost a port race tries new ones. */
   async #serve(): Promise<void> {
     const { control = true, data = true } = this.#options;
-    this.handle = await serveMember({
-      serverId: this.serverId,
-      server: () => createTestServer(this.serverId, this.stats),
-      verifier: this.#options.secret ?? SECRET,
-      control: control ? { port: this.#ports.control ?? 0 } : false,
-      data: data ? { port: this.#ports.data ?? 0 } : false,
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-      ...this.#options.extra,
-    });
-    if (this.handle.controlUrl) this.#ports.control = Number(new URL(this.handle.controlUrl).port);
-    if (this.handle.dataUrl) this.#ports.data = Number(new URL(this.handle.dataUrl).port);
+    const first = this.#ports.control === undefined && this.#ports.data === undefined;
+    for (let attempt = 1;; attempt++) {
+      if (first) this.#ports = { ...(control ? { control: freePort() } : {}), ...(data ? { data: freePort() } : {}) };
+      try {
+        this.handle = await serveMember({
+          serverId: this.serverId,
+          server: () => createTestServer(this.serverId, this.stats),
+          verifier: this.#options.secret ?? SECRET,
+          control: control ? { port: this.#ports.control } : false,
+          data: data ? { port: this.#ports.data } : false,
+          logger: { debug() {}, info() {}, warn() {}, error() {} },
+          ...this.#options.extra,
+        });
+        return;
+      } catch (error) {
+        if (!first || attempt === 3 || !(error instanceof Error && error.cause instanceof Deno.errors.AddrInUse)) {
+          throw error;
+        }
+      }
+    }
   }
 
   /** The registration a proxy needs for this member. */

@@ -202,15 +202,3 @@ export class ChildProcess implements AsyncDisposable {
     return this.kill();
   }
 }
-
-/**
- * A TCP port that was free a moment ago on 127.0.0.1.
- *
- * @returns The port.
- */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}

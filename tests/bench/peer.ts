@@ -26,7 +26,7 @@ import {
   startGateway,
   startMembers,
 } from "./_clients.ts";
-import { ChildProcess, freePort } from "./_process.ts";
+import { ChildProcess } from "./_process.ts";
 import {
   type BenchCase,
   type BenchContext,
@@ -37,6 +37,7 @@ import {
   skippedRow,
 } from "./_report.ts";
 import { compareInterleaved, compareThroughput, type Comparison, type ThroughputComparison } from "./_stats.ts";
+import { freePort } from "../_support/ports.ts";
 
 /** The peer, pinned. */
 export const MCP_HUB = "npm:mcp-hub@4.2.1";

@@ -11,9 +11,9 @@ import type { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { DEFAULT_BACKOFF } from "../../packages/proxy/options.ts";
 import { ECHO_TEXT, memberConfig, newProxy, sleep, startMembers } from "./_clients.ts";
 import type { MemberProcess } from "./_clients.ts";
-import { freePort } from "./_process.ts";
 import { type BenchCase, type BenchContext, type BenchRow, formatMs } from "./_report.ts";
 import { median } from "./_stats.ts";
+import { freePort } from "../_support/ports.ts";
 
 const WORKERS = 4;
 const CALL_TIMEOUT = 2_000;

@@ -11,9 +11,9 @@ import type { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
 import { DEFAULT_BACKOFF } from "../../packages/proxy/options.ts";
 import { ECHO_TEXT, memberConfig, newProxy, sleep, startMembers } from "./_clients.ts";
 import type { MemberProcess } from "./_clients.ts";
-import { freePort } from "./_process.ts";
 import { type BenchCase, type BenchContext, type BenchRow, formatMs } from "./_report.ts";
 import { median } from "./_stats.ts";
+import { freePort } from "../_support/ports.ts";
 
 /** How long the member stays down in each round, in ms. */
 const DOWN_FOR = [300, 1_500, 3_000, 600, 2_500];

@@ -27,7 +27,8 @@ import { sleep } from "../../packages/core/_sleep.ts";
 import { gatewayToken } from "../_support/catalog_members.ts";
 import { SECRET } from "../_support/members.ts";
 import { type ModernMember, startModernMember } from "../fixtures/modern_member.ts";
-import { Federation, freePort, retry, ServerProcess } from "../interop/_support.ts";
+import { Federation, retry, ServerProcess } from "../interop/_support.ts";
+import { freePort } from "../_support/ports.ts";
 
 /** The legacy member on the v1 SDK. */
 export const EVERYTHING = "npm:@modelcontextprotocol/server-everything@2026.8.31";

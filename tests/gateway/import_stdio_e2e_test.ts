@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { GATEWAY_SECRET } from "../_support/members.ts";
 import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
+import { freePort } from "../_support/ports.ts";
 
 const CLI = fromFileUrl(new URL("../../packages/gateway/cli.ts", import.meta.url));
 
@@ -30,9 +31,7 @@ Deno.test({
         },
       }),
     );
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = listener.addr.port;
-    listener.close();
+    const port = freePort();
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", CLI, "--config", file, "--port", String(port), "--log-level", "warn"],
       env: {

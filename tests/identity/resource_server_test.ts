@@ -10,6 +10,7 @@ import { SECRET, TestMember } from "../_support/members.ts";
 import { connectClient, quiet, textOf } from "../_support/catalog_members.ts";
 import { IdentityProvider } from "../_support/identity_provider.ts";
 import { Client, ClientCredentialsProvider, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
+import { freePort } from "../_support/ports.ts";
 
 const INITIALIZE = JSON.stringify({
   jsonrpc: "2.0",
@@ -36,9 +37,7 @@ async function withResourceServer(
   await using proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(member.config);
   // The resource URL names the port, so reserve one first.
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
+  const port = freePort();
   const resource = `http://127.0.0.1:${port}/mcp`;
   await using gateway = await serveGateway(proxy, {
     auth: { jwksUrl: provider.jwksUrl, issuer: provider.issuer, resource, ...extra },

@@ -11,6 +11,7 @@ import { serveGateway } from "../../packages/gateway/mod.ts";
 import { SECRET } from "../_support/members.ts";
 import { connectClient, quiet, textOf } from "../_support/catalog_members.ts";
 import { IdentityProvider } from "../_support/identity_provider.ts";
+import { freePort } from "../_support/ports.ts";
 
 /** A member whose `whoami` tool answers the caller's identity (`sub|orig_iss|actor`). */
 async function startWhoamiMember(
@@ -61,9 +62,7 @@ for (
     try {
       await using proxy = new FederationProxy(SECRET, { logger: quiet, proxyId: "proxy-1", routing });
       await proxy.registerServer(configOf(member));
-      const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const port = (probe.addr as Deno.NetAddr).port;
-      probe.close();
+      const port = freePort();
       const resource = `http://127.0.0.1:${port}/mcp`;
       await using gateway = await serveGateway(proxy, {
         auth: { jwksUrl: provider.jwksUrl, issuer: provider.issuer, resource },

@@ -14,14 +14,6 @@ import { quiet } from "../_support/catalog_members.ts";
 /** Environment of every third-party program: readable errors, no colours. */
 export const PROGRAM_ENV: Record<string, string> = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
-
 /** Runs a program to completion, returning its exit code and output. */
 export async function runProgram(
   args: string[],

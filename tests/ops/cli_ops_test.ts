@@ -8,16 +8,10 @@ import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
 import { connectClient, gatewayToken, textOf } from "../_support/catalog_members.ts";
 import { LineReader } from "../_support/lines.ts";
 import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
+import { freePort } from "../_support/ports.ts";
 
 const CLI = fromFileUrl(new URL("../../packages/gateway/cli.ts", import.meta.url));
 const ENV = { RUST_BACKTRACE: "0", NO_COLOR: "1", MCP_SECRET_KEY: SECRET, MCP_GATEWAY_SECRET: GATEWAY_SECRET };
-
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 function adminToken(): Promise<string> {
   return new AuthManager(GATEWAY_SECRET).createToken({ scope: "federation:admin" }, {
@@ -43,7 +37,7 @@ Deno.test("CLI --log-format json: every line is timestamped JSON, a configured m
     file,
     JSON.stringify({
       gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } },
-      members: [member.config, { serverId: "gone", endpoints: { data: `http://127.0.0.1:${closedPort()}/mcp` } }],
+      members: [member.config, { serverId: "gone", endpoints: { data: `http://127.0.0.1:${freePort()}/mcp` } }],
     }),
   );
   const child = new Deno.Command(Deno.execPath(), {
@@ -147,7 +141,7 @@ Deno.test("CLI text logs carry an ISO timestamp on every logger line", async () 
     file,
     JSON.stringify({
       gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } },
-      members: [{ serverId: "gone", endpoints: { data: `http://127.0.0.1:${closedPort()}/mcp` } }],
+      members: [{ serverId: "gone", endpoints: { data: `http://127.0.0.1:${freePort()}/mcp` } }],
     }),
   );
   const child = new Deno.Command(Deno.execPath(), {

@@ -1,12 +1,10 @@
 // FederationError's printed form (issue 17 §5): one or two lines in `console.error` and `Deno.inspect`.
 import assert from "node:assert/strict";
 import { ConfigError, ConnectionError, FederationError, TimeoutError } from "../../packages/core/errors.ts";
+import { freePort } from "../_support/ports.ts";
 
 async function socketErrorEvent(): Promise<Event> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close(); // nothing listens there any more: the WebSocket fails with a DOM ErrorEvent
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+  const socket = new WebSocket(`ws://127.0.0.1:${freePort()}`); // nothing listens: a DOM ErrorEvent
   return await new Promise<Event>((resolve) => socket.onerror = resolve);
 }
 

@@ -11,6 +11,7 @@ import {
 import type { FederationConfig } from "../../packages/core/types.ts";
 import { SECRET, TestMember } from "../_support/members.ts";
 import { quiet } from "../_support/catalog_members.ts";
+import { freePort } from "../_support/ports.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, ...options });
@@ -52,9 +53,7 @@ Deno.test("FederationProxy.registerServer() rejects an invalid config with Confi
 });
 
 Deno.test("FederationProxy.registerServer() fails fast with ConnectionError when nothing listens", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  const port = freePort();
   await using proxy = newProxy();
   const started = performance.now();
   await assert.rejects(

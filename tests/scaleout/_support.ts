@@ -11,6 +11,7 @@ import { AuthManager } from "../../packages/core/auth.ts";
 import { GATEWAY_SECRET, SECRET } from "../_support/members.ts";
 import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
 import { sleep } from "../../packages/core/_sleep.ts";
+import { freePort } from "../_support/ports.ts";
 
 /** The key every replica of the tests shares (`MCP_STORE_KEY`). */
 export const STORE_KEY = "scale-out-test-store-key-of-at-least-32-bytes";
@@ -31,23 +32,6 @@ export function redisAvailable(): boolean {
       "(apt-get install -y redis-server) !!!\n",
   );
   return false;
-}
-
-/** Ports handed out by {@link freePort} in this process: the kernel may offer a released port again. */
-const handedOut = new Set<number>();
-
-/** A free TCP port on 127.0.0.1 (bound, then released), never the same twice in this process. */
-export function freePort(): number {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = listener.addr as Deno.NetAddr;
-    listener.close();
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-  throw new Error("No free port found in 100 attempts");
 }
 
 /** Polls `check` every 20 ms until it returns a value other than `undefined`; rejects after `timeout` ms. */

@@ -22,13 +22,13 @@ import { SECRET } from "../_support/members.ts";
 import {
   admin,
   eventually,
-  freePort,
   redisAvailable,
   RedisServer,
   Replica,
   roundRobinFetch,
   writeReplicaConfig,
 } from "./_support.ts";
+import { freePort } from "../_support/ports.ts";
 
 const MEMBER = fromFileUrl(new URL("../../examples/member_server.ts", import.meta.url));
 

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { RedisRegistryStore, type StoreHealth } from "../../packages/cluster/mod.ts";
 import { ConfigError, ConnectionError } from "../../packages/core/errors.ts";
 import { quiet } from "../_support/catalog_members.ts";
-import { eventually, freePort, redisAvailable, RedisServer } from "./_support.ts";
+import { eventually, redisAvailable, RedisServer } from "./_support.ts";
+import { freePort } from "../_support/ports.ts";
 
 const REDIS = redisAvailable();
 const config = { serverId: "a", endpoints: { data: "http://127.0.0.1:1/mcp" } };

@@ -16,6 +16,7 @@ import { DEFAULT_GATEWAY_AUDIENCE } from "../../packages/gateway/options.ts";
 import { LineReader } from "../_support/lines.ts";
 import { spawnGatewayCli } from "../_support/gateway.ts";
 import { quiet } from "../_support/catalog_members.ts";
+import { freePort } from "../_support/ports.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, connectTimeout: 1_000, ...options });
@@ -211,9 +212,7 @@ Deno.test({
     proxy.registerServer({ serverId: "slowdns", endpoints: { control: "ws://127.0.0.1:1/" } }),
     (e) => !(e instanceof ConfigError), // literal: not resolved, refused only by the closed port
   );
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  const port = freePort();
   const unresolved = await proxy.registerServer({
     serverId: "slowdns",
     endpoints: { data: `http://never-answers.test:${port}/` },

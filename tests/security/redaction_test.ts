@@ -4,18 +4,12 @@ import { redactMember } from "../../packages/cluster/mod.ts";
 import { LineReader } from "../_support/lines.ts";
 import { spawnGatewayCli } from "../_support/gateway.ts";
 import { recordingLogger, SECRET, TestMember } from "../_support/members.ts";
+import { freePort } from "../_support/ports.ts";
 
 /** The client secret of the CLI's gateway: not the proxy's (a member must not be able to mint client tokens). */
 const GATEWAY_SECRET = "gateway-secret-of-at-least-thirty-two-bytes";
 /** Query parameters that pass config validation and carry credentials (pre-signed URLs, API gateways). */
 const QUERY = "?api-key=SECRET&sig=SECRET&signature=SECRET&X-Amz-Signature=SECRET&client_secret=SECRET";
-
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 Deno.test("Redaction: the CLI prints and logs member URLs without query values, reachable or not", async () => {
   await using member = await TestMember.start("signed");
@@ -27,8 +21,8 @@ Deno.test("Redaction: the CLI prints and logs member URLs without query values, 
       gateway: { port: 0, auth: { secretEnv: "MCP_GATEWAY_SECRET" } },
       members: [
         { ...member.config, endpoints: { data: member.handle.dataUrl + QUERY } },
-        { serverId: "down", endpoints: { data: `http://127.0.0.1:${closedPort()}/mcp${QUERY}` } },
-        { serverId: "downws", endpoints: { control: `ws://127.0.0.1:${closedPort()}/${QUERY}` } },
+        { serverId: "down", endpoints: { data: `http://127.0.0.1:${freePort()}/mcp${QUERY}` } },
+        { serverId: "downws", endpoints: { control: `ws://127.0.0.1:${freePort()}/${QUERY}` } },
       ],
     }),
   );
@@ -64,8 +58,8 @@ Deno.test("Redaction: proxy errors and log lines about an unreachable member car
   await using proxy = new FederationProxy(SECRET, { logger: log.logger, connectTimeout: 1_000 });
   for (
     const endpoints of [
-      { data: `http://127.0.0.1:${closedPort()}/mcp${QUERY}` },
-      { control: `ws://127.0.0.1:${closedPort()}/${QUERY}` },
+      { data: `http://127.0.0.1:${freePort()}/mcp${QUERY}` },
+      { control: `ws://127.0.0.1:${freePort()}/${QUERY}` },
     ]
   ) {
     const error = await proxy.registerServer({ serverId: "down", endpoints }).then(() => undefined, (e) => e);

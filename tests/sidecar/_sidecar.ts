@@ -118,11 +118,3 @@ export class Sidecar implements AsyncDisposable {
     await this.stop();
   }
 }
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}

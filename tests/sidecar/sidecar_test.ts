@@ -10,18 +10,8 @@ import { serveMember } from "../../packages/member/mod.ts";
 import { Client, McpServer, StreamableHTTPClientTransport } from "../../packages/core/_sdk.ts";
 import { SECRET } from "../_support/members.ts";
 import { textOf } from "../_support/catalog_members.ts";
-import {
-  alive,
-  BASE_ENV,
-  denoServer,
-  EVERYTHING,
-  freePort,
-  groupOf,
-  MEMORY,
-  rssKiB,
-  SIDECAR,
-  Sidecar,
-} from "./_sidecar.ts";
+import { alive, BASE_ENV, denoServer, EVERYTHING, groupOf, MEMORY, rssKiB, SIDECAR, Sidecar } from "./_sidecar.ts";
+import { freePort } from "../_support/ports.ts";
 
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 const CHANNELS: Channel[] = ["control", "data"];
