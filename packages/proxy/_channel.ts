@@ -189,10 +189,10 @@ export class MemberChannel {
   /**
    * The channel's client: a deferred channel's connection is opened now (once, for every call waiting), with the
    * era found at registration, and adopted. A failure marks the channel down (its reconnection starts as after any
-   * failure) and rejects with it; the request never reached the member. The end of the caller's own wait (its
-   * `timeout`, its `signal`) rejects with an error {@link endedCallerWait} recognizes.
+   * failure) and rejects with it; the request never reached the member. The end of the caller's own wait (`wait` ms,
+   * what is left of its `timeout`; its `signal`) rejects with an error {@link endedCallerWait} recognizes.
    */
-  async session(timeout: number, signal?: AbortSignal): Promise<Client> {
+  async session(timeout: number, signal?: AbortSignal, wait: number = timeout): Promise<Client> {
     if (this.client) return this.client;
     const opening = this.#session();
     // The caller waits at most its own timeout (and until its signal): the opening goes on for the others, bounded by
@@ -211,7 +211,7 @@ export class MemberChannel {
                 ...base,
                 timeoutMs: timeout,
               }),
-            )), timeout);
+            )), wait);
           if (!signal) return;
           onAbort = () =>
             reject(callerLimit(

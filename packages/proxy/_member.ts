@@ -410,7 +410,8 @@ export class Member {
     }
     this.#inFlight++;
     try {
-      return await this.#attempt(what, run, options, first, true);
+      const timeout = options.timeout ?? this.#settings.requestTimeout;
+      return await this.#attempt(what, run, options, first, true, { timeout, deadline: performance.now() + timeout });
     } finally {
       if (--this.#inFlight === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
     }
@@ -422,18 +423,19 @@ export class Member {
     options: CallOptions & { safe: boolean },
     channel: MemberChannel,
     mayRetry: boolean,
+    budget: CallBudget,
   ): Promise<T> {
-    const timeout = options.timeout ?? this.#settings.requestTimeout;
+    const { timeout } = budget;
     let client: Client;
     try {
       // A deferred channel opens its connection now (_channel.ts `session`), within the call's timeout and signal.
-      client = channel.client ?? await channel.session(timeout, options.signal);
+      client = channel.client ?? await channel.session(timeout, options.signal, remaining(budget));
     } catch (error) {
       // The request never reached the member: the other channel may carry it (not once the call's time is up or it
       // was cancelled; the opening's own failure, its connectTimeout included, is not the call's).
       const other = this.#route(undefined, channel);
       if (mayRetry && other && !endedCallerWait(error)) {
-        return await this.#attempt(what, run, options, other, false);
+        return await this.#attempt(what, run, options, other, false, budget);
       }
       throw error;
     }
@@ -443,7 +445,12 @@ export class Member {
       onlog: options.onlog,
       onBehalfOf: options.onBehalfOf,
     });
-    const requestOptions: RequestOptions = { timeout, resetTimeoutOnProgress: true, relatedRequestId: relation.token };
+    // What an opening or an earlier attempt took comes off the call's timeout: a call never waits beyond it in all.
+    const requestOptions: RequestOptions = {
+      timeout: remaining(budget),
+      resetTimeoutOnProgress: true,
+      relatedRequestId: relation.token,
+    };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     const started = performance.now();
@@ -464,7 +471,7 @@ export class Member {
       if (mayRetry && isSessionLost(raw)) {
         // The member forgot our HTTP session (it restarted): the request never ran, so re-initialize and retry.
         await this.#reinitialize(channel);
-        if (channel.isUp) return await this.#attempt(what, run, options, channel, false);
+        if (channel.isUp) return await this.#attempt(what, run, options, channel, false, budget);
       }
       const error = toFederationError(raw, context);
       // One request's failure fails that request only; the channel fails when its connection did.
@@ -476,7 +483,7 @@ export class Member {
           what,
           channel: other.kind,
         });
-        return await this.#attempt(what, run, options, other, false);
+        return await this.#attempt(what, run, options, other, false, budget);
       }
       throw error;
     } finally {
@@ -664,4 +671,17 @@ export class Member {
     this.state = "closed";
     this.#emit("closed", {});
   }
+}
+
+/** A call's timeout and the moment it runs out, shared by its attempts (an opening, a retry on the other channel). */
+interface CallBudget {
+  /** The call's timeout in ms, as the caller gave it (what its `TimeoutError` reports). */
+  timeout: number;
+  /** When it runs out (`performance.now()` clock). */
+  deadline: number;
+}
+
+/** The ms left of a call's timeout, at least 1 (an exhausted budget times out the next wait at once). */
+function remaining(budget: CallBudget): number {
+  return Math.max(1, Math.ceil(budget.deadline - performance.now()));
 }

@@ -317,6 +317,34 @@ Deno.test("FederationProxy: a call waits for a deferred session at most its own 
   assert.equal(text(await proxy.callTool("hang", "channel", {}, { channel: "data" })), "control");
 });
 
+Deno.test("FederationProxy: a deferred session's opening counts against the call's timeout (never twice the timeout)", async () => {
+  await using member = await TestMember.start("late-open", { control: true });
+  // The member's data endpoint behind a forwarder that holds `initialize` for 1.5 s.
+  await using forwarder = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = await req.text();
+    if (body.includes('"initialize"')) await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const answer = await fetch(member.handle.dataUrl!, { method: req.method, headers: req.headers, body });
+    return new Response(answer.body, answer);
+  });
+  await using proxy = newProxy({ connectTimeout: 10_000 });
+  await proxy.registerServer({
+    serverId: "late-open",
+    endpoints: { control: member.handle.controlUrl!, data: `http://127.0.0.1:${forwarder.addr.port}/mcp` },
+    auth: { type: "jwt", config: {} },
+    era: "legacy",
+  });
+  assert.equal(proxy.getServerStatus("late-open")?.channels.data?.deferred, true);
+  const started = performance.now();
+  await assert.rejects(
+    proxy.callTool("late-open", "slow", { ms: 10_000 }, { channel: "data", timeout: 2_000 }),
+    (e) => e instanceof TimeoutError && e.timeoutMs === 2_000 && e.channel === "data",
+  );
+  // The opening took 1.5 s of the 2 s: the request had the rest (it had 2 s of its own before, 3.5 s in all).
+  const took = performance.now() - started;
+  assert.ok(took < 3_000, `the call took ${Math.round(took)} ms with a 2,000 ms timeout`);
+  assert.equal(member.stats.executions.get("slow"), 1, "the request reached the member");
+});
+
 Deno.test("FederationProxy: a deferred data session whose opening times out (connectTimeout) fails the call over to control", async () => {
   await using member = await TestMember.start("slow-open");
   // Answers the verification (no session: 400) and never answers `initialize`.
