@@ -15,6 +15,14 @@
 import { z } from "zod";
 import { McpServer } from "../packages/core/_sdk.ts";
 
+/** The schemas, built once: a 2026-07-28 request gets a server of its own, and these need not be built again. */
+const SCHEMAS = {
+  echo: z.object({ text: z.string().describe("Text to echo") }),
+  add: z.object({ a: z.number().describe("First addend"), b: z.number().describe("Second addend") }),
+  sum: z.object({ sum: z.number() }),
+  greet: z.object({ name: z.string().describe("Who to greet") }),
+};
+
 /**
  * Builds a new demo server (one per session).
  *
@@ -32,14 +40,14 @@ export function createDemoServer(serverId: string): McpServer {
   server.registerTool("echo", {
     title: "Echo",
     description: "Returns the text it is given",
-    inputSchema: z.object({ text: z.string().describe("Text to echo") }),
+    inputSchema: SCHEMAS.echo,
     annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   }, ({ text }) => ({ content: [{ type: "text", text }] }));
   server.registerTool("add", {
     title: "Add",
     description: "Adds two numbers",
-    inputSchema: z.object({ a: z.number().describe("First addend"), b: z.number().describe("Second addend") }),
-    outputSchema: z.object({ sum: z.number() }),
+    inputSchema: SCHEMAS.add,
+    outputSchema: SCHEMAS.sum,
     annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   }, ({ a, b }) => ({ content: [{ type: "text", text: String(a + b) }], structuredContent: { sum: a + b } }));
   server.registerTool("time", {
@@ -55,7 +63,7 @@ export function createDemoServer(serverId: string): McpServer {
   server.registerPrompt("greet", {
     title: "Greet",
     description: "Asks for a friendly greeting",
-    argsSchema: z.object({ name: z.string().describe("Who to greet") }),
+    argsSchema: SCHEMAS.greet,
   }, ({ name }) => ({
     messages: [{ role: "user", content: { type: "text", text: `Write a short, friendly greeting for ${name}.` } }],
   }));

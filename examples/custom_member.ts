@@ -25,12 +25,15 @@ const flags = exampleFlags({
 const SECRET_KEY = exampleSecret(flags);
 
 // #region serve
-// A new MCP server per session, built with the SDK as usual
+// A new MCP server per session (2025-11-25) or per request (2026-07-28), built with the SDK as usual. Schemas are
+// built once, outside: building them again for every request would cost more than most requests.
+const CITY = z.object({ city: z.string() });
+
 function createServer(): McpServer {
   const server = new McpServer({ name: "weather", version: "1.0.0" });
   server.registerTool("forecast", {
     description: "Tomorrow's weather for a city",
-    inputSchema: z.object({ city: z.string() }),
+    inputSchema: CITY,
     annotations: { readOnlyHint: true },
   }, ({ city }) => ({ content: [{ type: "text", text: `Sunny in ${city}, 21°C` }] }));
   return server;

@@ -9,6 +9,20 @@ import { z } from "zod";
 import { McpServer } from "../../packages/core/_sdk.ts";
 import { sleep } from "./sleep.ts";
 
+/**
+ * The argument schemas, built once: a 2026-07-28 request gets a server of its own, and building zod schemas for each
+ * one would cost more CPU than the request (docs/performance.md, "Members").
+ */
+const SCHEMAS = {
+  none: z.object({}),
+  text: z.object({ text: z.string() }),
+  id: z.object({ id: z.string() }),
+  ms: z.object({ ms: z.number() }),
+  progress: z.object({ steps: z.number(), interval: z.number() }),
+  channel: z.object({ dataDelayMs: z.number().optional() }),
+  name: z.object({ name: z.string() }),
+};
+
 /** What a test server saw, shared by all its sessions. */
 export interface ServerStats {
   /** Executions per tool name. */
@@ -32,12 +46,12 @@ function count(stats: ServerStats, tool: string): number {
   return n;
 }
 
-/** A new test server (one per session), recording into `stats`. */
+/** A new test server (one per session, or per 2026-07-28 request), recording into `stats`. */
 export function createTestServer(serverId: string, stats: ServerStats): McpServer {
   const server = new McpServer({ name: `test-${serverId}`, version: "1.0.0" });
   server.registerTool("echo", {
     description: "Echoes the text",
-    inputSchema: z.object({ text: z.string() }),
+    inputSchema: SCHEMAS.text,
     annotations: { readOnlyHint: true },
   }, ({ text }) => {
     count(stats, "echo");
@@ -45,11 +59,11 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("increment", {
     description: "Not idempotent: counts its executions",
-    inputSchema: z.object({}),
+    inputSchema: SCHEMAS.none,
   }, () => ({ content: [{ type: "text", text: String(count(stats, "increment")) }] }));
   server.registerTool("record", {
     description: "Not idempotent: records the call's unique id and counts repeated ids",
-    inputSchema: z.object({ id: z.string() }),
+    inputSchema: SCHEMAS.id,
   }, ({ id }) => {
     count(stats, "record");
     if (stats.ids.has(id)) stats.duplicates++;
@@ -58,7 +72,7 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("slow", {
     description: "Waits `ms` milliseconds (not idempotent)",
-    inputSchema: z.object({ ms: z.number() }),
+    inputSchema: SCHEMAS.ms,
   }, async ({ ms }, ctx) => {
     count(stats, "slow");
     try {
@@ -71,7 +85,7 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("slow_read", {
     description: "Waits `ms` milliseconds (read-only)",
-    inputSchema: z.object({ ms: z.number() }),
+    inputSchema: SCHEMAS.ms,
     annotations: { readOnlyHint: true },
   }, async ({ ms }, ctx) => {
     count(stats, "slow_read");
@@ -80,7 +94,7 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("progress", {
     description: "Reports `steps` progress notifications, `interval` ms apart",
-    inputSchema: z.object({ steps: z.number(), interval: z.number() }),
+    inputSchema: SCHEMAS.progress,
   }, async ({ steps, interval }, ctx) => {
     const token = ctx.mcpReq._meta?.progressToken;
     for (let i = 1; i <= steps; i++) {
@@ -96,7 +110,7 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   });
   server.registerTool("channel", {
     description: "Says which channel carried the call; over the data channel, after `dataDelayMs` (default 0)",
-    inputSchema: z.object({ dataDelayMs: z.number().optional() }),
+    inputSchema: SCHEMAS.channel,
     annotations: { readOnlyHint: true },
   }, async ({ dataDelayMs }, ctx) => {
     const channel = ctx.http?.req ? "data" : "control";
@@ -106,7 +120,7 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
   server.registerResource("info", "info://server", { mimeType: "text/plain" }, (uri) => ({
     contents: [{ uri: uri.href, text: `server ${serverId}` }],
   }));
-  server.registerPrompt("greet", { argsSchema: z.object({ name: z.string() }) }, ({ name }) => ({
+  server.registerPrompt("greet", { argsSchema: SCHEMAS.name }, ({ name }) => ({
     messages: [{ role: "user", content: { type: "text", text: `Hello ${name} from ${serverId}` } }],
   }));
   return server;

@@ -86,6 +86,9 @@ export function memberId(prefix: string, index: number): string {
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** The echo-like tools' arguments, built once (as in the test server). */
+const QUERY_SCHEMA = z.object({ query: z.string(), limit: z.number().optional() });
+
 /** The integration tests' server, or with `tools` a server of exactly that many echo-like tools. */
 function memberServer(serverId: string, tools: number | undefined, cacheTtl: number | undefined): McpServer {
   if (tools === undefined) return createTestServer(serverId, newStats());
@@ -94,7 +97,7 @@ function memberServer(serverId: string, tools: number | undefined, cacheTtl: num
   for (let i = 0; i < tools; i++) {
     server.registerTool(`tool_${i}`, {
       description: `Tool ${i} of ${serverId}: echoes the query`,
-      inputSchema: { query: z.string(), limit: z.number().optional() },
+      inputSchema: QUERY_SCHEMA,
       annotations: { readOnlyHint: true },
     }, ({ query }) => ({ content: [{ type: "text", text: query }] }));
   }
