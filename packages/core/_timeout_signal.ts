@@ -7,6 +7,8 @@ export interface TimeoutSignal {
   readonly signal: AbortSignal;
   /** Whether the deadline (not the parent) aborted it. */
   readonly expired: boolean;
+  /** Stops the timer only: the signal still aborts with the parent. Idempotent. */
+  disarm(): void;
   /** Stops the timer and detaches from the parent. Idempotent. */
   clear(): void;
 }
@@ -25,6 +27,9 @@ export function timeoutSignal(ms: number, parent?: AbortSignal): TimeoutSignal {
     signal: controller.signal,
     get expired() {
       return expired;
+    },
+    disarm() {
+      clearTimeout(timer);
     },
     clear() {
       clearTimeout(timer);

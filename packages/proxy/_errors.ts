@@ -128,11 +128,9 @@ export function toFederationError(error: unknown, context: ErrorContext): Federa
   if (error instanceof SdkError) {
     const data = error.data as { timeout?: number } | undefined;
     if (error.code === SdkErrorCode.RequestTimeout && data?.timeout !== undefined) {
-      // The call's timeout, as its caller gave it: the request itself may have had only what an opening left of it.
-      const timeoutMs = context.timeoutMs ?? data.timeout;
-      return new TimeoutError(`${what} on server '${serverId}' timed out (timeout: ${timeoutMs}ms)`, {
+      return new TimeoutError(`${what} on server '${serverId}' timed out (timeout: ${data.timeout}ms)`, {
         ...base,
-        timeoutMs,
+        timeoutMs: data.timeout,
       });
     }
     if (error.code === SdkErrorCode.ConnectionClosed) {

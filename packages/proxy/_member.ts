@@ -1,6 +1,6 @@
 // Internal: one registered member: its channels, state machine, routing, failover and reconnection (its heartbeat
 // and token renewal: _member_health.ts).
-import { ConnectionError, type FederationError } from "../core/errors.ts";
+import { ConnectionError, type FederationError, TimeoutError } from "../core/errors.ts";
 import type { Channel } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { FederationConfig } from "../core/types.ts";
@@ -15,6 +15,7 @@ import type {
 } from "../core/_sdk.ts";
 import { backoffDelay } from "../core/backoff.ts";
 import { sleep } from "../core/_sleep.ts";
+import { timeoutSignal } from "../core/_timeout_signal.ts";
 import { failedFast, foundNothingListening, probeUntilAnswered, probeUrl } from "./_probe.ts";
 import { endedCallerWait, MemberChannel } from "./_channel.ts";
 import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
@@ -426,6 +427,8 @@ export class Member {
     budget: CallBudget,
   ): Promise<T> {
     const { timeout } = budget;
+    // Whether an opening or an earlier attempt may have taken some of the call's time.
+    const late = !mayRetry || channel.client === undefined;
     let client: Client;
     try {
       // A deferred channel opens its connection now (_channel.ts `session`), within the call's timeout and signal.
@@ -439,20 +442,38 @@ export class Member {
       }
       throw error;
     }
+    if (performance.now() >= budget.deadline) {
+      // An opening or an earlier attempt took all of the call's time: the request is not sent.
+      throw new TimeoutError(
+        `${what} on server '${this.serverId}' timed out (timeout: ${timeout}ms) before it was sent`,
+        {
+          serverId: this.serverId,
+          channel: channel.kind,
+          timeoutMs: timeout,
+        },
+      );
+    }
     // The call travels to the transport as `relatedRequestId` (see _relation.ts), which binds its request ids to it.
     const relation = this.#calls.open({
       onrequest: options.onrequest,
       onlog: options.onlog,
       onBehalfOf: options.onBehalfOf,
     });
+    const requestOptions: RequestOptions = { timeout, resetTimeoutOnProgress: true, relatedRequestId: relation.token };
     // What an opening or an earlier attempt took comes off the call's timeout: a call never waits beyond it in all.
-    const requestOptions: RequestOptions = {
-      timeout: remaining(budget),
-      resetTimeoutOnProgress: true,
-      relatedRequestId: relation.token,
-    };
-    if (options.signal) requestOptions.signal = options.signal;
-    if (options.onprogress) requestOptions.onprogress = options.onprogress;
+    // The request then runs first within what is left; its first progress gives it its whole timeout again (the SDK's
+    // own timer, which each progress restarts).
+    const firstWindow = late ? timeoutSignal(remaining(budget), options.signal) : undefined;
+    const signal = firstWindow?.signal ?? options.signal;
+    if (signal) requestOptions.signal = signal;
+    const onprogress = options.onprogress;
+    if (onprogress) {
+      requestOptions.onprogress = (progress) => {
+        firstWindow?.disarm();
+        budget.deadline = Math.max(budget.deadline, performance.now() + timeout);
+        onprogress(progress);
+      };
+    }
     const started = performance.now();
     try {
       const result = await run(client, requestOptions);
@@ -460,6 +481,13 @@ export class Member {
       return result;
     } catch (raw) {
       relation.end();
+      if (firstWindow?.expired) {
+        throw new TimeoutError(`${what} on server '${this.serverId}' timed out (timeout: ${timeout}ms)`, {
+          serverId: this.serverId,
+          channel: channel.kind,
+          timeoutMs: timeout,
+        });
+      }
       const context = {
         serverId: this.serverId,
         channel: channel.kind,
@@ -469,8 +497,9 @@ export class Member {
         remote: relation.remoteError,
       };
       if (mayRetry && isSessionLost(raw)) {
-        // The member forgot our HTTP session (it restarted): the request never ran, so re-initialize and retry.
-        await this.#reinitialize(channel);
+        // The member forgot our HTTP session (it restarted): the request never ran, so re-initialize (within what is
+        // left of the call's time) and retry.
+        await settledWithin(this.#reinitialize(channel), budget, options.signal);
         if (channel.isUp) return await this.#attempt(what, run, options, channel, false, budget);
       }
       const error = toFederationError(raw, context);
@@ -487,6 +516,7 @@ export class Member {
       }
       throw error;
     } finally {
+      firstWindow?.clear();
       relation.end();
     }
   }
@@ -684,4 +714,15 @@ interface CallBudget {
 /** The ms left of a call's timeout, at least 1 (an exhausted budget times out the next wait at once). */
 function remaining(budget: CallBudget): number {
   return Math.max(1, Math.ceil(budget.deadline - performance.now()));
+}
+
+/** Waits until `work` settles, the call's time runs out or `signal` aborts, whichever comes first; never rejects. */
+async function settledWithin(work: Promise<void>, budget: CallBudget, signal: AbortSignal | undefined): Promise<void> {
+  const settled = new AbortController();
+  const waited = signal ? AbortSignal.any([signal, settled.signal]) : settled.signal;
+  try {
+    await Promise.race([work, sleep(remaining(budget), waited)]);
+  } finally {
+    settled.abort();
+  }
 }

@@ -58,8 +58,9 @@ export interface CallOptions {
   /** Cancels the call: the member gets `notifications/cancelled` and the call rejects with `CancelledError`. */
   signal?: AbortSignal | undefined;
   /**
-   * Per-call timeout in ms, for the whole call: opening a deferred connection and a retry on the other channel come
-   * out of it, never on top of it; progress resets what is left. @default {the proxy's requestTimeout}
+   * Per-call timeout in ms, for the whole call: opening a deferred connection, re-opening a lost session and a retry
+   * on the other channel come out of it, never on top of it; each progress notification starts it again.
+   * @default {the proxy's requestTimeout}
    */
   timeout?: number | undefined;
   /** Receives the member's progress notifications (the progress token is set for you). */

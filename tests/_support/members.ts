@@ -65,6 +65,9 @@ export class TestMember implements AsyncDisposable {
           logger: { debug() {}, info() {}, warn() {}, error() {} },
           ...this.#options.extra,
         });
+        // As listening (`extra` may have chosen other ports): a restart listens there again.
+        if (this.handle.controlUrl) this.#ports.control = Number(new URL(this.handle.controlUrl).port);
+        if (this.handle.dataUrl) this.#ports.data = Number(new URL(this.handle.dataUrl).port);
         return;
       } catch (error) {
         if (!first || attempt === 3 || !(error instanceof Error && error.cause instanceof Deno.errors.AddrInUse)) {

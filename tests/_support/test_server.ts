@@ -18,7 +18,7 @@ const SCHEMAS = {
   text: z.object({ text: z.string() }),
   id: z.object({ id: z.string() }),
   ms: z.object({ ms: z.number() }),
-  progress: z.object({ steps: z.number(), interval: z.number() }),
+  progress: z.object({ steps: z.number(), interval: z.number(), first: z.number().optional() }),
   channel: z.object({ dataDelayMs: z.number().optional() }),
   name: z.object({ name: z.string() }),
 };
@@ -93,12 +93,12 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
     return { content: [{ type: "text", text: `read after ${ms}` }] };
   });
   server.registerTool("progress", {
-    description: "Reports `steps` progress notifications, `interval` ms apart",
+    description: "Reports `steps` progress notifications, `interval` ms apart (the first after `first` ms, if given)",
     inputSchema: SCHEMAS.progress,
-  }, async ({ steps, interval }, ctx) => {
+  }, async ({ steps, interval, first }, ctx) => {
     const token = ctx.mcpReq._meta?.progressToken;
     for (let i = 1; i <= steps; i++) {
-      await sleep(interval, ctx.mcpReq.signal);
+      await sleep(i === 1 && first !== undefined ? first : interval, ctx.mcpReq.signal);
       if (token !== undefined) {
         await ctx.mcpReq.notify({
           method: "notifications/progress",

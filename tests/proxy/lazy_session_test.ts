@@ -20,6 +20,7 @@ import { verifyEndpoint } from "../../packages/proxy/_probe.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { quiet, textOf as text } from "../_support/catalog_members.ts";
 import { createTestServer, newStats } from "../_support/test_server.ts";
+import { freePort } from "../_support/ports.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
   return new FederationProxy(SECRET, { logger: quiet, heartbeatInterval: 60_000, ...options });
@@ -57,7 +58,7 @@ async function countingMember(serverId: string) {
  * A third-party Streamable HTTP server: the SDK's sessionful transport and McpServer behind a bearer check of its own
  * (401 for any token it cannot verify for `serverId`), counting the sessions it opened and the requests it served.
  */
-function thirdPartyServer(serverId: string, secret = SECRET, port = 0) {
+function thirdPartyServer(serverId: string, secret = SECRET, port = freePort()) {
   const verifier = new AuthManager(secret);
   const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
   const seen = { sessions: 0, requests: 0, refused: 0 };
@@ -317,32 +318,73 @@ Deno.test("FederationProxy: a call waits for a deferred session at most its own 
   assert.equal(text(await proxy.callTool("hang", "channel", {}, { channel: "data" })), "control");
 });
 
-Deno.test("FederationProxy: a deferred session's opening counts against the call's timeout (never twice the timeout)", async () => {
-  await using member = await TestMember.start("late-open", { control: true });
-  // The member's data endpoint behind a forwarder that holds `initialize` for 1.5 s.
-  await using forwarder = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const body = await req.text();
-    if (body.includes('"initialize"')) await new Promise((resolve) => setTimeout(resolve, 1_500));
+/** A legacy member whose data endpoint, behind a forwarder, answers `initialize` only after 1.5 s. */
+async function lateOpeningMember(serverId: string) {
+  const member = await TestMember.start(serverId);
+  const forwarder = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const body = req.method === "POST" ? await req.text() : null;
+    if (body?.includes('"initialize"')) await new Promise((resolve) => setTimeout(resolve, 1_500));
     const answer = await fetch(member.handle.dataUrl!, { method: req.method, headers: req.headers, body });
     return new Response(answer.body, answer);
   });
-  await using proxy = newProxy({ connectTimeout: 10_000 });
+  const proxy = newProxy({ connectTimeout: 10_000 });
   await proxy.registerServer({
-    serverId: "late-open",
+    serverId,
     endpoints: { control: member.handle.controlUrl!, data: `http://127.0.0.1:${forwarder.addr.port}/mcp` },
     auth: { type: "jwt", config: {} },
     era: "legacy",
   });
-  assert.equal(proxy.getServerStatus("late-open")?.channels.data?.deferred, true);
+  assert.equal(proxy.getServerStatus(serverId)?.channels.data?.deferred, true);
+  return {
+    member,
+    proxy,
+    async [Symbol.asyncDispose]() {
+      await proxy.close();
+      await forwarder.shutdown();
+      await member.stop();
+    },
+  };
+}
+
+Deno.test("FederationProxy: a deferred session's opening counts against the call's timeout (never twice the timeout)", async () => {
+  await using late = await lateOpeningMember("late-open");
   const started = performance.now();
   await assert.rejects(
-    proxy.callTool("late-open", "slow", { ms: 10_000 }, { channel: "data", timeout: 2_000 }),
-    (e) => e instanceof TimeoutError && e.timeoutMs === 2_000 && e.channel === "data",
+    late.proxy.callTool("late-open", "slow", { ms: 20_000 }, { channel: "data", timeout: 3_000 }),
+    (e) => e instanceof TimeoutError && e.timeoutMs === 3_000 && e.channel === "data",
   );
-  // The opening took 1.5 s of the 2 s: the request had the rest (it had 2 s of its own before, 3.5 s in all).
+  // The opening took 1.5 s of the 3 s and the request had the rest; it used to get 3 s of its own (4.5 s in all).
   const took = performance.now() - started;
-  assert.ok(took < 3_000, `the call took ${Math.round(took)} ms with a 2,000 ms timeout`);
-  assert.equal(member.stats.executions.get("slow"), 1, "the request reached the member");
+  assert.ok(took < 3_750, `the call took ${Math.round(took)} ms with a 3,000 ms timeout`);
+  assert.equal(late.member.stats.executions.get("slow"), 1, "the request reached the member");
+});
+
+Deno.test("FederationProxy: a call cancelled after a deferred session's opening is cancelled at the member", async () => {
+  await using late = await lateOpeningMember("late-cancel");
+  const controller = new AbortController();
+  const call = late.proxy.callTool("late-cancel", "slow", { ms: 20_000 }, {
+    channel: "data",
+    timeout: 10_000,
+    signal: controller.signal,
+  });
+  await waitFor(() => late.member.stats.executions.get("slow") === 1, 5_000, "the tool to start");
+  controller.abort("gave up");
+  await assert.rejects(call, CancelledError);
+  await waitFor(() => late.member.stats.cancelled === 1, 5_000, "the member's signal to abort");
+});
+
+Deno.test("FederationProxy: progress gives a call its whole timeout again, also after a deferred session's opening", async () => {
+  await using late = await lateOpeningMember("late-progress");
+  let progress = 0;
+  // 1.5 s of the 2 s go to the opening: the request has 0.5 s for its first report (after 0.2 s), which gives it
+  // its whole 2 s again, and so on (reports 0.9 s apart: more than the 0.5 s that were left).
+  const result = await late.proxy.callTool("late-progress", "progress", { steps: 3, interval: 900, first: 200 }, {
+    channel: "data",
+    timeout: 2_000,
+    onprogress: () => progress++,
+  });
+  assert.equal(text(result), "done");
+  assert.equal(progress, 3);
 });
 
 Deno.test("FederationProxy: a deferred data session whose opening times out (connectTimeout) fails the call over to control", async () => {
