@@ -401,8 +401,14 @@ export class Member {
         code: "ERR_CLOSED",
       });
     }
+    const timeout = options.timeout ?? this.#settings.requestTimeout;
+    const budget: CallBudget = { timeout, deadline: performance.now() + timeout, late: false };
     let first = this.#route(options.channel);
-    if (!first && await this.#wake(options.signal)) first = this.#route(options.channel);
+    if (!first) {
+      // Waking the member comes out of the call's time too.
+      budget.late = true;
+      if (await this.#wake(options.signal, remaining(budget))) first = this.#route(options.channel);
+    }
     if (!first) {
       throw new ConnectionError(`Server '${this.serverId}' has no usable channel (${this.state})`, {
         serverId: this.serverId,
@@ -411,8 +417,7 @@ export class Member {
     }
     this.#inFlight++;
     try {
-      const timeout = options.timeout ?? this.#settings.requestTimeout;
-      return await this.#attempt(what, run, options, first, true, { timeout, deadline: performance.now() + timeout });
+      return await this.#attempt(what, run, options, first, true, budget);
     } finally {
       if (--this.#inFlight === 0) { for (const resolve of this.#idle.splice(0)) resolve(); }
     }
@@ -427,8 +432,8 @@ export class Member {
     budget: CallBudget,
   ): Promise<T> {
     const { timeout } = budget;
-    // Whether an opening or an earlier attempt may have taken some of the call's time.
-    const late = !mayRetry || channel.client === undefined;
+    // Whether waking the member, an opening or an earlier attempt may have taken some of the call's time.
+    const late = budget.late || !mayRetry || channel.client === undefined;
     let client: Client;
     try {
       // A deferred channel opens its connection now (_channel.ts `session`), within the call's timeout and signal.
@@ -453,24 +458,28 @@ export class Member {
         },
       );
     }
+    // What waking the member, an opening or an earlier attempt took comes off the call's timeout: a call never waits
+    // beyond it in all. A late request runs first within what is left; the member's first answer or progress gives the
+    // call its whole timeout again (the SDK's own timer, which each progress restarts, and each round of input has).
+    const firstWindow = late ? timeoutSignal(remaining(budget), options.signal) : undefined;
+    const alive = () => {
+      firstWindow?.disarm();
+      budget.deadline = Math.max(budget.deadline, performance.now() + timeout);
+    };
     // The call travels to the transport as `relatedRequestId` (see _relation.ts), which binds its request ids to it.
     const relation = this.#calls.open({
       onrequest: options.onrequest,
       onlog: options.onlog,
       onBehalfOf: options.onBehalfOf,
+      ...(firstWindow ? { onanswer: alive } : {}),
     });
     const requestOptions: RequestOptions = { timeout, resetTimeoutOnProgress: true, relatedRequestId: relation.token };
-    // What an opening or an earlier attempt took comes off the call's timeout: a call never waits beyond it in all.
-    // The request then runs first within what is left; its first progress gives it its whole timeout again (the SDK's
-    // own timer, which each progress restarts).
-    const firstWindow = late ? timeoutSignal(remaining(budget), options.signal) : undefined;
     const signal = firstWindow?.signal ?? options.signal;
     if (signal) requestOptions.signal = signal;
     const onprogress = options.onprogress;
     if (onprogress) {
       requestOptions.onprogress = (progress) => {
-        firstWindow?.disarm();
-        budget.deadline = Math.max(budget.deadline, performance.now() + timeout);
+        alive();
         onprogress(progress);
       };
     }
@@ -481,11 +490,14 @@ export class Member {
       return result;
     } catch (raw) {
       relation.end();
-      if (firstWindow?.expired) {
+      // Stopped now: a retry below runs under a window of its own.
+      firstWindow?.clear();
+      if (firstWindow?.expired && !options.signal?.aborted) {
         throw new TimeoutError(`${what} on server '${this.serverId}' timed out (timeout: ${timeout}ms)`, {
           serverId: this.serverId,
           channel: channel.kind,
           timeoutMs: timeout,
+          cause: raw,
         });
       }
       const context = {
@@ -611,7 +623,7 @@ export class Member {
    * attempt is a new process; at most one call-started attempt per channel every {@link WAKE_SPACING_MS}), and the
    * call waits for the first to come up, at most `connectTimeout`. Resolves whether a channel is up.
    */
-  async #wake(signal: AbortSignal | undefined): Promise<boolean> {
+  async #wake(signal: AbortSignal | undefined, wait: number): Promise<boolean> {
     const now = performance.now();
     const waking = this.#list().filter((c) =>
       c.kind !== "stdio" && failedFast(c.lastError) &&
@@ -625,7 +637,10 @@ export class Member {
       await Promise.race([
         Promise.all(waking.map((c) => this.#reconnectNow(c).then(() => c.isUp && up()))),
         anyUp,
-        sleep(this.#settings.connectTimeout, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal),
+        sleep(
+          Math.min(this.#settings.connectTimeout, wait),
+          signal ? AbortSignal.any([signal, stop.signal]) : stop.signal,
+        ),
       ]);
     } finally {
       stop.abort();
@@ -709,6 +724,8 @@ interface CallBudget {
   timeout: number;
   /** When it runs out (`performance.now()` clock). */
   deadline: number;
+  /** Whether waking the member took some of it before the first attempt. */
+  late: boolean;
 }
 
 /** The ms left of a call's timeout, at least 1 (an exhausted budget times out the next wait at once). */

@@ -19,6 +19,8 @@ export interface CallHandlers {
   onlog?: ServerLogHandler | undefined;
   /** The user the call is made for (its data-channel requests carry that user's token). */
   onBehalfOf?: CallIdentity | undefined;
+  /** Told each time the member answers one of the call's requests (each round of a modern member's input, say). */
+  onanswer?: (() => void) | undefined;
 }
 
 const TOKEN_PREFIX = "io.github.federated-mcp/call#";
@@ -91,9 +93,10 @@ export class RelatedTransport extends TransportDecorator {
   }
 
   protected override receive(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
-    if (isResponse(message) && "error" in message && isRequestId(message.id)) {
+    if (isResponse(message) && isRequestId(message.id)) {
       const call = this.calls.get(message.id);
-      if (call) call.remoteError = true;
+      if (call && "error" in message) call.remoteError = true;
+      call?.handlers.onanswer?.();
     }
     this.onmessage?.(message, extra);
   }

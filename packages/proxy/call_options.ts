@@ -58,8 +58,10 @@ export interface CallOptions {
   /** Cancels the call: the member gets `notifications/cancelled` and the call rejects with `CancelledError`. */
   signal?: AbortSignal | undefined;
   /**
-   * Per-call timeout in ms, for the whole call: opening a deferred connection, re-opening a lost session and a retry
-   * on the other channel come out of it, never on top of it; each progress notification starts it again.
+   * Per-call timeout in ms, for the whole call: waking a member whose channels are down, opening a deferred
+   * connection, re-opening a lost session and a retry on the other channel come out of it, never on top of it. Each
+   * progress notification starts it again, and each round of a modern member's input requests has it whole (the
+   * time a person takes to answer between rounds is not counted).
    * @default {the proxy's requestTimeout}
    */
   timeout?: number | undefined;

@@ -20,6 +20,7 @@ import { verifyEndpoint } from "../../packages/proxy/_probe.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
 import { quiet, textOf as text } from "../_support/catalog_members.ts";
 import { createTestServer, newStats } from "../_support/test_server.ts";
+import { startModernMember } from "../fixtures/modern_member.ts";
 import { freePort } from "../_support/ports.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
@@ -488,4 +489,27 @@ Deno.test("FederationProxy: with a control endpoint that never answers, the data
     await accepting;
     for (const conn of accepted) conn.close();
   }
+});
+
+Deno.test("FederationProxy: a deferred channel's first call waits for a person's input answer as long as any call does", async () => {
+  // A 2026-07-28 member with both channels: the data channel is deferred, so its first call is a late attempt.
+  await using modern = await startModernMember({ serverId: "asks", secret: SECRET, control: true });
+  await using proxy = newProxy();
+  await proxy.registerServer({
+    serverId: "asks",
+    endpoints: { control: modern.controlUrl!, data: modern.url },
+    auth: { type: "jwt", config: {} },
+  });
+  assert.equal(proxy.getServerStatus("asks")?.channels.data?.deferred, true);
+  // The person answers after 1.5 s, past the call's 1 s timeout: between rounds nobody waits on the member, and each
+  // round has the whole timeout (as on a connected channel).
+  const result = await proxy.callTool("asks", "ask_name", {}, {
+    channel: "data",
+    timeout: 1_000,
+    onrequest: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      return { action: "accept", content: { name: "Ada" } };
+    },
+  });
+  assert.equal(text(result), "Hello Ada");
 });
