@@ -621,7 +621,8 @@ export class Member {
    * A call found no channel up: the channels waiting to reconnect after a refused or closed connection try now (not
    * one that timed out, whose attempt could hold the call up to `connectTimeout`; not a stdio channel, whose every
    * attempt is a new process; at most one call-started attempt per channel every {@link WAKE_SPACING_MS}), and the
-   * call waits for the first to come up, at most `connectTimeout`. Resolves whether a channel is up.
+   * call waits for the first to come up, at most `connectTimeout` and at most `wait` ms (what is left of its time).
+   * Resolves whether a channel is up.
    */
   async #wake(signal: AbortSignal | undefined, wait: number): Promise<boolean> {
     const now = performance.now();
