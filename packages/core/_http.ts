@@ -1,6 +1,6 @@
 // Internal: the one shape of every JSON response our HTTP surfaces send (member, gateway, admin API, probes).
 // Non-MCP routes answer errors as `{ "error": { "code", "message", … } }`; MCP endpoints answer JSON-RPC errors
-// without an id, as the SDK's Streamable HTTP transport does.
+// without an id, as the SDK's Streamable HTTP transport does. And the one test of an answer still being written.
 
 /** A JSON response that no cache keeps. */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -28,4 +28,12 @@ export function rpcErrorResponse(
   headers: Record<string, string> = {},
 ): Response {
   return jsonResponse(status, { jsonrpc: "2.0", error: { code, message }, id: null }, headers);
+}
+
+/**
+ * Whether `response` is an SSE stream still being written. The content type is read first: reading `body` makes a
+ * stream of a complete body, which Deno then writes through its streaming path instead of at once.
+ */
+export function isEventStream(response: Response): response is Response & { body: ReadableStream<Uint8Array> } {
+  return (response.headers.get("content-type") ?? "").startsWith("text/event-stream") && response.body !== null;
 }

@@ -15,6 +15,7 @@ import { backoffDelay, type BackoffPolicy } from "../core/backoff.ts";
 import { sleep } from "../core/_sleep.ts";
 import type { Logger } from "../core/logger.ts";
 import { errorMessage } from "../core/_error_message.ts";
+import { isEventStream } from "../core/_http.ts";
 
 /** How long closing the listener waits for the responses still in progress. */
 export const SHUTDOWN_GRACE_MS = 5_000;
@@ -97,9 +98,7 @@ export class ResilientListener {
       release();
       throw error;
     }
-    // The content type is read first: reading `body` makes a stream of a complete body, which Deno then writes
-    // through its streaming path instead of at once.
-    if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream") || response.body === null) {
+    if (!isEventStream(response)) {
       // An answer whose body is complete (JSON, an error) frees its slot now: nothing is left to compute for it.
       release();
       return response;

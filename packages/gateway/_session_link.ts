@@ -20,6 +20,7 @@ import type {
 } from "../core/_sdk.ts";
 import { isRequest, isResponse } from "../core/_jsonrpc.ts";
 import { rpcError } from "./_http_guard.ts";
+import { isEventStream } from "../core/_http.ts";
 import type { ReplicaEventStore } from "./_replica_event_store.ts";
 import { type HeldStream, holdingEvents } from "./_event_store.ts";
 import { type Message, parseTaggedId } from "./_session_wire.ts";
@@ -84,9 +85,9 @@ const EVERY_REPLICA = new Set([
   "notifications/prompts/list_changed",
 ]);
 
-function isEventStream(response: Response): boolean {
-  return response.ok && response.body !== null &&
-    (response.headers.get("content-type") ?? "").includes("text/event-stream");
+/** A successful answer that is an SSE stream still being written. */
+function isOkEventStream(response: Response): boolean {
+  return response.ok && isEventStream(response);
 }
 
 /** One client session's transport on this replica. */
@@ -315,13 +316,13 @@ export class SessionLink implements Transport {
         this.#flow.drop(box);
         throw error;
       }
-      if (!isEventStream(response)) {
+      if (!isOkEventStream(response)) {
         this.#flow.drop(box);
         return response;
       }
       if (batch) return this.#flow.metered(response, box);
       const answer = await this.#flow.answer(response, box, JSON_WINDOW_MS, request.signal);
-      keep = isEventStream(answer);
+      keep = isOkEventStream(answer);
       return answer;
     } finally {
       if (held.stream !== undefined) this.#events?.settle(held.stream, keep);
@@ -346,7 +347,7 @@ export class SessionLink implements Transport {
     }
     const response = await this.#inner.handleRequest(request);
     // A POST's stream replayed (its events, then nothing more here) is not the session's GET stream.
-    if (!isEventStream(response) || (resumed !== undefined && resumed !== GET_STREAM_ID)) return response;
+    if (!isOkEventStream(response) || (resumed !== undefined && resumed !== GET_STREAM_ID)) return response;
     const box = this.#flow.open("standalone", [STANDALONE]);
     if (moved) { for (const message of CATCH_UP) await this.#toClient(message, undefined); }
     const release = this.#bus.holdStream(this);

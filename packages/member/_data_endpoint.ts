@@ -11,7 +11,7 @@ import { WebStandardStreamableHTTPServerTransport } from "../core/_sdk.ts";
 import { authInfoOf, sameIdentity, USER_METHODS } from "./_auth_guard.ts";
 import type { Grant, Identity } from "./_auth_guard.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
-import { jsonResponse, rpcErrorResponse } from "../core/_http.ts";
+import { isEventStream, jsonResponse, rpcErrorResponse } from "../core/_http.ts";
 import { readLimitedBody } from "../core/_limited_body.ts";
 import { TimeWindows } from "../core/_time_windows.ts";
 import { watchClient } from "../core/_client_watch.ts";
@@ -114,10 +114,6 @@ const CLIENT_WATCH_MS = 1_000;
 /** `{ [key]: value }`, or nothing when the value is undefined (for exactOptionalPropertyTypes). */
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-}
-
-function isEventStream(response: Response): boolean {
-  return response.body !== null && (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
 }
 
 function sessionNotFound(): Response {
@@ -343,9 +339,8 @@ export class DataEndpoint {
       return rpcErrorResponse(500, -32603, "Internal error");
     }
     // Only an SSE answer is still being written; any other is complete (the SDK builds a JSON answer from its
-    // message), so the request has ended, and its body goes out as it is, with its length (reading `body` first
-    // would make a stream of it, sent chunked and read back chunk by chunk).
-    if (!(response.headers.get("content-type") ?? "").startsWith("text/event-stream") || response.body === null) {
+    // message), so the request has ended, and its body goes out as it is, with its length.
+    if (!isEventStream(response)) {
       end();
       return response;
     }

@@ -447,17 +447,8 @@ export class Member {
       }
       throw error;
     }
-    if (performance.now() >= budget.deadline) {
-      // An opening or an earlier attempt took all of the call's time: the request is not sent.
-      throw new TimeoutError(
-        `${what} on server '${this.serverId}' timed out (timeout: ${timeout}ms) before it was sent`,
-        {
-          serverId: this.serverId,
-          channel: channel.kind,
-          timeoutMs: timeout,
-        },
-      );
-    }
+    // An opening or an earlier attempt took all of the call's time: the request is not sent.
+    if (performance.now() >= budget.deadline) throw this.#timedOut(what, channel, timeout, " before it was sent");
     // What waking the member, an opening or an earlier attempt took comes off the call's timeout: a call never waits
     // beyond it in all. A late request runs first within what is left; the member's first answer or progress gives the
     // call its whole timeout again (the SDK's own timer, which each progress restarts, and each round of input has).
@@ -492,14 +483,7 @@ export class Member {
       relation.end();
       // Stopped now: a retry below runs under a window of its own.
       firstWindow?.clear();
-      if (firstWindow?.expired && !options.signal?.aborted) {
-        throw new TimeoutError(`${what} on server '${this.serverId}' timed out (timeout: ${timeout}ms)`, {
-          serverId: this.serverId,
-          channel: channel.kind,
-          timeoutMs: timeout,
-          cause: raw,
-        });
-      }
+      if (firstWindow?.expired && !options.signal?.aborted) throw this.#timedOut(what, channel, timeout, "", raw);
       const context = {
         serverId: this.serverId,
         channel: channel.kind,
@@ -511,7 +495,7 @@ export class Member {
       if (mayRetry && isSessionLost(raw)) {
         // The member forgot our HTTP session (it restarted): the request never ran, so re-initialize (within what is
         // left of the call's time) and retry.
-        await settledWithin(this.#reinitialize(channel), budget, options.signal);
+        await settledWithin(this.#reinitialize(channel), remaining(budget), options.signal);
         if (channel.isUp) return await this.#attempt(what, run, options, channel, false, budget);
       }
       const error = toFederationError(raw, context);
@@ -531,6 +515,16 @@ export class Member {
       firstWindow?.clear();
       relation.end();
     }
+  }
+
+  /** The `TimeoutError` of a call whose whole time ran out (`when` completes the message). */
+  #timedOut(what: string, channel: MemberChannel, timeout: number, when: string, cause?: unknown): TimeoutError {
+    return new TimeoutError(`${what} on server '${this.serverId}' timed out (timeout: ${timeout}ms)${when}`, {
+      serverId: this.serverId,
+      channel: channel.kind,
+      timeoutMs: timeout,
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 
   #reinitialize(channel: MemberChannel): Promise<void> {
@@ -631,21 +625,10 @@ export class Member {
       (c.attempt !== undefined || (c.reconnectTimer !== undefined && now - c.attemptedAt >= WAKE_SPACING_MS))
     );
     if (waking.length === 0) return false;
-    const stop = new AbortController();
     let up!: () => void;
     const anyUp = new Promise<void>((resolve) => up = resolve);
-    try {
-      await Promise.race([
-        Promise.all(waking.map((c) => this.#reconnectNow(c).then(() => c.isUp && up()))),
-        anyUp,
-        sleep(
-          Math.min(this.#settings.connectTimeout, wait),
-          signal ? AbortSignal.any([signal, stop.signal]) : stop.signal,
-        ),
-      ]);
-    } finally {
-      stop.abort();
-    }
+    const reconnected = Promise.all(waking.map((c) => this.#reconnectNow(c).then(() => c.isUp && up())));
+    await settledWithin(Promise.race([reconnected, anyUp]), Math.min(this.#settings.connectTimeout, wait), signal);
     return this.usable;
   }
 
@@ -734,12 +717,12 @@ function remaining(budget: CallBudget): number {
   return Math.max(1, Math.ceil(budget.deadline - performance.now()));
 }
 
-/** Waits until `work` settles, the call's time runs out or `signal` aborts, whichever comes first; never rejects. */
-async function settledWithin(work: Promise<void>, budget: CallBudget, signal: AbortSignal | undefined): Promise<void> {
+/** Waits until `work` settles, `ms` pass or `signal` aborts, whichever comes first; never rejects. */
+async function settledWithin(work: Promise<unknown>, ms: number, signal: AbortSignal | undefined): Promise<void> {
   const settled = new AbortController();
   const waited = signal ? AbortSignal.any([signal, settled.signal]) : settled.signal;
   try {
-    await Promise.race([work, sleep(remaining(budget), waited)]);
+    await Promise.race([work.catch(() => {}), sleep(ms, waited)]);
   } finally {
     settled.abort();
   }
