@@ -21,7 +21,7 @@ import { isRecord } from "../core/_json.ts";
 import { isNotification, isRequestId } from "../core/_jsonrpc.ts";
 import type { HandlerContext } from "./_catalog_handlers.ts";
 import type { ClientSession } from "./_hub.ts";
-import { type PlainToolCall, plainToolParams, runPlainCall } from "./_plain_call.ts";
+import { type PlainToolCall, plainToolParams, runPlainCall, toolCallRequest } from "./_plain_call.ts";
 import type { PlainAnswerOptions } from "./_plain_answer.ts";
 import type { SessionLink } from "./_session_link.ts";
 
@@ -39,19 +39,15 @@ const PLAIN_VERSION = "2025-11-25";
  * @param body The POST's parsed body.
  */
 export function legacyPlainCall(headers: Headers, body: unknown): PlainToolCall | undefined {
-  if (!isRecord(body) || body.jsonrpc !== "2.0" || body.method !== "tools/call" || !isRequestId(body.id)) {
-    return undefined;
-  }
-  if (Object.keys(body).some((key) => key !== "jsonrpc" && key !== "id" && key !== "method" && key !== "params")) {
-    return undefined;
-  }
+  const request = toolCallRequest(body);
+  if (!request) return undefined;
   const accept = headers.get("accept") ?? "";
   if (!accept.includes("application/json") || !accept.includes("text/event-stream")) return undefined;
   if (!isJsonContentType(headers.get("content-type"))) return undefined;
   const version = headers.get("mcp-protocol-version");
   // Older revisions have no priming event: their streams are the SDK's.
   if (version !== PLAIN_VERSION) return undefined;
-  return plainToolParams(body.id, body.params, NO_ENVELOPE, true);
+  return plainToolParams(request.id, request.params, NO_ENVELOPE, true);
 }
 
 /** Whether `session`'s calls may take the plain way. */

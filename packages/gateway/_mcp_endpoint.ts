@@ -124,9 +124,15 @@ export class McpEndpoint {
       }
       plain = request.headers.has("mcp-session-id") ? legacyPlainCall(request.headers, body) : undefined;
     }
-    // A call the plain way may serve is a 2025-11-25 one as sent: the SDK's classification (zod parses of the body as
-    // each kind of JSON-RPC message) is for everything else.
+    // A call the plain way may serve is a 2025-11-25 or a 2026-07-28 one as sent: the SDK's classification (zod parses
+    // of the body as each kind of JSON-RPC message, and of the envelope) is for everything else.
     if (request.method === "POST" && !plain) {
+      const modern = this.#ctx.modern.plainRequest(request, body);
+      if (modern) {
+        if (this.#ctx.draining()) return shuttingDown();
+        const caller = { token: bearerToken(request), sub: subject };
+        return await this.#ctx.modern.handle(request, body, modern.message, caller, modern.call);
+      }
       const inbound: Parameters<typeof classifyInboundRequest>[0] = { httpMethod: "POST", body };
       const version = request.headers.get("mcp-protocol-version");
       const method = request.headers.get("mcp-method");

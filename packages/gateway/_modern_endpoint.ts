@@ -2,8 +2,9 @@
 // version, client capabilities and client info in `_meta`; nothing is kept between requests, so any replica serves
 // any request (a Multi Round-Trip retry carries its member inside the sealed `requestState`).
 //
-// One request's way (after the endpoint's guard: Host/Origin, body limit, token): the SDK's classification said
-// "modern" → `subscriptions/listen` is answered by the gateway's own fan-out (`serveListen`), a `tools/call` has its
+// One request's way (after the endpoint's guard: Host/Origin, body limit, token): a `tools/call` that needs no stream
+// is recognised before any classification (`plainRequest`); otherwise the SDK's classification said "modern" →
+// `subscriptions/listen` is answered by the gateway's own fan-out (`serveListen`), a `tools/call` has its
 // `Mcp-Param-*` headers checked against the federated tool's `x-mcp-header` declarations (400 / -32020), a call that
 // needs no stream is answered without a per-request server (`_modern_plain_call.ts`), and everything else goes to the
 // SDK's `createMcpHandler` (version, envelope and header checks, `server/discover`,
@@ -23,7 +24,7 @@ import {
 } from "../core/_sdk.ts";
 import { createModernServer, modernScope } from "./_client_session.ts";
 import { catalogHandlers } from "./_catalog_handlers.ts";
-import { answerPlainCall, plainToolCall } from "./_modern_plain_call.ts";
+import { answerPlainCall, modernPlainCall } from "./_modern_plain_call.ts";
 import type { PlainToolCall } from "./_plain_call.ts";
 import type { SharedSessionCounters } from "./_session_metrics.ts";
 import type { CallIdentity } from "../proxy/call_options.ts";
@@ -76,6 +77,12 @@ export interface ModernRequest {
   id: RequestId | undefined;
   method: string;
   params: Record<string, unknown> | undefined;
+}
+
+/** A `tools/call` recognised as one that needs no stream, and no classification (`ModernEndpoint.plainRequest`). */
+export interface ModernPlainRequest {
+  message: ModernRequest;
+  call: PlainToolCall;
 }
 
 /** The gateway's 2026-07-28 request handling. */
@@ -136,18 +143,34 @@ export class ModernEndpoint {
   }
 
   /**
-   * Serves one request the classification routed to the modern path (or refused: the SDK words the refusal).
+   * The POST, when it is a 2026-07-28 `tools/call` that needs no stream: its version header names this path's
+   * revision and `modernPlainCall` takes it. It is served by `handle` without the SDK's classification.
+   *
+   * @param request The HTTP request.
+   * @param body Its parsed body.
+   */
+  plainRequest(request: Request, body: unknown): ModernPlainRequest | undefined {
+    if (!declaresModern(request)) return undefined;
+    const plain = modernPlainCall(request.headers, body);
+    return plain && { message: { id: plain.call.id, method: "tools/call", params: plain.params }, call: plain.call };
+  }
+
+  /**
+   * Serves one request the classification routed to the modern path (or refused: the SDK words the refusal), or one
+   * `plainRequest` recognised.
    *
    * @param request The HTTP request (its body already read: `body`).
    * @param body The parsed body.
    * @param message The classified request, when it is one (not a notification or a refusal).
    * @param caller The verified token's subject.
+   * @param plain The call, when `plainRequest` recognised it (`message` is then its request).
    */
   async handle(
     request: Request,
     body: unknown,
     message: ModernRequest | undefined,
     caller: ModernCaller,
+    plain?: PlainToolCall,
   ): Promise<Response> {
     if (message && declaresModern(request)) {
       if (message.method === "subscriptions/listen" && request.headers.get("mcp-method") === message.method) {
@@ -173,7 +196,6 @@ export class ModernEndpoint {
       try {
         const task = await serveModernTask(request, message, caller, this.#settings);
         if (task) return task;
-        const plain = plainToolCall(request.headers, message);
         if (plain) return await this.#answerPlain(plain, request, caller);
       } finally {
         held();

@@ -1,26 +1,30 @@
 // Internal: a 2026-07-28 `tools/call` that needs no stream, answered without the SDK's per-request server.
 //
-// The SDK's `createMcpHandler` serves each request with a new `Server`, a per-request transport and a protocol
+// The SDK's `createMcpHandler` serves each request with a new `Server`, a per-request transport and protocol
 // instance, and checks the request and the result again with zod. A call that can produce nothing but its answer —
 // no progress token, no log level asked, no Multi Round-Trip retry material, nothing in the envelope it does not
 // know — is answered here instead: the same catalog handler (`_catalog_handlers.ts`) is called with the context the
 // SDK would give it, and the answer is the JSON the SDK's encoder writes (2026-07-28 wire contract): `resultType`
 // stamped, a result without `content` given an empty one, the gateway's `serverInfo` under `_meta`, a thrown error as
 // a JSON-RPC error (HTTP 200; -32021 with 400), 499 when the client went away. Whatever these checks do not recognise
-// takes the SDK's way, which words refusals (the caller has already had the request classified as 2026-07-28 by the
-// SDK, whose classification validated the envelope, and its version header checked).
+// takes the SDK's way, which words refusals.
+//
+// Such a request needs no era classification either (the SDK's zod parses of the body as each kind of JSON-RPC
+// message, and of the envelope): its shape is checked here as the SDK's message schema takes it, its headers must
+// repeat the body as sent, and its envelope is one the SDK's classification accepted — asked once per distinct
+// envelope (a client sends the same one with every call), with the rest of the request held to a form known valid.
 //
 // The result is not validated again: every result the handler returns is a member's result the proxy's SDK client
 // validated (against the same content schemas; a 2025-11-25 member's with `content` defaulted), or one the gateway
 // built (an unavailable tool's, an `input_required` relay). `tests/gateway/modern_plain_call_test.ts` holds both ways to the same answers.
 import {
+  classifyInboundRequest,
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
   type Implementation,
   isJsonContentType,
   PROTOCOL_VERSION_META_KEY,
   ProtocolErrorCode,
-  type RequestId,
   SERVER_INFO_META_KEY,
 } from "../core/_sdk.ts";
 import { isRecord } from "../core/_json.ts";
@@ -28,7 +32,7 @@ import type { CatalogHandlers, HandlerContext } from "./_catalog_handlers.ts";
 import { answerFromValue } from "./_request_json.ts";
 import type { TimeWindows } from "../core/_time_windows.ts";
 import { watchClient } from "../core/_client_watch.ts";
-import { type PlainToolCall, plainToolParams, runPlainCall } from "./_plain_call.ts";
+import { type PlainToolCall, plainToolParams, runPlainCall, toolCallRequest } from "./_plain_call.ts";
 
 /** How a Base64-encoded `Mcp-*` header value begins. */
 const BASE64_PREFIX = "=?base64?";
@@ -40,32 +44,66 @@ const ENVELOPE_KEYS: ReadonlySet<string> = new Set([
   CLIENT_INFO_META_KEY,
 ]);
 
+/** How many accepted envelopes are remembered, and the longest remembered (in JSON characters). */
+const ENVELOPES_KEPT = 256;
+const ENVELOPE_KEPT_CHARS = 4096;
+
 /**
- * The `tools/call` in `message` when this path may answer it: a JSON body, method, id and `Mcp-Method`/`Mcp-Name`
- * headers agree as sent, the params are plain (`plainToolParams`), and the envelope is one the SDK accepts as it is
- * (the version of the header, capabilities of object values, a client info of strings with a name and a version),
- * with no log level. Anything else is `undefined`: the SDK's path.
- *
- * @param headers The request's headers.
- * @param message The classified request.
+ * Envelopes the SDK's classification accepted, by their JSON: a pure function of the envelope, so one memo serves
+ * every client of the process; bounded in count and size (a longer or an evicted one is asked again).
  */
-export function plainToolCall(
+const acceptedEnvelopes = new Set<string>();
+
+/**
+ * The `tools/call` in POST `body` when this path may answer it without the SDK's classification: one JSON-RPC request
+ * of the shape the SDK's message schema takes (`toolCallRequest`), a JSON body, method, id and `Mcp-Method`/`Mcp-Name`
+ * headers agree as sent, the params are plain (`plainToolParams`), and the envelope names the version of the
+ * `MCP-Protocol-Version` header, has no log level, and is one the SDK's classification accepts. Anything else is
+ * `undefined`: the SDK classifies it (and words its refusal, or serves it).
+ *
+ * @param headers The request's headers (the caller has checked that its version header names 2026-07-28).
+ * @param body The request's parsed body.
+ */
+export function modernPlainCall(
   headers: Headers,
-  message: { id: RequestId | undefined; method: string; params: Record<string, unknown> | undefined },
-): PlainToolCall | undefined {
-  const { id, method, params } = message;
-  if (method !== "tools/call" || id === undefined) return undefined;
+  body: unknown,
+): { call: PlainToolCall; params: Record<string, unknown> } | undefined {
+  const request = toolCallRequest(body);
+  if (!request || !isRecord(request.params)) return undefined;
   // The SDK refuses other media types with 415, and decodes a Base64 `Mcp-Name` before comparing it.
-  if (!isJsonContentType(headers.get("content-type")) || headers.get("mcp-method") !== method) return undefined;
+  if (!isJsonContentType(headers.get("content-type")) || headers.get("mcp-method") !== "tools/call") return undefined;
   // Its answer is JSON only: a progress token (which needs a stream) takes the SDK's way.
-  const call = plainToolParams(id, params, ENVELOPE_KEYS, false);
+  const call = plainToolParams(request.id, request.params, ENVELOPE_KEYS, false);
   if (!call || call.name.startsWith(BASE64_PREFIX) || headers.get("mcp-name") !== call.name) return undefined;
   const { envelope } = call;
-  if (envelope[PROTOCOL_VERSION_META_KEY] !== headers.get("mcp-protocol-version")) return undefined;
+  const version = headers.get("mcp-protocol-version");
+  if (version === null || envelope[PROTOCOL_VERSION_META_KEY] !== version) return undefined;
   if (!isPlainCapabilities(envelope[CLIENT_CAPABILITIES_META_KEY])) return undefined;
   const info = envelope[CLIENT_INFO_META_KEY];
   if (info !== undefined && !isPlainClientInfo(info)) return undefined;
-  return call;
+  return envelopeAccepted(envelope, version) ? { call, params: request.params } : undefined;
+}
+
+/**
+ * Whether the SDK's classification takes a request with `envelope` as a 2026-07-28 request: asked of a `tools/call`
+ * that carries the envelope alone (the envelope's schema is loose, and reads none of `_meta`'s other keys), with the
+ * version and method headers it names.
+ */
+function envelopeAccepted(envelope: Record<string, unknown>, version: string): boolean {
+  const key = JSON.stringify(envelope);
+  if (acceptedEnvelopes.has(key)) return true;
+  const route = classifyInboundRequest({
+    httpMethod: "POST",
+    body: { jsonrpc: "2.0", id: 0, method: "tools/call", params: { _meta: envelope } },
+    protocolVersionHeader: version,
+    mcpMethodHeader: "tools/call",
+  });
+  if (route.kind !== "modern") return false;
+  if (key.length <= ENVELOPE_KEPT_CHARS) {
+    if (acceptedEnvelopes.size >= ENVELOPES_KEPT) acceptedEnvelopes.delete(acceptedEnvelopes.values().next().value!);
+    acceptedEnvelopes.add(key);
+  }
+  return true;
 }
 
 /** Capabilities whose every value is an object (what the envelope's schema accepts of each capability). */
@@ -82,7 +120,7 @@ function isPlainClientInfo(value: unknown): boolean {
 /**
  * Answers `call` with `handlers` as the SDK would have.
  *
- * @param call The call, as `plainToolCall` accepted it.
+ * @param call The call, as `modernPlainCall` accepted it.
  * @param request The HTTP request (the handler's context carries it, for its trace).
  * @param handlers The catalog handlers of the request's scope.
  * @param serverInfo The gateway's identity, stamped into the result's `_meta`.

@@ -24,6 +24,23 @@ export interface PlainToolCall {
 }
 
 /**
+ * The id and params of `body` when it is one JSON-RPC `tools/call` request of the shape the SDK's message schema
+ * takes: `jsonrpc` "2.0", an id that is a string or a safe integer, and no member besides `jsonrpc`, `id`, `method`
+ * and `params` (whose shape `plainToolParams` checks).
+ *
+ * @param body A POST's parsed body.
+ */
+export function toolCallRequest(body: unknown): { id: RequestId; params: unknown } | undefined {
+  if (!isRecord(body) || body.jsonrpc !== "2.0" || body.method !== "tools/call" || !isRequestId(body.id)) {
+    return undefined;
+  }
+  if (Object.keys(body).some((key) => key !== "jsonrpc" && key !== "id" && key !== "method" && key !== "params")) {
+    return undefined;
+  }
+  return { id: body.id, params: body.params };
+}
+
+/**
  * The call in `params` when they hold only `name`, `arguments` and `_meta`, of the types the SDK's schema takes,
  * and `_meta` has no protocol key but `envelopeKeys`, and a progress token only when `progress` (the answer can
  * become a stream to carry the progress).

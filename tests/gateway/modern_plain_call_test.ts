@@ -168,6 +168,52 @@ Deno.test("Gateway leaves a 2026-07-28 call that may stream, or that carries mor
   });
 });
 
+Deno.test("Gateway takes a 2026-07-28 call the plain way only when the SDK's classification would take it", async () => {
+  await withGateway(async (url, base) => {
+    // Each of these looks plain to a shallow look (an object per capability, a string id…) but the SDK's message or
+    // envelope schema refuses it: it must get the SDK's refusal, not an answer.
+    const refusedBySdk: { label: string; body: ReturnType<typeof callBody> & Record<string, unknown> }[] = [
+      {
+        label: "a capability of the wrong shape",
+        body: callBody(1, "a__echo", {}, { capabilities: { roots: { listChanged: "yes" } } }),
+      },
+      {
+        label: "an experimental capability that is not an object",
+        body: callBody(2, "a__echo", {}, { capabilities: { experimental: { x: 1 } } }),
+      },
+      { label: "a member besides the JSON-RPC ones", body: { ...callBody(3, "a__echo", {}), extra: true } },
+      { label: "a fractional id", body: callBody(4.5, "a__echo", {}) },
+      { label: "another JSON-RPC version", body: { ...callBody(5, "a__echo", {}), jsonrpc: "1.0" } },
+    ];
+    for (const { label, body } of refusedBySdk) {
+      const before = await plainCalls(base);
+      const direct = await post(url, body);
+      const sdk = await post(url, body, true);
+      assert.equal(await plainCalls(base), before, `${label}: not the plain way`);
+      assert.equal(direct.status, 400, label);
+      assert.deepEqual(direct, sdk, label);
+    }
+    // Accepted envelopes are remembered (bounded): 300 clients' envelopes, then the first again, all the plain way
+    // with the same answers; so is an envelope too long to remember, each time.
+    const before = await plainCalls(base);
+    const info = (i: number) => ({ [CLIENT_INFO_META_KEY]: { name: `client-${i}`, version: "1.0.0" } });
+    const large = { experimental: { big: { text: "x".repeat(5_000) } } };
+    const bodies = [
+      ...Array.from({ length: 300 }, (_, i) => callBody(100 + i, "a__echo", { text: `${i}` }, { meta: info(i) })),
+      callBody(400, "a__echo", { text: "0" }, { meta: info(0) }),
+      callBody(401, "a__echo", { text: "big" }, { capabilities: large }),
+      callBody(402, "a__echo", { text: "big" }, { capabilities: large }),
+    ];
+    for (const body of bodies) {
+      const answer = await post(url, body);
+      assert.equal(answer.status, 200);
+      const result = (answer.body as { result: { content: { text: string }[] } }).result;
+      assert.equal(result.content[0]!.text, (body.params.arguments as { text: string }).text);
+    }
+    assert.equal(await plainCalls(base), before + bodies.length);
+  });
+});
+
 Deno.test("Gateway cancels a 2026-07-28 plain call at the member when its client goes away", async () => {
   await withGateway(async (url, base, member) => {
     const before = await plainCalls(base);
