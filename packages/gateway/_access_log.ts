@@ -140,7 +140,8 @@ export class AccessLog {
    * JSON-RPC request (notifications, responses, GET streams, DELETE) are answered without a line.
    */
   async observe(request: Request, respond: (request: Request) => Promise<Response>): Promise<Response> {
-    if (request.method !== "POST" || request.body === null) return await respond(request);
+    // Not `request.body`: asking for it makes a stream of the body (a POST without one fails to parse, below).
+    if (request.method !== "POST") return await respond(request);
     const started = this.#now();
     let message: unknown;
     try {

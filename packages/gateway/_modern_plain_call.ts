@@ -86,12 +86,19 @@ export function modernPlainCall(
 
 /**
  * Whether the SDK's classification takes a request with `envelope` as a 2026-07-28 request: asked of a `tools/call`
- * that carries the envelope alone (the envelope's schema is loose, and reads none of `_meta`'s other keys), with the
- * version and method headers it names.
+ * that carries the envelope alone, with the version and method headers it names. The envelope's schema is loose: of
+ * `_meta`'s other keys it types only the progress token and the log level, and the message schema the related task,
+ * none of which a plain call has (`plainToolParams`, `ENVELOPE_KEYS`). The verdict is remembered by the envelope's JSON,
+ * which tells every parsed JSON value apart but a number too large for a double (parsed as ±Infinity, written `null`):
+ * such an envelope is asked each time.
  */
 function envelopeAccepted(envelope: Record<string, unknown>, version: string): boolean {
-  const key = JSON.stringify(envelope);
-  if (acceptedEnvelopes.has(key)) return true;
+  let exact = true;
+  const key = JSON.stringify(envelope, (_key, value) => {
+    if (typeof value === "number" && !Number.isFinite(value)) exact = false;
+    return value;
+  });
+  if (exact && acceptedEnvelopes.has(key)) return true;
   const route = classifyInboundRequest({
     httpMethod: "POST",
     body: { jsonrpc: "2.0", id: 0, method: "tools/call", params: { _meta: envelope } },
@@ -99,7 +106,7 @@ function envelopeAccepted(envelope: Record<string, unknown>, version: string): b
     mcpMethodHeader: "tools/call",
   });
   if (route.kind !== "modern") return false;
-  if (key.length <= ENVELOPE_KEPT_CHARS) {
+  if (exact && key.length <= ENVELOPE_KEPT_CHARS) {
     if (acceptedEnvelopes.size >= ENVELOPES_KEPT) acceptedEnvelopes.delete(acceptedEnvelopes.values().next().value!);
     acceptedEnvelopes.add(key);
   }

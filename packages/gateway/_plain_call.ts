@@ -41,7 +41,8 @@ export function toolCallRequest(body: unknown): { id: RequestId; params: unknown
 }
 
 /**
- * The call in `params` when they hold only `name`, `arguments` and `_meta`, of the types the SDK's schema takes,
+ * The call in `params` when they hold only `name`, `arguments` and `_meta`, of the types the SDK's schema takes (and
+ * neither of the last two a `__proto__` member),
  * and `_meta` has no protocol key but `envelopeKeys`, and a progress token only when `progress` (the answer can
  * become a stream to carry the progress).
  *
@@ -60,6 +61,13 @@ export function plainToolParams(
   const { name, arguments: args, _meta, ...rest } = params;
   if (typeof name !== "string" || Object.keys(rest).length > 0) return undefined;
   if ((args !== undefined && !isRecord(args)) || (_meta !== undefined && !isRecord(_meta))) return undefined;
+  // The SDK's parse rebuilds both objects, and does not keep a `__proto__` member as one: such a call takes its way.
+  if (
+    (args !== undefined && Object.hasOwn(args, "__proto__")) ||
+    (_meta !== undefined && Object.hasOwn(_meta, "__proto__"))
+  ) {
+    return undefined;
+  }
   let meta: Record<string, unknown> | undefined;
   const envelope: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(_meta ?? {})) {

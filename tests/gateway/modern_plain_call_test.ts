@@ -60,6 +60,8 @@ async function post(
   body: ReturnType<typeof callBody>,
   encodedName = false,
   contentType = "application/json",
+  text = JSON.stringify(body),
+  headers: Record<string, string> = {},
 ): Promise<Answer> {
   const name = body.params.name;
   const response = await fetch(url, {
@@ -70,8 +72,9 @@ async function post(
       "mcp-protocol-version": REVISION,
       "mcp-method": "tools/call",
       "mcp-name": encodedName ? `=?base64?${btoa(name)}?=` : name,
+      ...headers,
     },
-    body: JSON.stringify(body),
+    body: text,
   });
   const type = response.headers.get("content-type");
   return {
@@ -193,9 +196,41 @@ Deno.test("Gateway takes a 2026-07-28 call the plain way only when the SDK's cla
       assert.equal(direct.status, 400, label);
       assert.deepEqual(direct, sdk, label);
     }
+    // Refused after a near-identical envelope was accepted: a number too large for a double parses as Infinity, which
+    // the envelope's schema refuses, and which JSON writes as the `null` it accepts.
+    const accepted = callBody(6, "a__echo", { text: "n" }, { capabilities: { experimental: { x: { n: null } } } });
+    const before = await plainCalls(base);
+    assert.equal((await post(url, accepted)).status, 200);
+    assert.equal(await plainCalls(base), before + 1);
+    const huge = JSON.stringify(accepted).replace('"n":null', '"n":1e999');
+    const direct = await post(url, accepted, false, "application/json", huge);
+    const sdk = await post(url, accepted, true, "application/json", huge);
+    assert.equal(await plainCalls(base), before + 1, "1e999: not the plain way");
+    assert.equal(direct.status, 400);
+    assert.deepEqual(direct, sdk);
+    // Headers that disagree with the body, and a `__proto__` member (which the SDK's parse does not keep as one), take
+    // the SDK's way too.
+    const sdkWay: { label: string; text?: string; headers?: Record<string, string> }[] = [
+      { label: "another version in the envelope", text: JSON.stringify(accepted).replace(REVISION, "2026-12-31") },
+      { label: "another method header", headers: { "mcp-method": "tools/list" } },
+      {
+        label: "a __proto__ argument",
+        text: JSON.stringify(accepted).replace('"arguments":{', '"arguments":{"__proto__":{"a":1},'),
+      },
+      {
+        label: "a __proto__ in _meta",
+        text: JSON.stringify(accepted).replace('"_meta":{', '"_meta":{"__proto__":{"a":1},'),
+      },
+    ];
+    for (const { label, text, headers } of sdkWay) {
+      const direct = await post(url, accepted, false, "application/json", text, headers);
+      const sdk = await post(url, accepted, true, "application/json", text, headers);
+      assert.equal(await plainCalls(base), before + 1, `${label}: not the plain way`);
+      assert.deepEqual(direct, sdk, label);
+    }
     // Accepted envelopes are remembered (bounded): 300 clients' envelopes, then the first again, all the plain way
     // with the same answers; so is an envelope too long to remember, each time.
-    const before = await plainCalls(base);
+    const beforeMany = await plainCalls(base);
     const info = (i: number) => ({ [CLIENT_INFO_META_KEY]: { name: `client-${i}`, version: "1.0.0" } });
     const large = { experimental: { big: { text: "x".repeat(5_000) } } };
     const bodies = [
@@ -210,7 +245,7 @@ Deno.test("Gateway takes a 2026-07-28 call the plain way only when the SDK's cla
       const result = (answer.body as { result: { content: { text: string }[] } }).result;
       assert.equal(result.content[0]!.text, (body.params.arguments as { text: string }).text);
     }
-    assert.equal(await plainCalls(base), before + bodies.length);
+    assert.equal(await plainCalls(base), beforeMany + bodies.length);
   });
 });
 

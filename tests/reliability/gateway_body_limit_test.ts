@@ -94,6 +94,39 @@ Deno.test("Gateway answers 413 to a body over maxBodyBytes on the MCP endpoint, 
   });
 });
 
+Deno.test("Gateway answers a POST with an empty or no body as a parse error", async () => {
+  await withGateway({}, async (url, base) => {
+    const authorization = `Bearer ${await gatewayToken()}`;
+    const headers = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization,
+    };
+    const { hostname, port } = new URL(base);
+    for (const body of [undefined, ""]) {
+      const answer = await fetch(url, { method: "POST", headers, ...(body === undefined ? {} : { body }) });
+      assert.equal(answer.status, 400);
+      assert.equal((await answer.json()).error.code, -32700);
+    }
+    // Neither a length nor chunks: a POST without a body at all, as HTTP/1.1 sends one.
+    const conn = await Deno.connect({ hostname, port: Number(port) });
+    await conn.write(new TextEncoder().encode(
+      [
+        `POST ${new URL(url).pathname} HTTP/1.1`,
+        `Host: ${hostname}:${port}`,
+        `Authorization: ${authorization}`,
+        "Content-Type: application/json",
+        "Connection: close",
+        "",
+        "",
+      ].join("\r\n"),
+    ));
+    const raw = new TextDecoder().decode(await new Response(conn.readable).arrayBuffer());
+    assert.match(raw, /^HTTP\/1\.1 400/);
+    assert.match(raw, /-32700/);
+  });
+});
+
 Deno.test("Gateway stops reading a chunked body past the limit: 413 long before 64 MiB are sent (MCP endpoint and admin API)", async () => {
   await withGateway({}, async (url, base) => {
     const authorization = `Authorization: Bearer ${await gatewayToken()}`;
