@@ -1,12 +1,33 @@
-// Internal: a channel's latency estimate for `auto` routing: the median of its latest samples. A median ignores the
-// one slow sample (a GC pause, a slow tool, a loaded machine) that would swing a moving average past the other
-// channel's estimate and flip routing onto the slower channel for a while.
+// Internal: a channel's latency estimate for `auto` routing, and how often the channel not chosen is sampled. The
+// estimate is the median of the latest samples: a median ignores the one slow sample (a GC pause, a slow tool, a loaded
+// machine) that would swing a moving average past the other channel's estimate and flip routing onto the slower channel
+// for a while.
+
+/** How long a channel not chosen goes without a sample before it carries a call, in ms (see {@link REFRESH_CALLS}). */
+export const LATENCY_REFRESH_MS = 1_000;
+
+/**
+ * How many calls the chosen channel carries, at least, between two calls of the other one: a member called now and then
+ * keeps its calls on the faster channel (by time alone, every call more than {@link LATENCY_REFRESH_MS} after the last
+ * would take the slower one).
+ */
+export const REFRESH_CALLS = 32;
+
+/**
+ * How much faster than the chosen channel's estimate the other's latest sample must be for it to take the calls at once
+ * (before its own estimate says so): a channel measured while cold takes over in a few calls, and two channels about as
+ * fast do not swap on every lucky sample.
+ */
+export const TAKEOVER_FACTOR = 0.75;
 
 /** How many of the latest samples the estimate keeps. */
 export const LATENCY_WINDOW = 9;
 
-/** Round trips a fresh connection is measured with before routing relies on it (the seed). */
-export const LATENCY_SEED_SAMPLES = 3;
+/**
+ * Round trips a fresh connection is measured with before routing relies on it (the seed): a window's worth, so that
+ * its first, cold round trips (the process and the member warming up) are outvoted in the median.
+ */
+export const LATENCY_SEED_SAMPLES = LATENCY_WINDOW;
 
 /** The latest {@link LATENCY_WINDOW} latency samples of one connection, and their median. */
 export class LatencyWindow {

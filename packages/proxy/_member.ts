@@ -34,7 +34,7 @@ import type { ChannelStatus, MemberEra, ServerStatus } from "./status.ts";
 import { ListenStream } from "./_listen.ts";
 import type { ModernEndpoint } from "./_tasks.ts";
 import type { CachedList, CacheHint } from "./_cache_hint.ts";
-import { LATENCY_SEED_SAMPLES } from "./_latency.ts";
+import { LATENCY_REFRESH_MS, LATENCY_SEED_SAMPLES, REFRESH_CALLS, TAKEOVER_FACTOR } from "./_latency.ts";
 
 export interface MemberSettings {
   clientInfo: Implementation;
@@ -70,8 +70,6 @@ export interface MemberEventInit {
   era?: MemberEra | undefined;
 }
 
-/** How long `auto` routing trusts a channel's latency without a fresh sample, in ms. */
-const LATENCY_REFRESH_MS = 1_000;
 /**
  * How long, at most, a channel connecting at registration waits for the era verdict of the channel connecting first,
  * in ms; past it, it probes the member itself.
@@ -100,6 +98,8 @@ export class Member {
   #settings: MemberSettings;
   #tokens: TokenSource;
   #inFlight = 0;
+  /** Calls `auto` routing has routed since the channel not chosen last carried one to refresh its estimate. */
+  #sinceRefresh = 0;
   #idle: (() => void)[] = [];
   #closing = false;
   #health: MemberHealth;
@@ -385,12 +385,16 @@ export class Member {
     const unsure = a.latencySamples <= b.latencySamples ? a : b;
     if (unsure.latencySamples < LATENCY_SEED_SAMPLES) return unsure;
     const [fast, slow] = (b.latency ?? Infinity) < (a.latency ?? Infinity) ? [b, a] : [a, b];
-    // Only the chosen channel gets fresh samples: now and then, let the other one carry a call so that its
-    // estimate cannot go stale and lock routing onto the slower channel; and while its latest sample beats the
-    // chosen one's estimate, it keeps carrying them until its own estimate says which is faster (a channel measured
-    // while cold takes over in a few calls, not after a window of refreshes).
-    const refresh = performance.now() - slow.lastSuccess > LATENCY_REFRESH_MS;
-    return refresh || (slow.latestLatency ?? Infinity) < (fast.latency ?? Infinity) ? slow : fast;
+    // Only the chosen channel gets fresh samples: now and then the other one carries one call (see _latency.ts for how
+    // often; one: the calls routed while it is on its way stay on the chosen channel), so that its estimate cannot go
+    // stale and lock routing onto the slower channel; and while its latest sample is well under the chosen one's
+    // estimate, it keeps carrying them until its own estimate says which is faster (a channel measured while cold takes
+    // over in a few calls, not after a window of refreshes).
+    if (++this.#sinceRefresh >= REFRESH_CALLS && performance.now() - slow.lastSuccess > LATENCY_REFRESH_MS) {
+      this.#sinceRefresh = 0;
+      return slow;
+    }
+    return (slow.latestLatency ?? Infinity) < (fast.latency ?? Infinity) * TAKEOVER_FACTOR ? slow : fast;
   }
 
   /** Runs one request on the routed channel with failover; always ends in a result or a FederationError. */

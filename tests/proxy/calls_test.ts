@@ -10,7 +10,7 @@ import {
   TimeoutError,
 } from "../../mod.ts";
 import { SECRET, TestMember, waitFor } from "../_support/members.ts";
-import { LATENCY_SEED_SAMPLES } from "../../packages/proxy/_latency.ts";
+import { LATENCY_REFRESH_MS, LATENCY_SEED_SAMPLES, REFRESH_CALLS } from "../../packages/proxy/_latency.ts";
 import { quiet } from "../_support/catalog_members.ts";
 
 function newProxy(options: FederationProxyOptions = {}): FederationProxy {
@@ -189,6 +189,40 @@ Deno.test("FederationProxy auto routing lets a channel measured slow at first ta
   }
   assert.equal(run, 20, "the WebSocket carries the calls again");
   assert.ok(proxy.getServerStatus("server-1")!.channels.control!.latencyMs! < 30);
+});
+
+Deno.test("FederationProxy auto routing keeps a member called now and then on the faster channel", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
+  await proxy.registerServer(member.config);
+  // The data channel clearly slower, and both estimated.
+  const slowData = { dataDelayMs: 20 };
+  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES + 4; i++) await proxy.callTool("server-1", "channel", slowData);
+  // Calls further apart than the refresh time: by time alone each would refresh the slower channel's estimate, and
+  // carry the call on it (all five did). At most one in REFRESH_CALLS does.
+  const spaced: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    await new Promise((resolve) => setTimeout(resolve, LATENCY_REFRESH_MS + 50));
+    spaced.push(text(await proxy.callTool("server-1", "channel", slowData)));
+  }
+  assert.ok(REFRESH_CALLS > 5);
+  assert.ok(spaced.filter((c) => c === "data").length <= 1, spaced.join(","));
+});
+
+Deno.test("FederationProxy auto routing refreshes the other channel with one call, not with every call in flight", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
+  await proxy.registerServer(member.config);
+  const slowData = { dataDelayMs: 20 };
+  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES + REFRESH_CALLS; i++) {
+    await proxy.callTool("server-1", "channel", slowData);
+  }
+  await new Promise((resolve) => setTimeout(resolve, LATENCY_REFRESH_MS + 50));
+  // A refresh is due: twenty calls at once, of which one carries it.
+  const burst = await Promise.all(
+    Array.from({ length: 20 }, async () => text(await proxy.callTool("server-1", "channel", slowData))),
+  );
+  assert.equal(burst.filter((c) => c === "data").length, 1, burst.join(","));
 });
 
 Deno.test("FederationProxy auto routing favours the faster channel but keeps sampling the other", async () => {
