@@ -37,7 +37,7 @@ import type { StdioEndpoint } from "../core/types.ts";
 import { StdioProcessTransport } from "../core/_stdio_process.ts";
 import { childEnv } from "./_stdio_env.ts";
 import { SoleCallTransport } from "./_stdio_relation.ts";
-import { LatencyWindow } from "./_latency.ts";
+import { ChannelLatency } from "./_latency.ts";
 import { verifyEndpoint } from "./_probe.ts";
 
 /** What a stdio channel needs to run its process. */
@@ -104,7 +104,7 @@ export class MemberChannel {
   state: ChannelState = "down";
   client: Client | undefined;
   /** The current connection's latency samples (requests and heartbeats). */
-  #latency = new LatencyWindow();
+  #latency = new ChannelLatency();
   lastError: FederationError | undefined;
   upSince: number | undefined;
   /** When the channel last went down (`performance.now()`), if it ever did. */
@@ -163,8 +163,8 @@ export class MemberChannel {
    */
   markDeferred(prior: PriorDiscovery, verifiedMs: number): void {
     this.#deferred = prior;
-    this.#latency = new LatencyWindow();
-    this.#latency.add(verifiedMs);
+    this.#latency = new ChannelLatency();
+    this.#latency.addProbe(verifiedMs);
     this.state = "up";
     this.upSince = performance.now();
     this.lastSuccess = performance.now();
@@ -354,9 +354,9 @@ export class MemberChannel {
       const adopted = prior !== undefined && kind !== "stdio";
       const connecting = performance.now();
       await client.connect(transport, { timeout: connectTimeout, signal: abort, ...(adopted ? { prior } : {}) });
-      this.#latency = new LatencyWindow();
-      // A modern connect was one round trip (`server/discover`): it is the latency's first sample. No round trip is
-      // made for a sample otherwise (an `initialize` overstates it): `auto` routing samples a channel on its first
+      this.#latency = new ChannelLatency();
+      // A modern connect was one round trip (`server/discover`): it is the status latency's first sample. No round trip
+      // is made for a sample otherwise (an `initialize` overstates it): `auto` routing samples a channel on its first
       // calls until it has LATENCY_SEED_SAMPLES (_member.ts).
       if (client.getProtocolEra() === "modern" && !adopted) this.recordLatency(performance.now() - connecting);
     } catch (error) {
@@ -449,21 +449,33 @@ export class MemberChannel {
 
   /** The median of the latest request and heartbeat latencies of the current connection, in ms. */
   get latency(): number | undefined {
-    return this.#latency.median;
+    return this.#latency.all.median;
   }
 
-  /** The latest latency sample of the current connection, in ms. */
-  get latestLatency(): number | undefined {
-    return this.#latency.latest;
+  /** The median of the latest call latencies of the current connection, in ms (what `auto` routing compares). */
+  get callLatency(): number | undefined {
+    return this.#latency.calls.median;
   }
 
-  /** How many latency samples of the current connection the estimate rests on (at most a window's). */
-  get latencySamples(): number {
-    return this.#latency.size;
+  /** The latest call latency of the current connection, in ms. */
+  get latestCallLatency(): number | undefined {
+    return this.#latency.calls.latest;
   }
 
+  /** How many call latencies of the current connection the routing estimate rests on (at most a window's). */
+  get callSamples(): number {
+    return this.#latency.calls.size;
+  }
+
+  /** Records a heartbeat's or a connect's round trip, in ms (not a call's: see {@link recordCallLatency}). */
   recordLatency(ms: number): void {
-    this.#latency.add(ms);
+    this.#latency.addProbe(ms);
+    this.lastSuccess = performance.now();
+  }
+
+  /** Records a call's latency, in ms. */
+  recordCallLatency(ms: number): void {
+    this.#latency.addCall(ms);
     this.lastSuccess = performance.now();
   }
 
@@ -485,7 +497,7 @@ export class MemberChannel {
       const prior = this.#deferred;
       const started = performance.now();
       try {
-        this.#latency.add(await this.verify(undefined, timeout));
+        this.#latency.addProbe(await this.verify(undefined, timeout));
         // Alive as of the heartbeat's start: the heartbeat's rhythm does not drift by its own round trip (a new
         // connection each time).
         this.lastSuccess = started;

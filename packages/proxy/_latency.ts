@@ -1,13 +1,13 @@
 // Internal: a channel's latency estimate for `auto` routing, and how often the channel not chosen is sampled. The
-// estimate is the median of the latest samples: a median ignores the one slow sample (a GC pause, a slow tool, a loaded
-// machine) that would swing a moving average past the other channel's estimate and flip routing onto the slower channel
-// for a while.
+// estimate is the median of the latest calls' latencies: a median ignores the one slow sample (a GC pause, a slow tool,
+// a loaded machine) that would swing a moving average past the other channel's estimate and flip routing onto the
+// slower channel for a while.
 
 /** How long a channel not chosen goes without a sample before it carries a call, in ms (see {@link REFRESH_CALLS}). */
 export const LATENCY_REFRESH_MS = 1_000;
 
 /**
- * How many calls the chosen channel carries, at least, between two calls of the other one: a member called now and then
+ * How many calls are routed, at least, between two refreshes of the channel not chosen: a member called now and then
  * keeps its calls on the faster channel (by time alone, every call more than {@link LATENCY_REFRESH_MS} after the last
  * would take the slower one).
  */
@@ -24,8 +24,9 @@ export const TAKEOVER_FACTOR = 0.75;
 export const LATENCY_WINDOW = 9;
 
 /**
- * Round trips a fresh connection is measured with before routing relies on it (the seed): a window's worth, so that
- * its first, cold round trips (the process and the member warming up) are outvoted in the median.
+ * Calls a fresh connection is measured with before routing relies on it (the seed): a window's worth (no more: the
+ * window holds no more), so that its first, cold round trips (the process and the member warming up) are outvoted in
+ * the median.
  */
 export const LATENCY_SEED_SAMPLES = LATENCY_WINDOW;
 
@@ -61,5 +62,28 @@ export class LatencyWindow {
       this.#median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
     }
     return this.#median;
+  }
+}
+
+/**
+ * A connection's latency samples: its calls', which `auto` routing compares, and all of them (heartbeats and the
+ * verification included), whose median the status reports. A heartbeat's bare round trip is no call's latency: in the
+ * routing estimate, an idle channel pinged now and then would look faster than one carrying calls that take a while.
+ */
+export class ChannelLatency {
+  /** Every sample: calls, heartbeats, the verification. */
+  readonly all: LatencyWindow = new LatencyWindow();
+  /** The calls' samples. */
+  readonly calls: LatencyWindow = new LatencyWindow();
+
+  /** Adds a heartbeat's or a verification's round trip, in ms. */
+  addProbe(ms: number): void {
+    this.all.add(ms);
+  }
+
+  /** Adds a call's latency, in ms. */
+  addCall(ms: number): void {
+    this.all.add(ms);
+    this.calls.add(ms);
   }
 }

@@ -382,9 +382,9 @@ export class Member {
     if (want) return up.find((c) => c.kind === want) ?? up[0];
     const [a, b] = up as [MemberChannel, MemberChannel];
     // Measured from the first call: a channel with too few samples for an estimate carries the next call.
-    const unsure = a.latencySamples <= b.latencySamples ? a : b;
-    if (unsure.latencySamples < LATENCY_SEED_SAMPLES) return unsure;
-    const [fast, slow] = (b.latency ?? Infinity) < (a.latency ?? Infinity) ? [b, a] : [a, b];
+    const unsure = a.callSamples <= b.callSamples ? a : b;
+    if (unsure.callSamples < LATENCY_SEED_SAMPLES) return unsure;
+    const [fast, slow] = (b.callLatency ?? Infinity) < (a.callLatency ?? Infinity) ? [b, a] : [a, b];
     // Only the chosen channel gets fresh samples: now and then the other one carries one call (see _latency.ts for how
     // often; one: the calls routed while it is on its way stay on the chosen channel), so that its estimate cannot go
     // stale and lock routing onto the slower channel; and while its latest sample is well under the chosen one's
@@ -394,7 +394,7 @@ export class Member {
       this.#sinceRefresh = 0;
       return slow;
     }
-    return (slow.latestLatency ?? Infinity) < (fast.latency ?? Infinity) * TAKEOVER_FACTOR ? slow : fast;
+    return (slow.latestCallLatency ?? Infinity) < (fast.callLatency ?? Infinity) * TAKEOVER_FACTOR ? slow : fast;
   }
 
   /** Runs one request on the routed channel with failover; always ends in a result or a FederationError. */
@@ -481,7 +481,7 @@ export class Member {
     const started = performance.now();
     try {
       const result = await run(client, requestOptions);
-      channel.recordLatency(performance.now() - started);
+      channel.recordCallLatency(performance.now() - started);
       return result;
     } catch (raw) {
       relation.end();

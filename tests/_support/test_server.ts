@@ -19,7 +19,7 @@ const SCHEMAS = {
   id: z.object({ id: z.string() }),
   ms: z.object({ ms: z.number() }),
   progress: z.object({ steps: z.number(), interval: z.number(), first: z.number().optional() }),
-  channel: z.object({ dataDelayMs: z.number().optional() }),
+  channel: z.object({ dataDelayMs: z.number().optional(), delayMs: z.number().optional() }),
   name: z.object({ name: z.string() }),
 };
 
@@ -109,12 +109,13 @@ export function createTestServer(serverId: string, stats: ServerStats): McpServe
     return { content: [{ type: "text", text: "done" }] };
   });
   server.registerTool("channel", {
-    description: "Says which channel carried the call; over the data channel, after `dataDelayMs` (default 0)",
+    description: "Says which channel carried the call, after `delayMs` (default 0), and `dataDelayMs` more over data",
     inputSchema: SCHEMAS.channel,
     annotations: { readOnlyHint: true },
-  }, async ({ dataDelayMs }, ctx) => {
+  }, async ({ dataDelayMs, delayMs }, ctx) => {
     const channel = ctx.http?.req ? "data" : "control";
-    if (channel === "data" && dataDelayMs) await sleep(dataDelayMs, ctx.mcpReq.signal);
+    const ms = (delayMs ?? 0) + (channel === "data" ? dataDelayMs ?? 0 : 0);
+    if (ms > 0) await sleep(ms, ctx.mcpReq.signal);
     return { content: [{ type: "text", text: channel }] };
   });
   server.registerResource("info", "info://server", { mimeType: "text/plain" }, (uri) => ({
