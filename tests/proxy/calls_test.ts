@@ -162,7 +162,7 @@ Deno.test("FederationProxy auto routing measures both channels from the first ca
   // From then on the estimates decide. The data channel is made clearly slower (two channels about as fast swap
   // places on noise): after a few calls (a channel whose latest sample beats the other's estimate may carry some while
   // its own estimate catches up), the WebSocket, now with the lower estimate, carries the calls.
-  const slowData = { dataDelayMs: 20 };
+  const slowData = { dataDelayMs: 100 };
   for (let i = 0; i < 20; i++) await proxy.callTool("server-1", "channel", slowData);
   const last: string[] = [];
   for (let i = 0; i < 10; i++) last.push(text(await proxy.callTool("server-1", "channel", slowData)));
@@ -194,7 +194,7 @@ Deno.test("FederationProxy auto routing keeps a member called now and then on th
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
   await proxy.registerServer(member.config);
   // The data channel clearly slower, and both estimated.
-  const slowData = { dataDelayMs: 20 };
+  const slowData = { dataDelayMs: 100 };
   for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES + 4; i++) await proxy.callTool("server-1", "channel", slowData);
   // Calls further apart than the refresh time: by time alone each would refresh the slower channel's estimate, and
   // carry the call on it (all five did). At most one in REFRESH_CALLS does.
@@ -212,7 +212,7 @@ Deno.test("FederationProxy auto routing compares calls with calls, not with an i
   // Heartbeats often: the idle data channel is pinged between the calls, and a ping is much faster than these calls.
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 100 });
   await proxy.registerServer(member.config);
-  const slow = { delayMs: 10, dataDelayMs: 10 };
+  const slow = { delayMs: 10, dataDelayMs: 50 };
   for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES; i++) await proxy.callTool("server-1", "channel", slow);
   const seen = { control: 0, data: 0 };
   const end = performance.now() + 2 * LATENCY_REFRESH_MS;
@@ -225,7 +225,7 @@ Deno.test("FederationProxy auto routing refreshes the other channel with one cal
   await using member = await TestMember.start("server-1");
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
   await proxy.registerServer(member.config);
-  const slowData = { dataDelayMs: 20 };
+  const slowData = { dataDelayMs: 100 };
   for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES + REFRESH_CALLS; i++) {
     await proxy.callTool("server-1", "channel", slowData);
   }
