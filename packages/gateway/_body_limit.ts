@@ -13,9 +13,10 @@ export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
  * The request with its body read (at most `maxBytes`), or `tooLarge(maxBytes)` when the body is larger. A `GET` or
  * `HEAD` is returned as it is. With `rebuild` false (the MCP endpoint, whose every reader takes the body through
  * `requestJson`), the request itself is handed on, its body consumed and its bytes remembered (none for a request
- * without a body): building a new `Request` costs tens of µs per call. Such a request's `body` is never asked for: in
- * Deno that makes a stream of the body (~12 µs a request), and `readLimitedBody` reads an announced length without
- * one. With `rebuild`, a request without a body is returned as it is.
+ * without a body): building a new `Request` costs tens of µs per call. Such a request's `body` is not asked for up
+ * front: in Deno that makes a stream of the body (~12 µs a request), and `readLimitedBody` reads an announced length
+ * without one (a chunked or encoded body is streamed and counted). With `rebuild`, a request without a body is
+ * returned as it is.
  */
 export async function limitBody(
   request: Request,

@@ -110,6 +110,8 @@ export class MemberChannel {
   /** When the channel last went down (`performance.now()`), if it ever did. */
   downSince: number | undefined;
   lastSuccess = 0;
+  /** When a call this channel carried last ended well (`performance.now()`): `auto` routing's refresh clock. */
+  lastCallAt = 0;
   attempts = 0;
   /** The backoff wait before the next reconnection attempt, while there is one. */
   reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -358,7 +360,7 @@ export class MemberChannel {
       // A modern connect was one round trip (`server/discover`): it is the status latency's first sample. No round trip
       // is made for a sample otherwise (an `initialize` overstates it): `auto` routing samples a channel on its first
       // calls until it has LATENCY_SEED_SAMPLES (_member.ts).
-      if (client.getProtocolEra() === "modern" && !adopted) this.recordLatency(performance.now() - connecting);
+      if (client.getProtocolEra() === "modern" && !adopted) this.recordRoundTrip(performance.now() - connecting);
     } catch (error) {
       // Taken before closing (which ends the process): whether it ended by itself.
       const ended = process?.exitDescription;
@@ -468,7 +470,7 @@ export class MemberChannel {
   }
 
   /** Records a heartbeat's or a connect's round trip, in ms (not a call's: see {@link recordCallLatency}). */
-  recordLatency(ms: number): void {
+  recordRoundTrip(ms: number): void {
     this.#latency.addProbe(ms);
     this.lastSuccess = performance.now();
   }
@@ -476,7 +478,7 @@ export class MemberChannel {
   /** Records a call's latency, in ms. */
   recordCallLatency(ms: number): void {
     this.#latency.addCall(ms);
-    this.lastSuccess = performance.now();
+    this.lastSuccess = this.lastCallAt = performance.now();
   }
 
   /** The process id of a stdio channel's current process. */
@@ -511,7 +513,7 @@ export class MemberChannel {
     const started = performance.now();
     try {
       await roundTrip(client, { timeout });
-      this.recordLatency(performance.now() - started);
+      this.recordRoundTrip(performance.now() - started);
     } catch (error) {
       if (this.client !== client) return;
       const failure = toFederationError(error, {

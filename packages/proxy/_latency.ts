@@ -3,7 +3,10 @@
 // a loaded machine) that would swing a moving average past the other channel's estimate and flip routing onto the
 // slower channel for a while.
 
-/** How long a channel not chosen goes without a sample before it carries a call, in ms (see {@link REFRESH_CALLS}). */
+/**
+ * How long a channel not chosen goes without carrying a call before it carries one, in ms (see {@link REFRESH_CALLS});
+ * heartbeats do not count: they are no call's latency.
+ */
 export const LATENCY_REFRESH_MS = 1_000;
 
 /**

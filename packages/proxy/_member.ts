@@ -390,7 +390,7 @@ export class Member {
     // stale and lock routing onto the slower channel; and while its latest sample is well under the chosen one's
     // estimate, it keeps carrying them until its own estimate says which is faster (a channel measured while cold takes
     // over in a few calls, not after a window of refreshes).
-    if (++this.#sinceRefresh >= REFRESH_CALLS && performance.now() - slow.lastSuccess > LATENCY_REFRESH_MS) {
+    if (++this.#sinceRefresh >= REFRESH_CALLS && performance.now() - slow.lastCallAt > LATENCY_REFRESH_MS) {
       this.#sinceRefresh = 0;
       return slow;
     }
