@@ -38,6 +38,7 @@ import { StdioProcessTransport } from "../core/_stdio_process.ts";
 import { childEnv } from "./_stdio_env.ts";
 import { SoleCallTransport } from "./_stdio_relation.ts";
 import { ChannelLatency } from "./_latency.ts";
+import { settledWithin } from "../core/_sleep.ts";
 import { verifyEndpoint } from "./_probe.ts";
 
 /** What a stdio channel needs to run its process. */
@@ -562,12 +563,7 @@ export class MemberChannel {
     if (transport instanceof StreamableHTTPClientTransport && client.getProtocolEra() !== "modern") {
       // A courtesy DELETE, bounded: a member that accepts and never answers must not hold close() forever.
       // client.close() below aborts it if it is still pending.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        transport.terminateSession().catch(() => {}),
-        new Promise<void>((resolve) => timer = setTimeout(resolve, Math.min(this.#settings.connectTimeout, 1_000))),
-      ]);
-      clearTimeout(timer);
+      await settledWithin(transport.terminateSession(), Math.min(this.#settings.connectTimeout, 1_000));
     }
     await client.close().catch(() => {});
   }

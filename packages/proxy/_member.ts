@@ -14,7 +14,7 @@ import type {
   ServerCapabilities,
 } from "../core/_sdk.ts";
 import { backoffDelay } from "../core/backoff.ts";
-import { sleep } from "../core/_sleep.ts";
+import { settledWithin } from "../core/_sleep.ts";
 import { timeoutSignal } from "../core/_timeout_signal.ts";
 import { failedFast, foundNothingListening, probeUntilAnswered, probeUrl } from "./_probe.ts";
 import { endedCallerWait, MemberChannel } from "./_channel.ts";
@@ -693,12 +693,7 @@ export class Member {
     this.#listen.close();
     for (const channel of this.#list()) channel.stopWaiting();
     if (this.#inFlight > 0 && drainTimeout > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#idle.push(resolve)),
-        new Promise<void>((resolve) => timer = setTimeout(resolve, drainTimeout)),
-      ]);
-      clearTimeout(timer);
+      await settledWithin(new Promise<void>((resolve) => this.#idle.push(resolve)), drainTimeout);
     }
     await Promise.all(this.#list().map((channel) => channel.close()));
     this.state = "closed";
@@ -719,15 +714,4 @@ interface CallBudget {
 /** The ms left of a call's timeout, at least 1 (an exhausted budget times out the next wait at once). */
 function remaining(budget: CallBudget): number {
   return Math.max(1, Math.ceil(budget.deadline - performance.now()));
-}
-
-/** Waits until `work` settles, `ms` pass or `signal` aborts, whichever comes first; never rejects. */
-async function settledWithin(work: Promise<unknown>, ms: number, signal: AbortSignal | undefined): Promise<void> {
-  const settled = new AbortController();
-  const waited = signal ? AbortSignal.any([signal, settled.signal]) : settled.signal;
-  try {
-    await Promise.race([work.catch(() => {}), sleep(ms, waited)]);
-  } finally {
-    settled.abort();
-  }
 }
