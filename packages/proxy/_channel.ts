@@ -113,6 +113,8 @@ export class MemberChannel {
   lastSuccess = 0;
   /** When a call this channel carried last ended well (`performance.now()`): `auto` routing's refresh clock. */
   lastCallAt = 0;
+  /** Calls on their way over this channel now: `auto` routing sends the channel not chosen one at a time. */
+  callsInFlight = 0;
   attempts = 0;
   /** The backoff wait before the next reconnection attempt, while there is one. */
   reconnectTimer: ReturnType<typeof setTimeout> | undefined;

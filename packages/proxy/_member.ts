@@ -381,15 +381,19 @@ export class Member {
     const want = preferred ?? (this.#settings.routing === "auto" ? undefined : this.#settings.routing);
     if (want) return up.find((c) => c.kind === want) ?? up[0];
     const [a, b] = up as [MemberChannel, MemberChannel];
-    // Measured from the first call: a channel with too few samples for an estimate carries the next call.
-    const unsure = a.callSamples <= b.callSamples ? a : b;
-    if (unsure.callSamples < LATENCY_SEED_SAMPLES) return unsure;
+    // Measured from the first call: a channel with too few samples for an estimate, counting the calls on their way,
+    // carries the next call (under load, the seed's calls are a seed's worth, not every call until the first answers).
+    const pending = (c: MemberChannel) => c.callSamples + c.callsInFlight;
+    const unsure = pending(a) <= pending(b) ? a : b;
+    if (pending(unsure) < LATENCY_SEED_SAMPLES) return unsure;
     const [fast, slow] = (b.callLatency ?? Infinity) < (a.callLatency ?? Infinity) ? [b, a] : [a, b];
     // Only the chosen channel gets fresh samples: now and then the other one carries one call (see _latency.ts for how
-    // often; one: the calls routed while it is on its way stay on the chosen channel), so that its estimate cannot go
-    // stale and lock routing onto the slower channel; and while its latest sample is well under the chosen one's
-    // estimate, it keeps carrying them until its own estimate says which is faster (a channel measured while cold takes
-    // over in a few calls, not after a window of refreshes).
+    // often), so that its estimate cannot go stale and lock routing onto the slower channel; and while its latest
+    // sample is well under the chosen one's estimate, it keeps carrying them until its own estimate says which is
+    // faster (a channel measured while cold takes over in a few calls, not after a window of refreshes). One call at a
+    // time: under load, latencies swing with the queue, and one lucky sample would otherwise send every call routed
+    // before the next answer onto the other channel.
+    if (slow.callsInFlight > 0) return fast;
     if (++this.#sinceRefresh >= REFRESH_CALLS && performance.now() - slow.lastCallAt > LATENCY_REFRESH_MS) {
       this.#sinceRefresh = 0;
       return slow;
@@ -439,10 +443,13 @@ export class Member {
     // Whether waking the member, an opening or an earlier attempt may have taken some of the call's time.
     const late = budget.late || !mayRetry || channel.client === undefined;
     let client: Client;
+    // The call is on its way over this channel from now, its opening included (for routing: see #route).
+    channel.callsInFlight++;
     try {
       // A deferred channel opens its connection now (_channel.ts `session`), within the call's timeout and signal.
       client = channel.client ?? await channel.session(timeout, options.signal, remaining(budget));
     } catch (error) {
+      channel.callsInFlight--;
       // The request never reached the member: the other channel may carry it (not once the call's time is up or it
       // was cancelled; the opening's own failure, its connectTimeout included, is not the call's).
       const other = this.#route(undefined, channel);
@@ -452,7 +459,10 @@ export class Member {
       throw error;
     }
     // An opening or an earlier attempt took all of the call's time: the request is not sent.
-    if (performance.now() >= budget.deadline) throw this.#timedOut(what, channel, timeout, " before it was sent");
+    if (performance.now() >= budget.deadline) {
+      channel.callsInFlight--;
+      throw this.#timedOut(what, channel, timeout, " before it was sent");
+    }
     // What waking the member, an opening or an earlier attempt took comes off the call's timeout: a call never waits
     // beyond it in all. A late request runs first within what is left; the member's first answer or progress gives the
     // call its whole timeout again (the SDK's own timer, which each progress restarts, and each round of input has).
@@ -480,10 +490,18 @@ export class Member {
     }
     const started = performance.now();
     try {
-      const result = await run(client, requestOptions);
+      let result: T;
+      try {
+        result = await run(client, requestOptions);
+      } finally {
+        channel.callsInFlight--;
+      }
       channel.recordCallLatency(performance.now() - started);
       return result;
     } catch (raw) {
+      // A JSON-RPC error the member answered with took a round trip like a result: without it, a channel whose calls
+      // all end in errors would stay unmeasured, and take every call as the seed's.
+      if (relation.remoteError) channel.recordCallLatency(performance.now() - started);
       relation.end();
       // Stopped now: a retry below runs under a window of its own.
       firstWindow?.clear();

@@ -241,6 +241,56 @@ Deno.test("FederationProxy auto routing refreshes the other channel with one cal
   assert.ok(burst.filter((c) => c === "data").length <= 1, burst.join(","));
 });
 
+Deno.test("FederationProxy auto routing seeds both channels under load, a seed's worth each", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
+  await proxy.registerServer(member.config);
+  // Thirty calls at once right after registration: none has answered when the last is routed. Both channels are
+  // measured at once (counting the calls on their way), and the channel being measured carries no more than a seed.
+  const burst = await Promise.all(
+    Array.from({ length: 30 }, async () => text(await proxy.callTool("server-1", "channel", { delayMs: 50 }))),
+  );
+  const data = burst.filter((c) => c === "data").length;
+  assert.ok(data >= 1 && data <= LATENCY_SEED_SAMPLES, burst.join(","));
+});
+
+Deno.test("FederationProxy auto routing lets the other channel take over one call at a time, not every call in flight", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
+  await proxy.registerServer(member.config);
+  // Estimates by hand: data 30 ms, the WebSocket 20 ms (it carries the calls); then one data call well under the
+  // WebSocket's estimate, the lucky sample a loaded machine gives now and then.
+  for (let i = 0; i < LATENCY_SEED_SAMPLES; i++) {
+    await proxy.callTool("server-1", "slow", { ms: 30 }, { channel: "data" });
+    await proxy.callTool("server-1", "slow", { ms: 20 }, { channel: "control" });
+  }
+  await proxy.callTool("server-1", "channel", {}, { channel: "data" });
+  // Twenty calls at once: the data channel takes one (its answer says whether it keeps them), not all twenty.
+  const burst = await Promise.all(
+    Array.from({ length: 20 }, async () => text(await proxy.callTool("server-1", "channel", { delayMs: 20 }))),
+  );
+  const data = burst.filter((c) => c === "data").length;
+  assert.ok(data === 1, burst.join(","));
+});
+
+Deno.test("FederationProxy auto routing measures a channel by calls answered with a JSON-RPC error too", async () => {
+  await using member = await TestMember.start("server-1");
+  await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
+  await proxy.registerServer(member.config);
+  // Every call answered with an error (no such tool): each is a round trip all the same, so the seed completes on
+  // both channels (an unmeasured channel would take every call as the seed's, for as long as the errors lasted).
+  const carried: (string | undefined)[] = [];
+  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES; i++) {
+    await assert.rejects(proxy.callTool("server-1", "no_such_tool"), (e) => {
+      assert.ok(e instanceof ProtocolError);
+      carried.push(e.channel);
+      return true;
+    });
+  }
+  assert.equal(carried.filter((c) => c === "control").length, LATENCY_SEED_SAMPLES, carried.join(","));
+  assert.equal(carried.filter((c) => c === "data").length, LATENCY_SEED_SAMPLES, carried.join(","));
+});
+
 Deno.test("FederationProxy auto routing favours the faster channel but keeps sampling the other", async () => {
   await using member = await TestMember.start("server-1");
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
