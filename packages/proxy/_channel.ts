@@ -111,10 +111,18 @@ export class MemberChannel {
   /** When the channel last went down (`performance.now()`), if it ever did. */
   downSince: number | undefined;
   lastSuccess = 0;
-  /** When a call this channel carried last ended well (`performance.now()`): `auto` routing's refresh clock. */
+  /**
+   * When a call this channel carried last ended in the member's answer, a result or an error (`performance.now()`):
+   * `auto` routing's refresh clock.
+   */
   lastCallAt = 0;
-  /** Calls on their way over this channel now: `auto` routing sends the channel not chosen one at a time. */
+  /** Calls on their way over this channel now, its opening included: `auto` routing's seed counts them. */
   callsInFlight = 0;
+  /**
+   * When `auto` routing sent this channel, as the one not chosen, a call that measures it, while no call on it has
+   * ended since: the channel not chosen carries one such call at a time.
+   */
+  checkingSince: number | undefined;
   attempts = 0;
   /** The backoff wait before the next reconnection attempt, while there is one. */
   reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -478,7 +486,7 @@ export class MemberChannel {
     this.lastSuccess = performance.now();
   }
 
-  /** Records a call's latency, in ms. */
+  /** Records a call's latency, in ms: a call that ended in the member's answer, a result or an error. */
   recordCallLatency(ms: number): void {
     this.#latency.addCall(ms);
     this.lastSuccess = this.lastCallAt = performance.now();

@@ -74,6 +74,14 @@ function rpcErrorOf(error: SdkHttpError): { code: number; message: string; data?
   }
 }
 
+/**
+ * Whether `error` is the member's answer to our request: a JSON-RPC error it sent (as a message, or in the body of an
+ * HTTP error status), not a timeout, a cancellation or a lost connection.
+ */
+export function isMemberAnswer(error: unknown): boolean {
+  return error instanceof SdkProtocolError || (error instanceof SdkHttpError && rpcErrorOf(error) !== undefined);
+}
+
 /** Maps anything thrown while talking to a member to a {@link FederationError}. */
 export function toFederationError(error: unknown, context: ErrorContext): FederationError {
   const { serverId, channel, what } = context;

@@ -18,7 +18,7 @@ import { settledWithin } from "../core/_sleep.ts";
 import { timeoutSignal } from "../core/_timeout_signal.ts";
 import { failedFast, foundNothingListening, probeUntilAnswered, probeUrl } from "./_probe.ts";
 import { endedCallerWait, MemberChannel } from "./_channel.ts";
-import { failsChannel, isSessionLost, toFederationError } from "./_errors.ts";
+import { failsChannel, isMemberAnswer, isSessionLost, toFederationError } from "./_errors.ts";
 import { CallRegistry, type CallTable } from "./_relation.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../core/websocket_transport.ts";
 import type { TokenSource } from "./_token_source.ts";
@@ -390,15 +390,19 @@ export class Member {
     // Only the chosen channel gets fresh samples: now and then the other one carries one call (see _latency.ts for how
     // often), so that its estimate cannot go stale and lock routing onto the slower channel; and while its latest
     // sample is well under the chosen one's estimate, it keeps carrying them until its own estimate says which is
-    // faster (a channel measured while cold takes over in a few calls, not after a window of refreshes). One call at a
-    // time: under load, latencies swing with the queue, and one lucky sample would otherwise send every call routed
-    // before the next answer onto the other channel.
-    if (slow.callsInFlight > 0) return fast;
-    if (++this.#sinceRefresh >= REFRESH_CALLS && performance.now() - slow.lastCallAt > LATENCY_REFRESH_MS) {
-      this.#sinceRefresh = 0;
-      return slow;
+    // faster (a channel measured while cold takes over in a few calls, not after a window of refreshes). One such call
+    // at a time: under load, latencies swing with the queue, and one lucky sample would otherwise send every call
+    // routed before the next answer onto the other channel (a check on its way for over LATENCY_REFRESH_MS, a long
+    // tool call, no longer holds the next one back; calls sent there for other reasons never do).
+    const now = performance.now();
+    if (slow.checkingSince !== undefined && now - slow.checkingSince < LATENCY_REFRESH_MS) return fast;
+    const refresh = ++this.#sinceRefresh >= REFRESH_CALLS && now - slow.lastCallAt > LATENCY_REFRESH_MS;
+    if (refresh) this.#sinceRefresh = 0;
+    if (!refresh && (slow.latestCallLatency ?? Infinity) >= (fast.callLatency ?? Infinity) * TAKEOVER_FACTOR) {
+      return fast;
     }
-    return (slow.latestCallLatency ?? Infinity) < (fast.callLatency ?? Infinity) * TAKEOVER_FACTOR ? slow : fast;
+    slow.checkingSince = now;
+    return slow;
   }
 
   /** Runs one request on the routed channel with failover; always ends in a result or a FederationError. */
@@ -495,13 +499,14 @@ export class Member {
         result = await run(client, requestOptions);
       } finally {
         channel.callsInFlight--;
+        channel.checkingSince = undefined;
       }
       channel.recordCallLatency(performance.now() - started);
       return result;
     } catch (raw) {
       // A JSON-RPC error the member answered with took a round trip like a result: without it, a channel whose calls
       // all end in errors would stay unmeasured, and take every call as the seed's.
-      if (relation.remoteError) channel.recordCallLatency(performance.now() - started);
+      if (isMemberAnswer(raw)) channel.recordCallLatency(performance.now() - started);
       relation.end();
       // Stopped now: a retry below runs under a window of its own.
       firstWindow?.clear();

@@ -258,11 +258,11 @@ Deno.test("FederationProxy auto routing lets the other channel take over one cal
   await using member = await TestMember.start("server-1");
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
   await proxy.registerServer(member.config);
-  // Estimates by hand: data 30 ms, the WebSocket 20 ms (it carries the calls); then one data call well under the
+  // Estimates by hand: data 90 ms, the WebSocket 60 ms (it carries the calls); then one data call well under the
   // WebSocket's estimate, the lucky sample a loaded machine gives now and then.
   for (let i = 0; i < LATENCY_SEED_SAMPLES; i++) {
-    await proxy.callTool("server-1", "slow", { ms: 30 }, { channel: "data" });
-    await proxy.callTool("server-1", "slow", { ms: 20 }, { channel: "control" });
+    await proxy.callTool("server-1", "slow", { ms: 90 }, { channel: "data" });
+    await proxy.callTool("server-1", "slow", { ms: 60 }, { channel: "control" });
   }
   await proxy.callTool("server-1", "channel", {}, { channel: "data" });
   // Twenty calls at once: the data channel takes one (its answer says whether it keeps them), not all twenty.
@@ -273,22 +273,51 @@ Deno.test("FederationProxy auto routing lets the other channel take over one cal
   assert.ok(data === 1, burst.join(","));
 });
 
-Deno.test("FederationProxy auto routing measures a channel by calls answered with a JSON-RPC error too", async () => {
+Deno.test("FederationProxy auto routing refreshes the other channel while a long call of its own is on its way", async () => {
   await using member = await TestMember.start("server-1");
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
   await proxy.registerServer(member.config);
-  // Every call answered with an error (no such tool): each is a round trip all the same, so the seed completes on
-  // both channels (an unmeasured channel would take every call as the seed's, for as long as the errors lasted).
-  const carried: (string | undefined)[] = [];
-  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES; i++) {
-    await assert.rejects(proxy.callTool("server-1", "no_such_tool"), (e) => {
-      assert.ok(e instanceof ProtocolError);
-      carried.push(e.channel);
-      return true;
-    });
+  const slowData = { dataDelayMs: 100 };
+  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES + REFRESH_CALLS; i++) {
+    await proxy.callTool("server-1", "channel", slowData);
   }
-  assert.equal(carried.filter((c) => c === "control").length, LATENCY_SEED_SAMPLES, carried.join(","));
-  assert.equal(carried.filter((c) => c === "data").length, LATENCY_SEED_SAMPLES, carried.join(","));
+  // A long call sent over the data channel by the caller's choice: routing's own checks are what go one at a time.
+  const long = proxy.callTool("server-1", "slow", { ms: 3 * LATENCY_REFRESH_MS }, { channel: "data" });
+  await new Promise((resolve) => setTimeout(resolve, LATENCY_REFRESH_MS + 50));
+  const carried: string[] = [];
+  for (let i = 0; i < REFRESH_CALLS; i++) carried.push(text(await proxy.callTool("server-1", "channel", slowData)));
+  assert.equal(carried.filter((c) => c === "data").length, 1, carried.join(","));
+  await long;
+});
+
+Deno.test("FederationProxy auto routing measures a channel by calls answered with a JSON-RPC error too", async () => {
+  await using member = await TestMember.start("server-1");
+  // Every call answered with an error: each is a round trip all the same, so the seed completes on both channels (an
+  // unmeasured channel would take every call as the seed's, for as long as the errors lasted). No such tool is a
+  // JSON-RPC error message; no such method, over a modern member's HTTP, an HTTP 404 carrying one.
+  const calls = [
+    (proxy: FederationProxy) => proxy.callTool("server-1", "no_such_tool"),
+    (proxy: FederationProxy) =>
+      proxy.request(
+        "server-1",
+        "bogus/method",
+        (client, o) => client.request({ method: "bogus/method" }, z.object({}), o),
+      ),
+  ];
+  for (const call of calls) {
+    await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
+    await proxy.registerServer(member.config);
+    const carried: (string | undefined)[] = [];
+    for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES; i++) {
+      await assert.rejects(call(proxy), (e) => {
+        assert.ok(e instanceof ProtocolError, String(e));
+        carried.push(e.channel);
+        return true;
+      });
+    }
+    assert.equal(carried.filter((c) => c === "control").length, LATENCY_SEED_SAMPLES, carried.join(","));
+    assert.equal(carried.filter((c) => c === "data").length, LATENCY_SEED_SAMPLES, carried.join(","));
+  }
 });
 
 Deno.test("FederationProxy auto routing favours the faster channel but keeps sampling the other", async () => {
