@@ -114,6 +114,11 @@ export interface HandlerScope {
   /** Set on a 2026-07-28 request's server; undefined on a 2025-11-25 session's. */
   modern?: ModernScope | undefined;
   /**
+   * Set on a 2025-11-25 session's handlers: the envelope keys its calls carry to a 2026-07-28 member, the client's
+   * capabilities and info as its initialize stated them (`_legacy_envelope.ts`).
+   */
+  clientEnvelope?: (() => Record<string, unknown> | undefined) | undefined;
+  /**
    * Projects a tool result carrying `structuredContent` for the client's era, given the tool's advertised output
    * schema (a 2025-11-25 session's `Server.projectCallToolResult`: a non-object value is wrapped as `{ result }`,
    * as `tools/list` shows its schema to that client).
@@ -170,6 +175,10 @@ function callOptions(
     for (const key of FORWARDED_ENVELOPE_KEYS) {
       if (envelope[key] !== undefined) (forwarded ??= {})[key] = envelope[key];
     }
+  } else {
+    // What the session's initialize stated wins over anything its client wrote under those keys.
+    const envelope = scope.clientEnvelope?.();
+    if (envelope) forwarded = { ...forwarded, ...envelope };
   }
   if (forwarded) options.meta = forwarded;
   const token = meta?.progressToken;

@@ -57,6 +57,7 @@ export function createClientSession(settings: ClientSessionSettings): ClientSess
     touch: () => void (session.lastActive = performance.now()),
     begin: (ctx) => ({ relation: hub.relate(session, ctx.mcpReq.id), end: session.begin(ctx.mcpReq.id) }),
     project: (result, outputSchema) => server.projectCallToolResult(result, outputSchema),
+    clientEnvelope: () => session.envelope,
   });
   session.handlers.register(server);
 

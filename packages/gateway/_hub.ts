@@ -6,6 +6,7 @@
 import type { CatalogListChangedEvent, FederatedCatalog, ResourceUpdatedEvent, UriOrigin } from "../proxy/catalog.ts";
 import type { FederationProxy } from "../proxy/federation_proxy.ts";
 import { ToolIndex } from "./_tool_index.ts";
+import { legacyClientEnvelope } from "./_legacy_envelope.ts";
 import type { CatalogHandlers } from "./_catalog_handlers.ts";
 import type { CallOptions } from "../proxy/call_options.ts";
 import type { ServerLogMessage, ServerRequest, ServerRequestHandler } from "../proxy/server_requests.ts";
@@ -43,6 +44,21 @@ export class ClientSession {
   get capabilities(): ClientCapabilities | undefined {
     return this.server.getClientCapabilities();
   }
+
+  /**
+   * The envelope keys this client's calls carry to a 2026-07-28 member (`_legacy_envelope.ts`), once its initialize
+   * stated its capabilities (none before).
+   */
+  get envelope(): Record<string, unknown> | undefined {
+    if (this.#envelope === undefined) {
+      const capabilities = this.capabilities;
+      if (capabilities !== undefined) {
+        this.#envelope = legacyClientEnvelope(capabilities, this.server.getClientVersion());
+      }
+    }
+    return this.#envelope;
+  }
+  #envelope: Record<string, unknown> | undefined;
 
   /** Records a call of this client to a member; returns its end. */
   begin(requestId: RequestId): () => void {

@@ -137,7 +137,8 @@ export class Member {
       emitError: (cause) => this.#emit("error", { channel: carrier, cause }),
     });
     // Declared always: whether a request can be answered depends on the handler (and the client behind it) at the
-    // time it arrives, and one that cannot gets a clear JSON-RPC error.
+    // time it arrives, and one that cannot gets a clear JSON-RPC error. (A modern member's call states its own when it
+    // knows better: the client's behind the gateway, or none when nobody can answer; _requests.ts modernParams.)
     // Both elicitation modes and sampling with tools are declared explicitly: the SDK's `elicitInput` on a member
     // requires `elicitation.form` (an empty object is not enough), and `createMessage` with tools `sampling.tools`.
     const capabilities: ClientCapabilities = {

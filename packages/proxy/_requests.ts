@@ -1,7 +1,12 @@
 // Internal: the MCP requests behind the proxy's typed calls, as runners for one channel's client: one place that
 // says how each request is sent (`tools/call` with its `_meta`, each list page, …), so that every caller, the
 // catalog included, goes through the same typed call.
-import { CallToolResultSchema, LOG_LEVEL_META_KEY, PROTOCOL_VERSION_META_KEY } from "../core/_sdk.ts";
+import {
+  CallToolResultSchema,
+  CLIENT_CAPABILITIES_META_KEY,
+  LOG_LEVEL_META_KEY,
+  PROTOCOL_VERSION_META_KEY,
+} from "../core/_sdk.ts";
 import type { StandardSchemaV1 } from "../core/_sdk.ts";
 import { toFederationError } from "./_errors.ts";
 import type {
@@ -118,12 +123,22 @@ export interface ModernCall {
   definition?: Tool | undefined;
 }
 
-/** The params of a modern member's request: the log level asked of it added to its `_meta`. */
+/**
+ * The params of a modern member's request: the log level asked of it added to its `_meta`; and, when nobody behind
+ * the call can answer the member's input requests (no handler, and the caller does not take `input_required` results
+ * itself), no client capabilities in its envelope: the member then knows not to ask (the proxy client's own, stated
+ * on every other request, say that a handler may answer). A caller's envelope in `meta` is kept as it is.
+ */
 function modernParams(params: Record<string, unknown>, modern: ModernCall): Record<string, unknown> {
-  if (modern.logLevel === undefined) return params;
   const meta = (params._meta ?? {}) as Record<string, unknown>;
-  if (meta[LOG_LEVEL_META_KEY] !== undefined) return params;
-  return { ...params, _meta: { ...meta, [LOG_LEVEL_META_KEY]: modern.logLevel } };
+  const level = modern.logLevel !== undefined && meta[LOG_LEVEL_META_KEY] === undefined;
+  const unanswerable = !modern.rounds.allow && !modern.rounds.handler &&
+    meta[CLIENT_CAPABILITIES_META_KEY] === undefined;
+  if (!level && !unanswerable) return params;
+  const _meta = { ...meta };
+  if (level) _meta[LOG_LEVEL_META_KEY] = modern.logLevel;
+  if (unanswerable) _meta[CLIENT_CAPABILITIES_META_KEY] = {};
+  return { ...params, _meta };
 }
 
 const paramHeaders = new WeakMap<object, boolean>();

@@ -297,6 +297,40 @@ Deno.test("Gateway passes a 2026-07-28 client's envelope and trace context on to
   assert.deepEqual(seen.envelope["io.modelcontextprotocol/clientCapabilities"], { elicitation: {} });
 });
 
+Deno.test("Gateway tells a 2026-07-28 member what a 2025-11-25 client's initialize stated: its capabilities and info", async () => {
+  await using member = await startEnvelopeMember("env");
+  await using fed = await federation([member]);
+  const envelopeSeen = async (client: Client) => {
+    const seen = JSON.parse(textOf(await client.callTool({ name: "env__whoami", arguments: {} })));
+    return seen.envelope as Record<string, unknown>;
+  };
+  // What the federation can relay, as the client declared it (an empty elicitation is 2025-11-25's form mode);
+  // nothing else of its capabilities (sampling's context, experimental ones) reaches the member.
+  const asking = await connectClient(fed.gateway.url, {
+    name: "asking-client",
+    capabilities: { elicitation: {}, sampling: { context: {} }, roots: { listChanged: true }, experimental: { x: {} } },
+  });
+  const seen = await envelopeSeen(asking);
+  assert.deepEqual(seen["io.modelcontextprotocol/clientCapabilities"], {
+    elicitation: { form: {} },
+    sampling: {},
+    roots: { listChanged: true },
+  });
+  assert.deepEqual(seen["io.modelcontextprotocol/clientInfo"], { name: "asking-client", version: "1.0.0" });
+  const plain = await connectClient(fed.gateway.url, {
+    name: "plain-client",
+    capabilities: { elicitation: { url: {} }, sampling: { tools: {} } },
+  });
+  assert.deepEqual((await envelopeSeen(plain))["io.modelcontextprotocol/clientCapabilities"], {
+    elicitation: { url: {} },
+    sampling: { tools: {} },
+  });
+  // A client that declared nothing is asked for nothing: the proxy's own capabilities are not stated for it.
+  const none = await connectClient(fed.gateway.url, { name: "quiet-client" });
+  assert.deepEqual((await envelopeSeen(none))["io.modelcontextprotocol/clientCapabilities"], {});
+  for (const client of [asking, plain, none]) await client.close();
+});
+
 Deno.test("Gateway answers a member's -32021 to a 2026-07-28 client with HTTP 400 and the capabilities", async () => {
   await using member = await startEnvelopeMember("env");
   await using fed = await federation([member]);

@@ -150,7 +150,11 @@ Deno.test("A member's sampling request fails clearly when no client supports sam
     const error = await client.callTool({ name: "fixtures__test_sampling", arguments: { prompt: "hi" } }).catch((e) =>
       e
     );
-    assert.match(String(error.message), /No client of the federation gateway supports 'sampling\/createMessage'/);
+    // The member (2026-07-28) is told this client's capabilities, and refuses to ask it before asking.
+    assert.match(
+      String(error.message),
+      /error -32021: .*\(sampling\/createMessage\): the request's client capabilities do not declare/,
+    );
   } finally {
     await client.close();
   }

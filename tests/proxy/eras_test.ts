@@ -120,6 +120,26 @@ Deno.test("FederationProxy sends a modern member the caller's envelope given in 
   assert.equal(modern.lastMeta()?.traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 });
 
+Deno.test("FederationProxy tells a modern member no client capabilities when nobody behind a call can answer it", async () => {
+  await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
+  await using proxy = newProxy();
+  await proxy.registerServer(modernConfig(modern));
+  const capabilitiesOf = async (options: Parameters<FederationProxy["callTool"]>[3] = {}) => {
+    const { envelope } = JSON.parse(text(await proxy.callTool("modern", "whoami", {}, options))) as {
+      envelope: Record<string, unknown>;
+    };
+    return envelope["io.modelcontextprotocol/clientCapabilities"];
+  };
+  // No handler, no input_required taken by the caller: no input request of the member could be answered.
+  assert.deepEqual(await capabilitiesOf(), {});
+  // A handler (the call's or the proxy's), or a caller that takes input_required results, may answer any.
+  const declared = { sampling: { tools: {} }, elicitation: { form: {}, url: {} }, roots: { listChanged: true } };
+  assert.deepEqual(await capabilitiesOf({ onrequest: () => Promise.resolve({}) }), declared);
+  assert.deepEqual(await capabilitiesOf({ allowInputRequired: true }), declared);
+  proxy.onServerRequest = () => Promise.resolve({});
+  assert.deepEqual(await capabilitiesOf(), declared);
+});
+
 Deno.test("FederationProxy mirrors a modern member's x-mcp-header arguments into Mcp-Param headers", async () => {
   await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
   await using proxy = newProxy();
