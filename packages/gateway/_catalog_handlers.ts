@@ -207,11 +207,18 @@ function clientError(error: unknown, modern: boolean): Error {
     // 2026-07-28 has no -32042 (a 2025-11-25 member's "open this URL first"): the internal error the SDK words.
     return new ProtocolError(ProtocolErrorCode.InternalError, URL_ELICITATION_UNAVAILABLE);
   }
-  if (modern && mapped.code === MISSING_CAPABILITY && !(mapped instanceof MissingRequiredClientCapabilityError)) {
-    const data = isRecord(mapped.data) && isRecord(mapped.data.requiredCapabilities)
-      ? { requiredCapabilities: mapped.data.requiredCapabilities as ClientCapabilities }
-      : { requiredCapabilities: {} };
-    return new MissingRequiredClientCapabilityError(data, mapped.message);
+  if (mapped.code === MISSING_CAPABILITY && !(mapped instanceof MissingRequiredClientCapabilityError)) {
+    const required = isRecord(mapped.data) && isRecord(mapped.data.requiredCapabilities)
+      ? mapped.data.requiredCapabilities as ClientCapabilities
+      : {};
+    if (modern) return new MissingRequiredClientCapabilityError({ requiredCapabilities: required }, mapped.message);
+    // 2025-11-25 has no -32021 (a 2026-07-28 member, told this client's capabilities, refused to ask it): the client
+    // gets what the gateway answers when it cannot ask a client for a member itself (_hub.ts).
+    const names = Object.keys(required).map((name) => `'${name}'`).join(", ") || "it needs";
+    return new ProtocolError(
+      ProtocolErrorCode.MethodNotFound,
+      `No client of the federation gateway supports the input this call needs: the calling client did not declare capability ${names} (${mapped.message})`,
+    );
   }
   return mapped;
 }

@@ -50,15 +50,15 @@ export class ClientSession {
    * stated its capabilities (none before).
    */
   get envelope(): Record<string, unknown> | undefined {
-    if (this.#envelope === undefined) {
-      const capabilities = this.capabilities;
-      if (capabilities !== undefined) {
-        this.#envelope = legacyClientEnvelope(capabilities, this.server.getClientVersion());
-      }
+    const capabilities = this.capabilities;
+    if (capabilities === undefined) return undefined;
+    // Kept while the capabilities are those it was made of (a stdio client may initialize again).
+    if (this.#envelope?.of !== capabilities) {
+      this.#envelope = { of: capabilities, keys: legacyClientEnvelope(capabilities, this.server.getClientVersion()) };
     }
-    return this.#envelope;
+    return this.#envelope.keys;
   }
-  #envelope: Record<string, unknown> | undefined;
+  #envelope: { of: ClientCapabilities; keys: Record<string, unknown> } | undefined;
 
   /** Records a call of this client to a member; returns its end. */
   begin(requestId: RequestId): () => void {

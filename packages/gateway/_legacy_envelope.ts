@@ -3,7 +3,10 @@
 // stated the same once, at initialize, and each of its calls tells a 2026-07-28 member in the request's envelope:
 // which input the client can be asked for through the federation (sampling, elicitation and roots, as it declared
 // them; an empty `elicitation` is its form mode, as 2025-11-25 reads it) and who it is. Without it the member is told
-// the proxy's own capabilities (every one), and may ask the client for input it cannot give.
+// the proxy's own capabilities (every one), and may ask the client for input it cannot give. What the federation does
+// not relay is left out: sampling's `context` (it would ask for the context of the client's whole federation), the
+// form mode's `applyDefaults`, `tasks` (the gateway's own business with the client) and `experimental` and
+// `extensions` (which an HTTP session does not keep: `compactSessionInit`).
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
@@ -37,6 +40,13 @@ export function legacyClientEnvelope(
   info: Implementation | undefined,
 ): Record<string, unknown> {
   const envelope: Record<string, unknown> = { [CLIENT_CAPABILITIES_META_KEY]: relayedCapabilities(capabilities) };
-  if (info) envelope[CLIENT_INFO_META_KEY] = info;
+  // Its name, version and title: what names it (an HTTP session keeps no more), not its icons on every call.
+  if (info) {
+    envelope[CLIENT_INFO_META_KEY] = {
+      name: info.name,
+      version: info.version,
+      ...(info.title === undefined ? {} : { title: info.title }),
+    };
+  }
   return envelope;
 }

@@ -4,6 +4,7 @@
 import {
   CallToolResultSchema,
   CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
   LOG_LEVEL_META_KEY,
   PROTOCOL_VERSION_META_KEY,
 } from "../core/_sdk.ts";
@@ -114,6 +115,22 @@ export function forwardedMeta(meta: Record<string, unknown> | undefined): Record
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
+/** The envelope keys a caller's `meta` may carry for a modern member, which a legacy member is not sent. */
+const ENVELOPE_KEYS = [CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY] as const;
+
+/**
+ * The params of a legacy member's request: without the envelope keys of the caller's `meta` (a 2025-11-25 member has
+ * no use for them, and the client behind the gateway is not named to it).
+ */
+function legacyParams(params: Record<string, unknown>): Record<string, unknown> {
+  const meta = params._meta as Record<string, unknown> | undefined;
+  if (!meta || !ENVELOPE_KEYS.some((key) => key in meta)) return params;
+  const _meta = { ...meta };
+  for (const key of ENVELOPE_KEYS) delete _meta[key];
+  const { _meta: _dropped, ...rest } = params;
+  return Object.keys(_meta).length > 0 ? { ...rest, _meta } : rest;
+}
+
 /** What a call adds for a modern member: its input rounds and the tool's definition as last listed. */
 export interface ModernCall {
   /** The log level asked of the member (sent in `_meta` unless the caller's `meta` has one). */
@@ -132,8 +149,10 @@ export interface ModernCall {
 function modernParams(params: Record<string, unknown>, modern: ModernCall): Record<string, unknown> {
   const meta = (params._meta ?? {}) as Record<string, unknown>;
   const level = modern.logLevel !== undefined && meta[LOG_LEVEL_META_KEY] === undefined;
-  const unanswerable = !modern.rounds.allow && !modern.rounds.handler &&
-    meta[CLIENT_CAPABILITIES_META_KEY] === undefined;
+  const { rounds } = modern;
+  // (A caller's own retry, with answers or a state, is left to the member as sent.)
+  const unanswerable = !rounds.allow && !rounds.handler && rounds.inputResponses === undefined &&
+    rounds.requestState === undefined && meta[CLIENT_CAPABILITIES_META_KEY] === undefined;
   if (!level && !unanswerable) return params;
   const _meta = { ...meta };
   if (level) _meta[LOG_LEVEL_META_KEY] = modern.logLevel;
@@ -177,7 +196,7 @@ export function toolCall(
   return (client, options) => {
     if (!modern || client.getProtocolEra() !== "modern") {
       return client.request(
-        { method: "tools/call", params: withTraceContext(params) },
+        { method: "tools/call", params: withTraceContext(legacyParams(params)) },
         CallToolResultSchema,
         options,
       ) as Promise<
@@ -221,7 +240,7 @@ export function promptGet(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (client.getProtocolEra() !== "modern") {
-      return client.getPrompt(withTraceContext(params) as { name: string }, options);
+      return client.getPrompt(withTraceContext(legacyParams(params)) as { name: string }, options);
     }
     return runInputRounds<GetPromptResult>(
       withTraceContext(modernParams(params, modern)),
@@ -242,7 +261,10 @@ export function resourceRead(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (client.getProtocolEra() !== "modern") {
-      return client.readResource(withTraceContext(params) as { uri: string }, { ...options, cacheMode: "bypass" });
+      return client.readResource(withTraceContext(legacyParams(params)) as { uri: string }, {
+        ...options,
+        cacheMode: "bypass",
+      });
     }
     return runInputRounds<ReadResourceResult>(
       withTraceContext(modernParams(params, modern)),

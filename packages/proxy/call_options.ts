@@ -91,7 +91,8 @@ export interface CallOptions {
    * catalog's versions; check it with `isInputRequiredResult`) instead of fulfilling it: the caller gathers the input
    * and retries with `inputResponses` and `requestState`. Without it, the proxy answers the member's input requests
    * itself through `onrequest` (else `FederationProxy.onServerRequest`) and retries, up to 8 rounds; with neither, the
-   * call fails with a `ProtocolError` of `rpcCode` -32021 (a client capability is missing). A legacy member asks with
+   * member is told that the caller has no client capabilities, and a member that needs input anyway fails the call
+   * with a `ProtocolError` of `rpcCode` -32021 (a client capability is missing). A legacy member asks with
    * server-to-client requests instead, which go to the same handlers.
    */
   allowInputRequired?: boolean | undefined;

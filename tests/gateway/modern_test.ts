@@ -16,8 +16,8 @@ import { sleep } from "../../packages/core/_sleep.ts";
 const MODERN = "2026-07-28";
 
 /** A proxy with the given members and a gateway in front of it, closed together. */
-async function federation(members: TestMember[], instructions?: string) {
-  const proxy = new FederationProxy(SECRET, { logger: quiet });
+async function federation(members: TestMember[], instructions?: string, eraPreference?: "legacy" | "modern") {
+  const proxy = new FederationProxy(SECRET, { logger: quiet, ...(eraPreference ? { eraPreference } : {}) });
   for (const member of members) await proxy.registerServer(member.config);
   const gateway: GatewayHandle = await serveGateway(proxy, {
     auth: { secret: GATEWAY_SECRET },
@@ -272,7 +272,12 @@ function startEnvelopeMember(serverId: string): Promise<TestMember> {
             const _meta = { "io.modelcontextprotocol/serverInfo": { name: "member", version: "9" }, kept: 1 };
             return { content: [{ type: "text", text: "stamped" }], _meta };
           }
-          const seen = { envelope: ctx.mcpReq.envelope ?? {}, traceparent: ctx.mcpReq._meta?.traceparent };
+          const meta = ctx.mcpReq._meta ?? {};
+          const seen = {
+            envelope: ctx.mcpReq.envelope ?? {},
+            traceparent: meta.traceparent,
+            metaKeys: Object.keys(meta),
+          };
           return { content: [{ type: "text", text: JSON.stringify(seen) }] };
         });
         return server;
@@ -329,6 +334,28 @@ Deno.test("Gateway tells a 2026-07-28 member what a 2025-11-25 client's initiali
   const none = await connectClient(fed.gateway.url, { name: "quiet-client" });
   assert.deepEqual((await envelopeSeen(none))["io.modelcontextprotocol/clientCapabilities"], {});
   for (const client of [asking, plain, none]) await client.close();
+});
+
+Deno.test("Gateway names no client to a 2025-11-25 member: no envelope key reaches it from either era's client", async () => {
+  await using member = await startEnvelopeMember("env");
+  await using fed = await federation([member], undefined, "legacy");
+  const legacyClient = await connectClient(fed.gateway.url, { name: "asking-client", capabilities: { roots: {} } });
+  const fromLegacy = JSON.parse(textOf(await legacyClient.callTool({ name: "env__whoami", arguments: {} })));
+  await legacyClient.close();
+  const response = await post(fed.gateway.url, "tools/call", {
+    name: "env__whoami",
+    arguments: {},
+    _meta: { "io.modelcontextprotocol/clientCapabilities": { elicitation: {} } },
+  }, { name: "env__whoami" });
+  const fromModern = JSON.parse(textOf((await messageOf(response)).result));
+  // (The member's SDK lifts envelope keys out of `_meta` into the request's envelope, in either era.)
+  for (const seen of [fromLegacy, fromModern]) {
+    assert.deepEqual(seen.envelope, {}, JSON.stringify(seen));
+    assert.ok(
+      !(seen.metaKeys as string[]).some((key) => key.startsWith("io.modelcontextprotocol/")),
+      JSON.stringify(seen),
+    );
+  }
 });
 
 Deno.test("Gateway answers a member's -32021 to a 2026-07-28 client with HTTP 400 and the capabilities", async () => {
