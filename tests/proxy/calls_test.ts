@@ -324,15 +324,16 @@ Deno.test("FederationProxy auto routing favours the faster channel but keeps sam
   await using member = await TestMember.start("server-1");
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
   await proxy.registerServer(member.config);
+  // The data channel a little slower, for sure (two loopback channels about as fast trade places with the machine's
+  // load, and then routing rightly follows whichever is faster at the time).
+  const slowData = { dataDelayMs: 2 };
   const seen = { control: 0, data: 0 };
   const end = performance.now() + 2_500;
   while (performance.now() < end) {
-    const channel = text(await proxy.callTool("server-1", "channel")) as "control" | "data";
+    const channel = text(await proxy.callTool("server-1", "channel", slowData)) as "control" | "data";
     seen[channel]++;
   }
-  assert.ok(seen.control > 0 && seen.data > 0, JSON.stringify(seen));
-  const status = proxy.getServerStatus("server-1")!;
-  const faster = status.channels.control!.latencyMs! <= status.channels.data!.latencyMs! ? "control" : "data";
-  const slower = faster === "control" ? "data" : "control";
-  assert.ok(seen[faster] > 10 * seen[slower], JSON.stringify(seen));
+  // Past its seed, the data channel is still measured now and then (a refresh a second), and carries little else.
+  assert.ok(seen.data > LATENCY_SEED_SAMPLES, JSON.stringify(seen));
+  assert.ok(seen.control > 10 * seen.data, JSON.stringify(seen));
 });
