@@ -15,7 +15,7 @@ import {
 } from "../core/_sdk.ts";
 
 /** The part of a 2025-11-25 client's capabilities the federation relays to a 2026-07-28 member. */
-export function relayedCapabilities(declared: ClientCapabilities): ClientCapabilities {
+function relayedCapabilities(declared: ClientCapabilities): ClientCapabilities {
   const relayed: ClientCapabilities = {};
   if (declared.sampling) relayed.sampling = declared.sampling.tools ? { tools: {} } : {};
   if (declared.elicitation) {

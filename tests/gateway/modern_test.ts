@@ -309,30 +309,31 @@ Deno.test("Gateway tells a 2026-07-28 member what a 2025-11-25 client's initiali
     const seen = JSON.parse(textOf(await client.callTool({ name: "env__whoami", arguments: {} })));
     return seen.envelope as Record<string, unknown>;
   };
-  // What the federation can relay, as the client declared it (an empty elicitation is 2025-11-25's form mode);
-  // nothing else of its capabilities (sampling's context, experimental ones) reaches the member.
   const asking = await connectClient(fed.gateway.url, {
     name: "asking-client",
     capabilities: { elicitation: {}, sampling: { context: {} }, roots: { listChanged: true }, experimental: { x: {} } },
   });
-  const seen = await envelopeSeen(asking);
-  assert.deepEqual(seen["io.modelcontextprotocol/clientCapabilities"], {
-    elicitation: { form: {} },
-    sampling: {},
-    roots: { listChanged: true },
-  });
-  assert.deepEqual(seen["io.modelcontextprotocol/clientInfo"], { name: "asking-client", version: "1.0.0" });
   const plain = await connectClient(fed.gateway.url, {
     name: "plain-client",
     capabilities: { elicitation: { url: {} }, sampling: { tools: {} } },
   });
-  assert.deepEqual((await envelopeSeen(plain))["io.modelcontextprotocol/clientCapabilities"], {
+  const none = await connectClient(fed.gateway.url, { name: "quiet-client" });
+  // The three at once on one member: each call tells it its own client's.
+  const [seen, plainSeen, noneSeen] = await Promise.all([asking, plain, none].map(envelopeSeen));
+  // What the federation can relay, as the client declared it (an empty elicitation is 2025-11-25's form mode);
+  // nothing else of its capabilities (sampling's context, experimental ones) reaches the member.
+  assert.deepEqual(seen!["io.modelcontextprotocol/clientCapabilities"], {
+    elicitation: { form: {} },
+    sampling: {},
+    roots: { listChanged: true },
+  });
+  assert.deepEqual(seen!["io.modelcontextprotocol/clientInfo"], { name: "asking-client", version: "1.0.0" });
+  assert.deepEqual(plainSeen!["io.modelcontextprotocol/clientCapabilities"], {
     elicitation: { url: {} },
     sampling: { tools: {} },
   });
   // A client that declared nothing is asked for nothing: the proxy's own capabilities are not stated for it.
-  const none = await connectClient(fed.gateway.url, { name: "quiet-client" });
-  assert.deepEqual((await envelopeSeen(none))["io.modelcontextprotocol/clientCapabilities"], {});
+  assert.deepEqual(noneSeen!["io.modelcontextprotocol/clientCapabilities"], {});
   for (const client of [asking, plain, none]) await client.close();
 });
 

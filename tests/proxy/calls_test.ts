@@ -20,6 +20,19 @@ function text(result: { content: unknown }): string {
   return (result.content as { text: string }[])[0]!.text;
 }
 
+/** A `channel` call's arguments that make the data channel clearly slower (100 ms) than the WebSocket. */
+const SLOW_DATA = { dataDelayMs: 100 };
+
+/** Which channel carried one `channel` call, the data channel clearly slower. */
+async function slowDataCall(proxy: FederationProxy): Promise<string> {
+  return text(await proxy.callTool("server-1", "channel", SLOW_DATA));
+}
+
+/** `count` sequential `channel` calls, the data channel clearly slower (both channels estimated once past the seed). */
+async function slowDataCalls(proxy: FederationProxy, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await slowDataCall(proxy);
+}
+
 Deno.test("FederationProxy routes calls by policy: data, control, and auto", async () => {
   await using member = await TestMember.start("server-1");
   for (const routing of ["data", "control"] as const) {
@@ -157,17 +170,14 @@ Deno.test("FederationProxy auto routing measures both channels from the first ca
   // Registration's round trips are no call's: the first calls sample both channels, in turn. The data channel is
   // made clearly slower (two channels about as fast swap places on noise, and a load spike on the machine can lift the
   // WebSocket's estimate past the one a channel not chosen kept from its seed).
-  const slowData = { dataDelayMs: 100 };
   const first: string[] = [];
-  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES; i++) {
-    first.push(text(await proxy.callTool("server-1", "channel", slowData)));
-  }
+  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES; i++) first.push(await slowDataCall(proxy));
   assert.equal(first.filter((c) => c === "control").length, LATENCY_SEED_SAMPLES, first.join(","));
   assert.equal(first.filter((c) => c === "data").length, LATENCY_SEED_SAMPLES, first.join(","));
   // From then on the estimates decide: the WebSocket, with the lower estimate, carries the calls.
-  for (let i = 0; i < 20; i++) await proxy.callTool("server-1", "channel", slowData);
+  await slowDataCalls(proxy, 20);
   const last: string[] = [];
-  for (let i = 0; i < 10; i++) last.push(text(await proxy.callTool("server-1", "channel", slowData)));
+  for (let i = 0; i < 10; i++) last.push(await slowDataCall(proxy));
   const { control, data } = proxy.getServerStatus("server-1")!.channels;
   assert.ok(control!.latencyMs! < data!.latencyMs!, `control ${control!.latencyMs} ms, data ${data!.latencyMs} ms`);
   assert.ok(last.filter((c) => c === "control").length >= 8, last.join(","));
@@ -196,14 +206,13 @@ Deno.test("FederationProxy auto routing keeps a member called now and then on th
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
   await proxy.registerServer(member.config);
   // The data channel clearly slower, and both estimated.
-  const slowData = { dataDelayMs: 100 };
-  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES + 4; i++) await proxy.callTool("server-1", "channel", slowData);
+  await slowDataCalls(proxy, 2 * LATENCY_SEED_SAMPLES + 4);
   // Calls further apart than the refresh time: by time alone each would refresh the slower channel's estimate, and
   // carry the call on it (all five did). At most one in REFRESH_CALLS does.
   const spaced: string[] = [];
   for (let i = 0; i < 5; i++) {
     await new Promise((resolve) => setTimeout(resolve, LATENCY_REFRESH_MS + 50));
-    spaced.push(text(await proxy.callTool("server-1", "channel", slowData)));
+    spaced.push(await slowDataCall(proxy));
   }
   assert.ok(REFRESH_CALLS > 5);
   assert.ok(spaced.filter((c) => c === "data").length <= 1, spaced.join(","));
@@ -229,15 +238,10 @@ Deno.test("FederationProxy auto routing refreshes the other channel with one cal
   await using member = await TestMember.start("server-1");
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
   await proxy.registerServer(member.config);
-  const slowData = { dataDelayMs: 100 };
-  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES + REFRESH_CALLS; i++) {
-    await proxy.callTool("server-1", "channel", slowData);
-  }
+  await slowDataCalls(proxy, 2 * LATENCY_SEED_SAMPLES + REFRESH_CALLS);
   await new Promise((resolve) => setTimeout(resolve, LATENCY_REFRESH_MS + 50));
   // A refresh is due: twenty calls at once, of which one carries it.
-  const burst = await Promise.all(
-    Array.from({ length: 20 }, async () => text(await proxy.callTool("server-1", "channel", slowData))),
-  );
+  const burst = await Promise.all(Array.from({ length: 20 }, () => slowDataCall(proxy)));
   assert.ok(burst.filter((c) => c === "data").length <= 1, burst.join(","));
 });
 
@@ -277,15 +281,12 @@ Deno.test("FederationProxy auto routing refreshes the other channel while a long
   await using member = await TestMember.start("server-1");
   await using proxy = newProxy({ routing: "auto", heartbeatInterval: 60_000 });
   await proxy.registerServer(member.config);
-  const slowData = { dataDelayMs: 100 };
-  for (let i = 0; i < 2 * LATENCY_SEED_SAMPLES + REFRESH_CALLS; i++) {
-    await proxy.callTool("server-1", "channel", slowData);
-  }
+  await slowDataCalls(proxy, 2 * LATENCY_SEED_SAMPLES + REFRESH_CALLS);
   // A long call sent over the data channel by the caller's choice: routing's own checks are what go one at a time.
   const long = proxy.callTool("server-1", "slow", { ms: 3 * LATENCY_REFRESH_MS }, { channel: "data" });
   await new Promise((resolve) => setTimeout(resolve, LATENCY_REFRESH_MS + 50));
   const carried: string[] = [];
-  for (let i = 0; i < REFRESH_CALLS; i++) carried.push(text(await proxy.callTool("server-1", "channel", slowData)));
+  for (let i = 0; i < REFRESH_CALLS; i++) carried.push(await slowDataCall(proxy));
   assert.equal(carried.filter((c) => c === "data").length, 1, carried.join(","));
   await long;
 });
