@@ -154,13 +154,13 @@ export class AccessLog {
     const base = { method: message.method.slice(0, MAX_NAME_LENGTH), ...target(message.params) };
     let response = await respond(request);
     const status = response.status;
-    const type = response.headers.get("content-type") ?? "";
     const built = valueOfAnswer(response);
     if (isRecord(built)) {
       const outcome = status >= 400 ? { ...outcomeOf(built), outcome: "refused" } : outcomeOf(built);
       this.#write({ ...base, ...outcome, status, ms: this.#now() - started });
       return response;
     }
+    const type = response.headers.get("content-type") ?? "";
     if (status >= 400 || response.body === null) {
       let outcome: { outcome: string; code?: number } = { outcome: status >= 400 ? "refused" : "ok" };
       if (/^application\/json\b/i.test(type) && response.body !== null) {

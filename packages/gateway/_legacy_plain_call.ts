@@ -71,7 +71,7 @@ export function answerLegacyPlainCall(
   request: Request,
   session: ClientSession,
   link: SessionLink,
-  options: Omit<PlainAnswerOptions, "sessionId" | "store">,
+  options: Omit<PlainAnswerOptions, "store">,
   hold: () => () => void,
 ): Promise<Response> | undefined {
   const handlers = session.handlers!;

@@ -18,7 +18,6 @@ Deno.test("PlainAnswer: progress for a client that reads nothing waits coalesced
   const seen = { coalesced: 0, overruns: 0 };
   const store = new MemoryEventStore(10_000);
   const answer = new PlainAnswer({
-    sessionId: "s",
     window: new TimeWindows(60_000),
     keepAliveMs: 0,
     events: { coalesced: () => void seen.coalesced++, overrun: () => void seen.overruns++ },
@@ -59,7 +58,6 @@ async function streaming(options: { keepAliveMs?: number } = {}) {
   const seen = { coalesced: 0, overruns: 0 };
   const store = new MemoryEventStore(10_000);
   const answer = new PlainAnswer({
-    sessionId: "s",
     window: new TimeWindows(60_000),
     keepAliveMs: options.keepAliveMs ?? 0,
     events: { coalesced: () => void seen.coalesced++, overrun: () => void seen.overruns++ },

@@ -3,6 +3,7 @@
 // it), instead of each cloning the body stream and parsing it again. The same for answers the gateway builds from a
 // value (`answerFromValue`): the access log reads their outcome from the value, not from a parsed copy of the body.
 
+const decoder = new TextDecoder();
 const bodies = new WeakMap<Request, { bytes: Uint8Array; json?: { value: unknown } | { error: unknown } }>();
 
 /** Records the bytes of `request`'s body (already read, and handed on in it). */
@@ -19,7 +20,7 @@ export async function requestJson(request: Request): Promise<unknown> {
   if (!known) return JSON.parse(await request.clone().text());
   if (!known.json) {
     try {
-      known.json = { value: JSON.parse(new TextDecoder().decode(known.bytes)) };
+      known.json = { value: JSON.parse(decoder.decode(known.bytes)) };
     } catch (error) {
       known.json = { error };
     }

@@ -218,9 +218,9 @@ export class SessionLink implements Transport {
    * until `closePlain`, and its stream is resumable from the session's event store. Undefined when a request with
    * that id is in progress already (the SDK transport then decides).
    */
-  openPlain(id: RequestId, options: Omit<PlainAnswerOptions, "sessionId" | "store">): PlainAnswer | undefined {
+  openPlain(id: RequestId, options: Omit<PlainAnswerOptions, "store">): PlainAnswer | undefined {
     if (this.#plain.has(id) || this.#flow.has(id)) return undefined;
-    const answer = new PlainAnswer({ ...options, sessionId: this.sessionId, store: this.#events });
+    const answer = new PlainAnswer({ ...options, store: this.#events });
     this.#plain.set(id, answer);
     return answer;
   }

@@ -10,7 +10,8 @@ Deno.test("Gateway answers a 2025-11-25 call whose stream carries only its respo
     const response = await postRaw(url, toolCall(7, "a__echo", { text: "hi" }), session);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get("content-type"), "application/json");
-    assert.equal(response.headers.get("mcp-session-id"), session);
+    // The session id is the initialize answer's, not repeated on every answer (the spec sends it there only).
+    assert.equal(response.headers.get("mcp-session-id"), null);
     const body = await response.json();
     assert.equal(body.id, 7);
     assert.equal(body.result.content[0].text, "hi");
