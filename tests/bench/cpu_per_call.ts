@@ -2,7 +2,8 @@
  * CPU per call, per process: a member process, a gateway process and SDK clients (in this process) making `--calls`
  * echo calls with `--inflight` in flight through the gateway (or straight to the member with `--direct`). Prints
  * calls/s and, for each process, the CPU ms it spent per call (user + system, from `/proc`, Linux only). With
- * `--prof DIR` the gateway and the member write V8 CPU profiles there (summarize them with `profile_summary.ts`).
+ * `--prof DIR` the gateway and the member write V8 CPU profiles there, sampled every 100 µs (summarize them with
+ * `profile_summary.ts`).
  *
  * ```sh
  * deno run -A tests/bench/cpu_per_call.ts --era 2026 --channels data --calls 3000 --inflight 50
@@ -39,7 +40,8 @@ async function main(): Promise<void> {
       prof: { type: "string" },
     },
   });
-  const flags = (name: string) => values.prof ? ["--cpu-prof", `--cpu-prof-dir=${values.prof}/${name}`] : [];
+  const flags = (name: string) =>
+    values.prof ? ["--cpu-prof", "--cpu-prof-interval=100", `--cpu-prof-dir=${values.prof}/${name}`] : [];
   const memberScript = new URL("./bench_member.ts", import.meta.url);
   const members = await ChildProcess.denoReady<MemberProcessInfo>(
     memberScript,
