@@ -10,6 +10,7 @@ import { legacyClientEnvelope } from "./_legacy_envelope.ts";
 import type { CatalogHandlers } from "./_catalog_handlers.ts";
 import type { CallOptions } from "../proxy/call_options.ts";
 import type { ServerLogMessage, ServerRequest, ServerRequestHandler } from "../proxy/server_requests.ts";
+import { refusingHandler } from "../proxy/_refusing_handler.ts";
 import {
   type ClientCapabilities,
   CreateMessageResultSchema,
@@ -118,7 +119,7 @@ export class SessionHub {
   /** How long a client may take to answer a forwarded request, in ms; the largest of the gateways' settings. */
   serverRequestTimeout = 300_000;
   #previousHandler: ServerRequestHandler | undefined;
-  #handler: ServerRequestHandler = (request) => Promise.reject(refuseUnrelated(request));
+  #handler: ServerRequestHandler = refusingHandler(refuseUnrelated);
   #onListChanged = (event: CatalogListChangedEvent) => this.#broadcastListChanged(event);
   #onResourceUpdated = (event: ResourceUpdatedEvent) => this.#sendResourceUpdated(event);
   #users = 0;

@@ -142,8 +142,9 @@ export interface ModernCall {
 
 /**
  * The params of a modern member's request: the log level asked of it added to its `_meta`; and, when nobody behind
- * the call can answer the member's input requests (no handler, and the caller does not take `input_required` results
- * itself), no client capabilities in its envelope: the member then knows not to ask (the proxy client's own, stated
+ * the call can answer the member's input requests (no handler but perhaps a gateway's refusing one, see
+ * `_refusing_handler.ts`, and the caller does not take `input_required` results itself), no client capabilities in
+ * its envelope: the member then knows not to ask (the proxy client's own, stated
  * on every other request, say that a handler may answer). A caller's envelope in `meta` is kept as it is.
  */
 function modernParams(params: Record<string, unknown>, modern: ModernCall): Record<string, unknown> {

@@ -57,6 +57,7 @@ import { type FederationEventMap, type FederationEventType, MemberErrorEvent, ty
 import { DEFAULT_MAX_STDIO_MEMBERS, type FederationProxyOptions } from "./options.ts";
 import type { ServerStatus } from "./status.ts";
 import type { ServerRequestHandler } from "./server_requests.ts";
+import { answeringHandler } from "./_refusing_handler.ts";
 import {
   type ModernCall,
   type Page,
@@ -336,7 +337,7 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
         allow: options.allowInputRequired ?? false,
         inputResponses: options.inputResponses,
         requestState: options.requestState,
-        handler: options.onrequest ?? this.onServerRequest,
+        handler: answeringHandler(options.onrequest ?? this.onServerRequest),
         signal: options.signal,
       },
       definition,

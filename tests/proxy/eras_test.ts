@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { AuthenticationError, ConnectionError, FederationProxy, ProtocolError } from "../../mod.ts";
 import { isInputRequiredResult } from "../../packages/core/_sdk.ts";
-import { SECRET, TestMember } from "../_support/members.ts";
+import { GATEWAY_SECRET, SECRET, TestMember } from "../_support/members.ts";
+import { serveGateway } from "../../packages/gateway/mod.ts";
 import { quiet } from "../_support/catalog_members.ts";
 import { type ModernMember, startModernMember } from "../fixtures/modern_member.ts";
 import { fixtureConfig, newMarker } from "../stdio/_support.ts";
@@ -138,6 +139,29 @@ Deno.test("FederationProxy tells a modern member no client capabilities when nob
   assert.deepEqual(await capabilitiesOf({ allowInputRequired: true }), declared);
   proxy.onServerRequest = () => Promise.resolve({});
   assert.deepEqual(await capabilitiesOf(), declared);
+});
+
+Deno.test("FederationProxy serving a gateway states no client capabilities for its own calls nobody can answer", async () => {
+  await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
+  await using proxy = newProxy();
+  await proxy.registerServer(modernConfig(modern));
+  // The gateway takes over onServerRequest with a handler that refuses whatever belongs to no client's call.
+  await using _gateway = await serveGateway(proxy, { auth: { secret: GATEWAY_SECRET }, port: 0, logger: quiet });
+  const { envelope } = JSON.parse(text(await proxy.callTool("modern", "whoami", {}))) as {
+    envelope: Record<string, unknown>;
+  };
+  assert.deepEqual(envelope["io.modelcontextprotocol/clientCapabilities"], {});
+  // A tool that needs input fails as needing a capability nobody stated (the member's own -32021), not with the
+  // gateway's refusal of a request that belongs to no client's call.
+  await assert.rejects(
+    proxy.callTool("modern", "ask_name", {}),
+    (e) => e instanceof ProtocolError && e.rpcCode === -32021 && !/belongs to no client/.test(e.message),
+  );
+  // The call's own handler still answers.
+  const greeted = await proxy.callTool("modern", "ask_name", {}, {
+    onrequest: () => Promise.resolve({ action: "accept", content: { name: "Bo" } }),
+  });
+  assert.equal(text(greeted), "Hello Bo");
 });
 
 Deno.test("FederationProxy mirrors a modern member's x-mcp-header arguments into Mcp-Param headers", async () => {
