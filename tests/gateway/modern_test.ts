@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { FederationProxy } from "../../packages/proxy/federation_proxy.ts";
-import { serveGateway } from "../../packages/gateway/mod.ts";
+import { serveGateway, serveGatewayStdio } from "../../packages/gateway/mod.ts";
+import { PassThrough } from "node:stream";
+import { createInterface } from "node:readline";
 import type { GatewayHandle } from "../../packages/gateway/mod.ts";
 import {
   Client,
@@ -335,6 +337,49 @@ Deno.test("Gateway tells a 2026-07-28 member what a 2025-11-25 client's initiali
   // A client that declared nothing is asked for nothing: the proxy's own capabilities are not stated for it.
   assert.deepEqual(noneSeen!["io.modelcontextprotocol/clientCapabilities"], {});
   for (const client of [asking, plain, none]) await client.close();
+});
+
+Deno.test("Gateway over stdio tells a 2026-07-28 member anew what a 2025-11-25 client states when it initializes again", async () => {
+  await using member = await startEnvelopeMember("env");
+  await using proxy = new FederationProxy(SECRET, { logger: quiet });
+  await proxy.registerServer(member.config);
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  await using _gateway = await serveGatewayStdio(proxy, { stdin, stdout });
+  const answers = new Map<number, (message: Record<string, unknown>) => void>();
+  createInterface({ input: stdout }).on("line", (line) => {
+    const message = JSON.parse(line);
+    answers.get(message.id)?.(message);
+  });
+  let next = 0;
+  const request = (method: string, params: Record<string, unknown>) => {
+    const id = ++next;
+    const answered = new Promise<Record<string, unknown>>((resolve) => answers.set(id, resolve));
+    stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
+    return answered;
+  };
+  const initialize = async (capabilities: Record<string, unknown>, name: string) => {
+    const answer = await request("initialize", {
+      protocolVersion: "2025-11-25",
+      capabilities,
+      clientInfo: { name, version: "1.0.0" },
+    });
+    assert.ok("result" in answer, JSON.stringify(answer));
+    stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+  };
+  const envelopeSeen = async () => {
+    const answer = await request("tools/call", { name: "env__whoami", arguments: {} });
+    return JSON.parse(textOf(answer.result as { content: unknown[] })).envelope as Record<string, unknown>;
+  };
+  await initialize({ elicitation: {} }, "first");
+  const first = await envelopeSeen();
+  assert.deepEqual(first["io.modelcontextprotocol/clientCapabilities"], { elicitation: { form: {} } });
+  assert.deepEqual(first["io.modelcontextprotocol/clientInfo"], { name: "first", version: "1.0.0" });
+  await initialize({ roots: { listChanged: true } }, "second");
+  const second = await envelopeSeen();
+  assert.deepEqual(second["io.modelcontextprotocol/clientCapabilities"], { roots: { listChanged: true } });
+  assert.deepEqual(second["io.modelcontextprotocol/clientInfo"], { name: "second", version: "1.0.0" });
+  stdin.end();
 });
 
 Deno.test("Gateway names no client to a 2025-11-25 member: no envelope key reaches it from either era's client", async () => {
