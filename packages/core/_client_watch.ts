@@ -10,6 +10,8 @@ export interface ClientWatch {
   signal: AbortSignal;
   /** Ends the watch (the request is answered). */
   stop: () => void;
+  /** Aborts `signal` as if the client had gone (its endpoint is closing). */
+  cancel: () => void;
 }
 
 /**
@@ -25,5 +27,5 @@ export function watchClient(request: Request, windows: TimeWindows): ClientWatch
     if (signal.aborted) gone.abort(signal.reason);
     else signal.addEventListener("abort", () => gone.abort(signal.reason), { once: true, signal: gone.signal });
   });
-  return { signal: gone.signal, stop };
+  return { signal: gone.signal, stop, cancel: () => gone.abort() };
 }

@@ -24,7 +24,7 @@ import {
 } from "../core/_sdk.ts";
 import { createModernServer, modernScope } from "./_client_session.ts";
 import { catalogHandlers } from "./_catalog_handlers.ts";
-import { answerPlainCall, modernPlainCall } from "./_modern_plain_call.ts";
+import { modernPlainCall, PlainCalls } from "./_modern_plain_call.ts";
 import type { PlainToolCall } from "./_plain_call.ts";
 import type { SharedSessionCounters } from "./_session_metrics.ts";
 import type { CallIdentity } from "../proxy/call_options.ts";
@@ -40,7 +40,7 @@ import { serveModernTask } from "./_tasks.ts";
 /** The revision served on this path. */
 export const MODERN_VERSION = "2026-07-28";
 
-/** How long a plain call runs before its client's connection is watched, in ms (see `answerPlainCall`). */
+/** How long a plain call runs before its client's connection is watched, in ms (see `PlainCalls.answer`). */
 const CLIENT_WATCH_MS = 1_000;
 
 /** What the modern path needs. */
@@ -91,7 +91,9 @@ export class ModernEndpoint {
   #handler: McpHttpHandler;
   /** Aborted on close: ends the open `subscriptions/listen` streams. */
   #closing = new AbortController();
-  /** When plain calls start watching their client's connection (see `answerPlainCall`). */
+  /** The calls that need no stream in progress (`_modern_plain_call.ts`). */
+  #plainCalls = new PlainCalls();
+  /** When plain calls start watching their client's connection (see `PlainCalls.answer`). */
   #clientWatch = new TimeWindows(CLIENT_WATCH_MS);
 
   constructor(settings: ModernEndpointSettings) {
@@ -132,14 +134,7 @@ export class ModernEndpoint {
       modernScope({ hub, callTimeout, identity: this.#identity(caller.sub), sealer, bridge }),
     );
     counters.plainCalls++;
-    return await answerPlainCall(
-      call,
-      request,
-      handlers,
-      serverInfo,
-      this.#closing.signal,
-      this.#clientWatch,
-    );
+    return await this.#plainCalls.answer(call, request, handlers, serverInfo, this.#clientWatch);
   }
 
   /**
@@ -250,6 +245,7 @@ export class ModernEndpoint {
   /** Ends the open modern exchanges and listen streams. */
   async close(): Promise<void> {
     this.#closing.abort();
+    this.#plainCalls.close();
     this.#settings.bridge?.close();
     await this.#handler.close();
   }

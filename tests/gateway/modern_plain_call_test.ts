@@ -278,3 +278,38 @@ Deno.test("Gateway cancels a 2026-07-28 plain call at the member when its client
     assert.equal(member.stats.cancelled, 1, "the member saw the call cancelled");
   });
 });
+
+Deno.test("Gateway.close() cancels a 2026-07-28 plain call in progress at the member, and a later one is not served", async () => {
+  await using member = await TestMember.start("a", { era: "modern" });
+  await using proxy = new FederationProxy(SECRET, { logger: quiet });
+  await proxy.registerServer(member.config);
+  const gateway = await serveGateway(proxy, { auth: false, port: 0, logger: quiet });
+  const call = (id: number) =>
+    fetch(gateway.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": REVISION,
+        "mcp-method": "tools/call",
+        "mcp-name": "a__slow",
+      },
+      body: JSON.stringify(callBody(id, "a__slow", { ms: 30_000 })),
+    });
+  const pending = call(1).then((response) => response.status, (error) => error);
+  const deadline = Date.now() + 10_000;
+  while ((member.stats.executions.get("slow") ?? 0) === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(member.stats.executions.get("slow"), 1);
+  await gateway.close();
+  // The call ended with the gateway (499, or its connection closed), long before the tool's 30 s.
+  const ended = await pending;
+  assert.ok(ended === 499 || ended instanceof Error, String(ended));
+  while (member.stats.cancelled === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.equal(member.stats.cancelled, 1, "the member saw the call cancelled");
+  await assert.rejects(call(2));
+  assert.equal(member.stats.executions.get("slow"), 1);
+});
