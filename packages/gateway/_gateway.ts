@@ -34,7 +34,7 @@ import { errorMessage } from "../core/_error_message.ts";
 import { AccessLog } from "./_access_log.ts";
 import { HttpCounters, type RouteKind } from "./_http_counters.ts";
 import { STATUS_PATHS, StatusPage } from "./_status_page.ts";
-import { requestPathname } from "./_request_path.ts";
+import { Pathnames } from "./_request_path.ts";
 
 /** Keep-alive comment interval of the SSE streams the gateway writes itself (2026-07-28, plain calls), in ms. */
 const SSE_KEEP_ALIVE_MS = 15_000;
@@ -75,6 +75,8 @@ export class Gateway implements GatewayHandle {
   #admin: AdminApi;
   #probes: Probes;
   #http = new HttpCounters();
+  /** The pathnames of the URLs requests come to, parsed once each. */
+  #pathnames = new Pathnames();
   #access: AccessLog;
   #status: StatusPage;
   #listener!: ResilientListener;
@@ -255,7 +257,7 @@ export class Gateway implements GatewayHandle {
   /** Routes one request and counts its answer by route and status (`/metrics`, the status page). */
   async #counted(request: Request): Promise<Response> {
     // A malformed Host can leave `request.url` unparsable (the router answers 400 without a path).
-    const pathname = requestPathname(request);
+    const pathname = this.#pathnames.of(request);
     const response = await this.#route(request, pathname);
     this.#http.record(this.#routeKind(pathname), request, response);
     return response;

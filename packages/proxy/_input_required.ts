@@ -4,7 +4,8 @@
 // `inputResponses` and `requestState`); otherwise the proxy fulfils the requests itself through the call's own
 // `onrequest` handler (else `FederationProxy.onServerRequest`), exactly as a legacy member's server-to-client
 // requests are answered, and retries, up to {@link MAX_INPUT_ROUNDS} rounds. Each round's requests reach that one
-// handler only (the relation rule): the rounds run inside the call.
+// handler only (the relation rule): the rounds run inside the call. A gateway's handler, which refuses everything
+// (`_refusing_handler.ts`), is none: the call fails as one nobody behind the federation can answer (-32021).
 import { ProtocolError } from "../core/errors.ts";
 import { isRecord } from "../core/_json.ts";
 import { errorMessage } from "../core/_error_message.ts";

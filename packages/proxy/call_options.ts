@@ -90,10 +90,11 @@ export interface CallOptions {
    * Return a modern member's `input_required` result as it is (from `callTool`, `getPrompt`, `readResource` and the
    * catalog's versions; check it with `isInputRequiredResult`) instead of fulfilling it: the caller gathers the input
    * and retries with `inputResponses` and `requestState`. Without it, the proxy answers the member's input requests
-   * itself through `onrequest` (else `FederationProxy.onServerRequest`) and retries, up to 8 rounds; with neither, the
-   * member is told that the caller has no client capabilities, and a member that needs input anyway fails the call
-   * with a `ProtocolError` of `rpcCode` -32021 (a client capability is missing). A legacy member asks with
-   * server-to-client requests instead, which go to the same handlers.
+   * itself through `onrequest` (else `FederationProxy.onServerRequest`) and retries, up to 8 rounds; with neither (a
+   * gateway serving the proxy sets `onServerRequest` to refuse everything: that counts as none), the member is told
+   * that the caller has no client capabilities, and a member that needs input anyway fails the call with a
+   * `ProtocolError` of `rpcCode` -32021 (a client capability is missing). A legacy member asks with server-to-client
+   * requests instead, which go to the same handlers (a gateway's refuses them with -32600).
    */
   allowInputRequired?: boolean | undefined;
   /** The answers to a modern member's input requests, for a retry of an `input_required` round. */

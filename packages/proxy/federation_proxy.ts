@@ -105,7 +105,8 @@ export class FederationProxy extends TypedEventTarget<FederationEventMap> implem
   /**
    * Answers members' server-to-client requests (`sampling/createMessage`, `elicitation/create`, `roots/list`) that
    * belong to no call, or to a call made without `CallOptions.onrequest` (a call's own handler gets its requests);
-   * without one they get a JSON-RPC error. The gateway sets it to refuse them.
+   * without one they get a JSON-RPC error. The gateway sets it to refuse them (and a modern member is then told, on
+   * the proxy's own calls without `onrequest`, that nobody can answer its input).
    */
   onServerRequest: ServerRequestHandler | undefined;
   #members = new Map<string, Member>();

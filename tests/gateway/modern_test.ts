@@ -356,7 +356,12 @@ Deno.test("Gateway over stdio tells a 2026-07-28 member anew what a 2025-11-25 c
     const id = ++next;
     const answered = new Promise<Record<string, unknown>>((resolve) => answers.set(id, resolve));
     stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`);
-    return answered;
+    // An answer that never comes fails the test instead of hanging it.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`No answer to ${method} in 10 s`)), 10_000);
+    });
+    return Promise.race([answered, late]).finally(() => clearTimeout(timer));
   };
   const initialize = async (capabilities: Record<string, unknown>, name: string) => {
     const answer = await request("initialize", {
