@@ -17,9 +17,10 @@ export const LATENCY_REFRESH_MS = 1_000;
 export const REFRESH_CALLS = 32;
 
 /**
- * How much faster than the chosen channel's estimate the other's latest sample must be for it to take the calls at once
- * (before its own estimate says so): a channel measured while cold takes over in a few calls, and two channels about as
- * fast do not swap on every lucky sample.
+ * How much faster than the data channel's estimate the control channel's latest sample must be for it to take the calls
+ * at once (before its own estimate says so): a WebSocket measured while cold takes over in a few calls, and two channels
+ * about as fast do not swap on every lucky sample. The data channel takes them on its estimate only (see
+ * `Member.#route`).
  */
 export const TAKEOVER_FACTOR = 0.75;
 

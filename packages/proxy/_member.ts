@@ -389,17 +389,24 @@ export class Member {
     if (pending(unsure) < LATENCY_SEED_SAMPLES) return unsure;
     const [fast, slow] = (b.callLatency ?? Infinity) < (a.callLatency ?? Infinity) ? [b, a] : [a, b];
     // Only the chosen channel gets fresh samples: now and then the other one carries one call (see _latency.ts for how
-    // often), so that its estimate cannot go stale and lock routing onto the slower channel; and while its latest
-    // sample is well under the chosen one's estimate, it keeps carrying them until its own estimate says which is
-    // faster (a channel measured while cold takes over in a few calls, not after a window of refreshes). One such call
-    // at a time: under load, latencies swing with the queue, and one lucky sample would otherwise send every call
-    // routed before the next answer onto the other channel (a check on its way for over LATENCY_REFRESH_MS, a long
-    // tool call, no longer holds the next one back; calls sent there for other reasons never do).
+    // often), so that its estimate cannot go stale and lock routing onto the slower channel; and while the control
+    // channel's latest sample is well under the data channel's estimate, it keeps carrying them until its own estimate
+    // says which is faster (a WebSocket measured while cold takes over in a few calls, not after a window of refreshes).
+    // Not the other way round: under load, the WebSocket's calls wait in line at the member and a lone HTTP call beside
+    // them skips the line, at about three times the CPU (on 2 cores, CPU is calls/s): the data channel takes the calls
+    // on its estimate only. One such call at a time: under load, latencies swing with the queue, and one lucky sample
+    // would otherwise send every call routed before the next answer onto the other channel (a check on its way for
+    // over LATENCY_REFRESH_MS, a long tool call, no longer holds the next one back; calls sent there for other reasons
+    // never do).
     const now = performance.now();
     if (slow.checkingSince !== undefined && now - slow.checkingSince < LATENCY_REFRESH_MS) return fast;
     const refresh = ++this.#sinceRefresh >= REFRESH_CALLS && now - slow.lastCallAt > LATENCY_REFRESH_MS;
     if (refresh) this.#sinceRefresh = 0;
-    if (!refresh && (slow.latestCallLatency ?? Infinity) >= (fast.callLatency ?? Infinity) * TAKEOVER_FACTOR) {
+    if (
+      !refresh &&
+      (slow.kind !== "control" ||
+        (slow.latestCallLatency ?? Infinity) >= (fast.callLatency ?? Infinity) * TAKEOVER_FACTOR)
+    ) {
       return fast;
     }
     slow.checkingSince = now;
