@@ -392,12 +392,12 @@ export class Member {
     // often), so that its estimate cannot go stale and lock routing onto the slower channel; and while the control
     // channel's latest sample is well under the data channel's estimate, it keeps carrying them until its own estimate
     // says which is faster (a WebSocket measured while cold takes over in a few calls, not after a window of refreshes).
-    // Not the other way round: under load, the WebSocket's calls wait in line at the member and a lone HTTP call beside
-    // them skips the line, at about three times the CPU (on 2 cores, CPU is calls/s): the data channel takes the calls
-    // on its estimate only. One such call at a time: under load, latencies swing with the queue, and one lucky sample
-    // would otherwise send every call routed before the next answer onto the other channel (a check on its way for
-    // over LATENCY_REFRESH_MS, a long tool call, no longer holds the next one back; calls sent there for other reasons
-    // never do).
+    // Not the other way round: under load, the WebSocket's calls wait in line at the member, a lone HTTP call beside
+    // them now and then skips the line, and each costs about three times the CPU (on 2 cores, CPU is calls/s): the data
+    // channel takes the calls on its estimate only (after up to five refreshes). Measuring calls go one at a time:
+    // under load, latencies swing with the queue, and one lucky sample would otherwise send every call routed before
+    // the next answer onto the other channel (a check on its way for over LATENCY_REFRESH_MS, a long tool call, no
+    // longer holds the next one back; calls sent there for other reasons never do).
     const now = performance.now();
     if (slow.checkingSince !== undefined && now - slow.checkingSince < LATENCY_REFRESH_MS) return fast;
     const refresh = ++this.#sinceRefresh >= REFRESH_CALLS && now - slow.lastCallAt > LATENCY_REFRESH_MS;
