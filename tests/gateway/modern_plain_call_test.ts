@@ -91,6 +91,37 @@ function masked(answer: Answer): Answer {
   return { ...answer, body };
 }
 
+/**
+ * Posts a plain call of `a__slow` that runs 30 s and waits until the member runs it; `answer` is the answer's status or
+ * the fetch's error.
+ */
+async function startSlowCall(
+  url: string,
+  member: TestMember,
+  signal?: AbortSignal,
+): Promise<{ answer: Promise<number | Error> }> {
+  const pending = fetch(url, {
+    method: "POST",
+    ...(signal ? { signal } : {}),
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": REVISION,
+      "mcp-method": "tools/call",
+      "mcp-name": "a__slow",
+    },
+    body: JSON.stringify(callBody(1, "a__slow", { ms: 30_000 })),
+  }).then((response) => response.status, (error) => error);
+  await until(() => (member.stats.executions.get("slow") ?? 0) > 0);
+  return { answer: pending };
+}
+
+/** Waits (up to 10 s) until `done()` holds. */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 async function withGateway(run: (url: string, base: string, member: TestMember) => Promise<void>): Promise<void> {
   await using member = await TestMember.start("a", { era: "modern" });
   await using asking = await startAskingMember("ask");
@@ -253,28 +284,11 @@ Deno.test("Gateway cancels a 2026-07-28 plain call at the member when its client
   await withGateway(async (url, base, member) => {
     const before = await plainCalls(base);
     const controller = new AbortController();
-    const pending = fetch(url, {
-      method: "POST",
-      signal: controller.signal,
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-protocol-version": REVISION,
-        "mcp-method": "tools/call",
-        "mcp-name": "a__slow",
-      },
-      body: JSON.stringify(callBody(1, "a__slow", { ms: 30_000 })),
-    }).catch((error) => error);
-    const deadline = Date.now() + 10_000;
-    while ((member.stats.executions.get("slow") ?? 0) === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const { answer } = await startSlowCall(url, member, controller.signal);
     assert.equal(await plainCalls(base), before + 1);
     controller.abort();
-    assert.ok((await pending) instanceof Error);
-    while (member.stats.cancelled === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    assert.ok((await answer) instanceof Error);
+    await until(() => member.stats.cancelled > 0);
     assert.equal(member.stats.cancelled, 1, "the member saw the call cancelled");
   });
 });
@@ -284,30 +298,12 @@ Deno.test("Gateway.close() cancels a 2026-07-28 plain call in progress at the me
   await using proxy = new FederationProxy(SECRET, { logger: quiet });
   await proxy.registerServer(member.config);
   await using gateway = await serveGateway(proxy, { auth: false, port: 0, logger: quiet });
-  const call = (id: number) =>
-    fetch(gateway.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        "mcp-protocol-version": REVISION,
-        "mcp-method": "tools/call",
-        "mcp-name": "a__slow",
-      },
-      body: JSON.stringify(callBody(id, "a__slow", { ms: 30_000 })),
-    });
-  const pending = call(1).then((response) => response.status, (error) => error);
-  const deadline = Date.now() + 10_000;
-  while ((member.stats.executions.get("slow") ?? 0) === 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const { answer } = await startSlowCall(gateway.url, member);
   assert.equal(member.stats.executions.get("slow"), 1);
   await gateway.close();
   // The call ended with the gateway (499, or its connection closed), long before the tool's 30 s.
-  const ended = await pending;
+  const ended = await answer;
   assert.ok(ended === 499 || ended instanceof Error, String(ended));
-  while (member.stats.cancelled === 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await until(() => member.stats.cancelled > 0);
   assert.equal(member.stats.cancelled, 1, "the member saw the call cancelled");
 });
