@@ -12,7 +12,7 @@
 //
 // Neither answer repeats the session id: the client has it from its `initialize` answer (which the SDK transport
 // sends), and the spec asks for it only there. Repeating it cost ~15 µs an answer for the header check of a sealed id
-// of ~300 bytes (up to ~4.4 KiB), a fifth of the gateway's own share of a plain call.
+// of ~300 bytes (up to ~4.4 KiB): ~7% of the gateway's CPU per call under load.
 import type { EventStore, JSONRPCMessage } from "../core/_sdk.ts";
 import { answerFromValue } from "./_request_json.ts";
 import { storeUnheld } from "./_event_store.ts";
