@@ -13,7 +13,6 @@
 import {
   type CallToolResult,
   CLIENT_CAPABILITIES_META_KEY,
-  CLIENT_INFO_META_KEY,
   type ClientCapabilities,
   isInputRequiredResult,
   LOG_LEVEL_META_KEY,
@@ -30,6 +29,7 @@ import {
 import { isRecord } from "../core/_json.ts";
 import type { CatalogCallOptions } from "../proxy/catalog.ts";
 import type { CallIdentity, Progress } from "../proxy/call_options.ts";
+import { CLIENT_ENVELOPE_KEYS } from "../proxy/_requests.ts";
 import type { SessionHub } from "./_hub.ts";
 import { toMcpError } from "./_errors.ts";
 import { type CacheableList, cacheHint, type ModernCallOptions } from "./_proxy_modern.ts";
@@ -60,9 +60,6 @@ export interface HandlerContext {
  * member write it, so what a client sends under it never reaches a member.
  */
 const RESERVED_META_PREFIX = "io.github.federated-mcp/";
-
-/** The envelope keys of a modern request forwarded to members (never the protocol version: each hop sets its own). */
-const FORWARDED_ENVELOPE_KEYS = [CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY] as const;
 
 const LEVELS: LoggingLevel[] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
@@ -172,7 +169,7 @@ function callOptions(
   let forwarded: Meta | undefined = meta ? clientMeta(meta) : undefined;
   if (scope.modern) {
     const envelope = envelopeOf(ctx);
-    for (const key of FORWARDED_ENVELOPE_KEYS) {
+    for (const key of CLIENT_ENVELOPE_KEYS) {
       if (envelope[key] !== undefined) (forwarded ??= {})[key] = envelope[key];
     }
   } else {

@@ -2,10 +2,10 @@
 // has already checked Host/Origin and limited the body (a request reaching here has a bounded body); the token is
 // checked here through the guard, the one place that verifies tokens. Each POST's body is read once; a `tools/call`
 // the plain way takes is recognised as sent (`legacyPlainCall`, `ModernEndpoint.plainRequest`), everything else is
-// classified by the SDK's dual-era rules (`classifyInboundRequest`): 2026-07-28 requests (and malformed claims to it) go to the
-// stateless modern path (_modern_endpoint.ts); everything else is 2025-11-25 traffic on client sessions (open,
-// rebuild on this replica from a sealed session id, idle sweep, close), with the subject binding of every session,
-// the draining rule, and CORS. GET and DELETE are session operations, hence 2025-era.
+// classified by the SDK's dual-era rules (`classifyInboundRequest`): 2026-07-28 requests (and malformed claims to it)
+// go to the stateless modern path (_modern_endpoint.ts); everything else is 2025-11-25 traffic on client sessions
+// (open, rebuild on this replica from a sealed session id, idle sweep, close), with the subject binding of every
+// session, the draining rule, and CORS. GET and DELETE are session operations, hence 2025-era.
 import type { Logger } from "../core/logger.ts";
 import { isRequest } from "../core/_jsonrpc.ts";
 import { instrumentServerTransport } from "../core/_telemetry.ts";

@@ -34,7 +34,6 @@ import type { RequestTracker } from "./_request_tracker.ts";
 import type { RequestStateSealer } from "./_sealed_state.ts";
 import { serveListen } from "./_listen.ts";
 import type { InputBridge } from "./_input_bridge.ts";
-import { TimeWindows } from "../core/_time_windows.ts";
 import { serveModernTask } from "./_tasks.ts";
 
 /** The revision served on this path. */
@@ -92,9 +91,7 @@ export class ModernEndpoint {
   /** Aborted on close: ends the open `subscriptions/listen` streams. */
   #closing = new AbortController();
   /** The calls that need no stream in progress (`_modern_plain_call.ts`). */
-  #plainCalls = new PlainCalls();
-  /** When plain calls start watching their client's connection (see `PlainCalls.answer`). */
-  #clientWatch = new TimeWindows(CLIENT_WATCH_MS);
+  #plainCalls = new PlainCalls(CLIENT_WATCH_MS);
 
   constructor(settings: ModernEndpointSettings) {
     this.#settings = settings;
@@ -134,7 +131,7 @@ export class ModernEndpoint {
       modernScope({ hub, callTimeout, identity: this.#identity(caller.sub), sealer, bridge }),
     );
     counters.plainCalls++;
-    return await this.#plainCalls.answer(call, request, handlers, serverInfo, this.#clientWatch);
+    return await this.#plainCalls.answer(call, request, handlers, serverInfo);
   }
 
   /**

@@ -30,7 +30,7 @@ import {
 import { isRecord } from "../core/_json.ts";
 import type { CatalogHandlers, HandlerContext } from "./_catalog_handlers.ts";
 import { answerFromValue } from "./_request_json.ts";
-import type { TimeWindows } from "../core/_time_windows.ts";
+import { TimeWindows } from "../core/_time_windows.ts";
 import { type ClientWatch, watchClient } from "../core/_client_watch.ts";
 import { type PlainToolCall, plainToolParams, runPlainCall, toolCallRequest } from "./_plain_call.ts";
 
@@ -131,6 +131,12 @@ function isPlainClientInfo(value: unknown): boolean {
 export class PlainCalls {
   #watches = new Set<ClientWatch>();
   #closed = false;
+  #windows: TimeWindows;
+
+  /** @param watchAfterMs How long a call runs before its client's connection is watched (`_client_watch.ts`). */
+  constructor(watchAfterMs: number) {
+    this.#windows = new TimeWindows(watchAfterMs);
+  }
 
   /** Cancels the calls in progress; a call that starts later is answered 499 at once. */
   close(): void {
@@ -145,18 +151,16 @@ export class PlainCalls {
    * @param request The HTTP request (the handler's context carries it, for its trace).
    * @param handlers The catalog handlers of the request's scope.
    * @param serverInfo The gateway's identity, stamped into the result's `_meta`.
-   * @param windows When the client's connection starts to be watched (`_client_watch.ts`): a client gone away has
-   *   its call cancelled, the answer is 499.
+   * @returns The answer; 499 when the call was cancelled (its client went away, or the endpoint closed).
    */
   async answer(
     call: PlainToolCall,
     request: Request,
     handlers: CatalogHandlers,
     serverInfo: Implementation,
-    windows: TimeWindows,
   ): Promise<Response> {
     if (this.#closed) return new Response(null, { status: 499 });
-    const client = watchClient(request, windows);
+    const client = watchClient(request, this.#windows);
     this.#watches.add(client);
     try {
       return await answer(call, request, handlers, serverInfo, client.signal);

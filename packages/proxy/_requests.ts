@@ -115,8 +115,11 @@ export function forwardedMeta(meta: Record<string, unknown> | undefined): Record
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
-/** The envelope keys a caller's `meta` may carry for a modern member, which a legacy member is not sent. */
-const ENVELOPE_KEYS = [CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY] as const;
+/**
+ * The envelope keys of the client behind a call that go on to a modern member (never the protocol version: each hop
+ * sets its own), and that a legacy member is not sent.
+ */
+export const CLIENT_ENVELOPE_KEYS = [CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_LEVEL_META_KEY] as const;
 
 /**
  * The params of a legacy member's request: without the envelope keys of the caller's `meta` (a 2025-11-25 member has
@@ -124,9 +127,9 @@ const ENVELOPE_KEYS = [CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, LOG_L
  */
 function legacyParams(params: Record<string, unknown>): Record<string, unknown> {
   const meta = params._meta as Record<string, unknown> | undefined;
-  if (!meta || !ENVELOPE_KEYS.some((key) => key in meta)) return params;
+  if (!meta || !CLIENT_ENVELOPE_KEYS.some((key) => key in meta)) return params;
   const _meta = { ...meta };
-  for (const key of ENVELOPE_KEYS) delete _meta[key];
+  for (const key of CLIENT_ENVELOPE_KEYS) delete _meta[key];
   const { _meta: _dropped, ...rest } = params;
   return Object.keys(_meta).length > 0 ? { ...rest, _meta } : rest;
 }
@@ -144,8 +147,8 @@ export interface ModernCall {
  * The params of a modern member's request: the log level asked of it added to its `_meta`; and, when nobody behind
  * the call can answer the member's input requests (no handler but perhaps a gateway's refusing one, see
  * `_refusing_handler.ts`, and the caller does not take `input_required` results itself), no client capabilities in
- * its envelope: the member then knows not to ask (the proxy client's own, stated
- * on every other request, say that a handler may answer). A caller's envelope in `meta` is kept as it is.
+ * its envelope: the member then knows not to ask (the proxy client's own, stated on every other request, say that a
+ * handler may answer). A caller's envelope in `meta` is kept as it is.
  */
 function modernParams(params: Record<string, unknown>, modern: ModernCall): Record<string, unknown> {
   const meta = (params._meta ?? {}) as Record<string, unknown>;
