@@ -40,6 +40,7 @@ import { SoleCallTransport } from "./_stdio_relation.ts";
 import { ChannelLatency } from "./_latency.ts";
 import { settledWithin } from "../core/_sleep.ts";
 import { verifyEndpoint } from "./_probe.ts";
+import { shareRequestTimer } from "./_request_timers.ts";
 
 /** What a stdio channel needs to run its process. */
 export interface StdioSettings {
@@ -325,6 +326,7 @@ export class MemberChannel {
         : { versionNegotiation: { mode: "auto", probe: { timeoutMs: Math.min(connectTimeout, PROBE_TIMEOUT_MS) } } }),
       inputRequired: { autoFulfill: false },
     });
+    shareRequestTimer(client);
     try {
       let inner: Transport;
       if (kind === "stdio") {
