@@ -635,6 +635,14 @@ async function roundTrip(client: Client, options: RequestOptions): Promise<void>
   else await client.ping(options);
 }
 
+/**
+ * Whether `client`'s requests travel as HTTP requests, whose headers a 2026-07-28 member reads (`Mcp-Param-*`): the
+ * data channel's do; a WebSocket's or a process's carry none.
+ */
+export function sendsHttpHeaders(client: Client): boolean {
+  return innerTransport(client) instanceof StreamableHTTPClientTransport;
+}
+
 /** The transport under the relation (and identity) decorators. */
 function innerTransport(client: Client): Transport | undefined {
   const transport = client.transport;
