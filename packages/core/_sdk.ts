@@ -64,10 +64,12 @@ export {
   CreateMessageResultWithToolsSchema,
   CreateTaskResultSchema,
   ElicitResultSchema,
+  GetPromptResultSchema,
   GetTaskPayloadResultSchema,
   GetTaskResultSchema,
   ListRootsResultSchema,
   ListTasksResultSchema,
+  ReadResourceResultSchema,
   ResultSchema,
 } from "@modelcontextprotocol/core";
 export type {

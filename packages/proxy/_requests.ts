@@ -5,8 +5,10 @@ import {
   CallToolResultSchema,
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
+  GetPromptResultSchema,
   LOG_LEVEL_META_KEY,
   PROTOCOL_VERSION_META_KEY,
+  ReadResourceResultSchema,
 } from "../core/_sdk.ts";
 import type { StandardSchemaV1 } from "../core/_sdk.ts";
 import { toFederationError } from "./_errors.ts";
@@ -179,14 +181,20 @@ function declaresParamHeaders(tool: Tool | undefined): boolean {
   return declares;
 }
 
-/**
- * The result schema of a 2026-07-28 `tools/call`: the result as the SDK's codec decoded it. The codec has checked it
- * against that revision's wire schema (content blocks included) before a result schema runs, so a second zod parse
- * would only repeat the check (~10 µs per call).
- */
-const DECODED_TOOL_RESULT: StandardSchemaV1<unknown, CallToolResult> = {
-  "~standard": { version: 1, vendor: "federated-mcp", validate: (value) => ({ value: value as CallToolResult }) },
+const AS_DECODED: StandardSchemaV1<unknown, unknown> = {
+  "~standard": { version: 1, vendor: "federated-mcp", validate: (value) => ({ value }) },
 };
+
+/**
+ * The result schema of a 2026-07-28 `tools/call`, `prompts/get` or `resources/read`: the result as the SDK's codec
+ * decoded it. The codec has checked it against that revision's wire schema (content blocks included) before a result
+ * schema runs, so a second zod parse would only repeat the check (~10 µs per call). Any schema at all also spares the
+ * request the SDK's probe of its codec when none is given (a failed parse whose error is formatted on every request,
+ * ~30 µs): a 2025-11-25 request is given the method's own result schema for the same reason.
+ */
+function asDecoded<T>(): StandardSchemaV1<unknown, T> {
+  return AS_DECODED as StandardSchemaV1<unknown, T>;
+}
 
 /** `tools/call`, in the member's era (see {@link forwardedMeta} and {@link runInputRounds}). */
 export function toolCall(
@@ -221,7 +229,7 @@ export function toolCall(
       withTraceContext(modernParams(params, modern)),
       (leg) =>
         plain
-          ? client.request({ method: "tools/call", params: leg }, DECODED_TOOL_RESULT, {
+          ? client.request({ method: "tools/call", params: leg }, asDecoded<CallToolResult>(), {
             ...options,
             allowInputRequired: true,
           }) as Promise<CallToolResult>
@@ -247,17 +255,25 @@ export function promptGet(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (client.getProtocolEra() !== "modern") {
-      return client.getPrompt(withTraceContext(legacyParams(params)) as { name: string }, options);
+      return client.request(
+        { method: "prompts/get", params: withTraceContext(legacyParams(params)) },
+        GetPromptResultSchema,
+        options,
+      ) as Promise<GetPromptResult>;
     }
     return runInputRounds<GetPromptResult>(
       withTraceContext(modernParams(params, modern)),
-      (leg) => client.getPrompt(leg as { name: string }, { ...options, allowInputRequired: true }),
+      (leg) =>
+        client.request({ method: "prompts/get", params: leg }, asDecoded<GetPromptResult>(), {
+          ...options,
+          allowInputRequired: true,
+        }) as Promise<GetPromptResult>,
       modern.rounds,
     );
   };
 }
 
-/** `resources/read`, in the member's era; always fresh (the SDK client's response cache is bypassed). */
+/** `resources/read`, in the member's era; always fresh (a plain request: the SDK client's response cache is not used). */
 export function resourceRead(
   uri: string,
   meta: Record<string, unknown> | undefined,
@@ -268,15 +284,19 @@ export function resourceRead(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (client.getProtocolEra() !== "modern") {
-      return client.readResource(withTraceContext(legacyParams(params)) as { uri: string }, {
-        ...options,
-        cacheMode: "bypass",
-      });
+      return client.request(
+        { method: "resources/read", params: withTraceContext(legacyParams(params)) },
+        ReadResourceResultSchema,
+        options,
+      ) as Promise<ReadResourceResult>;
     }
     return runInputRounds<ReadResourceResult>(
       withTraceContext(modernParams(params, modern)),
       (leg) =>
-        client.readResource(leg as { uri: string }, { ...options, cacheMode: "bypass", allowInputRequired: true }),
+        client.request({ method: "resources/read", params: leg }, asDecoded<ReadResourceResult>(), {
+          ...options,
+          allowInputRequired: true,
+        }) as Promise<ReadResourceResult>,
       modern.rounds,
     );
   };

@@ -451,24 +451,67 @@ Deno.test('FederationProxy\'s era preference "legacy": a dual-era member in 2025
   assert.equal(text(await proxy.callTool("modern", "echo", { text: "d" }, { channel: "data" })), "d");
 });
 
-Deno.test("FederationProxy refuses a 2026-07-28 member's malformed tools/call result, and the member stays usable", async () => {
-  await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
-  // Between the proxy and the member: a content block without a type goes into every tool result.
-  let malformed = true;
-  await using front = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+/**
+ * A front between the proxy and a member's data endpoint at `url` that, while `malformed()`, puts an item without its
+ * required fields first into the list of every `tools/call`, `prompts/get` and `resources/read` result.
+ */
+function corruptingFront(url: string, malformed: () => boolean) {
+  const corrupt: Record<string, [string, string]> = {
+    '"tools/call"': ['"content":[', '"content":[{"kind":"no type"},'],
+    '"prompts/get"': ['"messages":[', '"messages":[{"role":"nobody"},'],
+    '"resources/read"': ['"contents":[', '"contents":[{"text":"no uri"},'],
+  };
+  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const body = req.method === "POST" ? await req.text() : undefined;
-    const answer = await fetch(modern.url, { method: req.method, headers: req.headers, ...(body ? { body } : {}) });
-    if (!malformed || !body?.includes('"tools/call"')) return answer;
-    const text = (await answer.text()).replace('"content":[', '"content":[{"kind":"no type"},');
+    const answer = await fetch(url, { method: req.method, headers: req.headers, ...(body ? { body } : {}) });
+    const method = Object.keys(corrupt).find((name) => body?.includes(name));
+    if (!malformed() || method === undefined) return answer;
+    const [from, to] = corrupt[method]!;
+    const text = (await answer.text()).replace(from, to);
     return new Response(text, { status: answer.status, headers: answer.headers });
   });
+}
+
+const refusedAs = (method: string) => (e: unknown) =>
+  e instanceof ProtocolError && e.message.includes(`Invalid result for ${method}`);
+
+Deno.test("FederationProxy refuses a 2026-07-28 member's malformed tools/call, prompts/get and resources/read results, and the member stays usable", async () => {
+  await using modern = await startModernMember({ serverId: "modern", secret: SECRET });
+  let malformed = true;
+  await using front = corruptingFront(modern.url, () => malformed);
   await using proxy = newProxy();
   await proxy.registerServer({ ...modernConfig(modern), endpoints: { data: `http://127.0.0.1:${front.addr.port}/` } });
-  const refused = (e: unknown) => e instanceof ProtocolError && /Invalid result for tools\/call/.test(e.message);
   // Before the tool is listed (the SDK's callTool), and after (the plain request, with the result as decoded).
-  await assert.rejects(proxy.callTool("modern", "echo", { text: "x" }), refused);
+  await assert.rejects(proxy.callTool("modern", "echo", { text: "x" }), refusedAs("tools/call"));
   await proxy.catalog.listTools();
-  await assert.rejects(proxy.callTool("modern", "echo", { text: "x" }), refused);
+  await assert.rejects(proxy.callTool("modern", "echo", { text: "x" }), refusedAs("tools/call"));
+  await assert.rejects(proxy.getPrompt("modern", "greet", { who: "x" }), refusedAs("prompts/get"));
+  await assert.rejects(proxy.readResource("modern", "test://static"), refusedAs("resources/read"));
   malformed = false;
   assert.equal(text(await proxy.callTool("modern", "echo", { text: "x" })), "x");
+  assert.equal((await proxy.getPrompt("modern", "greet", { who: "x" })).messages.length, 1);
+  assert.equal((await proxy.readResource("modern", "test://static")).contents.length, 1);
+});
+
+Deno.test("FederationProxy refuses a 2025-11-25 member's malformed tools/call, prompts/get and resources/read results too", async () => {
+  await using member = await TestMember.start("legacy-malformed");
+  let malformed = true;
+  await using front = corruptingFront(member.handle.dataUrl!, () => malformed);
+  await using proxy = new FederationProxy(SECRET, {
+    logger: quiet,
+    heartbeatInterval: 60_000,
+    eraPreference: "legacy",
+  });
+  const status = await proxy.registerServer({
+    ...member.config,
+    endpoints: { data: `http://127.0.0.1:${front.addr.port}/mcp` },
+  });
+  assert.equal(status.era, "legacy");
+  await assert.rejects(proxy.callTool(member.serverId, "echo", { text: "x" }), refusedAs("tools/call"));
+  await assert.rejects(proxy.getPrompt(member.serverId, "greet", { name: "x" }), refusedAs("prompts/get"));
+  await assert.rejects(proxy.readResource(member.serverId, "info://server"), refusedAs("resources/read"));
+  malformed = false;
+  assert.equal(text(await proxy.callTool(member.serverId, "echo", { text: "x" })), "x");
+  assert.equal((await proxy.getPrompt(member.serverId, "greet", { name: "x" })).messages.length, 1);
+  assert.equal((await proxy.readResource(member.serverId, "info://server")).contents.length, 1);
 });
