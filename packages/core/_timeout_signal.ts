@@ -13,6 +13,14 @@ export interface TimeoutSignal {
   clear(): void;
 }
 
+/**
+ * `ms` as a timer's delay: at most 2^31-1 ms (~24.8 days). A longer delay (`Infinity` included) would fire at once: the
+ * global `setTimeout` takes it as 1 ms, with a warning.
+ */
+export function timerDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), 2 ** 31 - 1);
+}
+
 export function timeoutSignal(ms: number, parent?: AbortSignal): TimeoutSignal {
   const controller = new AbortController();
   let expired = false;
@@ -20,7 +28,7 @@ export function timeoutSignal(ms: number, parent?: AbortSignal): TimeoutSignal {
   const timer = setTimeout(() => {
     expired = true;
     controller.abort(new DOMException(`Timed out after ${ms}ms`, "TimeoutError"));
-  }, ms);
+  }, timerDelay(ms));
   if (parent?.aborted) onParent();
   else parent?.addEventListener("abort", onParent, { once: true });
   return {

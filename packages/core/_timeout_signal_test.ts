@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { timeoutSignal } from "./_timeout_signal.ts";
+import { timeoutSignal, timerDelay } from "./_timeout_signal.ts";
 import { sleep } from "./_sleep.ts";
 
 Deno.test("timeoutSignal: disarm stops the deadline only; the parent still aborts it", async () => {
@@ -30,4 +30,15 @@ Deno.test("timeoutSignal: the deadline aborts it, marked expired", async () => {
   assert.equal(deadline.signal.aborted, true);
   assert.equal(deadline.expired, true);
   deadline.clear();
+});
+
+Deno.test("timeoutSignal: a deadline beyond a timer's range (Infinity included) does not expire at once", async () => {
+  for (const ms of [Infinity, 3e9]) {
+    const deadline = timeoutSignal(ms);
+    await sleep(30);
+    assert.equal(deadline.signal.aborted, false, `${ms}`);
+    deadline.clear();
+  }
+  assert.equal(timerDelay(Infinity), 2 ** 31 - 1);
+  assert.equal(timerDelay(-5), 0);
 });

@@ -3,9 +3,12 @@
 // `_cleanupTimeout`): ~12-17 µs of each call's CPU in a busy gateway, where the timer almost never fires. Those three
 // methods (private in the SDK's types; the SDK is pinned, `_sdk.ts`) are replaced on each client the proxy opens, with
 // the same behaviour: a request's timeout, restarted by its progress when asked, bounded by its maximum total timeout.
-// The records the SDK reads itself stay where it reads them (`_timeoutInfo`: progress reads `resetTimeoutOnProgress`,
-// closing clears every `timeoutId`, which is none here).
+// Two differences: the timer does not keep the process alive (a request in progress does, by its connection), and a
+// timeout beyond a timer's range (`timerDelay`) no longer fires at once. The records the SDK reads itself stay where
+// it reads them (`_timeoutInfo`: progress reads `resetTimeoutOnProgress`; closing clears them, and every request's own
+// cleanup, which runs when it is settled, close included, removes its deadline).
 import { type Client, SdkError, SdkErrorCode } from "../core/_sdk.ts";
+import { timerDelay } from "../core/_timeout_signal.ts";
 
 interface TimeoutInfo {
   timeoutId: undefined;
@@ -58,7 +61,8 @@ export class Deadlines {
   #arm(at: number): void {
     clearTimeout(this.#timer);
     this.#armedAt = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - performance.now()));
+    // (A deadline beyond the timer's range re-arms it when it fires.)
+    this.#timer = setTimeout(() => this.#fire(), timerDelay(at - performance.now()));
     Deno.unrefTimer(this.#timer);
   }
 

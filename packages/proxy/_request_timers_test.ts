@@ -29,8 +29,10 @@ Deno.test("Deadlines: each expires at its own time, a shorter one set last inclu
 /** A real SDK server on a WebSocket with two tools that never end by themselves; one reports progress meanwhile. */
 function startServer() {
   const ended = new Set<Promise<void>>();
+  const received: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
     const { socket, response } = Deno.upgradeWebSocket(request, { protocol: "mcp" });
+    socket.addEventListener("message", (event) => void received.push(String(event.data)));
     const mcp = new McpServer({ name: "timers", version: "1.0.0" });
     const untilAborted = (signal: AbortSignal) =>
       new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
@@ -63,6 +65,8 @@ function startServer() {
   });
   return {
     url: `ws://127.0.0.1:${server.addr.port}`,
+    /** How many cancellations the server received. */
+    cancellations: () => received.filter((message) => message.includes('"notifications/cancelled"')).length,
     async close() {
       await server.shutdown();
       await Promise.all(ended);
@@ -79,11 +83,26 @@ Deno.test("shareRequestTimer: a request times out on the shared timer, progress 
     // Replaced, not wrapped: the SDK's record of a request in progress holds no timer of its own.
     const silent = client.callTool({ name: "silent", arguments: {} }, { timeout: 100 });
     silent.catch(() => {}); // (awaited below, once the record is checked)
+    const silentStarted = performance.now();
     const records = (client as unknown as { _timeoutInfo: Map<number, { timeoutId: unknown }> })._timeoutInfo;
     await sleep(20);
     assert.equal(records.size, 1);
     assert.equal([...records.values()][0]!.timeoutId, undefined);
     await assert.rejects(silent, (error: { code?: unknown }) => error.code === SdkErrorCode.RequestTimeout);
+    const elapsed = performance.now() - silentStarted;
+    assert.ok(elapsed >= 95 && elapsed < 2_000, `timed out after ${elapsed} ms`);
+    await sleep(20);
+    assert.equal(server.cancellations(), 1);
+
+    // Cancelled by its signal before its timeout: its deadline goes with it (it would cancel it a second time).
+    const controller = new AbortController();
+    const cancelled = client.callTool({ name: "silent", arguments: {} }, { timeout: 150, signal: controller.signal });
+    await sleep(20);
+    controller.abort();
+    await assert.rejects(cancelled);
+    await sleep(300);
+    assert.equal(server.cancellations(), 2);
+    assert.equal(records.size, 0);
 
     // Progress every 40 ms restarts a 100 ms timeout; the 400 ms total ends the call.
     const started = performance.now();

@@ -187,10 +187,11 @@ const AS_DECODED: StandardSchemaV1<unknown, unknown> = {
 
 /**
  * The result schema of a 2026-07-28 `tools/call`, `prompts/get` or `resources/read`: the result as the SDK's codec
- * decoded it. The codec has checked it against that revision's wire schema (content blocks included) before a result
- * schema runs, so a second zod parse would only repeat the check (~10 µs per call). Any schema at all also spares the
- * request the SDK's probe of its codec when none is given (a failed parse whose error is formatted on every request,
- * ~30 µs): a 2025-11-25 request is given the method's own result schema for the same reason.
+ * decoded it (as the member sent it, less its `resultType`). The codec has checked it against that revision's wire
+ * schema (content blocks included) before a result schema runs, so a second zod parse would only repeat the check
+ * (~10 µs per call). Any schema at all also spares the request the SDK's probe of its codec when none is given (a
+ * failed parse whose error is formatted on every request, ~30 µs): a 2025-11-25 request is given the core package's
+ * result schema for its method for the same reason.
  */
 function asDecoded<T>(): StandardSchemaV1<unknown, T> {
   return AS_DECODED as StandardSchemaV1<unknown, T>;

@@ -493,6 +493,49 @@ Deno.test("FederationProxy refuses a 2026-07-28 member's malformed tools/call, p
   assert.equal((await proxy.readResource("modern", "test://static")).contents.length, 1);
 });
 
+Deno.test("FederationProxy refuses a 2026-07-28 member's malformed tools/call result over the WebSocket, listed or not", async () => {
+  await using modern = await startModernMember({ serverId: "modern", secret: SECRET, control: true });
+  // A relay between the proxy and the member's control endpoint: a content block without a type goes into every tool
+  // result the member sends.
+  let malformed = true;
+  await using front = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    // (Read before the upgrade, which closes the request.)
+    const authorization = req.headers.get("authorization") ?? "";
+    const { socket, response } = Deno.upgradeWebSocket(req, { protocol: "mcp" });
+    const upstream = new WebSocket(modern.controlUrl!, {
+      protocols: ["mcp"],
+      headers: { Authorization: authorization },
+    });
+    const pending: string[] = [];
+    socket.onmessage = (event) => {
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(event.data);
+      else pending.push(event.data);
+    };
+    upstream.onopen = () => pending.splice(0).forEach((data) => upstream.send(data));
+    upstream.onmessage = (event) => {
+      const data = String(event.data);
+      socket.send(malformed ? data.replace('"content":[', '"content":[{"kind":"no type"},') : data);
+    };
+    socket.onclose = () => upstream.close();
+    upstream.onclose = () => socket.close();
+    return response;
+  });
+  await using proxy = newProxy();
+  await proxy.registerServer({ ...modernConfig(modern), endpoints: { control: `ws://127.0.0.1:${front.addr.port}/` } });
+  // Not listed yet, then listed: a plain request either way over the WebSocket, checked by the SDK's codec.
+  await assert.rejects(
+    proxy.callTool("modern", "echo", { text: "x" }, { channel: "control" }),
+    refusedAs("tools/call"),
+  );
+  await proxy.catalog.listTools();
+  await assert.rejects(
+    proxy.callTool("modern", "echo", { text: "x" }, { channel: "control" }),
+    refusedAs("tools/call"),
+  );
+  malformed = false;
+  assert.equal(text(await proxy.callTool("modern", "echo", { text: "x" }, { channel: "control" })), "x");
+});
+
 Deno.test("FederationProxy refuses a 2025-11-25 member's malformed tools/call, prompts/get and resources/read results too", async () => {
   await using member = await TestMember.start("legacy-malformed");
   let malformed = true;
