@@ -197,6 +197,26 @@ function asDecoded<T>(): StandardSchemaV1<unknown, T> {
   return AS_DECODED as StandardSchemaV1<unknown, T>;
 }
 
+/** A 2025-11-25 member's `method` request: without the caller's envelope keys, its result checked with `schema`. */
+function legacyRequest<T>(
+  client: McpClient,
+  method: string,
+  params: Record<string, unknown>,
+  schema: StandardSchemaV1<unknown, T>,
+  options: McpRequestOptions,
+): Promise<T> {
+  return client.request({ method, params: withTraceContext(legacyParams(params)) }, schema, options) as Promise<T>;
+}
+
+/** One round of a 2026-07-28 member's `method` request, for {@link runInputRounds}: its result as decoded. */
+function modernRound(
+  client: McpClient,
+  method: string,
+  options: McpRequestOptions,
+): (params: Record<string, unknown>) => Promise<unknown> {
+  return (params) => client.request({ method, params }, asDecoded(), { ...options, allowInputRequired: true });
+}
+
 /** `tools/call`, in the member's era (see {@link forwardedMeta} and {@link runInputRounds}). */
 export function toolCall(
   name: string,
@@ -209,13 +229,7 @@ export function toolCall(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (!modern || client.getProtocolEra() !== "modern") {
-      return client.request(
-        { method: "tools/call", params: withTraceContext(legacyParams(params)) },
-        CallToolResultSchema,
-        options,
-      ) as Promise<
-        CallToolResult
-      >;
+      return legacyRequest(client, "tools/call", params, CallToolResultSchema, options) as Promise<CallToolResult>;
     }
     // The definition goes without its output schema: the proxy passes results on as the member sent them.
     const definition = modern.definition ? { ...modern.definition, outputSchema: undefined } : undefined;
@@ -228,17 +242,12 @@ export function toolCall(
       (modern.definition !== undefined && !declaresParamHeaders(modern.definition));
     return runInputRounds<CallToolResult>(
       withTraceContext(modernParams(params, modern)),
-      (leg) =>
-        plain
-          ? client.request({ method: "tools/call", params: leg }, asDecoded<CallToolResult>(), {
-            ...options,
-            allowInputRequired: true,
-          }) as Promise<CallToolResult>
-          : client.callTool(leg as { name: string }, {
-            ...options,
-            allowInputRequired: true,
-            ...(definition ? { toolDefinition: definition as Tool } : {}),
-          }),
+      plain ? modernRound(client, "tools/call", options) : (leg) =>
+        client.callTool(leg as { name: string }, {
+          ...options,
+          allowInputRequired: true,
+          ...(definition ? { toolDefinition: definition as Tool } : {}),
+        }),
       modern.rounds,
     );
   };
@@ -256,19 +265,11 @@ export function promptGet(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (client.getProtocolEra() !== "modern") {
-      return client.request(
-        { method: "prompts/get", params: withTraceContext(legacyParams(params)) },
-        GetPromptResultSchema,
-        options,
-      ) as Promise<GetPromptResult>;
+      return legacyRequest(client, "prompts/get", params, GetPromptResultSchema, options) as Promise<GetPromptResult>;
     }
     return runInputRounds<GetPromptResult>(
       withTraceContext(modernParams(params, modern)),
-      (leg) =>
-        client.request({ method: "prompts/get", params: leg }, asDecoded<GetPromptResult>(), {
-          ...options,
-          allowInputRequired: true,
-        }) as Promise<GetPromptResult>,
+      modernRound(client, "prompts/get", options),
       modern.rounds,
     );
   };
@@ -285,19 +286,13 @@ export function resourceRead(
   if (forwarded) params._meta = forwarded;
   return (client, options) => {
     if (client.getProtocolEra() !== "modern") {
-      return client.request(
-        { method: "resources/read", params: withTraceContext(legacyParams(params)) },
-        ReadResourceResultSchema,
-        options,
-      ) as Promise<ReadResourceResult>;
+      return legacyRequest(client, "resources/read", params, ReadResourceResultSchema, options) as Promise<
+        ReadResourceResult
+      >;
     }
     return runInputRounds<ReadResourceResult>(
       withTraceContext(modernParams(params, modern)),
-      (leg) =>
-        client.request({ method: "resources/read", params: leg }, asDecoded<ReadResourceResult>(), {
-          ...options,
-          allowInputRequired: true,
-        }) as Promise<ReadResourceResult>,
+      modernRound(client, "resources/read", options),
       modern.rounds,
     );
   };
